@@ -1,0 +1,2 @@
+"""Dialogue: the parse cascade (grammar, embedding fallback, clarification)
+and the dialogue manager that runs a turn.  Imports sessions and generators."""

@@ -1,0 +1,94 @@
+"""The generator registry: which generators exist, which can render a domain,
+and which one is the default.
+
+Learned generators register a factory and an ``available`` check (their shipped
+weights exist); the studio is always available and is the fallback, never the
+preferred default (DESIGN.md, "Generators").
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from generators.errors import UnknownGeneratorError
+from generators.protocol import Generator
+from generators.schema import get_schema
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    domains: tuple[str, ...]
+    factory: Callable[[str], Generator]          # domain -> generator
+    available: Callable[[str], bool]             # domain -> has what it needs
+    description: str = ""
+
+
+_REGISTRY: dict[str, Entry] = {}
+_CACHE: dict[tuple[str, str], Generator] = {}
+_LOCK = threading.Lock()
+
+# preference order of defaults per domain; the first available wins
+PREFERRED: dict[str, tuple[str, ...]] = {
+    "faces": ("textgan", "convdeconv", "dcgan", "studio"),
+    "chairs": ("convdeconv", "studio"),
+}
+
+
+def register(entry: Entry) -> None:
+    _REGISTRY[entry.name] = entry
+
+
+def _ensure_builtin() -> None:
+    if _REGISTRY:
+        return
+    import generators.builtin  # noqa: F401  (registers the built-in generators)
+
+
+def names(domain: str | None = None) -> list[str]:
+    """Every registered generator (that can render ``domain``, if given)."""
+    _ensure_builtin()
+    return [e.name for e in _REGISTRY.values() if domain is None or domain in e.domains]
+
+
+def available(domain: str) -> list[str]:
+    """Generators that can render ``domain`` right now (weights present)."""
+    get_schema(domain)
+    _ensure_builtin()
+    return [e.name for e in _REGISTRY.values() if domain in e.domains and e.available(domain)]
+
+
+def default_generator(domain: str) -> str:
+    avail = available(domain)
+    for name in PREFERRED.get(domain, ()):
+        if name in avail:
+            return name
+    return "studio"
+
+
+def get_generator(name: str, domain: str) -> Generator:
+    """The (cached) generator ``name`` for ``domain``; clear errors otherwise."""
+    get_schema(domain)
+    _ensure_builtin()
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise UnknownGeneratorError(
+            f"unknown generator {name!r}; known generators: {', '.join(sorted(_REGISTRY))}")
+    if domain not in entry.domains:
+        raise UnknownGeneratorError(
+            f"generator {name!r} does not render {domain}; "
+            f"it renders {', '.join(entry.domains)}")
+    key = (name, domain)
+    with _LOCK:
+        gen = _CACHE.get(key)
+        if gen is None:
+            gen = entry.factory(domain)
+            _CACHE[key] = gen
+        return gen
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()

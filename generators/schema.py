@@ -1,0 +1,234 @@
+"""Attribute schemas of the two domains (faces, chairs).
+
+This module is the single source of truth for attribute names, kinds, ranges,
+defaults and steps (DESIGN.md, "Domains and their attribute schemas").  The
+parser's vocabulary, the captions, the state panel and the judges all derive
+from ``SCHEMAS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+# attribute kinds
+SEED = "seed"          # int seed (identity / style)
+DEGREES = "degrees"    # float, degrees
+FLOAT = "float"        # float
+CATEGORY = "category"  # one of `values`
+BOOL = "bool"          # True / False
+
+KINDS = (SEED, DEGREES, FLOAT, CATEGORY, BOOL)
+
+
+class UnknownAttributeError(KeyError):
+    """An attribute name that the domain's schema does not have."""
+
+    def __init__(self, domain: str, name: str, valid: Iterable[str]):
+        self.domain, self.name, self.valid = domain, name, tuple(valid)
+        super().__init__(name)
+
+    def __str__(self) -> str:  # KeyError would repr() the message otherwise
+        return (f"unknown {self.domain} attribute {self.name!r}; "
+                f"valid attributes: {', '.join(self.valid)}")
+
+
+class InvalidValueError(ValueError):
+    """A value of the wrong kind (e.g. an unknown category or a non-number)."""
+
+
+@dataclass(frozen=True)
+class Clamp:
+    """Reported when a requested value fell outside an attribute's range."""
+
+    name: str
+    requested: float
+    value: float
+    limit: str  # "min" | "max"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "requested": self.requested,
+                "value": self.value, "limit": self.limit}
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    kind: str
+    lo: float | None = None
+    hi: float | None = None
+    values: tuple[str, ...] = ()
+    default: Any = None          # None for seeds: drawn at random
+    step: float | None = None
+    wraps: bool = False          # angles that wrap around (chair azimuth)
+    unit: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (DEGREES, FLOAT)
+
+    def coerce(self, value: Any) -> tuple[Any, Clamp | None]:
+        """Return ``(value, clamp)``: the value in this attribute's kind and range.
+
+        Numbers outside the range are clamped (or wrapped for wrapping angles)
+        and the clamp is reported; values of the wrong kind raise
+        ``InvalidValueError``.
+        """
+        if self.kind == SEED:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise InvalidValueError(f"{self.name} must be an integer seed, got {value!r}")
+            if isinstance(value, float) and not value.is_integer():
+                raise InvalidValueError(f"{self.name} must be an integer seed, got {value!r}")
+            return int(value) % (2**31), None
+        if self.kind == BOOL:
+            if isinstance(value, bool):
+                return value, None
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true", None
+            raise InvalidValueError(f"{self.name} is true or false, got {value!r}")
+        if self.kind == CATEGORY:
+            if isinstance(value, str) and value.lower() in self.values:
+                return value.lower(), None
+            raise InvalidValueError(
+                f"{self.name} must be one of {', '.join(self.values)}; got {value!r}")
+        # numeric
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidValueError(f"{self.name} must be a number, got {value!r}")
+        v = float(value)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise InvalidValueError(f"{self.name} must be a finite number, got {value!r}")
+        if v == 0.0:
+            v = 0.0  # fold -0.0
+        assert self.lo is not None and self.hi is not None
+        if self.wraps:
+            span = self.hi - self.lo
+            w = (v - self.lo) % span + self.lo
+            return (0.0 if w == 0 else w), None
+        if v < self.lo:
+            return float(self.lo), Clamp(self.name, v, float(self.lo), "min")
+        if v > self.hi:
+            return float(self.hi), Clamp(self.name, v, float(self.hi), "max")
+        return v, None
+
+    def normalized(self, value: Any) -> float:
+        """Numeric value scaled to [0, 1] (for judges and networks)."""
+        assert self.lo is not None and self.hi is not None
+        return (float(value) - self.lo) / (self.hi - self.lo)
+
+
+@dataclass(frozen=True)
+class Schema:
+    domain: str
+    attributes: tuple[Attribute, ...]
+    seed_attribute: str
+    subject: str                      # "person" | "chair": used in replies
+    _index: Mapping[str, Attribute] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {a.name: a for a in self.attributes})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self):
+        return iter(self.attributes)
+
+    def get(self, name: str) -> Attribute:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise UnknownAttributeError(self.domain, name, self.names) from None
+
+    def of_kind(self, *kinds: str) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.kind in kinds)
+
+    def coerce(self, name: str, value: Any) -> tuple[Any, Clamp | None]:
+        return self.get(name).coerce(value)
+
+    def defaults(self, seed: int = 0) -> dict[str, Any]:
+        """Default attribute values; the seed attribute takes ``seed``."""
+        out: dict[str, Any] = {}
+        for a in self.attributes:
+            out[a.name] = int(seed) % (2**31) if a.kind == SEED else a.default
+        return out
+
+    def validate(self, attributes: Mapping[str, Any]) -> tuple[dict[str, Any], list[Clamp]]:
+        """Coerce a full or partial mapping; unknown names raise, clamps are returned."""
+        out: dict[str, Any] = {}
+        clamps: list[Clamp] = []
+        for k, v in attributes.items():
+            out[k], c = self.coerce(k, v)
+            if c is not None:
+                clamps.append(c)
+        return out, clamps
+
+
+FACES = Schema(
+    domain="faces",
+    seed_attribute="identity",
+    subject="person",
+    attributes=(
+        Attribute("identity", SEED),
+        Attribute("yaw", DEGREES, -60, 60, default=0.0, step=15, unit="°"),
+        Attribute("pitch", DEGREES, -30, 30, default=0.0, step=10, unit="°"),
+        Attribute("light_azimuth", DEGREES, -90, 90, default=0.0, step=30, unit="°"),
+        Attribute("light_elevation", DEGREES, -30, 60, default=20.0, step=15, unit="°"),
+        Attribute("brightness", FLOAT, -1, 1, default=0.0, step=0.2),
+        Attribute("expression", CATEGORY,
+                  values=("neutral", "happy", "sad", "angry", "surprised"), default="neutral"),
+        Attribute("expression_strength", FLOAT, 0, 1, default=0.5, step=0.25),
+        Attribute("eyewear", CATEGORY, values=("none", "glasses", "sunglasses"), default="none"),
+        Attribute("hat", BOOL, default=False),
+        Attribute("beard", BOOL, default=False),
+        Attribute("hair_color", CATEGORY,
+                  values=("black", "brown", "blond", "red", "gray"), default="brown"),
+        Attribute("skin_tone", CATEGORY, values=("light", "medium", "dark"), default="medium"),
+        Attribute("background", CATEGORY,
+                  values=("white", "gray", "blue", "green", "red", "yellow"), default="gray"),
+    ),
+)
+
+CHAIRS = Schema(
+    domain="chairs",
+    seed_attribute="style",
+    subject="chair",
+    attributes=(
+        Attribute("style", SEED),
+        Attribute("azimuth", DEGREES, 0, 360, default=30.0, step=30, wraps=True, unit="°"),
+        Attribute("elevation", DEGREES, 0, 60, default=20.0, step=10, unit="°"),
+        Attribute("armrests", BOOL, default=False),
+        Attribute("back_height", FLOAT, 0, 1, default=0.5, step=0.25),
+        Attribute("legs", CATEGORY, values=("four", "pedestal"), default="four"),
+        Attribute("color", CATEGORY,
+                  values=("brown", "black", "white", "red", "blue", "green"), default="brown"),
+        Attribute("zoom", FLOAT, 0.5, 2, default=1.0, step=0.15),
+        Attribute("shift_x", FLOAT, -0.5, 0.5, default=0.0, step=0.1),
+        Attribute("shift_y", FLOAT, -0.5, 0.5, default=0.0, step=0.1),
+        Attribute("hue", DEGREES, -180, 180, default=0.0, step=30, unit="°"),
+        Attribute("saturation", FLOAT, 0, 2, default=1.0, step=0.25),
+        Attribute("brightness", FLOAT, -1, 1, default=0.0, step=0.2),
+    ),
+)
+
+SCHEMAS: dict[str, Schema] = {"faces": FACES, "chairs": CHAIRS}
+DOMAINS: tuple[str, ...] = tuple(SCHEMAS)
+
+
+class UnknownDomainError(KeyError):
+    def __init__(self, domain: str):
+        self.domain = domain
+        super().__init__(domain)
+
+    def __str__(self) -> str:
+        return f"unknown domain {self.domain!r}; valid domains: {', '.join(DOMAINS)}"
+
+
+def get_schema(domain: str) -> Schema:
+    try:
+        return SCHEMAS[domain]
+    except KeyError:
+        raise UnknownDomainError(domain) from None

@@ -1,0 +1,5 @@
+import sys
+
+from holochat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,3 @@
+"""Sessions: ImageState, edit ops, pure state transitions, the history tree,
+the crash-safe session log, replay, scripts and export.  Imports generators
+only."""
