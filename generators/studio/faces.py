@@ -1,0 +1,213 @@
+"""Procedural faces: a ray-cast, Lambert-shaded head built from ellipsoids.
+
+Camera: orthographic, x to the image's right, y up, z away from the viewer.
+The head lives in its own frame (front = -z) and is turned by yaw (about y)
+and pitch (about x); rays are transformed into the head frame, so every
+surface feature (eyes, brows, mouth, beard, glasses) is a decal in head
+coordinates and turns with the head.  Identity seeds vary the geometry.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Mapping
+
+import numpy as np
+
+SKIN = {"light": (0.96, 0.80, 0.68), "medium": (0.80, 0.58, 0.42), "dark": (0.45, 0.30, 0.20)}
+HAIR = {"black": (0.08, 0.07, 0.07), "brown": (0.40, 0.24, 0.12), "blond": (0.93, 0.80, 0.45),
+        "red": (0.75, 0.25, 0.10), "gray": (0.65, 0.65, 0.66)}
+BACKGROUND = {"white": (0.96, 0.96, 0.96), "gray": (0.55, 0.55, 0.57), "blue": (0.25, 0.40, 0.80),
+              "green": (0.25, 0.62, 0.32), "red": (0.80, 0.22, 0.20), "yellow": (0.92, 0.82, 0.25)}
+
+
+@lru_cache(maxsize=4096)
+def identity_params(identity: int) -> np.ndarray:
+    """Geometry of one identity as a float vector (all in head units).
+
+    [head_w, head_h, head_d, jaw, eye_dx, eye_y, nose_len, nose_w, hair_line, hair_vol,
+     mouth_w, brow_h]
+    """
+    r = np.random.default_rng(int(identity) % (2**32) + 7919)
+    return np.array([
+        r.uniform(0.52, 0.66),   # 0 head half-width
+        r.uniform(0.72, 0.84),   # 1 head half-height
+        r.uniform(0.58, 0.70),   # 2 head half-depth
+        r.uniform(0.0, 0.35),    # 3 jaw narrowing
+        r.uniform(0.17, 0.25),   # 4 eye half-spacing
+        r.uniform(0.06, 0.16),   # 5 eye height
+        r.uniform(0.10, 0.20),   # 6 nose length (protrusion)
+        r.uniform(0.07, 0.11),   # 7 nose half-width
+        r.uniform(0.30, 0.52),   # 8 hair line height
+        r.uniform(1.04, 1.14),   # 9 hair volume
+        r.uniform(0.15, 0.23),   # 10 mouth half-width
+        r.uniform(0.07, 0.11),   # 11 brow height above eye
+    ], dtype=np.float64)
+
+
+@lru_cache(maxsize=8)
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    c = (np.arange(size) + 0.5) / size * 2.0 - 1.0
+    x, y = np.meshgrid(c, -c)           # y up
+    return x.ravel() * 1.15, y.ravel() * 1.15
+
+
+def _rot(yaw: float, pitch: float) -> np.ndarray:
+    """Head-to-camera rotation: yaw < 0 turns the face toward the image's left,
+    pitch > 0 tilts it up."""
+    a, b = np.radians(-yaw), np.radians(pitch)
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+    return ry @ rx
+
+
+def _ellipsoid_hit(o: np.ndarray, d: np.ndarray, c, r) -> np.ndarray:
+    """Ray parameter of the first hit of rays o + t d with an axis-aligned
+    ellipsoid (centre c, radii r); inf where missed.  o: N×3, d: 3."""
+    oc = (o - np.asarray(c)) / np.asarray(r)
+    dd = d / np.asarray(r)
+    a = dd @ dd
+    b = 2 * oc @ dd
+    cc = np.einsum("ij,ij->i", oc, oc) - 1
+    disc = b * b - 4 * a * cc
+    t = np.full(o.shape[0], np.inf)
+    ok = disc > 0
+    t[ok] = (-b[ok] - np.sqrt(disc[ok])) / (2 * a)
+    return t
+
+
+def _at(o: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points o + t d, with misses (t = inf) put at the ray origin."""
+    return o + np.where(np.isfinite(t), t, 0.0)[:, None] * d
+
+
+def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
+    a = attributes
+    p = identity_params(int(a["identity"]))
+    hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
+    R = _rot(float(a["yaw"]), float(a["pitch"]))
+    x, y = _grid(size)
+    n = x.size
+    o_cam = np.stack([x, y - 0.05, np.full(n, -5.0)], 1)
+    o = o_cam @ R                         # into the head frame (R orthonormal)
+    d = np.array([0.0, 0.0, 1.0]) @ R
+
+    # --- geometry: head, hair shell, nose, ears, hat ----------------------
+    t_head = _ellipsoid_hit(o, d, (0, 0, 0), (hw, hh, hd))
+    P = _at(o, d, t_head)
+    # narrow the jaw: carve the lower sides away
+    lower = P[:, 1] < -0.15
+    carve = lower & (np.abs(P[:, 0]) > hw * (1 - jaw * (-P[:, 1] - 0.15) / (hh - 0.15 + 1e-6)))
+    t_head[carve] = np.inf
+    t_nose = _ellipsoid_hit(o, d, (0, -0.08 + 0.0, -hd + 0.02), (nw, 0.16, nlen + 0.04))
+    t_hair = _ellipsoid_hit(o, d, (0, 0.06, 0.04), (hw * hvol, hh * 1.02 + 0.02, hd * hvol))
+    Ph = _at(o, d, t_hair)
+    # hair covers the top and back only: above the hair line in front, all of the back
+    front_cut = (Ph[:, 2] < -hd * 0.25) & (Ph[:, 1] < hline)
+    side_cut = Ph[:, 1] < -0.25 + 0.35 * (Ph[:, 2] < 0)
+    t_hair[front_cut | side_cut] = np.inf
+    ears = np.minimum(_ellipsoid_hit(o, d, (hw * 0.98, -0.02, 0.05), (0.07, 0.14, 0.07)),
+                      _ellipsoid_hit(o, d, (-hw * 0.98, -0.02, 0.05), (0.07, 0.14, 0.07)))
+    parts = [t_head, t_nose, t_hair, ears]
+    hat = bool(a["hat"])
+    if hat:
+        t_crown = _ellipsoid_hit(o, d, (0, hh * 0.72, 0.02), (hw * 1.12, 0.36, hd * 1.12))
+        Pc = _at(o, d, t_crown)
+        t_crown[Pc[:, 1] < hh * 0.55] = np.inf
+        t_brim = _ellipsoid_hit(o, d, (0, hh * 0.55, -0.15), (hw * 1.35, 0.05, hd * 1.45))
+        parts += [t_crown, t_brim]
+    T = np.stack(parts, 0)
+    which = np.argmin(T, 0)
+    t = T[which, np.arange(n)]
+    hit = np.isfinite(t)
+    P = _at(o, d, t)
+
+    # normals in the head frame, per part
+    centres = [(0, 0, 0), (0, -0.08, -hd + 0.02), (0, 0.06, 0.04), (0, -0.02, 0.05)]
+    radii = [(hw, hh, hd), (nw, 0.16, nlen + 0.04), (hw * hvol, hh * 1.02 + 0.02, hd * hvol),
+             (0.07, 0.14, 0.07)]
+    if hat:
+        centres += [(0, hh * 0.72, 0.02), (0, hh * 0.55, -0.15)]
+        radii += [(hw * 1.12, 0.36, hd * 1.12), (hw * 1.35, 0.05, hd * 1.45)]
+    C = np.asarray(centres)[which]
+    Rr = np.asarray(radii)[which]
+    e = which == 3  # ears are mirrored: put their centre on the hit's side
+    C[e, 0] = np.sign(P[e, 0]) * hw * 0.98
+    N = (P - C) / Rr**2
+    N /= np.linalg.norm(N, axis=1, keepdims=True) + 1e-9
+
+    # --- albedo -----------------------------------------------------------
+    skin = np.array(SKIN[a["skin_tone"]])
+    hair_c = np.array(HAIR[a["hair_color"]])
+    col = np.tile(skin, (n, 1))
+    col[which == 2] = hair_c
+    if hat:
+        col[which >= 4] = (0.15, 0.18, 0.35)
+    face = (which <= 1) | (which == 3)
+    px, py, pz = P[:, 0], P[:, 1], P[:, 2]
+    front = face & (pz < -hd * 0.2)
+
+    expr = a["expression"]
+    s = float(a["expression_strength"])
+    # eyes
+    eye_r = 0.055 * (1 + (0.5 * s if expr == "surprised" else 0) - (0.3 * s if expr == "happy" else 0))
+    for sx in (-1, 1):
+        ex = sx * edx
+        dist2 = ((px - ex) / 0.085) ** 2 + ((py - ey) / eye_r) ** 2
+        white = front & (dist2 < 1)
+        col[white] = (0.97, 0.97, 0.95)
+        col[front & (((px - ex) / 0.04) ** 2 + ((py - ey) / 0.04) ** 2 < 1)] = (0.10, 0.08, 0.06)
+        # brows: tilt with expression (angry: inner ends down; sad: inner ends up)
+        tilt = {"angry": -0.5, "sad": 0.45, "surprised": 0.0}.get(expr, 0.0) * s
+        lift = 0.05 * s if expr == "surprised" else 0.0
+        rel = (px - ex) * sx                     # + toward the outer side
+        brow_y = ey + bh + lift - tilt * (0.09 - rel) * 0.6
+        brow = front & (np.abs(rel) < 0.10) & (np.abs(py - brow_y) < 0.022)
+        col[brow] = hair_c * 0.8
+    # mouth: a curve whose ends follow the expression
+    my = -0.40
+    curve = {"happy": 1.0, "sad": -0.8, "angry": -0.35}.get(expr, 0.0) * s
+    rel = px / mw
+    mouth_y = my + curve * 0.10 * (rel**2) - curve * 0.03
+    half_open = 0.018 + (0.09 * s if expr == "surprised" else 0.0) + (0.02 * s if expr == "happy" else 0)
+    if expr == "surprised":
+        mouth = front & ((px / (mw * 0.55)) ** 2 + ((py - my) / half_open) ** 2 < 1)
+    else:
+        mouth = front & (np.abs(rel) < 1) & (np.abs(py - mouth_y) < half_open * (1 - 0.6 * rel**2))
+    col[mouth] = (0.55, 0.12, 0.14) if expr != "happy" else (0.45, 0.08, 0.10)
+    if expr == "happy":
+        teeth = mouth & (py > mouth_y)
+        col[teeth] = (0.95, 0.93, 0.90)
+    # beard: lower face, around (not over) the mouth
+    if a["beard"]:
+        bz = face & (py < -0.22) & (pz < hd * 0.3) & ~mouth
+        bz &= ~(front & (np.abs(px) < mw * 0.9) & (np.abs(py - my) < 0.045))
+        col[bz] = hair_c * 0.85
+    # eyewear
+    ew = a["eyewear"]
+    if ew != "none":
+        for sx in (-1, 1):
+            ex = sx * edx
+            dist2 = ((px - ex) / 0.12) ** 2 + ((py - ey) / 0.095) ** 2
+            if ew == "sunglasses":
+                col[front & (dist2 < 1)] = (0.05, 0.05, 0.07)
+            else:
+                col[front & (dist2 < 1) & (dist2 > 0.62)] = (0.12, 0.12, 0.14)
+        bridge = front & (np.abs(px) < edx - 0.10) & (np.abs(py - ey - 0.03) < 0.018)
+        col[bridge] = (0.1, 0.1, 0.12)
+        temple = face & (np.abs(np.abs(px) - hw * 0.92) < 0.06) & (np.abs(py - ey - 0.03) < 0.018)
+        col[temple & ~front] = (0.1, 0.1, 0.12)
+
+    # --- shading ----------------------------------------------------------
+    laz, lel = np.radians(float(a["light_azimuth"])), np.radians(float(a["light_elevation"]))
+    L = np.array([np.sin(laz) * np.cos(lel), np.sin(lel), -np.cos(laz) * np.cos(lel)])
+    Nc = N @ R.T                            # normals into camera space
+    lam = np.clip(Nc @ L, 0, 1)
+    shade = 0.30 + 0.80 * lam
+    img = col * shade[:, None]
+    bg = np.array(BACKGROUND[a["background"]])
+    img[~hit] = bg
+    # shoulders/neck silhouette would need more primitives; keep the bust simple
+    img = img + 0.35 * float(a["brightness"])
+    img = np.clip(img, 0, 1)
+    return (img.reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
