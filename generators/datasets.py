@@ -1,0 +1,163 @@
+"""Studio datasets: train/test sets rendered by the procedural studio, cached on disk.
+
+Splits are by held-out identities / styles: the training set draws its seeds
+from ``[0, n_seeds)``, the test set from ``[TEST_SEED_BASE, TEST_SEED_BASE +
+n_seeds)``, so no test identity or style is ever seen in training.
+
+Chairs follow the chairs paper's elevation split: most styles are shown only at
+elevations 10, 20 and 30; a minority (``chair_style_is_full_elevation``) at any
+elevation in 0 … 50, so rendering elevation 40 for the others measures
+extrapolation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SEED, get_schema
+
+DATASET_VERSION = 1
+TEST_SEED_BASE = 1_000_000
+IMAGES_PER_SEED = 20
+FULL_ELEVATION_FRACTION = 0.2
+TRAIN_ELEVATIONS = (10.0, 20.0, 30.0)
+FULL_ELEVATION_RANGE = (0.0, 50.0)
+
+
+@dataclass
+class StudioDataset:
+    domain: str
+    images: np.ndarray                 # N×H×W×3 uint8
+    masks: np.ndarray | None           # N×H×W bool (chairs), else None
+    attributes: list[dict[str, Any]]   # schema names, JSON-ready values
+    seeds: np.ndarray                  # N int64: identity / style
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def chair_style_is_full_elevation(style: int) -> bool:
+    """True for the minority of chair styles shown at every elevation 0…50."""
+    h = hashlib.blake2b(int(style).to_bytes(8, "little", signed=True), digest_size=4)
+    return int.from_bytes(h.digest(), "little") / 2**32 < FULL_ELEVATION_FRACTION
+
+
+def n_seeds_for(n: int) -> int:
+    return max(1, n // IMAGES_PER_SEED)
+
+
+def sample_attributes(domain: str, rng: np.random.Generator, seed_value: int) -> dict[str, Any]:
+    """Uniform over every attribute's range / values; the seed attribute given."""
+    schema = get_schema(domain)
+    out: dict[str, Any] = {}
+    for a in schema:
+        if a.kind == SEED:
+            out[a.name] = int(seed_value)
+        elif a.kind in (DEGREES, FLOAT):
+            out[a.name] = float(rng.uniform(a.lo, a.hi))
+        elif a.kind == CATEGORY:
+            out[a.name] = str(a.values[rng.integers(len(a.values))])
+        elif a.kind == BOOL:
+            out[a.name] = bool(rng.integers(2))
+    if domain == "chairs":
+        if chair_style_is_full_elevation(seed_value):
+            out["elevation"] = float(rng.uniform(*FULL_ELEVATION_RANGE))
+        else:
+            out["elevation"] = float(TRAIN_ELEVATIONS[rng.integers(len(TRAIN_ELEVATIONS))])
+    return out
+
+
+def _plan(domain: str, n: int, seed: int, split: str) -> list[dict[str, Any]]:
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    base = 0 if split == "train" else TEST_SEED_BASE
+    rng = np.random.default_rng([seed, 0 if split == "train" else 1, 12345])
+    pool = base + np.arange(n_seeds_for(n))
+    seeds = np.concatenate([pool, rng.choice(pool, size=max(0, n - len(pool)))])[:n]
+    rng.shuffle(seeds)
+    return [sample_attributes(domain, rng, int(s)) for s in seeds]
+
+
+def _render_chunk(args: tuple[str, list[dict[str, Any]], int]):
+    domain, attrs, size = args
+    from generators.studio import render_chair, render_face
+    imgs = np.empty((len(attrs), size, size, 3), np.uint8)
+    masks = np.empty((len(attrs), size, size), bool) if domain == "chairs" else None
+    for i, a in enumerate(attrs):
+        if domain == "chairs":
+            imgs[i], masks[i] = render_chair(a, size, return_mask=True)
+        else:
+            imgs[i] = render_face(a, size)
+    return imgs, masks
+
+
+def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
+                      workers: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Render a list of attribute dicts (in parallel for large lists)."""
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers <= 1 or len(attrs) < 2000:
+        return _render_chunk((domain, attrs, size))
+    k = workers * 4
+    chunks = [attrs[i::k] for i in range(k)]
+    with ProcessPoolExecutor(workers) as ex:
+        parts = list(ex.map(_render_chunk, [(domain, c, size) for c in chunks]))
+    imgs = np.empty((len(attrs), size, size, 3), np.uint8)
+    masks = np.empty((len(attrs), size, size), bool) if domain == "chairs" else None
+    for i, (im, m) in enumerate(parts):
+        imgs[i::k] = im
+        if masks is not None:
+            masks[i::k] = m
+    return imgs, masks
+
+
+def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
+                 split: str = "train", workers: int | None = None) -> StudioDataset:
+    get_schema(domain)
+    if n < 1:
+        raise ValueError("a dataset needs at least one image")
+    attrs = _plan(domain, n, seed, split)
+    images, masks = render_attributes(domain, attrs, size, workers)
+    seed_attr = get_schema(domain).seed_attribute
+    seeds = np.array([a[seed_attr] for a in attrs], np.int64)
+    return StudioDataset(domain, images, masks, attrs, seeds)
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("HOLOCHAT_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+    return Path(user_cache_dir("holochat"))
+
+
+def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
+                   cache_dir_: str | Path | None = None) -> StudioDataset:
+    """``make_dataset`` cached as an .npz (built once, then loaded)."""
+    d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
+    path = d / f"studio-{domain}-{split}-n{n}-s{seed}-{size}px-v{DATASET_VERSION}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                masks = z["masks"] if "masks" in z.files else None
+                return StudioDataset(domain, z["images"], masks,
+                                     json.loads(str(z["attributes"])), z["seeds"])
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)   # corrupt cache: rebuild
+    ds = make_dataset(domain, n, seed=seed, size=size, split=split)
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    arrays = {"images": ds.images, "seeds": ds.seeds,
+              "attributes": np.array(json.dumps(ds.attributes))}
+    if ds.masks is not None:
+        arrays["masks"] = ds.masks
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return ds
