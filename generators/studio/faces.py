@@ -168,8 +168,8 @@ def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
     my = -0.40
     curve = {"happy": 1.0, "sad": -0.8, "angry": -0.35}.get(expr, 0.0) * s
     rel = px / mw
-    mouth_y = my + curve * 0.10 * (rel**2) - curve * 0.03
-    half_open = 0.018 + (0.09 * s if expr == "surprised" else 0.0) + (0.02 * s if expr == "happy" else 0)
+    mouth_y = my + curve * 0.14 * (rel**2) - curve * 0.04
+    half_open = 0.018 + (0.09 * s if expr == "surprised" else 0.0) + (0.035 * s if expr == "happy" else 0)
     if expr == "surprised":
         mouth = front & ((px / (mw * 0.55)) ** 2 + ((py - my) / half_open) ** 2 < 1)
     else:
