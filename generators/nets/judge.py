@@ -1,0 +1,149 @@
+"""Judges: small CNNs that read every schema attribute back from a 64×64 image.
+
+They are the measuring instrument for edits made by learned generators.  One
+shared convolutional trunk feeds
+
+- a classification head per category / bool attribute (logits),
+- a regression head per numeric attribute: values scaled to [-1, 1]; wrapping
+  angles (chair azimuth, hue) are regressed as (sin, cos) so 359° and 1° are
+  neighbours,
+- an identity-embedding head (unit vectors, trained with a supervised
+  contrastive loss) so renders of one identity / style lie close together.
+
+Only the network and the attribute encoding live here; training is in
+``generators/training/judge.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from generators.schema import BOOL, CATEGORY, get_schema
+
+ARCH_VERSION = 1
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    domain: str = "faces"
+    image_size: int = 64
+    width: int = 32              # channels of the first conv; doubles per stage
+    stages: int = 4              # 64 → 4 px
+    hidden: int = 256
+    embed_dim: int = 64
+
+
+def _is_wrapping(attr) -> bool:
+    return attr.wraps or (attr.kind == "degrees" and attr.lo == -180 and attr.hi == 180)
+
+
+class AttributeCodec:
+    """Maps attribute dicts to training targets and network outputs back to values."""
+
+    def __init__(self, domain: str):
+        self.schema = get_schema(domain)
+        self.classes = [a for a in self.schema if a.kind in (CATEGORY, BOOL)]
+        self.numeric = [a for a in self.schema if a.numeric]
+
+    def n_classes(self, attr) -> int:
+        return 2 if attr.kind == BOOL else len(attr.values)
+
+    def reg_dim(self, attr) -> int:
+        return 2 if _is_wrapping(attr) else 1
+
+    def class_index(self, attr, value) -> int:
+        return int(bool(value)) if attr.kind == BOOL else attr.values.index(value)
+
+    def encode(self, attrs: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for a in self.classes:
+            out[a.name] = np.array([self.class_index(a, d[a.name]) for d in attrs], np.int64)
+        for a in self.numeric:
+            v = np.array([float(d[a.name]) for d in attrs], np.float64)
+            if _is_wrapping(a):
+                r = np.radians(v)
+                out[a.name] = np.stack([np.sin(r), np.cos(r)], 1).astype(np.float32)
+            else:
+                out[a.name] = ((v - a.lo) / (a.hi - a.lo) * 2 - 1)[:, None].astype(np.float32)
+        return out
+
+    def decode_numeric(self, attr, pred: np.ndarray) -> np.ndarray:
+        if _is_wrapping(attr):
+            deg = np.degrees(np.arctan2(pred[:, 0], pred[:, 1]))
+            return deg % 360 if attr.lo == 0 else deg
+        return (np.clip(pred[:, 0], -1, 1) + 1) / 2 * (attr.hi - attr.lo) + attr.lo
+
+    def decode_class(self, attr, logits: np.ndarray) -> list:
+        idx = logits.argmax(1)
+        return [bool(i) for i in idx] if attr.kind == BOOL else [attr.values[i] for i in idx]
+
+
+class Judge(nn.Module):
+    def __init__(self, cfg: JudgeConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.codec = AttributeCodec(cfg.domain)
+        # a full-resolution stem (thin glasses rims are 1 px wide), then one
+        # strided conv per stage: 64 → 32 → 16 → 8 → 4
+        layers: list[nn.Module] = [nn.Conv2d(3, cfg.width // 2, 3, 1, 1, bias=False),
+                                   nn.BatchNorm2d(cfg.width // 2), nn.SiLU()]
+        c_in = cfg.width // 2
+        for i in range(cfg.stages):
+            c = cfg.width * 2**i
+            layers += [nn.Conv2d(c_in, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.SiLU()]
+            c_in = c
+        self.trunk = nn.Sequential(*layers)                     # B×C×4×4
+        side = cfg.image_size // 2**cfg.stages
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, cfg.hidden), nn.SiLU())
+        self.cls_heads = nn.ModuleDict({a.name: nn.Linear(cfg.hidden, self.codec.n_classes(a))
+                                        for a in self.codec.classes})
+        self.reg_heads = nn.ModuleDict({a.name: nn.Linear(cfg.hidden, self.codec.reg_dim(a))
+                                        for a in self.codec.numeric})
+        self.embed = nn.Linear(cfg.hidden, cfg.embed_dim)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}."""
+        h = self.fc(self.trunk(x))                              # B×hidden
+        out = {k: m(h) for k, m in self.cls_heads.items()}
+        out.update({k: m(h) for k, m in self.reg_heads.items()})
+        out["_embed"] = nn.functional.normalize(self.embed(h), dim=1)
+        return out
+
+
+def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """N×H×W×3 uint8 → N×3×H×W float in [-1, 1]."""
+    t = torch.as_tensor(images)
+    return t.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+@torch.inference_mode()
+def read_attributes(judge: Judge, images: np.ndarray, batch: int = 256) -> tuple[list[dict], np.ndarray]:
+    """Every attribute the judge reads from each image, and the identity embeddings."""
+    judge.eval()
+    codec = judge.codec
+    rows: list[dict] = [dict() for _ in range(len(images))]
+    embeds = []
+    for s in range(0, len(images), batch):
+        out = judge(to_input(images[s:s + batch]))
+        for a in codec.classes:
+            for i, v in enumerate(codec.decode_class(a, out[a.name].numpy())):
+                rows[s + i][a.name] = v
+        for a in codec.numeric:
+            for i, v in enumerate(codec.decode_numeric(a, out[a.name].numpy())):
+                rows[s + i][a.name] = float(v)
+        embeds.append(out["_embed"].numpy())
+    return rows, np.concatenate(embeds) if embeds else np.zeros((0, judge.cfg.embed_dim))
+
+
+def angle_error(attr, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = np.abs(a - b)
+    if _is_wrapping(attr):
+        d = np.minimum(d, 360 - d)
+    return d
+
+

@@ -1,0 +1,145 @@
+"""Training loop of the attribute judges (network in ``generators/nets/judge.py``).
+
+Batches are P identities × K renders each, so the supervised contrastive
+identity loss always has positives.  Half of each batch is lightly blurred and
+noised so the judge also reads the softer images of learned generators.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from generators.datasets import cached_dataset
+from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig, to_input
+
+
+@dataclass
+class JudgeTrainOptions:
+    domain: str = "faces"
+    steps: int = 3000
+    identities_per_batch: int = 32   # P
+    per_identity: int = 4            # K
+    lr: float = 2e-3
+    n_train: int = 20000
+    seed: int = 0
+    device: str = "cpu"
+    out: str | None = None
+    width: int = 32
+    log_every: int = 100
+    progress: bool = True
+
+
+def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss over unit embeddings B×E with integer labels B."""
+    sim = emb @ emb.T / tau                                        # B×B
+    eye = torch.eye(len(emb), dtype=torch.bool, device=emb.device)
+    sim = sim.masked_fill(eye, -1e9)
+    pos = (labels[:, None] == labels[None, :]) & ~eye
+    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    n_pos = pos.sum(1).clamp(min=1)
+    return -(log_prob * pos).sum(1).div(n_pos).mean()
+
+
+def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
+               labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    parts: dict[str, torch.Tensor] = {}
+    codec = judge.codec
+    parts["cls"] = sum(F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes)
+    parts["reg"] = 10 * sum(F.smooth_l1_loss(out[a.name], targets[a.name], beta=0.05)
+                            for a in codec.numeric)
+    parts["id"] = 0.5 * supcon_loss(out["_embed"], labels)
+    total = parts["cls"] + parts["reg"] + parts["id"]
+    return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def _degrade(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Blur and noise a random half of a batch (B×3×H×W in [-1, 1])."""
+    pick = torch.rand(len(x), generator=g) < 0.5
+    if pick.any():
+        blurred = F.avg_pool2d(x[pick], 3, 1, 1, count_include_pad=False)
+        noise = torch.randn(blurred.shape, generator=g) * 0.04
+        x = x.clone()
+        x[pick] = (blurred + noise).clamp(-1, 1)
+    return x
+
+
+def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
+    torch.manual_seed(opts.seed)
+    rng = np.random.default_rng(opts.seed)
+    ds = dataset if dataset is not None else cached_dataset(opts.domain, opts.n_train, seed=opts.seed)
+    cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1], width=opts.width)
+    judge = Judge(cfg).to(opts.device)
+    targets_np = judge.codec.encode(ds.attributes)
+    images = torch.from_numpy(ds.images)
+    targets = {k: torch.from_numpy(v) for k, v in targets_np.items()}
+    seeds = ds.seeds
+    by_seed: dict[int, np.ndarray] = {}
+    for i, s in enumerate(seeds):
+        by_seed.setdefault(int(s), []).append(i)          # type: ignore[arg-type]
+    groups = [np.array(v) for v in by_seed.values()]
+    opt = torch.optim.AdamW(judge.parameters(), lr=opts.lr, weight_decay=1e-4)
+    warm = max(1, opts.steps // 20)             # linear warm-up, then cosine decay
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (
+        1 + np.cos(np.pi * min(1.0, s / opts.steps))))
+    g = torch.Generator().manual_seed(opts.seed)
+    log = []
+    progress = _progress(opts.progress, opts.steps, f"judge {opts.domain}")
+    judge.train()
+    with progress as bar:
+        task = bar.add_task("train", total=opts.steps) if bar else None
+        running: dict[str, float] = {}
+        for step in range(1, opts.steps + 1):
+            P = min(opts.identities_per_batch, len(groups))
+            chosen = rng.choice(len(groups), P, replace=False)
+            idx = np.concatenate([rng.choice(groups[c], opts.per_identity) for c in chosen])
+            x = _degrade(to_input(images[idx]), g).to(opts.device)
+            t = {k: v[idx].to(opts.device) for k, v in targets.items()}
+            labels = torch.from_numpy(seeds[idx]).to(opts.device)
+            loss, parts = judge_loss(judge, judge(x), t, labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            for k, v in parts.items():
+                running[k] = running.get(k, 0.0) + v
+            if step % opts.log_every == 0 or step == opts.steps:
+                n = opts.log_every if step % opts.log_every == 0 else step % opts.log_every
+                log.append({"step": step, **{k: v / n for k, v in running.items()}})
+                running = {}
+                if bar:
+                    bar.update(task, description=f"loss {sum(log[-1][k] for k in parts):.3f}")
+            if bar:
+                bar.advance(task)
+    judge.eval()
+    judge.train_log = log  # type: ignore[attr-defined]
+    if opts.out:
+        save_judge(judge, opts.out, extra={"train": asdict(opts), "log": log[-5:]})
+    return judge
+
+
+def _progress(enabled: bool, total: int, what: str):
+    import contextlib
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    return Progress(TextColumn(what), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TextColumn("{task.description}"), TimeRemainingColumn(), transient=False)
+
+
+def save_judge(judge: Judge, out: str | os.PathLike, extra: dict | None = None) -> Path:
+    from generators.checkpoint import save_pretrained
+    return save_pretrained(judge, judge.cfg, out, model_name="judge",
+                           code_version=ARCH_VERSION, extra=extra)
+
+
+def load_judge(path: str | os.PathLike) -> Judge:
+    from generators.checkpoint import from_pretrained
+    return from_pretrained(Judge, JudgeConfig, path, model_name="judge",
+                           code_version=ARCH_VERSION, retrain_hint=f"holochat train judge --out {path}")
