@@ -1,0 +1,76 @@
+"""Clarifying questions and reading the answer to one.
+
+When the fallback is unsure it asks "Did you mean 'add sunglasses' or 'add
+glasses'?" and changes nothing.  The next turn's text resolves the question when
+it is a yes ("yes" = the first option), an ordinal ("the first one", "the
+second", "2"), or words that name exactly one option ("sunglasses"); "no" /
+"neither" declines it; anything else is parsed as a new command.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from dialogue.grammar import clean
+from dialogue.lexicon import FILLER, POLITENESS
+from dialogue.types import Clarification
+from sessions.ops import Op
+
+YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "exactly",
+                 "y", "affirmative", "indeed", "right", "that", "that one", "yes please",
+                 "please", "do it", "go ahead"})
+NO = frozenset({"no", "nope", "neither", "neither one", "none", "cancel", "nah",
+                "never mind", "nevermind", "forget it", "n", "none of them", "no thanks",
+                "neither of them", "not really"})
+ORDINALS = {0: ("first", "1", "1st", "one", "former", "top", "a", "option 1", "option one"),
+            1: ("second", "2", "2nd", "two", "latter", "other", "b", "last", "option 2",
+                "option two", "bottom")}
+DECLINED = -1
+
+_WORD = re.compile(r"[a-z0-9']+")
+_FILLER = FILLER | {"one", "please", "the", "i", "mean", "meant", "did", "option", "yes",
+                    "yeah", "thanks", "want"} | {p for p in POLITENESS if " " not in p}
+
+
+def make(candidates: Sequence[tuple[str, tuple[Op, ...]]]) -> Clarification:
+    """A question offering the (label, ops) candidates, best first (one or two)."""
+    options = tuple(candidates[:2])
+    if len(options) == 1:
+        question = f"Did you mean '{options[0][0]}'?"
+    else:
+        question = f"Did you mean '{options[0][0]}' or '{options[1][0]}'?"
+    return Clarification(question=question, options=options)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w not in _FILLER]
+
+
+def answer(text: str, pending: Clarification) -> int | None:
+    """The option ``text`` picks (0, 1, …), ``DECLINED``, or None when it is no answer."""
+    t = re.sub(r"[^\w' ]+", " ", clean(text)).strip()
+    t = re.sub(r"^(?:i (?:mean|meant)|i said|yes,?|yeah,?) ", "", t)
+    if not t:
+        return None
+    n = len(pending.options)
+    labels = [clean(label) for label, _ in pending.options]
+    if t in labels:
+        return labels.index(t)
+    if t in YES:
+        return 0
+    if t in NO:
+        return DECLINED
+    core = re.sub(r"^(?:the|option|number) |(?: one| option)$", "", t).strip()
+    for idx, words in ORDINALS.items():
+        if idx < n and (core in words or t in words):
+            return idx
+    said = set(_words(t))
+    if not said:
+        return None
+    label_words = [set(_words(label)) for label in labels]
+    if not said <= set().union(*label_words):
+        return None
+    hits = [i for i, lw in enumerate(label_words)
+            if said & (lw - set().union(*(o for j, o in enumerate(label_words) if j != i)))]
+    return hits[0] if len(hits) == 1 else None

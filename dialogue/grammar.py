@@ -1,0 +1,731 @@
+"""The deterministic grammar: text → ops, or no parse.
+
+A command is cleaned (case, punctuation, control characters), split into pieces
+on "and", commas, "then" and semicolons, and each piece is rewritten into
+canonical tokens (``dialogue.lexicon``), stripped of filler and politeness, and
+its modifiers (degree words, numbers) are taken out.  What remains must match one
+rule exactly; a piece with a word no rule knows has no parse, and then the
+whole command has none (the embedding fallback takes over).
+
+The vocabulary derives from ``generators.schema``: attribute names, category
+values, ranges, steps and defaults are read from it, so a schema change reaches
+the grammar without edits here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from dialogue import lexicon as L
+from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SCHEMAS, Schema, get_schema
+from sessions.ops import (Adjust, Describe, Export, Goto, Help, Interpolate, NewSeed, Op, Redo,
+                          Repeat, Reset, Save, Set, ShowHistory, SwitchDomain, SwitchGenerator,
+                          Toggle, Undo)
+
+MAX_CHARS = 500
+
+# -- cleaning -------------------------------------------------------------------
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_PROTECTED = ((re.compile(r"\bblack\s*(?:and|&)\s*white\b"), "grayscale"),
+              (re.compile(r"\bhundred and eighty\b"), "hundred eighty"))
+
+
+def clean(text: str, lower: bool = True) -> str:
+    """NFKC, control characters dropped, whitespace collapsed, lowercased."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = text.translate(_APOSTROPHES)
+    text = text.lower() if lower else text
+    text = text.replace("°", " degrees ").replace("%", " percent ")
+    return " ".join(text.split())
+
+
+def _strip_punct(piece: str) -> str:
+    piece = piece.replace("'", "")
+    piece = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", piece)            # four-legged
+    piece = re.sub(r"[^a-z0-9.+\-_~# ]", " ", piece)
+    piece = re.sub(r"\.(?!\d)|(?<![\d\s])\.", " ", piece)           # dots outside numbers
+    piece = re.sub(r"(?<![\s])[+\-]|[+\-](?![\d.])", " ", piece)    # signs only before digits
+    return " ".join(piece.split())
+
+
+_SPLIT = re.compile(r"\s*(?:;|,\s*and then\b|,\s*then\b|\band then\b|\bthen\b|,|\band\b|&)\s*")
+
+
+def split_pieces(cleaned: str) -> list[str]:
+    """Split a cleaned command into pieces on ';', ',', 'then', 'and'."""
+    for pat, rep in _PROTECTED:
+        cleaned = pat.sub(rep, cleaned)
+    return [p for p in (s.strip() for s in _SPLIT.split(cleaned)) if p]
+
+
+# -- canonical tokens -------------------------------------------------------------
+def _phrase_regex(phrases) -> re.Pattern:
+    alts = sorted({p for p in phrases if p}, key=len, reverse=True)
+    return re.compile(r"(?<![\w~#])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w])")
+
+
+@functools.lru_cache(maxsize=None)
+def _rewrites() -> tuple[re.Pattern, dict[str, str]]:
+    table: dict[str, str] = {}
+    for name, words in L.ATTRIBUTE_SYNONYMS.items():
+        for w in words:
+            table[w] = name
+    for schema in SCHEMAS.values():
+        for a in schema.attributes:
+            table.setdefault(a.name.replace("_", " "), a.name)
+    for (attr, value), words in L.VALUE_SYNONYMS.items():
+        if attr in ("eyewear", "expression", "legs"):          # unambiguous value words
+            for w in words:
+                table[w] = value
+    for gen, words in L.GENERATOR_SYNONYMS.items():
+        for w in words:
+            table[w] = gen
+    for w, n in L.NUMBER_WORDS.items():
+        if w != "one":
+            table[w] = f"{n:g}"
+    for p in L.POLITENESS:
+        table[p] = ""
+    table.update(L.REWRITES)
+    return _phrase_regex(table), table
+
+
+def rewrite_table() -> Mapping[str, str]:
+    """Every phrase the grammar rewrites, to its canonical tokens."""
+    return _rewrites()[1]
+
+
+_TAKE_OFF = re.compile(r"\btake (.{1,40}?) off\b")
+_NUM = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def tokens(piece: str) -> list[str]:
+    """Canonical tokens of one piece (filler dropped, numbers as '#<value>')."""
+    pat, table = _rewrites()
+    piece = _TAKE_OFF.sub(r"remove \1", piece)
+    text = pat.sub(lambda m: " " + table[m.group(0)] + " ", " " + _strip_punct(piece) + " ")
+    out: list[str] = []
+    for t in text.split():
+        if t in L.FILLER:
+            continue
+        if _NUM.fullmatch(t):
+            v = float(t)
+            t = f"#{0.0 if v == 0 else v!r}"
+        if out and out[-1] == t:
+            continue
+        out.append(t)
+    return out
+
+
+# -- modifiers -----------------------------------------------------------------------
+@dataclass
+class Frame:
+    """One piece's remaining words and the modifiers taken out of it."""
+    words: str
+    factor: float = 1.0
+    full: bool = False
+    amount: float | None = None
+    absolute: float | None = None
+
+    @property
+    def mods(self) -> set[str]:
+        m = set()
+        if self.factor != 1.0:
+            m.add("factor")
+        if self.full:
+            m.add("full")
+        if self.amount is not None:
+            m.add("amount")
+        if self.absolute is not None:
+            m.add("absolute")
+        return m
+
+
+_DROP = {"to", "by", "at", "for", "towards", "toward", "into"}
+
+
+def frame_of(toks: list[str]) -> Frame | None:
+    """Take degree words and numbers out of ``toks``; None if they conflict."""
+    words: list[str] = []
+    f = Frame("")
+    numbers = 0
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t == "~half":
+            f.factor *= L.HALF
+        elif t == "~two":
+            f.factor *= L.TWO
+        elif t == "~full":
+            f.full = True
+        elif t.startswith("#"):
+            numbers += 1
+            v = float(t[1:])
+            if v != v or v in (float("inf"), float("-inf")):
+                return None
+            if i + 1 < len(toks) and toks[i + 1] in L.UNITS:
+                v *= L.UNITS[toks[i + 1]]
+                i += 1
+            if i > 0 and toks[i - 1] == "to":
+                f.absolute = v
+            else:
+                f.amount = v
+        elif t not in _DROP:
+            words.append(t)
+        i += 1
+    if numbers > 1:
+        return None
+    f.words = " ".join(words)
+    return f
+
+
+# -- rules ------------------------------------------------------------------------------
+class NoParse(Exception):
+    """A rule matched the words but cannot make sense of them."""
+
+
+@dataclass(frozen=True)
+class Ctx:
+    domain: str
+    schema: Schema
+    attributes: Mapping[str, Any]
+
+    def current(self, name: str) -> Any:
+        if name in self.attributes:
+            return self.attributes[name]
+        return self.schema.get(name).default
+
+
+Handler = Callable[[re.Match, Frame, Ctx], "list[Op] | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern
+    handler: Handler
+    mods: frozenset[str] = field(default_factory=frozenset)
+    domains: tuple[str, ...] = ("faces", "chairs")
+
+
+def _signed(d: str) -> int:
+    return -1 if d in ("left", "down", "out", "lower", "less", "decrease", "darker") else 1
+
+
+def _delta(f: Frame, step: float, sign: int) -> float:
+    if f.amount is not None:
+        if f.factor != 1.0:
+            raise NoParse
+        return sign * abs(f.amount)
+    return sign * step * f.factor
+
+
+def _adjust(ctx: Ctx, attr: str, f: Frame, sign: int) -> list[Op]:
+    a = ctx.schema.get(attr)
+    if f.full:
+        if a.wraps or f.amount is not None or f.factor != 1.0:
+            raise NoParse
+        return [Set(attr, float(a.lo if sign < 0 else a.hi))]
+    return [Adjust(attr, _delta(f, float(a.step), sign))]
+
+
+def _value_words(schema: Schema, attr: str) -> dict[str, str]:
+    """word → category value of ``attr`` (values, their synonyms, colour spellings)."""
+    a = schema.get(attr)
+    out = {v: v for v in a.values}
+    for w, v in L.COLOR_WORDS.items():
+        if v in a.values:
+            out[w] = v
+    for (name, value), words in L.VALUE_SYNONYMS.items():
+        if name == attr:
+            for w in words:
+                out.setdefault(w, value)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _color_attrs(domain: str) -> dict[str, dict[str, str]]:
+    """Colour-like category attributes of a domain → their value words."""
+    schema = get_schema(domain)
+    names = [n for n in ("hair_color", "background", "color", "skin_tone") if n in schema]
+    return {n: _value_words(schema, n) for n in names}
+
+
+def _alt(words) -> str:
+    return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
+
+
+def _emotion(ctx: Ctx, emo: str, f: Frame) -> list[Op]:
+    """Set an expression, or intensify it (by the degree) when it is already that one."""
+    if emo == "neutral":
+        return [Set("expression", "neutral")]
+    if ctx.current("expression") == emo:
+        step = float(ctx.schema.get("expression_strength").step)
+        return [Adjust("expression_strength", step * f.factor)]
+    return [Set("expression", emo)]
+
+
+_EMO_TOKEN = {"smile": "happy", "frown": "sad", "happy": "happy", "sad": "sad",
+              "angry": "angry", "surprised": "surprised", "neutral": "neutral"}
+_EMO = _alt(_EMO_TOKEN)
+_SUBJ = r"(?: (?:person|picture|chair))?"
+_GENS = ("studio", "convdeconv", "textgan", "dcgan")
+
+
+def _category_value(ctx: Ctx, attr: str, word: str) -> str:
+    words = _value_words(ctx.schema, attr)
+    if word not in words:
+        raise NoParse
+    return words[word]
+
+
+def _generic_rules(schema: Schema) -> list[Rule]:
+    """Rules over raw attribute names, derived from the schema."""
+    numeric = [a.name for a in schema.attributes if a.kind in (DEGREES, FLOAT)]
+    bools = [a.name for a in schema.attributes if a.kind == BOOL]
+    cats = [a.name for a in schema.attributes if a.kind == CATEGORY]
+    everything = [a.name for a in schema.attributes if a.kind != "seed"]
+    R: list[Rule] = []
+    num = _alt(numeric)
+
+    def set_num(m, f, ctx):
+        return [Set(m["a"], f.absolute)]
+    R.append(Rule(re.compile(rf"(?:set |make )?(?P<a>{num})(?: be)?"), set_num,
+                  frozenset({"absolute"})))
+
+    def adj_num(m, f, ctx):
+        sign = 1 if m["v"] in ("increase", "more", "higher", "up") else -1
+        return _adjust(ctx, m["a"], f, sign)
+    R.append(Rule(re.compile(
+        rf"(?P<v>increase|decrease|more|less|higher|lower) (?P<a>{num})"
+        rf"|(?:make )?(?P<a2>{num}) (?P<v2>up|down|higher|lower)"), lambda m, f, ctx: adj_num(
+            {"a": m["a"] or m["a2"], "v": m["v"] or m["v2"]}, f, ctx),
+        frozenset({"factor", "amount", "full"})))
+
+    def set_cat(m, f, ctx):
+        a = m["a"]
+        kind = ctx.schema.get(a).kind
+        if kind == BOOL:
+            if m["v"] not in ("true", "false", "yes", "no"):
+                raise NoParse
+            return [Set(a, m["v"] in ("true", "yes"))]
+        return [Set(a, _category_value(ctx, a, m["v"]))]
+    R.append(Rule(re.compile(rf"(?:set |make )?(?P<a>{_alt(cats + bools)}) (?P<v>[a-z]+)"),
+                  set_cat))
+
+    R.append(Rule(re.compile(rf"reset (?P<a>{_alt(everything)})"),
+                  lambda m, f, ctx: [Set(m["a"], ctx.schema.get(m["a"]).default)]))
+    R.append(Rule(re.compile(rf"toggle (?P<a>{_alt(bools)})"),
+                  lambda m, f, ctx: [Toggle(m["a"])]))
+
+    def add_bool(m, f, ctx):
+        return [Set(m["a"], m["v"] not in ("no", "remove"))]
+    R.append(Rule(re.compile(rf"(?:(?P<v>add|no|remove) )?(?:chair |person )?(?P<a>{_alt(bools)})"),
+                  add_bool))
+    return R
+
+
+def _face_rules() -> list[Rule]:
+    R: list[Rule] = []
+    F = ("faces",)
+
+    def turn(m, f, ctx):
+        d = m["d"]
+        if d in ("left", "right"):
+            return _adjust(ctx, "yaw", f, _signed(d))
+        return _adjust(ctx, "pitch", f, _signed(d))
+    R.append(Rule(re.compile(rf"(?:turn|move){_SUBJ} (?P<d>left|right|up|down)"), turn,
+                  frozenset({"factor", "amount", "full"}), F))
+
+    def face_side(m, f, ctx):
+        sign = _signed(m["d"])
+        hi = float(ctx.schema.get("yaw").hi)
+        if f.full:
+            return [Set("yaw", sign * hi)]
+        if f.amount is not None or f.absolute is not None:
+            v = f.amount if f.amount is not None else f.absolute
+            return [Set("yaw", sign * min(abs(v), hi))]
+        return [Set("yaw", sign * min(L.FACE_SIDE_YAW * f.factor, hi))]
+    R.append(Rule(re.compile(rf"(?:face|look){_SUBJ} (?P<d>left|right)"), face_side,
+                  frozenset({"factor", "amount", "full", "absolute"}), F))
+
+    R.append(Rule(re.compile(rf"(?:(?:face|look|turn){_SUBJ} )?(?:ahead|camera|front)"
+                             rf"|(?:face|look) ahead camera"),
+                  lambda m, f, ctx: [Set("yaw", 0.0), Set("pitch", 0.0)], frozenset(), F))
+
+    R.append(Rule(re.compile(rf"(?:look|tilt|face){_SUBJ} (?P<d>up|down)|tilt{_SUBJ} (?P<d2>up|down)"
+                             rf"|(?:chin|person) (?P<d3>up|down)"),
+                  lambda m, f, ctx: _adjust(ctx, "pitch", f, _signed(m["d"] or m["d2"] or m["d3"])),
+                  frozenset({"factor", "amount", "full"}), F))
+
+    def light_from(m, f, ctx):
+        d = m["d"]
+        if d in L.LIGHT_AZIMUTH_FROM:
+            return [Set("light_azimuth", L.LIGHT_AZIMUTH_FROM[d])]
+        a = ctx.schema.get("light_elevation")
+        return [Set("light_elevation", float(a.hi if d == "above" else a.lo))]
+    R.append(Rule(re.compile(r"(?:add |move |make )?light(?: person)? from (?P<d>left|right|front|above|below)"
+                             r"(?: side)?"), light_from, frozenset(), F))
+
+    def light_move(m, f, ctx):
+        d = m["d"] or m["d2"]
+        if d in ("left", "right"):
+            return _adjust(ctx, "light_azimuth", f, _signed(d))
+        return _adjust(ctx, "light_elevation", f, 1 if d in ("up", "higher") else -1)
+    R.append(Rule(re.compile(r"(?:move |turn )?light (?P<d>left|right|up|down|higher|lower)"
+                             r"|(?P<d2>higher|lower) light"), light_move,
+                  frozenset({"factor", "amount", "full"}), F))
+
+    # expression
+    R.append(Rule(re.compile(rf"(?:make |add )?(?:person )?(?:look )?(?P<e>{_EMO})(?: person| expression)?"),
+                  lambda m, f, ctx: _emotion(ctx, _EMO_TOKEN[m["e"]], f),
+                  frozenset({"factor"}), F))
+    R.append(Rule(re.compile(rf"(?:make |look )?(?:person )?(?:look )?more (?P<e>{_EMO})"
+                             rf"|(?P<e2>{_EMO}) more"),
+                  lambda m, f, ctx: _emotion(ctx, _EMO_TOKEN[m["e"] or m["e2"]], f),
+                  frozenset({"factor"}), F))
+
+    def strength(m, f, ctx):
+        sign = 1 if (m["v"] or m["v2"]) == "more" else -1
+        return _adjust(ctx, "expression_strength", f, sign)
+    R.append(Rule(re.compile(rf"(?:make )?(?P<v>more|less) (?:{_EMO}|expression)(?: expression)?"
+                             rf"|(?:{_EMO}|expression) (?P<v2>less)"),
+                  strength, frozenset({"factor", "amount"}), F))
+    R.append(Rule(re.compile(rf"(?:no|remove) (?:look )?(?:{_EMO}|expression)(?: person)?"),
+                  lambda m, f, ctx: [Set("expression", "neutral")], frozenset(), F))
+
+    # eyewear
+    R.append(Rule(re.compile(r"(?:add )?(?P<v>sunglasses|glasses)"),
+                  lambda m, f, ctx: [Set("eyewear", m["v"])], frozenset(), F))
+    R.append(Rule(re.compile(r"(?:no|remove) (?:sunglasses|glasses|eyewear)"),
+                  lambda m, f, ctx: [Set("eyewear", "none")], frozenset(), F))
+
+    # skin comparatives
+    def skin_step(m, f, ctx):
+        order = L.SKIN_ORDER
+        i = order.index(ctx.current("skin_tone"))
+        i = min(i + 1, len(order) - 1) if (m["c"] or m["c2"]) == "darker" else max(i - 1, 0)
+        return [Set("skin_tone", order[i])]
+    R.append(Rule(re.compile(r"(?:make )?(?P<c>darker|lighter|paler|fairer) skin_tone"
+                             r"|(?:make )?skin_tone (?P<c2>darker|lighter|paler|fairer)"),
+                  skin_step, frozenset(), F))
+    return R
+
+
+def _chair_rules() -> list[Rule]:
+    R: list[Rule] = []
+    C = ("chairs",)
+
+    def turn(m, f, ctx):
+        return _adjust(ctx, "azimuth", f, _signed(m["d"]) if m["d"] else 1)
+    R.append(Rule(re.compile(rf"turn{_SUBJ}(?: (?P<d>left|right))?"), turn,
+                  frozenset({"factor", "amount"}), C))
+
+    def face(m, f, ctx):
+        d = m["d"] or m["d2"]
+        d = "front" if d in ("ahead", "camera") else d
+        if d == "top":
+            return [Set("elevation", float(ctx.schema.get("elevation").hi))]
+        if d == "level":
+            return [Set("elevation", float(ctx.schema.get("elevation").lo))]
+        return [Set("azimuth", L.CHAIR_FACE_AZIMUTH[d])]
+    R.append(Rule(re.compile(rf"(?:face|turn){_SUBJ} (?P<d>left|right|ahead|camera|front)"
+                             rf"|view (?P<d2>front|side|back|top|level)"), face, frozenset(), C))
+
+    def elevation(m, f, ctx):
+        up = any(m[g] in ("higher", "above", "up") for g in ("d", "d2", "d3") if m[g])
+        return _adjust(ctx, "elevation", f, 1 if up else -1)
+    R.append(Rule(re.compile(
+        r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>higher|above|lower|below)(?: angle| view)?"
+        r"|(?:view|camera|angle) (?P<d2>higher|lower|up|down)"
+        r"|(?P<d3>higher|lower) (?:view|camera|angle|viewpoint)"), elevation,
+        frozenset({"factor", "amount", "full"}), C))
+
+    R.append(Rule(re.compile(rf"(?:make{_SUBJ} )?zoom (?P<d>in|out)"),
+                  lambda m, f, ctx: _adjust(ctx, "zoom", f, _signed(m["d"])),
+                  frozenset({"factor", "amount", "full"}), C))
+
+    def shift(m, f, ctx):
+        d = m["d"]
+        return _adjust(ctx, "shift_x" if d in ("left", "right") else "shift_y", f, _signed(d))
+    R.append(Rule(re.compile(rf"move{_SUBJ} (?P<d>left|right|up|down)"), shift,
+                  frozenset({"factor", "amount", "full"}), C))
+    R.append(Rule(re.compile(rf"(?:move{_SUBJ} )?centre{_SUBJ}"),
+                  lambda m, f, ctx: [Set("shift_x", 0.0), Set("shift_y", 0.0)], frozenset(), C))
+
+    R.append(Rule(re.compile(r"(?:add |make )?(?:chair )?(?P<v>pedestal|fourlegs)(?: legs)?(?: chair)?"
+                             r"|(?:add |make )?legs (?P<v2>pedestal|fourlegs)"),
+                  lambda m, f, ctx: [Set("legs", "four" if (m["v"] or m["v2"]) == "fourlegs"
+                                         else "pedestal")], frozenset(), C))
+
+    def back(m, f, ctx):
+        return _adjust(ctx, "back_height", f, 1 if (m["c"] or m["c2"]) == "higher" else -1)
+    R.append(Rule(re.compile(r"(?:make )?(?P<c>higher|lower) back_height"
+                             r"|(?:make )?back_height (?P<c2>higher|lower)"), back,
+                  frozenset({"factor", "amount", "full"}), C))
+
+    R.append(Rule(re.compile(r"(?:move|turn) hue"),
+                  lambda m, f, ctx: _adjust(ctx, "hue", f, 1), frozenset({"factor", "amount"}), C))
+    R.append(Rule(re.compile(rf"(?:make{_SUBJ} )?grayscale{_SUBJ}"),
+                  lambda m, f, ctx: [Set("saturation", 0.0)], frozenset(), C))
+    R.append(Rule(re.compile(rf"(?:make{_SUBJ} )?(?P<v>more|less) saturation"),
+                  lambda m, f, ctx: _adjust(ctx, "saturation", f, _signed(m["v"])),
+                  frozenset({"factor", "amount"}), C))
+    return R
+
+
+def _colour_rules() -> list[Rule]:
+    """'red hair', 'make the background blue', 'paint it red' (chairs)."""
+    R: list[Rule] = []
+
+    def named(m, f, ctx):
+        attr = m["a"] or m["a2"]
+        if attr not in _color_attrs(ctx.domain):
+            raise NoParse
+        return [Set(attr, _category_value(ctx, attr, m["v"] or m["v2"]))]
+    R.append(Rule(re.compile(
+        r"(?:make |add |turn )?(?:person )?(?P<v>[a-z]+) (?P<a>hair_color|background|skin_tone|color)"
+        r"(?: chair)?|(?:make |turn )?(?:person )?(?P<a2>hair_color|background|skin_tone|color)"
+        r" (?P<v2>[a-z]+)"), named))
+
+    def bare(m, f, ctx):
+        word = m["v"]
+        hits = {a: words[word] for a, words in _color_attrs(ctx.domain).items()
+                if word in words and a != "skin_tone"}
+        if len(hits) != 1:
+            raise NoParse
+        (attr, value), = hits.items()
+        return [Set(attr, value)]
+    R.append(Rule(re.compile(r"(?:make |turn )?(?:person |chair )?(?P<v>[a-z]+)(?: chair)?"), bare))
+    return R
+
+
+def _brightness_rules() -> list[Rule]:
+    return [Rule(re.compile(r"(?:make )?(?:picture )?(?P<d>brighter|darker)(?: picture)?"),
+                 lambda m, f, ctx: _adjust(ctx, "brightness", f, _signed(m["d"])),
+                 frozenset({"factor", "amount", "full"}))]
+
+
+def _meta_rules() -> list[Rule]:
+    R: list[Rule] = []
+    simple = {"undo": Undo(), "redo": Redo(), "reset": Reset(), "help": Help(),
+              "history": ShowHistory(), "save": Save(), "export": Export("png")}
+    R.append(Rule(re.compile(r"(?P<w>undo|redo|reset|help)(?: picture)?"),
+                  lambda m, f, ctx: [simple[m["w"]]]))
+    R.append(Rule(re.compile(r"(?:show |list )?(?:history|steps)"),
+                  lambda m, f, ctx: [ShowHistory()]))
+    R.append(Rule(re.compile(r"save(?: session| progress| work| my session)?"),
+                  lambda m, f, ctx: [Save()]))
+    R.append(Rule(re.compile(r"export(?: png| picture)?|export (?:as )?png"),
+                  lambda m, f, ctx: [Export("png")]))
+    R.append(Rule(re.compile(r"(?:export |make |save |add )?(?:as )?(?P<w>gif|sheet)(?: picture)?"),
+                  lambda m, f, ctx: [Export(m["w"])]))
+
+    def goto(m, f, ctx):
+        n = f.amount if f.amount is not None else f.absolute
+        if n is None or n < 0 or not float(n).is_integer():
+            raise NoParse
+        return [Goto(int(n))]
+    R.append(Rule(re.compile(r"goto(?: step)?|step"), goto, frozenset({"amount", "absolute"})))
+
+    def repeat(m, f, ctx):
+        if f.amount is not None:
+            raise NoParse
+        base = L.REPEAT_LESS if m["w"] == "less" else L.REPEAT_MORE
+        return [Repeat(base * f.factor)]
+    R.append(Rule(re.compile(r"(?:do )?(?P<w>again|more|less)(?: again)?|even (?P<w2>more)"),
+                  lambda m, f, ctx: repeat({"w": m["w"] or m["w2"]}, f, ctx),
+                  frozenset({"factor"})))
+
+    def another(m, f, ctx):
+        noun = m["n"] or m["n2"]
+        target = ctx.domain
+        if noun in ("person", "face", "faces", "identity"):
+            target = "faces"
+        elif noun in ("chair", "chairs", "style"):
+            target = "chairs"
+        return [NewSeed()] if target == ctx.domain else [SwitchDomain(target)]
+    R.append(Rule(re.compile(
+        r"another(?: (?P<n>person|face|faces|identity|chair|chairs|style|picture))?"
+        r"|(?P<n2>person|chair) another"), another))
+
+    def domain(m, f, ctx):
+        w = m["d"]
+        return [SwitchDomain("chairs" if w.startswith("chair") else "faces")]
+    R.append(Rule(re.compile(r"(?:switch |goto |use |switch to |make |add )?(?:to )?"
+                             r"(?P<d>faces|chairs|chair)(?: mode| domain)?"), domain))
+
+    R.append(Rule(re.compile(rf"(?:use |switch to |switch |goto |make |render with |render using )?"
+                             rf"(?P<g>{_alt(_GENS)})(?: generator| renderer| model| network)?"),
+                  lambda m, f, ctx: [SwitchGenerator(m["g"])]))
+    return R
+
+
+@functools.lru_cache(maxsize=None)
+def _rules(domain: str) -> tuple[Rule, ...]:
+    schema = get_schema(domain)
+    rules = (_meta_rules() + _face_rules() + _chair_rules() + _brightness_rules()
+             + _generic_rules(schema) + _colour_rules())
+    return tuple(r for r in rules if domain in r.domains)
+
+
+def _parse_piece(toks: list[str], ctx: Ctx) -> list[Op] | None:
+    f = frame_of(toks)
+    if f is None or not f.words:
+        return None
+    for rule in _rules(ctx.domain):
+        m = rule.pattern.fullmatch(f.words)
+        if m is None or not f.mods <= rule.mods:
+            continue
+        try:
+            ops = rule.handler(m, f, ctx)
+        except (NoParse, KeyError, ValueError):
+            continue
+        if ops:
+            return ops
+    return None
+
+
+# -- whole-sentence forms: interpolation, descriptions ------------------------------------
+_FRACTIONS = {"halfway": 0.5, "half way": 0.5, "half": 0.5, "a quarter of the way": 0.25,
+              "a quarter": 0.25, "a third of the way": 1 / 3, "a third": 1 / 3,
+              "three quarters of the way": 0.75, "three quarters": 0.75}
+_INTERP = re.compile(
+    r"(?:go |move |please |can you |could you )*"
+    r"(?:(?P<frac>" + "|".join(sorted(map(re.escape, _FRACTIONS), key=len, reverse=True)) + r")"
+    r" (?:between (?:this|it|the current|now|here)(?: one| image| picture)? and|to|towards|toward|back to)"
+    r"|(?:blend|mix|interpolate|average)(?: this| it)?(?: one| image| picture)? (?:with|and|toward|towards)"
+    r"(?: the)?)"
+    r"(?: the)? (?P<ref>previous|last|first|original|start|step \d+)"
+    r"(?: one| image| picture| step| state)?(?: please)?[.!]*")
+
+
+def _interpolate(cleaned: str) -> list[Op] | None:
+    m = _INTERP.fullmatch(cleaned)
+    if not m:
+        return None
+    ref: Any = m["ref"]
+    ref = {"last": "previous", "original": "first", "start": "first"}.get(ref, ref)
+    if ref.startswith("step"):
+        ref = int(ref.split()[1])
+    t = _FRACTIONS[m["frac"]] if m["frac"] else 0.5
+    return [Interpolate(ref, t)]
+
+
+_DESCRIBE = re.compile(
+    r"(?:(?P<lead>" + "|".join(sorted(map(re.escape, L.DESCRIBE_LEADS), key=len, reverse=True))
+    + r") )?(?P<np>(?:a|an) .+)")
+_NOT_DESCRIBE = re.compile(r"\b(?:new|different|another|other|else|gif|sheet|picture of it)\b")
+
+
+def _describe_attrs(np: str, domain: str) -> dict[str, Any]:
+    """Attribute values a description names, by the schema's vocabulary."""
+    schema = get_schema(domain)
+    toks = tokens(np)
+    text = " " + " ".join(toks) + " "
+    out: dict[str, Any] = {}
+    if domain == "faces":
+        for t in toks:
+            if t in _EMO_TOKEN and t != "neutral":
+                out["expression"] = _EMO_TOKEN[t]
+        if re.search(r" (?:no|remove) (?:sunglasses|glasses) ", text):
+            out["eyewear"] = "none"
+        else:
+            for w in ("sunglasses", "glasses"):
+                if f" {w} " in text:
+                    out["eyewear"] = w
+                    break
+    for a in schema.of_kind(BOOL):
+        if f" {a.name} " in text:
+            out[a.name] = not re.search(rf" (?:no|remove) {a.name} ", text)
+    for attr, words in _color_attrs(domain).items():
+        if attr == "color":
+            continue
+        m = re.search(rf" ({_alt(words)}) {attr} | {attr} ({_alt(words)}) ", text)
+        if m:
+            out[attr] = words[m.group(1) or m.group(2)]
+    if domain == "chairs":
+        colours = [t for t in toks if t in _color_attrs("chairs")["color"]]
+        if len(set(colours)) == 1:
+            out["color"] = _color_attrs("chairs")["color"][colours[0]]
+        if " pedestal " in text:
+            out["legs"] = "pedestal"
+        elif " fourlegs " in text:
+            out["legs"] = "four"
+    return out
+
+
+def _describe(cleaned: str, domain: str, original: str) -> list[Op] | None:
+    """A description; ``original`` is ``cleaned`` before lowercasing (its text is kept)."""
+    m = _DESCRIBE.fullmatch(cleaned)
+    if not m or _NOT_DESCRIBE.search(m["np"]):
+        return None
+    np = m["np"]
+    words = set(re.findall(r"[a-z]+", np))
+    subject = None
+    for dom, nouns in L.SUBJECT_NOUNS.items():
+        if any((n in words) if " " not in n else (n in np) for n in nouns):
+            subject = dom if subject is None else "both"
+    if subject is None or subject == "both":
+        return None
+    attrs = _describe_attrs(np, subject)
+    if len(original) == len(cleaned):
+        np = original[m.start("np"):]
+    text = re.sub(r"[\s.!?]+$", "", np)
+    if subject != domain:
+        return [SwitchDomain(subject)] + ([Describe(attrs, text)] if attrs else [])
+    return [Describe(attrs, text)]
+
+
+# -- entry points ----------------------------------------------------------------------------
+_INHERITABLE = {"add", "remove", "make", "turn", "look", "face", "tilt", "move", "no",
+                "set", "increase", "decrease"}
+_STARTERS = _INHERITABLE | {"zoom", "toggle", "smile", "frown", "undo", "redo", "goto", "reset",
+                            "again", "more", "less", "switch", "use", "save", "export", "help",
+                            "history", "another", "brighter", "darker", "view", "centre", "step"}
+
+
+def parse_ops(text: str, domain: str, attributes: Mapping[str, Any] | None = None) -> list[Op] | None:
+    """The ops of a full grammar parse of ``text`` in ``domain``, or None."""
+    ctx = Ctx(domain, get_schema(domain), attributes or {})
+    cleaned = clean(text)[:MAX_CHARS]
+    if not cleaned:
+        return None
+    whole = _interpolate(cleaned) or _describe(cleaned, domain, clean(text, lower=False)[:MAX_CHARS])
+    if whole:
+        return whole
+    ops: list[Op] = []
+    lead: str | None = None
+    for piece in split_pieces(cleaned):
+        toks = tokens(piece)
+        if not toks:
+            continue
+        got = None
+        if lead is not None and toks[0] not in _STARTERS:
+            got = _parse_piece([lead] + toks, ctx)
+        if got is None:
+            got = _parse_piece(toks, ctx)
+        if got is None:
+            return None
+        ops.extend(got)
+        lead = toks[0] if toks[0] in _INHERITABLE else lead
+    return ops or None
+
+
+def foreign_attribute(text: str, domain: str) -> tuple[str, str] | None:
+    """When ``text`` reads as an edit of another domain's attribute: (domain, attribute)."""
+    schema = get_schema(domain)
+    for other in SCHEMAS:
+        if other == domain:
+            continue
+        ops = parse_ops(text, other)
+        if not ops:
+            continue
+        for op in ops:
+            attr = getattr(op, "attr", None)
+            if attr is not None and attr not in schema:
+                return other, attr
+    return None

@@ -1,0 +1,337 @@
+"""The parser's vocabulary: synonyms keyed by schema names, phrase rewrites,
+degree words, number words and the semantic constants of the grammar.
+
+Attribute names, category values, ranges and steps come from
+``generators.schema``; this module only adds the words people use for them.
+Everything here is data; ``dialogue.grammar`` turns it into rules.
+
+Semantic decisions (DESIGN.md "Conventions"; all directions are the viewer's):
+
+faces
+  - "turn / rotate left" is relative: Adjust(yaw, -step) = -15; "turn right" +15.
+  - "face left" / "look left" are absolute: Set(yaw, -45) (``FACE_SIDE_YAW``);
+    "face / look fully left" (all the way) = the range's end, Set(yaw, -60);
+    "look slightly left" = Set(yaw, -22.5); "face 30 degrees left" = Set(yaw, -30).
+  - "look up / down", "tilt the head up / down" are relative: Adjust(pitch, ±10).
+  - "look straight ahead" / "face forward" / "look at the camera" =
+    Set(yaw, 0) and Set(pitch, 0).
+  - "light from the left / right / front" = Set(light_azimuth, -90 / 90 / 0);
+    "light from above / below" = Set(light_elevation, 60 / -30) (the range's ends);
+    "move the light left / up" = Adjust(light_azimuth, -30) / Adjust(light_elevation, +15).
+  - "brighter" = Adjust(brightness, +0.2); "twice as bright" = two steps brighter
+    (+0.4); "half as bright" = one step darker (-0.2).
+  - "smile" / "look sad" set the expression; saying the expression it already has
+    ("smile" while happy) raises expression_strength a step instead.  "smile more",
+    "happier", "bigger smile" raise the strength when the expression is already
+    that one, and set it otherwise.  "smile less" / "less sad" lower the strength.
+    "stop smiling", "no frown", "neutral face" set neutral.
+  - "darker skin" / "lighter skin" move skin_tone one place along light, medium,
+    dark from its current value; "dark skin" sets it.
+  - a bare colour ("make it blue") applies to the one attribute that has that
+    value (blue → background); colours two attributes share ("red") need a noun.
+chairs
+  - azimuth 0 is the front view; "turn / rotate left" = Adjust(azimuth, -30);
+    "rotate the chair" with no direction = Adjust(azimuth, +30).
+  - "face left / right" = Set(azimuth, 270 / 90); "front view" / "face forward" =
+    Set(azimuth, 0); "side view" = Set(azimuth, 90); "back view" = Set(azimuth, 180).
+  - "view from higher up" / "view from above" = Adjust(elevation, +10);
+    "from lower down" / "from below" = Adjust(elevation, -10); "eye level" =
+    Set(elevation, 0); "top view" = Set(elevation, 60).
+  - "zoom in" / "closer" / "bigger" = Adjust(zoom, +0.15); "move it left" =
+    Adjust(shift_x, -0.1); "move it up" = Adjust(shift_y, +0.1); "center it" =
+    Set(shift_x, 0) and Set(shift_y, 0).
+  - "taller back" = Adjust(back_height, +0.25); "more saturated" =
+    Adjust(saturation, +0.25); "black and white" / "grayscale" = Set(saturation, 0);
+    "shift the hue" = Adjust(hue, +30), "shift the hue by 45 degrees" = +45.
+both
+  - "a bit / slightly / a little" = half a step; "a lot / much / way / very" = two
+    steps; an explicit number is taken as given ("turn left 30 degrees" = -30,
+    "brightness to 0.8" = Set(brightness, 0.8)).
+  - "more" / "again" = Repeat(1.0); "less" = Repeat(-0.5); "a bit more" =
+    Repeat(0.5); "much more" = Repeat(2.0); "a bit less" = Repeat(-0.25).
+  - "reset the zoom" (any attribute) = Set(attribute, its default).
+"""
+
+from __future__ import annotations
+
+# -- semantic constants ------------------------------------------------------
+FACE_SIDE_YAW = 45.0          # "face left" = Set(yaw, -45)
+CHAIR_FACE_AZIMUTH = {"left": 270.0, "right": 90.0, "front": 0.0, "side": 90.0, "back": 180.0}
+LIGHT_AZIMUTH_FROM = {"left": -90.0, "right": 90.0, "front": 0.0}
+HALF, TWO = 0.5, 2.0          # degree factors
+REPEAT_MORE, REPEAT_LESS = 1.0, -0.5
+
+# -- attribute words, keyed by schema names ------------------------------------
+#: nouns that name an attribute (the canonical token is the schema name)
+ATTRIBUTE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "yaw": ("yaw", "head turn", "head rotation"),
+    "pitch": ("pitch", "head tilt"),
+    "light_azimuth": ("light azimuth", "light direction", "light angle"),
+    "light_elevation": ("light elevation", "light height"),
+    "brightness": ("brightness", "exposure"),
+    "expression": ("expression", "facial expression", "emotion", "mood", "expressions"),
+    "expression_strength": ("expression strength", "expression intensity", "strength",
+                            "intensity"),
+    "eyewear": ("eyewear", "eye wear"),
+    "hat": ("hat", "cap", "beanie", "baseball cap", "fedora", "headwear", "hats"),
+    "beard": ("beard", "stubble", "facial hair", "goatee", "bearded", "moustache",
+              "mustache"),
+    "hair_color": ("hair color", "hair colour", "hair"),
+    "skin_tone": ("skin tone", "skin colour", "skin color", "complexion", "skin"),
+    "background": ("background", "backdrop", "bg", "back ground"),
+    "azimuth": ("azimuth", "rotation", "angle"),
+    "elevation": ("elevation", "camera height", "view height", "viewing angle"),
+    "armrests": ("armrests", "armrest", "arm rests", "arm rest", "arms"),
+    "back_height": ("back height", "back", "backrest", "back rest", "seat back"),
+    "legs": ("legs", "leg", "base"),
+    "color": ("color", "colour", "chair color", "chair colour"),
+    "zoom": ("zoom", "scale", "size"),
+    "shift_x": ("shift x", "horizontal position", "x position"),
+    "shift_y": ("shift y", "vertical position", "y position"),
+    "hue": ("hue", "tint"),
+    "saturation": ("saturation", "color saturation", "colour saturation", "vividness"),
+}
+
+#: words for category values, keyed by (attribute, value); the value itself is
+#: always a word for it too
+VALUE_SYNONYMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("eyewear", "sunglasses"): ("sunglasses", "sun glasses", "shades", "sunnies",
+                                "dark glasses"),
+    ("eyewear", "glasses"): ("glasses", "spectacles", "specs", "eyeglasses",
+                             "reading glasses", "regular glasses", "normal glasses"),
+    ("expression", "happy"): ("happy", "smiling", "cheerful", "joyful", "glad", "grinning"),
+    ("expression", "sad"): ("sad", "unhappy", "frowning", "gloomy", "sorrowful", "upset"),
+    ("expression", "angry"): ("angry", "mad", "furious", "annoyed", "cross", "grumpy"),
+    ("expression", "surprised"): ("surprised", "shocked", "astonished", "amazed",
+                                  "startled"),
+    ("expression", "neutral"): ("neutral", "expressionless", "blank", "straight",
+                                "serious"),
+    ("hair_color", "blond"): ("blond", "blonde", "golden"),
+    ("hair_color", "brown"): ("brown", "brunette", "chestnut"),
+    ("hair_color", "red"): ("red", "ginger", "auburn"),
+    ("hair_color", "gray"): ("gray", "grey", "silver", "white"),
+    ("hair_color", "black"): ("black", "dark"),
+    ("skin_tone", "light"): ("light", "pale", "fair"),
+    ("skin_tone", "medium"): ("medium", "olive", "tan", "tanned"),
+    ("skin_tone", "dark"): ("dark", "brown", "black"),
+    ("background", "gray"): ("gray", "grey"),
+    ("color", "black"): ("black",),
+    ("legs", "pedestal"): ("pedestal", "single leg", "one leg", "central leg",
+                           "pedestal leg"),
+    ("legs", "four"): ("fourlegs",),
+}
+
+#: general colour words (for colours of categories without a specific entry)
+COLOR_WORDS: dict[str, str] = {"grey": "gray", "blonde": "blond"}
+
+#: comparatives over ordered categories
+SKIN_ORDER = ("light", "medium", "dark")
+
+# -- phrase rewrites ----------------------------------------------------------
+#: politeness and hedges, dropped anywhere
+POLITENESS: tuple[str, ...] = (
+    "could you please", "can you please", "would you please", "will you please",
+    "could you", "can you", "would you", "will you", "would you mind",
+    "please", "pls", "plz", "kindly", "i would like you to", "i would like to",
+    "i would like", "i want you to", "i want to", "i want", "i wanna", "i need",
+    "i would love", "id like", "let us", "lets", "go ahead and", "try to", "try and",
+    "just", "maybe", "perhaps", "now", "thanks", "thank you", "ok", "okay", "hey",
+    "hi", "for me", "i think", "instead", "also", "as well", "actually", "right now",
+    "should be", "should have", "should", "show me", "let me see", "go on", "yes and",
+)
+
+#: multi-word and single-word rewrites to canonical tokens (applied longest
+#: first, on word boundaries).  Canonical tokens: verbs (add, remove, make, turn,
+#: look, face, tilt, move, zoom, light, set, increase, decrease, toggle, smile,
+#: frown), "no" (negation), directions (left, right, up, down, ahead, above,
+#: below, in, out), degree markers (~half, ~two, ~full) and schema names.
+REWRITES: dict[str, str] = {
+    # degrees
+    "a little bit": "~half", "a little": "~half", "a bit": "~half", "a tad": "~half",
+    "a touch": "~half", "slightly": "~half", "somewhat": "~half", "a smidge": "~half",
+    "little": "~half", "bit": "~half", "gently": "~half", "marginally": "~half",
+    "a lot": "~two", "a great deal": "~two", "lots": "~two", "much": "~two",
+    "way": "~two", "very": "~two", "really": "~two", "far": "~two",
+    "significantly": "~two", "considerably": "~two", "a ton": "~two",
+    "twice as": "~two", "way more": "~two more",
+    "all the way": "~full", "fully": "~full", "completely": "~full",
+    "as far as possible": "~full", "totally": "~full", "entirely": "~full",
+    "half as bright": "darker",
+    # negation
+    "do not want": "no", "dont want": "no", "does not want": "no",
+    "no longer want": "no", "do not need": "no", "do not": "no", "dont": "no",
+    "without": "no", "not": "no", "no more": "no", "stop": "no", "never": "no",
+    # removal / addition
+    "take off": "remove", "taking off": "remove", "take away": "remove",
+    "get rid of": "remove", "lose": "remove", "drop": "remove", "ditch": "remove",
+    "delete": "remove", "removing": "remove", "strip": "remove", "takeoff": "remove",
+    "put on": "add", "putting on": "add", "give": "add", "wear": "add",
+    "wearing": "add", "with": "add", "grow": "add", "include": "add", "put": "add",
+    "add on": "add", "adding": "add",
+    "off": "", "on": "",
+    # make / change
+    "change": "make", "paint": "make", "color it": "make", "colour it": "make",
+    "dye": "make", "turn into": "make", "recolor": "make", "recolour": "make",
+    "switch over to": "switch to", "change to": "switch to", "move to": "switch to",
+    "go to faces": "switch to faces", "go to chairs": "switch to chairs",
+    # movement verbs
+    "rotate": "turn", "spin": "turn", "swivel": "turn", "rotated": "turn",
+    "turning": "turn", "pivot": "turn",
+    "looking": "look", "gaze": "look", "glance": "look", "facing": "face",
+    "shift": "move", "slide": "move", "nudge": "move", "moving": "move", "pan": "move",
+    "tip": "tilt", "tilted": "tilt", "tilting": "tilt", "nod": "tilt",
+    # directions
+    "to the left": "left", "towards the left": "left", "toward the left": "left",
+    "to left": "left", "leftwards": "left", "leftward": "left", "the left": "left",
+    "to the right": "right", "towards the right": "right", "toward the right": "right",
+    "to right": "right", "rightwards": "right", "rightward": "right",
+    "the right": "right",
+    "upwards": "up", "upward": "up", "downwards": "down", "downward": "down",
+    "straight ahead": "ahead", "straight on": "ahead", "forwards": "ahead",
+    "forward": "ahead", "at the camera": "ahead", "at camera": "ahead",
+    "into the camera": "ahead", "the camera": "camera", "at me": "ahead",
+    "at the viewer": "ahead", "the viewer": "ahead", "front on": "ahead",
+    "frontal": "ahead", "straight": "ahead",
+    "from the front": "from front", "the front": "front",
+    "overhead": "above", "from the top": "from above", "from top": "from above",
+    "beneath": "below", "underneath": "below", "from the bottom": "from below",
+    "from the side": "from side",
+    "higher up": "higher", "lower down": "lower",
+    # lighting
+    "lighting": "light", "lamp": "light", "light source": "light",
+    "illumination": "light", "illuminate": "light", "lit": "light", "key light": "light",
+    "the light": "light",
+    # brightness
+    "brighten": "brighter", "brighter image": "brighter", "lighten": "brighter",
+    "darken": "darker", "dim": "darker", "dimmer": "darker", "bright": "brighter",
+    "more light": "brighter", "less light": "darker",
+    # zoom / size
+    "zoom in": "zoom in", "closer": "zoom in", "nearer": "zoom in",
+    "bigger": "zoom in", "larger": "zoom in", "enlarge": "zoom in",
+    "zoom out": "zoom out", "further away": "zoom out", "farther away": "zoom out",
+    "further": "zoom out", "farther": "zoom out", "smaller": "zoom out",
+    "shrink": "zoom out",
+    # expression
+    "smiling": "smile", "smiles": "smile", "grin": "smile", "grinning": "smile",
+    "beam": "smile", "frowning": "frown", "frowns": "frown", "pout": "frown",
+    "scowl": "frown", "scowling": "frown",
+    "neutral face": "neutral", "neutral expression": "neutral",
+    "straight face": "neutral", "poker face": "neutral", "blank face": "neutral",
+    "expressionless": "neutral",
+    "happier": "more happy", "sadder": "more sad", "angrier": "more angry",
+    "madder": "more angry", "bigger smile": "more smile", "wider smile": "more smile",
+    "broader smile": "more smile", "smaller smile": "less smile",
+    "stronger": "more", "weaker": "less", "subtler": "less", "softer": "less",
+    "intensify": "more", "tone down": "less", "more intense": "more",
+    "less intense": "less", "more expressive": "more expression",
+    "less expressive": "less expression",
+    # hair / people words
+    "redhead": "red hair_color", "red head": "red hair_color",
+    "brunette": "brown hair_color", "haired": "hair_color", "blonde": "blond",
+    "shave": "remove beard", "shaved": "no beard", "shaven": "no beard",
+    "clean shaven": "no beard",
+    # chairs
+    "armchair": "armrests", "armless": "no armrests", "arm chair": "armrests",
+    "four legs": "fourlegs", "4 legs": "fourlegs", "four legged": "fourlegs",
+    "four-legged": "fourlegs", "pedestal base": "pedestal", "swivel base": "pedestal",
+    "taller": "higher", "tall": "higher", "high": "higher", "shorter": "lower",
+    "short": "lower", "low": "lower", "raise": "higher", "lift": "higher",
+    "more saturated": "more saturation", "less saturated": "less saturation",
+    "saturate": "more saturation", "desaturate": "less saturation",
+    "more colorful": "more saturation", "more colourful": "more saturation",
+    "less colorful": "less saturation", "less colourful": "less saturation",
+    "more vivid": "more saturation", "more vibrant": "more saturation",
+    "duller": "less saturation", "more muted": "less saturation",
+    "washed out": "less saturation",
+    "black and white": "grayscale", "black & white": "grayscale",
+    "greyscale": "grayscale", "gray scale": "grayscale", "monochrome": "grayscale",
+    "center": "centre", "middle": "centre", "centered": "centre", "centred": "centre",
+    "front view": "view front", "side view": "view side", "back view": "view back",
+    "rear view": "view back", "from behind": "view back", "top view": "view top",
+    "from above": "from above", "eye level": "view level",
+    "bird's eye view": "view top", "birds eye view": "view top",
+    # subjects (optional words in commands)
+    "woman": "person", "man": "person", "guy": "person", "girl": "person",
+    "boy": "person", "lady": "person", "gentleman": "person", "someone": "person",
+    "somebody": "person", "people": "faces", "persons": "faces", "portraits": "faces",
+    "portrait": "faces", "face mode": "faces", "chair mode": "chairs",
+    "head": "person", "her head": "person", "his head": "person",
+    "image": "picture", "photo": "picture", "pic": "picture", "render": "picture",
+    "scene": "picture", "everything": "picture", "whole thing": "picture",
+    "stool": "chair", "seat": "chair",
+    # meta
+    "undo that": "undo", "undo it": "undo", "undo last": "undo",
+    "undo the last change": "undo", "take that back": "undo", "take back": "undo",
+    "oops": "undo", "revert": "undo", "go back to": "goto", "back to": "goto",
+    "go back": "undo", "step back": "undo",
+    "redo that": "redo", "redo it": "redo",
+    "start over": "reset", "start again": "reset", "start from scratch": "reset",
+    "from scratch": "reset", "begin again": "reset", "restart": "reset",
+    "do that again": "again", "do it again": "again", "do again": "again",
+    "one more time": "again", "once more": "again", "same again": "again",
+    "repeat that": "again", "repeat": "again", "keep going": "again",
+    "go to": "goto", "jump to": "goto", "return to": "goto", "restore": "goto",
+    "someone else": "another person", "somebody else": "another person",
+    "different": "another", "new": "another", "other": "another", "next": "another",
+    "reroll": "another", "re roll": "another",
+    "contact sheet": "sheet", "contact-sheet": "sheet", "animated gif": "gif",
+    "animation": "gif", "save the image": "export", "save image": "export",
+    "save the picture": "export", "save picture": "export", "save png": "export png",
+    "what can i do": "help", "what can you do": "help", "how does this work": "help",
+    "what commands": "help", "help me": "help", "commands": "help",
+    "show history": "history", "show the history": "history",
+    "what have i done": "history", "list history": "history",
+    "previous one": "previous", "last one": "previous", "the previous": "previous",
+    "the first": "first", "first one": "first",
+}
+
+#: words with no meaning of their own in a command (dropped after rewrites)
+FILLER: frozenset[str] = frozenset("""
+the a an some her his him its it their them she he they this that these those
+be is are was of one ones i me us so pair whole
+""".split())
+
+#: filler words that only count as filler next to a number ("30 degrees")
+UNITS: dict[str, float] = {"degrees": 1.0, "degree": 1.0, "deg": 1.0, "degs": 1.0,
+                           "percent": 0.01, "%": 0.01}
+
+NUMBER_WORDS: dict[str, float] = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty five": 45,
+    "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100, "one hundred": 100, "one hundred eighty": 180,
+    "one hundred and eighty": 180,
+}
+
+#: generator names and what people call them
+GENERATOR_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "studio": ("studio", "studio renderer", "procedural renderer", "procedural",
+               "ground truth renderer", "renderer studio"),
+    "convdeconv": ("convdeconv", "conv deconv", "conv-deconv", "convdeconv network",
+                   "deconv", "deconvfaces", "conv net", "convnet"),
+    "textgan": ("textgan", "text gan", "text-gan", "text to image", "gan cls",
+                "gan-cls", "text conditioned gan"),
+    "dcgan": ("dcgan", "dc gan", "dc-gan", "plain gan", "unconditional gan"),
+}
+
+DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
+    "faces": ("faces", "face", "person", "people", "portraits"),
+    "chairs": ("chairs", "chair", "furniture"),
+}
+
+#: nouns that make a sentence a description ("a smiling woman with ...")
+SUBJECT_NOUNS: dict[str, tuple[str, ...]] = {
+    "faces": ("woman", "man", "person", "face", "guy", "girl", "boy", "lady",
+              "gentleman", "child", "kid", "teenager", "someone", "fellow", "dude",
+              "portrait", "women", "men"),
+    "chairs": ("chair", "armchair", "stool", "seat", "office chair", "dining chair"),
+}
+
+#: leading words of a description ("show me a ...", "draw a ...")
+DESCRIBE_LEADS: tuple[str, ...] = (
+    "show me", "draw me", "draw", "make me", "make", "give me", "generate", "create",
+    "render", "paint me", "paint", "picture", "imagine", "i want", "i would like",
+    "now", "how about", "let us see", "lets see", "can i have", "can i see",
+    "i'd like", "id like",
+)

@@ -1,0 +1,212 @@
+"""Reply text: what changed in plain words, or why nothing did.
+
+Directions are the viewer's (DESIGN.md).  Faces are "them" (the schema has no
+gender), chairs "the chair".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from generators.schema import get_schema
+from sessions import ops as O
+from sessions.apply import Change, Effect
+from sessions.session import TurnOutcome
+
+
+def _deg(v: float) -> str:
+    v = abs(float(v))
+    return f"{v:.0f}°" if abs(v - round(v)) < 0.05 else f"{v:.1f}°"
+
+
+def _num(v: float) -> str:
+    return f"{float(v):.2f}".rstrip("0").rstrip(".") if v != 0 else "0"
+
+
+def _side(delta: float, neg: str, pos: str) -> str:
+    return neg if delta < 0 else pos
+
+
+def _yaw_pos(v: float) -> str:
+    return "straight ahead" if abs(v) < 0.5 else f"{_deg(v)} to the {'left' if v < 0 else 'right'}"
+
+
+def describe_change(domain: str, ch: Change) -> str:
+    a, old, new = ch.attr, ch.old, ch.new
+    if a == "domain":
+        return f"switched to {new}"
+    if a == "generator":
+        return f"switched to the {new} generator"
+    if a == "text":
+        return f'set the description to "{new}"' if new else "cleared the description"
+    if a == "z":
+        return "changed the latent code"
+    if a.startswith("offset:"):
+        return f"moved along the {a[7:]} direction to {_num(new)}"
+    if a in ("identity", "style"):
+        return "switched to another person" if a == "identity" else "switched to another chair"
+    d = (float(new) - float(old)) if isinstance(new, (int, float)) and not isinstance(new, bool) else 0.0
+    if domain == "faces":
+        if a == "yaw":
+            return f"turned them {_deg(d)} to the {_side(d, 'left', 'right')} (now {_yaw_pos(new)})"
+        if a == "pitch":
+            return f"tilted their head {_side(d, 'down', 'up')} {_deg(d)} (now {_num(new)}°)"
+        if a == "light_azimuth":
+            where = "the front" if abs(new) < 0.5 else f"{_deg(new)} {'left' if new < 0 else 'right'}"
+            return f"moved the light {_deg(d)} to the {_side(d, 'left', 'right')} (now from {where})"
+        if a == "light_elevation":
+            return f"{_side(d, 'lowered', 'raised')} the light to {_num(new)}°"
+        if a == "expression":
+            return {"happy": "made them smile", "sad": "made them look sad",
+                    "angry": "made them look angry", "surprised": "made them look surprised",
+                    "neutral": "gave them a neutral face"}[new]
+        if a == "expression_strength":
+            return f"made the expression {_side(d, 'weaker', 'stronger')} ({_num(new)})"
+        if a == "eyewear":
+            if new == "none":
+                return f"took off the {old}"
+            if old == "none":
+                return f"added {new}"
+            return f"swapped the {old} for {new}"
+        if a == "hat":
+            return "put on a hat" if new else "took off the hat"
+        if a == "beard":
+            return "added a beard" if new else "shaved off the beard"
+        if a == "hair_color":
+            return f"made the hair {new}"
+        if a == "skin_tone":
+            return f"made the skin tone {new}"
+    else:
+        if a == "azimuth":
+            span = (d + 180) % 360 - 180
+            return f"turned the chair {_deg(span)} to the {_side(span, 'left', 'right')} (azimuth {_num(new)}°)"
+        if a == "elevation":
+            return f"moved the view {_side(d, 'lower', 'higher')} (elevation {_num(new)}°)"
+        if a == "armrests":
+            return "added armrests" if new else "removed the armrests"
+        if a == "back_height":
+            return f"made the back {_side(d, 'lower', 'taller')} ({_num(new)})"
+        if a == "legs":
+            return "gave it a pedestal base" if new == "pedestal" else "gave it four legs"
+        if a == "color":
+            return f"made the chair {new}"
+        if a == "zoom":
+            return f"zoomed {_side(d, 'out', 'in')} ({_num(new)}×)"
+        if a == "shift_x":
+            return f"moved it {_side(d, 'left', 'right')} ({_num(new)})"
+        if a == "shift_y":
+            return f"moved it {_side(d, 'down', 'up')} ({_num(new)})"
+        if a == "hue":
+            return f"shifted the hue by {_num(d)}° (now {_num(new)}°)"
+        if a == "saturation":
+            return f"made the colours {_side(d, 'less', 'more')} saturated ({_num(new)})"
+    if a == "brightness":
+        return f"{_side(d, 'darkened', 'brightened')} the image (brightness {_num(new)})"
+    if a == "background":
+        return f"made the background {new}"
+    return f"set {a} to {new}"
+
+
+def _clamp_text(domain: str, c) -> str:
+    n, lim = c.name, c.limit
+    if domain == "faces":
+        if n == "yaw":
+            return f"They are already looking as far {'left' if lim == 'min' else 'right'} as I can turn them."
+        if n == "pitch":
+            return f"Their head is already tilted as far {'down' if lim == 'min' else 'up'} as it goes."
+        if n == "light_azimuth":
+            return f"The light is already as far to the {'left' if lim == 'min' else 'right'} as it goes."
+    if domain == "chairs" and n == "elevation":
+        return f"The view is already as {'low' if lim == 'min' else 'high'} as it goes ({_num(c.value)}°)."
+    if domain == "chairs" and n == "zoom":
+        return f"It is already zoomed {'out' if lim == 'min' else 'in'} as far as it goes ({_num(c.value)}×)."
+    return f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if lim == 'min' else 'maximum'}, {_num(c.value)}."
+
+
+def _noop_text(domain: str, eff: Effect, attributes: dict) -> str | None:
+    op = eff.op
+    if isinstance(op, O.Set):
+        v = attributes.get(op.attr)
+        if op.attr == "eyewear":
+            return "They are not wearing glasses." if v == "none" else f"They are already wearing {v}."
+        if op.attr in ("hat", "beard", "armrests"):
+            word = {"hat": "a hat", "beard": "a beard", "armrests": "armrests"}[op.attr]
+            if domain == "chairs":
+                return f"The chair already {'has' if v else 'has no'} {word}."
+            return f"They already {'have' if v else 'have no'} {word}."
+        return f"{op.attr.replace('_', ' ').capitalize()} is already {v if not isinstance(v, float) else _num(v)}."
+    if eff.noop and eff.noop != "nothing changed":
+        return eff.noop[0].upper() + eff.noop[1:] + "."
+    return None
+
+
+def sentence(parts: Iterable[str]) -> str:
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return text[0].upper() + text[1:] + "."
+
+
+def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> str:
+    """The reply to one turn from its outcome; ``extra`` carries texts for
+    save/export/help/history that the manager produced."""
+    extra = extra or {}
+    out: list[str] = []
+    changes = [describe_change(domain, ch) for eff in outcome.effects for ch in eff.changes
+               if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))]
+    # a domain switch makes later change texts refer to the new domain
+    if changes:
+        out.append(sentence(changes))
+    attrs = dict(outcome.state.attributes)
+    for eff in outcome.effects:
+        for c in eff.clamps:
+            out.append(_clamp_text(domain, c))
+        if eff.error:
+            out.append(f"I couldn't do that: {eff.error}.")
+        elif not eff.changes and not eff.clamps:
+            t = _noop_text(domain, eff, attrs)
+            if t:
+                out.append(t)
+    for kind, detail in outcome.meta:
+        if kind in ("undo", "redo"):
+            if detail is None:
+                out.append("Nothing to undo." if kind == "undo" else "Nothing to redo.")
+            else:
+                what = sentence(describe_change(domain, ch) for ch in detail if ch.attr != "z")
+                verb = "Undid the last change" if kind == "undo" else "Redid it"
+                out.append(f"{verb}: {what[0].lower() + what[1:]}" if what else f"{verb}.")
+        elif kind in ("goto", "reset"):
+            step, changes_ = detail
+            head = "Started over from step 0" if kind == "reset" else f"Back at step {step}"
+            out.append(f"{head}." if changes_ else f"{head}; the image is the same as now.")
+        elif kind == "goto_missing":
+            step, last = detail
+            out.append(f"There is no step {step}; the steps so far are 0 to {last}.")
+        elif kind in extra:
+            out.append(extra[kind])
+    if not out:
+        out.append("Nothing changed.")
+    return " ".join(out)
+
+
+def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:
+    """Suggestions drawn from the schema and the current state."""
+    if domain == "faces":
+        s = ["add sunglasses" if attributes.get("eyewear") == "none" else "take off the glasses",
+             "turn left a bit", "light from the right",
+             "smile" if attributes.get("expression") != "happy" else "smile more",
+             "make the hair red" if attributes.get("hair_color") != "red" else "make the hair blond",
+             "add a hat" if not attributes.get("hat") else "remove the hat",
+             "another person", "a bit brighter"]
+    else:
+        s = ["turn it left", "view from higher up", "add armrests" if not attributes.get("armrests")
+             else "remove the armrests", "make it red" if attributes.get("color") != "red" else "make it blue",
+             "pedestal base" if attributes.get("legs") == "four" else "four legs",
+             "zoom in", "taller back", "another chair"]
+    meta = ["undo", "redo", "go back to step 2", "start over", "again", "less",
+            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history"]
+    names = ", ".join(get_schema(domain).names)
+    text = ("Try: " + ", ".join(f"'{x}'" for x in s) + ". Also: " + ", ".join(meta) +
+            f". Attributes: {names}.")
+    return text, s + meta

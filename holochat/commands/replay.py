@@ -1,0 +1,77 @@
+"""``holochat replay SESSION [--verify] [--out DIR] [--reparse] [--ui]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("session", help="session name (in the data dir) or path to a .jsonl log")
+    p.add_argument("--verify", action="store_true",
+                   help="compare every image hash with the log; exit 1 on any difference")
+    p.add_argument("--out", metavar="DIR", help="write turn-NNN.png for every step")
+    p.add_argument("--reparse", action="store_true",
+                   help="re-read the logged inputs through the current parser instead of "
+                        "re-applying the logged ops")
+    p.add_argument("--ui", action="store_true", help="play the session back step by step in the app")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sessions.log import LogError
+    from sessions.paths import resolve_session
+
+    path = resolve_session(args.session)
+    if args.ui:
+        from holochat.app import run_replay_ui
+        return run_replay_ui(path)
+    try:
+        if args.reparse:
+            return _reparse(path, args)
+        from sessions.replay import iter_replay
+        warnings: list[str] = []
+        first_bad = None
+        n = 0
+        for t in iter_replay(path, args.out, warnings):
+            n += 1
+            if not t.matches and first_bad is None:
+                first_bad = t
+            if not args.verify:
+                print(f"{t.turn:3d}  {t.input or '(start)'}")
+    except LogError as e:
+        print(f"holochat replay: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"holochat replay: {e}", file=sys.stderr)
+        return 2
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if args.verify:
+        if first_bad is not None:
+            print(f"holochat replay: turn {first_bad.turn} differs: logged image "
+                  f"{first_bad.logged_sha256[:12]}…, replayed {first_bad.sha256[:12]}… "
+                  f"(input: {first_bad.input!r})", file=sys.stderr)
+            return 1
+        print(f"verified: all {n} images match the log")
+    return 0
+
+
+def _reparse(path, args) -> int:
+    from dialogue.manager import DialogueManager
+    from sessions.log import load_log
+    loaded = load_log(path)
+    first = loaded.records[0]
+    m = DialogueManager(first["state"]["domain"], first.get("start_seed"),
+                        first["state"].get("generator"), log=False, out_dir=args.out)
+    m.start()
+    differ = 0
+    for rec in loaded.records[1:]:
+        r = m.turn(rec.get("input", ""))
+        same = r.image_sha256 == rec.get("image_sha256")
+        differ += not same
+        print(f"{r.turn:3d}  {'=' if same else '≠'}  {r.input}  →  {r.reply}")
+    if args.verify and differ:
+        print(f"holochat replay: {differ} turns read differently with the current parser",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,187 @@
+"""Pure state transitions: ``apply(state, op) -> (state, Effect)``.
+
+Only the edit ops are applied here; meta ops (undo, redo, goto, reset,
+repeat, save, export, help, history) need the history and are handled by
+``sessions.session.Session``.  Nothing here raises on user input: an unknown
+attribute or a bad value comes back as ``Effect.error`` with the state
+unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from generators import registry
+from generators.errors import GeneratorError
+from generators.protocol import z_from_seed
+from generators.schema import (BOOL, Clamp, InvalidValueError, UnknownAttributeError,
+                               UnknownDomainError, get_schema)
+from sessions import ops as O
+from sessions.state import ImageState
+
+
+@dataclass(frozen=True)
+class Change:
+    attr: str          # schema name, or "z", "text", "domain", "generator", "offset:<name>"
+    old: Any
+    new: Any
+
+
+@dataclass
+class Effect:
+    op: O.Op
+    changes: list[Change] = field(default_factory=list)
+    clamps: list[Clamp] = field(default_factory=list)
+    noop: str | None = None       # why nothing changed ("already wearing sunglasses")
+    error: str | None = None      # the op could not be applied at all
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def _set_one(state: ImageState, name: str, value: Any, effect: Effect) -> ImageState:
+    schema = get_schema(state.domain)
+    attr = schema.get(name)
+    new, clamp = attr.coerce(value)
+    if clamp is not None:
+        effect.clamps.append(clamp)
+    old = state.attributes[name]
+    if new == old:
+        return state
+    effect.changes.append(Change(name, old, new))
+    return state.set_attributes(**{name: new})
+
+
+def apply(state: ImageState, op: O.Op) -> tuple[ImageState, Effect]:
+    effect = Effect(op)
+    try:
+        new = _apply(state, op, effect)
+    except (UnknownAttributeError, UnknownDomainError, InvalidValueError, GeneratorError) as e:
+        return state, Effect(op, error=str(e))
+    if not effect.changes and effect.noop is None and effect.error is None:
+        effect.noop = "nothing changed"
+    return new, effect
+
+
+def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
+    schema = get_schema(state.domain)
+    if isinstance(op, O.Set):
+        return _set_one(state, op.attr, op.value, effect)
+    if isinstance(op, O.Adjust):
+        attr = schema.get(op.attr)
+        if not attr.numeric:
+            raise InvalidValueError(f"{op.attr} is not a number that can be adjusted")
+        if isinstance(op.delta, bool) or not isinstance(op.delta, (int, float)) \
+                or not np.isfinite(op.delta):
+            raise InvalidValueError(f"cannot adjust {op.attr} by {op.delta!r}")
+        return _set_one(state, op.attr, float(state.attributes[op.attr]) + float(op.delta), effect)
+    if isinstance(op, O.Toggle):
+        attr = schema.get(op.attr)
+        if attr.kind != BOOL:
+            raise InvalidValueError(f"{op.attr} is not on/off")
+        return _set_one(state, op.attr, not state.attributes[op.attr], effect)
+    if isinstance(op, O.LatentMove):
+        if not isinstance(op.amount, (int, float)) or isinstance(op.amount, bool) \
+                or not np.isfinite(op.amount):
+            raise InvalidValueError(f"cannot move by {op.amount!r}")
+        offsets = dict(state.offsets)
+        old = offsets.get(op.direction, 0.0)
+        new = float(np.clip(old + float(op.amount), -3.0, 3.0))
+        if new == old:
+            effect.noop = f"{op.direction} is already at its limit"
+            return state
+        offsets[op.direction] = new
+        effect.changes.append(Change(f"offset:{op.direction}", old, new))
+        return state.evolve(offsets=offsets)
+    if isinstance(op, O.NewSeed):
+        if op.seed is None:
+            raise InvalidValueError("a new identity needs a seed (the session draws one)")
+        seed_attr = schema.seed_attribute
+        seed, _ = schema.coerce(seed_attr, op.seed)
+        old = state.attributes[seed_attr]
+        effect.changes.append(Change(seed_attr, old, seed))
+        return state.set_attributes(**{seed_attr: seed}).evolve(z=z_from_seed(seed), offsets={})
+    if isinstance(op, O.Describe):
+        if not isinstance(op.attributes, dict) and not hasattr(op.attributes, "items"):
+            raise InvalidValueError("describe needs a mapping of attributes")
+        for name, value in op.attributes.items():
+            state = _set_one(state, name, value, effect)
+        text = str(op.text or "")[:500]
+        if text != state.text:
+            effect.changes.append(Change("text", state.text, text))
+            state = state.evolve(text=text)
+        return state
+    if isinstance(op, O.SwitchDomain):
+        if op.domain == state.domain:
+            effect.noop = f"already showing {op.domain}"
+            return state
+        get_schema(op.domain)
+        if op.seed is None:
+            raise InvalidValueError("switching domain needs a seed (the session draws one)")
+        gen = state.generator if state.generator in registry.available(op.domain) \
+            else registry.default_generator(op.domain)
+        new = ImageState.new(op.domain, int(op.seed), generator=gen, size=state.size)
+        effect.changes.append(Change("domain", state.domain, op.domain))
+        return new
+    if isinstance(op, O.SwitchGenerator):
+        if op.name == state.generator:
+            effect.noop = f"already using the {op.name} generator"
+            return state
+        if op.name not in registry.names(state.domain):
+            raise GeneratorError(f"there is no generator {op.name!r} for {state.domain}; "
+                                 f"available: {', '.join(registry.available(state.domain))}")
+        if op.name not in registry.available(state.domain):
+            raise GeneratorError(f"the {op.name} generator has no weights for {state.domain} "
+                                 f"here; available: {', '.join(registry.available(state.domain))}")
+        effect.changes.append(Change("generator", state.generator, op.name))
+        return state.evolve(generator=op.name)
+    raise InvalidValueError(f"{op.tag} is not an edit of the image")
+
+
+def interpolate(state: ImageState, target: ImageState, t: float) -> ImageState:
+    """Move ``state`` toward ``target`` by fraction ``t`` (same domain):
+    numbers and ``z`` linearly (wrapping angles along the shorter arc),
+    categories, bools, the seed and the text switch at ``t >= 0.5``."""
+    if state.domain != target.domain:
+        raise InvalidValueError(f"cannot blend a {state.domain} image with a {target.domain} image")
+    t = float(np.clip(t, 0.0, 1.0))
+    schema = get_schema(state.domain)
+    attrs: dict[str, Any] = {}
+    for a in schema:
+        x, y = state.attributes[a.name], target.attributes[a.name]
+        if a.numeric:
+            d = float(y) - float(x)
+            if a.wraps:
+                span = a.hi - a.lo
+                d = (d + span / 2) % span - span / 2
+            attrs[a.name] = a.coerce(float(x) + t * d)[0]
+        else:
+            attrs[a.name] = y if t >= 0.5 else x
+    z = tuple(float(a + t * (b - a)) for a, b in zip(state.z, target.z))
+    names = set(state.offsets) | set(target.offsets)
+    offsets = {k: state.offsets.get(k, 0.0) + t * (target.offsets.get(k, 0.0) - state.offsets.get(k, 0.0))
+               for k in names}
+    return state.evolve(attributes=attrs, z=z, offsets=offsets,
+                        text=target.text if t >= 0.5 else state.text)
+
+
+def diff(old: ImageState, new: ImageState) -> list[Change]:
+    """What differs between two states, as changes (used for undo/goto replies)."""
+    if old.domain != new.domain:
+        return [Change("domain", old.domain, new.domain)]
+    out = [Change(k, old.attributes[k], new.attributes[k])
+           for k in old.attributes if old.attributes[k] != new.attributes[k]]
+    if old.generator != new.generator:
+        out.append(Change("generator", old.generator, new.generator))
+    if old.text != new.text:
+        out.append(Change("text", old.text, new.text))
+    if old.z != new.z and not any(c.attr == get_schema(old.domain).seed_attribute for c in out):
+        out.append(Change("z", None, None))
+    for k in set(old.offsets) | set(new.offsets):
+        if old.offsets.get(k, 0.0) != new.offsets.get(k, 0.0):
+            out.append(Change(f"offset:{k}", old.offsets.get(k, 0.0), new.offsets.get(k, 0.0)))
+    return out

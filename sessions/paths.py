@@ -1,0 +1,37 @@
+"""Where sessions and exports live (XDG data dir, overridable)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    env = os.environ.get("HOLOCHAT_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+    return Path(user_data_dir("holochat"))
+
+
+def sessions_dir() -> Path:
+    return data_dir() / "sessions"
+
+
+def exports_dir() -> Path:
+    return data_dir() / "exports"
+
+
+def new_session_name() -> str:
+    """UTC timestamp plus a short random suffix (names never collide)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{os.urandom(2).hex()}"
+
+
+def resolve_session(name_or_path: str | os.PathLike) -> Path:
+    """A session given by path, or by name in the sessions dir."""
+    p = Path(name_or_path)
+    if p.suffix == ".jsonl" or p.exists() or os.sep in str(name_or_path):
+        return p
+    return sessions_dir() / f"{p}.jsonl"
