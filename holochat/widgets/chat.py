@@ -1,0 +1,32 @@
+"""The chat log: the user's lines and holochat's replies."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+
+class ChatLog(RichLog):
+    """Append-only conversation view."""
+
+    def __init__(self, **kw):
+        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, **kw)
+
+    def user(self, text: str, step: int | None = None) -> None:
+        t = Text()
+        t.append("you ", style="bold cyan")
+        if step is not None:
+            t.append(f"{step} ", style="dim")
+        t.append(text if text.strip() else "(empty)")
+        self.write(t)
+
+    def reply(self, text: str, kind: str = "edit") -> None:
+        style = {"unknown": "yellow", "clarify": "bold magenta", "error": "bold red",
+                 "empty": "dim"}.get(kind, "")
+        t = Text()
+        t.append("holo ", style="bold green")
+        t.append(text, style=style)
+        self.write(t)
+
+    def note(self, text: str) -> None:
+        self.write(Text(text, style="dim italic"))

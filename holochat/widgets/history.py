@@ -1,0 +1,28 @@
+"""The history list: one line per step; selecting one goes back to it."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+
+class HistoryList(OptionList):
+    class StepChosen(Message):
+        def __init__(self, step: int):
+            self.step = step
+            super().__init__()
+
+    def show(self, entries, current: int) -> None:
+        self.clear_options()
+        for e in entries:
+            label = f"{e.step:>3}  {e.input or '(start)'}"
+            self.add_option(Option(label, id=f"step-{e.step}"))
+        if entries:
+            self.highlighted = min(current, len(entries) - 1)
+            self.scroll_to_highlight()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and event.option.id.startswith("step-"):
+            self.post_message(self.StepChosen(int(event.option.id[5:])))

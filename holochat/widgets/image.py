@@ -1,0 +1,48 @@
+"""The image panel: the current image, as large as the panel allows.
+
+textual-image picks Kitty/Sixel graphics where the terminal supports them and
+coloured half-block cells otherwise; under tmux, over CI or when
+``HOLOCHAT_IMAGE=halfcell`` the half-block renderer is chosen explicitly, since
+graphics protocols do not pass through there.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image as PILImage
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.widgets import Static
+
+# textual-image queries the terminal when imported: it must happen before the app starts
+from textual_image.widget import HalfcellImage, Image as AutoImage
+
+
+def _image_class():
+    mode = os.environ.get("HOLOCHAT_IMAGE", "")
+    if mode == "halfcell" or (not mode and ("TMUX" in os.environ or os.environ.get("CI"))):
+        return HalfcellImage
+    return AutoImage
+
+
+class ImagePanel(Vertical):
+    """Shows one uint8 H×W×3 image; ``show(array, caption)`` replaces it."""
+
+    DISPLAY_PX = 192   # upscaled once per turn; the renderer fits it to the panel
+
+    def compose(self) -> ComposeResult:
+        cls = _image_class()
+        with Center(id="image-center"):
+            yield cls(None, id="image")
+        yield Static("loading the generator…", id="image-caption")
+
+    def show(self, image: np.ndarray | None, caption: str) -> None:
+        if image is not None:
+            pil = PILImage.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
+            if pil.width < self.DISPLAY_PX:
+                k = self.DISPLAY_PX // pil.width
+                pil = pil.resize((pil.width * k, pil.height * k), PILImage.NEAREST)
+            self.query_one("#image").image = pil
+        self.query_one("#image-caption", Static).update(caption)

@@ -1,0 +1,32 @@
+"""The state panel: the current attributes, generator and domain."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from textual.widgets import DataTable
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"
+    return str(v)
+
+
+class StatePanel(DataTable):
+    def on_mount(self) -> None:
+        self.cursor_type = "none"
+        self.zebra_stripes = True
+        self.add_columns("attribute", "value")
+
+    def show(self, domain: str, generator: str, attributes: Mapping[str, Any],
+             changed: set[str] | None = None) -> None:
+        changed = changed or set()
+        self.clear()
+        self.add_row("domain", domain)
+        self.add_row("generator", generator)
+        for k, v in attributes.items():
+            mark = "● " if k in changed else ""
+            self.add_row(k, mark + _fmt(v))
