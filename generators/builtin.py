@@ -12,3 +12,17 @@ def _studio(domain: str):
 
 register(Entry("studio", ("faces", "chairs"), _studio, lambda d: True,
                "procedural ground-truth renderer (numpy)"))
+
+
+def _convdeconv(domain: str):
+    from generators.convdeconv_gen import ConvDeconvGenerator
+    return ConvDeconvGenerator(domain)
+
+
+def _convdeconv_available(domain: str) -> bool:
+    from generators.convdeconv_gen import available
+    return available(domain)
+
+
+register(Entry("convdeconv", ("chairs", "faces"), _convdeconv, _convdeconv_available,
+               "conv-deconv network (Dosovitskiy et al.; deconvfaces for faces)"))

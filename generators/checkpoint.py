@@ -1,0 +1,114 @@
+"""Checkpoints as ``config.json`` + ``model.safetensors`` (never pickle).
+
+``save_pretrained`` writes both atomically; ``from_pretrained`` rebuilds the
+model from the config and loads the weights, turning every way this can go
+wrong (missing, truncated, wrong version, wrong shapes) into a ``WeightsError``
+that says how to retrain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+from generators.errors import WeightsError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+M = TypeVar("M")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,
+                    code_version: int, extra: dict[str, Any] | None = None,
+                    half: bool = False) -> Path:
+    """Write ``out/config.json`` and ``out/model.safetensors``."""
+    import torch
+    from safetensors.torch import save
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.detach().to("cpu").contiguous().half() if half and v.is_floating_point()
+                 else v.detach().to("cpu").contiguous())
+             for k, v in model.state_dict().items()}
+    meta = {"model": model_name, "code_version": code_version,
+            "config": dataclasses.asdict(config), "dtype": "float16" if half else "float32",
+            "torch": torch.__version__, "extra": extra or {}}
+    _atomic_write(out / WEIGHTS_FILE, save(state, metadata={"model": model_name}))
+    _atomic_write(out / CONFIG_FILE, json.dumps(meta, indent=2).encode())
+    return out
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    cfg = path / CONFIG_FILE
+    try:
+        return json.loads(cfg.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"no {CONFIG_FILE} in {path}") from None
+    except (OSError, ValueError) as e:
+        raise WeightsError(f"{cfg} is unreadable ({e})") from None
+
+
+def from_pretrained(model_cls: type[M], config_cls, path: str | os.PathLike, *, model_name: str,
+                    code_version: int, retrain_hint: str, device: str = "cpu") -> M:
+    """Build ``model_cls(config_cls(**config))`` and load its weights."""
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    how = f" Retrain with: {retrain_hint}"
+    if not (path / WEIGHTS_FILE).exists() or not (path / CONFIG_FILE).exists():
+        raise WeightsError(f"the {model_name} weights are missing: expected {CONFIG_FILE} and "
+                           f"{WEIGHTS_FILE} in {path}.{how}")
+    try:
+        meta = read_config(path)
+    except WeightsError as e:
+        raise WeightsError(f"{e}.{how}") from None
+    if meta.get("model") != model_name:
+        raise WeightsError(f"{path} holds {meta.get('model')!r} weights, not {model_name}.{how}")
+    if meta.get("code_version") != code_version:
+        raise WeightsError(f"the {model_name} weights in {path} were made for code version "
+                           f"{meta.get('code_version')}, this holochat needs {code_version}.{how}")
+    try:
+        fields = {f.name for f in dataclasses.fields(config_cls)}
+        cfg = config_cls(**{k: v for k, v in meta["config"].items() if k in fields})
+    except (KeyError, TypeError) as e:
+        raise WeightsError(f"{path / CONFIG_FILE} has a config this code cannot read ({e}).{how}") from None
+    try:
+        state = load_file(str(path / WEIGHTS_FILE), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"the {model_name} weights in {path} are truncated or corrupt "
+                           f"({e}).{how}") from None
+    model = model_cls(cfg)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    bad = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or bad:
+        detail = "; ".join(x for x in (
+            f"missing {missing[:3]}" if missing else "",
+            f"unexpected {unexpected[:3]}" if unexpected else "",
+            f"shape mismatch in {bad[:3]}" if bad else "") if x)
+        raise WeightsError(f"the {model_name} weights in {path} do not match its config "
+                           f"({detail}).{how}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+    model.to(device)
+    model.eval()
+    return model

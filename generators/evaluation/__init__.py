@@ -1,0 +1,1 @@
+"""Measurements of generators and judges (``holochat eval``)."""

@@ -1,0 +1,69 @@
+"""CLI of the conv-deconv generator: ``holochat train/eval convdeconv``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def configure_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--domain", choices=["chairs", "faces"], default="chairs")
+    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--n-train", type=int, default=20000, help="studio training images")
+    p.add_argument("--out", required=True, help="output folder (config.json + model.safetensors)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--sample-every", type=int, default=1000)
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop (checkpointed) after this long")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from generators.errors import WeightsError
+    from generators.training.convdeconv import ConvDeconvTrainOptions, train_convdeconv
+    opts = ConvDeconvTrainOptions(domain=args.domain, steps=args.steps, batch=args.batch,
+                                  lr=args.lr, n_train=args.n_train, seed=args.seed,
+                                  device=args.device, out=args.out, resume=args.resume,
+                                  sample_every=args.sample_every, time_limit_s=args.time_limit,
+                                  progress=sys.stderr.isatty())
+    try:
+        model = train_convdeconv(opts)
+    except WeightsError as e:
+        print(f"holochat train convdeconv: {e}", file=sys.stderr)
+        return 2
+    last = model.train_log[-1] if model.train_log else {}
+    print(json.dumps({"out": args.out, **last}))
+    return 0
+
+
+def configure_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--domain", choices=["chairs", "faces"], default="chairs")
+    p.add_argument("--weights", default=None, help="weights folder (default: the shipped ones)")
+    p.add_argument("--n-test", type=int, default=1000)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--sheet", metavar="PNG", help="also write a studio-vs-generator sheet")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from generators.convdeconv_gen import ConvDeconvGenerator
+    from generators.errors import WeightsError
+    from generators.evaluation.convdeconv import comparison_sheet, evaluate_convdeconv
+    try:
+        gen = ConvDeconvGenerator(args.domain, args.weights)
+    except WeightsError as e:
+        print(f"holochat eval convdeconv: {e}", file=sys.stderr)
+        return 2
+    res = evaluate_convdeconv(gen, n_test=args.n_test)
+    if args.sheet:
+        comparison_sheet(gen, args.sheet)
+        res["sheet"] = args.sheet
+    if args.json:
+        print(json.dumps(res))
+    else:
+        for k, v in res.items():
+            print(f"{k:30s} {v:.3f}" if isinstance(v, float) else f"{k:30s} {v}")
+    return 0

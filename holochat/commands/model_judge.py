@@ -1,0 +1,49 @@
+"""CLI of the judges: ``holochat train/eval judge``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def configure_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--n-train", type=int, default=20000)
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from generators.training.judge import JudgeTrainOptions, train_judge
+    judge = train_judge(JudgeTrainOptions(domain=args.domain, steps=args.steps,
+                                          n_train=args.n_train, out=args.out, device=args.device,
+                                          seed=args.seed, identities_per_batch=16,
+                                          progress=sys.stderr.isatty()))
+    print(json.dumps({"out": args.out, **(judge.train_log[-1] if judge.train_log else {})}))
+    return 0
+
+
+def configure_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
+    p.add_argument("--weights", default=None, help="weights folder (default: the shipped ones)")
+    p.add_argument("--n-test", type=int, default=2000)
+    p.add_argument("--json", action="store_true")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from generators.errors import WeightsError
+    from generators.evaluation.judge import evaluate_judge
+    from generators.training.judge import load_judge
+    from generators.weights import weights_path
+    path = args.weights or weights_path("judge", args.domain)
+    try:
+        judge = load_judge(path)
+    except WeightsError as e:
+        print(f"holochat eval judge: {e}", file=sys.stderr)
+        return 2
+    res = evaluate_judge(judge, n_test=args.n_test)
+    print(json.dumps(res) if args.json else json.dumps(res, indent=2))
+    return 0

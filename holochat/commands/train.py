@@ -1,0 +1,38 @@
+"""``holochat train MODEL ...``: one sub-command per model.
+
+Each entry of ``MODELS`` names a module in ``holochat/commands/`` with
+``configure_train(parser)`` and ``run_train(args) -> int``; add a model by
+adding an entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+MODELS: dict[str, tuple[str, str]] = {
+    "convdeconv": ("holochat.commands.model_convdeconv", "conv-deconv generator (chairs / faces)"),
+    "judge": ("holochat.commands.model_judge", "attribute-reading judge (faces / chairs)"),
+    "dcgan": ("holochat.commands.model_dcgan", "unconditional DCGAN (studio faces or a folder)"),
+}
+
+
+def _modules():
+    for name, (module, help_) in MODELS.items():
+        try:
+            yield name, help_, importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    for name, help_, mod in _modules():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        mod.configure_train(sp)
+        sp.set_defaults(_train=mod.run_train)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(args._train(args) or 0)
