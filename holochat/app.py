@@ -115,9 +115,6 @@ class HoloApp(App):
         self.query_one("#history").border_title = "history (enter: go back)"
         self.query_one("#chat").border_title = "chat"
         self.query_one(CommandInput).focus()
-        self.call_after_refresh(self.query_one(ChatLog).note,
-                                "Starting… you can type already; commands run as soon as "
-                                "the generator is loaded.")
         self._run_session()
 
     # -- the worker: builds the manager, then plays queued commands in order --

@@ -112,6 +112,7 @@ def test_layout_snapshot(snap_compare, monkeypatch):
     monkeypatch.setenv("HOLOCHAT_IMAGE", "halfcell")
 
     async def run_before(pilot):
+        pilot.app.query_one(CommandInput).cursor_blink = False   # blinking is not layout
         await _idle(pilot.app, pilot)
         await _type(pilot, "add sunglasses")
         await _idle(pilot.app, pilot)
