@@ -13,7 +13,7 @@ from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfi
 from generators.training.convdeconv import ConvDeconvTrainOptions, train_convdeconv
 from generators.weights import has_weights
 
-TINY = dict(group_width=16, shared=32, channels=(16, 8, 8, 4))
+TINY = dict(group_width=16, shared=32, channels=(16, 8, 8, 4, 4))
 
 
 @pytest.mark.parametrize("domain", ["chairs", "faces"])
@@ -99,3 +99,26 @@ def test_shipped_weights_load_and_render(domain):
     assert np.array_equal(img, gen.render(s))
     big = gen.render(ImageState.new(domain, 5, "convdeconv", size=128))
     assert big.shape == (128, 128, 3)
+
+
+def test_transform_layer_matches_the_studio():
+    """The fixed output layer reproduces the studio's colour transforms exactly
+    and its zoom/shift closely, from a canonical 128 px render."""
+    from generators.nets.convdeconv import apply_transforms
+    from generators.schema import CHAIRS
+    from generators.studio import render_chair
+    a = CHAIRS.defaults(5)
+    img, m = render_chair(a, size=128, return_mask=True)
+    rgb = torch.tensor(img / 255.0, dtype=torch.float32).permute(2, 0, 1)[None]
+    ml = torch.tensor(np.where(m, 20.0, -20.0), dtype=torch.float32)[None, None]
+    for kv in (dict(hue=90.0, saturation=1.5, brightness=0.3),
+               dict(zoom=1.5, shift_x=0.3, shift_y=0.2), dict(zoom=0.7, shift_x=-0.2, shift_y=-0.3)):
+        b = dict(a, **kv)
+        t = torch.tensor([[b["zoom"], b["shift_x"], b["shift_y"], b["hue"], b["saturation"],
+                           b["brightness"]]])
+        out, mo = apply_transforms("chairs", rgb, ml, t)
+        truth, tm = render_chair(b, return_mask=True)
+        pred = (mo[0, 0] > 0).numpy()
+        assert (pred & tm).sum() / (pred | tm).sum() > 0.9
+        mse = ((out[0].permute(1, 2, 0).numpy() - truth / 255.0) ** 2).mean()
+        assert 10 * np.log10(1 / mse) > 20

@@ -176,3 +176,35 @@ def _progress(enabled: bool):
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                     TimeRemainingColumn())
+
+
+def measure_throughput(*, batch: int = 64, steps: int = 10, warmup: int = 2,
+                       device: str = "cpu") -> dict[str, float]:
+    """Training images per second at the shipped config (for ``holochat bench``)."""
+    from generators.datasets import make_dataset
+    torch.manual_seed(0)
+    ds = make_dataset("chairs", max(batch, 64), seed=0, workers=1)
+    model = ConvDeconv(ConvDeconvConfig(domain="chairs")).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    inputs, images, masks = prepare("chairs", ds)
+    idx = torch.arange(batch) % len(images)
+    x, y, m = _batch(idx, inputs, images, masks, device)
+
+    def step():
+        rgb, ml = model(x)
+        loss, _ = loss_fn(rgb, ml, y, m)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    dt = time.perf_counter() - t0
+    return {"images_per_s": steps * batch / dt, "step_s": dt / steps}
