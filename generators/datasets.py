@@ -24,7 +24,7 @@ import numpy as np
 
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SEED, get_schema
 
-DATASET_VERSION = 1
+DATASET_VERSION = 2
 TEST_SEED_BASE = 1_000_000
 IMAGES_PER_SEED = 20
 FULL_ELEVATION_FRACTION = 0.2

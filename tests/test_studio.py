@@ -149,3 +149,17 @@ def test_generator_protocol():
     g = StudioGenerator("chairs")
     s = ImageState.new("chairs", 9)
     assert np.array_equal(g.render(s), render_chair(s.attributes))
+
+
+def test_chair_azimuth_turns_toward_the_viewers_side():
+    """Positive azimuth turns the chair's front to the image's right, so its
+    back (the tall part) shows on the left; "turn left" lowers azimuth."""
+    for seed in IDS:
+        a = dict(CHAIRS.defaults(seed), back_height=1.0, elevation=10.0)
+        for az, back_left in ((90.0, True), (270.0, False)):
+            _, m = render_chair(dict(a, azimuth=az), return_mask=True)
+            cols = np.nonzero(m.any(0))[0]
+            mid = (cols.min() + cols.max()) / 2
+            heights = m.sum(0)
+            left, right = heights[: int(mid)].max(), heights[int(mid) + 1:].max()
+            assert (left > right) == back_left, (seed, az, left, right)

@@ -74,8 +74,9 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _camera(azimuth: float, elevation: float) -> np.ndarray:
-    """Chair-to-camera rotation."""
-    a, e = np.radians(azimuth), np.radians(elevation)
+    """Chair-to-camera rotation.  Azimuth 0 shows the chair's front; a positive
+    azimuth turns its front toward the image's right (so "turn left" lowers it)."""
+    a, e = np.radians(-azimuth), np.radians(elevation)
     ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
     rx = np.array([[1, 0, 0], [0, np.cos(e), np.sin(e)], [0, -np.sin(e), np.cos(e)]])
     return rx @ ry
