@@ -48,12 +48,14 @@ def describe_change(domain: str, ch: Change) -> str:
     d = (float(new) - float(old)) if isinstance(new, (int, float)) and not isinstance(new, bool) else 0.0
     if domain == "faces":
         if a == "yaw":
-            return f"turned them {_deg(d)} to the {_side(d, 'left', 'right')} (now {_yaw_pos(new)})"
+            now = f" (now {_yaw_pos(new)})" if abs(float(old)) >= 0.05 else ""
+            return f"turned them {_deg(d)} to the {_side(d, 'left', 'right')}{now}"
         if a == "pitch":
             return f"tilted their head {_side(d, 'down', 'up')} {_deg(d)} (now {_num(new)}°)"
         if a == "light_azimuth":
             where = "the front" if abs(new) < 0.5 else f"{_deg(new)} {'left' if new < 0 else 'right'}"
-            return f"moved the light {_deg(d)} to the {_side(d, 'left', 'right')} (now from {where})"
+            now = f" (now from {where})" if abs(float(old)) >= 0.05 else ""
+            return f"moved the light {_deg(d)} to the {_side(d, 'left', 'right')}{now}"
         if a == "light_elevation":
             return f"{_side(d, 'lowered', 'raised')} the light to {_num(new)}°"
         if a == "expression":
@@ -180,6 +182,9 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
             step, changes_ = detail
             head = "Started over from step 0" if kind == "reset" else f"Back at step {step}"
             out.append(f"{head}." if changes_ else f"{head}; the image is the same as now.")
+        elif kind == "repeat_none":
+            out.append("The last change has no more or less to it, so nothing changed."
+                       if detail else "There is no edit yet to repeat.")
         elif kind == "goto_missing":
             step, last = detail
             out.append(f"There is no step {step}; the steps so far are 0 to {last}.")

@@ -138,13 +138,14 @@ class HoloApp(App):
         if self.spec.replay:
             self._queue_replay(Path(self.spec.replay))
         while True:
-            text = self._queue.get()
-            if text is None:
+            item = self._queue.get()
+            if item is None:
                 return
             try:
-                result = m.turn(text)
+                # a replayed turn arrives as (input, logged ops) and is never re-parsed
+                result = m.replay_turn(*item) if isinstance(item, tuple) else m.turn(item)
             except Exception as e:     # the manager never raises on input; belt and braces
-                self.post_message(self.Failed(f"internal error on {text!r}: {e}"))
+                self.post_message(self.Failed(f"internal error on {item!r:.80}: {e}"))
                 continue
             self.post_message(self.TurnDone(result, self._queue.qsize()))
             if self.spec.replay:
@@ -153,7 +154,8 @@ class HoloApp(App):
     def _queue_replay(self, path: Path) -> None:
         from sessions.log import load_log
         for rec in load_log(path).records[1:]:
-            self._enqueue(rec.get("input", ""))
+            self.busy += 1
+            self._queue.put((rec.get("input", ""), rec.get("ops", [])))
 
     # -- sending commands ----------------------------------------------------------
     def _enqueue(self, text: str) -> None:
@@ -165,6 +167,8 @@ class HoloApp(App):
         chat.user(text)
         if self.manager is None:
             chat.note("(queued until the generator is ready)")
+        else:
+            self.query_one(ImagePanel).working()
         self._enqueue(text)
 
     @on(CommandInput.Submitted)
@@ -226,9 +230,13 @@ class HoloApp(App):
         r = msg.result
         self.busy = max(0, self.busy - 1)
         chat = self.query_one(ChatLog)
+        if self.spec.replay:       # replayed inputs were never typed here: show them
+            chat.user(r.input)
         chat.reply(r.reply, r.kind)
         timing = f" · {r.ms.get('parse', 0) + r.ms.get('render', 0):.0f} ms"
         changed = {op.get("attr") for op in r.ops if "attr" in op}
+        if any(op.get("op") == "switch_domain" for op in r.ops):
+            self.query_one(CommandInput).set_vocabulary(self.manager.vocabulary())
         self._refresh(changed, r.image, timing)
 
     @on(Failed)

@@ -104,7 +104,7 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
         seed, _ = schema.coerce(seed_attr, op.seed)
         old = state.attributes[seed_attr]
         effect.changes.append(Change(seed_attr, old, seed))
-        return state.set_attributes(**{seed_attr: seed}).evolve(z=z_from_seed(seed), offsets={})
+        return state.set_attributes(**{seed_attr: seed}).evolve(z=z_from_seed(seed))
     if isinstance(op, O.Describe):
         if not isinstance(op.attributes, dict) and not hasattr(op.attributes, "items"):
             raise InvalidValueError("describe needs a mapping of attributes")

@@ -31,6 +31,11 @@ def _atomic(path: str | os.PathLike, write: Callable[[object], None]) -> Path:
     return path
 
 
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
+    return _atomic(path, lambda f: f.write(data))
+
+
 def _pil(image: np.ndarray, scale: int = 1):
     from PIL import Image
     im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))

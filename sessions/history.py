@@ -5,6 +5,10 @@ edited from.  Undo moves to the parent, redo to the child most recently
 visited, and a new edit after undo starts a new branch without discarding the
 old one.  Steps are turns: ``steps[n]`` is the node the session stood on after
 turn ``n`` (step 0 is the start), so any step can be revisited.
+
+A turn can be taken back before it is logged (``begin_turn`` /
+``rollback_turn``): the session uses this when the new state cannot be
+rendered, so the tree never holds a state the user never saw.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ class History:
         self.nodes: dict[int, Node] = {0: Node(0, None, start, 0)}
         self.cursor = 0
         self.steps: list[int] = [0]
+        # what the current turn changed, so that it can be rolled back
+        self._turn_start: tuple[int, int] = (0, 1)          # (cursor, node count)
+        self._journal: list[tuple[int, int | None]] = []    # (node id, old last_child)
 
     # -- reading ------------------------------------------------------------
     @property
@@ -58,7 +65,7 @@ class History:
         node = Node(len(self.nodes), self.cursor, state, len(self.steps))
         parent = self.current
         parent.children.append(node.id)
-        parent.last_child = node.id
+        self._set_last_child(parent, node.id)
         self.nodes[node.id] = node
         self.cursor = node.id
         return node
@@ -67,7 +74,7 @@ class History:
         parent = self.current.parent
         if parent is None:
             return None
-        self.nodes[parent].last_child = self.cursor
+        self._set_last_child(self.nodes[parent], self.cursor)
         self.cursor = parent
         return self.current
 
@@ -78,18 +85,30 @@ class History:
         self.cursor = child
         return self.current
 
+    def _set_last_child(self, node: Node, child: int) -> None:
+        self._journal.append((node.id, node.last_child))
+        node.last_child = child
+
+    def begin_turn(self) -> None:
+        """Mark where this turn starts (for ``rollback_turn``)."""
+        self._turn_start = (self.cursor, len(self.nodes))
+        self._journal.clear()
+
+    def rollback_turn(self) -> None:
+        """Take back everything since ``begin_turn``: the nodes pushed, the
+        redo pointers moved and the cursor.  Call before ``end_turn``."""
+        cursor, count = self._turn_start
+        for node_id, old in reversed(self._journal):
+            if node_id in self.nodes:
+                self.nodes[node_id].last_child = old
+        self._journal.clear()
+        for node_id in range(count, len(self.nodes)):
+            node = self.nodes.pop(node_id)
+            if node.parent is not None and node.parent in self.nodes:
+                self.nodes[node.parent].children.remove(node_id)
+        self.cursor = cursor
+
     def end_turn(self) -> int:
         """Record the node the session stands on after this turn; returns the step."""
         self.steps.append(self.cursor)
         return len(self.steps) - 1
-
-    def restore_turn(self, step: int, node_id: int, parent: int | None, state: ImageState) -> None:
-        """Rebuild from a log record (resume): node ``node_id`` holds ``state``."""
-        if node_id not in self.nodes:
-            node = Node(node_id, parent, state, step)
-            self.nodes[node_id] = node
-            if parent is not None and parent in self.nodes:
-                self.nodes[parent].children.append(node_id)
-                self.nodes[parent].last_child = node_id
-        self.cursor = node_id
-        self.steps.append(node_id)

@@ -51,9 +51,13 @@ class SessionLog:
     background thread (``sync="background"``, the default), so a turn does not
     wait ~2 ms for the disk; ``close()`` waits for it.  ``sync="inline"`` fsyncs
     before returning.
+
+    ``fresh=True`` is for a new session: a file that already holds records
+    (another session's) is refused rather than appended to.
     """
 
-    def __init__(self, path: str | os.PathLike, sync: str = "background"):
+    def __init__(self, path: str | os.PathLike, sync: str = "background", *,
+                 fresh: bool = False):
         self.path = Path(path)
         self._sync = sync
         self._dirty = threading.Event()
@@ -65,6 +69,10 @@ class SessionLog:
         except OSError as e:
             raise LogWriteError(f"cannot write session log to {self.path}: "
                                 f"{e.strerror or e}") from None
+        if fresh and self._f.tell() > 0:
+            self._f.close()
+            raise LogWriteError(f"cannot write session log to {self.path}: it already holds "
+                                "another session (resume it, or choose a new file)")
         # a previous crash may have left a cut-off line: start on a fresh line
         try:
             if self.path.stat().st_size > 0:

@@ -29,9 +29,11 @@ def new_session_name() -> str:
     return f"{stamp}-{os.urandom(2).hex()}"
 
 
-def resolve_session(name_or_path: str | os.PathLike) -> Path:
-    """A session given by path, or by name in the sessions dir."""
+def resolve_session(name_or_path: str | os.PathLike,
+                    log_dir: str | os.PathLike | None = None) -> Path:
+    """A session given by path, or by name in ``log_dir`` (default: the
+    sessions dir)."""
     p = Path(name_or_path)
     if p.suffix == ".jsonl" or p.exists() or os.sep in str(name_or_path):
         return p
-    return sessions_dir() / f"{p}.jsonl"
+    return (Path(log_dir) if log_dir is not None else sessions_dir()) / f"{p}.jsonl"

@@ -62,8 +62,8 @@ def iter_replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     records = loaded.records
     try:
         start = ImageState.from_json(records[0]["state"])
-    except (KeyError, ValueError) as e:
-        raise LogError(f"{path}, line 1: not a session start record ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise LogError(f"{path}: the first record is not a session start ({e})") from None
     session = Session(start, records[0].get("start_seed", start.seed))
     out = Path(out_dir) if out_dir is not None else None
     for i, rec in enumerate(records):

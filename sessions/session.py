@@ -41,6 +41,7 @@ class Session:
         self.history = History(start)
         self.start_seed = start.seed if start_seed is None else int(start_seed)
         self.last_edit: list[Effect] = []          # the last turn that edited the state
+        self._last_edit_before: list[Effect] = []  # last_edit as the current turn began
 
     @property
     def state(self) -> ImageState:
@@ -99,14 +100,18 @@ class Session:
     def play(self, ops: list[O.Op]) -> TurnOutcome:
         """Run one turn.  Always ends the turn (a step is recorded)."""
         before = self.state
+        self.history.begin_turn()
+        self._last_edit_before = self.last_edit
         resolved: list[O.Op] = []
         effects: list[Effect] = []
         meta: list[tuple[str, Any]] = []
         state = before
         edit_effects: list[Effect] = []
-        navigated = False
         for k, raw in enumerate(ops):
-            for op in self.resolve(raw, k):
+            ops_k = self.resolve(raw, k)
+            if isinstance(raw, O.Repeat) and not ops_k:
+                meta.append(("repeat_none", bool(self.last_edit)))
+            for op in ops_k:
                 resolved.append(op)
                 if op.edits and not isinstance(op, O.Interpolate):
                     state, eff = apply(state, op)
@@ -123,7 +128,6 @@ class Session:
                         self.history.push(state)
                     meta.append(self._navigate(op))
                     state = self.state
-                    navigated = True
                 else:                                      # save, export, help, history
                     meta.append((op.tag, op))
         if state != self.state:
@@ -134,12 +138,21 @@ class Session:
         return TurnOutcome(self.state, resolved, effects, meta,
                            changed=self.state != before, step=step)
 
+    def revert_turn(self) -> int:
+        """Take back the turn just played (its state could not be rendered):
+        the step stays, with the state it started from.  Returns the step."""
+        h = self.history
+        h.steps.pop()
+        h.rollback_turn()
+        self.last_edit = self._last_edit_before
+        return h.end_turn()
+
     def _interpolate(self, state: ImageState, op: O.Interpolate) -> tuple[ImageState, Effect]:
         ref = op.ref
         if ref == "previous":
-            # the state before the last change: the parent node, else the previous step
-            parent = self.history.current.parent
-            target = self.history.nodes[parent].state if parent is not None else state
+            # the image shown before this one: the latest earlier step that differs
+            target = next((self.history.state_at(n) for n in range(self.step, -1, -1)
+                           if self.history.state_at(n) != state), state)
         elif ref == "first":
             target = self.history.state_at(0)
         elif isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref <= self.step:

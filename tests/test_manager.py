@@ -76,7 +76,7 @@ def test_clarification_round_trip(tmp_path):
     assert seen[-1] == q and r.changed and r.state.attributes["eyewear"] == "glasses"
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: ascii(t[:24]))
 def test_hostile_input_gets_a_reply_and_changes_nothing_unless_read(m, text):
     before = m.state
     r = m.turn(text)
@@ -93,3 +93,14 @@ def test_switching_domain_and_generator(m):
     assert r.state.generator != "dcgan" or "dcgan" in r.reply
     r = m.turn("use the studio renderer")
     assert r.state.generator == "studio"
+
+
+def test_replay_turn_applies_logged_ops_without_reparsing(tmp_path):
+    a = DialogueManager("faces", 9, log=False)
+    a.start()
+    recs = [a.turn(t) for t in ("add sunglasses", "turn left a lot", "another person", "export")]
+    b = DialogueManager("faces", 9, log=False, parser=lambda t, c: 1 / 0)   # never called
+    b.start()
+    for r in recs:
+        out = b.replay_turn(r.input, r.ops)
+        assert out.state == r.state and out.image_sha256 == r.image_sha256

@@ -190,7 +190,8 @@ def test_fifty_turn_replay_is_deterministic_and_verified(tmp_path):
     script.write_text(SCRIPT)
     hashes = []
     for k in range(2):
-        r = _run(["run", str(script), "--jsonl", "--seed", "7", "--log", str(tmp_path / f"{k}.jsonl")])
+        r = _run(["run", str(script), "--jsonl", "--seed", "7", "--generator", "studio",
+                  "--log", str(tmp_path / f"{k}.jsonl")])
         assert r.returncode == 0, r.stderr
         recs = [json.loads(line) for line in r.stdout.splitlines()]
         assert len(recs) == 50
@@ -210,26 +211,27 @@ def test_fifty_turn_replay_is_deterministic_and_verified(tmp_path):
 
 def test_sigkill_mid_run_loses_no_completed_turn(tmp_path):
     log = tmp_path / "k.jsonl"
-    code = ("import sys, time\n"
-            "from dialogue.manager import DialogueManager\n"
-            f"m = DialogueManager('faces', 5, log_path={str(log)!r})\n"
-            "m.start()\n"
-            "for i in range(1000):\n"
-            "    m.turn('turn left a bit' if i % 2 else 'turn right a bit')\n"
-            "    print(i, flush=True)\n")
-    p = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    done = 0
+    script = tmp_path / "long.txt"
+    script.write_text("turn left a bit\nturn right a bit\n" * 500)
+    p = subprocess.Popen([sys.executable, "-m", "holochat", "run", str(script), "--jsonl",
+                          "--generator", "studio", "--log", str(log)],
+                         cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    printed = []
     for line in p.stdout:
-        done = int(line) + 1
-        if done >= 25:
+        printed.append(json.loads(line))
+        if len(printed) >= 25:
             break
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
+    assert p.returncode == -signal.SIGKILL
     loaded = load_log(log)
-    assert len(loaded.records) >= done + 1          # every completed turn (plus step 0)
+    logged = {r["turn"]: r["image_sha256"] for r in loaded.records}
+    assert all(logged[r["turn"]] == r["image_sha256"] for r in printed)   # every completed turn
+    assert len(logged) < 1001                                              # killed mid-run
     from dialogue.manager import DialogueManager
     m = DialogueManager.resume(log)
     n = m.step
+    assert m.state == ImageState.from_json(loaded.records[-1]["state"])
     r = m.turn("add a hat")
     assert r.turn == n + 1 and r.state.attributes["hat"]
     assert load_log(log).records[-1]["turn"] == n + 1

@@ -18,6 +18,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit codes: 0 ok, 1 ``--verify`` found a difference, 2 the log cannot be
+    read, 3 a model could not render."""
+    from generators.errors import GeneratorError
     from sessions.log import LogError
     from sessions.paths import resolve_session
 
@@ -44,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"holochat replay: {e}", file=sys.stderr)
         return 2
+    except GeneratorError as e:
+        print(f"holochat replay: {e}", file=sys.stderr)
+        return 3
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.verify:
@@ -57,21 +63,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _reparse(path, args) -> int:
+    """Read the logged inputs again through the current parser (a new,
+    unlogged session from the same start) and show where the images differ."""
     from dialogue.manager import DialogueManager
-    from sessions.log import load_log
+    from sessions.log import LogError, load_log
+    from sessions.state import ImageState
     loaded = load_log(path)
     first = loaded.records[0]
-    m = DialogueManager(first["state"]["domain"], first.get("start_seed"),
-                        first["state"].get("generator"), log=False, out_dir=args.out)
+    try:
+        start = ImageState.from_json(first["state"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise LogError(f"{path}: the first record is not a session start ({e})") from None
+    m = DialogueManager(start.domain, first.get("start_seed", start.seed), log=False,
+                        out_dir=args.out, _start=start)
     m.start()
-    differ = 0
+    first_bad = None
     for rec in loaded.records[1:]:
-        r = m.turn(rec.get("input", ""))
+        r = m.turn(str(rec.get("input", "")))
         same = r.image_sha256 == rec.get("image_sha256")
-        differ += not same
-        print(f"{r.turn:3d}  {'=' if same else '≠'}  {r.input}  →  {r.reply}")
-    if args.verify and differ:
-        print(f"holochat replay: {differ} turns read differently with the current parser",
-              file=sys.stderr)
-        return 1
+        if not same and first_bad is None:
+            first_bad = r.turn
+        if not args.verify:
+            print(f"{r.turn:3d}  {'=' if same else '≠'}  {r.input}  →  {r.reply}")
+    if args.verify:
+        if first_bad is not None:
+            print(f"holochat replay: turn {first_bad} differs when re-read with the current "
+                  "parser", file=sys.stderr)
+            return 1
+        print(f"verified: all {len(loaded.records)} images match the log when re-read")
     return 0

@@ -20,6 +20,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit codes: 0 ok (lines that were not understood included), 1 turn
+    images could not be written, 2 the script could not be read, 3 a model
+    could not be built or could not render."""
     from dialogue.manager import DialogueManager
     from generators.errors import GeneratorError
     from sessions.script import ScriptError, read_script
@@ -32,31 +35,36 @@ def run(args: argparse.Namespace) -> int:
     try:
         m = DialogueManager(args.domain, args.seed, args.generator, log=not args.no_log,
                             log_path=args.log, out_dir=args.out)
-        start = m.start()
     except GeneratorError as e:
         print(f"holochat run: {e}", file=sys.stderr)
         return 3
-    for w in m.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    shown = 0
+
+    def warn() -> None:
+        nonlocal shown
+        for w in m.warnings[shown:]:
+            print(f"warning: {w}", file=sys.stderr)
+        shown = len(m.warnings)
+
+    start = m.start()
+    warn()
     if start.image is None:
         print(f"holochat run: {start.reply}", file=sys.stderr)
+        m.close()
         return 3
     failed_render = False
-    shown = len(m.warnings)
     for cmd in commands:
         r = m.turn(cmd)
         if args.jsonl:
             sys.stdout.write(json.dumps(r.record(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
-            print(f"{r.turn}> {r.input}\n   {r.reply}")
-        failed_render |= r.image is None
-        for w in m.warnings[shown:]:
-            print(f"warning: {w}", file=sys.stderr)
-        shown = len(m.warnings)
+            print(f"{r.turn}> {r.input}  →  {r.reply}")
+        failed_render |= r.kind == "error"          # the model could not render this turn
+        warn()
     m.close()
     if m.log_path and not args.jsonl:
         print(f"session saved to {m.log_path}")
-    if args.out and any("cannot write" in w for w in m.warnings):
+    if m.write_errors:
         return 1
     return 3 if failed_render else 0

@@ -1,26 +1,36 @@
-"""``holochat sessions``: list saved sessions."""
+"""``holochat sessions``: list saved sessions (name, turns, last modified)."""
 
 from __future__ import annotations
 
 import argparse
-import time
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+
+
+def _turns(path) -> int:
+    """Turns in a log: its complete lines, less the start record."""
+    with open(path, "rb") as f:
+        lines = sum(1 for line in f if line.endswith(b"\n") and line.strip())
+    return max(0, lines - 1)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import time
 
     from sessions.paths import sessions_dir
     d = sessions_dir()
     rows = []
     for p in sorted(d.glob("*.jsonl"), key=lambda p: p.stat().st_mtime):
-        with open(p, "rb") as f:
-            turns = sum(1 for line in f if line.strip())
-        rows.append({"name": p.stem, "turns": max(0, turns - 1), "path": str(p),
-                     "modified": time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime))})
+        try:
+            turns = _turns(p)
+        except OSError:
+            continue
+        rows.append({"name": p.stem, "turns": turns, "path": str(p),
+                     "modified": time.strftime("%Y-%m-%d %H:%M",
+                                               time.localtime(p.stat().st_mtime))})
     if args.json:
         print(json.dumps(rows))
     elif not rows:

@@ -10,7 +10,7 @@ class ChatLog(RichLog):
     """Append-only conversation view."""
 
     def __init__(self, **kw):
-        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, **kw)
+        super().__init__(wrap=True, min_width=1, markup=False, highlight=False, auto_scroll=True, **kw)
 
     def user(self, text: str, step: int | None = None) -> None:
         t = Text()

@@ -30,7 +30,7 @@ def _image_class():
 class ImagePanel(Vertical):
     """Shows one uint8 H×W×3 image; ``show(array, caption)`` replaces it."""
 
-    DISPLAY_PX = 192   # upscaled once per turn; the renderer fits it to the panel
+    DISPLAY_PX = 128   # upscaled once per turn (crisp pixels); the renderer fits it to the panel
 
     def compose(self) -> ComposeResult:
         cls = _image_class()
@@ -46,3 +46,8 @@ class ImagePanel(Vertical):
                 pil = pil.resize((pil.width * k, pil.height * k), PILImage.NEAREST)
             self.query_one("#image").image = pil
         self.query_one("#image-caption", Static).update(caption)
+        self._caption = caption
+
+    def working(self) -> None:
+        """Mark the caption while a turn runs (the first free-text parse loads a model)."""
+        self.query_one("#image-caption", Static).update(f"{getattr(self, '_caption', '')} · working…")
