@@ -24,5 +24,11 @@ def _convdeconv_available(domain: str) -> bool:
     return available(domain)
 
 
+def _convdeconv_accepted(domain: str) -> bool:
+    from generators.weights import accepted
+    return accepted("convdeconv", domain)
+
+
 register(Entry("convdeconv", ("chairs", "faces"), _convdeconv, _convdeconv_available,
-               "conv-deconv network (Dosovitskiy et al.; deconvfaces for faces)"))
+               "conv-deconv network (Dosovitskiy et al.; deconvfaces for faces)",
+               default_ok=_convdeconv_accepted))

@@ -24,6 +24,9 @@ class Entry:
     factory: Callable[[str], Generator]          # domain -> generator
     available: Callable[[str], bool]             # domain -> has what it needs
     description: str = ""
+    # domain -> whether it may be the default: learned generators take over as
+    # defaults only when their shipped weights passed their acceptance eval
+    default_ok: Callable[[str], bool] = lambda domain: True
 
 
 _REGISTRY: dict[str, Entry] = {}
@@ -63,7 +66,7 @@ def available(domain: str) -> list[str]:
 def default_generator(domain: str) -> str:
     avail = available(domain)
     for name in PREFERRED.get(domain, ()):
-        if name in avail:
+        if name in avail and _REGISTRY[name].default_ok(domain):
             return name
     return "studio"
 

