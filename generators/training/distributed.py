@@ -107,9 +107,11 @@ class Dist:
             t.div_(self.world_size)
         return t
 
-    def close(self) -> None:
+    def close(self, barrier: bool = True) -> None:
+        """Leave the process group (after a barrier, unless a rank failed)."""
         if self.enabled and td.is_initialized():
-            td.barrier()
+            if barrier:
+                td.barrier()
             td.destroy_process_group()
 
     def _comm_device(self) -> torch.device:

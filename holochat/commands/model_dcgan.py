@@ -49,6 +49,7 @@ def run_train(args: argparse.Namespace) -> int:
     from generators.loaders import DatasetError
     from generators.nets.dcgan import DCGANConfig
     from generators.training import dcgan as T
+    from generators.training import distributed
     for flag in ("steps", "batch", "n_images", "log_every", "sample_every", "checkpoint_every"):
         if getattr(args, flag) < 1:
             print(f"holochat train dcgan: --{flag.replace('_', '-')} must be positive",
@@ -70,10 +71,22 @@ def run_train(args: argparse.Namespace) -> int:
                               checkpoint_every=args.checkpoint_every, compile=args.compile,
                               progress=not args.no_progress,
                               dump_digests=args.debug_dump_weights)
-        T.train(cfg, lambda: T.load_images(args.data, n_images=args.n_images,
-                                           seed=args.train_seed, size=cfg.image_size),
-                opts, init_from=init_from)
+        dist = distributed.init(device)
     except (T.TrainingError, DatasetError, ValueError, RuntimeError) as e:
         print(f"holochat train dcgan: {e}", file=sys.stderr)
         return 2
+    ok = False
+    try:
+        T.train(cfg, lambda: T.load_images(args.data, n_images=args.n_images,
+                                           seed=args.train_seed, size=cfg.image_size),
+                opts, dist=dist, init_from=init_from)
+        ok = True
+    except (T.TrainingError, DatasetError, ValueError, RuntimeError) as e:
+        print(f"holochat train dcgan: {e}", file=sys.stderr)
+        return 2
+    finally:
+        # tear the process group down before the interpreter exits: gloo's
+        # threads otherwise abort the process ("terminate called without an
+        # active exception") now and then
+        dist.close(barrier=ok)
     return 0
