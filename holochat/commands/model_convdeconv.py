@@ -46,6 +46,9 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-test", type=int, default=1000)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sheet", metavar="PNG", help="also write a studio-vs-generator sheet")
+    p.add_argument("--record", action="store_true",
+                   help="store the result (and whether it passes acceptance) in the weights' "
+                        "config.json; only passing weights become the domain's default")
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -61,6 +64,13 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.sheet:
         comparison_sheet(gen, args.sheet)
         res["sheet"] = args.sheet
+    res["passes"] = bool(res["psnr_test"] >= 24 and res.get("mask_iou_test", 1.0) >= 0.90)
+    if args.record:
+        from pathlib import Path
+        cfg_path = Path(gen.path) / "config.json"
+        meta = json.loads(cfg_path.read_text())
+        meta.setdefault("extra", {})["eval"] = res
+        cfg_path.write_text(json.dumps(meta, indent=2))
     if args.json:
         print(json.dumps(res))
     else:
