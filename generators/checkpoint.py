@@ -11,27 +11,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
 from generators.errors import WeightsError
+from generators.files import write_bytes_atomic
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 M = TypeVar("M")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,
@@ -49,8 +38,8 @@ def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,
     meta = {"model": model_name, "code_version": code_version,
             "config": dataclasses.asdict(config), "dtype": "float16" if half else "float32",
             "torch": torch.__version__, "extra": extra or {}}
-    _atomic_write(out / WEIGHTS_FILE, save(state, metadata={"model": model_name}))
-    _atomic_write(out / CONFIG_FILE, json.dumps(meta, indent=2).encode())
+    write_bytes_atomic(out / WEIGHTS_FILE, save(state, metadata={"model": model_name}))
+    write_bytes_atomic(out / CONFIG_FILE, json.dumps(meta, indent=2).encode())
     return out
 
 
@@ -68,7 +57,6 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
 def from_pretrained(model_cls: type[M], config_cls, path: str | os.PathLike, *, model_name: str,
                     code_version: int, retrain_hint: str, device: str = "cpu") -> M:
     """Build ``model_cls(config_cls(**config))`` and load its weights."""
-    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from generators.files import atomic_write, save_png, to_pil, write_bytes_atomic
+
+__all__ = ["contact_sheet", "export_gif", "export_png", "export_sheet", "image_sha256",
+           "write_bytes_atomic"]
 
 
 def image_sha256(image: np.ndarray) -> str:
@@ -17,44 +21,16 @@ def image_sha256(image: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).hexdigest()
 
 
-def _atomic(path: str | os.PathLike, write: Callable[[object], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
-    return _atomic(path, lambda f: f.write(data))
-
-
-def _pil(image: np.ndarray, scale: int = 1):
-    from PIL import Image
-    im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    return im
-
-
 def export_png(image: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
-    im = _pil(image, max(1, int(scale)))
-    return _atomic(path, lambda f: im.save(f, format="PNG"))
+    return save_png(image, path, scale)
 
 
 def export_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, duration_ms: int = 500,
                scale: int = 2) -> Path:
     if not frames:
         raise ValueError("no frames to export")
-    ims = [_pil(f, scale) for f in frames]
-    return _atomic(path, lambda f: ims[0].save(f, format="GIF", save_all=True,
+    ims = [to_pil(f, scale) for f in frames]
+    return atomic_write(path, lambda f: ims[0].save(f, format="GIF", save_all=True,
                                                 append_images=ims[1:], duration=duration_ms,
                                                 loop=0))
 
@@ -64,7 +40,7 @@ def contact_sheet(frames: Sequence[np.ndarray], labels: Sequence[str], cols: int
     from PIL import Image, ImageDraw, ImageFont
     if not frames:
         raise ValueError("no frames for a contact sheet")
-    ims = [_pil(f, scale) for f in frames]
+    ims = [to_pil(f, scale) for f in frames]
     w, h = ims[0].size
     label_h = 24
     cols = max(1, min(cols, len(ims)))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
 from generators.datasets import sample_attributes
+from generators.files import save_png  # noqa: F401  (sheets are saved with it)
 from generators.schema import BOOL, CATEGORY, SEED, get_schema
 from generators.studio import render
 
@@ -56,22 +53,3 @@ def random_sheet(domain: str, n: int = 64, size: int = 64, seed: int = 0) -> np.
     images = [render(domain, sample_attributes(domain, rng, int(rng.integers(2**31))), size)
               for _ in range(n)]
     return grid(images, int(np.ceil(np.sqrt(n))))
-
-
-def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
-    """Write atomically (temporary file + rename), upscaled by ``scale``."""
-    from PIL import Image
-    path = Path(path)
-    im = Image.fromarray(image)
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            im.save(f, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

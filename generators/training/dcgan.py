@@ -32,8 +32,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,8 +43,10 @@ import torch.nn.functional as F
 
 from generators import checkpoint
 from generators.errors import WeightsError
+from generators.files import save_png, write_bytes_atomic
 from generators.nets.dcgan import ARCH_VERSION, DCGAN, DCGANConfig, build, from_uint8, to_uint8
 from generators.training.distributed import Dist, EpochSharder
+from generators.studio.sheets import grid
 from generators.training import distributed
 
 MODEL_FILE = checkpoint.WEIGHTS_FILE
@@ -206,7 +206,7 @@ class DCGANTrainer:
         _save_safetensors(state, out / STATE_FILE, meta)
         record = {"step": self.step_count, "seed": self.opts.seed,
                   "world_size": self.dist.world_size, "options": asdict(self.opts)}
-        _atomic_write(out / TRAINER_FILE, json.dumps(record, indent=2) + "\n")
+        write_bytes_atomic(out / TRAINER_FILE, (json.dumps(record, indent=2) + "\n").encode())
 
     def load(self, out: Path) -> int:
         """Restore a checkpoint from ``out`` (rank 0 reads, every rank receives).
@@ -260,18 +260,10 @@ def _check_images(images: torch.Tensor, cfg: DCGANConfig) -> None:
 # files
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _save_safetensors(tensors: dict[str, torch.Tensor], path: Path, meta: dict[str, str]) -> None:
-    from safetensors.torch import save_file
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp),
-              metadata=meta)
-    os.replace(tmp, path)
+    from safetensors.torch import save
+    write_bytes_atomic(path, save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+                                  metadata=meta))
 
 
 RETRAIN = "holochat train dcgan --out DIR"
@@ -378,18 +370,7 @@ def has_checkpoint(out: Path) -> bool:
 
 def save_sheet(images: np.ndarray, path: Path) -> None:
     """B×S×S×3 uint8 → one PNG grid (rows of SAMPLE_GRID)."""
-    from PIL import Image
-    n, s = len(images), images.shape[1]
-    cols = min(SAMPLE_GRID, n)
-    rows = math.ceil(n / cols)
-    sheet = np.full((rows * (s + 2) + 2, cols * (s + 2) + 2, 3), 255, np.uint8)
-    for i, im in enumerate(images):
-        r, c = divmod(i, cols)
-        sheet[2 + r * (s + 2): 2 + r * (s + 2) + s, 2 + c * (s + 2): 2 + c * (s + 2) + s] = im
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    Image.fromarray(sheet).save(tmp)
-    os.replace(tmp, path)
+    save_png(grid(list(images), min(SAMPLE_GRID, len(images))), path)
 
 
 # ---------------------------------------------------------------------------
