@@ -26,6 +26,7 @@ from sessions import paths
 from sessions.export import (export_gif, export_png, export_sheet, image_sha256,
                              write_bytes_atomic)
 from sessions.log import LogError, LogWriteError, SessionLog, load_log, now_iso
+from sessions.replay import render_state
 from sessions.session import Session, TurnOutcome
 from sessions.state import ImageState
 
@@ -143,9 +144,7 @@ class DialogueManager:
 
     # -- rendering ------------------------------------------------------
     def render(self, state: ImageState) -> np.ndarray:
-        gen = registry.get_generator(state.generator, state.domain)
-        img = gen.render(state)
-        return np.ascontiguousarray(img, dtype=np.uint8)
+        return render_state(state)
 
     def _render_step(self, step: int) -> tuple[np.ndarray | None, str | None, float]:
         """Render the current state as ``step``'s image; a failure comes back

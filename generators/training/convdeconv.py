@@ -8,7 +8,6 @@ sample sheets every ``sample_every`` steps.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import time
@@ -20,6 +19,7 @@ import torch
 
 from generators.checkpoint import from_pretrained, save_pretrained
 from generators.datasets import cached_dataset
+from generators.training.progress import progress_bar
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode, loss_fn
 
 STATE_FILE = "training_state.safetensors"
@@ -95,7 +95,7 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
     log: list[dict] = []
     t0 = time.perf_counter()
     model.train()
-    bar_ctx = _progress(opts.progress)
+    bar_ctx = progress_bar(opts.progress)
     with bar_ctx as bar:
         task = bar.add_task(f"convdeconv {opts.domain}", total=opts.steps, completed=start) if bar else None
         running = {"rec": 0.0, "mask": 0.0}
@@ -167,15 +167,6 @@ def write_samples(model, inputs, images, idx, path: Path, device) -> None:
     truth = images[idx].numpy()
     save_png(grid(list(truth) + list(gen), len(idx)), path, 2)
     model.train(was)
-
-
-def _progress(enabled: bool):
-    if not enabled:
-        return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-    return Progress(TextColumn("{task.description}"), BarColumn(),
-                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    TimeRemainingColumn())
 
 
 def measure_throughput(*, batch: int = 64, steps: int = 10, warmup: int = 2,

@@ -7,7 +7,6 @@ noised so the judge also reads the softer images of learned generators.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from generators.datasets import cached_dataset
+from generators.training.progress import progress_bar
 from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig, to_input
 
 
@@ -90,10 +90,11 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
         1 + np.cos(np.pi * min(1.0, s / opts.steps))))
     g = torch.Generator().manual_seed(opts.seed)
     log = []
-    progress = _progress(opts.progress, opts.steps, f"judge {opts.domain}")
+    progress = progress_bar(opts.progress)
+    what = f"judge {opts.domain}"
     judge.train()
     with progress as bar:
-        task = bar.add_task("train", total=opts.steps) if bar else None
+        task = bar.add_task(what, total=opts.steps) if bar else None
         running: dict[str, float] = {}
         for step in range(1, opts.steps + 1):
             P = min(opts.identities_per_batch, len(groups))
@@ -114,7 +115,7 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
                 log.append({"step": step, **{k: v / n for k, v in running.items()}})
                 running = {}
                 if bar:
-                    bar.update(task, description=f"loss {sum(log[-1][k] for k in parts):.3f}")
+                    bar.update(task, description=f"{what} · loss {sum(log[-1][k] for k in parts):.3f}")
             if bar:
                 bar.advance(task)
     judge.eval()
@@ -122,15 +123,6 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
     if opts.out:
         save_judge(judge, opts.out, extra={"train": asdict(opts), "log": log[-5:]})
     return judge
-
-
-def _progress(enabled: bool, total: int, what: str):
-    import contextlib
-    if not enabled:
-        return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-    return Progress(TextColumn(what), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TextColumn("{task.description}"), TimeRemainingColumn(), transient=False)
 
 
 def save_judge(judge: Judge, out: str | os.PathLike, extra: dict | None = None) -> Path:
