@@ -131,10 +131,10 @@ def colour_matrix(hue_deg: torch.Tensor, sat: torch.Tensor) -> torch.Tensor:
     """B×3×3 RGB matrices rotating hue (in YIQ) and scaling saturation."""
     h = torch.deg2rad(hue_deg)
     c, s_ = torch.cos(h) * sat, torch.sin(h) * sat
-    rot = torch.zeros(len(h), 3, 3)
+    rot = torch.zeros(len(h), 3, 3, device=h.device, dtype=h.dtype)
     rot[:, 0, 0] = 1
     rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s_, s_, c
-    return _FROM_YIQ @ rot @ _TO_YIQ
+    return _FROM_YIQ.to(h) @ rot @ _TO_YIQ.to(h)
 
 
 def apply_transforms(domain: str, rgb: torch.Tensor, mask_logits: torch.Tensor | None,
