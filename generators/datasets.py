@@ -25,6 +25,9 @@ import numpy as np
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SEED, get_schema
 
 DATASET_VERSION = 2
+# bumped when a domain's studio renders change (faces 3: expressions drawn
+# larger, so that they read at 64 px), so stale caches are never reused
+STUDIO_VERSION = {"faces": 3, "chairs": 2}
 TEST_SEED_BASE = 1_000_000
 IMAGES_PER_SEED = 20
 FULL_ELEVATION_FRACTION = 0.2
@@ -142,7 +145,7 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
                    cache_dir_: str | Path | None = None) -> StudioDataset:
     """``make_dataset`` cached as an .npz (built once, then loaded)."""
     d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
-    path = d / f"studio-{domain}-{split}-n{n}-s{seed}-{size}px-v{DATASET_VERSION}.npz"
+    path = d / f"studio-{domain}-{split}-n{n}-s{seed}-{size}px-v{DATASET_VERSION}.{STUDIO_VERSION[domain]}.npz"
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:

@@ -30,8 +30,10 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     codec = judge.codec
     out: dict[str, Any] = {"domain": domain, "n_test": len(ds)}
     acc = {}
+    from generators.studio import visible
+    shown = [visible(domain, t) for t in ds.attributes]     # what the images show
     for a in codec.classes:
-        truth = [t[a.name] for t in ds.attributes]
+        truth = [t[a.name] for t in shown]
         acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth)]))
     mae = {}
     for a in codec.numeric:

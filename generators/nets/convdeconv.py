@@ -3,7 +3,7 @@ Convolutional Networks"; the faces variant follows zo7/deconvfaces).
 
 Each input group passes through two FC layers; the group codes are
 concatenated, pass two more FC layers into a shared code, which is reshaped
-and up-convolved into an RGB stream and, for chairs, a foreground-mask stream.
+and up-convolved into albedo, shading and a foreground mask (see below).
 
 Style / identity input: the studio derives an object's geometry from its
 integer seed, so a learned per-seed embedding could never render a seed unseen
@@ -12,14 +12,29 @@ in training.  We condition on the *style parameters* the seed stands for
 held-out styles render, and styles can be interpolated and extrapolated in a
 continuous space — the property the chairs paper shows for its embeddings.
 
-The 2-D transforms are applied by a fixed, differentiable output layer, as
-in spatial-transformer networks: the decoder renders the object at zoom 1
-and no shift, a colour layer applies hue rotation, saturation and brightness
-to the foreground (chairs; brightness only for faces), and an affine warp
-applies zoom and shift to the image and the mask.  The transform parameters
-still enter through their own FC group, as in the paper, but the network does
-not have to learn translation and colour algebra from data — on a CPU budget
-that is the difference between a blurry and a sharp chair.
+Output layer (architecture version 3).  The decoder does not paint final
+pixels; it paints an intrinsic decomposition that a fixed, differentiable
+layer composes, as in spatial-transformer and intrinsic-image networks:
+
+* ``albedo`` (3 channels) × ``shade`` (1 channel): a Lambertian object is its
+  surface colour times its shading, so lighting lives in one channel that the
+  light/view inputs drive, apart from colour;
+* chairs: a learned ``tint`` per colour category multiplies the albedo (the
+  category's colour is one learned vector, not something eight layers of
+  up-convolutions must re-derive at every pixel; measured on the v2 weights,
+  correcting only the mean foreground colour gained 1.8 dB);
+* a foreground ``mask`` composites the object over a learned background
+  colour (one for chairs, one per ``background`` category for faces).  Edges
+  are then as sharp as the mask logits, instead of a blur between object and
+  background colours;
+* chairs: hue rotation, saturation and brightness act on the foreground, and
+  zoom/shift warp the foreground and mask logits before compositing.  The
+  transform parameters still enter through their own FC group, as in the
+  paper, but the network does not learn translation and colour algebra.
+  Faces: brightness is added to the whole image, as the studio does.
+
+Chairs are drawn canonically at 128 px so that the zoom/shift warp stays
+sharp; faces need no warp and are drawn at 64 px directly.
 
 Only the network and the input encoding live here; the loop is in
 ``generators/training/convdeconv.py``.
@@ -38,8 +53,7 @@ from generators.schema import get_schema
 from generators.studio.chairs import style_params
 from generators.studio.faces import identity_params
 
-ARCH_VERSION = 2
-CHAIR_BACKGROUND = 0.97      # the studio's chair background (grey level)
+ARCH_VERSION = 3
 BRIGHTNESS_GAIN = 0.35       # studio: colour + 0.35 · brightness
 
 
@@ -50,7 +64,7 @@ class ConvDeconvConfig:
     group_width: int = 128        # FC width of each input group
     shared: int = 512             # the two shared FC layers
     channels: tuple[int, ...] = (160, 80, 40, 20, 12)   # 4 → 8 → 16 → 32 → 64, head → 128
-    mask: bool = True             # chairs: predict a foreground mask too
+    mask: bool = True             # chairs: the mask is supervised and reported (always predicted)
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
@@ -114,12 +128,22 @@ def _transform(domain: str, a: Mapping[str, Any]) -> list[float]:
     return [float(a["brightness"])]
 
 
+def _palette_attr(domain: str) -> str:
+    """The categorical attribute that picks a learned colour vector: the
+    chair's colour (a tint), or the face's background."""
+    return "color" if domain == "chairs" else "background"
+
+
 def encode(domain: str, attrs: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
-    """Attribute dicts → {group: B×D float tensor}, plus "_transform": the raw
-    2-D transform parameters for the output layer."""
+    """Attribute dicts → {group: B×D float tensor}, plus "_transform" (the
+    raw 2-D transform parameters for the output layer) and "_palette" (the
+    index of the palette category)."""
     rows = [GROUPS[domain](a) for a in attrs]
     out = {k: torch.tensor([r[k] for r in rows], dtype=torch.float32) for k in rows[0]}
     out["_transform"] = torch.tensor([_transform(domain, a) for a in attrs], dtype=torch.float32)
+    values = get_schema(domain).get(_palette_attr(domain)).values
+    out["_palette"] = torch.tensor([values.index(a[_palette_attr(domain)]) for a in attrs],
+                                   dtype=torch.long)
     return out
 
 
@@ -137,34 +161,39 @@ def colour_matrix(hue_deg: torch.Tensor, sat: torch.Tensor) -> torch.Tensor:
     return _FROM_YIQ.to(h) @ rot @ _TO_YIQ.to(h)
 
 
-def apply_transforms(domain: str, rgb: torch.Tensor, mask_logits: torch.Tensor | None,
-                     t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The fixed output layer: colour on the foreground, then zoom and shift."""
+def compose(domain: str, fg: torch.Tensor, mask_logits: torch.Tensor, bg: torch.Tensor,
+            t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed output layer.  fg: B×3×H×W foreground colour (canonical
+    view), mask_logits: B×1×H×W, bg: B×3 background colour, t: the raw
+    transform parameters.  Returns (image B×3×64×64 in [0, 1], mask logits
+    B×1×64×64)."""
+    bgc = bg[:, :, None, None]
     if domain != "chairs":
-        small = torch.nn.functional.avg_pool2d(rgb, 2)           # 128 → 64
-        return (small + BRIGHTNESS_GAIN * t[:, 0, None, None, None]).clamp(0, 1), mask_logits
+        m = torch.sigmoid(mask_logits)
+        img = m * fg + (1 - m) * bgc + BRIGHTNESS_GAIN * t[:, 0, None, None, None]
+        return img.clamp(0, 1), mask_logits
     zoom, sx, sy, hue, sat, bright = t.unbind(1)
-    fg = torch.sigmoid(mask_logits)
-    m = colour_matrix(hue, sat).to(rgb)
-    coloured = torch.einsum("bij,bjhw->bihw", m, rgb) + BRIGHTNESS_GAIN * bright[:, None, None, None]
-    img = fg * coloured.clamp(0, 1) + (1 - fg) * rgb
+    cm = colour_matrix(hue, sat).to(fg)
+    coloured = (torch.einsum("bij,bjhw->bihw", cm, fg)
+                + BRIGHTNESS_GAIN * bright[:, None, None, None]).clamp(0, 1)
     # output pixel p samples the canonical image at (p - shift) / zoom (image coords, y up)
-    theta = torch.zeros(len(t), 2, 3, device=rgb.device, dtype=rgb.dtype)
+    theta = torch.zeros(len(t), 2, 3, device=fg.device, dtype=fg.dtype)
     theta[:, 0, 0] = 1 / zoom
     theta[:, 1, 1] = 1 / zoom
     theta[:, 0, 2] = -sx / zoom
     theta[:, 1, 2] = sy / zoom          # grid y runs downward
-    b, c, h, w = img.shape
-    grid = torch.nn.functional.affine_grid(theta, [b, c, h // 2, w // 2], align_corners=False)
-    warped = torch.nn.functional.grid_sample(img - CHAIR_BACKGROUND, grid, align_corners=False,
-                                             padding_mode="zeros") + CHAIR_BACKGROUND
+    b, _, h, w = fg.shape
+    grid = torch.nn.functional.affine_grid(theta, [b, 1, h // 2, w // 2], align_corners=False)
+    fg64 = torch.nn.functional.grid_sample(coloured, grid, align_corners=False,
+                                           padding_mode="border")
     ml = torch.nn.functional.grid_sample(mask_logits, grid, align_corners=False,
                                          padding_mode="border")
     # outside the canonical frame there is only background: push the mask there to "no"
     inside = torch.nn.functional.grid_sample(torch.ones_like(mask_logits), grid,
                                              align_corners=False, padding_mode="zeros")
     ml = ml * inside - 20.0 * (1 - inside)
-    return warped, ml
+    m = torch.sigmoid(ml)
+    return m * fg64 + (1 - m) * bgc, ml
 
 
 def group_dims(domain: str) -> dict[str, int]:
@@ -190,20 +219,46 @@ class ConvDeconv(nn.Module):
                     nn.Conv2d(c_out, c_out, 3, 1, 1), nn.LeakyReLU(0.2)]
         self.up = nn.Sequential(*ups)                                 # B×C×64×64
         c_last = cfg.channels[-1]
-        # the canonical view is drawn at twice the output size, so that the
-        # zoom/shift warp (and its down-sampling to 64 px) stays sharp
-        self.rgb = nn.ConvTranspose2d(c_last, 3, 4, 2, 1)             # B×3×128×128
-        self.mask = nn.ConvTranspose2d(c_last, 1, 4, 2, 1) if cfg.mask else None
+        # albedo (3) + shade (1) + mask (1); chairs: drawn at 128 px for the warp
+        self.head = (nn.ConvTranspose2d(c_last, 5, 4, 2, 1) if cfg.domain == "chairs"
+                     else nn.Conv2d(c_last, 5, 3, 1, 1))
+        n_pal = len(get_schema(cfg.domain).get(_palette_attr(cfg.domain)).values)
+        # chairs: a multiplicative tint per colour, one background; faces: a
+        # background colour per category.  Stored as logits of sigmoid(·)·2 / sigmoid(·).
+        self.tint = nn.Parameter(torch.zeros(n_pal, 3)) if cfg.domain == "chairs" else None
+        self.background = nn.Parameter(torch.zeros(1 if cfg.domain == "chairs" else n_pal, 3))
+
+    @torch.no_grad()
+    def init_from_data(self, images: torch.Tensor, palette: torch.Tensor) -> None:
+        """Data-dependent initialisation of the background colours (as one
+        initialises an output bias to the data mean): the median corner colour
+        of the training images of each palette category.  images: N×H×W×3
+        uint8, palette: N category indices."""
+        corners = torch.cat([images[:, :3, :3], images[:, :3, -3:], images[:, -3:, :3],
+                             images[:, -3:, -3:]], 1).reshape(len(images), -1, 3)
+        colour = corners.float().div(255).median(1).values                  # N×3
+        for k in range(len(self.background)):
+            sel = colour if len(self.background) == 1 else colour[palette == k]
+            if len(sel):
+                c = sel.median(0).values.clamp(0.02, 0.98)
+                self.background[k] = torch.log(c / (1 - c)).to(self.background)
 
     def forward(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """inputs: {group: B×D, "_transform": B×T} → (rgb B×3×64×64 in [0, 1],
-        mask logits B×1×64×64 or None)."""
+        """inputs: {group: B×D, "_transform": B×T, "_palette": B} → (rgb
+        B×3×64×64 in [0, 1], mask logits B×1×64×64)."""
         h = torch.cat([m(inputs[k]) for k, m in self.groups.items()], 1)   # B×(w·G)
         h = self.shared(h).view(len(h), self.cfg.channels[0], 4, 4)         # B×C0×4×4
-        h = self.up(h)
-        rgb = torch.sigmoid(self.rgb(h))                                    # canonical view
-        mask = self.mask(h) if self.mask is not None else None
-        return apply_transforms(self.cfg.domain, rgb, mask, inputs["_transform"])
+        out = self.head(self.up(h))
+        albedo = torch.sigmoid(out[:, :3])
+        shade = 1.2 * torch.sigmoid(out[:, 3:4])
+        mask_logits = out[:, 4:5]
+        pal = inputs["_palette"]
+        if self.tint is not None:
+            albedo = albedo * 2 * torch.sigmoid(self.tint[pal])[:, :, None, None]
+            bg = torch.sigmoid(self.background).expand(len(pal), 3)
+        else:
+            bg = torch.sigmoid(self.background[pal])
+        return compose(self.cfg.domain, albedo * shade, mask_logits, bg, inputs["_transform"])
 
 
 def loss_fn(rgb: torch.Tensor, mask_logits: torch.Tensor | None, target: torch.Tensor,

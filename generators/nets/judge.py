@@ -60,6 +60,9 @@ class AttributeCodec:
         return int(bool(value)) if attr.kind == BOOL else attr.values.index(value)
 
     def encode(self, attrs: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+        """Training targets: the attributes as the image shows them."""
+        from generators.studio import visible
+        attrs = [visible(self.schema.domain, a) for a in attrs]
         out: dict[str, np.ndarray] = {}
         for a in self.classes:
             out[a.name] = np.array([self.class_index(a, d[a.name]) for d in attrs], np.int64)

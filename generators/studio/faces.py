@@ -158,18 +158,18 @@ def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
         col[white] = (0.97, 0.97, 0.95)
         col[front & (((px - ex) / 0.04) ** 2 + ((py - ey) / 0.04) ** 2 < 1)] = (0.10, 0.08, 0.06)
         # brows: tilt with expression (angry: inner ends down; sad: inner ends up)
-        tilt = {"angry": -0.5, "sad": 0.45, "surprised": 0.0}.get(expr, 0.0) * s
-        lift = 0.05 * s if expr == "surprised" else 0.0
+        tilt = {"angry": -0.9, "sad": 0.8, "surprised": 0.0}.get(expr, 0.0) * s
+        lift = 0.07 * s if expr == "surprised" else 0.0
         rel = (px - ex) * sx                     # + toward the outer side
         brow_y = ey + bh + lift - tilt * (0.09 - rel) * 0.6
-        brow = front & (np.abs(rel) < 0.10) & (np.abs(py - brow_y) < 0.022)
+        brow = front & (np.abs(rel) < 0.11) & (np.abs(py - brow_y) < 0.032)
         col[brow] = hair_c * 0.8
     # mouth: a curve whose ends follow the expression
     my = -0.40
-    curve = {"happy": 1.0, "sad": -0.8, "angry": -0.35}.get(expr, 0.0) * s
+    curve = {"happy": 1.4, "sad": -1.3, "angry": -0.7}.get(expr, 0.0) * s
     rel = px / mw
     mouth_y = my + curve * 0.14 * (rel**2) - curve * 0.04
-    half_open = 0.018 + (0.09 * s if expr == "surprised" else 0.0) + (0.035 * s if expr == "happy" else 0)
+    half_open = 0.03 + (0.09 * s if expr == "surprised" else 0.0) + (0.035 * s if expr == "happy" else 0)
     if expr == "surprised":
         mouth = front & ((px / (mw * 0.55)) ** 2 + ((py - my) / half_open) ** 2 < 1)
     else:

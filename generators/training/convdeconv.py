@@ -90,6 +90,8 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
         opt.load_state_dict(opt_state)
     ds = dataset if dataset is not None else cached_dataset(opts.domain, opts.n_train, seed=opts.seed)
     inputs, images, masks = prepare(opts.domain, ds)
+    if start == 0:
+        model.init_from_data(images, inputs["_palette"])
     n = len(images)
     sample_idx = np.arange(min(16, n))
     log: list[dict] = []
