@@ -60,3 +60,30 @@ def test_a_few_training_steps_lower_the_loss():
     rows, emb = read_attributes(j, ds.images[:5])
     assert len(rows) == 5 and set(rows[0]) == set(FACES.names) - {"identity"}
     assert emb.shape == (5, j.cfg.embed_dim)
+
+
+def test_judges_are_asked_only_what_an_image_shows():
+    """An expression too weak to see reads as neutral; hair colour under a
+    hat that hides every hair pixel is left out of the loss (IGNORE)."""
+    import numpy as np
+    from generators.nets.judge import IGNORE, AttributeCodec
+    from generators.schema import FACES
+    from generators.studio import EXPRESSION_VISIBLE_FROM, render_face, visible
+    a = dict(FACES.defaults(3), expression="angry", expression_strength=0.05)
+    assert visible("faces", a)["expression"] == "neutral"
+    assert visible("faces", dict(a, expression_strength=EXPRESSION_VISIBLE_FROM))["expression"] == "angry"
+    # below the threshold the image really is (almost) the neutral face
+    weak = render_face(a).astype(int)
+    neutral = render_face(dict(a, expression="neutral")).astype(int)
+    assert (np.abs(weak - neutral).max(2) > 40).sum() <= 6
+    # a hat pulled over a face looking down hides the hair; without the hat it shows
+    hidden = [dict(FACES.defaults(1_000_000), hat=True, pitch=-30.0, yaw=0.0, hair_color=c)
+              for c in ("black", "blond")]
+    info: dict = {}
+    render_face(hidden[0], 32, info)
+    assert info["hair_pixels"] == 0
+    assert visible("faces", hidden[0])["hair_color"] is None
+    assert list(AttributeCodec("faces").encode(hidden)["hair_color"]) == [IGNORE, IGNORE]
+    render_face(dict(hidden[0], hat=False), 32, info)
+    assert info["hair_pixels"] > 20
+    assert visible("faces", dict(hidden[0], hat=False))["hair_color"] == "black"

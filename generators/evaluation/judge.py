@@ -34,7 +34,7 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     shown = [visible(domain, t) for t in ds.attributes]     # what the images show
     for a in codec.classes:
         truth = [t[a.name] for t in shown]
-        acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth)]))
+        acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth) if t is not None]))
     mae = {}
     for a in codec.numeric:
         truth = np.array([t[a.name] for t in ds.attributes], float)

@@ -26,6 +26,7 @@ from torch import nn
 from generators.schema import BOOL, CATEGORY, get_schema
 
 ARCH_VERSION = 1
+IGNORE = -100             # F.cross_entropy's default ignore_index
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class AttributeCodec:
         return 2 if _is_wrapping(attr) else 1
 
     def class_index(self, attr, value) -> int:
+        """Class of a value; IGNORE (left out of the loss) where the image
+        does not show the attribute (value None)."""
+        if value is None:
+            return IGNORE
         return int(bool(value)) if attr.kind == BOOL else attr.values.index(value)
 
     def encode(self, attrs: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:

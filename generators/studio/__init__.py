@@ -23,14 +23,23 @@ __all__ = ["StudioGenerator", "render", "render_chair", "render_face", "identity
 # 64 px (measured: angry at 0.2 differs from neutral in 0-6 pixels), so what an
 # image *shows* is a neutral face.
 EXPRESSION_VISIBLE_FROM = 0.2
+HAIR_CHECK_SIZE = 32      # a cheap low-resolution render decides whether hair shows
 
 
 def visible(domain: str, attributes: Mapping) -> dict:
     """The attributes as a render shows them: what a judge can be asked to
-    read back.  Faces: an expression too weak to see reads as neutral."""
+    read back.  Faces: an expression too weak to see reads as neutral.
+    Hair colour under a hat that hides all hair, brows and beard reads as
+    None: nothing in the image shows it."""
     out = dict(attributes)
-    if domain == "faces" and float(out.get("expression_strength", 1.0)) < EXPRESSION_VISIBLE_FROM:
-        out["expression"] = "neutral"
+    if domain == "faces":
+        if float(out.get("expression_strength", 1.0)) < EXPRESSION_VISIBLE_FROM:
+            out["expression"] = "neutral"
+        if out.get("hat"):
+            info: dict = {}
+            render_face(out, HAIR_CHECK_SIZE, info)
+            if info["hair_pixels"] < 2:
+                out["hair_color"] = None
     return out
 
 

@@ -81,7 +81,10 @@ def _at(o: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
     return o + np.where(np.isfinite(t), t, 0.0)[:, None] * d
 
 
-def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
+def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -> np.ndarray:
+    """Render a face (H×W×3 uint8).  ``info``, when given, receives
+    ``hair_pixels``: how many pixels show the hair colour (hair, brows,
+    beard), which a hat can bring to zero."""
     a = attributes
     p = identity_params(int(a["identity"]))
     hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
@@ -141,6 +144,7 @@ def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
     hair_c = np.array(HAIR[a["hair_color"]])
     col = np.tile(skin, (n, 1))
     col[which == 2] = hair_c
+    hairy = (which == 2) & np.isfinite(t)
     if hat:
         col[which >= 4] = (0.15, 0.18, 0.35)
     face = (which <= 1) | (which == 3)
@@ -164,6 +168,7 @@ def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
         brow_y = ey + bh + lift - tilt * (0.09 - rel) * 0.6
         brow = front & (np.abs(rel) < 0.11) & (np.abs(py - brow_y) < 0.032)
         col[brow] = hair_c * 0.8
+        hairy |= brow
     # mouth: a curve whose ends follow the expression
     my = -0.40
     curve = {"happy": 1.4, "sad": -1.3, "angry": -0.7}.get(expr, 0.0) * s
@@ -183,6 +188,7 @@ def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
         bz = face & (py < -0.22) & (pz < hd * 0.3) & ~mouth
         bz &= ~(front & (np.abs(px) < mw * 0.9) & (np.abs(py - my) < 0.045))
         col[bz] = hair_c * 0.85
+        hairy |= bz
     # eyewear
     ew = a["eyewear"]
     if ew != "none":
@@ -210,4 +216,9 @@ def render_face(attributes: Mapping, size: int = 64) -> np.ndarray:
     # shoulders/neck silhouette would need more primitives; keep the bust simple
     img = img + 0.35 * float(a["brightness"])
     img = np.clip(img, 0, 1)
+    if info is not None:
+        # hair-coloured pixels that nothing (eyewear, hat) painted over later
+        tones = np.stack([hair_c, hair_c * 0.8, hair_c * 0.85])                  # 3×3
+        kept = (np.abs(col[:, None, :] - tones[None]).max(2) < 1e-6).any(1)
+        info["hair_pixels"] = int((hairy & hit & kept).sum())
     return (img.reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
