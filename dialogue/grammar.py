@@ -593,14 +593,15 @@ def _parse_piece(toks: list[str], ctx: Ctx) -> list[Op] | None:
 _FRACTIONS = {"halfway": 0.5, "half way": 0.5, "half": 0.5, "a quarter of the way": 0.25,
               "a quarter": 0.25, "a third of the way": 1 / 3, "a third": 1 / 3,
               "three quarters of the way": 0.75, "three quarters": 0.75}
+_THING = r"(?: one| image| picture| step| state| chair| face| person| man| woman| guy| style| identity)"
 _INTERP = re.compile(
-    r"(?:go |move |please |can you |could you )*"
+    r"(?:go |move |please |can you |could you |make it |make this |make them |take it )*"
     r"(?:(?P<frac>" + "|".join(sorted(map(re.escape, _FRACTIONS), key=len, reverse=True)) + r")"
-    r" (?:between (?:this|it|the current|now|here)(?: one| image| picture)? and|to|towards|toward|back to)"
-    r"|(?:blend|mix|interpolate|average)(?: this| it)?(?: one| image| picture)? (?:with|and|toward|towards)"
+    r" (?:between (?:this|it|the current|now|here)" + _THING + r"? and|to|towards|toward|back to)"
+    r"|(?:blend|mix|interpolate|average|morph)(?: this| it)?" + _THING + r"? (?:with|and|toward|towards|into)"
     r"(?: the)?)"
     r"(?: the)? (?P<ref>previous|last|first|original|start|step \d+)"
-    r"(?: one| image| picture| step| state)?(?: please)?[.!]*")
+    r"" + _THING + r"?(?: please)?[.!]*")
 
 
 def _interpolate(cleaned: str) -> list[Op] | None:

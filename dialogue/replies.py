@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from generators.blend import is_blend
 from generators.schema import get_schema
 from sessions import ops as O
 from sessions.apply import Change, Effect
@@ -150,13 +151,36 @@ def sentence(parts: Iterable[str]) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def _is_blend_change(ch: Change) -> bool:
+    """Identity / style and category blends (``offset:mix:…``,
+    ``offset:blend:…``) are said once, as the blend, not one by one."""
+    return ch.attr.startswith("offset:") and is_blend(ch.attr[len("offset:"):])
+
+
+def _blend_text(op) -> str:
+    t = float(op.t) if isinstance(op.t, (int, float)) and not isinstance(op.t, bool) else 0.5
+    how = {0.5: "halfway", 0.25: "a quarter of the way", 0.75: "three quarters of the way"}.get(
+        round(t, 3), f"{t:.0%} of the way")
+    ref = op.ref
+    where = {"previous": "the previous image", "first": "the first image"}.get(ref, f"step {ref}")
+    return f"blended {how} toward {where}"
+
+
 def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> str:
     """The reply to one turn from its outcome; ``extra`` carries texts for
     save/export/help/history that the manager produced."""
     extra = extra or {}
     out: list[str] = []
-    changes = [describe_change(domain, ch) for eff in outcome.effects for ch in eff.changes
-               if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))]
+    changes = []
+    for eff in outcome.effects:
+        said = [describe_change(domain, ch) for ch in eff.changes
+                if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
+                and not _is_blend_change(ch)]
+        if getattr(eff.op, "tag", None) == "interpolate" and eff.changes:
+            said = [_blend_text(eff.op)] + [
+                describe_change(domain, ch) for ch in eff.changes
+                if ch.attr not in ("z", "identity", "style") and not _is_blend_change(ch)][:4]
+        changes += said
     # a domain switch makes later change texts refer to the new domain
     if changes:
         out.append(sentence(changes))

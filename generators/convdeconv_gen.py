@@ -1,6 +1,7 @@
 """The ``convdeconv`` generator: renders a state with the shipped conv-deconv
-weights.  It reads the schema attributes only (it ignores ``z``, latent
-offsets and free text).  States of size 128 are rendered at 64 and upscaled
+weights.  It reads the schema attributes and the identity / style and
+category blends of ``state.offsets`` (generators/blend.py); it ignores ``z``,
+latent directions and free text.  States of size 128 are rendered at 64 and upscaled
 bilinearly."""
 
 from __future__ import annotations
@@ -38,16 +39,17 @@ class ConvDeconvGenerator:
         self._torch = torch
         self._lock = threading.Lock()
 
-    def render_batch(self, attributes: list) -> np.ndarray:
-        """N attribute dicts → N×64×64×3 uint8 (and the mask probabilities)."""
+    def render_batch(self, attributes: list, offsets: list | None = None) -> np.ndarray:
+        """N attribute dicts (and their states' offsets: identity / style and
+        category blends) → N×64×64×3 uint8."""
         from generators.nets.convdeconv import encode
         torch = self._torch
         with self._lock, torch.inference_mode():
-            rgb, _ = self.model(encode(self.domain, attributes))
+            rgb, _ = self.model(encode(self.domain, attributes, offsets))
         return (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
 
     def render(self, state) -> np.ndarray:
-        img = self.render_batch([dict(state.attributes)])[0]
+        img = self.render_batch([dict(state.attributes)], [dict(getattr(state, "offsets", {}))])[0]
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image

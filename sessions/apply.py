@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from generators import registry
+from generators import blend, registry
 from generators.errors import GeneratorError
 from generators.protocol import z_from_seed
-from generators.schema import (BOOL, Clamp, InvalidValueError, UnknownAttributeError,
+from generators.schema import (BOOL, CATEGORY, Clamp, InvalidValueError, UnknownAttributeError,
                                UnknownDomainError, get_schema)
 from sessions import ops as O
 from sessions.state import ImageState
@@ -43,12 +43,25 @@ class Effect:
         return bool(self.changes)
 
 
+def _drop_offsets(state: ImageState, prefix: str, effect: Effect) -> ImageState:
+    """Remove the offsets whose names start with ``prefix`` (a blend that an
+    explicit edit replaces)."""
+    gone = {k: v for k, v in state.offsets.items() if k.startswith(prefix)}
+    if not gone:
+        return state
+    for k, v in gone.items():
+        effect.changes.append(Change(f"offset:{k}", v, 0.0))
+    return state.evolve(offsets={k: v for k, v in state.offsets.items() if k not in gone})
+
+
 def _set_one(state: ImageState, name: str, value: Any, effect: Effect) -> ImageState:
     schema = get_schema(state.domain)
     attr = schema.get(name)
     new, clamp = attr.coerce(value)
     if clamp is not None:
         effect.clamps.append(clamp)
+    if attr.kind == CATEGORY:           # "make them happy" ends a happy/sad blend
+        state = _drop_offsets(state, f"{blend.BLEND}{name}=", effect)
     old = state.attributes[name]
     if new == old:
         return state
@@ -104,6 +117,7 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
         seed, _ = schema.coerce(seed_attr, op.seed)
         old = state.attributes[seed_attr]
         effect.changes.append(Change(seed_attr, old, seed))
+        state = _drop_offsets(state, blend.MIX, effect)       # a new one is not a blend
         return state.set_attributes(**{seed_attr: seed}).evolve(z=z_from_seed(seed))
     if isinstance(op, O.Describe):
         if not isinstance(op.attributes, dict) and not hasattr(op.attributes, "items"):
@@ -142,10 +156,45 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
     raise InvalidValueError(f"{op.tag} is not an edit of the image")
 
 
+def _seed_weights(state: ImageState) -> dict[int, float]:
+    """The identity / style of a state as weights over seeds (sum 1)."""
+    own = int(state.attributes[get_schema(state.domain).seed_attribute])
+    w = {s: m for s, m in blend.mixes(state.offsets).items() if s != own}
+    w[own] = 1.0 - sum(w.values())
+    return w
+
+
+def _blends(state: ImageState, target: ImageState, t: float, attrs: dict[str, Any]
+            ) -> dict[str, float]:
+    """The identity / style and category blends of the state ``t`` of the way
+    from ``state`` to ``target``, relative to the discrete reading ``attrs``
+    (see generators/blend.py): the shape parameters and one-hots are then
+    exactly the linear interpolation of both ends'."""
+    schema = get_schema(state.domain)
+    out: dict[str, float] = {}
+    a, b = _seed_weights(state), _seed_weights(target)
+    base = int(attrs[schema.seed_attribute])
+    for seed in set(a) | set(b):
+        w = (1 - t) * a.get(seed, 0.0) + t * b.get(seed, 0.0)
+        if seed != base and abs(w) > 1e-6:
+            out[f"{blend.MIX}{seed}"] = round(w, 6)
+    for attr in schema:
+        if attr.kind != CATEGORY:
+            continue
+        w = ((1 - t) * blend.category_weights(state.domain, state.attributes, attr.name, state.offsets)
+             + t * blend.category_weights(state.domain, target.attributes, attr.name, target.offsets))
+        for value, weight in zip(attr.values, w):
+            if value != attrs[attr.name] and weight > 1e-6:
+                out[f"{blend.BLEND}{attr.name}={value}"] = round(float(weight), 6)
+    return out
+
+
 def interpolate(state: ImageState, target: ImageState, t: float) -> ImageState:
     """Move ``state`` toward ``target`` by fraction ``t`` (same domain):
-    numbers and ``z`` linearly (wrapping angles along the shorter arc),
-    categories, bools, the seed and the text switch at ``t >= 0.5``."""
+    numbers and ``z`` linearly (wrapping angles along the shorter arc);
+    categories, bools, the seed and the text switch at ``t >= 0.5``, and the
+    identity / style and categories are also kept as continuous blends in
+    ``offsets`` (generators/blend.py) for generators that can draw them."""
     if state.domain != target.domain:
         raise InvalidValueError(f"cannot blend a {state.domain} image with a {target.domain} image")
     t = float(np.clip(t, 0.0, 1.0))
@@ -162,9 +211,10 @@ def interpolate(state: ImageState, target: ImageState, t: float) -> ImageState:
         else:
             attrs[a.name] = y if t >= 0.5 else x
     z = tuple(float(a + t * (b - a)) for a, b in zip(state.z, target.z))
-    names = set(state.offsets) | set(target.offsets)
+    names = {k for k in set(state.offsets) | set(target.offsets) if not blend.is_blend(k)}
     offsets = {k: state.offsets.get(k, 0.0) + t * (target.offsets.get(k, 0.0) - state.offsets.get(k, 0.0))
                for k in names}
+    offsets.update(_blends(state, target, t, attrs))
     return state.evolve(attributes=attrs, z=z, offsets=offsets,
                         text=target.text if t >= 0.5 else state.text)
 

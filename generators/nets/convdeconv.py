@@ -50,6 +50,7 @@ import torch
 from torch import nn
 
 from generators.schema import get_schema
+from generators.blend import category_weights, shape_params
 from generators.studio.chairs import style_params
 from generators.studio.faces import identity_params
 
@@ -70,8 +71,10 @@ class ConvDeconvConfig:
         object.__setattr__(self, "channels", tuple(self.channels))
 
 
-def _onehot(values: Sequence[str], v: str) -> list[float]:
-    return [1.0 if v == x else 0.0 for x in values]
+def _onehot(domain: str, a: Mapping[str, Any], name: str, off: Mapping[str, float] | None
+            ) -> list[float]:
+    """One-hot of a category, or its blend weights (generators/blend.py)."""
+    return [float(w) for w in category_weights(domain, a, name, off)]
 
 
 def _sc(deg: float) -> list[float]:
@@ -80,31 +83,31 @@ def _sc(deg: float) -> list[float]:
 
 
 # The two domains' input groups: name -> function(attributes) -> list of floats
-def _chair_groups(a: Mapping[str, Any]) -> dict[str, list[float]]:
-    s = get_schema("chairs")
-    p = style_params(int(a["style"]))
+def _chair_groups(a: Mapping[str, Any], off: Mapping[str, float] | None = None
+                  ) -> dict[str, list[float]]:
+    p = shape_params("chairs", a, off)
     return {
         "style": list((p - _CHAIR_P_MEAN) / _CHAIR_P_STD) + [float(a["back_height"]) * 2 - 1,
                                                            1.0 if a["armrests"] else -1.0]
-                 + _onehot(s.get("legs").values, a["legs"]),
+                 + _onehot("chairs", a, "legs", off),
         "view": _sc(a["azimuth"]) + _sc(a["elevation"]) + [float(a["elevation"]) / 30 - 1],
         "transform": [float(a["zoom"]) - 1, float(a["shift_x"]) * 2, float(a["shift_y"]) * 2]
                      + _sc(a["hue"]) + [float(a["saturation"]) - 1, float(a["brightness"])]
-                     + _onehot(s.get("color").values, a["color"]),
+                     + _onehot("chairs", a, "color", off),
     }
 
 
-def _face_groups(a: Mapping[str, Any]) -> dict[str, list[float]]:
-    s = get_schema("faces")
-    p = identity_params(int(a["identity"]))
+def _face_groups(a: Mapping[str, Any], off: Mapping[str, float] | None = None
+                 ) -> dict[str, list[float]]:
+    p = shape_params("faces", a, off)
     return {
         "identity": list((p - _FACE_P_MEAN) / _FACE_P_STD)
-                    + _onehot(s.get("hair_color").values, a["hair_color"])
-                    + _onehot(s.get("skin_tone").values, a["skin_tone"])
-                    + _onehot(s.get("background").values, a["background"])
-                    + _onehot(s.get("eyewear").values, a["eyewear"])
+                    + _onehot("faces", a, "hair_color", off)
+                    + _onehot("faces", a, "skin_tone", off)
+                    + _onehot("faces", a, "background", off)
+                    + _onehot("faces", a, "eyewear", off)
                     + [1.0 if a["hat"] else -1.0, 1.0 if a["beard"] else -1.0],
-        "expression": _onehot(s.get("expression").values, a["expression"])
+        "expression": _onehot("faces", a, "expression", off)
                       + [float(a["expression_strength"]) * 2 - 1],
         "light": _sc(a["light_azimuth"]) + _sc(a["light_elevation"]) + [float(a["brightness"])],
         "pose": _sc(a["yaw"]) + _sc(a["pitch"]) + [float(a["yaw"]) / 60, float(a["pitch"]) / 30],
@@ -134,16 +137,18 @@ def _palette_attr(domain: str) -> str:
     return "color" if domain == "chairs" else "background"
 
 
-def encode(domain: str, attrs: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
-    """Attribute dicts → {group: B×D float tensor}, plus "_transform" (the
-    raw 2-D transform parameters for the output layer) and "_palette" (the
-    index of the palette category)."""
-    rows = [GROUPS[domain](a) for a in attrs]
+def encode(domain: str, attrs: Sequence[Mapping[str, Any]],
+           offsets: Sequence[Mapping[str, float] | None] | None = None) -> dict[str, torch.Tensor]:
+    """Attribute dicts (and each state's offsets, for identity / style and
+    category blends) → {group: B×D float tensor}, plus "_transform" (the raw
+    2-D transform parameters for the output layer) and "_palette" (B×K
+    weights of the palette category: one-hot unless blended)."""
+    offs = list(offsets) if offsets is not None else [None] * len(attrs)
+    rows = [GROUPS[domain](a, o) for a, o in zip(attrs, offs)]
     out = {k: torch.tensor([r[k] for r in rows], dtype=torch.float32) for k in rows[0]}
     out["_transform"] = torch.tensor([_transform(domain, a) for a in attrs], dtype=torch.float32)
-    values = get_schema(domain).get(_palette_attr(domain)).values
-    out["_palette"] = torch.tensor([values.index(a[_palette_attr(domain)]) for a in attrs],
-                                   dtype=torch.long)
+    out["_palette"] = torch.tensor(np.stack([category_weights(domain, a, _palette_attr(domain), o)
+                                             for a, o in zip(attrs, offs)]), dtype=torch.float32)
     return out
 
 
@@ -233,12 +238,12 @@ class ConvDeconv(nn.Module):
         """Data-dependent initialisation of the background colours (as one
         initialises an output bias to the data mean): the median corner colour
         of the training images of each palette category.  images: N×H×W×3
-        uint8, palette: N category indices."""
+        uint8, palette: N×K category weights (one-hot)."""
         corners = torch.cat([images[:, :3, :3], images[:, :3, -3:], images[:, -3:, :3],
                              images[:, -3:, -3:]], 1).reshape(len(images), -1, 3)
         colour = corners.float().div(255).median(1).values                  # N×3
         for k in range(len(self.background)):
-            sel = colour if len(self.background) == 1 else colour[palette == k]
+            sel = colour if len(self.background) == 1 else colour[palette.argmax(1) == k]
             if len(sel):
                 c = sel.median(0).values.clamp(0.02, 0.98)
                 self.background[k] = torch.log(c / (1 - c)).to(self.background)
@@ -252,12 +257,12 @@ class ConvDeconv(nn.Module):
         albedo = torch.sigmoid(out[:, :3])
         shade = 1.2 * torch.sigmoid(out[:, 3:4])
         mask_logits = out[:, 4:5]
-        pal = inputs["_palette"]
+        pal = inputs["_palette"]                                            # B×K weights
         if self.tint is not None:
-            albedo = albedo * 2 * torch.sigmoid(self.tint[pal])[:, :, None, None]
+            albedo = albedo * 2 * (pal @ torch.sigmoid(self.tint))[:, :, None, None]
             bg = torch.sigmoid(self.background).expand(len(pal), 3)
         else:
-            bg = torch.sigmoid(self.background[pal])
+            bg = pal @ torch.sigmoid(self.background)
         return compose(self.cfg.domain, albedo * shade, mask_logits, bg, inputs["_transform"])
 
 

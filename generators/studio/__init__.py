@@ -43,8 +43,12 @@ def visible(domain: str, attributes: Mapping) -> dict:
     return out
 
 
-def render(domain: str, attributes: Mapping, size: int = 64) -> np.ndarray:
-    """Render a full attribute mapping of ``domain`` (H×W×3 uint8)."""
+def render(domain: str, attributes: Mapping, size: int = 64, params: np.ndarray | None = None
+           ) -> np.ndarray:
+    """Render a full attribute mapping of ``domain`` (H×W×3 uint8).  ``params``
+    replaces the seed's shape parameters (a blend of identities / styles)."""
+    if params is not None:
+        attributes = dict(attributes, _shape=np.asarray(params, dtype=np.float64))
     if domain == "faces":
         return render_face(attributes, size)
     if domain == "chairs":
@@ -54,8 +58,9 @@ def render(domain: str, attributes: Mapping, size: int = 64) -> np.ndarray:
 
 
 class StudioGenerator:
-    """``Generator`` protocol over the studio; reads attributes only (it
-    ignores ``z``, latent offsets and free text)."""
+    """``Generator`` protocol over the studio; reads the attributes and the
+    identity / style blends of ``state.offsets`` (it ignores ``z``, latent
+    directions and free text)."""
 
     name = "studio"
 
@@ -64,4 +69,7 @@ class StudioGenerator:
         self.domain = domain
 
     def render(self, state) -> np.ndarray:
-        return render(self.domain, state.attributes, int(state.size))
+        from generators.blend import mixes, shape_params
+        offsets = getattr(state, "offsets", None)
+        params = shape_params(self.domain, state.attributes, offsets) if mixes(offsets) else None
+        return render(self.domain, state.attributes, int(state.size), params)

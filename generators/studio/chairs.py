@@ -40,9 +40,15 @@ def style_params(style: int) -> np.ndarray:
     ])
 
 
+def _shape(a: Mapping) -> np.ndarray:
+    """The style's shape parameters, or the blended ones the caller passed
+    (``render(..., params=...)``; see generators/blend.py)."""
+    return a["_shape"] if "_shape" in a else style_params(int(a["style"]))
+
+
 def _boxes(a: Mapping) -> tuple[np.ndarray, np.ndarray]:
     """Box centres and half-sizes (K×3 each) of the chair, centred on its bounds."""
-    sw, sd, st, ll, lt, bt, bs, ah, _, _ = style_params(int(a["style"]))
+    sw, sd, st, ll, lt, bt, bs, ah, _, _ = _shape(a)
     back_h = (0.15 + 0.65 * float(a["back_height"])) * bs
     seat_y = ll + st
     boxes = [((0, seat_y, 0), (sw, st, sd)),                                # seat
@@ -62,7 +68,7 @@ def _boxes(a: Mapping) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _height(a: Mapping) -> float:
-    sw, sd, st, ll, lt, bt, bs, ah, _, _ = style_params(int(a["style"]))
+    sw, sd, st, ll, lt, bt, bs, ah, _, _ = _shape(a)
     return ll + 2 * st + (0.15 + 0.65 * float(a["back_height"])) * bs
 
 
@@ -124,7 +130,7 @@ def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False)
     normal[np.arange(n), ax] = -np.sign(d[ax])
 
     if a["legs"] == "pedestal":
-        sw, sd, st, ll, lt, bt, bs, ah, pr, br = style_params(int(a["style"]))
+        sw, sd, st, ll, lt, bt, bs, ah, pr, br = _shape(a)
         for radius, y0, y1 in ((pr, 0.05, ll), (br, 0.0, 0.05)):
             # vertical cylinder about the y axis
             A = d[0] ** 2 + d[2] ** 2

@@ -86,7 +86,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
     ``hair_pixels``: how many pixels show the hair colour (hair, brows,
     beard), which a hat can bring to zero."""
     a = attributes
-    p = identity_params(int(a["identity"]))
+    p = a["_shape"] if "_shape" in a else identity_params(int(a["identity"]))  # blends: render(params=)
     hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
     R = _rot(float(a["yaw"]), float(a["pitch"]))
     x, y = _grid(size)
