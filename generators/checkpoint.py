@@ -100,3 +100,13 @@ def from_pretrained(model_cls: type[M], config_cls, path: str | os.PathLike, *, 
     model.to(device)
     model.eval()
     return model
+
+
+def record_eval(path: str | os.PathLike, result: dict[str, Any]) -> None:
+    """Store an eval result in a weights folder's config.json (``extra.eval``),
+    written atomically; the registry reads ``extra.eval.passes`` to decide
+    whether learned weights may become a domain's default."""
+    cfg_path = Path(path) / CONFIG_FILE
+    meta = json.loads(cfg_path.read_text())
+    meta.setdefault("extra", {})["eval"] = result
+    write_bytes_atomic(cfg_path, (json.dumps(meta, indent=2) + "\n").encode())

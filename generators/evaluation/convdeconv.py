@@ -18,13 +18,14 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-10))))
 
 
-def _predict(gen, attrs, batch=256):
+def _predict(gen, attrs, batch=256, offsets=None):
     import torch
     from generators.nets.convdeconv import encode
     imgs, masks = [], []
     with torch.inference_mode():
         for s in range(0, len(attrs), batch):
-            rgb, m = gen.model(encode(gen.domain, attrs[s:s + batch]))
+            rgb, m = gen.model(encode(gen.domain, attrs[s:s + batch],
+                                      None if offsets is None else offsets[s:s + batch]))
             imgs.append((rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy())
             if m is not None:
                 masks.append((m[:, 0] > 0).numpy())
@@ -59,7 +60,10 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
 
 def comparison_sheet(gen, path, seed: int = 0) -> None:
     """Rows of studio ground truth above generator output, sweeping the view
-    (chairs: azimuth, then elevation 0…60; faces: yaw, then light azimuth)."""
+    (chairs: azimuth, then elevation 0…60, past the 10–30 most styles were
+    trained at; faces: yaw, then light azimuth), then a blend from one held-out
+    identity / style to another (faces: and from one expression to another)."""
+    from generators.studio import render as studio_render
     from generators.schema import get_schema
     from generators.datasets import TEST_SEED_BASE
     from generators.studio.sheets import grid, save_png
@@ -79,4 +83,17 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     images = []
     for truth, pred in rows:
         images += list(truth[:9]) + list(pred[:9]) + list(truth[9:]) + list(pred[9:])
+    # blends (generators/blend.py): shape parameters and one-hots interpolated
+    a = schema.defaults(TEST_SEED_BASE + seed * 10 + 7)
+    other = TEST_SEED_BASE + seed * 10 + 8
+    if gen.domain == "faces":
+        a = dict(a, expression="happy", expression_strength=0.8)
+    ts = np.linspace(0, 1, 9)
+    offs = [{f"mix:{other}": float(t)} | ({"blend:expression=sad": float(t)}
+                                            if gen.domain == "faces" else {}) for t in ts]
+    from generators.blend import shape_params
+    truth = [studio_render(gen.domain, dict(a, expression="sad") if gen.domain == "faces" and t >= 0.5
+                           else a, 64, shape_params(gen.domain, a, o)) for t, o in zip(ts, offs)]
+    pred, _ = _predict(gen, [a] * len(ts), offsets=offs)
+    images += list(truth) + list(pred)
     save_png(grid(images, 9), path, 2)

@@ -66,11 +66,8 @@ def run_eval(args: argparse.Namespace) -> int:
         res["sheet"] = args.sheet
     res["passes"] = bool(res["psnr_test"] >= 24 and res.get("mask_iou_test", 1.0) >= 0.90)
     if args.record:
-        from pathlib import Path
-        cfg_path = Path(gen.path) / "config.json"
-        meta = json.loads(cfg_path.read_text())
-        meta.setdefault("extra", {})["eval"] = res
-        cfg_path.write_text(json.dumps(meta, indent=2))
+        from generators.checkpoint import record_eval
+        record_eval(gen.path, res)
     if args.json:
         print(json.dumps(res))
     else:

@@ -14,13 +14,18 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--identities-per-batch", type=int, default=32,
+                   help="identities per batch (4 renders each)")
+    p.add_argument("--width", type=int, default=32, help="channels of the first conv stage")
+    p.add_argument("--lr", type=float, default=2e-3)
 
 
 def run_train(args: argparse.Namespace) -> int:
     from generators.training.judge import JudgeTrainOptions, train_judge
     judge = train_judge(JudgeTrainOptions(domain=args.domain, steps=args.steps,
                                           n_train=args.n_train, out=args.out, device=args.device,
-                                          seed=args.seed, identities_per_batch=16,
+                                          seed=args.seed, width=args.width, lr=args.lr,
+                                          identities_per_batch=args.identities_per_batch,
                                           progress=sys.stderr.isatty()))
     print(json.dumps({"out": args.out, **(judge.train_log[-1] if judge.train_log else {})}))
     return 0
@@ -31,6 +36,8 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default=None, help="weights folder (default: the shipped ones)")
     p.add_argument("--n-test", type=int, default=2000)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--record", action="store_true",
+                   help="store the result in the weights' config.json (extra.eval)")
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -45,5 +52,8 @@ def run_eval(args: argparse.Namespace) -> int:
         print(f"holochat eval judge: {e}", file=sys.stderr)
         return 2
     res = evaluate_judge(judge, n_test=args.n_test)
+    if args.record:
+        from generators.checkpoint import record_eval
+        record_eval(path, res)
     print(json.dumps(res) if args.json else json.dumps(res, indent=2))
     return 0
