@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "eval": "measure a generator or judge",
     "bench": "measure latency and throughput",
     "sessions": "list saved sessions",
+    "dcgan": "DCGAN tools: complete, morph, arithmetic",
 }
 
 

@@ -1,0 +1,2 @@
+"""Latent-space tools for the DCGAN: interpolation, vector arithmetic,
+attribute directions and image completion (inpainting by optimising ``z``)."""
