@@ -22,9 +22,9 @@ from typing import Any, Callable, Mapping
 
 from dialogue import lexicon as L
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SCHEMAS, Schema, get_schema
-from sessions.ops import (Adjust, Describe, Export, Goto, Help, Interpolate, NewSeed, Op, Redo,
-                          Repeat, Reset, Save, Set, ShowHistory, SwitchDomain, SwitchGenerator,
-                          Toggle, Undo)
+from sessions.ops import (Adjust, Complete, Describe, Export, Goto, Help, Interpolate, NewSeed,
+                          Op, Redo, Repeat, Reset, Save, Set, ShowHistory, SwitchDomain,
+                          SwitchGenerator, Toggle, Undo)
 
 MAX_CHARS = 500
 
@@ -616,6 +616,37 @@ def _interpolate(cleaned: str) -> list[Op] | None:
     return [Interpolate(ref, t)]
 
 
+# "repair the left half", "fill in the masked region", "inpaint the eyes"
+_COMPLETE_REGIONS = {"left": "left", "right": "right", "top": "top", "upper": "top",
+                     "bottom": "bottom", "lower": "bottom", "center": "center",
+                     "centre": "center", "middle": "center", "masked": "center",
+                     "missing": "center", "damaged": "center", "eyes": "eyes", "eye": "eyes",
+                     "mouth": "mouth", "lips": "mouth"}
+_FACE_REGIONS = {"eyes", "mouth"}
+_COMPLETE = re.compile(
+    r"(?:(?:please|can you|could you|now) )*"
+    r"(?:repair|fix|restore|complete|fill in|fill|inpaint|in paint|reconstruct|regenerate|redraw"
+    r"|heal|patch|patch up)"
+    r"(?: in)?(?: the| its| his| her| their| this)?"
+    r"(?: (?P<r>" + "|".join(sorted(_COMPLETE_REGIONS, key=len, reverse=True)) + r"))?"
+    r"(?: (?P<noun>half|side|part|region|area|hole|bit|portion|section|gap|mask|pixels))?"
+    r"(?: of (?:the |this |her |his |their )?(?:image|picture|face|photo|chair))?"
+    r"(?: please)?[.!]*")
+
+
+def _complete(cleaned: str, domain: str) -> list[Op] | None:
+    m = _COMPLETE.fullmatch(cleaned)
+    if not m or not (m["r"] or m["noun"] in ("hole", "gap", "mask")):
+        return None
+    if m["r"] is None and m["noun"] in ("hole", "gap", "mask"):
+        region = "center"
+    else:
+        region = _COMPLETE_REGIONS[m["r"]]
+    if region in _FACE_REGIONS and (domain != "faces" or m["noun"] == "half"):
+        return None
+    return [Complete(region)]
+
+
 _DESCRIBE = re.compile(
     r"(?:(?P<lead>" + "|".join(sorted(map(re.escape, L.DESCRIBE_LEADS), key=len, reverse=True))
     + r") )?(?P<np>(?:a|an) .+)")
@@ -695,7 +726,8 @@ def parse_ops(text: str, domain: str, attributes: Mapping[str, Any] | None = Non
     cleaned = clean(text)[:MAX_CHARS]
     if not cleaned:
         return None
-    whole = _interpolate(cleaned) or _describe(cleaned, domain, clean(text, lower=False)[:MAX_CHARS])
+    whole = (_interpolate(cleaned) or _complete(cleaned, domain)
+             or _describe(cleaned, domain, clean(text, lower=False)[:MAX_CHARS]))
     if whole:
         return whole
     ops: list[Op] = []

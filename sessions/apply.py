@@ -153,6 +153,23 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
                                  f"here; available: {', '.join(registry.available(state.domain))}")
         effect.changes.append(Change("generator", state.generator, op.name))
         return state.evolve(generator=op.name)
+    if isinstance(op, O.Complete):
+        # resolved into a SetLatent by the manager where a generator can do it
+        effect.noop = (f"completing the {op.region} region needs the dcgan generator; "
+                       "nothing changed")
+        return state
+    if isinstance(op, O.SetLatent):
+        z = op.z
+        if not isinstance(z, tuple) or len(z) != len(state.z) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                for v in z):
+            raise InvalidValueError(f"a latent vector must be {len(state.z)} finite numbers")
+        new_z = tuple(float(v) for v in z)
+        if new_z == state.z:
+            effect.noop = "the latent vector is already that one"
+            return state
+        effect.changes.append(Change("z", None, None))
+        return state.evolve(z=new_z)
     raise InvalidValueError(f"{op.tag} is not an edit of the image")
 
 

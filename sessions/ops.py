@@ -116,6 +116,34 @@ class Interpolate(Op):
     t: float = 0.5
 
 
+@dataclass(frozen=True)
+class Complete(Op):
+    """Repair / fill in a region of the image ("repair the left half", "inpaint
+    the eyes"); ``region`` is one of generators.latent.completion.REGIONS.  In
+    dcgan mode the manager resolves it into a ``SetLatent`` (the ``z`` found by
+    completion); applied as it is, it changes nothing."""
+    tag: ClassVar[str] = "complete"
+    edits: ClassVar[bool] = True
+    region: str = "center"
+
+
+@dataclass(frozen=True)
+class SetLatent(Op):
+    """Set the latent vector ``z`` outright (the result of a completion)."""
+    tag: ClassVar[str] = "set_latent"
+    edits: ClassVar[bool] = True
+    z: tuple[float, ...]
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        # JSON gives a list; keep a tuple so the op stays hashable and equal
+        if isinstance(self.z, (list, tuple)):
+            object.__setattr__(self, "z", tuple(self.z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"op": self.tag, "z": list(self.z), "reason": self.reason}
+
+
 # -- meta ops (history, files, help) ----------------------------------------
 @dataclass(frozen=True)
 class Undo(Op):
@@ -175,8 +203,8 @@ class ShowHistory(Op):
 
 OP_TYPES: dict[str, type[Op]] = {
     cls.tag: cls for cls in (Set, Adjust, Toggle, LatentMove, NewSeed, Describe, SwitchDomain,
-                             SwitchGenerator, Interpolate, Undo, Redo, Goto, Reset, Repeat,
-                             Save, Export, Help, ShowHistory)
+                             SwitchGenerator, Interpolate, Complete, SetLatent, Undo, Redo, Goto,
+                             Reset, Repeat, Save, Export, Help, ShowHistory)
 }
 
 
