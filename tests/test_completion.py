@@ -152,9 +152,11 @@ def test_completion_is_deterministic_and_leaves_the_networks_alone(pair):
 
 def test_z_stays_inside_the_clip(pair):
     G, D = pair.generator, pair.discriminator
+    seen: list[int] = []
     res = C.complete(G, D, g_images(G, 3)[0], C.region_mask("top"), steps=10, restarts=2,
-                     lr=0.5, z_clip=0.3)
+                     lr=0.5, z_clip=0.3, on_step=seen.append)
     assert np.abs(res.z).max() <= 0.3 + 1e-6
+    assert seen == list(range(1, 11))                              # progress callback
 
 
 def test_completion_recovers_a_hole_better_than_mean_fill(pair):

@@ -94,7 +94,8 @@ def sample_readings(G: torch.nn.Module, judge, n: int = 2000, seed: int = 0,
                     batch: int = 256) -> tuple[np.ndarray, list[dict]]:
     """``n`` latents drawn from N(0, I) with ``seed`` (n×z_dim float32) and the
     judge's reading of each one's render."""
-    zd = G.cfg.z_dim if hasattr(G, "cfg") else 100
+    from generators.protocol import Z_DIM
+    zd = G.cfg.z_dim if hasattr(G, "cfg") else Z_DIM
     z = torch.randn(int(n), zd, generator=torch.Generator().manual_seed(int(seed))).numpy()
     readings: list[dict] = []
     for i in range(0, len(z), batch):

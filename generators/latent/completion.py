@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -201,11 +201,12 @@ def _check_inputs(G, images: np.ndarray, missing: np.ndarray) -> None:
 def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
                    missing: np.ndarray, *, steps: int = 400, restarts: int = 8, lr: float = 0.05,
                    prior_weight: float = 0.003, seeds: Sequence[int] | None = None,
-                   z_clip: float = 3.0) -> list[CompletionResult]:
+                   z_clip: float = 3.0, on_step: Callable[[int], None] | None = None
+                   ) -> list[CompletionResult]:
     """Complete N images at once (N×H×W×3 uint8, masks N×H×W bool): all
     N·restarts latents are one batch.  Image i's starts are drawn from
     ``seeds[i]`` (default i), so a result does not depend on its batch mates'
-    starting points."""
+    starting points.  ``on_step(k)`` is called after step k (a progress bar)."""
     from generators.nets.dcgan import from_uint8, to_uint8
     images = np.array(images, copy=True)                # writable, contiguous (for torch)
     missing = np.array(missing, bool, copy=True)
@@ -237,7 +238,7 @@ def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
 
     with _frozen(G, D):
         opt = torch.optim.Adam([z], lr=lr)
-        for _ in range(int(steps)):
+        for k in range(int(steps)):
             _, ctx, prior = losses(z)
             # a sum, so every latent's gradient is its own loss's
             loss = (ctx + prior_weight * prior).sum()
@@ -246,6 +247,8 @@ def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
             opt.step()
             with torch.no_grad():
                 z.clamp_(-z_clip, z_clip)
+            if on_step is not None:
+                on_step(k + 1)
         with torch.no_grad():
             g, ctx, prior = losses(z)
             total = (ctx + prior_weight * prior).view(n, r)
@@ -265,7 +268,8 @@ def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
 
 def complete(G: torch.nn.Module, D: torch.nn.Module, image_uint8: np.ndarray,
              missing: np.ndarray, *, steps: int = 400, restarts: int = 8, lr: float = 0.05,
-             prior_weight: float = 0.003, seed: int = 0, z_clip: float = 3.0) -> CompletionResult:
+             prior_weight: float = 0.003, seed: int = 0, z_clip: float = 3.0,
+             on_step: Callable[[int], None] | None = None) -> CompletionResult:
     """Complete one H×W×3 uint8 image whose ``missing`` (H×W bool) pixels are
     unknown.  Deterministic for a seed on the CPU; G and D are left unchanged."""
     image = np.asarray(image_uint8)
@@ -275,7 +279,8 @@ def complete(G: torch.nn.Module, D: torch.nn.Module, image_uint8: np.ndarray,
     if missing.ndim != 2:
         raise CompletionError(f"the mask must be H×W, got shape {missing.shape}")
     return complete_batch(G, D, image[None], missing[None], steps=steps, restarts=restarts,
-                          lr=lr, prior_weight=prior_weight, seeds=[seed], z_clip=z_clip)[0]
+                          lr=lr, prior_weight=prior_weight, seeds=[seed], z_clip=z_clip,
+                          on_step=on_step)[0]
 
 
 def complete_state_z(G: torch.nn.Module, D: torch.nn.Module, current_image_uint8: np.ndarray,

@@ -15,6 +15,7 @@ too few exemplars; 2 bad input or missing weights (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -114,6 +115,18 @@ def load_pair(weights: str | None, device: str | None = None):
     return pair.generator, pair.discriminator
 
 
+@contextlib.contextmanager
+def _bar(total: int, label: str):
+    """A rich progress bar on a terminal; yields ``advance(k)`` (k steps done)."""
+    from generators.training.progress import progress_bar
+    with progress_bar(sys.stdout.isatty() and sys.stderr.isatty()) as bar:
+        if bar is None:
+            yield lambda k: None
+            return
+        task = bar.add_task(label, total=total)
+        yield lambda k: bar.update(task, completed=k)
+
+
 def _write(what: str, write, path: str) -> None:
     try:
         write()
@@ -133,8 +146,9 @@ def run_complete(args: argparse.Namespace) -> int:
         image = C.load_image(args.image, size)
         missing = (C.load_mask(args.mask, size) if args.mask is not None
                    else C.region_mask(args.region, size))
-        res = C.complete(G, D, image, missing, steps=args.steps, restarts=args.restarts,
-                         seed=args.dcgan_seed)
+        with _bar(args.steps, "completing") as advance:
+            res = C.complete(G, D, image, missing, steps=args.steps, restarts=args.restarts,
+                             seed=args.dcgan_seed, on_step=advance)
     except ValueError as e:           # CompletionError: bad image, mask or region
         raise _Fail(str(e)) from None
     _write("the image", lambda: export_png(res.blended, args.out), args.out)
