@@ -32,3 +32,22 @@ def _convdeconv_accepted(domain: str) -> bool:
 register(Entry("convdeconv", ("chairs", "faces"), _convdeconv, _convdeconv_available,
                "conv-deconv network (Dosovitskiy et al.; deconvfaces for faces)",
                default_ok=_convdeconv_accepted))
+
+
+def _textgan(domain: str):
+    from generators.textgan_gen import TextGANGenerator
+    return TextGANGenerator(domain)
+
+
+def _textgan_available(domain: str) -> bool:
+    from generators.textgan_gen import available
+    return available(domain)
+
+
+def _textgan_accepted(domain: str) -> bool:
+    from generators.weights import accepted
+    return accepted("textgan", domain)
+
+
+register(Entry("textgan", ("faces",), _textgan, _textgan_available,
+               "text-conditioned GAN (GAN-CLS, Reed et al.)", default_ok=_textgan_accepted))

@@ -14,6 +14,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "convdeconv": ("holochat.commands.model_convdeconv", "conv-deconv generator (chairs / faces)"),
     "judge": ("holochat.commands.model_judge", "attribute-reading judge (faces / chairs)"),
     "dcgan": ("holochat.commands.model_dcgan", "unconditional DCGAN (studio faces or a folder)"),
+    "textgan": ("holochat.commands.model_textgan", "text-conditioned face GAN (GAN-CLS)"),
 }
 
 

@@ -1,0 +1,380 @@
+"""Training loop of the GAN-CLS face generator (network in ``nets/textgan.py``).
+
+Per step, for a batch of studio faces with one of their training captions:
+
+    D loss = softplus(−D(real, right)) + ½ [softplus(D(real, wrong)) + softplus(D(fake, right))]
+    G loss = softplus(−D(fake, right)) + int_weight · softplus(−D(G(z', e_int), e_int))
+             + rec_weight · |fake − real|₁
+
+"right" is the image's own condition (caption embedding, geometry and
+identity numbers); "wrong" is another sample's condition whose categorical
+attributes differ (so a real image with a mismatched description must read
+as fake: the matching-aware loss); ``e_int = β·e₁ + (1 − β)·e₂`` interpolates
+the embeddings of two captions (GAN-INT, β = ½), for which no image exists,
+so only the generator's loss sees it.
+
+``rec_weight`` (an explicit choice, 0 turns it off): a studio image is a
+deterministic function of its attributes and identity, so the paired real
+image is a valid target for G(z, right condition), as in pix2pix's GAN + L1.
+It anchors the face geometry that edits must preserve; the adversarial terms
+keep the images sharp and the text matching.
+
+Deterministic for a seed (the batch, captions, wrong pairs and noise of step
+``s`` are drawn from a generator seeded by (seed, s)), resumable from
+``training_state.safetensors``, rich progress, sample sheets (studio truth
+row above the generated row) every ``sample_every`` steps, ``time_limit_s``.
+The data lives on the device; losses are summed there and read every
+``log_every`` steps only; bf16 autocast on CUDA only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from generators import checkpoint
+from generators.errors import WeightsError
+from generators.nets.dcgan import from_uint8, to_uint8
+from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
+
+STATE_FILE = "training_state.safetensors"
+LOG_FILE = "train_log.jsonl"
+MODEL_NAME = "textgan"
+RETRAIN = "holochat train textgan --out DIR"
+TERMS = ("loss_d", "d_real_right", "d_real_wrong", "d_fake_right", "loss_g", "g_fake_right",
+         "g_int", "rec")
+
+
+class TrainingError(RuntimeError):
+    """A training run that cannot start or continue; the message says why."""
+
+
+@dataclass
+class TextGANTrainOptions:
+    steps: int = 20000
+    batch: int = 64
+    seed: int = 0
+    device: str = "cpu"
+    out: str | None = None
+    resume: bool = False
+    n_train: int = 20000              # studio training faces
+    captions_per_image: int = 4       # paraphrased training captions per face
+    beta: float = 0.5                 # GAN-INT interpolation weight
+    int_weight: float = 1.0           # weight of the GAN-INT term in G's loss
+    rec_weight: float = 10.0          # L1 to the paired studio image (0: pure GAN-CLS)
+    log_every: int = 50
+    sample_every: int = 1000
+    checkpoint_every: int = 1000
+    time_limit_s: float | None = None
+    progress: bool = True
+
+
+@dataclass
+class TextGANData:
+    """Everything a step reads, on the training device."""
+    images: torch.Tensor       # N×S×S×3 uint8
+    extra: torch.Tensor        # N×E float: geometry + identity numbers
+    cap_emb: torch.Tensor      # K×D float: unique caption embeddings
+    cap_index: torch.Tensor    # N×C int64: image i's captions are cap_emb[cap_index[i]]
+    cats: torch.Tensor         # N×A int64: categorical / bool attribute codes
+    texts: list[str]           # the K captions
+    attributes: list[dict]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def category_codes(attrs: Sequence[dict]) -> np.ndarray:
+    """N×A integer codes of the faces' categorical and bool attributes."""
+    from generators.schema import BOOL, CATEGORY, get_schema
+    cols = get_schema("faces").of_kind(CATEGORY, BOOL)
+    return np.array([[int(bool(a[c.name])) if c.kind == BOOL else c.values.index(a[c.name])
+                      for c in cols] for a in attrs], np.int64).reshape(len(attrs), len(cols))
+
+
+def prepare_data(cfg: TextGANConfig, ds, *, embedder: Callable | None = None,
+                 captions_per_image: int = 4, seed: int = 0, device: str = "cpu",
+                 cache_dir: str | Path | None = None, progress: bool = False) -> TextGANData:
+    """Encode a studio dataset: captions (embedded once, cached on disk),
+    geometry / identity numbers and category codes, moved to ``device``."""
+    from generators.text.embedding import EmbeddingCache
+    if ds.domain != "faces":
+        raise TrainingError(f"textgan trains on faces, not {ds.domain}")
+    if ds.images.shape[1:] != (cfg.image_size, cfg.image_size, cfg.channels):
+        raise TrainingError(f"training images must be {cfg.image_size}×{cfg.image_size}×"
+                            f"{cfg.channels}, got {ds.images.shape[1:]}")
+    table = EmbeddingCache(cache_dir, embedder).caption_table(
+        "faces", ds.attributes, captions_per_image, seed, progress=progress)
+    if table.embeddings.shape[1] != cfg.embed_dim:
+        raise TrainingError(f"the embedder gives {table.embeddings.shape[1]} numbers per caption, "
+                            f"the config expects embed_dim={cfg.embed_dim}")
+    dev = torch.device(device)
+    return TextGANData(
+        images=torch.as_tensor(ds.images).to(dev),
+        extra=encode_extra(cfg, ds.attributes).to(dev),
+        cap_emb=torch.from_numpy(table.embeddings).to(dev),
+        cap_index=torch.from_numpy(table.index).to(dev),
+        cats=torch.from_numpy(category_codes(ds.attributes)).to(dev),
+        texts=table.texts, attributes=list(ds.attributes))
+
+
+def _mix(seed: int, step: int) -> int:
+    d = hashlib.blake2b(f"textgan/{seed}/{step}".encode(), digest_size=8).digest()
+    return int.from_bytes(d, "little") >> 1
+
+
+class TextGANTrainer:
+    """Builds the pair and optimizers on the device; ``step()`` is the hot loop."""
+
+    def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions):
+        self.cfg, self.data, self.opts = cfg, data, opts
+        dev = self.device = torch.device(opts.device)
+        self.cuda = dev.type == "cuda"
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True
+        self.pair = build(cfg, seed=opts.seed).to(dev)
+        self.G, self.D = self.pair.generator, self.pair.discriminator
+        kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
+        betas = (cfg.beta1, cfg.beta2)
+        self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas, **kw)
+        self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas, **kw)
+        self.rng = torch.Generator(dev)
+        self.loss_sum = torch.zeros(len(TERMS), device=dev)
+        self.loss_steps = 0
+        self.step_count = 0
+
+    def autocast(self):
+        if self.cuda:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def batch(self, step: int) -> dict[str, torch.Tensor]:
+        """The step's batch, a pure function of (seed, step); all on the device."""
+        d, B, dev, g = self.data, self.opts.batch, self.device, self.rng
+        g.manual_seed(_mix(self.opts.seed, step))
+        n, C = d.cap_index.shape
+        idx = torch.randint(n, (B,), generator=g, device=dev)
+        cap = d.cap_index[idx, torch.randint(C, (B,), generator=g, device=dev)]
+        # wrong: another sample whose categorical attributes differ (a second
+        # candidate where the first one happens to match)
+        j1 = torch.randint(n, (B,), generator=g, device=dev)
+        j2 = torch.randint(n, (B,), generator=g, device=dev)
+        differs = (d.cats[idx] != d.cats[j1]).any(1)
+        j = torch.where(differs, j1, j2)
+        wcap = d.cap_index[j, torch.randint(C, (B,), generator=g, device=dev)]
+        emb = d.cap_emb[cap]                                       # B×D
+        return {
+            "real": from_uint8(d.images.index_select(0, idx)),     # B×C×S×S in [-1, 1]
+            "emb": emb, "extra": d.extra[idx],                     # B×D, B×E
+            "emb_wrong": d.cap_emb[wcap], "extra_wrong": d.extra[j],
+            # GAN-INT: β·(this caption) + (1 − β)·(the next sample's caption)
+            "emb_int": self.opts.beta * emb + (1 - self.opts.beta) * emb.roll(1, 0),
+            "z": torch.randn(B, self.cfg.z_dim, generator=g, device=dev),
+            "z_int": torch.randn(B, self.cfg.z_dim, generator=g, device=dev),
+        }
+
+    def step(self) -> None:
+        """One discriminator and one generator update (no host synchronisation)."""
+        b = self.batch(self.step_count)
+        o = self.opts
+        with self.autocast():
+            fake = self.G(b["z"], b["emb"], b["extra"])                       # B×C×S×S
+            d_rr = self.D(b["real"], b["emb"], b["extra"]).float()            # real, right text
+            d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"]).float()  # real, wrong
+            d_fr = self.D(fake.detach(), b["emb"], b["extra"]).float()        # fake, right
+        l_rr, l_rw, l_fr = F.softplus(-d_rr).mean(), F.softplus(d_rw).mean(), F.softplus(d_fr).mean()
+        loss_d = l_rr + (l_rw + l_fr) / 2
+        self.optD.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.optD.step()
+
+        self.D.requires_grad_(False)
+        with self.autocast():
+            g_fr = F.softplus(-self.D(fake, b["emb"], b["extra"]).float()).mean()
+            fake_int = self.G(b["z_int"], b["emb_int"], b["extra"])
+            g_int = F.softplus(-self.D(fake_int, b["emb_int"], b["extra"]).float()).mean()
+        rec = (fake.float() - b["real"]).abs().mean()
+        loss_g = g_fr + o.int_weight * g_int + o.rec_weight * rec
+        self.optG.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.optG.step()
+        self.D.requires_grad_(True)
+
+        self.loss_sum += torch.stack([loss_d, l_rr, l_rw, l_fr, loss_g, g_fr, g_int, rec]).detach()
+        self.loss_steps += 1
+        self.step_count += 1
+
+    def read_losses(self) -> dict[str, float]:
+        """Mean of each loss term since the last read (one host sync)."""
+        vals = (self.loss_sum / max(1, self.loss_steps)).tolist()
+        self.loss_sum.zero_()
+        self.loss_steps = 0
+        return dict(zip(TERMS, vals))
+
+    @torch.no_grad()
+    def samples(self, idx: torch.Tensor, z: torch.Tensor) -> np.ndarray:
+        """G in eval mode for images ``idx`` with their first caption: B×S×S×3 uint8."""
+        d = self.data
+        was = self.G.training
+        self.G.eval()
+        try:
+            idx = idx.to(self.device)
+            out = self.G(z.to(self.device), d.cap_emb[d.cap_index[idx, 0]], d.extra[idx])
+            return to_uint8(out).cpu().numpy()
+        finally:
+            self.G.train(was)
+
+    # checkpoints -----------------------------------------------------------
+
+    def save(self, out: Path, log: list[dict]) -> None:
+        from safetensors.torch import save
+        from generators.files import write_bytes_atomic
+        out.mkdir(parents=True, exist_ok=True)
+        checkpoint.save_pretrained(self.pair, self.cfg, out, model_name=MODEL_NAME,
+                                   code_version=ARCH_VERSION,
+                                   extra={"step": self.step_count, "train": asdict(self.opts),
+                                          "log": log[-3:]})
+        state = {**_optim_tensors("optG", self.optG), **_optim_tensors("optD", self.optD)}
+        write_bytes_atomic(out / STATE_FILE, save({k: v.detach().cpu().contiguous()
+                                                   for k, v in state.items()},
+                                                  metadata={"step": str(self.step_count)}))
+
+    def load(self, out: Path) -> int:
+        """Continue from the checkpoint in ``out``; returns its step."""
+        from safetensors.torch import load_file
+        try:
+            meta = checkpoint.read_config(out)
+            pair = checkpoint.from_pretrained(TextGAN, TextGANConfig, out, model_name=MODEL_NAME,
+                                              code_version=ARCH_VERSION, retrain_hint=RETRAIN)
+        except WeightsError as e:
+            raise TrainingError(str(e)) from None
+        if pair.cfg != self.cfg:
+            raise TrainingError(f"{out} holds a textgan with config {pair.cfg.to_dict()}, not "
+                                f"{self.cfg.to_dict()}; resume with the same config or choose "
+                                "another --out")
+        try:
+            from safetensors import safe_open
+            with safe_open(str(out / STATE_FILE), framework="pt") as f:
+                st_step = (f.metadata() or {}).get("step")
+            state = load_file(str(out / STATE_FILE))
+        except Exception as e:  # missing / truncated
+            raise TrainingError(f"cannot read {out / STATE_FILE}: {e}") from None
+        step = meta.get("extra", {}).get("step")
+        if str(step) != st_step:
+            raise TrainingError(f"the checkpoint files in {out} come from different steps "
+                                f"({step}, {st_step}); the last save was cut off")
+        self.pair.load_state_dict(pair.state_dict())
+        _load_optim("optG", self.optG, state, self.device)
+        _load_optim("optD", self.optD, state, self.device)
+        self.step_count = int(step)
+        return self.step_count
+
+
+def _optim_tensors(prefix: str, opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    out = {}
+    for pid, st in opt.state_dict()["state"].items():
+        for k, v in st.items():
+            out[f"{prefix}.{pid}.{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
+    return out
+
+
+def _load_optim(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+                device) -> None:
+    sd = opt.state_dict()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, v in tensors.items():
+        if key.startswith(prefix + "."):
+            _, pid, name = key.split(".", 2)
+            state.setdefault(int(pid), {})[name] = v if name == "step" else v.to(device)
+    sd["state"] = state
+    opt.load_state_dict(sd)
+
+
+def has_checkpoint(out: Path) -> bool:
+    return (Path(out) / STATE_FILE).exists()
+
+
+def save_sheet(truth: np.ndarray, generated: np.ndarray, path: Path) -> None:
+    """Studio truth row above the generated row."""
+    from generators.files import save_png
+    from generators.studio.sheets import grid
+    save_png(grid(list(truth) + list(generated), len(truth)), path, 2)
+
+
+# ---------------------------------------------------------------------------
+# the loop
+
+
+def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, dataset=None, *,
+                  embedder: Callable | None = None,
+                  on_log: Callable[[dict], None] | None = None) -> TextGANTrainer:
+    """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
+    holds one record per log interval)."""
+    cfg = cfg or TextGANConfig()
+    out = Path(opts.out) if opts.out else None
+    resuming = bool(out and opts.resume and has_checkpoint(out))
+    if out and not opts.resume and has_checkpoint(out):
+        raise TrainingError(f"{out} already holds a textgan checkpoint; pass --resume to "
+                            "continue it, or choose another --out")
+    if dataset is None:
+        from generators.datasets import cached_dataset
+        dataset = cached_dataset("faces", opts.n_train, opts.seed, cfg.image_size, "train")
+    data = prepare_data(cfg, dataset, embedder=embedder, captions_per_image=opts.captions_per_image,
+                        seed=opts.seed, device=opts.device, progress=opts.progress)
+    trainer = TextGANTrainer(cfg, data, opts)
+    if resuming:
+        trainer.load(out)
+    trainer.log = []                                             # type: ignore[attr-defined]
+    n_show = min(8, len(data))
+    show = torch.arange(n_show)
+    fixed_z = torch.randn(n_show, cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 1))
+    truth = data.images[:n_show].cpu().numpy()
+    from generators.training.progress import progress_bar
+    t0 = time.perf_counter()
+    t_log, n_log = t0, trainer.step_count
+    with progress_bar(opts.progress) as bar:
+        task = (bar.add_task("textgan", total=opts.steps, completed=trainer.step_count)
+                if bar else None)
+        while trainer.step_count < opts.steps:
+            trainer.step()
+            step = trainer.step_count
+            if bar:
+                bar.advance(task)
+            last = step == opts.steps
+            stop = opts.time_limit_s is not None and time.perf_counter() - t0 > opts.time_limit_s
+            if step % opts.log_every == 0 or last or stop:
+                now = time.perf_counter()
+                rec = {"step": step, **trainer.read_losses(),
+                       "images_per_s": (step - n_log) * opts.batch / max(now - t_log, 1e-9)}
+                t_log, n_log = now, step
+                trainer.log.append(rec)
+                if bar:
+                    bar.update(task, description=f"textgan · D {rec['loss_d']:.3f} "
+                                                 f"G {rec['g_fake_right']:.3f} L1 {rec['rec']:.3f}")
+                if out:
+                    out.mkdir(parents=True, exist_ok=True)
+                    with open(out / LOG_FILE, "a", encoding="utf-8") as f:
+                        f.write(json.dumps(rec) + "\n")
+                if on_log:
+                    on_log(rec)
+            if out and (step % opts.sample_every == 0 or last or stop):
+                save_sheet(truth, trainer.samples(show, fixed_z),
+                           out / "samples" / f"step-{step:06d}.png")
+            if out and (step % opts.checkpoint_every == 0 or last or stop):
+                trainer.save(out, trainer.log)
+            if stop:
+                if bar:
+                    bar.console.print(f"time limit reached at step {step}; checkpointed"
+                                      if out else f"time limit reached at step {step}")
+                break
+    trainer.pair.eval()
+    return trainer

@@ -1,0 +1,119 @@
+"""CLI of the GAN-CLS face generator: ``holochat train/eval textgan``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+
+def configure_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="output folder (config.json + model.safetensors)")
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop (checkpointed) after this long")
+    p.add_argument("--n-train", type=int, default=20000, help="studio training faces")
+    p.add_argument("--captions-per-image", type=int, default=4)
+    p.add_argument("--rec-weight", type=float, default=10.0,
+                   help="weight of the L1 term to the paired studio image (0: pure GAN-CLS)")
+    p.add_argument("--sample-every", type=int, default=1000)
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--ngf", type=int, default=64, help="generator width")
+    p.add_argument("--ndf", type=int, default=64, help="discriminator width")
+
+
+def _fail(cmd: str, msg: str) -> int:
+    print(f"holochat {cmd} textgan: {msg}", file=sys.stderr)
+    return 2
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from generators.errors import GeneratorError
+    from generators.nets.textgan import TextGANConfig
+    from generators.training.textgan import TextGANTrainOptions, TrainingError, train_textgan
+    if args.device.startswith("cuda"):
+        import torch
+        if not torch.cuda.is_available():
+            return _fail("train", f"--device {args.device}: no CUDA GPU is available here")
+    elif args.device != "cpu":
+        return _fail("train", f"--device must be cpu or cuda, got {args.device!r}")
+    for name in ("steps", "batch", "n_train", "captions_per_image", "ngf", "ndf"):
+        if getattr(args, name) < 1:
+            return _fail("train", f"--{name.replace('_', '-')} must be positive")
+    opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
+                               device=args.device, out=args.out, resume=args.resume,
+                               n_train=args.n_train, captions_per_image=args.captions_per_image,
+                               rec_weight=args.rec_weight, sample_every=args.sample_every,
+                               checkpoint_every=args.checkpoint_every,
+                               time_limit_s=args.time_limit, progress=sys.stderr.isatty())
+    try:
+        trainer = train_textgan(opts, TextGANConfig(ngf=args.ngf, ndf=args.ndf))
+    except (TrainingError, GeneratorError) as e:
+        return _fail("train", str(e))
+    print(json.dumps({"out": args.out, **(trainer.log[-1] if trainer.log else {})}))
+    return 0
+
+
+def configure_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", default=None, help="weights folder (default: the shipped ones)")
+    p.add_argument("--judge", default=None, help="faces judge folder (default: the shipped one)")
+    p.add_argument("--n", type=int, default=1000, help="random states (edits: half as many)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--sheet", metavar="PNG", help="also write an edit sheet (one row per identity)")
+    p.add_argument("--record", action="store_true",
+                   help="store the result (and whether it passes acceptance) in the weights' "
+                        "config.json; only passing weights become the default face generator")
+
+
+def _clean(v):
+    """NaN → null, so the output stays valid JSON."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from generators.errors import GeneratorError
+    from generators.textgan_gen import TextGANGenerator
+    from generators.weights import weights_path
+    if args.n < 2:
+        return _fail("eval", "--n must be at least 2")
+    judge_path = Path(args.judge) if args.judge else weights_path("judge", "faces")
+    if not (judge_path / "model.safetensors").exists():
+        return _fail("eval", f"no faces judge in {judge_path}; train one with `holochat train "
+                             f"judge --domain faces --out {judge_path}` or pass --judge DIR")
+    try:
+        from generators.training.judge import load_judge
+        judge = load_judge(judge_path)
+        if judge.cfg.domain != "faces":
+            return _fail("eval", f"the judge in {judge_path} reads {judge.cfg.domain}, not faces")
+        gen = TextGANGenerator("faces", args.weights)
+        from generators.evaluation.textgan import edit_sheet, evaluate_textgan
+        res = evaluate_textgan(gen, judge, n=args.n, seed=args.seed)
+        if args.sheet:
+            edit_sheet(gen, args.sheet, seed=args.seed)
+            res["sheet"] = args.sheet
+    except GeneratorError as e:          # weights or embedding model missing / broken
+        return _fail("eval", str(e))
+    res = _clean(res)
+    if args.record:
+        from generators.checkpoint import record_eval
+        record_eval(gen.path, res)
+    if args.json:
+        print(json.dumps(res))
+    else:
+        for k, v in res.items():
+            print(f"{k:40s} {v:.4f}" if isinstance(v, float) else f"{k:40s} {v}")
+    return 0

@@ -1,0 +1,294 @@
+"""GAN-CLS face generator: tiny seeded networks and training loop (fake
+embedder), checkpoints and clear weight errors, the generator class, the eval
+end to end on tiny models, the embedding module (real model loaded once), the
+CLI, and the shipped weights."""
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from generators.checkpoint import save_pretrained
+from generators.datasets import make_dataset
+from generators.errors import WeightsError
+from generators.nets.textgan import (ARCH_VERSION, GEOMETRY_DIM, IDENTITY_DIM, TextGANConfig,
+                                     build, encode_extra, encode_geometry)
+from generators.schema import FACES
+from generators.text.embedding import EmbeddingCache, hash_embedder
+from generators.textgan_gen import TextGANGenerator
+from generators.training.textgan import (TERMS, TextGANTrainOptions, TrainingError,
+                                         train_textgan)
+from generators.weights import has_weights
+
+TINY = TextGANConfig(ngf=8, ndf=8, cond_dim=16)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return make_dataset("faces", 32, seed=1, workers=1)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _opts(**kw):
+    base = dict(steps=4, batch=8, log_every=2, progress=False, sample_every=3, checkpoint_every=3)
+    return TextGANTrainOptions(**{**base, **kw})
+
+
+def _state(seed=3, **kw):
+    a = FACES.defaults(seed)
+    return SimpleNamespace(domain="faces", attributes=a, z=tuple(np.random.default_rng(seed)
+                                                                 .standard_normal(100)),
+                           offsets={}, text="", size=64, **kw) if not kw else \
+        SimpleNamespace(**{**dict(domain="faces", attributes=a, offsets={}, text="", size=64,
+                                  z=tuple(np.random.default_rng(seed).standard_normal(100))),
+                           **kw})
+
+
+def _save_tiny(path, cfg=TINY, seed=0):
+    pair = build(cfg, seed=seed)
+    save_pretrained(pair, cfg, path, model_name="textgan", code_version=ARCH_VERSION)
+    return pair
+
+
+# --- network ---------------------------------------------------------------
+
+def test_shapes_and_conditioning_inputs():
+    attrs = [FACES.defaults(i) for i in range(3)]
+    attrs[1] = dict(attrs[1], yaw=-60.0, expression_strength=1.0, brightness=0.5)
+    g = encode_geometry(attrs)
+    assert g.shape == (3, GEOMETRY_DIM)
+    assert g[1, 0] == pytest.approx(-math.sin(math.radians(60)), abs=1e-6)   # sin(yaw)
+    assert g[1, 8] == pytest.approx(0.5) and g[1, 9] == pytest.approx(1.0)
+    extra = encode_extra(TINY, attrs)
+    assert extra.shape == (3, GEOMETRY_DIM + IDENTITY_DIM)
+    assert not torch.equal(extra[0, GEOMETRY_DIM:], extra[2, GEOMETRY_DIM:])  # identities differ
+    # identity blends (mix: offsets) move the shape numbers halfway
+    half = encode_extra(TINY, [attrs[0]], [{"mix:2": 0.5}])
+    mid = (extra[0, GEOMETRY_DIM:] + extra[2, GEOMETRY_DIM:]) / 2
+    assert torch.allclose(half[0, GEOMETRY_DIM:], mid, atol=1e-5)
+    assert encode_extra(TextGANConfig(use_identity_params=False), attrs).shape == (3, GEOMETRY_DIM)
+
+    pair = build(TINY, seed=0).eval()
+    z, emb = torch.randn(3, TINY.z_dim), torch.randn(3, TINY.embed_dim)
+    img = pair.generator(z, emb, extra)
+    assert img.shape == (3, 3, 64, 64) and img.abs().max() <= 1
+    assert pair.discriminator(img, emb, extra).shape == (3,)
+    # the build is reproducible for a seed
+    assert torch.equal(build(TINY, seed=0).generator.main[0].weight, pair.generator.main[0].weight)
+    with pytest.raises(ValueError, match="power of two"):
+        TextGANConfig(image_size=48)
+
+
+# --- training loop ---------------------------------------------------------
+
+def test_few_steps_log_every_matching_aware_term(faces):
+    tr = train_textgan(_opts(), TINY, faces, embedder=hash_embedder)
+    assert [r["step"] for r in tr.log] == [2, 4]
+    for rec in tr.log:
+        for k in TERMS:
+            assert k in rec and math.isfinite(rec[k]), k
+        # D loss = real-right + (real-wrong + fake-right) / 2
+        assert rec["loss_d"] == pytest.approx(
+            rec["d_real_right"] + (rec["d_real_wrong"] + rec["d_fake_right"]) / 2, rel=1e-5)
+    assert tr.step_count == 4
+    # wrong captions come from samples whose categorical attributes differ
+    b = tr.batch(0)
+    assert not torch.equal(b["emb"], b["emb_wrong"])
+    assert torch.allclose(b["emb_int"], 0.5 * b["emb"] + 0.5 * b["emb"].roll(1, 0))
+
+
+def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
+    out = tmp_path / "w"
+    first = train_textgan(_opts(steps=3, out=str(out)), TINY, faces, embedder=hash_embedder)
+    assert first.step_count == 3
+    assert (out / "samples/step-000003.png").exists()
+    assert (out / "training_state.safetensors").exists()
+    with pytest.raises(TrainingError, match="--resume"):
+        train_textgan(_opts(steps=5, out=str(out)), TINY, faces, embedder=hash_embedder)
+    resumed = train_textgan(_opts(steps=5, out=str(out), resume=True), TINY, faces,
+                            embedder=hash_embedder)
+    assert resumed.step_count == 5 and [r["step"] for r in resumed.log] == [4, 5]
+    assert (out / "samples/step-000005.png").exists()
+    straight = train_textgan(_opts(steps=5), TINY, faces, embedder=hash_embedder)
+    for (k, a), b in zip(straight.pair.state_dict().items(), resumed.pair.state_dict().values()):
+        assert torch.equal(a, b), k
+    other = train_textgan(_opts(steps=5, seed=1), TINY, faces, embedder=hash_embedder)
+    assert not torch.equal(other.pair.generator.main[0].weight, straight.pair.generator.main[0].weight)
+    # a config that differs from the checkpoint's is refused
+    with pytest.raises(TrainingError, match="config"):
+        train_textgan(_opts(steps=6, out=str(out), resume=True), TextGANConfig(ngf=8, ndf=16,
+                      cond_dim=16), faces, embedder=hash_embedder)
+
+
+def test_caption_embeddings_are_cached_on_disk(faces, tmp_path):
+    calls = []
+
+    def counting(texts):
+        calls.append(len(texts))
+        return hash_embedder(texts)
+
+    counting.name = "counting"
+    cache = EmbeddingCache(tmp_path, counting)
+    t1 = cache.caption_table("faces", faces.attributes, per_image=3, seed=0)
+    assert t1.index.shape == (32, 3) and t1.embeddings.shape == (len(t1.texts), 384)
+    assert list(tmp_path.glob("textemb-counting-*.safetensors"))
+    n_calls = len(calls)
+    t2 = EmbeddingCache(tmp_path, counting).caption_table("faces", faces.attributes, 3, 0)
+    assert len(calls) == n_calls                     # loaded, not recomputed
+    assert np.array_equal(t1.embeddings, t2.embeddings)
+    assert t1.texts[t1.index[0, 0]] != t1.texts[t1.index[0, 1]]   # paraphrases
+    # the held-out templates give other sentences
+    held = cache.caption_table("faces", faces.attributes[:4], 1, 0, heldout=True)
+    assert not set(held.texts) & set(t1.texts)
+
+
+# --- the generator class ---------------------------------------------------
+
+def test_generator_renders_after_save_and_load(tmp_path):
+    _save_tiny(tmp_path / "w")
+    gen = TextGANGenerator("faces", tmp_path / "w", embedder=hash_embedder)
+    s = _state()
+    img = gen.render(s)
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8
+    assert np.array_equal(img, gen.render(s))                          # deterministic
+    assert gen.render(_state(size=128)).shape == (128, 128, 3)
+    assert not np.array_equal(img, gen.render(_state(text="with a red scarf")))   # free words
+    assert "with a red scarf" in gen.condition_text(s.attributes, "with a red scarf")
+    assert not np.array_equal(img, gen.render(_state(z=tuple(np.zeros(100)))))     # z is used
+    batch = gen.render_batch([s.attributes] * 2, np.stack([s.z, s.z]), ["", ""])
+    assert np.array_equal(batch[0], img)                               # batch == single
+    with pytest.raises(ValueError, match="z must have"):
+        gen.render_batch([s.attributes], np.zeros((1, 7)))
+
+
+def test_weight_errors_name_the_folder_and_the_retrain_command(tmp_path):
+    p = tmp_path / "w"
+    with pytest.raises(WeightsError, match=r"missing.*Retrain with: holochat train textgan"):
+        TextGANGenerator("faces", p, embedder=hash_embedder)
+    _save_tiny(p)
+    data = (p / "model.safetensors").read_bytes()
+    (p / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(WeightsError, match=r"truncated or corrupt.*holochat train textgan"):
+        TextGANGenerator("faces", p, embedder=hash_embedder)
+    _save_tiny(p)
+    meta = json.loads((p / "config.json").read_text())
+    meta["config"]["ngf"] = 16
+    (p / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(WeightsError, match=str(p) + r".*do not match.*holochat train textgan"):
+        TextGANGenerator("faces", p, embedder=hash_embedder)
+    from generators.errors import GeneratorError
+    with pytest.raises(GeneratorError, match="faces only"):
+        TextGANGenerator("chairs", p)
+
+
+def test_registered_for_faces():
+    from generators.registry import names
+    assert "textgan" in names("faces") and "textgan" not in names("chairs")
+
+
+# --- evaluation ------------------------------------------------------------
+
+def test_eval_end_to_end_on_tiny_models(tmp_path):
+    from generators.evaluation.textgan import THRESHOLDS, edit_sheet, evaluate_textgan
+    from generators.nets.judge import Judge, JudgeConfig
+    _save_tiny(tmp_path / "w")
+    gen = TextGANGenerator("faces", tmp_path / "w", embedder=hash_embedder)
+    judge = Judge(JudgeConfig(domain="faces", width=8, hidden=16, embed_dim=8)).eval()
+    res = evaluate_textgan(gen, judge, n=12, n_edits=10)
+    for k in ("attr_accuracy", "yaw_mae", "edit_success", "preservation", "identity_ratio",
+              "heldout_caption_accuracy", "fid_judge", "fid_judge_floor", "passes"):
+        assert k in res, k
+    for k in ("attr_accuracy", "edit_success", "preservation", "heldout_caption_accuracy"):
+        assert 0 <= res[k] <= 1, k
+    assert res["yaw_mae"] >= 0 and res["identity_ratio"] >= 0 and res["fid_judge"] >= 0
+    assert res["passes"] is False and res["thresholds"] == THRESHOLDS   # an untrained model fails
+    labels = edit_sheet(gen, tmp_path / "sheet.png", identities=2)
+    assert (tmp_path / "sheet.png").exists() and labels[0] == "start" and len(labels) >= 8
+
+
+def test_random_edits_change_exactly_one_attribute():
+    from generators.evaluation.textgan import random_edit, random_states
+    attrs, z = random_states(40, seed=3, min_strength=0.5)
+    assert z.shape == (40, 100) and all(a["expression_strength"] >= 0.5 for a in attrs)
+    rng = np.random.default_rng(0)
+    for a in attrs:
+        name, new, delta = random_edit(a, rng)
+        changed = [k for k in a if a[k] != new[k]]
+        assert changed == [name]
+        if delta:
+            assert new[name] - a[name] == pytest.approx(delta)
+            attr = FACES.get(name)
+            assert attr.lo <= new[name] <= attr.hi
+
+
+# --- CLI -------------------------------------------------------------------
+
+def test_eval_without_a_judge_is_one_clear_line(tmp_path, capsys):
+    from holochat.commands import eval as eval_cmd
+    import argparse
+    p = argparse.ArgumentParser()
+    eval_cmd.configure(p)
+    args = p.parse_args(["textgan", "--judge", str(tmp_path / "nojudge"), "--json"])
+    assert eval_cmd.run(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no faces judge" in err[0] and "holochat train judge" in err[0]
+
+
+# --- the real embedding model (loaded once for this module) -----------------
+
+@pytest.fixture(scope="module")
+def real_embed():
+    from generators.text.embedding import EmbeddingUnavailable, embed
+    try:
+        embed(["warm up"])
+    except EmbeddingUnavailable as e:
+        pytest.skip(f"embedding model unavailable: {e}")
+    return embed
+
+
+def test_real_embedding_and_lru(real_embed):
+    from generators.text import embedding
+    v = real_embed(["a smiling person with red hair", "a person wearing sunglasses",
+                    "a smiling person with red hair"])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)
+    assert np.array_equal(v[0], v[2])
+    assert "a person wearing sunglasses" in embedding._LRU
+    near = real_embed(["someone grinning with ginger hair"])[0]
+    assert near @ v[0] > near @ v[1]                  # meaning, not a hash
+
+
+def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
+    from holochat.commands import train as train_cmd
+    import argparse
+    p = argparse.ArgumentParser()
+    train_cmd.configure(p)
+    out = tmp_path / "w"
+    args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
+                         "--n-train", "24", "--ngf", "8", "--ndf", "8", "--device", "cpu"])
+    assert train_cmd.run(args) == 0
+    rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
+    gen = TextGANGenerator("faces", out)                          # the real embedder
+    assert gen.render(_state()).shape == (64, 64, 3)
+    bad = p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--device", "tpu"])
+    assert train_cmd.run(bad) == 2
+
+
+# --- shipped weights -------------------------------------------------------
+
+@pytest.mark.skipif(not has_weights("textgan", "faces"), reason="no shipped textgan weights yet")
+def test_shipped_weights_load_and_render_on_cpu(real_embed):
+    gen = TextGANGenerator("faces")
+    img = gen.render(_state())
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8 and img.std() > 5
