@@ -107,10 +107,10 @@ def _angle_mae(rows, attrs, name) -> float:
     return float(np.mean([abs(r[name] - a[name]) for r, a in zip(rows, attrs)]))
 
 
-def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed: int = 0
-                     ) -> dict[str, Any]:
-    """Every metric of the module docstring (plus per-attribute detail)."""
-    from generators.evaluation.fid import fid_judge
+def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed: int = 0,
+                     fid: bool = True) -> dict[str, Any]:
+    """Every metric of the module docstring (plus per-attribute detail);
+    ``fid=False`` leaves out the Fréchet distance (and its studio renders)."""
     from generators.nets.judge import read_attributes
     from generators.studio import visible
     from generators.studio.captions import captions as make_captions
@@ -170,19 +170,28 @@ def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed
     out["identity_diff_distance"] = d_diff
     out["identity_ratio"] = d_edit / d_diff if d_diff and d_diff == d_diff else float("nan")
 
-    # Fréchet distance of judge features against held-out studio renders
+    if fid:
+        out.update(_fid(judge, images, n, seed))
+    out["thresholds"] = THRESHOLDS
+    out["passes"] = passes(out)
+    return out
+
+
+def _fid(judge, images: np.ndarray, n: int, seed: int) -> dict[str, float]:
+    """Fréchet distance of judge features against held-out studio renders, and
+    the same figure between two studio samples (the floor)."""
+    from generators.evaluation.fid import fid_judge
+    out: dict[str, float] = {}
     real_a = make_dataset("faces", n, seed=seed, split="test", workers=1).images
     real_b = make_dataset("faces", n, seed=seed + 1, split="test", workers=1).images
-    fid = fid_judge(judge, images, real_a, real_b)
-    if isinstance(fid, dict):
-        out.update({k if k.startswith("fid") else f"fid_{k}": v for k, v in fid.items()})
+    res = fid_judge(judge, images, real_a, real_b)
+    if isinstance(res, dict):
+        out.update({k if k.startswith("fid") else f"fid_{k}": v for k, v in res.items()})
     else:
-        fid_gen, fid_floor = fid if isinstance(fid, tuple) else (fid, None)
+        fid_gen, fid_floor = res if isinstance(res, tuple) else (res, None)
         out["fid_judge"] = float(fid_gen)
         if fid_floor is not None:
             out["fid_judge_floor"] = float(fid_floor)
-    out["thresholds"] = THRESHOLDS
-    out["passes"] = passes(out)
     return out
 
 

@@ -23,8 +23,10 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                    help="weight of the L1 term to the paired studio image (0: pure GAN-CLS)")
     p.add_argument("--sample-every", type=int, default=1000)
     p.add_argument("--checkpoint-every", type=int, default=1000)
-    p.add_argument("--ngf", type=int, default=64, help="generator width")
-    p.add_argument("--ndf", type=int, default=64, help="discriminator width")
+    p.add_argument("--ngf", type=int, default=None, help="generator width (default 64, or the "
+                                                          "checkpoint's with --resume)")
+    p.add_argument("--ndf", type=int, default=None, help="discriminator width (default 64, or "
+                                                          "the checkpoint's with --resume)")
 
 
 def _fail(cmd: str, msg: str) -> int:
@@ -43,7 +45,7 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.device != "cpu":
         return _fail("train", f"--device must be cpu or cuda, got {args.device!r}")
     for name in ("steps", "batch", "n_train", "captions_per_image", "ngf", "ndf"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             return _fail("train", f"--{name.replace('_', '-')} must be positive")
     opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
                                device=args.device, out=args.out, resume=args.resume,
@@ -51,8 +53,21 @@ def run_train(args: argparse.Namespace) -> int:
                                rec_weight=args.rec_weight, sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
+    cfg = TextGANConfig()
+    if args.resume:                 # continue with the checkpoint's own config
+        from pathlib import Path
+
+        from generators.checkpoint import read_config
+        from generators.errors import WeightsError
+        if (Path(args.out) / "config.json").exists():
+            try:
+                cfg = TextGANConfig.from_dict(read_config(args.out).get("config", {}))
+            except (WeightsError, ValueError, TypeError) as e:
+                return _fail("train", f"cannot resume {args.out}: {e}")
+    from dataclasses import replace
+    cfg = replace(cfg, **{k: getattr(args, k) for k in ("ngf", "ndf") if getattr(args, k)})
     try:
-        trainer = train_textgan(opts, TextGANConfig(ngf=args.ngf, ndf=args.ndf))
+        trainer = train_textgan(opts, cfg)
     except (TrainingError, GeneratorError) as e:
         return _fail("train", str(e))
     print(json.dumps({"out": args.out, **(trainer.log[-1] if trainer.log else {})}))
