@@ -122,6 +122,8 @@ def run_eval(args: argparse.Namespace) -> int:
             res["sheet"] = args.sheet
     except GeneratorError as e:          # weights or embedding model missing / broken
         return _fail("eval", str(e))
+    except ImportError as e:             # e.g. generators/evaluation/fid.py absent from a build
+        return _fail("eval", f"this build cannot measure textgan ({e})")
     res = _clean(res)
     if args.record:
         from generators.checkpoint import record_eval
