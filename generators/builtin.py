@@ -51,3 +51,30 @@ def _textgan_accepted(domain: str) -> bool:
 
 register(Entry("textgan", ("faces",), _textgan, _textgan_available,
                "text-conditioned GAN (GAN-CLS, Reed et al.)", default_ok=_textgan_accepted))
+
+
+def _dcgan(domain: str):
+    from generators.dcgan_gen import DCGANGenerator
+    return DCGANGenerator(domain)
+
+
+def _dcgan_available(domain: str) -> bool:
+    from generators.dcgan_gen import available
+    return available(domain)
+
+
+def _dcgan_personal(domain: str) -> list[str]:
+    from generators.dcgan_gen import personal_models
+    return personal_models() if domain == "faces" else []
+
+
+def _dcgan_variant(domain: str, name: str):
+    from generators.dcgan_gen import DCGANGenerator
+    return DCGANGenerator(domain, personal=name)
+
+
+# an unconditional GAN draws whoever its z gives: never the default
+register(Entry("dcgan", ("faces",), _dcgan, _dcgan_available,
+               "unconditional DCGAN with attribute directions (Radford et al.)",
+               default_ok=lambda d: False, variants=_dcgan_personal,
+               variant_factory=_dcgan_variant))

@@ -27,6 +27,10 @@ class Entry:
     # domain -> whether it may be the default: learned generators take over as
     # defaults only when their shipped weights passed their acceptance eval
     default_ok: Callable[[str], bool] = lambda domain: True
+    # named variants "NAME:VARIANT" (personal models, e.g. "dcgan:alice"):
+    # domain -> variant names that exist, and (domain, variant) -> generator
+    variants: Callable[[str], list[str]] | None = None
+    variant_factory: Callable[[str, str], Generator] | None = None
 
 
 _REGISTRY: dict[str, Entry] = {}
@@ -50,17 +54,28 @@ def _ensure_builtin() -> None:
     import generators.builtin  # noqa: F401  (registers the built-in generators)
 
 
+def _variant_names(entry: Entry, domain: str) -> list[str]:
+    if entry.variants is None or domain not in entry.domains:
+        return []
+    return [f"{entry.name}:{v}" for v in entry.variants(domain)]
+
+
 def names(domain: str | None = None) -> list[str]:
-    """Every registered generator (that can render ``domain``, if given)."""
+    """Every registered generator (that can render ``domain``, if given), and
+    the named variants (personal models) of ``domain``."""
     _ensure_builtin()
-    return [e.name for e in _REGISTRY.values() if domain is None or domain in e.domains]
+    out = [e.name for e in _REGISTRY.values() if domain is None or domain in e.domains]
+    if domain is not None:
+        out += [v for e in _REGISTRY.values() for v in _variant_names(e, domain)]
+    return out
 
 
 def available(domain: str) -> list[str]:
     """Generators that can render ``domain`` right now (weights present)."""
     get_schema(domain)
     _ensure_builtin()
-    return [e.name for e in _REGISTRY.values() if domain in e.domains and e.available(domain)]
+    out = [e.name for e in _REGISTRY.values() if domain in e.domains and e.available(domain)]
+    return out + [v for e in _REGISTRY.values() for v in _variant_names(e, domain)]
 
 
 def default_generator(domain: str) -> str:
@@ -75,7 +90,10 @@ def get_generator(name: str, domain: str) -> Generator:
     """The (cached) generator ``name`` for ``domain``; clear errors otherwise."""
     get_schema(domain)
     _ensure_builtin()
-    entry = _REGISTRY.get(name)
+    base, _, variant = name.partition(":") if isinstance(name, str) else (name, "", "")
+    entry = _REGISTRY.get(base)
+    if variant and entry is not None:
+        return _get_variant(entry, name, variant, domain)
     if entry is None:
         raise UnknownGeneratorError(
             f"unknown generator {name!r}; known generators: {', '.join(sorted(_REGISTRY))}")
@@ -88,6 +106,25 @@ def get_generator(name: str, domain: str) -> Generator:
         gen = _CACHE.get(key)
         if gen is None:
             gen = entry.factory(domain)
+            _CACHE[key] = gen
+        return gen
+
+
+def _get_variant(entry: Entry, name: str, variant: str, domain: str) -> Generator:
+    if entry.variant_factory is None or entry.variants is None:
+        raise UnknownGeneratorError(f"the {entry.name} generator has no named variants like {name!r}")
+    if domain not in entry.domains:
+        raise UnknownGeneratorError(f"generator {name!r} does not render {domain}")
+    known = entry.variants(domain)
+    if variant not in known:
+        raise UnknownGeneratorError(
+            f"there is no {entry.name} model called {variant!r}"
+            + (f"; yours: {', '.join(f'{entry.name}:{v}' for v in known)}" if known else ""))
+    key = (name, domain)
+    with _LOCK:
+        gen = _CACHE.get(key)
+        if gen is None:
+            gen = entry.variant_factory(domain, variant)
             _CACHE[key] = gen
         return gen
 

@@ -1,0 +1,465 @@
+"""Attribute directions in a DCGAN's latent space.
+
+Sample ``z`` from N(0, I), render it, and let a judge read every attribute of
+each render.  Then, for every *target* (each bool, each non-default category
+value such as ``eyewear=sunglasses``, and each numeric attribute such as
+``yaw``) estimate a unit vector in ``z`` space two ways:
+
+- ``mean_diff``: the paper's vector arithmetic (Radford et al.): mean ``z`` of
+  the samples that show the attribute minus the mean of those that do not
+  (numeric targets: top quartile minus bottom quartile);
+- ``interfacegan``: the normal of a linear model over ``z`` (Shen et al.,
+  InterFaceGAN): L2-regularised logistic regression with balanced class
+  weights for binary targets, ridge regression for numeric ones.
+
+``projected``: the InterFaceGAN normals after *conditional projection*: each
+normal loses its components along the normals of the other attributes,
+``n − N (NᵀN)⁻¹ Nᵀ n`` (by least squares), and is renormalised, so moving
+along it leaves the other attributes' linear scores where they were.  The
+other values of the same attribute (glasses for sunglasses) and coupled
+attributes (expression strength for an expression, hair colour for a hat,
+which hides the hair) are not projected out: they are part of the edit.
+
+Calibration, measured along each vector ``v`` over the samples:
+
+- binary: ``mean(z·v | positive) − mean(z·v | negative)``, the latent distance
+  that takes the negative group's mean across to the positive group's mean;
+- numeric: latent units per attribute unit (per degree, for angles), the
+  inverse of the slope of the attribute over ``z·v``.
+
+A *calibrated unit* of a direction, the unit of the amounts in a state's
+``offsets``, is that binary distance, or for numeric targets one schema step
+(15° of yaw): ``scale(name)`` is its length in latent units, so a state renders
+``z + Σ amount · scale(name) · v(name)``.
+
+Saved beside the DCGAN weights as ``directions.safetensors`` (the K×D vector
+sets) and ``directions.json`` (names, kinds, calibration, method, sample
+count, judge folder).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from generators.errors import WeightsError
+from generators.schema import BOOL, CATEGORY, get_schema
+
+VECTORS_FILE = "directions.safetensors"
+META_FILE = "directions.json"
+FORMAT = 1
+SETS = ("mean_diff", "interfacegan", "projected")   # the vector sets saved
+USED = "projected"                                  # the set a generator renders with
+MIN_GROUP = 20          # fewest samples on each side of a binary target
+RIDGE = 1.0             # ridge penalty of the numeric regressions (z is N(0, I))
+LOGIT_L2 = 1e-2         # L2 penalty (per sample) of the logistic regressions
+
+# attributes that belong to one edit: not projected out of each other's
+# directions, and not counted as "disturbed" when the other one moves
+COUPLED: dict[str, frozenset[str]] = {
+    "expression": frozenset({"expression_strength"}),
+    "expression_strength": frozenset({"expression"}),
+    "hat": frozenset({"hair_color"}),          # a hat hides the hair
+    "hair_color": frozenset({"hat"}),
+}
+
+
+def retrain_hint(folder: str | os.PathLike) -> str:
+    return f"holochat train directions --weights {folder}"
+
+
+class DirectionsError(WeightsError):
+    """Missing or corrupt direction files, or directions that cannot be fitted.
+    The message says how to fit them again."""
+
+
+def related(attr: str) -> frozenset[str]:
+    """``attr`` and the attributes coupled to it."""
+    return frozenset({attr}) | COUPLED.get(attr, frozenset())
+
+
+# -- targets ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    name: str          # "hat", "eyewear=sunglasses", "yaw"
+    attr: str          # schema attribute
+    value: Any         # True for bools, the category value, None for numeric
+    kind: str          # "binary" | "numeric"
+
+    def positive(self, reading: Mapping[str, Any]) -> bool | None:
+        """Whether a judge reading shows this target (None: not read)."""
+        v = reading.get(self.attr)
+        if v is None:
+            return None
+        return bool(v) if self.value is True else v == self.value
+
+
+def targets(domain: str = "faces") -> list[Target]:
+    """Every direction a domain asks for: bools, non-default category values,
+    and non-wrapping numeric attributes."""
+    out = []
+    for a in get_schema(domain):
+        if a.kind == BOOL:
+            out.append(Target(a.name, a.name, True, "binary"))
+        elif a.kind == CATEGORY:
+            out += [Target(f"{a.name}={v}", a.name, v, "binary") for v in a.values if v != a.default]
+        elif a.numeric and not a.wraps and not (a.lo == -180 and a.hi == 180):
+            out.append(Target(a.name, a.name, None, "numeric"))
+    return out
+
+
+def target_name(attr: str, value: Any = None) -> str:
+    """The direction name of an attribute (numeric / bool) or of one of its values."""
+    if value is None or value is True:
+        return attr
+    return f"{attr}={value}"
+
+
+# -- estimators ---------------------------------------------------------------------------------
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def mean_difference(z: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Unit vector mean(z | positive) − mean(z | negative); z N×D, positive N bool."""
+    return _unit(z[positive].mean(0) - z[~positive].mean(0))
+
+
+def logistic_normal(z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2,
+                    iters: int = 50) -> np.ndarray:
+    """Unit normal of an L2-regularised logistic regression with balanced class
+    weights, fitted by Newton's method (z N×D, positive N bool)."""
+    n, d = z.shape
+    x = np.concatenate([z, np.ones((n, 1))], 1)                  # N×(D+1), last column = bias
+    y = positive.astype(np.float64)
+    n_pos = max(1.0, y.sum())
+    n_neg = max(1.0, n - y.sum())
+    sw = np.where(positive, n / (2 * n_pos), n / (2 * n_neg))    # balanced weights, mean 1
+    reg = np.full(d + 1, l2 * n)
+    reg[-1] = 0.0                                                # the bias is not penalised
+    w = np.zeros(d + 1)
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
+        grad = x.T @ (sw * (p - y)) + reg * w
+        h = (x * (sw * p * (1 - p))[:, None]).T @ x + np.diag(reg + 1e-9)
+        step = np.linalg.solve(h, grad)
+        w -= step
+        if float(np.max(np.abs(step))) < 1e-8:
+            break
+    return _unit(w[:d])
+
+
+def ridge_normal(z: np.ndarray, y: np.ndarray, lam: float = RIDGE) -> np.ndarray:
+    """Unit coefficient vector of a ridge regression of y (N) on z (N×D)."""
+    zc = z - z.mean(0)
+    yc = y - y.mean()
+    w = np.linalg.solve(zc.T @ zc + lam * np.eye(z.shape[1]), zc.T @ yc)
+    return _unit(w)
+
+
+def quartile_difference(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Unit vector mean(z | top quartile of y) − mean(z | bottom quartile)."""
+    lo, hi = np.quantile(y, [0.25, 0.75])
+    top, bottom = y >= hi, y <= lo
+    if lo == hi:                     # ties: split at the median instead
+        top, bottom = y > lo, y <= lo
+    return _unit(z[top].mean(0) - z[bottom].mean(0))
+
+
+def project_out(n: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """n − N (NᵀN)⁻¹ Nᵀ n for the rows of ``others`` (M×D) as N's columns,
+    renormalised; least squares keeps it stable when N is near-singular."""
+    if len(others) == 0:
+        return _unit(n)
+    nmat = others.T                                              # D×M
+    coef, *_ = np.linalg.lstsq(nmat, n, rcond=None)              # M
+    return _unit(n - nmat @ coef)
+
+
+def binary_calibration(z: np.ndarray, positive: np.ndarray, v: np.ndarray) -> float:
+    """Latent distance along v from the negative group's mean to the positive one's."""
+    s = z @ v
+    return float(s[positive].mean() - s[~positive].mean())
+
+
+def numeric_calibration(z: np.ndarray, y: np.ndarray, v: np.ndarray) -> float:
+    """Latent units along v per attribute unit: 1 / slope of y over z·v."""
+    s = z @ v
+    var = float(np.var(s))
+    slope = float(np.mean((s - s.mean()) * (y - y.mean()))) / var if var > 0 else 0.0
+    return 1.0 / slope if slope > 0 else float("nan")
+
+
+# -- the fitted set -----------------------------------------------------------------------------
+@dataclass
+class DirectionInfo:
+    name: str
+    attr: str
+    value: Any
+    kind: str                                   # "binary" | "numeric"
+    calibration: dict[str, float]               # vector set -> distance, or latent units per unit
+    step: float | None = None                   # numeric: attribute units per calibrated unit
+    unit: str = ""                              # "°" for angles
+    n_pos: int | None = None                    # binary: samples read as showing it
+    n_neg: int | None = None
+    r2: float | None = None                     # numeric: fit of the ridge regression
+
+    def scale(self, which: str = USED) -> float:
+        """Latent units of one calibrated unit along the ``which`` vector."""
+        c = self.calibration[which]
+        return c * self.step if self.kind == "numeric" else c
+
+
+@dataclass
+class Directions:
+    domain: str
+    z_dim: int
+    infos: list[DirectionInfo]
+    vectors: dict[str, np.ndarray]              # set -> K×D unit rows, in ``infos`` order
+    method: str = "interfacegan"                # the set that was projected
+    meta: dict[str, Any] = field(default_factory=dict)   # n_samples, seed, judge, skipped, ...
+
+    def __post_init__(self) -> None:
+        self._index = {d.name: i for i, d in enumerate(self.infos)}
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.infos]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def info(self, name: str) -> DirectionInfo:
+        return self.infos[self._index[name]]
+
+    def vector(self, name: str, which: str = USED) -> np.ndarray:
+        """The unit vector (D) of a direction in one of the saved sets."""
+        return self.vectors[which][self._index[name]]
+
+    def scale(self, name: str, which: str = USED) -> float:
+        return self.info(name).scale(which)
+
+    def find(self, attr: str, value: Any = None) -> str | None:
+        """The direction for an attribute (or one of its values), if fitted."""
+        name = target_name(attr, value)
+        return name if name in self._index else None
+
+    def offset(self, offsets: Mapping[str, float], which: str = USED
+               ) -> tuple[np.ndarray, list[str]]:
+        """Σ amount · scale · v over the named offsets (D), and the names that
+        are not directions of this set (ignored)."""
+        total = np.zeros(self.z_dim)
+        ignored = []
+        for name, amount in offsets.items():
+            i = self._index.get(name)
+            if i is None:
+                ignored.append(name)
+                continue
+            total += float(amount) * self.infos[i].scale(which) * self.vectors[which][i]
+        return total, ignored
+
+    def cosines(self, which: str = "interfacegan", against: str | None = None) -> np.ndarray:
+        """K×K cosines between the ``which`` vectors and the ``against`` ones."""
+        a = self.vectors[which]
+        b = self.vectors[against or which]
+        return a @ b.T
+
+    def entanglement(self, which: str = "interfacegan", against: str = "interfacegan") -> float:
+        """Mean |cos| between each direction of ``which`` and the ``against``
+        directions of the *other*, uncoupled attributes (what moving along one
+        does to the others' linear scores)."""
+        c = np.abs(self.cosines(which, against))
+        vals = [c[i, j] for i, a in enumerate(self.infos) for j, b in enumerate(self.infos)
+                if i != j and b.attr not in related(a.attr)]
+        return float(np.mean(vals)) if vals else 0.0
+
+    # -- files ---------------------------------------------------------------
+    def save(self, folder: str | os.PathLike) -> Path:
+        from safetensors.numpy import save
+
+        from generators.files import write_bytes_atomic
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {k: np.ascontiguousarray(v, np.float32) for k, v in self.vectors.items()}
+        write_bytes_atomic(folder / VECTORS_FILE,
+                           save(tensors, metadata={"count": str(len(self)), "format": str(FORMAT)}))
+        meta = {"format": FORMAT, "domain": self.domain, "z_dim": self.z_dim,
+                "method": self.method, "used": USED, **self.meta,
+                "directions": [_jsonable(asdict(d)) for d in self.infos]}
+        write_bytes_atomic(folder / META_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> "Directions":
+        """Read a folder's directions; DirectionsError (with the command that
+        fits them again) when they are missing, cut off or do not match."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+        folder = Path(folder)
+        how = f" Fit them again with: {retrain_hint(folder)}"
+        vpath, mpath = folder / VECTORS_FILE, folder / META_FILE
+        if not vpath.exists() or not mpath.exists():
+            raise DirectionsError(f"no attribute directions in {folder} (expected {META_FILE} "
+                                  f"and {VECTORS_FILE}).{how}")
+        try:
+            meta = json.loads(mpath.read_text(encoding="utf-8"))
+            infos = [DirectionInfo(**d) for d in meta["directions"]]
+            for d in infos:                      # null (NaN) calibrations of unused sets
+                d.calibration = {k: float("nan") if v is None else float(v)
+                                 for k, v in d.calibration.items()}
+            z_dim = int(meta["z_dim"])
+            domain = str(meta["domain"])
+            get_schema(domain)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DirectionsError(f"{mpath} is unreadable or corrupt ({e}).{how}") from None
+        if meta.get("format") != FORMAT:
+            raise DirectionsError(f"{mpath} has format {meta.get('format')!r}; this code reads "
+                                  f"{FORMAT}.{how}")
+        try:
+            vectors = {k: v.astype(np.float64) for k, v in load_file(str(vpath)).items()}
+        except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+            raise DirectionsError(f"{vpath} is truncated or corrupt ({e}).{how}") from None
+        want = (len(infos), z_dim)
+        bad = [k for k in SETS if k not in vectors or vectors[k].shape != want]
+        if bad:
+            raise DirectionsError(f"{vpath} does not match {META_FILE}: the vector sets "
+                                  f"{', '.join(bad)} are missing or not {want[0]}×{want[1]}.{how}")
+        if not all(np.isfinite(v).all() for v in vectors.values()):
+            raise DirectionsError(f"{vpath} holds non-finite numbers.{how}")
+        rest = {k: v for k, v in meta.items()
+                if k not in ("format", "domain", "z_dim", "method", "used", "directions")}
+        return cls(domain, z_dim, infos, vectors, str(meta.get("method", "interfacegan")), rest)
+
+
+def _jsonable(d: dict) -> dict:
+    """NaN calibrations become null in the JSON file."""
+    def fix(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        return v
+    return {k: fix(v) for k, v in d.items()}
+
+
+def has_directions(folder: str | os.PathLike) -> bool:
+    folder = Path(folder)
+    return (folder / VECTORS_FILE).exists() and (folder / META_FILE).exists()
+
+
+# -- fitting ------------------------------------------------------------------------------------
+def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "faces",
+                   *, min_group: int = MIN_GROUP, meta: dict | None = None) -> Directions:
+    """Directions from latents z (N×D) and one attribute reading per latent.
+
+    Targets with fewer than ``min_group`` samples on either side (or a
+    constant numeric reading) are left out and listed in ``meta["skipped"]``."""
+    z = np.asarray(z, np.float64)
+    if z.ndim != 2 or len(z) != len(readings):
+        raise ValueError(f"need N×D latents and N readings, got {z.shape} and {len(readings)}")
+    schema = get_schema(domain)
+    infos: list[DirectionInfo] = []
+    groups: list[tuple[np.ndarray, np.ndarray]] = []             # (known mask, label / value)
+    md, ifg = [], []
+    skipped: dict[str, str] = {}
+    for t in targets(domain):
+        if t.kind == "binary":
+            lab = [t.positive(r) for r in readings]
+            known = np.array([v is not None for v in lab])
+            pos = np.array([bool(v) for v in lab])
+            n_pos, n_neg = int((pos & known).sum()), int((~pos & known).sum())
+            if min(n_pos, n_neg) < min_group:
+                skipped[t.name] = (f"too few samples on one side ({n_pos} read as {t.name}, "
+                                   f"{n_neg} not; need {min_group} each)")
+                continue
+            zk, pk = z[known], pos[known]
+            md.append(mean_difference(zk, pk))
+            ifg.append(logistic_normal(zk, pk))
+            groups.append((known, pos))
+            infos.append(DirectionInfo(t.name, t.attr, t.value, "binary", {},
+                                       n_pos=n_pos, n_neg=n_neg))
+        else:
+            attr = schema.get(t.attr)
+            vals = [r.get(t.attr) for r in readings]
+            known = np.array([v is not None for v in vals])
+            y = np.array([float(v) if v is not None else 0.0 for v in vals])
+            if known.sum() < 2 * min_group or float(np.std(y[known])) == 0.0:
+                skipped[t.name] = "the readings do not vary"
+                continue
+            zk, yk = z[known], y[known]
+            md.append(quartile_difference(zk, yk))
+            w = ridge_normal(zk, yk)
+            ifg.append(w)
+            pred = (zk - zk.mean(0)) @ w
+            r = np.corrcoef(pred, yk)[0, 1] if np.std(pred) > 0 else 0.0
+            groups.append((known, y))
+            infos.append(DirectionInfo(t.name, t.attr, None, "numeric", {},
+                                       step=float(attr.step or 1.0), unit=attr.unit,
+                                       r2=float(r * r)))
+    if not infos:
+        raise DirectionsError("no direction could be fitted: every target was skipped ("
+                              + "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3])
+                              + "). Use more samples or a trained judge.")
+    vec_md, vec_ifg = np.stack(md), np.stack(ifg)                # K×D each
+    proj = np.stack([project_out(vec_ifg[i], vec_ifg[[j for j, b in enumerate(infos)
+                                                      if b.attr not in related(a.attr)]])
+                     for i, a in enumerate(infos)])
+    vectors = {"mean_diff": vec_md, "interfacegan": vec_ifg, "projected": proj}
+    keep = []
+    for i, (info, (known, lab)) in enumerate(zip(infos, groups)):
+        for which, vs in vectors.items():
+            if info.kind == "binary":
+                c = binary_calibration(z[known], lab[known], vs[i])
+            else:
+                c = numeric_calibration(z[known], lab[known], vs[i])
+            info.calibration[which] = float(c) if math.isfinite(c) and c > 1e-6 else float("nan")
+        if math.isfinite(info.calibration[USED]):
+            keep.append(i)
+        else:
+            skipped[info.name] = "the projected direction does not move it"
+    infos = [infos[i] for i in keep]
+    vectors = {k: v[keep] for k, v in vectors.items()}
+    m = {"n_samples": int(len(z)), "skipped": skipped, **(meta or {})}
+    return Directions(domain, int(z.shape[1]), infos, vectors, "interfacegan", m)
+
+
+def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
+                    on_progress: Callable[[int], None] | None = None
+                    ) -> tuple[np.ndarray, list[dict]]:
+    """n latents from N(0, I) with ``seed`` (n×z_dim float32), rendered by G
+    (eval mode) and read by the judge; ``on_progress(k)`` after each batch."""
+    import torch
+
+    from generators.latent.arithmetic import _read, render_z
+    z = torch.randn(int(n), G.cfg.z_dim, generator=torch.Generator().manual_seed(int(seed))).numpy()
+    readings: list[dict] = []
+    for i in range(0, len(z), batch):
+        readings += _read(judge, render_z(G, z[i:i + batch], batch))
+        if on_progress is not None:
+            on_progress(min(batch, len(z) - i))
+    return z, readings
+
+
+def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None = None,
+             on_progress: Callable[[int], None] | None = None) -> Directions:
+    """Sample, render, label with the judge, and fit every direction."""
+    if n < 2 * MIN_GROUP:
+        raise ValueError(f"fitting directions needs at least {2 * MIN_GROUP} samples, got {n}")
+    z, readings = sample_readings(G, judge, n, seed, on_progress=on_progress)
+    domain = getattr(getattr(judge, "cfg", None), "domain", "faces")
+    return fit_directions(z, readings, domain,
+                          meta={"seed": int(seed), "judge": str(judge_dir) if judge_dir else None})
+
+
+def iter_binary(directions: Directions) -> Iterable[DirectionInfo]:
+    return (d for d in directions.infos if d.kind == "binary")
