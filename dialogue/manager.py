@@ -193,11 +193,35 @@ class DialogueManager:
         parsed = ParseResult(played, "replay")       # no files are written again
         return self._play(text[:MAX_INPUT], parsed, 0.0)
 
+    def _dcgan_mode(self, parsed: ParseResult) -> tuple[ParseResult, list[str]]:
+        """dcgan mode (dialogue/latent.py): a parsed turn's schema edits become
+        latent moves and "repair …" a SetLatent; replayed turns are left as logged."""
+        if parsed.source == "replay" or not parsed.ops:
+            return parsed, []
+        from dataclasses import replace
+
+        from dialogue import latent
+        from sessions.session import derived_seed
+        res = latent.resolve(list(parsed.ops), self.state, render=self.render,
+                             completion_seed=derived_seed(self.seed, self.step + 1, 7))
+        notes = list(res.notes)
+        if any(isinstance(o, O.SwitchGenerator) for o in res.ops):
+            after = self.state
+            for o in res.ops:
+                if isinstance(o, O.SwitchGenerator):
+                    after = after.evolve(generator=o.name)
+            note = latent.ignored_note(after)
+            if note and after.generator in registry.available(after.domain):
+                notes.append(note)
+        return replace(parsed, ops=tuple(res.ops)), notes
+
     def _play(self, text: str, parsed: ParseResult, parse_ms: float) -> TurnResult:
         before = self.state
         kind = "edit"
         suggestions: list[str] = []
         self.pending = parsed.clarification if parsed.source == "clarify" else None
+        had_ops = bool(parsed.ops)
+        parsed, notes = self._dcgan_mode(parsed)
         outcome = self.session.play(list(parsed.ops))
         extra = self._meta_texts(outcome)
         if parsed.source == "clarify" and parsed.clarification is not None:
@@ -221,6 +245,12 @@ class DialogueManager:
                 kind = "meta"
             if parsed.source == "fallback" and parsed.matched:
                 reply = f"(Read as '{parsed.matched}'.) " + reply
+        if notes:
+            if had_ops and not parsed.ops:          # every edit lacked a direction
+                reply, kind = " ".join(notes), "edit"
+            else:
+                reply = (reply + " " + " ".join(notes)) if reply != "Nothing changed." \
+                    else " ".join(notes)
         step = outcome.step
         ops = [o.to_json() for o in outcome.ops]
         changed = outcome.changed

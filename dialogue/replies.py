@@ -43,7 +43,7 @@ def describe_change(domain: str, ch: Change) -> str:
     if a == "z":
         return "changed the latent code"
     if a.startswith("offset:"):
-        return f"moved along the {a[7:]} direction to {_num(new)}"
+        return _latent_text(domain, a[7:], old, new)
     if a in ("identity", "style"):
         return "switched to another person" if a == "identity" else "switched to another chair"
     d = (float(new) - float(old)) if isinstance(new, (int, float)) and not isinstance(new, bool) else 0.0
@@ -108,6 +108,35 @@ def describe_change(domain: str, ch: Change) -> str:
     if a == "background":
         return f"made the background {new}"
     return f"set {a} to {new}"
+
+
+def _latent_text(domain: str, name: str, old: Any, new: Any) -> str:
+    """A move along a latent direction (dcgan mode), in calibrated units: one
+    unit takes a face across to the attribute; numeric directions move in
+    schema steps, said in the attribute's units too."""
+    from dialogue.latent import direction_words
+    try:
+        amount = float(new or 0.0) - float(old or 0.0)
+    except (TypeError, ValueError):
+        return f"moved along the {name} direction"
+    text = f"moved along the {direction_words(name)} direction ({amount:+.1f}"
+    schema = get_schema(domain)
+    if "=" not in name and name in schema and schema.get(name).numeric:
+        attr = schema.get(name)
+        size = abs(amount) * float(attr.step or 1.0)
+        unit = "°" if attr.unit == "°" else ""
+        text += f" step{'s' if abs(amount) != 1 else ''}, about {_num(size)}{unit}"
+    return text + ")"
+
+
+def _set_latent_text(op) -> str | None:
+    """The reply for a SetLatent that a completion produced."""
+    reason = str(getattr(op, "reason", "") or "")
+    if reason.startswith("complete:"):
+        from dialogue.latent import REGION_WORDS
+        region = reason.split(":", 1)[1]
+        return f"repaired the {REGION_WORDS.get(region, region)} from the rest of the image"
+    return None
 
 
 def _clamp_text(domain: str, c) -> str:
@@ -176,6 +205,9 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
         said = [describe_change(domain, ch) for ch in eff.changes
                 if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
                 and not _is_blend_change(ch)]
+        if getattr(eff.op, "tag", None) == "set_latent" and eff.changes \
+                and _set_latent_text(eff.op):
+            said = [_set_latent_text(eff.op)]
         if getattr(eff.op, "tag", None) == "interpolate" and eff.changes:
             said = [_blend_text(eff.op)] + [
                 describe_change(domain, ch) for ch in eff.changes

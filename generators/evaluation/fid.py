@@ -43,8 +43,10 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     if len(a) < 2 or len(b) < 2:
         raise ValueError("the Fréchet distance needs at least 2 samples on each side")
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    cov_a = np.atleast_2d(np.cov(a, rowvar=False))                 # F×F
+    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
+    with np.errstate(all="ignore"):
+        covmean = linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(covmean).all():
         # near-singular product: nudge both covariances (as pytorch-fid does)
         eps = np.eye(a.shape[1]) * 1e-6

@@ -1,7 +1,11 @@
 """CLI of the DCGAN: ``holochat train dcgan``.
 
-    holochat train dcgan [--data DIR] [--from faces|DIR] --steps N --batch B --out DIR
-                         [--device cpu|cuda] [--seed S] [--resume]
+    holochat train dcgan [--data DIR] [--from faces|DIR] --steps N --batch B
+                         (--out DIR | --name NAME) [--device cpu|cuda] [--seed S] [--resume]
+    holochat eval dcgan [--weights DIR] [--judge DIR] [--n 500] [--json] [--record]
+
+``--name NAME`` trains a personal model into ``<data dir>/models/dcgan-NAME``,
+usable in the app as the generator ``dcgan:NAME``.
 
 Multi-GPU / multi-process: ``torchrun --nproc_per_node N -m holochat train dcgan …``
 (DistributedDataParallel; NCCL on GPUs, gloo on CPU; ``--batch`` is per process).
@@ -21,7 +25,11 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                         "folder) and fine-tune")
     p.add_argument("--steps", type=int, default=20000, help="total training steps")
     p.add_argument("--batch", type=int, default=64, help="images per step per process")
-    p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", metavar="DIR", help="checkpoint folder")
+    where.add_argument("--name", dest="model_name", metavar="NAME",
+                       help="a personal model: saved in the data dir's models/dcgan-NAME and "
+                            "usable as the generator dcgan:NAME")
     p.add_argument("--device", dest="train_device", choices=["cpu", "cuda"], default=None,
                    help="default: cuda when available")
     p.add_argument("--seed", dest="train_seed", type=int, default=0)
@@ -56,6 +64,14 @@ def run_train(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     device = args.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if getattr(args, "model_name", None):
+        from generators.dcgan_gen import personal_dir
+        from generators.errors import GeneratorError
+        try:
+            args.out = str(personal_dir(args.model_name))
+        except GeneratorError as e:
+            print(f"holochat train dcgan: {e}", file=sys.stderr)
+            return 2
     try:
         init_from = T.resolve_from(args.dcgan_from) if args.dcgan_from else None
         if args.resume and T.has_checkpoint(args.out):
@@ -89,4 +105,76 @@ def run_train(args: argparse.Namespace) -> int:
         # threads otherwise abort the process ("terminate called without an
         # active exception") now and then
         dist.close(barrier=ok)
+    if getattr(args, "model_name", None) and dist.is_main:
+        print(f"Saved the personal DCGAN '{args.model_name}' in {args.out}.\n"
+              f"Use it with: holochat --generator dcgan:{args.model_name}\n"
+              f"Fit its attribute directions with: holochat train directions --weights {args.out}")
+    return 0
+
+
+def configure_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", metavar="DIR", default=None,
+                   help="DCGAN folder with its directions (default: the shipped faces DCGAN)")
+    p.add_argument("--judge", metavar="DIR", default=None,
+                   help="faces judge folder (default: the shipped one)")
+    p.add_argument("--n", dest="n_samples", type=int, default=500,
+                   help="sampled faces for the direction and FID figures")
+    p.add_argument("--completion-n", type=int, default=100,
+                   help="held-out studio faces to complete (0 leaves completion out)")
+    p.add_argument("--seed", dest="eval_seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--record", action="store_true",
+                   help="store the result (and whether it passes acceptance) in the weights' "
+                        "config.json under extra.eval")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from generators.dcgan_gen import DCGANGenerator
+    from generators.errors import GeneratorError
+    from generators.evaluation.dcgan import evaluate_dcgan
+    from generators.training.progress import progress_bar
+    from holochat.commands.model_directions import load_judge_or_explain
+
+    def fail(msg: str) -> int:
+        print(f"holochat eval dcgan: {msg}", file=sys.stderr)
+        return 2
+    if args.n_samples < 2 or args.completion_n < 0:
+        return fail("--n must be at least 2 and --completion-n at least 0")
+    try:
+        gen = DCGANGenerator("faces", args.weights)
+        judge, _ = load_judge_or_explain(args.judge)
+    except (GeneratorError, ValueError) as e:
+        return fail(str(e))
+    if gen.directions is None:
+        return fail(f"the DCGAN in {gen.path} has no attribute directions; fit them with "
+                    f"`holochat train directions --weights {gen.path}`")
+    try:
+        with progress_bar(not args.no_progress and not args.json) as bar:
+            task = bar.add_task("eval dcgan: directions", total=len(gen.directions)) \
+                if bar else None
+            res = evaluate_dcgan(gen, judge, n=args.n_samples, seed=args.eval_seed,
+                                 completion_n=args.completion_n,
+                                 on_progress=(lambda k: bar.advance(task, k)) if bar else None)
+    except (GeneratorError, ValueError) as e:
+        return fail(str(e))
+    if args.record:
+        from generators.checkpoint import record_eval
+        try:
+            record_eval(gen.path, res)
+        except (OSError, ValueError) as e:
+            return fail(f"cannot record the eval in {gen.path}: {e}")
+    if args.json:
+        print(json.dumps(res))
+    else:
+        for k, v in res.items():
+            if k == "directions":
+                for name, rec in v.items():
+                    print(f"  {name:28s} " + "  ".join(
+                        f"{a} {b:.3f}" if isinstance(b, float) else f"{a} {b}"
+                        for a, b in rec.items()))
+            else:
+                print(f"{k:30s} {v:.3f}" if isinstance(v, float) else f"{k:30s} {v}")
     return 0

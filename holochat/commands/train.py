@@ -15,6 +15,8 @@ MODELS: dict[str, tuple[str, str]] = {
     "judge": ("holochat.commands.model_judge", "attribute-reading judge (faces / chairs)"),
     "dcgan": ("holochat.commands.model_dcgan", "unconditional DCGAN (studio faces or a folder)"),
     "textgan": ("holochat.commands.model_textgan", "text-conditioned face GAN (GAN-CLS)"),
+    "directions": ("holochat.commands.model_directions",
+                   "latent attribute directions of a DCGAN (read by the faces judge)"),
 }
 
 

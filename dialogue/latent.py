@@ -1,0 +1,253 @@
+"""dcgan mode: schema edits become moves along latent attribute directions.
+
+An unconditional DCGAN does not read the schema attributes; it renders ``z``
+plus the state's direction offsets (generators/dcgan_gen.py).  So while the
+generator is ``dcgan`` or ``dcgan:NAME``, the edits the parser reads become
+``LatentMove`` ops whose amounts are in calibrated units
+(generators/latent/directions.py):
+
+- "add sunglasses" (Set eyewear=sunglasses): +1 along ``eyewear=sunglasses``;
+  asked again while that offset is already positive ("smile more"): +0.5;
+- "remove the sunglasses" (Set eyewear=none): −1 along each value with a
+  positive offset, or along every value of the attribute when none has one;
+- bools alike ("add a hat" +1, "remove the hat" −1, "toggle the hat" flips the
+  sign of the offset);
+- numbers: the grammar's degrees / units divided by the schema step ("turn
+  left a bit", −7.5°, is −0.5 along ``yaw``); an absolute value ("light from
+  the right") is measured from the attribute's default plus the offset so far;
+- "repair the left half" (Complete): the ``z`` that image completion finds for
+  the current image, as a ``SetLatent`` (with the offsets taken back out, so
+  the offsets keep their meaning and the image is G of the found z).
+
+Edits with no direction change nothing and say so.  Meta ops (undo, another
+person, interpolate, switch generator, ...) pass through.  The manager logs the
+resolved ops, so a replay never needs the directions or the search again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from generators.errors import GeneratorError
+from generators.schema import BOOL, CATEGORY, get_schema
+from sessions import ops as O
+from sessions.apply import apply
+from sessions.state import ImageState
+
+MORE = 0.5          # a second "add X" / "smile more" while X's offset is already positive
+# keyword arguments of the completion search (tests make it small)
+COMPLETION_KW: dict[str, Any] = {}
+
+REGION_WORDS = {"left": "left half", "right": "right half", "top": "top half",
+                "bottom": "bottom half", "center": "centre", "eyes": "eyes", "mouth": "mouth"}
+
+
+def is_dcgan(generator: str | None) -> bool:
+    return isinstance(generator, str) and (generator == "dcgan" or generator.startswith("dcgan:"))
+
+
+def direction_words(name: str) -> str:
+    """How a direction is named in replies: "sunglasses", "blond hair", "yaw"."""
+    attr, _, value = name.partition("=")
+    if not value:
+        return attr.replace("_", " ")
+    return {"hair_color": f"{value} hair", "skin_tone": f"{value} skin",
+            "background": f"{value} background", "expression": value}.get(attr, value)
+
+
+def completion_reason(region: str) -> str:
+    return f"complete:{region}"
+
+
+@dataclass
+class Resolution:
+    ops: list[O.Op]
+    notes: list[str] = field(default_factory=list)    # sentences for the reply
+    converted: bool = False                            # some op was rewritten
+
+
+def _load(generator: str, domain: str):
+    from generators import registry
+    return registry.get_generator(generator, domain)
+
+
+def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState], np.ndarray],
+            completion_seed: int, load: Callable[[str, str], Any] = _load) -> Resolution:
+    """Rewrite one turn's parsed ``ops`` for dcgan mode (a no-op in other modes).
+
+    ``state`` is the state before the turn, ``render`` draws a state (for
+    completion), ``completion_seed`` seeds the completion search."""
+    out: list[O.Op] = []
+    notes: list[str] = []
+    converted = False
+    cur = state                      # the state as the ops so far leave it (edits only)
+    for op in ops:
+        gen_name = cur.generator
+        if not is_dcgan(gen_name) or cur.domain != "faces":
+            if isinstance(op, O.Complete):
+                notes.append("Say 'use the dcgan' first.")
+            out.append(op)
+            cur = _advance(cur, op)
+            continue
+        if not isinstance(op, (O.Set, O.Adjust, O.Toggle, O.Describe, O.Complete)):
+            out.append(op)
+            cur = _advance(cur, op)
+            continue
+        converted = True
+        try:
+            gen = load(gen_name, cur.domain)
+        except GeneratorError as e:
+            notes.append(f"I couldn't load the {gen_name} generator ({e}), so nothing changed.")
+            continue
+        if isinstance(op, O.Complete):
+            new, note = _complete(gen, cur, op.region, render, completion_seed)
+        else:
+            new, note = _moves(gen, cur, op)
+        if note:
+            notes.append(note)
+        for o in new:
+            out.append(o)
+            cur = _advance(cur, o)
+    return Resolution(out, notes, converted)
+
+
+def _advance(state: ImageState, op: O.Op) -> ImageState:
+    """The state after an edit op (meta ops leave it: their effect needs the history)."""
+    if not op.edits or isinstance(op, O.Interpolate):
+        return state
+    new, _ = apply(state, op)
+    return new
+
+
+# -- edits → moves ------------------------------------------------------------------------------
+def _no_directions(gen) -> str:
+    from generators.latent.directions import retrain_hint
+    return (f"This {gen.name} has no attribute directions yet (fit them with `"
+            f"{retrain_hint(gen.path)}`), so nothing changed.")
+
+
+def _moves(gen, state: ImageState, op: O.Op) -> tuple[list[O.Op], str | None]:
+    dirs = gen.directions
+    if dirs is None:
+        return [], _no_directions(gen)
+    if isinstance(op, O.Describe):
+        moves, missing = [], []
+        for attr, value in dict(op.attributes).items():
+            m, miss = _set_moves(dirs, state, attr, value)
+            moves += m
+            missing += miss
+        note = _missing_note(gen, missing) if missing else None
+        if op.text:
+            note = ((note + " ") if note else "") + "The dcgan does not read descriptions."
+        return moves, note
+    if isinstance(op, O.Set):
+        moves, missing = _set_moves(dirs, state, op.attr, op.value)
+    elif isinstance(op, O.Adjust):
+        moves, missing = _adjust_moves(dirs, op.attr, op.delta)
+    else:                                                         # Toggle
+        name = dirs.find(op.attr)
+        if name is None or dirs.info(name).kind != "binary":
+            moves, missing = [], [op.attr]
+        else:
+            moves, missing = [O.LatentMove(name, -1.0 if state.offsets.get(name, 0.0) > 0
+                                           else 1.0)], []
+    return moves, (_missing_note(gen, missing) if missing else None)
+
+
+def _missing_note(gen, names: list[str]) -> str:
+    what = ", ".join(direction_words(n) if "=" in n else n.replace("_", " ") for n in names)
+    return f"The {gen.name} has no direction for {what}, so that did not change."
+
+
+def _set_moves(dirs, state: ImageState, attr_name: str, value: Any) -> tuple[list[O.Op], list[str]]:
+    schema = get_schema(state.domain)
+    if attr_name not in schema:
+        return [], [attr_name]
+    attr = schema.get(attr_name)
+    if attr.numeric:
+        name = dirs.find(attr_name)
+        if name is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+            return [], [attr_name]
+        step = float(dirs.info(name).step or attr.step or 1.0)
+        believed = float(attr.default) + state.offsets.get(name, 0.0) * step
+        return _adjust_moves(dirs, attr_name, float(value) - believed)
+    if attr.kind == BOOL:
+        name = dirs.find(attr_name)
+        if name is None:
+            return [], [attr_name]
+        on = value is True or (isinstance(value, str) and value.lower() == "true")
+        amount = (MORE if state.offsets.get(name, 0.0) > 0 else 1.0) if on else -1.0
+        return [O.LatentMove(name, amount)], []
+    if attr.kind == CATEGORY:
+        if value != attr.default:
+            name = dirs.find(attr_name, value)
+            if name is None:
+                return [], [f"{attr_name}={value}"]
+            amount = MORE if state.offsets.get(name, 0.0) > 0 else 1.0
+            return [O.LatentMove(name, amount)], []
+        # back to the default value: away from the values moved toward, or from all of them
+        names = [n for n in (dirs.find(attr_name, v) for v in attr.values if v != attr.default)
+                 if n is not None]
+        if not names:
+            return [], [attr_name]
+        pos = [n for n in names if state.offsets.get(n, 0.0) > 0]
+        return [O.LatentMove(n, -1.0) for n in (pos or names)], []
+    return [], [attr_name]
+
+
+def _adjust_moves(dirs, attr_name: str, delta: Any) -> tuple[list[O.Op], list[str]]:
+    name = dirs.find(attr_name)
+    if name is None or dirs.info(name).kind != "numeric":
+        return [], [attr_name]
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not np.isfinite(delta):
+        return [], [attr_name]
+    step = float(dirs.info(name).step or 1.0)
+    amount = round(float(delta) / step, 6)
+    return ([O.LatentMove(name, amount)] if amount != 0 else []), []
+
+
+# -- completion ---------------------------------------------------------------------------------
+def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState], np.ndarray],
+              seed: int) -> tuple[list[O.Op], str | None]:
+    try:
+        from generators.latent.completion import CompletionError, complete_state_z
+    except ImportError:
+        return [], "Image completion is not part of this build, so nothing changed."
+    try:
+        image = render(state)
+        z_found, _, _ = complete_state_z(gen.G, gen.D, image, region, seed, **COMPLETION_KW)
+    except CompletionError as e:
+        return [], f"I couldn't repair that: {e}."
+    # keep the offsets: the state's z is the found one minus the offsets' move
+    z_dim = len(z_found)
+    move = np.zeros(z_dim)
+    if gen.directions is not None:
+        from generators.blend import is_blend
+        move, _ = gen.directions.offset({k: v for k, v in state.offsets.items()
+                                         if not is_blend(k)})
+    head = [float(a - b) for a, b in zip(z_found, move)]
+    z = tuple(head + [float(v) for v in state.z[z_dim:]])
+    return [O.SetLatent(z, completion_reason(region))], None
+
+
+def ignored_note(state: ImageState, load: Callable[[str, str], Any] = _load) -> str | None:
+    """A sentence when the state carries direction offsets this dcgan does not have."""
+    if not is_dcgan(state.generator):
+        return None
+    from generators.blend import is_blend
+    names = [k for k, v in state.offsets.items() if not is_blend(k) and v != 0]
+    if not names:
+        return None
+    try:
+        gen = load(state.generator, state.domain)
+    except GeneratorError:
+        return None
+    known = gen.directions.names if gen.directions is not None else []
+    unknown = sorted(n for n in names if n not in known)
+    if not unknown:
+        return None
+    return (f"(The {gen.name} has no direction for "
+            f"{', '.join(direction_words(n) for n in unknown)}; ignored.)")

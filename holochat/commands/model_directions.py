@@ -1,0 +1,92 @@
+"""CLI of the DCGAN's attribute directions: ``holochat train directions``.
+
+    holochat train directions --weights DIR [--judge DIR] [--n 20000] [--seed 0]
+
+Samples ``--n`` latents, renders them with the DCGAN in ``--weights``, reads
+every attribute with the faces judge, fits the directions
+(generators/latent/directions.py) and saves ``directions.safetensors`` +
+``directions.json`` into ``--weights``.  Exit codes: 0 done; 2 bad input or
+missing / unreadable weights (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def configure_train(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", metavar="DIR", default=None,
+                   help="DCGAN folder (default: the shipped faces DCGAN); the directions are "
+                        "saved into it")
+    p.add_argument("--judge", metavar="DIR", default=None,
+                   help="faces judge folder (default: the shipped one)")
+    p.add_argument("--n", dest="n_samples", type=int, default=20000,
+                   help="latents to sample and label")
+    p.add_argument("--seed", dest="dir_seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _fail(msg: str) -> int:
+    print(f"holochat train directions: {msg}", file=sys.stderr)
+    return 2
+
+
+def load_judge_or_explain(judge: str | None):
+    """(judge, folder) or raise ValueError with what to do."""
+    from generators.errors import WeightsError
+    from generators.training.judge import load_judge
+    from generators.weights import weights_path
+    folder = Path(judge) if judge else weights_path("judge", "faces")
+    if not (folder / "model.safetensors").exists():
+        raise ValueError(f"no faces judge in {folder}; train one with `holochat train judge "
+                         f"--domain faces --out {folder}` or pass --judge DIR")
+    try:
+        j = load_judge(folder)
+    except WeightsError as e:
+        raise ValueError(str(e)) from None
+    if j.cfg.domain != "faces":
+        raise ValueError(f"the judge in {folder} reads {j.cfg.domain}, not faces")
+    return j.eval(), folder
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from generators.dcgan_gen import DCGANGenerator
+    from generators.errors import GeneratorError
+    from generators.latent.directions import MIN_GROUP, estimate
+    from generators.training.progress import progress_bar
+    if args.n_samples < 2 * MIN_GROUP:
+        return _fail(f"--n must be at least {2 * MIN_GROUP}")
+    try:
+        gen = DCGANGenerator("faces", args.weights)
+    except GeneratorError as e:
+        return _fail(str(e))
+    try:
+        judge, judge_dir = load_judge_or_explain(args.judge)
+    except ValueError as e:
+        return _fail(str(e))
+    if judge.cfg.image_size != gen.cfg.image_size:
+        return _fail(f"the judge reads {judge.cfg.image_size}-pixel images, the DCGAN makes "
+                     f"{gen.cfg.image_size}-pixel ones")
+    try:
+        with progress_bar(not args.no_progress) as bar:
+            task = bar.add_task("directions: sample and label", total=args.n_samples) if bar else None
+            d = estimate(gen.G, judge, n=args.n_samples, seed=args.dir_seed,
+                         judge_dir=str(judge_dir),
+                         on_progress=(lambda k: bar.advance(task, k)) if bar else None)
+        d.save(gen.path)
+    except (GeneratorError, ValueError) as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write the directions into {gen.path}: {e.strerror or e}")
+    print(f"fitted {len(d)} directions from {args.n_samples} samples; saved to {gen.path}")
+    for info in d.infos:
+        cal = info.calibration["projected"]
+        what = (f"{cal:.3f} latent units per {info.unit or 'unit'} (R² {info.r2:.2f})"
+                if info.kind == "numeric" else
+                f"distance {cal:.2f} ({info.n_pos} with, {info.n_neg} without)")
+        print(f"  {info.name:24s} {what}")
+    for name, why in d.meta.get("skipped", {}).items():
+        print(f"  {name:24s} skipped: {why}")
+    return 0
