@@ -80,6 +80,11 @@ def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState]
 
     ``state`` is the state before the turn, ``render`` draws a state (for
     completion), ``completion_seed`` seeds the completion search."""
+    if not is_dcgan(state.generator) and not any(
+            isinstance(o, O.SwitchGenerator) and is_dcgan(o.name) for o in ops):
+        # not in dcgan mode and not entering it: nothing to rewrite
+        needs = any(isinstance(o, O.Complete) for o in ops)
+        return Resolution(list(ops), ["Say 'use the dcgan' first."] if needs else [])
     out: list[O.Op] = []
     notes: list[str] = []
     converted = False

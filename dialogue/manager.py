@@ -202,8 +202,13 @@ class DialogueManager:
 
         from dialogue import latent
         from sessions.session import derived_seed
-        res = latent.resolve(list(parsed.ops), self.state, render=self.render,
-                             completion_seed=derived_seed(self.seed, self.step + 1, 7))
+        try:
+            res = latent.resolve(list(parsed.ops), self.state, render=self.render,
+                                 completion_seed=derived_seed(self.seed, self.step + 1, 7))
+        except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
+            return replace(parsed, ops=()), [
+                f"I couldn't do that with the {self.state.generator} generator "
+                f"({type(e).__name__}: {e}), so nothing changed."]
         notes = list(res.notes)
         if any(isinstance(o, O.SwitchGenerator) for o in res.ops):
             after = self.state

@@ -117,11 +117,11 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
                    help="DCGAN folder with its directions (default: the shipped faces DCGAN)")
     p.add_argument("--judge", metavar="DIR", default=None,
                    help="faces judge folder (default: the shipped one)")
-    p.add_argument("--n", dest="n_samples", type=int, default=500,
+    p.add_argument("--n", dest="n_samples", type=int, default=500, metavar="N",
                    help="sampled faces for the direction and FID figures")
     p.add_argument("--completion-n", type=int, default=100,
                    help="held-out studio faces to complete (0 leaves completion out)")
-    p.add_argument("--seed", dest="eval_seed", type=int, default=0)
+    p.add_argument("--seed", dest="eval_seed", type=int, default=0, metavar="S")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--record", action="store_true",
                    help="store the result (and whether it passes acceptance) in the weights' "

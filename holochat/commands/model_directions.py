@@ -22,9 +22,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                         "saved into it")
     p.add_argument("--judge", metavar="DIR", default=None,
                    help="faces judge folder (default: the shipped one)")
-    p.add_argument("--n", dest="n_samples", type=int, default=20000,
+    p.add_argument("--n", dest="n_samples", type=int, default=20000, metavar="N",
                    help="latents to sample and label")
-    p.add_argument("--seed", dest="dir_seed", type=int, default=0)
+    p.add_argument("--seed", dest="dir_seed", type=int, default=0, metavar="S")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
