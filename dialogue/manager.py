@@ -206,9 +206,9 @@ class DialogueManager:
             res = latent.resolve(list(parsed.ops), self.state, render=self.render,
                                  completion_seed=derived_seed(self.seed, self.step + 1, 7))
         except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
-            return replace(parsed, ops=()), [
-                f"I couldn't do that with the {self.state.generator} generator "
-                f"({type(e).__name__}: {e}), so nothing changed."]
+            why = (f"I couldn't do that with the {self.state.generator} generator "
+                   f"({type(e).__name__}: {e}), so nothing changed.")
+            return replace(parsed, ops=()), [why]
         notes = list(res.notes)
         if any(isinstance(o, O.SwitchGenerator) for o in res.ops):
             after = self.state

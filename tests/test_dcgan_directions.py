@@ -94,7 +94,7 @@ def test_logistic_and_ridge_recover_a_known_direction():
 
 # -- a fitted set -------------------------------------------------------------------------------
 def test_directions_have_the_right_shape_unit_norm_and_calibration(fitted):
-    z, _, d = fitted
+    _, _, d = fitted
     k = len(d)
     assert k >= 20 and d.z_dim == 100
     assert "light_elevation" in d.meta["skipped"] and "light_elevation" not in d

@@ -429,7 +429,7 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
             skipped[info.name] = "the projected direction does not move it"
     infos = [infos[i] for i in keep]
     vectors = {k: v[keep] for k, v in vectors.items()}
-    m = {"n_samples": int(len(z)), "skipped": skipped, **(meta or {})}
+    m = {"n_samples": len(z), "skipped": skipped, **(meta or {})}
     return Directions(domain, int(z.shape[1]), infos, vectors, "interfacegan", m)
 
 
