@@ -86,7 +86,7 @@ def test_weight_errors_are_clear(tmp_path):
         _load(p)
 
 
-@pytest.mark.parametrize("domain", ["chairs"])      # faces: not trained yet (see README)
+@pytest.mark.parametrize("domain", ["chairs", "faces"])
 def test_shipped_weights_load_and_render(domain):
     assert has_weights("convdeconv", domain), "shipped convdeconv weights are missing"
     from sessions.state import ImageState
