@@ -12,6 +12,17 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Model tests run on one torch thread: deterministic and no slower on
+    the 2-core CI machine (use with ``pytest.mark.usefixtures``)."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch

@@ -4,7 +4,6 @@ import asyncio
 import time
 
 import numpy as np
-import pytest
 
 from holochat.app import HoloApp, SessionSpec
 from holochat.widgets.command_input import CommandInput

@@ -15,12 +15,7 @@ from holochat.cli import main
 TINY = DCGANConfig(ngf=8, ndf=8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_pair(seed: int = 0):

@@ -10,7 +10,7 @@ from generators.datasets import (TEST_SEED_BASE, TRAIN_ELEVATIONS, cached_datase
                                  chair_style_is_full_elevation, make_dataset)
 from generators.loaders import DatasetError, load_image_folder, load_rafd, load_yale_b
 from generators.schema import FACES
-from generators.studio.captions import HELDOUT_TEMPLATES, TRAIN_TEMPLATES, captions
+from generators.studio.captions import TRAIN_TEMPLATES, captions
 
 
 # ---- captions ---------------------------------------------------------------

@@ -13,12 +13,7 @@ from generators.training import reference_dcgan as R
 TINY = DCGANConfig(ngf=4, ndf=4)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _images(n=24, size=64, seed=0):

@@ -19,12 +19,7 @@ TINY = DCGANConfig(ngf=8, ndf=8)
 EXPR = ("neutral", "happy", "sad", "angry", "surprised")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def synthetic_readings(z: np.ndarray, seed: int = 0) -> list[dict]:

@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from generators import registry
 from generators.dcgan_gen import DCGANGenerator, personal_dir, personal_models
@@ -22,14 +21,14 @@ TINY = DCGANConfig(ngf=8, ndf=8)
 EXPR = ("neutral", "happy", "sad", "angry", "surprised")
 
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 @pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _fresh_registry():
     registry.clear_cache()
     yield
     registry.clear_cache()
-    torch.set_num_threads(n)
 
 
 def synthetic_readings(z: np.ndarray) -> list[dict]:

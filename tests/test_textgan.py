@@ -31,12 +31,7 @@ def faces():
     return make_dataset("faces", 32, seed=1, workers=1)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _opts(**kw):
