@@ -558,6 +558,11 @@ def _meta_rules() -> list[Rule]:
     R.append(Rule(re.compile(r"(?:switch |goto |use |switch to |make |add )?(?:to )?"
                              r"(?P<d>faces|chairs|chair)(?: mode| domain)?"), domain))
 
+    # personal DCGANs: "use dcgan:alice" (the colon reads as a space), "use my dcgan alice"
+    R.append(Rule(re.compile(r"(?:use |switch to |switch |render with |render using )?(?:the |my )?"
+                             r"dcgan (?:model |generator )?(?:called |named )?"
+                             r"(?!(?:generator|renderer|model|network|now|please|instead|again)$)(?P<name>[a-z0-9][a-z0-9_\-]*)"),
+                  lambda m, f, ctx: [SwitchGenerator(f"dcgan:{m['name']}")]))
     R.append(Rule(re.compile(rf"(?:use |switch to |switch |goto |make |render with |render using )?"
                              rf"(?P<g>{_alt(_GENS)})(?: generator| renderer| model| network)?"),
                   lambda m, f, ctx: [SwitchGenerator(m["g"])]))

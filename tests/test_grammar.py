@@ -128,3 +128,16 @@ def test_odd_numbers_never_crash(text):
 def test_minus_zero_is_zero():
     (op,) = grammar.parse_ops("set yaw to -0", "faces")
     assert op == Set("yaw", 0.0) and math.copysign(1, op.value) == 1
+
+
+def test_personal_dcgan_models_by_name():
+    """'use dcgan:alice' picks the personal model, 'use the dcgan model' the shipped one."""
+    from dialogue.parser import parse
+    from dialogue.types import ParseContext
+    ctx = ParseContext(domain="faces", attributes={}, generator="studio", pending=None)
+    for text, name in (("use dcgan:alice", "dcgan:alice"), ("use my dcgan bob_2", "dcgan:bob_2"),
+                       ("use the dcgan", "dcgan"), ("use the dcgan model", "dcgan"),
+                       ("use the dcgan now", "dcgan")):
+        r = parse(text, ctx)
+        assert r.source == "grammar" and [o.to_json() for o in r.ops] == \
+            [{"op": "switch_generator", "name": name}], text
