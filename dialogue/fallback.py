@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from dialogue.exemplars import Exemplar, bank, bank_hash
+from generators.files import cache_dir
 from generators.text import embedding as _embedding
 from generators.text.embedding import ENV_MODEL, EmbeddingUnavailable  # noqa: F401 (re-exported)
 from generators.text.embedding import embedding_model_name as model_id
@@ -45,14 +45,6 @@ def embed(texts: list[str]) -> np.ndarray:
         vecs = model.encode(texts, batch_size=64, normalize_embeddings=True,
                             convert_to_numpy=True, show_progress_bar=False)
     return np.asarray(vecs, dtype=np.float32)
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("HOLOCHAT_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-    return Path(platformdirs.user_cache_dir("holochat"))
 
 
 def _bank_embeddings(domain: str) -> np.ndarray:

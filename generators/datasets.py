@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from generators.files import cache_dir
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SEED, get_schema
 
 DATASET_VERSION = 2
@@ -131,14 +132,6 @@ def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
     seed_attr = get_schema(domain).seed_attribute
     seeds = np.array([a[seed_attr] for a in attrs], np.int64)
     return StudioDataset(domain, images, masks, attrs, seeds)
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("HOLOCHAT_CACHE_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-    return Path(user_cache_dir("holochat"))
 
 
 def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",

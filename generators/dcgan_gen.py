@@ -27,21 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from generators.errors import GeneratorError, WeightsError
+from generators.files import data_dir
 
 PERSONAL_PREFIX = "dcgan-"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 # -- where models live ----------------------------------------------------------------------------
-def data_dir() -> Path:
-    """The user's data dir, read as sessions/paths.py does (generators never import sessions)."""
-    env = os.environ.get("HOLOCHAT_DATA_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-    return Path(user_data_dir("holochat"))
-
-
 def models_dir() -> Path:
     return data_dir() / "models"
 

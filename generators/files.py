@@ -11,6 +11,26 @@ from typing import Callable
 import numpy as np
 
 
+def data_dir() -> Path:
+    """The user's data dir (sessions, exports, personal models):
+    ``HOLOCHAT_DATA_DIR``, else the platform's user data dir."""
+    env = os.environ.get("HOLOCHAT_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+    return Path(user_data_dir("holochat"))
+
+
+def cache_dir() -> Path:
+    """The user's cache dir (studio datasets, embeddings):
+    ``HOLOCHAT_CACHE_DIR``, else the platform's user cache dir."""
+    env = os.environ.get("HOLOCHAT_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+    return Path(user_cache_dir("holochat"))
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[object], None]) -> Path:
     """Create ``path`` by ``write(binary_file)``: a reader sees the old file or
     the whole new one, never a part."""

@@ -6,13 +6,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-
-def data_dir() -> Path:
-    env = os.environ.get("HOLOCHAT_DATA_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-    return Path(user_data_dir("holochat"))
+from generators.files import data_dir
 
 
 def sessions_dir() -> Path:

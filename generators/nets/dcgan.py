@@ -141,13 +141,19 @@ class DCGAN(nn.Module):
         return self.generator(z)
 
 
-def build(cfg: DCGANConfig, seed: int | None = None) -> DCGAN:
-    """A freshly initialised pair; ``seed`` makes the init reproducible without
-    touching the global random state."""
+def seeded(factory, seed: int | None):
+    """``factory()`` with its random init drawn from ``seed`` (when given),
+    without touching the global random state."""
     with torch.random.fork_rng(devices=[], enabled=seed is not None):
         if seed is not None:
             torch.manual_seed(seed)
-        return DCGAN(cfg)
+        return factory()
+
+
+def build(cfg: DCGANConfig, seed: int | None = None) -> DCGAN:
+    """A freshly initialised pair; ``seed`` makes the init reproducible without
+    touching the global random state."""
+    return seeded(lambda: DCGAN(cfg), seed)
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from generators.nets.dcgan import init_weights
+from generators.nets.dcgan import init_weights, seeded
 from generators.protocol import Z_DIM
 
 ARCH_VERSION = 1          # bump when a change makes saved weights unloadable
@@ -235,7 +235,4 @@ class TextGAN(nn.Module):
 def build(cfg: TextGANConfig, seed: int | None = None) -> TextGAN:
     """A freshly initialised pair; ``seed`` makes the init reproducible without
     touching the global random state."""
-    with torch.random.fork_rng(devices=[], enabled=seed is not None):
-        if seed is not None:
-            torch.manual_seed(seed)
-        return TextGAN(cfg)
+    return seeded(lambda: TextGAN(cfg), seed)

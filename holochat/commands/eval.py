@@ -4,6 +4,7 @@ each module has ``configure_eval(parser)`` and ``run_eval(args) -> int``."""
 from __future__ import annotations
 
 import argparse
+import json
 
 from holochat.commands.train import _modules
 
@@ -19,3 +20,12 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return int(args._eval(args) or 0)
+
+
+def print_result(res: dict, as_json: bool, width: int = 30, digits: int = 3) -> None:
+    """An eval result as one JSON object, or as aligned "name value" lines."""
+    if as_json:
+        print(json.dumps(res))
+        return
+    for k, v in res.items():
+        print(f"{k:{width}s} {v:.{digits}f}" if isinstance(v, float) else f"{k:{width}s} {v}")

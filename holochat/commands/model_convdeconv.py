@@ -68,9 +68,6 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.record:
         from generators.checkpoint import record_eval
         record_eval(gen.path, res)
-    if args.json:
-        print(json.dumps(res))
-    else:
-        for k, v in res.items():
-            print(f"{k:30s} {v:.3f}" if isinstance(v, float) else f"{k:30s} {v}")
+    from holochat.commands.eval import print_result
+    print_result(res, args.json)
     return 0

@@ -128,9 +128,6 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.record:
         from generators.checkpoint import record_eval
         record_eval(gen.path, res)
-    if args.json:
-        print(json.dumps(res))
-    else:
-        for k, v in res.items():
-            print(f"{k:40s} {v:.4f}" if isinstance(v, float) else f"{k:40s} {v}")
+    from holochat.commands.eval import print_result
+    print_result(res, args.json, width=40, digits=4)
     return 0
