@@ -54,8 +54,8 @@ def chair_style_is_full_elevation(style: int) -> bool:
     return int.from_bytes(h.digest(), "little") / 2**32 < FULL_ELEVATION_FRACTION
 
 
-def n_seeds_for(n: int) -> int:
-    return max(1, n // IMAGES_PER_SEED)
+def n_seeds_for(n: int, per_seed: int = IMAGES_PER_SEED) -> int:
+    return max(1, n // max(1, int(per_seed)))
 
 
 def sample_attributes(domain: str, rng: np.random.Generator, seed_value: int) -> dict[str, Any]:
@@ -79,12 +79,13 @@ def sample_attributes(domain: str, rng: np.random.Generator, seed_value: int) ->
     return out
 
 
-def _plan(domain: str, n: int, seed: int, split: str) -> list[dict[str, Any]]:
+def _plan(domain: str, n: int, seed: int, split: str,
+          per_seed: int = IMAGES_PER_SEED) -> list[dict[str, Any]]:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     base = 0 if split == "train" else TEST_SEED_BASE
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, 12345])
-    pool = base + np.arange(n_seeds_for(n))
+    pool = base + np.arange(n_seeds_for(n, per_seed))
     seeds = np.concatenate([pool, rng.choice(pool, size=max(0, n - len(pool)))])[:n]
     rng.shuffle(seeds)
     return [sample_attributes(domain, rng, int(s)) for s in seeds]
@@ -123,11 +124,16 @@ def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
 
 
 def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
-                 split: str = "train", workers: int | None = None) -> StudioDataset:
+                 split: str = "train", workers: int | None = None,
+                 per_seed: int = IMAGES_PER_SEED) -> StudioDataset:
+    """``n`` renders of ``n // per_seed`` identities / styles (``per_seed``
+    renders each: fewer renders of more identities generalise better)."""
     get_schema(domain)
     if n < 1:
         raise ValueError("a dataset needs at least one image")
-    attrs = _plan(domain, n, seed, split)
+    if per_seed < 1:
+        raise ValueError("per_seed must be at least 1")
+    attrs = _plan(domain, n, seed, split, per_seed)
     images, masks = render_attributes(domain, attrs, size, workers)
     seed_attr = get_schema(domain).seed_attribute
     seeds = np.array([a[seed_attr] for a in attrs], np.int64)
@@ -135,10 +141,13 @@ def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
 
 
 def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
-                   cache_dir_: str | Path | None = None) -> StudioDataset:
+                   cache_dir_: str | Path | None = None,
+                   per_seed: int = IMAGES_PER_SEED) -> StudioDataset:
     """``make_dataset`` cached as an .npz (built once, then loaded)."""
     d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
-    path = d / f"studio-{domain}-{split}-n{n}-s{seed}-{size}px-v{DATASET_VERSION}.{STUDIO_VERSION[domain]}.npz"
+    k = "" if per_seed == IMAGES_PER_SEED else f"-k{per_seed}"
+    path = d / (f"studio-{domain}-{split}-n{n}{k}-s{seed}-{size}px-"
+                f"v{DATASET_VERSION}.{STUDIO_VERSION[domain]}.npz")
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -147,7 +156,7 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
                                      json.loads(str(z["attributes"])), z["seeds"])
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)   # corrupt cache: rebuild
-    ds = make_dataset(domain, n, seed=seed, size=size, split=split)
+    ds = make_dataset(domain, n, seed=seed, size=size, split=split, per_seed=per_seed)
     d.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     arrays = {"images": ds.images, "seeds": ds.seeds,

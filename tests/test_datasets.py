@@ -63,6 +63,19 @@ def test_chair_elevation_split_and_masks():
     assert 0.1 < np.mean(full) < 0.3
 
 
+def test_renders_per_identity_sets_how_many_identities(tmp_path):
+    """Fewer renders of more identities: the judges generalise from many faces."""
+    for k, want in ((20, 2), (4, 10), (1, 40)):
+        ds = make_dataset("faces", 40, seed=0, per_seed=k, workers=1)
+        assert len(set(ds.seeds.tolist())) == want
+    a = cached_dataset("faces", 12, seed=0, per_seed=3, cache_dir_=tmp_path)
+    b = cached_dataset("faces", 12, seed=0, cache_dir_=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2          # one cache file per layout
+    assert len(set(a.seeds.tolist())) == 4 and len(set(b.seeds.tolist())) == 1
+    with pytest.raises(ValueError, match="per_seed"):
+        make_dataset("faces", 4, per_seed=0)
+
+
 def test_dataset_is_deterministic_and_cached(tmp_path):
     a = cached_dataset("chairs", 30, seed=2, cache_dir_=tmp_path)
     assert list(tmp_path.glob("*.npz"))

@@ -87,3 +87,35 @@ def test_judges_are_asked_only_what_an_image_shows():
     render_face(dict(hidden[0], hat=False), 32, info)
     assert info["hair_pixels"] > 20
     assert visible("faces", dict(hidden[0], hat=False))["hair_color"] == "black"
+
+
+def test_a_hidden_expression_reads_neutral():
+    """Sunglasses and a turned head can hide a strong expression: the judge is
+    asked for neutral exactly where the render barely differs from neutral."""
+    from generators.studio import EXPRESSION_MIN_PIXELS, EXPRESSION_PIXEL_DELTA, render_face, visible
+
+    def changed(a):
+        x = render_face(a).astype(int)
+        y = render_face(dict(a, expression="neutral")).astype(int)
+        return int((np.abs(x - y).max(2) > EXPRESSION_PIXEL_DELTA).sum())
+
+    shown = dict(FACES.defaults(5), expression="surprised", expression_strength=0.9)
+    assert changed(shown) >= EXPRESSION_MIN_PIXELS
+    assert visible("faces", shown)["expression"] == "surprised"
+    rng = np.random.default_rng(0)
+    from generators.datasets import sample_attributes
+    seen = {True: 0, False: 0}
+    for i in range(60):
+        a = dict(sample_attributes("faces", rng, i), expression="sad", expression_strength=0.5)
+        shows = changed(a) >= EXPRESSION_MIN_PIXELS
+        seen[shows] += 1
+        assert visible("faces", a)["expression"] == ("sad" if shows else "neutral")
+    assert seen[True] and seen[False]          # both cases occur in random faces
+
+
+def test_residual_blocks_keep_the_output_shapes():
+    torch.manual_seed(0)
+    x = to_input(np.zeros((2, 64, 64, 3), np.uint8))
+    for blocks in (0, 2):
+        out = Judge(JudgeConfig(width=8, hidden=32, embed_dim=8, blocks=blocks)).eval()(x)
+        assert out["expression"].shape == (2, 5) and out["_embed"].shape == (2, 8)

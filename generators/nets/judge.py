@@ -25,7 +25,7 @@ from torch import nn
 
 from generators.schema import BOOL, CATEGORY, get_schema
 
-ARCH_VERSION = 1
+ARCH_VERSION = 2          # 2: residual blocks per stage
 IGNORE = -100             # F.cross_entropy's default ignore_index
 
 
@@ -35,6 +35,7 @@ class JudgeConfig:
     image_size: int = 64
     width: int = 32              # channels of the first conv; doubles per stage
     stages: int = 4              # 64 → 4 px
+    blocks: int = 1              # 3×3 convs per stage after its strided one (0: none)
     hidden: int = 256
     embed_dim: int = 64
 
@@ -91,19 +92,29 @@ class AttributeCodec:
         return [bool(i) for i in idx] if attr.kind == BOOL else [attr.values[i] for i in idx]
 
 
+class _Residual(nn.Module):
+    def __init__(self, c: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.silu(x + self.body(x))
+
+
 class Judge(nn.Module):
     def __init__(self, cfg: JudgeConfig):
         super().__init__()
         self.cfg = cfg
         self.codec = AttributeCodec(cfg.domain)
-        # a full-resolution stem (thin glasses rims are 1 px wide), then one
-        # strided conv per stage: 64 → 32 → 16 → 8 → 4
+        # a full-resolution stem (thin glasses rims are 1 px wide), then per
+        # stage a strided conv and ``blocks`` residual 3×3 convs: 64 → 32 → 16 → 8 → 4
         layers: list[nn.Module] = [nn.Conv2d(3, cfg.width // 2, 3, 1, 1, bias=False),
                                    nn.BatchNorm2d(cfg.width // 2), nn.SiLU()]
         c_in = cfg.width // 2
         for i in range(cfg.stages):
             c = cfg.width * 2**i
             layers += [nn.Conv2d(c_in, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.SiLU()]
+            layers += [_Residual(c) for _ in range(cfg.blocks)]
             c_in = c
         self.trunk = nn.Sequential(*layers)                     # B×C×4×4
         side = cfg.image_size // 2**cfg.stages

@@ -27,11 +27,13 @@ class JudgeTrainOptions:
     identities_per_batch: int = 32   # P
     per_identity: int = 4            # K
     lr: float = 2e-3
-    n_train: int = 20000
+    n_train: int = 60000
+    images_per_identity: int = 4     # renders per training identity: many identities generalise
     seed: int = 0
     device: str = "cpu"
     out: str | None = None
     width: int = 32
+    blocks: int = 1
     log_every: int = 100
     progress: bool = True
 
@@ -73,8 +75,10 @@ def _degrade(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
     torch.manual_seed(opts.seed)
     rng = np.random.default_rng(opts.seed)
-    ds = dataset if dataset is not None else cached_dataset(opts.domain, opts.n_train, seed=opts.seed)
-    cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1], width=opts.width)
+    ds = dataset if dataset is not None else cached_dataset(
+        opts.domain, opts.n_train, seed=opts.seed, per_seed=opts.images_per_identity)
+    cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1], width=opts.width,
+                      blocks=opts.blocks)
     judge = Judge(cfg).to(opts.device)
     targets_np = judge.codec.encode(ds.attributes)
     images = torch.from_numpy(ds.images)
@@ -99,7 +103,9 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
         for step in range(1, opts.steps + 1):
             P = min(opts.identities_per_batch, len(groups))
             chosen = rng.choice(len(groups), P, replace=False)
-            idx = np.concatenate([rng.choice(groups[c], opts.per_identity) for c in chosen])
+            idx = np.concatenate([rng.choice(groups[c], opts.per_identity,
+                                             replace=len(groups[c]) < opts.per_identity)
+                                  for c in chosen])
             x = _degrade(to_input(images[idx]), g).to(opts.device)
             t = {k: v[idx].to(opts.device) for k, v in targets.items()}
             labels = torch.from_numpy(seeds[idx]).to(opts.device)

@@ -66,7 +66,8 @@ class TextGANTrainOptions:
     device: str = "cpu"
     out: str | None = None
     resume: bool = False
-    n_train: int = 20000              # studio training faces
+    n_train: int = 40000              # studio training faces
+    images_per_identity: int = 8      # renders per identity (n_train / this identities)
     captions_per_image: int = 4       # paraphrased training captions per face
     beta: float = 0.5                 # GAN-INT interpolation weight
     int_weight: float = 1.0           # weight of the GAN-INT term in G's loss
@@ -327,7 +328,8 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
                             "continue it, or choose another --out")
     if dataset is None:
         from generators.datasets import cached_dataset
-        dataset = cached_dataset("faces", opts.n_train, opts.seed, cfg.image_size, "train")
+        dataset = cached_dataset("faces", opts.n_train, opts.seed, cfg.image_size, "train",
+                                 per_seed=opts.images_per_identity)
     data = prepare_data(cfg, dataset, embedder=embedder, captions_per_image=opts.captions_per_image,
                         seed=opts.seed, device=opts.device, progress=opts.progress)
     trainer = TextGANTrainer(cfg, data, opts)

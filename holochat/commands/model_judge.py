@@ -10,7 +10,10 @@ import sys
 def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
     p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--n-train", type=int, default=20000)
+    p.add_argument("--n-train", type=int, default=60000, help="studio training renders")
+    p.add_argument("--images-per-identity", type=int, default=4,
+                   help="renders per training identity / style (n-train / this = identities)")
+    p.add_argument("--blocks", type=int, default=1, help="residual 3x3 convs per stage")
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
@@ -25,6 +28,8 @@ def run_train(args: argparse.Namespace) -> int:
     judge = train_judge(JudgeTrainOptions(domain=args.domain, steps=args.steps,
                                           n_train=args.n_train, out=args.out, device=args.device,
                                           seed=args.seed, width=args.width, lr=args.lr,
+                                          images_per_identity=args.images_per_identity,
+                                          blocks=args.blocks,
                                           identities_per_batch=args.identities_per_batch,
                                           progress=sys.stderr.isatty()))
     print(json.dumps({"out": args.out, **(judge.train_log[-1] if judge.train_log else {})}))

@@ -17,7 +17,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop (checkpointed) after this long")
-    p.add_argument("--n-train", type=int, default=20000, help="studio training faces")
+    p.add_argument("--n-train", type=int, default=40000, help="studio training faces")
+    p.add_argument("--images-per-identity", type=int, default=8,
+                   help="renders per training identity (n-train / this = identities)")
     p.add_argument("--captions-per-image", type=int, default=4)
     p.add_argument("--rec-weight", type=float, default=10.0,
                    help="weight of the L1 term to the paired studio image (0: pure GAN-CLS)")
@@ -44,12 +46,15 @@ def run_train(args: argparse.Namespace) -> int:
             return _fail("train", f"--device {args.device}: no CUDA GPU is available here")
     elif args.device != "cpu":
         return _fail("train", f"--device must be cpu or cuda, got {args.device!r}")
-    for name in ("steps", "batch", "n_train", "captions_per_image", "ngf", "ndf"):
+    for name in ("steps", "batch", "n_train", "images_per_identity", "captions_per_image",
+                 "ngf", "ndf"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             return _fail("train", f"--{name.replace('_', '-')} must be positive")
     opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
                                device=args.device, out=args.out, resume=args.resume,
-                               n_train=args.n_train, captions_per_image=args.captions_per_image,
+                               n_train=args.n_train,
+                               images_per_identity=args.images_per_identity,
+                               captions_per_image=args.captions_per_image,
                                rec_weight=args.rec_weight, sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
