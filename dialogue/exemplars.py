@@ -111,7 +111,7 @@ def _faces() -> list[Exemplar]:
     for d in ("up", "down"):
         out += _expand(f"look {d}", [f"look {d}", f"tilt the head {d}", f"tilt {d}",
                                      f"head {d}", f"look {d}wards", f"turn the head {d}",
-                                     f"raise her chin" if d == "up" else "lower her chin",
+                                     "raise her chin" if d == "up" else "lower her chin",
                                      f"gaze {d}", f"nod {d}"])
     out += _expand("look ahead", ["look straight ahead", "face forward", "look at the camera",
                                   "look at me", "face the camera", "face front",

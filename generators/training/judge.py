@@ -36,6 +36,7 @@ class JudgeTrainOptions:
     blocks: int = 1
     log_every: int = 100
     progress: bool = True
+    echo: bool = False               # without a bar: one plain log line per interval (stderr)
 
 
 def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
@@ -120,8 +121,14 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
                 n = opts.log_every if step % opts.log_every == 0 else step % opts.log_every
                 log.append({"step": step, **{k: v / n for k, v in running.items()}})
                 running = {}
+                loss_text = f"loss {sum(log[-1][k] for k in parts):.3f}"
                 if bar:
-                    bar.update(task, description=f"{what} · loss {sum(log[-1][k] for k in parts):.3f}")
+                    bar.update(task, description=f"{what} · {loss_text}")
+                elif opts.echo:
+                    import sys
+                    print(f"{what} step {step}/{opts.steps} · {loss_text} · "
+                          + " ".join(f"{k} {log[-1][k]:.3f}" for k in parts), file=sys.stderr,
+                          flush=True)
             if bar:
                 bar.advance(task)
     judge.eval()

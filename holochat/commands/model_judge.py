@@ -31,7 +31,8 @@ def run_train(args: argparse.Namespace) -> int:
                                           images_per_identity=args.images_per_identity,
                                           blocks=args.blocks,
                                           identities_per_batch=args.identities_per_batch,
-                                          progress=sys.stderr.isatty()))
+                                          progress=sys.stderr.isatty(),
+                                          echo=not sys.stderr.isatty()))
     print(json.dumps({"out": args.out, **(judge.train_log[-1] if judge.train_log else {})}))
     return 0
 
