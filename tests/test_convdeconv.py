@@ -131,3 +131,30 @@ def test_unaccepted_weights_never_become_the_default():
         if has_weights("convdeconv", domain) and not accepted("convdeconv", domain):
             assert "convdeconv" in registry.available(domain)
             assert registry.default_generator(domain) != "convdeconv"
+
+
+def test_eval_with_a_judge_reports_the_studio_ceiling_beside(tmp_path, capsys):
+    """`eval convdeconv --judge DIR` adds the text GAN's judge figures, for the
+    generator and for the studio; chairs are refused with one clear line."""
+    import json
+
+    import torch
+
+    from generators.nets.judge import Judge, JudgeConfig
+    from generators.training.judge import save_judge
+    from holochat.cli import main
+    torch.manual_seed(0)
+    save_judge(Judge(JudgeConfig(domain="faces", width=8, hidden=16, embed_dim=8)).eval(),
+               tmp_path / "judge")
+    assert main(["eval", "convdeconv", "--domain", "faces", "--n-test", "8", "--json",
+                 "--judge", str(tmp_path / "judge")]) == 0
+    res = json.loads(capsys.readouterr().out)
+    j = res["judge"]
+    for k in ("attr_accuracy", "edit_success", "preservation"):
+        assert 0 <= j[k] <= 1, k
+    assert j["identity_ratio"] >= 0 and j["fid_judge"] >= 0
+    assert set(j["studio"]) >= {"attr_accuracy", "edit_success", "preservation", "identity_ratio"}
+    assert "heldout_caption_accuracy" not in j
+    assert main(["eval", "convdeconv", "--domain", "chairs", "--n-test", "8",
+                 "--judge", str(tmp_path / "judge")]) == 2
+    assert "faces only" in capsys.readouterr().err

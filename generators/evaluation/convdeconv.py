@@ -32,6 +32,23 @@ def _predict(gen, attrs, batch=256, offsets=None):
     return np.concatenate(imgs), (np.concatenate(masks) if masks else None)
 
 
+def judged(gen, judge, n: int = 1000, seed: int = 0, fid: bool = True) -> dict[str, Any]:
+    """The text GAN's judge figures (attribute accuracy, edit success,
+    preservation, identity ratio, fid_judge) for a faces conv-deconv, beside
+    the same figures for the studio (the ceiling a perfect renderer reaches)."""
+    from generators.evaluation.textgan import AttributeRenderer, evaluate_textgan, studio_renderer
+    if gen.domain != "faces":
+        raise ValueError("the judge figures are taken on faces")
+    keys = ("attr_accuracy", "attr_accuracy_per_attribute", "yaw_mae", "light_azimuth_mae",
+            "edit_success", "edit_success_per_attribute", "preservation", "identity_ratio",
+            "fid_judge", "fid_judge_floor")
+    mine = evaluate_textgan(AttributeRenderer(lambda attrs: _predict(gen, attrs)[0]), judge,
+                            n=n, seed=seed, fid=fid, captions=False)
+    ceiling = evaluate_textgan(studio_renderer(), judge, n=n, seed=seed, fid=False, captions=False)
+    return {"n": n, **{k: mine[k] for k in keys if k in mine},
+            "studio": {k: ceiling[k] for k in keys if k in ceiling}}
+
+
 def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any]:
     domain = gen.domain
     ds = make_dataset(domain, n_test, seed=seed, split="test")
