@@ -18,10 +18,15 @@ def test_codec_round_trip(domain, schema):
         attrs[1].update(azimuth=350.0, hue=-170.0, color="green", armrests=True)
     else:
         attrs[1].update(yaw=-45.0, eyewear="sunglasses", hat=True)
+    if domain == "faces":
+        attrs[1].update(expression="surprised", expression_strength=0.9)
     enc = codec.encode(attrs)
     for a in codec.numeric:
         got = codec.decode_numeric(a, enc[a.name])
         want = np.array([d[a.name] for d in attrs])
+        if a.name == "expression_strength":      # a neutral face shows no strength
+            assert np.isnan(enc[a.name][0]).all() and np.isclose(got[1], 0.9, atol=1e-4)
+            continue
         assert np.allclose(got, want, atol=1e-4), a.name
     for a in codec.classes:
         logits = np.eye(codec.n_classes(a))[enc[a.name]]
@@ -119,3 +124,12 @@ def test_residual_blocks_keep_the_output_shapes():
     for blocks in (0, 2):
         out = Judge(JudgeConfig(width=8, hidden=32, embed_dim=8, blocks=blocks)).eval()(x)
         assert out["expression"].shape == (2, 5) and out["_embed"].shape == (2, 8)
+
+
+def test_numbers_the_image_does_not_show_are_left_out_of_the_loss():
+    from generators.training.judge import _masked_smooth_l1
+    pred = torch.zeros(3, 1)
+    known = torch.tensor([[0.5], [1.0]])
+    target = torch.tensor([[0.5], [float("nan")], [1.0]])
+    assert torch.isclose(_masked_smooth_l1(pred, target), _masked_smooth_l1(pred[[0, 2]], known))
+    assert _masked_smooth_l1(pred, torch.full((3, 1), float("nan"))) == 0

@@ -37,8 +37,11 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
         acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth) if t is not None]))
     mae = {}
     for a in codec.numeric:
-        truth = np.array([t[a.name] for t in ds.attributes], float)
-        pred = np.array([r[a.name] for r in rows], float)
+        # the strength of an expression that reads neutral is not in the image
+        keep = [i for i, t in enumerate(shown)
+                if not (a.name == "expression_strength" and t["expression"] == "neutral")]
+        truth = np.array([ds.attributes[i][a.name] for i in keep], float)
+        pred = np.array([rows[i][a.name] for i in keep], float)
         mae[a.name] = float(angle_error(a, pred, truth).mean())
     out["accuracy"] = acc
     out["mae"] = mae

@@ -69,11 +69,17 @@ class AttributeCodec:
         """Training targets: the attributes as the image shows them."""
         from generators.studio import visible
         attrs = [visible(self.schema.domain, a) for a in attrs]
+        if self.schema.domain == "faces":
+            attrs = [dict(a, expression_strength=None) if a["expression"] == "neutral" else a
+                     for a in attrs]
         out: dict[str, np.ndarray] = {}
         for a in self.classes:
             out[a.name] = np.array([self.class_index(a, d[a.name]) for d in attrs], np.int64)
         for a in self.numeric:
-            v = np.array([float(d[a.name]) for d in attrs], np.float64)
+            # a number the image does not show (the strength of an expression
+            # that reads neutral) is NaN: left out of the loss
+            v = np.array([np.nan if d[a.name] is None else float(d[a.name]) for d in attrs],
+                         np.float64)
             if _is_wrapping(a):
                 r = np.radians(v)
                 out[a.name] = np.stack([np.sin(r), np.cos(r)], 1).astype(np.float32)

@@ -50,23 +50,43 @@ def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, tau: float = 0.1) -> to
     return -(log_prob * pos).sum(1).div(n_pos).mean()
 
 
+def _masked_smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Smooth L1 over the rows whose target is known (NaN: not shown)."""
+    known = ~torch.isnan(target).any(1)
+    if not known.any():
+        return pred.sum() * 0.0
+    return F.smooth_l1_loss(pred[known], target[known], beta=0.05)
+
+
 def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
                labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
     parts: dict[str, torch.Tensor] = {}
     codec = judge.codec
     parts["cls"] = sum(F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes)
-    parts["reg"] = 10 * sum(F.smooth_l1_loss(out[a.name], targets[a.name], beta=0.05)
-                            for a in codec.numeric)
+    parts["reg"] = 10 * sum(_masked_smooth_l1(out[a.name], targets[a.name]) for a in codec.numeric)
     parts["id"] = 0.5 * supcon_loss(out["_embed"], labels)
     total = parts["cls"] + parts["reg"] + parts["id"]
     return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+_BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4
+
+
+def _blur(x: torch.Tensor) -> torch.Tensor:
+    """A light separable [1 2 1]/4 blur (thin glasses rims survive it)."""
+    c = x.shape[1]
+    k = _BLUR.to(x)
+    x = F.conv2d(F.pad(x, (1, 1, 0, 0), mode="replicate"), k.view(1, 1, 1, 3).repeat(c, 1, 1, 1),
+                 groups=c)
+    return F.conv2d(F.pad(x, (0, 0, 1, 1), mode="replicate"),
+                    k.view(1, 1, 3, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def _degrade(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """Blur and noise a random half of a batch (B×3×H×W in [-1, 1])."""
     pick = torch.rand(len(x), generator=g) < 0.5
     if pick.any():
-        blurred = F.avg_pool2d(x[pick], 3, 1, 1, count_include_pad=False)
+        blurred = _blur(x[pick])
         noise = torch.randn(blurred.shape, generator=g) * 0.04
         x = x.clone()
         x[pick] = (blurred + noise).clamp(-1, 1)
