@@ -133,3 +133,20 @@ def test_numbers_the_image_does_not_show_are_left_out_of_the_loss():
     target = torch.tensor([[0.5], [float("nan")], [1.0]])
     assert torch.isclose(_masked_smooth_l1(pred, target), _masked_smooth_l1(pred[[0, 2]], known))
     assert _masked_smooth_l1(pred, torch.full((3, 1), float("nan"))) == 0
+
+
+def test_shipped_faces_judge_loads_and_reads_studio_faces():
+    """The shipped judge (when present) loads on CPU and reads the salient
+    attributes of held-out studio faces."""
+    from generators.training.judge import load_judge
+    from generators.weights import has_weights, weights_path
+    if not has_weights("judge", "faces"):
+        pytest.skip("no shipped faces judge")
+    judge = load_judge(weights_path("judge", "faces"))
+    ds = make_dataset("faces", 40, seed=5, split="test", workers=1)
+    rows, emb = read_attributes(judge, ds.images)
+    for name in ("hat", "background", "eyewear"):
+        hits = np.mean([r[name] == a[name] for r, a in zip(rows, ds.attributes)])
+        assert hits >= 0.9, (name, hits)
+    yaw = np.mean([abs(r["yaw"] - a["yaw"]) for r, a in zip(rows, ds.attributes)])
+    assert yaw < 6 and emb.shape == (40, judge.cfg.embed_dim)
