@@ -43,6 +43,7 @@ class StudioDataset:
     masks: np.ndarray | None           # N×H×W bool (chairs), else None
     attributes: list[dict[str, Any]]   # schema names, JSON-ready values
     seeds: np.ndarray                  # N int64: identity / style
+    shown: list[dict[str, Any]] | None = None   # ``visible`` attributes, filled on demand
 
     def __len__(self) -> int:
         return len(self.images)
@@ -123,6 +124,58 @@ def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
     return imgs, masks
 
 
+def _visible_chunk(args: tuple[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    from generators.studio import visible
+    domain, attrs = args
+    return [visible(domain, a) for a in attrs]
+
+
+def visible_attributes(domain: str, attrs: list[dict[str, Any]],
+                       workers: int | None = None) -> list[dict[str, Any]]:
+    """``studio.visible`` of every attribute dict (in parallel for large lists)."""
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers <= 1 or len(attrs) < 1000:
+        return _visible_chunk((domain, attrs))
+    k = workers * 4
+    with ProcessPoolExecutor(workers) as ex:
+        parts = list(ex.map(_visible_chunk, [(domain, attrs[i::k]) for i in range(k)]))
+    out: list[dict[str, Any]] = [{} for _ in attrs]
+    for i, part in enumerate(parts):
+        out[i::k] = part
+    return out
+
+
+def _map_chunk(args: tuple[list[dict[str, Any]], np.ndarray]) -> np.ndarray:
+    from generators.studio import expression_change_map
+    attrs, images = args
+    return np.stack([expression_change_map(a, im) for a, im in zip(attrs, images)]
+                    ) if attrs else np.zeros((0, 16, 16), np.float32)
+
+
+def expression_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
+    """N×16×16: where each face's expression changed pixels (``studio.expression_change_map``),
+    an auxiliary target that shows the judge where to look."""
+    if ds.domain != "faces":
+        raise ValueError("expression maps are a faces thing")
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers <= 1 or len(ds) < 1000:
+        return _map_chunk((ds.attributes, ds.images))
+    k = workers * 4
+    with ProcessPoolExecutor(workers) as ex:
+        parts = list(ex.map(_map_chunk, [(ds.attributes[i::k], ds.images[i::k]) for i in range(k)]))
+    out = np.zeros((len(ds), 16, 16), np.float32)
+    for i, part in enumerate(parts):
+        out[i::k] = part
+    return out
+
+
+def shown_attributes(ds: StudioDataset, workers: int | None = None) -> list[dict[str, Any]]:
+    """What each image of ``ds`` shows (``studio.visible``), computed once."""
+    if ds.shown is None or len(ds.shown) != len(ds):
+        ds.shown = visible_attributes(ds.domain, ds.attributes, workers)
+    return ds.shown
+
+
 def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
                  split: str = "train", workers: int | None = None,
                  per_seed: int = IMAGES_PER_SEED) -> StudioDataset:
@@ -142,8 +195,9 @@ def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
 
 def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
                    cache_dir_: str | Path | None = None,
-                   per_seed: int = IMAGES_PER_SEED) -> StudioDataset:
-    """``make_dataset`` cached as an .npz (built once, then loaded)."""
+                   per_seed: int = IMAGES_PER_SEED, with_shown: bool = False) -> StudioDataset:
+    """``make_dataset`` cached as an .npz (built once, then loaded); with
+    ``with_shown`` also what each image shows (``studio.visible``)."""
     d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
     k = "" if per_seed == IMAGES_PER_SEED else f"-k{per_seed}"
     path = d / (f"studio-{domain}-{split}-n{n}{k}-s{seed}-{size}px-"
@@ -152,17 +206,38 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
         try:
             with np.load(path, allow_pickle=False) as z:
                 masks = z["masks"] if "masks" in z.files else None
-                return StudioDataset(domain, z["images"], masks,
-                                     json.loads(str(z["attributes"])), z["seeds"])
+                shown = (json.loads(str(z["shown"]))
+                         if "shown" in z.files and str(z["shown_version"]) == _shown_version()
+                         else None)
+                ds = StudioDataset(domain, z["images"], masks,
+                                   json.loads(str(z["attributes"])), z["seeds"], shown)
+            if with_shown and ds.shown is None:
+                shown_attributes(ds)
+                _save(ds, path)
+            return ds
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)   # corrupt cache: rebuild
     ds = make_dataset(domain, n, seed=seed, size=size, split=split, per_seed=per_seed)
+    if with_shown:
+        shown_attributes(ds)
     d.mkdir(parents=True, exist_ok=True)
+    _save(ds, path)
+    return ds
+
+
+def _shown_version() -> str:
+    from generators.studio import VISIBLE_VERSION
+    return str(VISIBLE_VERSION)
+
+
+def _save(ds: StudioDataset, path: Path) -> None:
     tmp = path.with_suffix(".tmp.npz")
     arrays = {"images": ds.images, "seeds": ds.seeds,
               "attributes": np.array(json.dumps(ds.attributes))}
     if ds.masks is not None:
         arrays["masks"] = ds.masks
+    if ds.shown is not None:
+        arrays["shown"] = np.array(json.dumps(ds.shown))
+        arrays["shown_version"] = np.array(_shown_version())
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
-    return ds

@@ -7,7 +7,7 @@ import torch
 from generators.datasets import make_dataset
 from generators.nets.judge import AttributeCodec, Judge, JudgeConfig, read_attributes, to_input
 from generators.schema import CHAIRS, FACES
-from generators.training.judge import JudgeTrainOptions, supcon_loss, train_judge
+from generators.training.judge import LOSS_PARTS, JudgeTrainOptions, supcon_loss, train_judge
 
 
 @pytest.mark.parametrize("domain,schema", [("faces", FACES), ("chairs", CHAIRS)])
@@ -60,8 +60,10 @@ def test_a_few_training_steps_lower_the_loss():
                                       width=8, progress=False, log_every=10, lr=3e-3),
                     dataset=ds)
     log = j.train_log
-    total = [sum(v for k, v in r.items() if k != "step") for r in log]
+    total = [sum(v for k, v in r.items() if k in LOSS_PARTS) for r in log]
     assert total[-1] < total[0]
+    assert "map" in log[-1] and j.cfg.expression_map        # the auxiliary target is trained
+    assert all(f"ce_{a.name}" in log[-1] for a in j.codec.classes)
     rows, emb = read_attributes(j, ds.images[:5])
     assert len(rows) == 5 and set(rows[0]) == set(FACES.names) - {"identity"}
     assert emb.shape == (5, j.cfg.embed_dim)
@@ -150,3 +152,79 @@ def test_shipped_faces_judge_loads_and_reads_studio_faces():
         assert hits >= 0.9, (name, hits)
     yaw = np.mean([abs(r["yaw"] - a["yaw"]) for r, a in zip(rows, ds.attributes)])
     assert yaw < 6 and emb.shape == (40, judge.cfg.embed_dim)
+
+
+def test_eyewear_hair_and_beard_in_the_dark_are_not_asked():
+    """Dark rims on a dark face in a dark light: swapping the eyewear, the
+    hair colour or the beard changes almost no pixel, so the judge is not asked
+    for them (None); in ordinary light the same face shows them all."""
+    from generators.studio import SHOW_MIN_PIXELS, SHOW_PIXEL_DELTA, render_face, visible
+    lit = dict(FACES.defaults(5), eyewear="glasses", skin_tone="dark", hair_color="black",
+               beard=True)
+    dark = dict(lit, brightness=-1.0, light_elevation=-30.0, light_azimuth=90.0)
+    shown = visible("faces", lit)
+    assert (shown["eyewear"], shown["hair_color"], shown["beard"]) == ("glasses", "black", True)
+    hidden = visible("faces", dark)
+    assert hidden["eyewear"] is hidden["hair_color"] is None
+    x = render_face(dark).astype(int)
+    y = render_face(dict(dark, eyewear="none")).astype(int)
+    assert (np.abs(x - y).max(2) > SHOW_PIXEL_DELTA).sum() < SHOW_MIN_PIXELS
+    from generators.nets.judge import IGNORE, AttributeCodec
+    t = AttributeCodec("faces").encode([lit, dark])
+    assert list(t["eyewear"]) == [1, IGNORE] and list(t["hair_color"]) == [0, IGNORE]
+
+
+def test_recoloured_hair_is_the_render_with_that_colour():
+    from generators.datasets import sample_attributes
+    from generators.studio.faces import recolour_hair, render_face
+    rng = np.random.default_rng(3)
+    for i in range(6):
+        a = sample_attributes("faces", rng, i)
+        info: dict = {}
+        img = render_face(a, 64, info)
+        for c in ("black", "blond", "gray"):
+            assert np.array_equal(recolour_hair(img, info, c), render_face(dict(a, hair_color=c)))
+
+
+def test_cached_datasets_keep_what_their_images_show(tmp_path):
+    from generators.datasets import cached_dataset
+    from generators.studio import visible
+    ds = cached_dataset("faces", 12, cache_dir_=tmp_path, per_seed=4, with_shown=True)
+    assert ds.shown == [visible("faces", a) for a in ds.attributes]
+    again = cached_dataset("faces", 12, cache_dir_=tmp_path, per_seed=4)
+    assert again.shown == ds.shown and np.array_equal(again.images, ds.images)
+
+
+def test_the_judge_without_its_local_branch_keeps_the_output_shapes():
+    torch.manual_seed(0)
+    x = to_input(np.zeros((2, 64, 64, 3), np.uint8))
+    for local in (0, 2):
+        j = Judge(JudgeConfig(width=8, hidden=32, embed_dim=8, local_blocks=local)).eval()
+        out = j(x)
+        assert out["eyewear"].shape == (2, 3) and out["_embed"].shape == (2, 8)
+
+
+def test_the_expression_map_marks_where_an_expression_changed_pixels():
+    from generators.studio import expression_change_map
+    a = dict(FACES.defaults(5), expression="surprised", expression_strength=0.9)
+    m = expression_change_map(a)
+    assert m.shape == (16, 16) and m.max() > 0.2
+    rows, cols = np.nonzero(m)                 # brows, eyes and mouth, in the middle of the face
+    assert 4 <= rows.min() and rows.max() <= 12 and 4 <= cols.min() and cols.max() <= 11
+    assert not expression_change_map(dict(a, expression="neutral")).any()
+
+
+def test_training_can_start_from_a_judge_without_the_map_head(tmp_path):
+    from generators.training.judge import save_judge
+    torch.manual_seed(0)
+    ds = make_dataset("faces", 24, seed=4)
+    small = dict(steps=2, identities_per_batch=2, per_identity=2, width=8, progress=False)
+    plain = train_judge(JudgeTrainOptions(expression_map=0, **small), dataset=ds)
+    assert not plain.cfg.expression_map
+    save_judge(plain, tmp_path / "plain")
+    more = train_judge(JudgeTrainOptions(init=str(tmp_path / "plain"), **small), dataset=ds)
+    assert more.cfg.expression_map
+    torch.testing.assert_close(more.trunk[0].weight.shape, plain.trunk[0].weight.shape)
+    with pytest.raises(ValueError, match="differs"):
+        train_judge(JudgeTrainOptions(init=str(tmp_path / "plain"), **dict(small, width=16)),
+                    dataset=ds)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.datasets import make_dataset
+from generators.datasets import make_dataset, shown_attributes
 from generators.nets.judge import Judge, angle_error, read_attributes
 
 # acceptance thresholds of the judges (faces); reported beside the figures
@@ -30,8 +30,7 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     codec = judge.codec
     out: dict[str, Any] = {"domain": domain, "n_test": len(ds)}
     acc = {}
-    from generators.studio import visible
-    shown = [visible(domain, t) for t in ds.attributes]     # what the images show
+    shown = shown_attributes(ds)                            # what the images show
     for a in codec.classes:
         truth = [t[a.name] for t in shown]
         acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth) if t is not None]))
@@ -44,6 +43,9 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
         pred = np.array([rows[i][a.name] for i in keep], float)
         mae[a.name] = float(angle_error(a, pred, truth).mean())
     out["accuracy"] = acc
+    # the fraction of test images that show each attribute (the rest are not scored)
+    out["shown_fraction"] = {a.name: float(np.mean([t[a.name] is not None for t in shown]))
+                             for a in codec.classes}
     out["mae"] = mae
     out["min_class_accuracy"] = min(acc.values()) if acc else None
     k = min(len(ds), 600)

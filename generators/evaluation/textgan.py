@@ -65,19 +65,18 @@ def random_states(n: int, seed: int = 0, min_strength: float = 0.0
 def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
     """One random single edit of state ``a``: (target attribute, new
     attributes, asked numeric change or 0).  Never an edit whose target the
-    image cannot show (hair colour under a full hat)."""
+    image cannot show (hair colour under a full hat, rims in the dark)."""
     from generators.studio import visible
     while True:
         name, kind = EDIT_KINDS[rng.integers(len(EDIT_KINDS))]
         attr = FACES.get(name)
-        if kind == "set":
-            value = str(rng.choice([v for v in attr.values if v != a[name]]))
+        if kind in ("set", "toggle"):
+            value = (not a[name] if kind == "toggle"
+                     else str(rng.choice([v for v in attr.values if v != a[name]])))
             new = dict(a, **{name: value})
             if visible("faces", new)[name] is None:
                 continue
             return name, new, 0.0
-        if kind == "toggle":
-            return name, dict(a, **{name: not a[name]}), 0.0
         delta = float(attr.step) * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
         if not attr.lo <= a[name] + delta <= attr.hi:
             delta = -delta            # turn the other way rather than hit the limit

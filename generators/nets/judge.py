@@ -25,7 +25,7 @@ from torch import nn
 
 from generators.schema import BOOL, CATEGORY, get_schema
 
-ARCH_VERSION = 2          # 2: residual blocks per stage
+ARCH_VERSION = 3          # 2: residual blocks per stage; 3: the pooled local branch
 IGNORE = -100             # F.cross_entropy's default ignore_index
 
 
@@ -36,6 +36,9 @@ class JudgeConfig:
     width: int = 32              # channels of the first conv; doubles per stage
     stages: int = 4              # 64 → 4 px
     blocks: int = 1              # 3×3 convs per stage after its strided one (0: none)
+    local_blocks: int = 1        # residual convs of the pooled 16×16 branch (0: no branch)
+    expression_map: bool = False # faces: a 1×1 conv on the local branch predicts where the
+                                 # expression changed pixels (auxiliary training target)
     hidden: int = 256
     embed_dim: int = 64
 
@@ -65,10 +68,13 @@ class AttributeCodec:
             return IGNORE
         return int(bool(value)) if attr.kind == BOOL else attr.values.index(value)
 
-    def encode(self, attrs: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-        """Training targets: the attributes as the image shows them."""
-        from generators.studio import visible
-        attrs = [visible(self.schema.domain, a) for a in attrs]
+    def encode(self, attrs: Sequence[Mapping[str, Any]], shown: bool = False
+               ) -> dict[str, np.ndarray]:
+        """Training targets: the attributes as the image shows them (``shown``:
+        ``attrs`` are already ``studio.visible``)."""
+        if not shown:
+            from generators.studio import visible
+            attrs = [visible(self.schema.domain, a) for a in attrs]
         if self.schema.domain == "faces":
             attrs = [dict(a, expression_strength=None) if a["expression"] == "neutral" else a
                      for a in attrs]
@@ -122,21 +128,47 @@ class Judge(nn.Module):
             layers += [nn.Conv2d(c_in, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.SiLU()]
             layers += [_Residual(c) for _ in range(cfg.blocks)]
             c_in = c
-        self.trunk = nn.Sequential(*layers)                     # B×C×4×4
+        # split after the 16×16 stage: the deep half goes on to 4×4 and a
+        # position-aware FC (pose, light, identity); the local branch stays at
+        # 16×16 and is max- and mean-pooled over the image, so a detector of a
+        # few pixels (a smile, an open mouth, a rim) works wherever the head
+        # turned it (a flattened 4×4 map memorised positions and never learnt
+        # the expression)
+        split = 3 + 3 * min(2, cfg.stages) + sum(cfg.blocks for _ in range(min(2, cfg.stages)))
+        self.trunk = nn.Sequential(*layers[:split])             # B×2w×16×16
+        self.deep = nn.Sequential(*layers[split:])              # B×C×4×4
         side = cfg.image_size // 2**cfg.stages
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, cfg.hidden), nn.SiLU())
-        self.cls_heads = nn.ModuleDict({a.name: nn.Linear(cfg.hidden, self.codec.n_classes(a))
+        feat = cfg.hidden
+        if cfg.local_blocks:
+            c_mid = cfg.width * 2 ** (min(2, cfg.stages) - 1)
+            c_loc = c_mid * 2
+            self.local = nn.Sequential(nn.Conv2d(c_mid, c_loc, 3, 1, 1, bias=False),
+                                       nn.BatchNorm2d(c_loc), nn.SiLU(),
+                                       *[_Residual(c_loc) for _ in range(cfg.local_blocks)])
+            feat += 2 * c_loc
+            if cfg.expression_map:
+                self.expr_map = nn.Conv2d(c_loc, 1, 1)
+        self.cls_heads = nn.ModuleDict({a.name: nn.Linear(feat, self.codec.n_classes(a))
                                         for a in self.codec.classes})
-        self.reg_heads = nn.ModuleDict({a.name: nn.Linear(cfg.hidden, self.codec.reg_dim(a))
+        self.reg_heads = nn.ModuleDict({a.name: nn.Linear(feat, self.codec.reg_dim(a))
                                         for a in self.codec.numeric})
-        self.embed = nn.Linear(cfg.hidden, cfg.embed_dim)
+        self.embed = nn.Linear(feat, cfg.embed_dim)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}."""
-        h = self.fc(self.trunk(x))                              # B×hidden
+        mid = self.trunk(x)
+        h = self.fc(self.deep(mid))                             # B×hidden
+        if self.cfg.local_blocks:
+            loc = self.local(mid)
+            h = torch.cat([h, loc.amax((2, 3)), loc.mean((2, 3))], 1)
+        extra = {}
+        if self.cfg.local_blocks and self.cfg.expression_map:
+            extra["_expression_map"] = self.expr_map(loc)[:, 0]    # B×16×16 logits
         out = {k: m(h) for k, m in self.cls_heads.items()}
         out.update({k: m(h) for k, m in self.reg_heads.items()})
         out["_embed"] = nn.functional.normalize(self.embed(h), dim=1)
+        out.update(extra)
         return out
 
 

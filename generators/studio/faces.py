@@ -84,7 +84,7 @@ def _at(o: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
 def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -> np.ndarray:
     """Render a face (H×W×3 uint8).  ``info``, when given, receives
     ``hair_pixels``: how many pixels show the hair colour (hair, brows,
-    beard), which a hat can bring to zero."""
+    beard), which a hat can bring to zero, and what ``recolour_hair`` needs."""
     a = attributes
     p = a["_shape"] if "_shape" in a else identity_params(int(a["identity"]))  # blends: render(params=)
     hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
@@ -217,8 +217,27 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
     img = img + 0.35 * float(a["brightness"])
     img = np.clip(img, 0, 1)
     if info is not None:
-        # hair-coloured pixels that nothing (eyewear, hat) painted over later
-        tones = np.stack([hair_c, hair_c * 0.8, hair_c * 0.85])                  # 3×3
-        kept = (np.abs(col[:, None, :] - tones[None]).max(2) < 1e-6).any(1)
-        info["hair_pixels"] = int((hairy & hit & kept).sum())
+        # hair-coloured pixels that nothing (eyewear, hat) painted over later,
+        # with the tone factor of each (hair 1, brows 0.8, beard 0.85) and the
+        # shading, so another hair colour can be painted without a new render
+        factors = np.array([1.0, 0.8, 0.85])
+        tones = factors[:, None] * hair_c[None]                                   # 3×3
+        match = np.abs(col[:, None, :] - tones[None]).max(2) < 1e-6                # n×3
+        shown = hairy & hit & match.any(1)
+        info["hair_pixels"] = int(shown.sum())
+        info["hair_mask"] = shown
+        info["hair_tone"] = factors[match.argmax(1)]
+        info["shade"] = shade
+        info["brightness"] = float(a["brightness"])
     return (img.reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
+
+
+def recolour_hair(image: np.ndarray, info: Mapping, hair_color: str) -> np.ndarray:
+    """The render ``image`` (filled ``info``) with another hair colour: the
+    same pixels ``render_face`` would give, without ray casting again."""
+    flat = image.reshape(-1, 3).copy()
+    m = info["hair_mask"]
+    c = np.asarray(HAIR[hair_color])[None] * info["hair_tone"][m, None] * info["shade"][m, None]
+    c = np.clip(c + 0.35 * info["brightness"], 0, 1)
+    flat[m] = (c * 255 + 0.5).astype(np.uint8)
+    return flat.reshape(image.shape)

@@ -8,14 +8,14 @@ noised so the judge also reads the softer images of learned generators.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from generators.datasets import cached_dataset
+from generators.datasets import cached_dataset, expression_maps, shown_attributes
 from generators.training.progress import progress_bar
 from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig, to_input
 
@@ -34,7 +34,12 @@ class JudgeTrainOptions:
     out: str | None = None
     width: int = 32
     blocks: int = 1
+    local_blocks: int = 1
     log_every: int = 100
+    save_every: int = 1000           # snapshot to ``out`` every so many steps (0: only at the end)
+    init: str | None = None          # start from these judge weights (same config), not at random
+    weights: dict | None = None      # cross-entropy weight per class attribute (default 1)
+    expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
     progress: bool = True
     echo: bool = False               # without a bar: one plain log line per interval (stderr)
 
@@ -59,16 +64,27 @@ def _masked_smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
-               labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+               labels: torch.Tensor, weights: dict[str, float] | None = None,
+               map_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
     parts: dict[str, torch.Tensor] = {}
     codec = judge.codec
-    parts["cls"] = sum(F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes)
+    ce = {a.name: F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes}
+    # an attribute no image of the batch shows gives NaN: it adds nothing
+    w = weights or {}
+    parts["cls"] = sum(w.get(k, 1.0) * torch.nan_to_num(v) for k, v in ce.items())
     parts["reg"] = 10 * sum(_masked_smooth_l1(out[a.name], targets[a.name]) for a in codec.numeric)
     parts["id"] = 0.5 * supcon_loss(out["_embed"], labels)
-    total = parts["cls"] + parts["reg"] + parts["id"]
-    return total, {k: float(v.detach()) for k, v in parts.items()}
+    if "_expression_map" in out and "_expression_map" in targets and map_weight:
+        pred = out["_expression_map"]
+        target = F.adaptive_avg_pool2d(targets["_expression_map"][:, None], pred.shape[-2:])[:, 0]
+        parts["map"] = map_weight * F.binary_cross_entropy_with_logits(pred, target)
+    total = sum(parts.values())
+    logged = {k: float(v.detach()) for k, v in parts.items()}
+    logged.update({f"ce_{k}": float(v.detach()) for k, v in ce.items()})   # for the log only
+    return total, logged
 
 
+LOSS_PARTS = ("cls", "reg", "id", "map")   # the terms of the total (the log has per-attribute CE too)
 _BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4
 
 
@@ -97,13 +113,26 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
     torch.manual_seed(opts.seed)
     rng = np.random.default_rng(opts.seed)
     ds = dataset if dataset is not None else cached_dataset(
-        opts.domain, opts.n_train, seed=opts.seed, per_seed=opts.images_per_identity)
+        opts.domain, opts.n_train, seed=opts.seed, per_seed=opts.images_per_identity,
+        with_shown=True)
+    use_map = bool(opts.expression_map) and opts.domain == "faces" and opts.local_blocks > 0
     cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1], width=opts.width,
-                      blocks=opts.blocks)
-    judge = Judge(cfg).to(opts.device)
-    targets_np = judge.codec.encode(ds.attributes)
+                      blocks=opts.blocks, local_blocks=opts.local_blocks, expression_map=use_map)
+    judge = Judge(cfg)
+    if opts.init:
+        start = load_judge(opts.init)
+        if replace(start.cfg, expression_map=use_map) != cfg:
+            raise ValueError(f"--init {opts.init}: its config {start.cfg} differs from {cfg}")
+        # a start without the map head gets a fresh one
+        missing, unexpected = judge.load_state_dict(start.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("expr_map.") for k in missing):
+            raise ValueError(f"--init {opts.init}: weights do not fit ({missing + unexpected})")
+    judge = judge.to(opts.device)
+    targets_np = judge.codec.encode(shown_attributes(ds), shown=True)
     images = torch.from_numpy(ds.images)
     targets = {k: torch.from_numpy(v) for k, v in targets_np.items()}
+    if use_map:
+        targets["_expression_map"] = torch.from_numpy(expression_maps(ds))
     seeds = ds.seeds
     by_seed: dict[int, np.ndarray] = {}
     for i, s in enumerate(seeds):
@@ -130,7 +159,7 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
             x = _degrade(to_input(images[idx]), g).to(opts.device)
             t = {k: v[idx].to(opts.device) for k, v in targets.items()}
             labels = torch.from_numpy(seeds[idx]).to(opts.device)
-            loss, parts = judge_loss(judge, judge(x), t, labels)
+            loss, parts = judge_loss(judge, judge(x), t, labels, opts.weights, opts.expression_map)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -141,7 +170,7 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
                 n = opts.log_every if step % opts.log_every == 0 else step % opts.log_every
                 log.append({"step": step, **{k: v / n for k, v in running.items()}})
                 running = {}
-                loss_text = f"loss {sum(log[-1][k] for k in parts):.3f}"
+                loss_text = f"loss {sum(v for k, v in log[-1].items() if k in LOSS_PARTS):.3f}"
                 if bar:
                     bar.update(task, description=f"{what} · {loss_text}")
                 elif opts.echo:
@@ -149,6 +178,11 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
                     print(f"{what} step {step}/{opts.steps} · {loss_text} · "
                           + " ".join(f"{k} {log[-1][k]:.3f}" for k in parts), file=sys.stderr,
                           flush=True)
+            if opts.out and opts.save_every and step % opts.save_every == 0 and step < opts.steps:
+                judge.eval()                    # a snapshot to look at while training goes on
+                save_judge(judge, opts.out, extra={"train": asdict(opts), "step": step,
+                                                   "log": log[-5:]})
+                judge.train()
             if bar:
                 bar.advance(task)
     judge.eval()

@@ -14,6 +14,17 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images-per-identity", type=int, default=4,
                    help="renders per training identity / style (n-train / this = identities)")
     p.add_argument("--blocks", type=int, default=1, help="residual 3x3 convs per stage")
+    p.add_argument("--local-blocks", type=int, default=1,
+                   help="residual convs of the pooled 16x16 branch (0: none)")
+    p.add_argument("--init", metavar="DIR", default=None,
+                   help="start from these judge weights (same configuration)")
+    p.add_argument("--weight", action="append", default=[], metavar="ATTR=W",
+                   help="cross-entropy weight of a class attribute (repeatable; default 1)")
+    p.add_argument("--expression-map", type=float, default=10.0,
+                   help="faces: weight of the auxiliary loss on where the expression changed "
+                        "pixels (0: none)")
+    p.add_argument("--save-every", type=int, default=1000,
+                   help="save a snapshot to --out every so many steps (0: only at the end)")
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
@@ -25,11 +36,30 @@ def configure_train(p: argparse.ArgumentParser) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from generators.training.judge import JudgeTrainOptions, train_judge
+    weights = {}
+    for item in args.weight:
+        name, _, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            print(f"holochat train judge: --weight wants ATTR=NUMBER, got {item!r}",
+                  file=sys.stderr)
+            return 2
+    from generators.nets.judge import AttributeCodec
+    known = {a.name for a in AttributeCodec(args.domain).classes}
+    if set(weights) - known:
+        print(f"holochat train judge: --weight: no class attribute "
+              f"{', '.join(sorted(set(weights) - known))}; "
+              f"{args.domain} has {', '.join(sorted(known))}", file=sys.stderr)
+        return 2
     judge = train_judge(JudgeTrainOptions(domain=args.domain, steps=args.steps,
                                           n_train=args.n_train, out=args.out, device=args.device,
                                           seed=args.seed, width=args.width, lr=args.lr,
                                           images_per_identity=args.images_per_identity,
-                                          blocks=args.blocks,
+                                          blocks=args.blocks, local_blocks=args.local_blocks,
+                                          save_every=args.save_every, init=args.init,
+                                          weights=weights or None,
+                                          expression_map=args.expression_map,
                                           identities_per_batch=args.identities_per_batch,
                                           progress=sys.stderr.isatty(),
                                           echo=not sys.stderr.isatty()))
