@@ -147,9 +147,11 @@ def test_shipped_faces_judge_loads_and_reads_studio_faces():
     judge = load_judge(weights_path("judge", "faces"))
     ds = make_dataset("faces", 40, seed=5, split="test", workers=1)
     rows, emb = read_attributes(judge, ds.images)
-    for name in ("hat", "background", "eyewear"):
-        hits = np.mean([r[name] == a[name] for r, a in zip(rows, ds.attributes)])
-        assert hits >= 0.9, (name, hits)
+    from generators.datasets import shown_attributes
+    for name in ("hat", "background", "eyewear", "hair_color", "expression"):
+        hits = np.mean([r[name] == a[name] for r, a in zip(rows, shown_attributes(ds))
+                        if a[name] is not None])
+        assert hits >= (0.7 if name == "expression" else 0.9), (name, hits)
     yaw = np.mean([abs(r["yaw"] - a["yaw"]) for r, a in zip(rows, ds.attributes)])
     assert yaw < 6 and emb.shape == (40, judge.cfg.embed_dim)
 
@@ -228,3 +230,27 @@ def test_training_can_start_from_a_judge_without_the_map_head(tmp_path):
     with pytest.raises(ValueError, match="differs"):
         train_judge(JudgeTrainOptions(init=str(tmp_path / "plain"), **dict(small, width=16)),
                     dataset=ds)
+
+
+def test_train_judge_cli_refuses_an_unknown_weight(tmp_path, capsys):
+    from holochat.cli import main
+    rc = main(["train", "judge", "--out", str(tmp_path / "j"), "--steps", "1",
+               "--weight", "smile=2"])
+    assert rc == 2 and "no class attribute smile" in capsys.readouterr().err
+    assert not (tmp_path / "j").exists()
+
+
+def test_evaluate_judge_reports_accuracy_confusions_and_expression_size():
+    from generators.evaluation.judge import evaluate_judge
+    torch.manual_seed(0)
+    j = Judge(JudgeConfig(width=8, hidden=16, embed_dim=8)).eval()
+    res = evaluate_judge(j, n_test=40)
+    assert set(res["accuracy"]) == {a.name for a in j.codec.classes}
+    for name, c in res["confusion"].items():
+        total = sum(map(sum, c["rows_shown_cols_read"]))
+        assert total == round(res["shown_fraction"][name] * 40)
+    bins = res["expression_accuracy_by_changed_pixels"]
+    n_visible = sum(res["confusion"]["expression"]["rows_shown_cols_read"][i][k]
+                    for i in range(1, 5) for k in range(5))
+    assert sum(b["n"] for b in bins.values()) == n_visible
+    assert res["passes"] in (True, False) and res["yaw_mae"] >= 0

@@ -23,6 +23,36 @@ def identity_distances(embeds: np.ndarray, seeds: np.ndarray) -> tuple[float, fl
     return float(d[same & off].mean()), float(d[~same].mean())
 
 
+PIXEL_BINS = ((8, 12), (12, 16), (16, 24), (24, 32), (32, 4097))
+
+
+def confusion(attr, rows: list[dict], shown: list[dict]) -> dict[str, Any]:
+    """Counts of (shown value, read value) over the images that show ``attr``."""
+    values = [bool(v) for v in (False, True)] if attr.kind == "bool" else list(attr.values)
+    m = np.zeros((len(values), len(values)), int)
+    for r, t in zip(rows, shown):
+        if t[attr.name] is not None:
+            m[values.index(t[attr.name]), values.index(r[attr.name])] += 1
+    return {"values": values, "rows_shown_cols_read": m.tolist()}
+
+
+def by_changed_pixels(ds, rows: list[dict], shown: list[dict]) -> dict[str, dict[str, float]]:
+    """Accuracy on the visible expressions, binned by how many pixels each
+    changed against the same face made neutral (the expression's size)."""
+    from generators.studio import expression_change_map
+    hits: dict[str, list[bool]] = {f"{lo}-{hi - 1}": [] for lo, hi in PIXEL_BINS}
+    for a, img, r, t in zip(ds.attributes, ds.images, rows, shown):
+        if t["expression"] == "neutral":
+            continue
+        m = expression_change_map(a, img)
+        n = int(round(float(m.sum()) * (img.shape[0] // m.shape[0]) ** 2))
+        for lo, hi in PIXEL_BINS:
+            if lo <= n < hi:
+                hits[f"{lo}-{hi - 1}"].append(r["expression"] == t["expression"])
+    return {k: {"n": len(v), "accuracy": float(np.mean(v)) if v else float("nan")}
+            for k, v in hits.items()}
+
+
 def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str, Any]:
     domain = judge.cfg.domain
     ds = make_dataset(domain, n_test, seed=seed, split="test")
@@ -34,6 +64,9 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     for a in codec.classes:
         truth = [t[a.name] for t in shown]
         acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth) if t is not None]))
+    out["confusion"] = {a.name: confusion(a, rows, shown) for a in codec.classes}
+    if domain == "faces":
+        out["expression_accuracy_by_changed_pixels"] = by_changed_pixels(ds, rows, shown)
     mae = {}
     for a in codec.numeric:
         # the strength of an expression that reads neutral is not in the image

@@ -26,7 +26,7 @@ class JudgeTrainOptions:
     steps: int = 3000
     identities_per_batch: int = 32   # P
     per_identity: int = 4            # K
-    lr: float = 2e-3
+    lr: float = 1e-3
     n_train: int = 60000
     images_per_identity: int = 4     # renders per training identity: many identities generalise
     seed: int = 0

@@ -19,7 +19,8 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", metavar="DIR", default=None,
                    help="start from these judge weights (same configuration)")
     p.add_argument("--weight", action="append", default=[], metavar="ATTR=W",
-                   help="cross-entropy weight of a class attribute (repeatable; default 1)")
+                   help="cross-entropy weight of a class attribute (repeatable; default 1, "
+                        "but expression=3 for faces)")
     p.add_argument("--expression-map", type=float, default=10.0,
                    help="faces: weight of the auxiliary loss on where the expression changed "
                         "pixels (0: none)")
@@ -31,7 +32,7 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--identities-per-batch", type=int, default=32,
                    help="identities per batch (4 renders each)")
     p.add_argument("--width", type=int, default=32, help="channels of the first conv stage")
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=1e-3)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -45,6 +46,8 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"holochat train judge: --weight wants ATTR=NUMBER, got {item!r}",
                   file=sys.stderr)
             return 2
+    if args.domain == "faces":
+        weights.setdefault("expression", 3.0)     # the subtle one: a few pixels at 64 px
     from generators.nets.judge import AttributeCodec
     known = {a.name for a in AttributeCodec(args.domain).classes}
     if set(weights) - known:
