@@ -219,7 +219,7 @@ def test_judge_features_and_fid_judge(tiny_judge):
     from generators.datasets import make_dataset
     imgs = make_dataset("faces", 16, seed=3, split="test", workers=1).images
     f = judge_features(tiny_judge, imgs)
-    assert f.shape == (16, tiny_judge.cfg.hidden) and np.isfinite(f).all()
+    assert f.shape == (16, tiny_judge.feature_dim) and np.isfinite(f).all()
     noise = np.random.default_rng(0).integers(0, 256, imgs.shape, dtype=np.uint8)
     res = fid_judge(tiny_judge, noise, imgs, imgs[::-1].copy())
     assert set(res) == {"fid_judge", "fid_judge_floor"}

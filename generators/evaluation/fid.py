@@ -1,5 +1,5 @@
 """Fréchet distance of judge features ("FID" with the faces judge standing in
-for Inception): the judge's hidden layer, ``judge.fc(judge.trunk(x))``, of
+for Inception): the features every judge head reads, ``judge.features(x)``, of
 generated images against held-out studio renders.  A second, independent
 studio sample measured the same way gives the *floor*: the distance two
 samples of the same distribution show at this sample size.
@@ -26,11 +26,11 @@ def judge_features(judge, images_uint8: np.ndarray, batch: int = 256) -> np.ndar
         with torch.inference_mode():
             for i in range(0, len(images), batch):
                 x = to_input(images[i:i + batch])                  # B×3×H×W in [-1, 1]
-                feats.append(judge.fc(judge.trunk(x)).double().numpy())   # B×F
+                feats.append(judge.features(x).double().numpy())           # B×F
     finally:
         judge.train(was)
     if not feats:
-        return np.zeros((0, judge.cfg.hidden))
+        return np.zeros((0, judge.feature_dim))
     return np.concatenate(feats)
 
 

@@ -155,15 +155,28 @@ class Judge(nn.Module):
                                         for a in self.codec.numeric})
         self.embed = nn.Linear(feat, cfg.embed_dim)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}."""
+    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         mid = self.trunk(x)
         h = self.fc(self.deep(mid))                             # B×hidden
+        loc = None
         if self.cfg.local_blocks:
             loc = self.local(mid)
             h = torch.cat([h, loc.amax((2, 3)), loc.mean((2, 3))], 1)
+        return h, loc
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """B×feature_dim: what every head reads (the judge's features for FID)."""
+        return self._features(x)[0]
+
+    @property
+    def feature_dim(self) -> int:
+        return self.embed.in_features
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}."""
+        h, loc = self._features(x)
         extra = {}
-        if self.cfg.local_blocks and self.cfg.expression_map:
+        if loc is not None and self.cfg.expression_map:
             extra["_expression_map"] = self.expr_map(loc)[:, 0]    # B×16×16 logits
         out = {k: m(h) for k, m in self.cls_heads.items()}
         out.update({k: m(h) for k, m in self.reg_heads.items()})
