@@ -15,11 +15,17 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+VALUE_WIDTH = 12          # "● sunglasses", "● surprised", "convdeconv"
+
+
 class StatePanel(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "none"
         self.zebra_stripes = True
-        self.add_columns("attribute", "value")
+        # a fixed value column: an auto-sized one is measured only when the table
+        # next goes idle, so a busy app could show "● sungl" for a moment
+        self.add_column("attribute")
+        self.add_column("value", width=VALUE_WIDTH)
 
     def show(self, domain: str, generator: str, attributes: Mapping[str, Any],
              changed: set[str] | None = None) -> None:
