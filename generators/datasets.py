@@ -105,22 +105,30 @@ def _render_chunk(args: tuple[str, list[dict[str, Any]], int]):
     return imgs, masks
 
 
+def _strided_map(fn, args_of, n: int, workers: int | None, serial_below: int) -> list:
+    """``fn(args_of(s))`` over strided slices ``s`` of ``n`` items (slice i
+    holds items i, i + k, …, so slow and fast items spread evenly), in worker
+    processes when ``n`` ≥ ``serial_below``; [(slice, result)] to put back."""
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if workers <= 1 or n < serial_below:
+        return [(slice(None), fn(args_of(slice(None))))]
+    k = workers * 4
+    slices = [slice(i, None, k) for i in range(k)]
+    with ProcessPoolExecutor(workers) as ex:
+        return list(zip(slices, ex.map(fn, [args_of(sl) for sl in slices])))
+
+
 def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
                       workers: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Render a list of attribute dicts (in parallel for large lists)."""
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(attrs) < 2000:
-        return _render_chunk((domain, attrs, size))
-    k = workers * 4
-    chunks = [attrs[i::k] for i in range(k)]
-    with ProcessPoolExecutor(workers) as ex:
-        parts = list(ex.map(_render_chunk, [(domain, c, size) for c in chunks]))
+    parts = _strided_map(_render_chunk, lambda sl: (domain, attrs[sl], size), len(attrs),
+                         workers, 2000)
     imgs = np.empty((len(attrs), size, size, 3), np.uint8)
     masks = np.empty((len(attrs), size, size), bool) if domain == "chairs" else None
-    for i, (im, m) in enumerate(parts):
-        imgs[i::k] = im
+    for sl, (im, m) in parts:
+        imgs[sl] = im
         if masks is not None:
-            masks[i::k] = m
+            masks[sl] = m
     return imgs, masks
 
 
@@ -133,15 +141,10 @@ def _visible_chunk(args: tuple[str, list[dict[str, Any]]]) -> list[dict[str, Any
 def visible_attributes(domain: str, attrs: list[dict[str, Any]],
                        workers: int | None = None) -> list[dict[str, Any]]:
     """``studio.visible`` of every attribute dict (in parallel for large lists)."""
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(attrs) < 1000:
-        return _visible_chunk((domain, attrs))
-    k = workers * 4
-    with ProcessPoolExecutor(workers) as ex:
-        parts = list(ex.map(_visible_chunk, [(domain, attrs[i::k]) for i in range(k)]))
     out: list[dict[str, Any]] = [{} for _ in attrs]
-    for i, part in enumerate(parts):
-        out[i::k] = part
+    for sl, part in _strided_map(_visible_chunk, lambda sl: (domain, attrs[sl]), len(attrs),
+                                 workers, 1000):
+        out[sl] = part
     return out
 
 
@@ -157,15 +160,10 @@ def expression_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray
     an auxiliary target that shows the judge where to look."""
     if ds.domain != "faces":
         raise ValueError("expression maps are a faces thing")
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(ds) < 1000:
-        return _map_chunk((ds.attributes, ds.images))
-    k = workers * 4
-    with ProcessPoolExecutor(workers) as ex:
-        parts = list(ex.map(_map_chunk, [(ds.attributes[i::k], ds.images[i::k]) for i in range(k)]))
     out = np.zeros((len(ds), 16, 16), np.float32)
-    for i, part in enumerate(parts):
-        out[i::k] = part
+    for sl, part in _strided_map(_map_chunk, lambda sl: (ds.attributes[sl], ds.images[sl]),
+                                 len(ds), workers, 1000):
+        out[sl] = part
     return out
 
 
