@@ -120,28 +120,30 @@ class Judge(nn.Module):
         self.codec = AttributeCodec(cfg.domain)
         # a full-resolution stem (thin glasses rims are 1 px wide), then per
         # stage a strided conv and ``blocks`` residual 3×3 convs: 64 → 32 → 16 → 8 → 4
-        layers: list[nn.Module] = [nn.Conv2d(3, cfg.width // 2, 3, 1, 1, bias=False),
-                                   nn.BatchNorm2d(cfg.width // 2), nn.SiLU()]
-        c_in = cfg.width // 2
+        # The trunk splits after the 16×16 stage: the deep half goes on to 4×4
+        # and a position-aware FC (pose, light, identity); the local branch
+        # stays at 16×16 and is max- and mean-pooled over the image, so a
+        # detector of a few pixels (a smile, an open mouth, a rim) works
+        # wherever the head turned it (a flattened 4×4 map memorised positions
+        # and never learnt the expression).
+        trunk: list[nn.Module] = [nn.Conv2d(3, cfg.width // 2, 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(cfg.width // 2), nn.SiLU()]
+        deep: list[nn.Module] = []
+        c_in = c_mid = cfg.width // 2
         for i in range(cfg.stages):
             c = cfg.width * 2**i
+            layers = trunk if i < 2 else deep
             layers += [nn.Conv2d(c_in, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.SiLU()]
             layers += [_Residual(c) for _ in range(cfg.blocks)]
             c_in = c
-        # split after the 16×16 stage: the deep half goes on to 4×4 and a
-        # position-aware FC (pose, light, identity); the local branch stays at
-        # 16×16 and is max- and mean-pooled over the image, so a detector of a
-        # few pixels (a smile, an open mouth, a rim) works wherever the head
-        # turned it (a flattened 4×4 map memorised positions and never learnt
-        # the expression)
-        split = 3 + 3 * min(2, cfg.stages) + sum(cfg.blocks for _ in range(min(2, cfg.stages)))
-        self.trunk = nn.Sequential(*layers[:split])             # B×2w×16×16
-        self.deep = nn.Sequential(*layers[split:])              # B×C×4×4
+            if i < 2:
+                c_mid = c
+        self.trunk = nn.Sequential(*trunk)                      # B×2w×16×16
+        self.deep = nn.Sequential(*deep)                        # B×C×4×4
         side = cfg.image_size // 2**cfg.stages
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, cfg.hidden), nn.SiLU())
         feat = cfg.hidden
         if cfg.local_blocks:
-            c_mid = cfg.width * 2 ** (min(2, cfg.stages) - 1)
             c_loc = c_mid * 2
             self.local = nn.Sequential(nn.Conv2d(c_mid, c_loc, 3, 1, 1, bias=False),
                                        nn.BatchNorm2d(c_loc), nn.SiLU(),
@@ -175,13 +177,11 @@ class Judge(nn.Module):
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}."""
         h, loc = self._features(x)
-        extra = {}
-        if loc is not None and self.cfg.expression_map:
-            extra["_expression_map"] = self.expr_map(loc)[:, 0]    # B×16×16 logits
         out = {k: m(h) for k, m in self.cls_heads.items()}
         out.update({k: m(h) for k, m in self.reg_heads.items()})
         out["_embed"] = nn.functional.normalize(self.embed(h), dim=1)
-        out.update(extra)
+        if loc is not None and self.cfg.expression_map:
+            out["_expression_map"] = self.expr_map(loc)[:, 0]      # B×16×16 logits
         return out
 
 

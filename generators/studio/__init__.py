@@ -41,9 +41,13 @@ EXPRESSION_MIN_PIXELS = SHOW_MIN_PIXELS          # the names the first rule had
 EXPRESSION_PIXEL_DELTA = SHOW_PIXEL_DELTA
 
 
+def _changed_mask(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """H×W: where two renders differ by more than SHOW_PIXEL_DELTA in some channel."""
+    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(2) > SHOW_PIXEL_DELTA
+
+
 def _changed(a: np.ndarray, b: np.ndarray) -> int:
-    d = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(2)
-    return int((d > SHOW_PIXEL_DELTA).sum())
+    return int(_changed_mask(a, b).sum())
 
 
 def visible(domain: str, attributes: Mapping) -> dict:
@@ -92,7 +96,7 @@ def expression_change_map(attributes: Mapping, image: np.ndarray | None = None,
         return np.zeros((cells, cells), np.float32)
     a = render_face(attributes, size) if image is None else image
     b = render_face(dict(attributes, expression="neutral"), size)
-    changed = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(2) > SHOW_PIXEL_DELTA
+    changed = _changed_mask(a, b)
     k = size // cells
     return changed.reshape(cells, k, cells, k).mean((1, 3)).astype(np.float32)
 
