@@ -254,3 +254,12 @@ def test_evaluate_judge_reports_accuracy_confusions_and_expression_size():
                     for i in range(1, 5) for k in range(5))
     assert sum(b["n"] for b in bins.values()) == n_visible
     assert res["passes"] in (True, False) and res["yaw_mae"] >= 0
+
+
+def test_train_judge_cli_explains_an_init_that_does_not_fit(tmp_path, capsys):
+    from holochat.cli import main
+    rc = main(["train", "judge", "--out", str(tmp_path / "j"), "--steps", "1",
+               "--init", str(tmp_path / "nothing-here")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("holochat train judge: ") and "Traceback" not in err

@@ -38,10 +38,26 @@ class JudgeTrainOptions:
     log_every: int = 100
     save_every: int = 1000           # snapshot to ``out`` every so many steps (0: only at the end)
     init: str | None = None          # start from these judge weights (same config), not at random
-    weights: dict | None = None      # cross-entropy weight per class attribute (default 1)
+    weights: dict | None = None      # cross-entropy weight per class attribute (DEFAULT_WEIGHTS, else 1)
     expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
     progress: bool = True
     echo: bool = False               # without a bar: one plain log line per interval (stderr)
+
+
+# the subtle one: a faces expression changes a few pixels at 64 px
+DEFAULT_WEIGHTS = {"faces": {"expression": 3.0}}
+
+
+def class_weights(domain: str, given: dict | None) -> dict[str, float]:
+    """The cross-entropy weight of each class attribute named: the domain's
+    defaults, overridden by ``given``.  Unknown names raise ValueError."""
+    from generators.nets.judge import AttributeCodec
+    weights = {**DEFAULT_WEIGHTS.get(domain, {}), **(given or {})}
+    known = {a.name for a in AttributeCodec(domain).classes}
+    if set(weights) - known:
+        raise ValueError(f"weights: no class attribute {', '.join(sorted(set(weights) - known))}; "
+                         f"{domain} has {', '.join(sorted(known))}")
+    return weights
 
 
 def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
@@ -110,6 +126,8 @@ def _degrade(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
+    weights = class_weights(opts.domain, opts.weights)
+    start = load_judge(opts.init) if opts.init else None       # fail before the data is built
     torch.manual_seed(opts.seed)
     rng = np.random.default_rng(opts.seed)
     ds = dataset if dataset is not None else cached_dataset(
@@ -119,8 +137,7 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
     cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1], width=opts.width,
                       blocks=opts.blocks, local_blocks=opts.local_blocks, expression_map=use_map)
     judge = Judge(cfg)
-    if opts.init:
-        start = load_judge(opts.init)
+    if start is not None:
         if replace(start.cfg, expression_map=use_map) != cfg:
             raise ValueError(f"--init {opts.init}: its config {start.cfg} differs from {cfg}")
         # a start without the map head gets a fresh one
@@ -159,7 +176,7 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
             x = _degrade(to_input(images[idx]), g).to(opts.device)
             t = {k: v[idx].to(opts.device) for k, v in targets.items()}
             labels = torch.from_numpy(seeds[idx]).to(opts.device)
-            loss, parts = judge_loss(judge, judge(x), t, labels, opts.weights, opts.expression_map)
+            loss, parts = judge_loss(judge, judge(x), t, labels, weights, opts.expression_map)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

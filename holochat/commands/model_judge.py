@@ -46,26 +46,20 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"holochat train judge: --weight wants ATTR=NUMBER, got {item!r}",
                   file=sys.stderr)
             return 2
-    if args.domain == "faces":
-        weights.setdefault("expression", 3.0)     # the subtle one: a few pixels at 64 px
-    from generators.nets.judge import AttributeCodec
-    known = {a.name for a in AttributeCodec(args.domain).classes}
-    if set(weights) - known:
-        print(f"holochat train judge: --weight: no class attribute "
-              f"{', '.join(sorted(set(weights) - known))}; "
-              f"{args.domain} has {', '.join(sorted(known))}", file=sys.stderr)
+    opts = JudgeTrainOptions(domain=args.domain, steps=args.steps, n_train=args.n_train,
+                             out=args.out, device=args.device, seed=args.seed, width=args.width,
+                             lr=args.lr, images_per_identity=args.images_per_identity,
+                             blocks=args.blocks, local_blocks=args.local_blocks,
+                             save_every=args.save_every, init=args.init,
+                             weights=weights or None, expression_map=args.expression_map,
+                             identities_per_batch=args.identities_per_batch,
+                             progress=sys.stderr.isatty(), echo=not sys.stderr.isatty())
+    from generators.errors import WeightsError
+    try:
+        judge = train_judge(opts)
+    except (ValueError, WeightsError) as e:       # bad --weight, --init that does not fit
+        print(f"holochat train judge: {e}", file=sys.stderr)
         return 2
-    judge = train_judge(JudgeTrainOptions(domain=args.domain, steps=args.steps,
-                                          n_train=args.n_train, out=args.out, device=args.device,
-                                          seed=args.seed, width=args.width, lr=args.lr,
-                                          images_per_identity=args.images_per_identity,
-                                          blocks=args.blocks, local_blocks=args.local_blocks,
-                                          save_every=args.save_every, init=args.init,
-                                          weights=weights or None,
-                                          expression_map=args.expression_map,
-                                          identities_per_batch=args.identities_per_batch,
-                                          progress=sys.stderr.isatty(),
-                                          echo=not sys.stderr.isatty()))
     print(json.dumps({"out": args.out, **(judge.train_log[-1] if judge.train_log else {})}))
     return 0
 
