@@ -163,6 +163,30 @@ def test_discriminator_learns_on_a_fixed_task():
     assert real > fake
 
 
+def test_r1_penalty_is_added_to_the_discriminator_loss_on_its_steps():
+    """With R1 on, the logged D loss of a step is the plain loss plus
+    γ/2 · k · E‖∇ₓD(x_real)‖², computed here by hand on the same batch."""
+    imgs = _images(16)
+    plain = T.DCGANTrainer(TINY, imgs, _opts(batch=8))
+    r1cfg = DCGANConfig(ngf=4, ndf=4, r1_gamma=5.0, r1_every=2)
+    reg = T.DCGANTrainer(r1cfg, imgs, _opts(batch=8))
+    real = reg.batch_real(0).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(reg.netD(real).sum(), real)
+    penalty = grad.pow(2).flatten(1).sum(1).mean().item()
+    assert penalty > 0
+    plain.step()
+    reg.step()
+    (d0, g0), (d1, g1) = plain.read_losses(), reg.read_losses()
+    assert d1 - d0 == pytest.approx(0.5 * 5.0 * 2 * penalty, rel=1e-4)
+    assert g1 != g0                          # D moved differently, so G's loss differs
+    plain.step()
+    reg.step()                               # step 1: not an R1 step (every 2)
+    assert np.isfinite(reg.read_losses()).all()
+    with pytest.raises(ValueError, match="r1_gamma"):
+        DCGANConfig(r1_gamma=-1)
+    assert DCGANConfig.from_dict(r1cfg.to_dict()) == r1cfg
+
+
 def test_flop_count_scales_with_batch():
     f2, f4 = T.step_flops(TINY, 2), T.step_flops(TINY, 4)
     assert f2 > 0 and f4 == pytest.approx(2 * f2)

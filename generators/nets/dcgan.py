@@ -6,7 +6,10 @@ through strided transposed convolutions with batch norm and ReLU to a tanh RGB
 image; the discriminator mirrors it with strided convolutions, batch norm and
 LeakyReLU(0.2) down to one logit per image. Weights start from N(0, 0.02)
 (batch-norm scales from N(1, 0.02)) and train with Adam(2e-4, β1 = 0.5), as in
-the paper. The discriminator returns logits (no sigmoid) so losses can use the
+the paper. ``r1_gamma`` > 0 adds Mescheder et al.'s (2018) R1 gradient penalty
+on real images to the discriminator's loss, which keeps the discriminator from
+overpowering the generator on the studio's flat, saturated images (see
+docs/measurements.md). The discriminator returns logits (no sigmoid) so losses can use the
 numerically safe ``softplus`` form, also under bf16 autocast.
 
 Only the network lives here; training is in ``generators/training/dcgan.py``.
@@ -36,12 +39,16 @@ class DCGANConfig:
     beta1: float = 0.5          # Adam β1
     beta2: float = 0.999        # Adam β2
     init_std: float = 0.02      # N(0, std) weight init
+    r1_gamma: float = 0.0       # R1 penalty γ/2·E‖∇D(x_real)‖² (0: the paper's plain loss)
+    r1_every: int = 4           # apply R1 every k discriminator steps, scaled by k (lazy)
 
     def __post_init__(self) -> None:
         n = self.image_size
         if n < 16 or n & (n - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
-        for name in ("z_dim", "channels", "ngf", "ndf"):
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be ≥ 0, got {self.r1_gamma}")
+        for name in ("z_dim", "channels", "ngf", "ndf", "r1_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 

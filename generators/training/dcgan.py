@@ -141,12 +141,19 @@ class DCGANTrainer:
         real = self.batch_real(step)
         z = self.batch_noise(step)
 
-        # D: maximise log D(x) + log(1 − D(G(z)))
+        # D: maximise log D(x) + log(1 − D(G(z))) [+ lazy R1 on the real images]
+        r1 = self.cfg.r1_gamma > 0 and step % self.cfg.r1_every == 0
+        if r1:
+            real.requires_grad_(True)
         with self.autocast():
             fake = self.G(z)                                        # B×C×S×S
             d_real = self.D(real)                                   # B logits
             d_fake = self.D(fake.detach())
         loss_d = F.softplus(-d_real.float()).mean() + F.softplus(d_fake.float()).mean()
+        if r1:
+            (grad,) = torch.autograd.grad(d_real.float().sum(), real, create_graph=True)
+            penalty = grad.float().pow(2).flatten(1).sum(1).mean()
+            loss_d = loss_d + 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * penalty
         self.optD.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optD.step()
