@@ -103,9 +103,21 @@ def test_directions_have_the_right_shape_unit_norm_and_calibration(fitted):
     assert yaw.kind == "numeric" and yaw.unit == "°" and yaw.step == 15
     assert yaw.calibration["interfacegan"] == pytest.approx(1 / 30, rel=0.05)
     assert d.scale("yaw", "interfacegan") == pytest.approx(0.5, rel=0.05)
-    # binary: the distance between the group means along the direction
+    # binary: the distance along the direction that moves the own classifier
+    # score z·n across the gap between the group means
     sun = d.info("eyewear=sunglasses")
     assert sun.kind == "binary" and sun.n_pos > 100 and 1.0 < sun.calibration["projected"] < 4.0
+    z, readings, _ = fitted
+    pos = np.array([r["eyewear"] == "sunglasses" for r in readings])
+    n = d.vector("eyewear=sunglasses", "interfacegan")
+    gap = (z[pos] @ n).mean() - (z[~pos] @ n).mean()
+    assert sun.calibration["interfacegan"] == pytest.approx(gap)
+    for which in ("projected", "mean_diff"):
+        v = d.vector("eyewear=sunglasses", which)
+        assert sun.calibration[which] * (v @ n) == pytest.approx(gap)
+    # along the mean-difference vector that is the paper's difference of mean latents
+    assert sun.calibration["mean_diff"] == pytest.approx(
+        np.linalg.norm(z[pos].mean(0) - z[~pos].mean(0)))
     assert d.find("eyewear", "sunglasses") == "eyewear=sunglasses"
     assert d.find("hat") == "hat" and d.find("eyewear", "none") is None
 
@@ -140,6 +152,31 @@ def test_moving_along_a_direction_changes_the_linear_reading(fitted):
     np.testing.assert_allclose(total, d.scale("yaw") * d.vector("yaw")
                                - 0.5 * d.scale("hat") * d.vector("hat"))
     assert ignored == ["nonsense"]
+
+
+def test_a_projected_binary_direction_moves_its_own_score_by_the_full_gap():
+    """Two correlated binary attributes: projecting b's normal out of a's
+    keeps only part of a's normal, and the calibration makes up for it, so one
+    calibrated unit still carries the negative group's mean score across to the
+    positive one's (along the projected vector's own spread it would fall short)."""
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((4000, 16))
+    u = np.zeros(16)
+    u[0], u[1] = 0.6, 0.8
+    readings = [dict(hat=bool(s0 > 0.4), beard=bool(su > 0.2), yaw=0.0)
+                for s0, su in zip(z[:, 0], z @ u)]
+    d = Dn.fit_directions(z, readings)
+    pos = z[:, 0] > 0.4
+    n = d.vector("hat", "interfacegan")
+    p = d.vector("hat", "projected")
+    assert 0.3 < p @ n < 0.9                       # the projection took a real part away
+    own_gap = (z[pos] @ n).mean() - (z[~pos] @ n).mean()
+    naive = (z[pos] @ p).mean() - (z[~pos] @ p).mean()
+    assert d.scale("hat") * (p @ n) == pytest.approx(own_gap)
+    assert naive * (p @ n) < 0.9 * own_gap
+    neg = z[~pos]
+    moved = neg + d.scale("hat") * p
+    assert (moved[:, 0] > 0.4).mean() > 0.8       # most of those without a hat now have one
 
 
 def test_too_few_samples_are_skipped_and_nothing_fitted_is_an_error():

@@ -22,10 +22,17 @@ which hides the hair) are not projected out: they are part of the edit.
 
 Calibration, measured along each vector ``v`` over the samples:
 
-- binary: ``mean(z·v | positive) − mean(z·v | negative)``, the latent distance
-  that takes the negative group's mean across to the positive group's mean;
+- binary: the latent distance along ``v`` that moves the attribute's own
+  linear score ``z·n`` (``n`` its InterFaceGAN normal, the classifier's
+  boundary normal) by the gap between the groups,
+  ``mean(z·n | positive) − mean(z·n | negative)``; that is the gap divided by
+  ``v·n``.  Along ``n`` itself it is the gap; along the mean-difference
+  vector it is the length of the paper's difference of mean latents; along a
+  projected normal, which keeps only part of ``n`` (``v·n`` < 1), it is
+  longer, by exactly what the projection took away;
 - numeric: latent units per attribute unit (per degree, for angles), the
-  inverse of the slope of the attribute over ``z·v``.
+  inverse of the slope of the attribute over ``z·v`` (which already accounts
+  for ``v·n``).
 
 A *calibrated unit* of a direction, the unit of the amounts in a state's
 ``offsets``, is that binary distance, or for numeric targets one schema step
@@ -59,6 +66,7 @@ USED = "projected"                                  # the set a generator render
 MIN_GROUP = 20          # fewest samples on each side of a binary target
 RIDGE = 1.0             # ridge penalty of the numeric regressions (z is N(0, I))
 LOGIT_L2 = 1e-2         # L2 penalty (per sample) of the logistic regressions
+MIN_ALIGN = 0.1         # a binary direction must keep this much of its own normal (v·n)
 
 # attributes that belong to one edit: not projected out of each other's
 # directions, and not counted as "disturbed" when the other one moves
@@ -183,10 +191,18 @@ def project_out(n: np.ndarray, others: np.ndarray) -> np.ndarray:
     return _unit(n - nmat @ coef)
 
 
-def binary_calibration(z: np.ndarray, positive: np.ndarray, v: np.ndarray) -> float:
-    """Latent distance along v from the negative group's mean to the positive one's."""
-    s = z @ v
-    return float(s[positive].mean() - s[~positive].mean())
+def binary_calibration(z: np.ndarray, positive: np.ndarray, v: np.ndarray,
+                       normal: np.ndarray | None = None) -> float:
+    """Latent distance along v that moves the score ``z·normal`` from the
+    negative group's mean to the positive one's (``normal`` defaults to v).
+
+    ``nan`` when v hardly moves that score (``v·normal`` < MIN_ALIGN).
+    """
+    n = v if normal is None else normal
+    s = z @ n
+    gap = float(s[positive].mean() - s[~positive].mean())
+    align = float(v @ n)
+    return gap / align if align >= MIN_ALIGN else float("nan")
 
 
 def numeric_calibration(z: np.ndarray, y: np.ndarray, v: np.ndarray) -> float:
@@ -419,7 +435,7 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
     for i, (info, (known, lab)) in enumerate(zip(infos, groups)):
         for which, vs in vectors.items():
             if info.kind == "binary":
-                c = binary_calibration(z[known], lab[known], vs[i])
+                c = binary_calibration(z[known], lab[known], vs[i], vec_ifg[i])
             else:
                 c = numeric_calibration(z[known], lab[known], vs[i])
             info.calibration[which] = float(c) if math.isfinite(c) and c > 1e-6 else float("nan")
