@@ -245,6 +245,8 @@ def test_from_accepts_a_checkpoint_folder_and_explains_otherwise(tmp_path):
     if not (T.shipped_dir("faces") / T.MODEL_FILE).exists():
         with pytest.raises(T.TrainingError, match="no shipped DCGAN weights"):
             T.resolve_from("faces")
+    else:
+        assert T.resolve_from("faces") == T.shipped_dir("faces")
 
 
 def test_cli_refuses_bad_input_and_changes_nothing(tmp_path, capsys):

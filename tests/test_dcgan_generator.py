@@ -4,6 +4,7 @@ edits become latent moves, "repair …" a SetLatent, and replays are exact."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -15,6 +16,7 @@ from generators.errors import GeneratorError, UnknownGeneratorError, WeightsErro
 from generators.latent import directions as Dn
 from generators.nets.dcgan import DCGANConfig, build
 from generators.training.dcgan import save_model
+from generators.weights import has_weights
 from sessions.state import ImageState
 
 TINY = DCGANConfig(ngf=8, ndf=8)
@@ -254,3 +256,45 @@ def test_a_failing_latent_resolution_changes_nothing(manager, monkeypatch):
     before = manager.state
     r = manager.turn("add sunglasses")
     assert not r.changed and r.ops == [] and "boom" in r.reply and manager.state == before
+
+
+# -- shipped weights --------------------------------------------------------------------------
+@pytest.mark.skipif(not has_weights("dcgan", "faces"), reason="no shipped dcgan weights")
+def test_shipped_weights_load_render_and_move_on_cpu():
+    """The shipped faces DCGAN loads on CPU with its directions, renders a
+    state, and "add sunglasses" (one calibrated unit) changes the image."""
+    gen = DCGANGenerator("faces")
+    assert gen.directions is not None and "eyewear=sunglasses" in gen.directions
+    state = ImageState.new("faces", 5, "dcgan")
+    img = gen.render(state)
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8 and img.std() > 5
+    moved = gen.render(dataclasses.replace(state, offsets={"eyewear=sunglasses": 1.0}))
+    assert np.abs(moved.astype(int) - img.astype(int)).mean() > 1
+    eval_rec = json.loads((gen.path / "config.json").read_text())["extra"]["eval"]
+    assert {"direction_success", "completion_psnr_masked", "passes"} <= set(eval_rec)
+
+
+@pytest.mark.skipif(not has_weights("dcgan", "faces"), reason="no shipped dcgan weights")
+def test_a_personal_model_fine_tunes_from_the_shipped_weights(tmp_path, capsys):
+    """`holochat train dcgan --data DIR --from faces --name NAME` on a fixture
+    folder of photos: runs, saves, reloads as dcgan:NAME and renders; the
+    weights started from the shipped ones and moved."""
+    from PIL import Image
+
+    from holochat.cli import main
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)).save(photos / f"{i}.jpg")
+    rc = main(["train", "dcgan", "--data", str(photos), "--from", "faces", "--name", "carol",
+               "--steps", "2", "--batch", "4", "--device", "cpu", "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    mine, shipped = DCGANGenerator(personal="carol"), DCGANGenerator("faces")
+    assert mine.cfg == shipped.cfg                       # the shipped width, not the default
+    a, b = mine.G.state_dict(), shipped.G.state_dict()
+    first = next(k for k in a if k.endswith("weight"))
+    assert not np.allclose(a[first].numpy(), b[first].numpy())
+    assert np.abs(a[first].numpy() - b[first].numpy()).max() < 0.05   # fine-tuned, not re-drawn
+    img = mine.render(ImageState.new("faces", 1, "dcgan:carol"))
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8
