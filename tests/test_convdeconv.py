@@ -23,7 +23,8 @@ def test_shapes_and_encoding(domain):
     m = ConvDeconv(cfg).eval()
     ds = make_dataset(domain, 3)
     x = encode(domain, ds.attributes)
-    rgb, mask = m(x)
+    with torch.no_grad():
+        rgb, mask = m(x)
     assert rgb.shape == (3, 3, 64, 64) and float(rgb.min()) >= 0 and float(rgb.max()) <= 1
     assert mask.shape == (3, 1, 64, 64)      # the compositing mask (supervised for chairs)
 
