@@ -270,8 +270,12 @@ def test_cli_trains_on_a_folder_then_resumes(tmp_path, capsys):
     out = tmp_path / "out"
     base = ["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
             "--batch", "4", "--device", "cpu", "--no-progress"]
-    assert main([*base, "--ngf", "4", "--ndf", "4", "--steps", "2"]) == 0
+    assert main([*base, "--ngf", "4", "--ndf", "4", "--r1", "0.5", "--steps", "2"]) == 0
     assert main([*base, "--ngf", "4", "--ndf", "4", "--steps", "3"]) == 2   # would overwrite
     assert "--resume" in capsys.readouterr().err
-    assert main([*base, "--steps", "3", "--resume"]) == 0       # widths from the checkpoint
+    assert main([*base, "--steps", "3", "--resume"]) == 0       # widths and R1 from the checkpoint
     assert json.loads((out / "trainer.json").read_text())["step"] == 3
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert (cfg["ngf"], cfg["r1_gamma"]) == (4, 0.5)
+    assert main([*base, "--steps", "4", "--resume", "--r1", "2"]) == 2  # another model: refused
+    assert "r1_gamma" in capsys.readouterr().err
