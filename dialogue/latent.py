@@ -58,6 +58,19 @@ def direction_words(name: str) -> str:
             "background": f"{value} background", "expression": value}.get(attr, value)
 
 
+def offset_rows(offsets) -> list[tuple[str, str, str]]:
+    """The state's latent moves as the state panel lists them, in name order:
+    (direction name, "move: sunglasses", "+1.5"); zero moves and blends
+    (``mix:``/``blend:``, not directions) are left out."""
+    from generators.blend import is_blend
+    rows = []
+    for name, amount in sorted(dict(offsets or {}).items()):
+        if is_blend(name) or not float(amount):
+            continue
+        rows.append((name, f"move: {direction_words(name)}", f"{float(amount):+.2g}"))
+    return rows
+
+
 def completion_reason(region: str) -> str:
     return f"complete:{region}"
 

@@ -234,7 +234,8 @@ class HoloApp(App):
             chat.user(r.input)
         chat.reply(r.reply, r.kind)
         timing = f" · {r.ms.get('parse', 0) + r.ms.get('render', 0):.0f} ms"
-        changed = {op.get("attr") for op in r.ops if "attr" in op}
+        changed = {op.get("attr") or op.get("direction") for op in r.ops
+                   if "attr" in op or "direction" in op}
         if any(op.get("op") == "switch_domain" for op in r.ops):
             self.query_one(CommandInput).set_vocabulary(self.manager.vocabulary())
         self._refresh(changed, r.image, timing)
@@ -249,7 +250,9 @@ class HoloApp(App):
         s = m.state
         self.query_one(ImagePanel).show(
             image, f"step {m.step} · {s.domain} · {s.generator}{timing}")
-        self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed)
+        from dialogue.latent import offset_rows      # loaded with the manager by now
+        self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed,
+                                        offset_rows(s.offsets))
         self.query_one(HistoryList).show(m.history(), m.step)
 
     # -- helpers for the palette -------------------------------------------------------

@@ -119,3 +119,36 @@ def test_layout_snapshot(snap_compare, monkeypatch):
         pilot.app.sub_title = "session test"
 
     assert snap_compare(HoloApp(_spec()), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_dcgan_moves_are_listed_in_the_state_panel():
+    """In dcgan mode "add sunglasses" is a latent move, not an attribute: the
+    panel lists it ("move: sunglasses +1", marked as just changed) instead of
+    leaving only the unchanged "eyewear none" to look at."""
+    import pytest
+
+    from generators.weights import has_weights
+    if not has_weights("dcgan", "faces"):
+        pytest.skip("no shipped dcgan weights")
+
+    def rows(app):
+        table = app.query_one("StatePanel")
+        return {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1])
+                for i in range(table.row_count)}
+
+    async def go():
+        app = HoloApp(SessionSpec(domain="faces", seed=3, generator="dcgan",
+                                  session_name="test"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _idle(app, pilot)
+            assert not any(k.startswith("move:") for k in rows(app))
+            await _type(pilot, "add sunglasses")
+            await _idle(app, pilot)
+            assert rows(app)["move: sunglasses"] == "● +1"
+            await _type(pilot, "add sunglasses")
+            await _type(pilot, "turn left")
+            await _idle(app, pilot)
+            r = rows(app)
+            assert r["move: sunglasses"] == "+1.5" and r["move: yaw"] == "● -1"
+            assert r["eyewear"] == "none"                 # the attribute itself is untouched
+    asyncio.run(go())

@@ -298,3 +298,12 @@ def test_a_personal_model_fine_tunes_from_the_shipped_weights(tmp_path, capsys):
     assert np.abs(a[first].numpy() - b[first].numpy()).max() < 0.05   # fine-tuned, not re-drawn
     img = mine.render(ImageState.new("faces", 1, "dcgan:carol"))
     assert img.shape == (64, 64, 3) and img.dtype == np.uint8
+
+
+def test_offset_rows_name_moves_and_leave_out_blends_and_zeros():
+    from dialogue.latent import offset_rows
+    rows = offset_rows({"yaw": -0.5, "hair_color=blond": 1.0, "eyewear=sunglasses": 0.0,
+                        "mix:3": 0.5})
+    assert rows == [("hair_color=blond", "move: blond hair", "+1"),
+                    ("yaw", "move: yaw", "-0.5")]
+    assert offset_rows({}) == []

@@ -28,11 +28,17 @@ class StatePanel(DataTable):
         self.add_column("value", width=VALUE_WIDTH)
 
     def show(self, domain: str, generator: str, attributes: Mapping[str, Any],
-             changed: set[str] | None = None) -> None:
+             changed: set[str] | None = None,
+             moves: list[tuple[str, str, str]] = ()) -> None:
+        """``moves``: (direction, label, amount) rows of the latent moves so
+        far (dcgan mode), listed after the attributes they leave as they were."""
         changed = changed or set()
         self.clear()
         self.add_row("domain", domain)
         self.add_row("generator", generator)
+        for name, label, amount in moves:
+            mark = "● " if name in changed else ""
+            self.add_row(label, mark + amount)
         for k, v in attributes.items():
             mark = "● " if k in changed else ""
             self.add_row(k, mark + _fmt(v))
