@@ -48,6 +48,22 @@ def test_shapes_and_paper_parameter_counts():
     assert d32(torch.zeros(2, 3, 32, 32)).shape == (2,)
 
 
+def test_resize_upsampling_builds_a_generator_without_transposed_convs():
+    cfg = DCGANConfig(ngf=4, ndf=4, upsample="resize")
+    pair = build(cfg, seed=0)
+    g = pair.generator
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.main[3:])
+    assert sum(isinstance(m, torch.nn.Upsample) for m in g.modules()) == cfg.n_up
+    out = g(torch.randn(2, cfg.z_dim))
+    assert out.shape == (2, 3, 64, 64) and out.abs().max() <= 1
+    assert DCGANConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="upsample"):
+        DCGANConfig(upsample="bilinear-ish")
+    # the default keeps the paper's layers (the shipped weights load: test_dcgan_generator)
+    paper = build(TINY, seed=0).generator
+    assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in paper.modules()) == cfg.n_up + 1
+
+
 def test_init_is_seeded_and_follows_the_paper():
     g1, g2, g3 = (build(DCGANConfig(), seed=s).generator for s in (3, 3, 4))
     w1, w2, w3 = (next(g.parameters()) for g in (g1, g2, g3))

@@ -41,11 +41,16 @@ class DCGANConfig:
     init_std: float = 0.02      # N(0, std) weight init
     r1_gamma: float = 0.0       # R1 penalty γ/2·E‖∇D(x_real)‖² (0: the paper's plain loss)
     r1_every: int = 4           # apply R1 every k discriminator steps, scaled by k (lazy)
+    upsample: str = "deconv"    # generator's ×2 layers: "deconv" (the paper's 4×4 stride-2
+                                # transposed convs) or "resize" (nearest ×2, then a 3×3 conv;
+                                # Odena et al. 2016: no checkerboard)
 
     def __post_init__(self) -> None:
         n = self.image_size
         if n < 16 or n & (n - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
+        if self.upsample not in ("deconv", "resize"):
+            raise ValueError(f"upsample must be 'deconv' or 'resize', got {self.upsample!r}")
         if self.r1_gamma < 0:
             raise ValueError(f"r1_gamma must be ≥ 0, got {self.r1_gamma}")
         for name in ("z_dim", "channels", "ngf", "ndf", "r1_every"):
@@ -83,19 +88,26 @@ class Generator(nn.Module):
         ]
         for _ in range(cfg.n_up - 1):                      # 4→8→16→32, halving width
             layers += [
-                nn.ConvTranspose2d(cfg.ngf * mult, cfg.ngf * mult // 2, 4, 2, 1, bias=False),
+                *_up(cfg, cfg.ngf * mult, cfg.ngf * mult // 2),
                 nn.BatchNorm2d(cfg.ngf * mult // 2),
                 nn.ReLU(True),
             ]
             mult //= 2
-        layers += [nn.ConvTranspose2d(cfg.ngf, cfg.channels, 4, 2, 1, bias=False),  # B×C×S×S
-                   nn.Tanh()]
+        layers += [*_up(cfg, cfg.ngf, cfg.channels), nn.Tanh()]   # B×C×S×S
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 2:
             z = z[:, :, None, None]                        # B×z_dim×1×1
         return self.main(z)
+
+
+def _up(cfg: DCGANConfig, c_in: int, c_out: int) -> list[nn.Module]:
+    """One ×2 layer of the generator (see ``DCGANConfig.upsample``)."""
+    if cfg.upsample == "resize":
+        return [nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
 
 
 class Discriminator(nn.Module):

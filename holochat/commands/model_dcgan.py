@@ -43,6 +43,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--r1", dest="r1_gamma", type=float, default=None, metavar="GAMMA",
                    help="R1 gradient penalty on real images (default 0, the paper's loss, "
                         "or the checkpoint's)")
+    p.add_argument("--upsample", choices=["deconv", "resize"], default=None,
+                   help="generator's x2 layers: the paper's transposed convs (default) or "
+                        "nearest resize + 3x3 conv (or the checkpoint's)")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--checkpoint-every", type=int, default=1000)
@@ -84,7 +87,8 @@ def run_train(args: argparse.Namespace) -> int:
         else:
             base = DCGANConfig()
         cfg = replace(base, ngf=args.ngf or base.ngf, ndf=args.ndf or base.ndf,
-                      r1_gamma=base.r1_gamma if args.r1_gamma is None else args.r1_gamma)
+                      r1_gamma=base.r1_gamma if args.r1_gamma is None else args.r1_gamma,
+                      upsample=args.upsample or base.upsample)
         opts = T.TrainOptions(steps=args.steps, batch=args.batch, seed=args.train_seed,
                               device=device, out=args.out, resume=args.resume,
                               log_every=args.log_every, sample_every=args.sample_every,
