@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from generators.blend import is_blend
 from generators.errors import GeneratorError
 from generators.schema import BOOL, CATEGORY, get_schema
 from sessions import ops as O
@@ -58,17 +59,18 @@ def direction_words(name: str) -> str:
             "background": f"{value} background", "expression": value}.get(attr, value)
 
 
+def direction_moves(offsets) -> dict[str, float]:
+    """The non-zero direction offsets of a state, in name order (blends,
+    ``mix:``/``blend:``, are offsets but not directions)."""
+    return {k: float(v) for k, v in sorted(dict(offsets or {}).items())
+            if not is_blend(k) and float(v)}
+
+
 def offset_rows(offsets) -> list[tuple[str, str, str]]:
     """The state's latent moves as the state panel lists them, in name order:
-    (direction name, "move: sunglasses", "+1.5"); zero moves and blends
-    (``mix:``/``blend:``, not directions) are left out."""
-    from generators.blend import is_blend
-    rows = []
-    for name, amount in sorted(dict(offsets or {}).items()):
-        if is_blend(name) or not float(amount):
-            continue
-        rows.append((name, f"move: {direction_words(name)}", f"{float(amount):+.2g}"))
-    return rows
+    (direction name, "move: sunglasses", "+1.5")."""
+    return [(name, f"move: {direction_words(name)}", f"{amount:+.2g}")
+            for name, amount in direction_moves(offsets).items()]
 
 
 def completion_reason(region: str) -> str:
@@ -243,9 +245,7 @@ def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState]
     z_dim = len(z_found)
     move = np.zeros(z_dim)
     if gen.directions is not None:
-        from generators.blend import is_blend
-        move, _ = gen.directions.offset({k: v for k, v in state.offsets.items()
-                                         if not is_blend(k)})
+        move, _ = gen.directions.offset(direction_moves(state.offsets))
     head = [float(a - b) for a, b in zip(z_found, move)]
     z = tuple(head + [float(v) for v in state.z[z_dim:]])
     return [O.SetLatent(z, completion_reason(region))], None
@@ -255,8 +255,7 @@ def ignored_note(state: ImageState, load: Callable[[str, str], Any] = _load) -> 
     """A sentence when the state carries direction offsets this dcgan does not have."""
     if not is_dcgan(state.generator):
         return None
-    from generators.blend import is_blend
-    names = [k for k, v in state.offsets.items() if not is_blend(k) and v != 0]
+    names = list(direction_moves(state.offsets))
     if not names:
         return None
     try:

@@ -2,15 +2,17 @@
 discriminator pair at 64×64.
 
 The generator up-convolves ``z`` (``Z_DIM`` numbers, seen as a 1×1 feature map)
-through strided transposed convolutions with batch norm and ReLU to a tanh RGB
-image; the discriminator mirrors it with strided convolutions, batch norm and
+through strided transposed convolutions (or, with ``upsample="resize"``,
+nearest ×2 resizes each followed by a 3×3 conv) with batch norm and ReLU to a
+tanh RGB image; the discriminator mirrors it with strided convolutions, batch norm and
 LeakyReLU(0.2) down to one logit per image. Weights start from N(0, 0.02)
 (batch-norm scales from N(1, 0.02)) and train with Adam(2e-4, β1 = 0.5), as in
 the paper. ``r1_gamma`` > 0 adds Mescheder et al.'s (2018) R1 gradient penalty
 on real images to the discriminator's loss, which keeps the discriminator from
 overpowering the generator on the studio's flat, saturated images (see
-docs/measurements.md). The discriminator returns logits (no sigmoid) so losses can use the
-numerically safe ``softplus`` form, also under bf16 autocast.
+docs/measurements.md). The discriminator returns logits (no sigmoid) so
+losses can use the numerically safe ``softplus`` form, also under bf16
+autocast.
 
 Only the network lives here; training is in ``generators/training/dcgan.py``.
 """

@@ -31,7 +31,8 @@ class StatePanel(DataTable):
              changed: set[str] | None = None,
              moves: list[tuple[str, str, str]] = ()) -> None:
         """``moves``: (direction, label, amount) rows of the latent moves so
-        far (dcgan mode), listed after the attributes they leave as they were."""
+        far (dcgan mode), listed before the attributes, which they leave as
+        they were."""
         changed = changed or set()
         self.clear()
         self.add_row("domain", domain)
