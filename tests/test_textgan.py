@@ -290,10 +290,12 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     train_cmd.configure(p)
     out = tmp_path / "w"
     args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
-                         "--n-train", "24", "--ngf", "8", "--ndf", "8", "--device", "cpu"])
+                         "--n-train", "24", "--ngf", "8", "--ndf", "8", "--lr", "1e-3",
+                         "--device", "cpu"])
     assert train_cmd.run(args) == 0
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
+    assert json.loads((out / "config.json").read_text())["config"]["lr"] == 1e-3
     # --resume continues with the checkpoint's own widths
     more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--batch", "4",
                          "--n-train", "24", "--resume"])
@@ -303,6 +305,9 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     assert gen.render(_state()).shape == (64, 64, 3)
     bad = p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--device", "tpu"])
     assert train_cmd.run(bad) == 2
+    assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--lr", "0"])) == 2
+    assert "--lr must be positive" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 # --- shipped weights -------------------------------------------------------

@@ -29,6 +29,8 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                                                           "checkpoint's with --resume)")
     p.add_argument("--ndf", type=int, default=None, help="discriminator width (default 64, or "
                                                           "the checkpoint's with --resume)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate of both networks "
+                                                          "(default 2e-4, the paper's)")
 
 
 def _fail(cmd: str, msg: str) -> int:
@@ -50,6 +52,8 @@ def run_train(args: argparse.Namespace) -> int:
                  "ngf", "ndf"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             return _fail("train", f"--{name.replace('_', '-')} must be positive")
+    if args.lr is not None and not args.lr > 0:
+        return _fail("train", "--lr must be positive")
     opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
                                device=args.device, out=args.out, resume=args.resume,
                                n_train=args.n_train,
@@ -70,7 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
             except (WeightsError, ValueError, TypeError) as e:
                 return _fail("train", f"cannot resume {args.out}: {e}")
     from dataclasses import replace
-    cfg = replace(cfg, **{k: getattr(args, k) for k in ("ngf", "ndf") if getattr(args, k)})
+    cfg = replace(cfg, **{k: getattr(args, k) for k in ("ngf", "ndf", "lr") if getattr(args, k)})
     try:
         trainer = train_textgan(opts, cfg)
     except (TrainingError, GeneratorError) as e:
