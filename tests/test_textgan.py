@@ -125,6 +125,18 @@ def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
                       cond_dim=16), faces, embedder=hash_embedder)
 
 
+def test_linear_decay_of_both_learning_rates(faces):
+    from generators.training.textgan import lr_at
+    assert lr_at(0, 1e-3, 10, None) == lr_at(9, 1e-3, 10, None) == 1e-3
+    assert lr_at(5, 1e-3, 10, 6) == 1e-3
+    assert lr_at(6, 1e-3, 10, 6) == pytest.approx(1e-3)
+    assert lr_at(8, 1e-3, 10, 6) == pytest.approx(5e-4)
+    assert lr_at(9, 1e-3, 10, 6) == pytest.approx(2.5e-4)          # the last step still moves
+    tr = train_textgan(_opts(steps=4, decay_from=2), TINY, faces, embedder=hash_embedder)
+    for opt in (tr.optG, tr.optD):                                  # step 3 ran at (4-3)/(4-2)
+        assert opt.param_groups[0]["lr"] == pytest.approx(TINY.lr / 2)
+
+
 def test_caption_embeddings_are_cached_on_disk(faces, tmp_path):
     calls = []
 
@@ -307,6 +319,9 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     assert train_cmd.run(bad) == 2
     assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--lr", "0"])) == 2
     assert "--lr must be positive" in capsys.readouterr().err
+    assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--steps", "3",
+                                       "--decay-from", "3"])) == 2
+    assert "--decay-from must lie in 0…2" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

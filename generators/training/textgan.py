@@ -72,6 +72,7 @@ class TextGANTrainOptions:
     beta: float = 0.5                 # GAN-INT interpolation weight
     int_weight: float = 1.0           # weight of the GAN-INT term in G's loss
     rec_weight: float = 10.0          # L1 to the paired studio image (0: pure GAN-CLS)
+    decay_from: int | None = None     # from this step, both lrs fall linearly to 0 at ``steps``
     log_every: int = 50
     sample_every: int = 1000
     checkpoint_every: int = 1000
@@ -126,6 +127,16 @@ def prepare_data(cfg: TextGANConfig, ds, *, embedder: Callable | None = None,
         cap_index=torch.from_numpy(table.index).to(dev),
         cats=torch.from_numpy(category_codes(ds.attributes)).to(dev),
         texts=table.texts, attributes=list(ds.attributes))
+
+
+def lr_at(step: int, base: float, steps: int, decay_from: int | None) -> float:
+    """Learning rate of (0-based) step ``step``: ``base`` until ``decay_from``,
+    then a straight line to zero at ``steps`` (pix2pix's schedule), so the
+    last step still moves a little. A pure function of the step: resuming
+    gives the same schedule."""
+    if decay_from is None or step < decay_from or steps <= decay_from:
+        return base
+    return base * max(0.0, (steps - step) / (steps - decay_from))
 
 
 def _mix(seed: int, step: int) -> int:
@@ -187,6 +198,10 @@ class TextGANTrainer:
         """One discriminator and one generator update (no host synchronisation)."""
         b = self.batch(self.step_count)
         o = self.opts
+        lr = lr_at(self.step_count, self.cfg.lr, o.steps, o.decay_from)
+        for opt in (self.optD, self.optG):
+            for group in opt.param_groups:
+                group["lr"] = lr
         with self.autocast():
             fake = self.G(b["z"], b["emb"], b["extra"])                       # B×C×S×S
             d_rr = self.D(b["real"], b["emb"], b["extra"]).float()            # real, right text

@@ -23,6 +23,8 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--captions-per-image", type=int, default=4)
     p.add_argument("--rec-weight", type=float, default=10.0,
                    help="weight of the L1 term to the paired studio image (0: pure GAN-CLS)")
+    p.add_argument("--decay-from", type=int, default=None, metavar="STEP",
+                   help="from this step on, lower both learning rates linearly to 0 at --steps")
     p.add_argument("--sample-every", type=int, default=1000)
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--ngf", type=int, default=None, help="generator width (default 64, or the "
@@ -54,12 +56,15 @@ def run_train(args: argparse.Namespace) -> int:
             return _fail("train", f"--{name.replace('_', '-')} must be positive")
     if args.lr is not None and not args.lr > 0:
         return _fail("train", "--lr must be positive")
+    if args.decay_from is not None and not 0 <= args.decay_from < args.steps:
+        return _fail("train", f"--decay-from must lie in 0…{args.steps - 1} (before --steps)")
     opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
                                device=args.device, out=args.out, resume=args.resume,
                                n_train=args.n_train,
                                images_per_identity=args.images_per_identity,
                                captions_per_image=args.captions_per_image,
-                               rec_weight=args.rec_weight, sample_every=args.sample_every,
+                               rec_weight=args.rec_weight, decay_from=args.decay_from,
+                               sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
     cfg = TextGANConfig()
