@@ -125,6 +125,20 @@ def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
                       cond_dim=16), faces, embedder=hash_embedder)
 
 
+def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path):
+    """Both networks centre the caption embedding on the training captions'
+    mean and divide by their global spread; the statistics travel with the
+    weights."""
+    tr = train_textgan(_opts(steps=1, out=str(tmp_path / "w")), TINY, faces,
+                       embedder=hash_embedder)
+    e = tr.data.cap_emb.float()
+    for net in (tr.G, tr.D):
+        assert torch.allclose(net.text.text_mean, e.mean(0), atol=1e-6)
+        assert net.text.text_scale.item() == pytest.approx((e - e.mean(0)).pow(2).mean().sqrt().item())
+    gen = TextGANGenerator("faces", tmp_path / "w", embedder=hash_embedder)
+    assert torch.equal(gen.model.text.text_mean.cpu(), tr.G.text.text_mean.cpu())
+
+
 def test_linear_decay_of_both_learning_rates(faces):
     from generators.training.textgan import lr_at
     assert lr_at(0, 1e-3, 10, None) == lr_at(9, 1e-3, 10, None) == 1e-3

@@ -40,7 +40,8 @@ from torch import nn
 from generators.nets.dcgan import init_weights, seeded
 from generators.protocol import Z_DIM
 
-ARCH_VERSION = 1          # bump when a change makes saved weights unloadable
+ARCH_VERSION = 2          # bump when a change makes saved weights unloadable
+#                           2: the caption statistics (text_mean, text_scale) are buffers
 GEOMETRY_DIM = 10         # see encode_geometry
 IDENTITY_DIM = 12         # len(identity_params(...))
 
@@ -152,15 +153,33 @@ def encode_extra(cfg: TextGANConfig, attrs: Sequence[Mapping[str, Any]],
 
 
 class TextCompressor(nn.Module):
-    """B×embed_dim caption embedding → B×cond_dim (FC + leaky ReLU)."""
+    """B×embed_dim caption embedding → B×cond_dim (FC + leaky ReLU), after
+    centring on the training captions' mean embedding and one global scale.
+
+    Why: unit-length MiniLM embeddings of captions that differ in one word
+    ("dark skin" / "light skin") are nearly parallel; the shared part
+    dominates and what tells the faces apart is a few hundredths of the
+    vector.  Standardising (buffers set once from the caption table,
+    ``set_text_stats``, saved with the weights) makes that part the input.
+    One scale for all dimensions, not one each, so that a rare direction of
+    an unseen caption is not blown up."""
 
     def __init__(self, cfg: TextGANConfig):
         super().__init__()
         self.fc = nn.Linear(cfg.embed_dim, cfg.cond_dim)
         self.act = nn.LeakyReLU(0.2)
+        self.register_buffer("text_mean", torch.zeros(cfg.embed_dim))
+        self.register_buffer("text_scale", torch.ones(()))
+
+    def set_text_stats(self, embeddings: torch.Tensor) -> None:
+        """Mean and global standard deviation of K×embed_dim caption embeddings."""
+        e = embeddings.detach().float()
+        mean = e.mean(0)
+        self.text_mean.copy_(mean)
+        self.text_scale.copy_((e - mean).pow(2).mean().sqrt().clamp_min(1e-6))
 
     def forward(self, e: torch.Tensor) -> torch.Tensor:
-        return self.act(self.fc(e))
+        return self.act(self.fc((e - self.text_mean) / self.text_scale))
 
 
 class TextGenerator(nn.Module):
@@ -227,6 +246,12 @@ class TextGAN(nn.Module):
         self.generator = TextGenerator(cfg)
         self.discriminator = TextDiscriminator(cfg)
         init_weights(self, cfg.init_std)
+
+    def set_text_stats(self, embeddings: torch.Tensor) -> None:
+        """Standardise the caption input of both networks by these embeddings'
+        statistics (the training captions; see ``TextCompressor``)."""
+        self.generator.text.set_text_stats(embeddings)
+        self.discriminator.text.set_text_stats(embeddings)
 
     def forward(self, z: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         return self.generator(z, emb, extra)

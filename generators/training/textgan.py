@@ -154,6 +154,7 @@ class TextGANTrainer:
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         self.pair = build(cfg, seed=opts.seed).to(dev)
+        self.pair.set_text_stats(data.cap_emb)      # a resumed run loads its own
         self.G, self.D = self.pair.generator, self.pair.discriminator
         kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
         betas = (cfg.beta1, cfg.beta2)
