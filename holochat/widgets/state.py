@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from textual.widgets import DataTable
 
@@ -29,7 +29,7 @@ class StatePanel(DataTable):
 
     def show(self, domain: str, generator: str, attributes: Mapping[str, Any],
              changed: set[str] | None = None,
-             moves: list[tuple[str, str, str]] = ()) -> None:
+             moves: Sequence[tuple[str, str, str]] = ()) -> None:
         """``moves``: (direction, label, amount) rows of the latent moves so
         far (dcgan mode), listed before the attributes, which they leave as
         they were."""
