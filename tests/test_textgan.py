@@ -125,6 +125,41 @@ def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
                       cond_dim=16), faces, embedder=hash_embedder)
 
 
+def test_trunk_and_auxiliary_classifier(faces, tmp_path):
+    """The FC trunk sits between the joined input and G's first up-convolution;
+    the AC-GAN classifier reads every categorical / bool attribute from D's
+    image features, and both its loss terms are logged and trained."""
+    from generators.nets.textgan import class_sizes
+    from generators.schema import BOOL, CATEGORY
+    cfg = TextGANConfig(ngf=8, ndf=8, cond_dim=16, trunk=24, aux_classifier=True)
+    pair = build(cfg, seed=0)
+    assert pair.generator.trunk[0].out_features == 24
+    assert pair.generator.main[0].in_channels == 24
+    sizes = class_sizes()
+    assert len(sizes) == len(FACES.of_kind(CATEGORY, BOOL)) and min(sizes) >= 2
+    x, emb = torch.rand(2, 3, 64, 64) * 2 - 1, torch.randn(2, cfg.embed_dim)
+    logit, aux = pair.discriminator.score(x, emb, encode_extra(cfg, [FACES.defaults(1)] * 2))
+    assert logit.shape == (2,) and [a.shape for a in aux] == [(2, k) for k in sizes]
+    assert build(TINY, seed=0).discriminator.score(x, emb, encode_extra(TINY, [FACES.defaults(1)] * 2))[1] == []
+    with pytest.raises(ValueError, match="trunk"):
+        TextGANConfig(trunk=-1)
+
+    tr = train_textgan(_opts(steps=4, out=str(tmp_path / "w"), aux_weight=2.0), cfg, faces,
+                       embedder=hash_embedder)
+    for rec in tr.log:
+        assert rec["aux_real"] > 0 and rec["aux_fake"] > 0
+        assert rec["loss_d"] == pytest.approx(rec["d_real_right"] + (rec["d_real_wrong"]
+                                              + rec["d_fake_right"]) / 2 + 2.0 * rec["aux_real"],
+                                              rel=1e-5)
+    plain = train_textgan(_opts(steps=2), TINY, faces, embedder=hash_embedder)
+    assert plain.log[-1]["aux_real"] == plain.log[-1]["aux_fake"] == 0
+    # saved and rendered with the trunk; weights without the new keys still load
+    gen = TextGANGenerator("faces", tmp_path / "w", embedder=hash_embedder)
+    assert gen.cfg.trunk == 24 and gen.render(_state()).shape == (64, 64, 3)
+    assert TextGANConfig.from_dict({k: v for k, v in TINY.to_dict().items()
+                                    if k not in ("trunk", "aux_classifier")}) == TINY
+
+
 def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path):
     """Both networks centre the caption embedding on the training captions'
     mean and divide by their global spread; the statistics travel with the
@@ -317,11 +352,13 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     out = tmp_path / "w"
     args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
                          "--n-train", "24", "--ngf", "8", "--ndf", "8", "--lr", "1e-3",
-                         "--device", "cpu"])
+                         "--trunk", "16", "--aux-weight", "1", "--device", "cpu"])
     assert train_cmd.run(args) == 0
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
-    assert json.loads((out / "config.json").read_text())["config"]["lr"] == 1e-3
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
+    assert saved["config"]["aux_classifier"] and saved["extra"]["train"]["aux_weight"] == 1
     # --resume continues with the checkpoint's own widths
     more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--batch", "4",
                          "--n-train", "24", "--resume"])
@@ -336,6 +373,11 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--steps", "3",
                                        "--decay-from", "3"])) == 2
     assert "--decay-from must lie in 0…2" in capsys.readouterr().err
+    for flag, value, msg in (("--trunk", "-1", "--trunk must be"),
+                             ("--aux-weight", "nan", "--aux-weight must be")):
+        assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"),
+                                           flag, value])) == 2
+        assert msg in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

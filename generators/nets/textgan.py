@@ -58,6 +58,17 @@ class TextGANConfig:
     # studio identity through edits.  Off: a plain GAN-CLS on text + geometry.
     use_identity_params: bool = True
     use_geometry: bool = True      # pose / light / brightness / strength as numbers
+    # Width of two fully connected layers between the joined input and the
+    # first up-convolution (0: none, the paper's generator).  Why: the first
+    # layer of the paper's G is linear in its input, and which pixels a
+    # caption's words change depends on combinations (hair under a hat, a
+    # beard on dark skin); the conv-deconv generator has such a trunk.
+    trunk: int = 0
+    # An auxiliary classifier on the discriminator's image features (AC-GAN,
+    # Odena et al. 2017): one softmax per categorical / bool attribute,
+    # trained on real images; G is trained to make its images classified as
+    # the attributes its caption states (``aux_weight`` in the trainer).
+    aux_classifier: bool = False
     ngf: int = 64                  # generator width at the last hidden layer
     ndf: int = 64                  # discriminator width at the first layer
     image_size: int = 64
@@ -74,6 +85,8 @@ class TextGANConfig:
         for name in ("z_dim", "embed_dim", "cond_dim", "ngf", "ndf", "channels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.trunk < 0:
+            raise ValueError(f"trunk must be 0 (none) or positive, got {self.trunk}")
         if self.use_geometry and self.geometry_dim != GEOMETRY_DIM:
             raise ValueError(f"geometry_dim is {GEOMETRY_DIM} (see encode_geometry)")
         if self.use_identity_params and self.identity_dim != IDENTITY_DIM:
@@ -148,6 +161,14 @@ def encode_extra(cfg: TextGANConfig, attrs: Sequence[Mapping[str, Any]],
     return torch.cat(parts, 1) if parts else torch.zeros(len(attrs), 0)
 
 
+def class_sizes() -> tuple[int, ...]:
+    """Number of classes of each faces categorical / bool attribute, in the
+    order of ``generators.training.textgan.category_codes``."""
+    from generators.schema import BOOL, CATEGORY, get_schema
+    return tuple(2 if c.kind == BOOL else len(c.values)
+                 for c in get_schema("faces").of_kind(CATEGORY, BOOL))
+
+
 # ---------------------------------------------------------------------------
 # the networks
 
@@ -191,6 +212,11 @@ class TextGenerator(nn.Module):
         self.cfg = cfg
         self.text = TextCompressor(cfg)
         c_in = cfg.z_dim + cfg.cond_dim + cfg.extra_dim
+        self.trunk: nn.Module = nn.Identity()
+        if cfg.trunk:
+            self.trunk = nn.Sequential(nn.Linear(c_in, cfg.trunk), nn.ReLU(True),
+                                       nn.Linear(cfg.trunk, cfg.trunk), nn.ReLU(True))
+            c_in = cfg.trunk
         mult = 2 ** (cfg.n_up - 1)                                  # 8 at 64×64
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(c_in, cfg.ngf * mult, 4, 1, 0, bias=False),   # B×8g×4×4
@@ -205,6 +231,7 @@ class TextGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         h = torch.cat([z.flatten(1), self.text(emb), extra], 1)     # B×(z+cond+extra)
+        h = self.trunk(h)                                           # B×trunk (or unchanged)
         return self.main(h[:, :, None, None])                       # B×C×S×S
 
 
@@ -229,12 +256,23 @@ class TextDiscriminator(nn.Module):
             nn.Conv2d(c + cfg.cond_dim + cfg.extra_dim, c, 1, 1, 0, bias=False),
             nn.BatchNorm2d(c), nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(c, 1, 4, 1, 0, bias=False))                   # B×1×1×1
+        self.sizes = class_sizes() if cfg.aux_classifier else ()
+        self.aux = nn.Linear(c * 4 * 4, sum(self.sizes)) if cfg.aux_classifier else None
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
+        return self.score(x, emb, extra)[0]
+
+    def score(self, x: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor
+              ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(match logit B, auxiliary class logits: one B×K per attribute, or
+        [] without the auxiliary classifier)."""
         h = self.features(x)                                        # B×8d×4×4
         cond = torch.cat([self.text(emb), extra], 1)                # B×(cond+extra)
         cond = cond[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])   # replicated 4×4
-        return self.joint(torch.cat([h, cond.to(h.dtype)], 1)).flatten()      # B
+        logit = self.joint(torch.cat([h, cond.to(h.dtype)], 1)).flatten()     # B
+        if self.aux is None:
+            return logit, []
+        return logit, list(self.aux(h.flatten(1)).split(self.sizes, 1))        # A × (B×K)
 
 
 class TextGAN(nn.Module):

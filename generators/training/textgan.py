@@ -6,6 +6,11 @@ Per step, for a batch of studio faces with one of their training captions:
     G loss = softplus(−D(fake, right)) + int_weight · softplus(−D(G(z', e_int), e_int))
              + rec_weight · |fake − real|₁
 
+and, where the config has the auxiliary classifier (AC-GAN), D's loss adds
+``aux_weight · CE(C(real), attributes)`` and G's ``aux_weight · CE(C(fake),
+attributes)``: C reads each categorical / bool attribute from D's image
+features alone, learnt on real faces only.
+
 "right" is the image's own condition (caption embedding, geometry and
 identity numbers); "wrong" is another sample's condition whose categorical
 attributes differ (so a real image with a mismatched description must read
@@ -51,7 +56,7 @@ LOG_FILE = "train_log.jsonl"
 MODEL_NAME = "textgan"
 RETRAIN = "holochat train textgan --out DIR"
 TERMS = ("loss_d", "d_real_right", "d_real_wrong", "d_fake_right", "loss_g", "g_fake_right",
-         "g_int", "rec")
+         "g_int", "rec", "aux_real", "aux_fake")
 
 
 class TrainingError(RuntimeError):
@@ -72,6 +77,7 @@ class TextGANTrainOptions:
     beta: float = 0.5                 # GAN-INT interpolation weight
     int_weight: float = 1.0           # weight of the GAN-INT term in G's loss
     rec_weight: float = 10.0          # L1 to the paired studio image (0: pure GAN-CLS)
+    aux_weight: float = 1.0           # AC-GAN class loss (configs with aux_classifier only)
     decay_from: int | None = None     # from this step, both lrs fall linearly to 0 at ``steps``
     log_every: int = 50
     sample_every: int = 1000
@@ -139,6 +145,15 @@ def lr_at(step: int, base: float, steps: int, decay_from: int | None) -> float:
     return base * max(0.0, (steps - step) / (steps - decay_from))
 
 
+def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
+    """Mean over attributes of the cross-entropy of the auxiliary classifier
+    (0 without one)."""
+    if not logits:
+        return cats.new_zeros((), dtype=torch.float32)
+    return torch.stack([F.cross_entropy(lg.float(), cats[:, i])
+                        for i, lg in enumerate(logits)]).mean()
+
+
 def _mix(seed: int, step: int) -> int:
     d = hashlib.blake2b(f"textgan/{seed}/{step}".encode(), digest_size=8).digest()
     return int.from_bytes(d, "little") >> 1
@@ -187,6 +202,7 @@ class TextGANTrainer:
         emb = d.cap_emb[cap]                                       # B×D
         return {
             "real": from_uint8(d.images.index_select(0, idx)),     # B×C×S×S in [-1, 1]
+            "cats": d.cats[idx],                                   # B×A class codes
             "emb": emb, "extra": d.extra[idx],                     # B×D, B×E
             "emb_wrong": d.cap_emb[wcap], "extra_wrong": d.extra[j],
             # GAN-INT: β·(this caption) + (1 − β)·(the next sample's caption)
@@ -205,28 +221,33 @@ class TextGANTrainer:
                 group["lr"] = lr
         with self.autocast():
             fake = self.G(b["z"], b["emb"], b["extra"])                       # B×C×S×S
-            d_rr = self.D(b["real"], b["emb"], b["extra"]).float()            # real, right text
-            d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"]).float()  # real, wrong
-            d_fr = self.D(fake.detach(), b["emb"], b["extra"]).float()        # fake, right
+            d_rr, aux_r = self.D.score(b["real"], b["emb"], b["extra"])       # real, right text
+            d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"])        # real, wrong
+            d_fr = self.D(fake.detach(), b["emb"], b["extra"])                # fake, right
+        d_rr, d_rw, d_fr = d_rr.float(), d_rw.float(), d_fr.float()
         l_rr, l_rw, l_fr = F.softplus(-d_rr).mean(), F.softplus(d_rw).mean(), F.softplus(d_fr).mean()
-        loss_d = l_rr + (l_rw + l_fr) / 2
+        aux_real = _class_loss(aux_r, b["cats"])
+        loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
         self.optD.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optD.step()
 
         self.D.requires_grad_(False)
         with self.autocast():
-            g_fr = F.softplus(-self.D(fake, b["emb"], b["extra"]).float()).mean()
+            g_logit, aux_f = self.D.score(fake, b["emb"], b["extra"])
+            g_fr = F.softplus(-g_logit.float()).mean()
             fake_int = self.G(b["z_int"], b["emb_int"], b["extra"])
             g_int = F.softplus(-self.D(fake_int, b["emb_int"], b["extra"]).float()).mean()
         rec = (fake.float() - b["real"]).abs().mean()
-        loss_g = g_fr + o.int_weight * g_int + o.rec_weight * rec
+        aux_fake = _class_loss(aux_f, b["cats"])
+        loss_g = g_fr + o.int_weight * g_int + o.rec_weight * rec + o.aux_weight * aux_fake
         self.optG.zero_grad(set_to_none=True)
         loss_g.backward()
         self.optG.step()
         self.D.requires_grad_(True)
 
-        self.loss_sum += torch.stack([loss_d, l_rr, l_rw, l_fr, loss_g, g_fr, g_int, rec]).detach()
+        self.loss_sum += torch.stack([loss_d, l_rr, l_rw, l_fr, loss_g, g_fr, g_int, rec,
+                                      aux_real, aux_fake]).detach()
         self.loss_steps += 1
         self.step_count += 1
 

@@ -31,6 +31,12 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                                                           "checkpoint's with --resume)")
     p.add_argument("--ndf", type=int, default=None, help="discriminator width (default 64, or "
                                                           "the checkpoint's with --resume)")
+    p.add_argument("--trunk", type=int, default=None, metavar="WIDTH",
+                   help="two fully connected layers of this width before G's first "
+                        "up-convolution (default 0: none, the paper's generator)")
+    p.add_argument("--aux-weight", type=float, default=0.0,
+                   help="weight of an auxiliary attribute classifier on D (AC-GAN); "
+                        "0 (default): no classifier")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate of both networks "
                                                           "(default 2e-4, the paper's)")
 
@@ -56,6 +62,10 @@ def run_train(args: argparse.Namespace) -> int:
             return _fail("train", f"--{name.replace('_', '-')} must be positive")
     if args.lr is not None and not args.lr > 0:
         return _fail("train", "--lr must be positive")
+    if args.trunk is not None and args.trunk < 0:
+        return _fail("train", "--trunk must be 0 (none) or positive")
+    if not (args.aux_weight >= 0 and math.isfinite(args.aux_weight)):
+        return _fail("train", "--aux-weight must be 0 or positive")
     if args.decay_from is not None and not 0 <= args.decay_from < args.steps:
         return _fail("train", f"--decay-from must lie in 0…{args.steps - 1} (before --steps)")
     opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
@@ -64,6 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
                                images_per_identity=args.images_per_identity,
                                captions_per_image=args.captions_per_image,
                                rec_weight=args.rec_weight, decay_from=args.decay_from,
+                               aux_weight=args.aux_weight,
                                sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
@@ -80,6 +91,10 @@ def run_train(args: argparse.Namespace) -> int:
                 return _fail("train", f"cannot resume {args.out}: {e}")
     from dataclasses import replace
     cfg = replace(cfg, **{k: getattr(args, k) for k in ("ngf", "ndf", "lr") if getattr(args, k)})
+    if args.trunk is not None:
+        cfg = replace(cfg, trunk=args.trunk)
+    if not args.resume or args.aux_weight > 0:
+        cfg = replace(cfg, aux_classifier=args.aux_weight > 0)
     try:
         trainer = train_textgan(opts, cfg)
     except (TrainingError, GeneratorError) as e:
