@@ -160,6 +160,24 @@ def test_trunk_and_auxiliary_classifier(faces, tmp_path):
                                     if k not in ("trunk", "aux_classifier")}) == TINY
 
 
+def test_warmup_trains_the_generator_on_l1_alone(faces):
+    """During --warmup steps only G moves, on the L1 term; after them the full
+    matching-aware game runs."""
+    fresh = build(TINY, seed=0)
+    tr = train_textgan(_opts(steps=2, warmup=2), TINY, faces, embedder=hash_embedder)
+    rec = tr.log[-1]
+    assert rec["loss_d"] == rec["d_real_right"] == rec["g_fake_right"] == 0
+    assert rec["rec"] > 0 and rec["loss_g"] == pytest.approx(tr.opts.rec_weight * rec["rec"])
+    d_now, d_init = tr.D.state_dict(), fresh.discriminator.state_dict()
+    for k in d_init:
+        if k.startswith("text.text_"):               # caption statistics are set, not learnt
+            continue
+        assert torch.equal(d_now[k], d_init[k]), k
+    assert not torch.equal(tr.G.main[0].weight, fresh.generator.main[0].weight)
+    both = train_textgan(_opts(steps=4, warmup=2), TINY, faces, embedder=hash_embedder)
+    assert both.log[-1]["loss_d"] > 0 and both.log[-1]["d_real_wrong"] > 0
+
+
 def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path):
     """Both networks centre the caption embedding on the training captions'
     mean and divide by their global spread; the statistics travel with the
@@ -374,6 +392,7 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
                                        "--decay-from", "3"])) == 2
     assert "--decay-from must lie in 0…2" in capsys.readouterr().err
     for flag, value, msg in (("--trunk", "-1", "--trunk must be"),
+                             ("--warmup", "30000", "--warmup must lie"),
                              ("--aux-weight", "nan", "--aux-weight must be")):
         assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"),
                                            flag, value])) == 2

@@ -25,6 +25,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                    help="weight of the L1 term to the paired studio image (0: pure GAN-CLS)")
     p.add_argument("--decay-from", type=int, default=None, metavar="STEP",
                    help="from this step on, lower both learning rates linearly to 0 at --steps")
+    p.add_argument("--warmup", type=int, default=0, metavar="STEPS",
+                   help="first train G on the L1 term alone for this many steps (D idle), "
+                        "then GAN-CLS")
     p.add_argument("--sample-every", type=int, default=1000)
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--ngf", type=int, default=None, help="generator width (default 64, or the "
@@ -62,6 +65,8 @@ def run_train(args: argparse.Namespace) -> int:
             return _fail("train", f"--{name.replace('_', '-')} must be positive")
     if args.lr is not None and not args.lr > 0:
         return _fail("train", "--lr must be positive")
+    if not 0 <= args.warmup <= args.steps:
+        return _fail("train", f"--warmup must lie in 0…{args.steps} (--steps)")
     if args.trunk is not None and args.trunk < 0:
         return _fail("train", "--trunk must be 0 (none) or positive")
     if not (args.aux_weight >= 0 and math.isfinite(args.aux_weight)):
@@ -74,7 +79,7 @@ def run_train(args: argparse.Namespace) -> int:
                                images_per_identity=args.images_per_identity,
                                captions_per_image=args.captions_per_image,
                                rec_weight=args.rec_weight, decay_from=args.decay_from,
-                               aux_weight=args.aux_weight,
+                               aux_weight=args.aux_weight, warmup=args.warmup,
                                sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
