@@ -176,6 +176,13 @@ def test_warmup_trains_the_generator_on_l1_alone(faces):
     assert not torch.equal(tr.G.main[0].weight, fresh.generator.main[0].weight)
     both = train_textgan(_opts(steps=4, warmup=2), TINY, faces, embedder=hash_embedder)
     assert both.log[-1]["loss_d"] > 0 and both.log[-1]["d_real_wrong"] > 0
+    # the reconstruction term may be the mean squared error instead of L1
+    l2 = train_textgan(_opts(steps=1, warmup=1, rec_loss="l2"), TINY, faces,
+                       embedder=hash_embedder)
+    a, b = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
+    assert l2._rec(a, b).item() == pytest.approx(0.25) and tr._rec(a, b).item() == pytest.approx(0.5)
+    with pytest.raises(TrainingError, match="rec_loss"):
+        train_textgan(_opts(steps=1, rec_loss="huber"), TINY, faces, embedder=hash_embedder)
 
 
 def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path):
@@ -370,13 +377,15 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     out = tmp_path / "w"
     args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
                          "--n-train", "24", "--ngf", "8", "--ndf", "8", "--lr", "1e-3",
-                         "--trunk", "16", "--aux-weight", "1", "--device", "cpu"])
+                         "--trunk", "16", "--aux-weight", "1", "--rec-loss", "l2",
+                         "--warmup", "1", "--device", "cpu"])
     assert train_cmd.run(args) == 0
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
     saved = json.loads((out / "config.json").read_text())
     assert saved["config"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
     assert saved["config"]["aux_classifier"] and saved["extra"]["train"]["aux_weight"] == 1
+    assert saved["extra"]["train"]["rec_loss"] == "l2" and saved["extra"]["train"]["warmup"] == 1
     # --resume continues with the checkpoint's own widths
     more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--batch", "4",
                          "--n-train", "24", "--resume"])

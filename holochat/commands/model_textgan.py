@@ -25,6 +25,8 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                    help="weight of the L1 term to the paired studio image (0: pure GAN-CLS)")
     p.add_argument("--decay-from", type=int, default=None, metavar="STEP",
                    help="from this step on, lower both learning rates linearly to 0 at --steps")
+    p.add_argument("--rec-loss", choices=("l1", "l2"), default="l1",
+                   help="reconstruction term: l1 (pix2pix, default) or l2 (mean squared error)")
     p.add_argument("--warmup", type=int, default=0, metavar="STEPS",
                    help="first train G on the L1 term alone for this many steps (D idle), "
                         "then GAN-CLS")
@@ -80,6 +82,7 @@ def run_train(args: argparse.Namespace) -> int:
                                captions_per_image=args.captions_per_image,
                                rec_weight=args.rec_weight, decay_from=args.decay_from,
                                aux_weight=args.aux_weight, warmup=args.warmup,
+                               rec_loss=args.rec_loss,
                                sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
