@@ -123,6 +123,11 @@ def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
     with pytest.raises(TrainingError, match="config"):
         train_textgan(_opts(steps=6, out=str(out), resume=True), TextGANConfig(ngf=8, ndf=16,
                       cond_dim=16), faces, embedder=hash_embedder)
+    # ...but a new learning rate is a fine-tuning phase, not a new network
+    tuned = train_textgan(_opts(steps=6, out=str(out), resume=True),
+                          TextGANConfig(ngf=8, ndf=8, cond_dim=16, lr=1e-5), faces,
+                          embedder=hash_embedder)
+    assert tuned.step_count == 6 and tuned.optG.param_groups[0]["lr"] == 1e-5
 
 
 def test_trunk_and_auxiliary_classifier(faces, tmp_path):
@@ -183,6 +188,21 @@ def test_warmup_trains_the_generator_on_l1_alone(faces):
     assert l2._rec(a, b).item() == pytest.approx(0.25) and tr._rec(a, b).item() == pytest.approx(0.5)
     with pytest.raises(TrainingError, match="rec_loss"):
         train_textgan(_opts(steps=1, rec_loss="huber"), TINY, faces, embedder=hash_embedder)
+
+
+def test_r1_penalty_is_added_to_the_discriminator_loss(faces):
+    """--r1: lazily (every r1_every steps) D's loss grows by γ/2·r1_every·E‖∇D(real)‖²."""
+    plain = train_textgan(_opts(steps=2, log_every=1), TINY, faces, embedder=hash_embedder)
+    pen = train_textgan(_opts(steps=2, log_every=1, r1_gamma=5.0, r1_every=2), TINY, faces,
+                        embedder=hash_embedder)
+    first, second = pen.log
+    terms = first["d_real_right"] + (first["d_real_wrong"] + first["d_fake_right"]) / 2
+    assert first["loss_d"] > terms + 1e-6                  # step 0 carries the penalty
+    assert math.isfinite(first["loss_d"]) and math.isfinite(second["loss_d"])
+    assert second["loss_d"] == pytest.approx(second["d_real_right"] + (
+        second["d_real_wrong"] + second["d_fake_right"]) / 2, rel=1e-5)   # step 1 does not
+    assert plain.log[0]["loss_d"] == pytest.approx(terms, rel=1e-5)   # same step 0 without it
+    assert not torch.equal(plain.D.features[0].weight, pen.D.features[0].weight)
 
 
 def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path):
@@ -402,6 +422,7 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     assert "--decay-from must lie in 0…2" in capsys.readouterr().err
     for flag, value, msg in (("--trunk", "-1", "--trunk must be"),
                              ("--warmup", "30000", "--warmup must lie"),
+                             ("--r1", "-1", "--r1 must be"),
                              ("--aux-weight", "nan", "--aux-weight must be")):
         assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"),
                                            flag, value])) == 2

@@ -11,6 +11,11 @@ and, where the config has the auxiliary classifier (AC-GAN), D's loss adds
 attributes)``: C reads each categorical / bool attribute from D's image
 features alone, learnt on real faces only.
 
+``r1_gamma`` (0 turns it off): Mescheder et al.'s R1 penalty on the
+discriminator's gradient at real images with their own condition, applied
+lazily every ``r1_every`` steps, so D cannot win on pixel-level statistics
+the generator answers with speckle.
+
 ``rec_loss``: L1 is the median of what the condition leaves uncertain, so a
 thin feature whose position the network has not pinned down to a pixel (eye
 rims, a mouth) is dropped altogether; L2 (the mean) keeps it, blurred, for
@@ -51,7 +56,7 @@ import contextlib
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -94,6 +99,8 @@ class TextGANTrainOptions:
     aux_weight: float = 1.0           # AC-GAN class loss (configs with aux_classifier only)
     decay_from: int | None = None     # from this step, both lrs fall linearly to 0 at ``steps``
     warmup: int = 0                   # first steps: G on the L1 term alone, D idle
+    r1_gamma: float = 0.0             # R1 penalty γ/2·E‖∇D(real, right)‖² (0: none)
+    r1_every: int = 4                 # lazily, every k D steps, scaled by k
     log_every: int = 50
     sample_every: int = 1000
     checkpoint_every: int = 1000
@@ -239,6 +246,9 @@ class TextGANTrainer:
         if self.step_count < o.warmup:
             self._warmup_step(b)
             return
+        r1 = o.r1_gamma > 0 and self.step_count % o.r1_every == 0
+        if r1:
+            b["real"].requires_grad_(True)
         with self.autocast():
             fake = self.G(b["z"], b["emb"], b["extra"])                       # B×C×S×S
             d_rr, aux_r = self.D.score(b["real"], b["emb"], b["extra"])       # real, right text
@@ -248,6 +258,10 @@ class TextGANTrainer:
         l_rr, l_rw, l_fr = F.softplus(-d_rr).mean(), F.softplus(d_rw).mean(), F.softplus(d_fr).mean()
         aux_real = _class_loss(aux_r, b["cats"])
         loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
+        if r1:          # Mescheder et al. 2018, on real images with their own condition
+            (grad,) = torch.autograd.grad(d_rr.sum(), b["real"], create_graph=True)
+            loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * grad.float().pow(2).flatten(1).sum(1).mean()
+            b["real"] = b["real"].detach()
         self.optD.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optD.step()
@@ -334,7 +348,9 @@ class TextGANTrainer:
                                               code_version=ARCH_VERSION, retrain_hint=RETRAIN)
         except WeightsError as e:
             raise TrainingError(str(e)) from None
-        if pair.cfg != self.cfg:
+        # the learning rate may change on resume (a fine-tuning phase); the
+        # architecture may not
+        if replace(pair.cfg, lr=self.cfg.lr) != self.cfg:
             raise TrainingError(f"{out} holds a textgan with config {pair.cfg.to_dict()}, not "
                                 f"{self.cfg.to_dict()}; resume with the same config or choose "
                                 "another --out")

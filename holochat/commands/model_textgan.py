@@ -27,6 +27,8 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                    help="from this step on, lower both learning rates linearly to 0 at --steps")
     p.add_argument("--rec-loss", choices=("l1", "l2"), default="l1",
                    help="reconstruction term: l1 (pix2pix, default) or l2 (mean squared error)")
+    p.add_argument("--r1", type=float, default=0.0, metavar="GAMMA",
+                   help="R1 gradient penalty on D at real images (0: none)")
     p.add_argument("--warmup", type=int, default=0, metavar="STEPS",
                    help="first train G on the L1 term alone for this many steps (D idle), "
                         "then GAN-CLS")
@@ -71,6 +73,8 @@ def run_train(args: argparse.Namespace) -> int:
         return _fail("train", f"--warmup must lie in 0…{args.steps} (--steps)")
     if args.trunk is not None and args.trunk < 0:
         return _fail("train", "--trunk must be 0 (none) or positive")
+    if not (args.r1 >= 0 and math.isfinite(args.r1)):
+        return _fail("train", "--r1 must be 0 or positive")
     if not (args.aux_weight >= 0 and math.isfinite(args.aux_weight)):
         return _fail("train", "--aux-weight must be 0 or positive")
     if args.decay_from is not None and not 0 <= args.decay_from < args.steps:
@@ -82,7 +86,7 @@ def run_train(args: argparse.Namespace) -> int:
                                captions_per_image=args.captions_per_image,
                                rec_weight=args.rec_weight, decay_from=args.decay_from,
                                aux_weight=args.aux_weight, warmup=args.warmup,
-                               rec_loss=args.rec_loss,
+                               rec_loss=args.rec_loss, r1_gamma=args.r1,
                                sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
                                time_limit_s=args.time_limit, progress=sys.stderr.isatty())
