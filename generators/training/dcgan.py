@@ -57,6 +57,13 @@ LOG_FILE = "train_log.jsonl"
 SAMPLE_GRID = 8                      # sample sheets are SAMPLE_GRID × SAMPLE_GRID
 
 
+def r1_penalty(d_real: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mescheder et al.'s (2018) R1 term E‖∇ₓD(x)‖² at the real images ``real``
+    (created with ``requires_grad``), from their logits ``d_real``; differentiable."""
+    (grad,) = torch.autograd.grad(d_real.float().sum(), real, create_graph=True)
+    return grad.float().pow(2).flatten(1).sum(1).mean()
+
+
 class TrainingError(RuntimeError):
     """A training run that cannot start or continue; the message says why."""
 
@@ -151,9 +158,7 @@ class DCGANTrainer:
             d_fake = self.D(fake.detach())
         loss_d = F.softplus(-d_real.float()).mean() + F.softplus(d_fake.float()).mean()
         if r1:
-            (grad,) = torch.autograd.grad(d_real.float().sum(), real, create_graph=True)
-            penalty = grad.float().pow(2).flatten(1).sum(1).mean()
-            loss_d = loss_d + 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * penalty
+            loss_d = loss_d + 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * r1_penalty(d_real, real)
         self.optD.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optD.step()

@@ -30,7 +30,7 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--r1", type=float, default=0.0, metavar="GAMMA",
                    help="R1 gradient penalty on D at real images (0: none)")
     p.add_argument("--warmup", type=int, default=0, metavar="STEPS",
-                   help="first train G on the L1 term alone for this many steps (D idle), "
+                   help="first train G on the reconstruction term alone for this many steps (D idle), "
                         "then GAN-CLS")
     p.add_argument("--sample-every", type=int, default=1000)
     p.add_argument("--checkpoint-every", type=int, default=1000)
