@@ -165,6 +165,46 @@ def test_trunk_and_auxiliary_classifier(faces, tmp_path):
                                     if k not in ("trunk", "aux_classifier")}) == TINY
 
 
+def test_compose_output_layer(faces, tmp_path):
+    """output="compose": G paints albedo × shade and a mask; the mask puts the
+    face over a background colour read from the text, and brightness (a
+    geometry number) lifts the whole image as in the studio.  It trains,
+    saves and renders like the paper's tanh layer."""
+    cfg = TextGANConfig(ngf=8, ndf=8, cond_dim=16, output="compose")
+    g = build(cfg, seed=0).generator.eval()
+    assert g.main[-1].out_channels == 5 and g.background.in_features == 16
+    with pytest.raises(ValueError, match="output"):
+        TextGANConfig(output="sigmoid")
+    a = dict(FACES.defaults(1), brightness=0.0)
+    z, emb = torch.randn(1, cfg.z_dim), torch.randn(1, cfg.embed_dim)
+    with torch.no_grad():
+        dark = g(z, emb, encode_extra(cfg, [a]))
+        light = g(z, emb, encode_extra(cfg, [dict(a, brightness=0.5)]))
+        g.main[-1].bias.data[4] = -30.0                      # mask off everywhere: background only
+        bg_only = g(z, emb, encode_extra(cfg, [a]))
+    assert dark.shape == (1, 3, 64, 64) and -1 <= dark.min() and dark.max() <= 1
+    # +0.5 brightness is +0.175 in [0, 1], +0.35 in [-1, 1], where nothing clips
+    lift = (light - dark)[(light < 1) & (dark > -1)]
+    torch.testing.assert_close(lift, torch.full_like(lift, 0.35), atol=1e-4, rtol=0)
+    colour = torch.sigmoid(g.background(g.text(emb))) * 2 - 1
+    torch.testing.assert_close(bg_only, colour[:, :, None, None].expand_as(bg_only), atol=1e-5,
+                               rtol=0)
+    tr = train_textgan(_opts(steps=3, out=str(tmp_path / "w")), cfg, faces,
+                       embedder=hash_embedder)
+    assert all(math.isfinite(r["loss_g"]) for r in tr.log)
+    gen = TextGANGenerator("faces", tmp_path / "w", embedder=hash_embedder)
+    assert gen.cfg.output == "compose" and gen.render(_state()).shape == (64, 64, 3)
+    # weights saved before the options existed load as the paper's layers
+    old = TextGANConfig.from_dict({k: v for k, v in TINY.to_dict().items()
+                                   if k not in ("output", "refine")})
+    assert old.output == "tanh" and not old.refine
+    # refine: one 3×3 convolution after each hidden up-convolution (4 at 64×64)
+    deeper = build(TextGANConfig(ngf=8, ndf=8, cond_dim=16, refine=True), seed=0).generator
+    convs = [m for m in deeper.main if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 4 and all(c.kernel_size == (3, 3) for c in convs)
+    assert deeper(z, emb, encode_extra(TINY, [a])).shape == (1, 3, 64, 64)
+
+
 def test_warmup_trains_the_generator_on_l1_alone(faces):
     """During --warmup steps only G moves, on the L1 term; after them the full
     matching-aware game runs."""
@@ -398,12 +438,13 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
                          "--n-train", "24", "--ngf", "8", "--ndf", "8", "--lr", "1e-3",
                          "--trunk", "16", "--aux-weight", "1", "--rec-loss", "l2",
-                         "--warmup", "1", "--device", "cpu"])
+                         "--warmup", "1", "--output", "compose", "--refine", "--device", "cpu"])
     assert train_cmd.run(args) == 0
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
     saved = json.loads((out / "config.json").read_text())
     assert saved["config"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
+    assert saved["config"]["output"] == "compose" and saved["config"]["refine"]
     assert saved["config"]["aux_classifier"] and saved["extra"]["train"]["aux_weight"] == 1
     assert saved["extra"]["train"]["rec_loss"] == "l2" and saved["extra"]["train"]["warmup"] == 1
     # --resume continues with the checkpoint's own widths

@@ -44,6 +44,8 @@ ARCH_VERSION = 2          # bump when a change makes saved weights unloadable
 #                           2: the caption statistics (text_mean, text_scale) are buffers
 GEOMETRY_DIM = 10         # see encode_geometry
 IDENTITY_DIM = 12         # len(identity_params(...))
+OUTPUTS = ("tanh", "compose")
+BRIGHTNESS_INDEX = 8      # encode_geometry's brightness column
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,19 @@ class TextGANConfig:
     # trained on real images; G is trained to make its images classified as
     # the attributes its caption states (``aux_weight`` in the trainer).
     aux_classifier: bool = False
+    # G's output layer.  "tanh": the paper's, three channels through tanh.
+    # "compose": the conv-deconv faces layer (generators/nets/convdeconv.py,
+    # ``compose``): G paints albedo × shading and a mask, the mask composites
+    # the face over a background colour read from the compressed text, and
+    # brightness (a geometry number) is added to the whole image as the studio
+    # does.  Why: a face is its surface colour times its lighting, and the
+    # backgrounds are flat; the up-convolutions then spend their capacity on
+    # the face, not on re-deriving colour and light at every pixel.
+    output: str = "tanh"
+    # A 3×3 convolution (+ batch norm, ReLU) after each of G's hidden
+    # up-convolutions, as the conv-deconv decoder has: one more layer of
+    # depth at every resolution for placing small features (eyes, lenses).
+    refine: bool = False
     ngf: int = 64                  # generator width at the last hidden layer
     ndf: int = 64                  # discriminator width at the first layer
     image_size: int = 64
@@ -87,6 +102,8 @@ class TextGANConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.trunk < 0:
             raise ValueError(f"trunk must be 0 (none) or positive, got {self.trunk}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {self.output!r}")
         if self.use_geometry and self.geometry_dim != GEOMETRY_DIM:
             raise ValueError(f"geometry_dim is {GEOMETRY_DIM} (see encode_geometry)")
         if self.use_identity_params and self.identity_dim != IDENTITY_DIM:
@@ -218,21 +235,42 @@ class TextGenerator(nn.Module):
                                        nn.Linear(cfg.trunk, cfg.trunk), nn.ReLU(True))
             c_in = cfg.trunk
         mult = 2 ** (cfg.n_up - 1)                                  # 8 at 64×64
+        def refine(c: int) -> list[nn.Module]:
+            return ([nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+                    if cfg.refine else [])
+
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(c_in, cfg.ngf * mult, 4, 1, 0, bias=False),   # B×8g×4×4
-            nn.BatchNorm2d(cfg.ngf * mult), nn.ReLU(True)]
+            nn.BatchNorm2d(cfg.ngf * mult), nn.ReLU(True), *refine(cfg.ngf * mult)]
         for _ in range(cfg.n_up - 1):                               # 4→8→16→32
             layers += [nn.ConvTranspose2d(cfg.ngf * mult, cfg.ngf * mult // 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(cfg.ngf * mult // 2), nn.ReLU(True)]
+                       nn.BatchNorm2d(cfg.ngf * mult // 2), nn.ReLU(True),
+                       *refine(cfg.ngf * mult // 2)]
             mult //= 2
-        layers += [nn.ConvTranspose2d(cfg.ngf, cfg.channels, 4, 2, 1, bias=False),  # B×C×S×S
-                   nn.Tanh()]
+        if cfg.output == "compose":                                 # albedo 3, shade 1, mask 1
+            if cfg.channels != 3:
+                raise ValueError("output 'compose' paints RGB: channels must be 3")
+            layers.append(nn.ConvTranspose2d(cfg.ngf, 5, 4, 2, 1))         # B×5×S×S
+            self.background = nn.Linear(cfg.cond_dim, 3)           # colour from the text
+        else:
+            layers += [nn.ConvTranspose2d(cfg.ngf, cfg.channels, 4, 2, 1, bias=False),  # B×C×S×S
+                       nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
-        h = torch.cat([z.flatten(1), self.text(emb), extra], 1)     # B×(z+cond+extra)
+        text = self.text(emb)                                       # B×cond
+        h = torch.cat([z.flatten(1), text, extra], 1)               # B×(z+cond+extra)
         h = self.trunk(h)                                           # B×trunk (or unchanged)
-        return self.main(h[:, :, None, None])                       # B×C×S×S
+        out = self.main(h[:, :, None, None])                        # B×C×S×S (or B×5×S×S)
+        if self.cfg.output == "tanh":
+            return out
+        from generators.nets.convdeconv import compose
+        albedo, shade = torch.sigmoid(out[:, :3]), 1.2 * torch.sigmoid(out[:, 3:4])
+        bg = torch.sigmoid(self.background(text))                   # B×3
+        bright = (extra[:, BRIGHTNESS_INDEX:BRIGHTNESS_INDEX + 1] if self.cfg.use_geometry
+                  else torch.zeros(len(out), 1, device=out.device, dtype=out.dtype))
+        img, _ = compose("faces", albedo * shade, out[:, 4:5], bg, bright)   # [0, 1]
+        return img * 2 - 1                                          # [-1, 1], like tanh
 
 
 class TextDiscriminator(nn.Module):

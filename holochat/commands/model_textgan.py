@@ -41,6 +41,13 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trunk", type=int, default=None, metavar="WIDTH",
                    help="two fully connected layers of this width before G's first "
                         "up-convolution (default 0: none, the paper's generator)")
+    p.add_argument("--output", choices=("tanh", "compose"), default=None,
+                   help="G's output layer: tanh (the paper's, default) or compose (albedo x "
+                        "shading and a mask over a background colour, as the conv-deconv "
+                        "faces; or the checkpoint's with --resume)")
+    p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=None,
+                   help="a 3x3 convolution after each of G's hidden up-convolutions "
+                        "(default off, or the checkpoint's with --resume)")
     p.add_argument("--aux-weight", type=float, default=0.0,
                    help="weight of an auxiliary attribute classifier on D (AC-GAN); "
                         "0 (default): no classifier")
@@ -105,6 +112,10 @@ def run_train(args: argparse.Namespace) -> int:
     cfg = replace(cfg, **{k: getattr(args, k) for k in ("ngf", "ndf", "lr") if getattr(args, k)})
     if args.trunk is not None:
         cfg = replace(cfg, trunk=args.trunk)
+    if args.output is not None:
+        cfg = replace(cfg, output=args.output)
+    if args.refine is not None:
+        cfg = replace(cfg, refine=args.refine)
     if not args.resume or args.aux_weight > 0:
         cfg = replace(cfg, aux_classifier=args.aux_weight > 0)
     try:
