@@ -133,6 +133,10 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sheet", metavar="PNG", help="also write an edit sheet (one row per identity)")
+    p.add_argument("--text-probe", action="store_true",
+                   help="also train a linear probe on the caption embeddings and report how "
+                        "well it reads the attributes from training and held-out templates "
+                        "(the text side's ceiling for heldout_caption_accuracy)")
     p.add_argument("--record", action="store_true",
                    help="store the result (and whether it passes acceptance) in the weights' "
                         "config.json; only passing weights become the default face generator")
@@ -172,6 +176,9 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.sheet:
             edit_sheet(gen, args.sheet, seed=args.seed)
             res["sheet"] = args.sheet
+        if args.text_probe:
+            from generators.evaluation.text_probe import caption_probe
+            res["text_probe"] = caption_probe(seed=args.seed)
     except GeneratorError as e:          # weights or embedding model missing / broken
         return _fail("eval", str(e))
     except ImportError as e:             # e.g. generators/evaluation/fid.py absent from a build
