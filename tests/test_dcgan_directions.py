@@ -344,8 +344,17 @@ def test_eval_dcgan_end_to_end(tmp_path, tiny_judge, capsys):
     _tiny_dcgan_with_directions(weights)
     save_judge(tiny_judge, judge_dir)
     assert main(["eval", "dcgan", "--weights", str(weights), "--judge", str(judge_dir),
-                 "--n", "24", "--completion-n", "1", "--json", "--record"]) == 0
+                 "--n", "24", "--completion-n", "1", "--json", "--record",
+                 "--sweep", "0.5,1"]) == 0
     res = json.loads(capsys.readouterr().out)
+    # the sweep: one row per strength; at 1.0 it is the acceptance figures themselves
+    assert [r["strength"] for r in res["strength_sweep"]] == [0.5, 1.0]
+    assert res["strength_sweep"][1]["direction_success"] == res["direction_success"]
+    assert res["strength_sweep"][1]["direction_preservation"] == res["direction_preservation"]
+    for bad in ("a,b", "0", "-1"):
+        assert main(["eval", "dcgan", "--weights", str(weights), "--judge", str(judge_dir),
+                     "--sweep", bad]) == 2
+        assert "--sweep" in capsys.readouterr().err
     for key in ("direction_success", "direction_preservation", "direction_entanglement",
                 "completion_psnr_masked", "completion_psnr_meanfill", "fid_judge",
                 "fid_judge_floor", "n", "passes", "directions"):

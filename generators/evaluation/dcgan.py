@@ -14,6 +14,8 @@ completion and samples work, measured with the faces judge (issue #8).
   and ``projected`` (the conditionally projected direction a state moves
   along vs the others' normals; ~0 by construction), with
   ``projected_pairwise`` (projected vs projected) and ``mean_diff`` beside.
+- ``strength_sweep`` (``sweep=``, ``--sweep``): success and preservation at
+  other strengths, the trade-off curve; the acceptance figures stay at 1.0.
 - ``completion_psnr_masked`` / ``completion_psnr_meanfill``: completion of
   held-out studio faces against the mean-fill baseline
   (generators/latent/completion.py).
@@ -24,7 +26,7 @@ completion and samples work, measured with the faces judge (issue #8).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -137,6 +139,7 @@ def passes(res: dict[str, Any]) -> bool:
 
 def evaluate_dcgan(gen, judge, *, n: int = 500, seed: int = 0, completion_n: int = 100,
                    completion_kw: dict | None = None, fid: bool = True,
+                   sweep: Sequence[float] = (),
                    on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Every figure of ``holochat eval dcgan`` for a ``DCGANGenerator`` with
     directions and a faces judge (``completion_n=0`` leaves completion out)."""
@@ -153,6 +156,12 @@ def evaluate_dcgan(gen, judge, *, n: int = 500, seed: int = 0, completion_n: int
     base = _read(judge, samples)
     out: dict[str, Any] = {"n": int(n), "seed": int(seed)}
     out.update(direction_metrics(gen, judge, z, base, on_progress=on_progress))
+    if sweep:           # the trade-off curve beside the fixed strength of the acceptance
+        out["strength_sweep"] = []
+        for s in sweep:
+            m = direction_metrics(gen, judge, z, base, strength=float(s))
+            out["strength_sweep"].append({k: m[k] for k in ("strength", "direction_success",
+                                                             "direction_preservation")})
     out["direction_entanglement"] = entanglement(gen.directions)
     if completion_n > 0:
         out.update(completion_metrics(gen, completion_n, seed, **(completion_kw or {})))

@@ -130,6 +130,9 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--completion-n", type=int, default=100,
                    help="held-out studio faces to complete (0 leaves completion out)")
     p.add_argument("--seed", dest="eval_seed", type=int, default=0, metavar="S")
+    p.add_argument("--sweep", metavar="S1,S2,...", default="",
+                   help="also report success and preservation at these move strengths (the "
+                        "trade-off curve; the acceptance figures stay at strength 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--record", action="store_true",
                    help="store the result (and whether it passes acceptance) in the weights' "
@@ -152,6 +155,12 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.n_samples < 2 or args.completion_n < 0:
         return fail("--n must be at least 2 and --completion-n at least 0")
     try:
+        sweep = [float(s) for s in args.sweep.split(",") if s.strip()]
+    except ValueError:
+        return fail(f"--sweep takes numbers separated by commas, got {args.sweep!r}")
+    if not all(0 < s < 100 for s in sweep):
+        return fail("--sweep strengths must be positive (and below 100)")
+    try:
         gen = DCGANGenerator("faces", args.weights)
         judge, _ = load_judge_or_explain(args.judge)
     except (GeneratorError, ValueError) as e:
@@ -164,7 +173,7 @@ def run_eval(args: argparse.Namespace) -> int:
             task = bar.add_task("eval dcgan: directions", total=len(gen.directions)) \
                 if bar else None
             res = evaluate_dcgan(gen, judge, n=args.n_samples, seed=args.eval_seed,
-                                 completion_n=args.completion_n,
+                                 completion_n=args.completion_n, sweep=sweep,
                                  on_progress=(lambda k: bar.advance(task, k)) if bar else None)
     except (GeneratorError, ValueError) as e:
         return fail(str(e))
@@ -178,7 +187,11 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json.dumps(res))
     else:
         for k, v in res.items():
-            if k == "directions":
+            if k == "strength_sweep":
+                for rec in v:
+                    print(f"  strength {rec['strength']:<6g} success {rec['direction_success']:.3f}"
+                          f"  preservation {rec['direction_preservation']:.3f}")
+            elif k == "directions":
                 for name, rec in v.items():
                     print(f"  {name:28s} " + "  ".join(
                         f"{a} {b:.3f}" if isinstance(b, float) else f"{a} {b}"
