@@ -32,6 +32,7 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
     import torch
 
     from generators.datasets import TEST_SEED_BASE, sample_attributes
+    from generators.nets.textgan import class_sizes
     from generators.text.embedding import EmbeddingCache
     from generators.training.textgan import category_codes
     from generators.evaluation.textgan import CLASS_ATTRS
@@ -46,7 +47,7 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
     mean = x.mean(0)
     scale = (x - mean).pow(2).mean().sqrt().clamp_min(1e-6)           # as TextCompressor
     x = (x - mean) / scale
-    sizes = [int(k) for k in category_codes(train + test).max(0) + 1]
+    sizes = list(class_sizes())                 # classes per attribute, category_codes' order
     g = torch.Generator().manual_seed(seed)
     net = torch.nn.Linear(x.shape[1], sum(sizes))
     opt = torch.optim.Adam(net.parameters(), 1e-3)

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from generators.nets.convdeconv import compose
 from generators.nets.dcgan import init_weights, seeded
 from generators.protocol import Z_DIM
 
@@ -264,7 +265,6 @@ class TextGenerator(nn.Module):
         out = self.main(h[:, :, None, None])                        # B×C×S×S (or B×5×S×S)
         if self.cfg.output == "tanh":
             return out
-        from generators.nets.convdeconv import compose
         albedo, shade = torch.sigmoid(out[:, :3]), 1.2 * torch.sigmoid(out[:, 3:4])
         bg = torch.sigmoid(self.background(text))                   # B×3
         bright = (extra[:, BRIGHTNESS_INDEX:BRIGHTNESS_INDEX + 1] if self.cfg.use_geometry
