@@ -89,6 +89,80 @@ def test_uint8_round_trip():
     assert torch.equal(to_uint8(x), imgs)
 
 
+VAE = DCGANConfig(ngf=4, ndf=4, output="compose", encoder=True, vae_warmup=3, r1_gamma=1.0)
+
+
+def test_compose_output_and_encoder_shapes_and_validation():
+    pair = build(VAE, seed=0)
+    g, e = pair.generator, pair.encoder
+    x = g(torch.randn(3, 100))
+    assert x.shape == (3, 3, 64, 64) and x.min() >= -1 and x.max() <= 1
+    # the background is one flat colour read from z: far from the face, every pixel equals it
+    mu, logvar = e(x)
+    assert mu.shape == logvar.shape == (3, 100)
+    assert logvar.min() >= -10 and logvar.max() <= 5
+    keys = {k.split(".")[0] for k in pair.state_dict()}
+    assert keys == {"generator", "discriminator", "encoder"}
+    assert {k.split(".")[0] for k in build(TINY, seed=0).state_dict()} == {"generator",
+                                                                          "discriminator"}
+    assert DCGANConfig.from_dict(VAE.to_dict()) == VAE
+    # a config written before these keys existed (the shipped weights) reads as the paper's
+    old = {k: v for k, v in TINY.to_dict().items()
+           if k not in ("output", "encoder", "kl_weight", "rec_weight", "vae_warmup", "warmup_lr")}
+    assert DCGANConfig.from_dict(old) == TINY and TINY.output == "tanh" and not TINY.encoder
+    with pytest.raises(ValueError, match="output"):
+        DCGANConfig(output="rgb")
+    with pytest.raises(ValueError, match="encoder"):
+        DCGANConfig(vae_warmup=10)
+    with pytest.raises(ValueError, match="channels"):
+        DCGANConfig(output="compose", channels=1)
+
+
+def test_vae_warmup_trains_encoder_and_generator_then_the_gan_losses_start(tmp_path):
+    imgs = np.repeat(_images(2, seed=1), 4, axis=0)
+    trainer = T.DCGANTrainer(VAE, imgs, _opts(batch=4))
+    d0 = {k: v.clone() for k, v in trainer.netD.state_dict().items()}
+    assert trainer.lr_at(0) == VAE.warmup_lr and trainer.lr_at(2) == 0.3 * VAE.warmup_lr
+    assert trainer.lr_at(3) == VAE.lr
+    for _ in range(3):
+        trainer.step()
+    loss_d, loss_g = trainer.read_losses()
+    assert (loss_d, loss_g) == (0.0, 0.0) and trainer.last_vae > 0
+    # the warm-up leaves the discriminator alone
+    assert all(torch.equal(v, trainer.netD.state_dict()[k]) for k, v in d0.items())
+    trainer.step()
+    loss_d, loss_g = trainer.read_losses()
+    assert loss_d > 0 and loss_g > 0 and trainer.last_vae > 0
+    assert not torch.equal(d0["main.0.weight"], trainer.netD.state_dict()["main.0.weight"])
+
+
+def test_the_vae_loss_falls_on_a_fixed_task():
+    imgs = np.zeros((16, 16, 16, 3), np.uint8)          # two pictures: red with a blue square,
+    imgs[::2, ..., 0] = 220                              # and green
+    imgs[::2, 4:10, 4:10] = (20, 30, 200)
+    imgs[1::2, ..., 1] = 180
+    cfg = DCGANConfig(image_size=16, ngf=8, ndf=8, output="compose", encoder=True,
+                      vae_warmup=60)
+    trainer = T.DCGANTrainer(cfg, imgs, _opts(batch=8))
+    losses = []
+    for _ in range(6):
+        for _ in range(10):
+            trainer.step()
+        trainer.read_losses()
+        losses.append(trainer.last_vae)
+    assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_vae_gan_resume_equals_an_uninterrupted_run_and_logs_the_vae_loss(tmp_path):
+    whole = T.train(VAE, _images(), _opts(tmp_path / "whole", steps=6))
+    T.train(VAE, _images(), _opts(tmp_path / "split", steps=2))      # inside the warm-up
+    resumed = T.train(VAE, _images(), _opts(tmp_path / "split", steps=6, resume=True))
+    assert resumed.weights_digest() == whole.weights_digest()
+    log = [json.loads(line) for line in (tmp_path / "whole/train_log.jsonl").read_text().splitlines()]
+    assert all(r["loss_vae"] > 0 for r in log)
+    assert log[0]["loss_d"] == 0.0 and log[-1]["loss_d"] > 0
+
+
 # -- trainer ---------------------------------------------------------------------------
 
 

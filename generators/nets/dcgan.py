@@ -14,6 +14,22 @@ docs/measurements.md). The discriminator returns logits (no sigmoid) so
 losses can use the numerically safe ``softplus`` form, also under bf16
 autocast.
 
+Two measured departures from the paper, both off by default:
+
+- ``output="compose"``: the generator's last layer paints albedo, shading and
+  a mask instead of RGB, and the mask composites the face over a flat
+  background colour read from ``z`` by a linear layer (the conv-deconv faces
+  output layer, ``generators/nets/convdeconv.py``'s ``compose``); the
+  up-convolutions then spend their capacity on the face, not on flat colour.
+- ``encoder=True``: the pair carries an encoder E (image → mean and
+  log-variance of ``z``) trained with the generator as a VAE (Kingma &
+  Welling 2014): per-pixel squared error plus ``kl_weight`` × the KL term per
+  pixel.  The first ``vae_warmup`` steps use that loss alone; after them the
+  GAN losses start and the generator keeps ``rec_weight`` × the VAE loss beside
+  its adversarial one (Larsen et al.'s VAE-GAN, 2016).  Sampling stays
+  ``G(z)``, z ~ N(0, I); the encoder gives the latent space the smooth,
+  roughly linear layout that attribute directions need (docs/measurements.md).
+
 Only the network lives here; training is in ``generators/training/dcgan.py``.
 """
 
@@ -25,6 +41,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from generators.nets.convdeconv import compose
 from generators.protocol import Z_DIM
 
 ARCH_VERSION = 1   # bump when a change makes saved weights unloadable
@@ -46,6 +63,14 @@ class DCGANConfig:
     upsample: str = "deconv"    # generator's ×2 layers: "deconv" (the paper's 4×4 stride-2
                                 # transposed convs) or "resize" (nearest ×2, then a 3×3 conv;
                                 # Odena et al. 2016: no checkerboard)
+    output: str = "tanh"        # "tanh" (the paper's RGB) or "compose" (albedo × shade and a
+                                # mask over a background colour from z)
+    encoder: bool = False       # train an image → z encoder with G as a VAE (then VAE-GAN)
+    kl_weight: float = 0.08     # KL (nats per image) × this / pixels beside the per-pixel MSE
+                                # (0.08 = a Gaussian pixel likelihood with σ = 0.2)
+    rec_weight: float = 300.0   # after the warm-up: G's loss = adversarial + this × VAE loss
+    vae_warmup: int = 0         # steps with the VAE loss alone before the GAN losses start
+    warmup_lr: float = 1e-3     # Adam learning rate of the warm-up (× 0.3 in its last 30 %)
 
     def __post_init__(self) -> None:
         n = self.image_size
@@ -53,6 +78,14 @@ class DCGANConfig:
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
         if self.upsample not in ("deconv", "resize"):
             raise ValueError(f"upsample must be 'deconv' or 'resize', got {self.upsample!r}")
+        if self.output not in ("tanh", "compose"):
+            raise ValueError(f"output must be 'tanh' or 'compose', got {self.output!r}")
+        if self.output == "compose" and self.channels != 3:
+            raise ValueError("output 'compose' paints RGB: channels must be 3")
+        if self.vae_warmup < 0 or self.kl_weight < 0 or self.rec_weight < 0 or self.warmup_lr <= 0:
+            raise ValueError("vae_warmup, kl_weight and rec_weight must be ≥ 0, warmup_lr > 0")
+        if self.vae_warmup and not self.encoder:
+            raise ValueError("vae_warmup needs encoder=True (the warm-up trains the encoder)")
         if self.r1_gamma < 0:
             raise ValueError(f"r1_gamma must be ≥ 0, got {self.r1_gamma}")
         for name in ("z_dim", "channels", "ngf", "ndf", "r1_every"):
@@ -95,21 +128,50 @@ class Generator(nn.Module):
                 nn.ReLU(True),
             ]
             mult //= 2
-        layers += [*_up(cfg, cfg.ngf, cfg.channels), nn.Tanh()]   # B×C×S×S
+        if cfg.output == "compose":                        # albedo 3, shade 1, mask 1
+            layers += _up(cfg, cfg.ngf, 5, bias=True)      # B×5×S×S
+            self.background = nn.Linear(cfg.z_dim, 3)      # flat background colour from z
+            self.brightness = nn.Linear(cfg.z_dim, 1)      # the studio's brightness from z
+        else:
+            layers += [*_up(cfg, cfg.ngf, cfg.channels), nn.Tanh()]   # B×C×S×S
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 2:
             z = z[:, :, None, None]                        # B×z_dim×1×1
-        return self.main(z)
+        out = self.main(z)
+        if self.cfg.output == "tanh":
+            return out
+        zf = z.flatten(1)
+        albedo, shade = torch.sigmoid(out[:, :3]), 1.2 * torch.sigmoid(out[:, 3:4])
+        img, _ = compose("faces", albedo * shade, out[:, 4:5],
+                         torch.sigmoid(self.background(zf)), torch.tanh(self.brightness(zf)))
+        return img * 2 - 1                                 # [-1, 1], like tanh
 
 
-def _up(cfg: DCGANConfig, c_in: int, c_out: int) -> list[nn.Module]:
+def _up(cfg: DCGANConfig, c_in: int, c_out: int, bias: bool = False) -> list[nn.Module]:
     """One ×2 layer of the generator (see ``DCGANConfig.upsample``)."""
     if cfg.upsample == "resize":
         return [nn.Upsample(scale_factor=2, mode="nearest"),
-                nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
-    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+                nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+
+
+def _down_trunk(cfg: DCGANConfig) -> tuple[list[nn.Module], int]:
+    """The discriminator's strided convolutions down to 4×4, and their last width."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),   # B×d×S/2×S/2
+        nn.LeakyReLU(0.2, inplace=True),
+    ]
+    mult = 1
+    for _ in range(cfg.n_up - 1):                      # 32→16→8→4, doubling width
+        layers += [
+            nn.Conv2d(cfg.ndf * mult, cfg.ndf * mult * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(cfg.ndf * mult * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
+        mult *= 2
+    return layers, cfg.ndf * mult
 
 
 class Discriminator(nn.Module):
@@ -118,23 +180,30 @@ class Discriminator(nn.Module):
     def __init__(self, cfg: DCGANConfig):
         super().__init__()
         self.cfg = cfg
-        layers: list[nn.Module] = [
-            nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),   # B×d×S/2×S/2
-            nn.LeakyReLU(0.2, inplace=True),
-        ]
-        mult = 1
-        for _ in range(cfg.n_up - 1):                      # 32→16→8→4, doubling width
-            layers += [
-                nn.Conv2d(cfg.ndf * mult, cfg.ndf * mult * 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(cfg.ndf * mult * 2),
-                nn.LeakyReLU(0.2, inplace=True),
-            ]
-            mult *= 2
-        layers.append(nn.Conv2d(cfg.ndf * mult, 1, 4, 1, 0, bias=False))  # B×1×1×1
+        layers, width = _down_trunk(cfg)
+        layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))  # B×1×1×1
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x).flatten()                      # B
+
+
+class Encoder(nn.Module):
+    """image B×C×S×S in [-1, 1] → (mean, log-variance) of z, B×z_dim each:
+    the discriminator's trunk and a linear head (``DCGANConfig.encoder``)."""
+
+    LOGVAR_RANGE = (-10.0, 5.0)
+
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        layers, width = _down_trunk(cfg)
+        self.main = nn.Sequential(*layers)                 # B×w×4×4
+        self.head = nn.Linear(width * 16, 2 * cfg.z_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.head(self.main(x).flatten(1))
+        return h[:, :self.cfg.z_dim], h[:, self.cfg.z_dim:].clamp(*self.LOGVAR_RANGE)
 
 
 def init_weights(module: nn.Module, std: float = 0.02) -> None:
@@ -156,6 +225,7 @@ class DCGAN(nn.Module):
         self.cfg = cfg
         self.generator = Generator(cfg)
         self.discriminator = Discriminator(cfg)
+        self.encoder = Encoder(cfg) if cfg.encoder else None
         init_weights(self, cfg.init_std)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

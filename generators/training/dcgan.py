@@ -108,23 +108,33 @@ class DCGANTrainer:
 
         self.pair = build(cfg, seed=opts.seed)
         self.netG, self.netD = self.pair.generator, self.pair.discriminator
+        self.netE = self.pair.encoder                              # None without cfg.encoder
         cl = torch.channels_last
         self.netG.to(dev, memory_format=cl)
         self.netD.to(dev, memory_format=cl)
         self.G = self.dist.wrap(self.netG)                        # DDP when distributed
         self.D = self.dist.wrap(self.netD)
+        self.E = None
+        if self.netE is not None:
+            self.netE.to(dev, memory_format=cl)
+            self.E = self.dist.wrap(self.netE)
         self.D_frozen: torch.nn.Module = self.netD                 # G step: no DDP, no D grads
         if opts.compile:
             self.G, self.D = torch.compile(self.G), torch.compile(self.D)
             self.D_frozen = torch.compile(self.netD)
         kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
         betas = (cfg.beta1, cfg.beta2)
-        self.optG = torch.optim.Adam(self.netG.parameters(), lr=cfg.lr, betas=betas, **kw)
+        g_params = list(self.netG.parameters())
+        if self.netE is not None:                                  # G and E learn together
+            g_params += list(self.netE.parameters())
+        self.optG = torch.optim.Adam(g_params, lr=cfg.lr, betas=betas, **kw)
         self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr, betas=betas, **kw)
 
         self.noise = torch.Generator(dev)
-        self.loss_sum = torch.zeros(2, device=dev)               # [loss_D, loss_G]
+        self.loss_sum = torch.zeros(3, device=dev)               # [loss_D, loss_G, VAE loss]
+        self.pixels = cfg.channels * cfg.image_size ** 2
         self.loss_steps = 0
+        self.last_vae = 0.0
         self.step_count = 0
 
     def autocast(self):
@@ -142,18 +152,66 @@ class DCGANTrainer:
         return torch.randn(self.opts.batch, self.cfg.z_dim, 1, 1, device=self.device,
                            generator=self.noise)                   # B×z×1×1
 
+    def lr_at(self, step: int) -> float:
+        """The generator's learning rate at ``step``: ``warmup_lr`` during the VAE
+        warm-up (× 0.3 in its last 30 %), then ``lr``."""
+        w = self.cfg.vae_warmup if self.netE is not None else 0
+        if step >= w:
+            return self.cfg.lr
+        return self.cfg.warmup_lr * (0.3 if step >= int(0.7 * w) else 1.0)
+
+    def posterior(self, real: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z drawn from q(z|x) by the reparameterisation, B×z×1×1; KL(q ‖ N(0, I))
+        in nats per image, averaged over the batch) for the real batch."""
+        mu, logvar = self.E(real)
+        mu, logvar = mu.float(), logvar.float()
+        self.noise.manual_seed(_mix(self.opts.seed + 1, self.dist.rank, step))
+        eps = torch.randn(mu.shape, device=self.device, generator=self.noise)
+        z = mu + eps * (0.5 * logvar).exp()
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
+        return z[:, :, None, None], kl
+
+    def vae_loss(self, recon: torch.Tensor, real: torch.Tensor, kl: torch.Tensor) -> torch.Tensor:
+        """Squared error per pixel plus ``kl_weight`` × the KL term per pixel."""
+        mse = (recon.float() - real.float()).pow(2).mean()
+        return mse + self.cfg.kl_weight * kl / self.pixels
+
     def step(self) -> None:
-        """One discriminator and one generator update (no host synchronisation)."""
+        """One discriminator and one generator update (no host synchronisation);
+        during the VAE warm-up, one update of the encoder and generator."""
         step = self.step_count
+        lr = self.lr_at(step)
+        for group in self.optG.param_groups:
+            group["lr"] = lr
         real = self.batch_real(step)
+        vae = self.E is not None
+        if vae and step < self.cfg.vae_warmup:
+            with self.autocast():
+                z_post, kl = self.posterior(real, step)
+                loss_vae = self.vae_loss(self.G(z_post), real, kl)
+            self.optG.zero_grad(set_to_none=True)
+            loss_vae.backward()
+            self.optG.step()
+            zero = loss_vae.detach().new_zeros(())
+            self.loss_sum += torch.stack([zero, zero, loss_vae.detach()])
+            self.loss_steps += 1
+            self.step_count += 1
+            return
         z = self.batch_noise(step)
+        b = len(z)
 
         # D: maximise log D(x) + log(1 − D(G(z))) [+ lazy R1 on the real images]
         r1 = self.cfg.r1_gamma > 0 and step % self.cfg.r1_every == 0
-        if r1:
-            real.requires_grad_(True)
         with self.autocast():
-            fake = self.G(z)                                        # B×C×S×S
+            if vae:     # one generator pass renders the prior samples and the reconstructions
+                z_post, kl = self.posterior(real, step)
+                both = self.G(torch.cat([z, z_post.to(z.dtype)]))
+                fake, recon = both[:b], both[b:]
+            else:
+                fake = self.G(z)                                    # B×C×S×S
+        if r1:
+            real = real.detach().requires_grad_(True)
+        with self.autocast():
             d_real = self.D(real)                                   # B logits
             d_fake = self.D(fake.detach())
         loss_d = F.softplus(-d_real.float()).mean() + F.softplus(d_fake.float()).mean()
@@ -163,27 +221,34 @@ class DCGANTrainer:
         loss_d.backward()
         self.optD.step()
 
-        # G: maximise log D(G(z)) (the non-saturating loss), D's weights frozen
+        # G: maximise log D(G(z)) (the non-saturating loss), D's weights frozen;
+        # VAE-GAN: plus rec_weight × the VAE loss, which keeps the encoder's layout
         self.netD.requires_grad_(False)
         with self.autocast():
             d_gen = self.D_frozen(fake)
         loss_g = F.softplus(-d_gen.float()).mean()
+        loss_vae = loss_g.detach().new_zeros(())
+        total = loss_g
+        if vae:
+            loss_vae = self.vae_loss(recon, real.detach(), kl)
+            total = loss_g + self.cfg.rec_weight * loss_vae
         self.optG.zero_grad(set_to_none=True)
-        loss_g.backward()
+        total.backward()
         self.optG.step()
         self.netD.requires_grad_(True)
 
-        self.loss_sum += torch.stack([loss_d.detach(), loss_g.detach()])
+        self.loss_sum += torch.stack([loss_d.detach(), loss_g.detach(), loss_vae.detach()])
         self.loss_steps += 1
         self.step_count += 1
 
     def read_losses(self) -> tuple[float, float]:
-        """Mean (loss_D, loss_G) since the last read, over all ranks (one sync)."""
+        """Mean (loss_D, loss_G) since the last read, over all ranks (one sync);
+        the VAE loss of the same steps is kept in ``last_vae``."""
         sums = self.dist.all_reduce_mean(self.loss_sum.clone())
         n = max(1, self.loss_steps)
         self.loss_sum.zero_()
         self.loss_steps = 0
-        loss_d, loss_g = (sums / n).tolist()
+        loss_d, loss_g, self.last_vae = (sums / n).tolist()
         return loss_d, loss_g
 
     @torch.no_grad()
@@ -476,8 +541,10 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
                 dt = time.perf_counter() - t0
                 ips = (step - n0) * opts.batch * dist.world_size / max(dt, 1e-9)
                 t0, n0 = time.perf_counter(), step
-                log.metrics({"step": step, "loss_d": loss_d, "loss_g": loss_g,
-                             "images_per_s": ips})
+                rec = {"step": step, "loss_d": loss_d, "loss_g": loss_g, "images_per_s": ips}
+                if trainer.netE is not None:
+                    rec["loss_vae"] = trainer.last_vae
+                log.metrics(rec)
             if out and dist.is_main and (step % opts.sample_every == 0 or last):
                 save_sheet(trainer.samples(fixed_z), out / "samples" / f"step-{step:06d}.png")
             if out and (step % opts.checkpoint_every == 0 or last):

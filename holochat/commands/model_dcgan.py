@@ -46,6 +46,19 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--upsample", choices=["deconv", "resize"], default=None,
                    help="generator's x2 layers: the paper's transposed convs (default) or "
                         "nearest resize + 3x3 conv (or the checkpoint's)")
+    p.add_argument("--output", dest="g_output", choices=["tanh", "compose"], default=None,
+                   help="generator's last layer: the paper's tanh RGB (default) or compose "
+                        "(albedo x shade and a mask over a background colour from z)")
+    p.add_argument("--encoder", action="store_true", default=None,
+                   help="train an image -> z encoder with the generator as a VAE, then "
+                        "VAE-GAN (gives attribute directions a smoother latent space)")
+    p.add_argument("--vae-warmup", type=int, default=None, metavar="STEPS",
+                   help="with --encoder: steps of VAE loss alone before the GAN losses")
+    p.add_argument("--kl-weight", type=float, default=None,
+                   help="with --encoder: weight of the KL term per pixel (default 0.08)")
+    p.add_argument("--rec-weight", type=float, default=None,
+                   help="with --encoder: weight of the VAE loss beside the adversarial one "
+                        "after the warm-up (default 300)")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--checkpoint-every", type=int, default=1000)
@@ -88,7 +101,12 @@ def run_train(args: argparse.Namespace) -> int:
             base = DCGANConfig()
         cfg = replace(base, ngf=args.ngf or base.ngf, ndf=args.ndf or base.ndf,
                       r1_gamma=base.r1_gamma if args.r1_gamma is None else args.r1_gamma,
-                      upsample=args.upsample or base.upsample)
+                      upsample=args.upsample or base.upsample,
+                      output=args.g_output or base.output,
+                      encoder=base.encoder if args.encoder is None else True,
+                      vae_warmup=base.vae_warmup if args.vae_warmup is None else args.vae_warmup,
+                      kl_weight=base.kl_weight if args.kl_weight is None else args.kl_weight,
+                      rec_weight=base.rec_weight if args.rec_weight is None else args.rec_weight)
         opts = T.TrainOptions(steps=args.steps, batch=args.batch, seed=args.train_seed,
                               device=device, out=args.out, resume=args.resume,
                               log_every=args.log_every, sample_every=args.sample_every,
