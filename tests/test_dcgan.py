@@ -97,7 +97,6 @@ def test_compose_output_and_encoder_shapes_and_validation():
     g, e = pair.generator, pair.encoder
     x = g(torch.randn(3, 100))
     assert x.shape == (3, 3, 64, 64) and x.min() >= -1 and x.max() <= 1
-    # the background is one flat colour read from z: far from the face, every pixel equals it
     mu, logvar = e(x)
     assert mu.shape == logvar.shape == (3, 100)
     assert logvar.min() >= -10 and logvar.max() <= 5

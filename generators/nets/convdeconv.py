@@ -201,6 +201,16 @@ def compose(domain: str, fg: torch.Tensor, mask_logits: torch.Tensor, bg: torch.
     return m * fg64 + (1 - m) * bgc, ml
 
 
+def paint_faces(out: torch.Tensor, bg: torch.Tensor, bright: torch.Tensor) -> torch.Tensor:
+    """A generator's 5 painted channels (B×5×H×W: albedo 3, shade 1, mask logit
+    1, all raw) composited over the background colour ``bg`` (B×3, in [0, 1])
+    with brightness ``bright`` (B×1): the face image in [-1, 1], like tanh.
+    The "compose" output of the text GAN and the DCGAN."""
+    albedo, shade = torch.sigmoid(out[:, :3]), 1.2 * torch.sigmoid(out[:, 3:4])
+    img, _ = compose("faces", albedo * shade, out[:, 4:5], bg, bright)   # [0, 1]
+    return img * 2 - 1
+
+
 def group_dims(domain: str) -> dict[str, int]:
     example = get_schema(domain).defaults(0)
     return {k: len(v) for k, v in GROUPS[domain](example).items()}

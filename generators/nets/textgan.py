@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from generators.nets.convdeconv import compose
+from generators.nets.convdeconv import paint_faces
 from generators.nets.dcgan import init_weights, seeded
 from generators.protocol import Z_DIM
 
@@ -265,12 +265,10 @@ class TextGenerator(nn.Module):
         out = self.main(h[:, :, None, None])                        # B×C×S×S (or B×5×S×S)
         if self.cfg.output == "tanh":
             return out
-        albedo, shade = torch.sigmoid(out[:, :3]), 1.2 * torch.sigmoid(out[:, 3:4])
         bg = torch.sigmoid(self.background(text))                   # B×3
         bright = (extra[:, BRIGHTNESS_INDEX:BRIGHTNESS_INDEX + 1] if self.cfg.use_geometry
                   else torch.zeros(len(out), 1, device=out.device, dtype=out.dtype))
-        img, _ = compose("faces", albedo * shade, out[:, 4:5], bg, bright)   # [0, 1]
-        return img * 2 - 1                                          # [-1, 1], like tanh
+        return paint_faces(out, bg, bright)                         # [-1, 1], like tanh
 
 
 class TextDiscriminator(nn.Module):

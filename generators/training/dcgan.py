@@ -193,9 +193,7 @@ class DCGANTrainer:
             loss_vae.backward()
             self.optG.step()
             zero = loss_vae.detach().new_zeros(())
-            self.loss_sum += torch.stack([zero, zero, loss_vae.detach()])
-            self.loss_steps += 1
-            self.step_count += 1
+            self._tally(zero, zero, loss_vae)
             return
         z = self.batch_noise(step)
         b = len(z)
@@ -237,6 +235,10 @@ class DCGANTrainer:
         self.optG.step()
         self.netD.requires_grad_(True)
 
+        self._tally(loss_d, loss_g, loss_vae)
+
+    def _tally(self, loss_d: torch.Tensor, loss_g: torch.Tensor, loss_vae: torch.Tensor) -> None:
+        """Add one step's losses to the running sums (on the device) and count the step."""
         self.loss_sum += torch.stack([loss_d.detach(), loss_g.detach(), loss_vae.detach()])
         self.loss_steps += 1
         self.step_count += 1
