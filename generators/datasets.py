@@ -105,11 +105,20 @@ def _render_chunk(args: tuple[str, list[dict[str, Any]], int]):
     return imgs, masks
 
 
+def default_workers() -> int:
+    """Render processes: ``HOLOCHAT_WORKERS`` (a lease sets it to every core),
+    else at most two."""
+    env = os.environ.get("HOLOCHAT_WORKERS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return min(2, os.cpu_count() or 1)
+
+
 def _strided_map(fn, args_of, n: int, workers: int | None, serial_below: int) -> list:
     """``fn(args_of(s))`` over strided slices ``s`` of ``n`` items (slice i
     holds items i, i + k, …, so slow and fast items spread evenly), in worker
     processes when ``n`` ≥ ``serial_below``; [(slice, result)] to put back."""
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    workers = workers if workers is not None else default_workers()
     if workers <= 1 or n < serial_below:
         return [(slice(None), fn(args_of(slice(None))))]
     k = workers * 4

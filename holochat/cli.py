@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "bench": "measure latency and throughput",
     "sessions": "list saved sessions",
     "dcgan": "DCGAN tools: complete, morph, arithmetic",
+    "lease": "train every generator at once on a lent GPU and pack weight bundles",
+    "weights": "install a trained weights bundle (only when its eval beats the shipped one)",
 }
 
 

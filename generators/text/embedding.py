@@ -31,6 +31,7 @@ from generators.errors import GeneratorError
 
 EMBED_DIM = 384
 ENV_MODEL = "HOLOCHAT_EMBEDDING_MODEL"
+ENV_DEVICE = "HOLOCHAT_EMBEDDING_DEVICE"
 LRU_SIZE = 4096
 
 Embedder = Callable[[Sequence[str]], np.ndarray]    # texts -> N×D float32
@@ -81,7 +82,8 @@ def load_model():
             transformers.utils.logging.set_verbosity_error()
             transformers.utils.logging.disable_progress_bar()
             from sentence_transformers import SentenceTransformer
-            _MODEL = SentenceTransformer(name, device="cpu")
+            # HOLOCHAT_EMBEDDING_DEVICE: a lease embeds its caption tables on the GPU
+            _MODEL = SentenceTransformer(name, device=os.environ.get(ENV_DEVICE, "cpu"))
         except EmbeddingUnavailable as e:
             _MODEL_ERROR = str(e)
             raise

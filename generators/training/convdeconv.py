@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from generators.checkpoint import from_pretrained, save_pretrained
+from generators.errors import WeightsError
 from generators.datasets import cached_dataset
 from generators.training.progress import progress_bar
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode, loss_fn
@@ -42,6 +43,7 @@ class ConvDeconvTrainOptions:
     mask_weight: float = 0.5
     progress: bool = True
     time_limit_s: float | None = None     # stop early (checkpointed) after this long
+    init: str | None = None               # start from these weights (fresh optimizer, step 0)
 
 
 def _lr(step: int, total: int, base: float) -> float:
@@ -90,7 +92,17 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
         opt.load_state_dict(opt_state)
     ds = dataset if dataset is not None else cached_dataset(opts.domain, opts.n_train, seed=opts.seed)
     inputs, images, masks = prepare(opts.domain, ds)
-    if start == 0:
+    if start == 0 and opts.init:     # the given weights (and their config), fresh optimizer
+        model = from_pretrained(ConvDeconv, ConvDeconvConfig, opts.init,
+                                model_name="convdeconv", code_version=ARCH_VERSION,
+                                retrain_hint="train without --init", device=opts.device)
+        if model.cfg.domain != opts.domain:
+            raise WeightsError(f"--init {opts.init} holds a {model.cfg.domain} convdeconv, "
+                               f"not {opts.domain}")
+        cfg = model.cfg
+        model.train()
+        opt = torch.optim.Adam(model.parameters(), lr=opts.lr, betas=(0.9, 0.99))
+    elif start == 0:
         model.init_from_data(images, inputs["_palette"])
     n = len(images)
     sample_idx = np.arange(min(16, n))

@@ -107,6 +107,7 @@ class TextGANTrainOptions:
     checkpoint_every: int = 1000
     time_limit_s: float | None = None
     progress: bool = True
+    init: str | None = None           # start from these weights (fresh optimizers, step 0)
 
 
 @dataclass
@@ -342,6 +343,19 @@ class TextGANTrainer:
                                                    for k, v in state.items()},
                                                   metadata={"step": str(self.step_count)}))
 
+    def init_from(self, path: Path) -> None:
+        """Start from the weights in ``path`` (same architecture; the learning
+        rate may differ), with fresh optimizers at step 0."""
+        try:
+            pair = checkpoint.from_pretrained(TextGAN, TextGANConfig, path, model_name=MODEL_NAME,
+                                              code_version=ARCH_VERSION, retrain_hint=RETRAIN)
+        except WeightsError as e:
+            raise TrainingError(str(e)) from None
+        if replace(pair.cfg, lr=self.cfg.lr) != self.cfg:
+            raise TrainingError(f"--init {path} holds a textgan with config {pair.cfg.to_dict()}, "
+                                f"not {self.cfg.to_dict()}")
+        self.pair.load_state_dict(pair.state_dict())
+
     def load(self, out: Path) -> int:
         """Continue from the checkpoint in ``out``; returns its step."""
         from safetensors.torch import load_file
@@ -430,6 +444,8 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
     trainer = TextGANTrainer(cfg, data, opts)
     if resuming:
         trainer.load(out)
+    elif opts.init:
+        trainer.init_from(Path(opts.init))
     trainer.log = []                                             # type: ignore[attr-defined]
     n_show = min(8, len(data))
     show = torch.arange(n_show)

@@ -20,6 +20,8 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample-every", type=int, default=1000)
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop (checkpointed) after this long")
+    p.add_argument("--init", metavar="DIR", default=None,
+                   help="start from these weights (e.g. the shipped ones), fresh optimizer")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -29,7 +31,7 @@ def run_train(args: argparse.Namespace) -> int:
                                   lr=args.lr, n_train=args.n_train, seed=args.seed,
                                   device=args.device, out=args.out, resume=args.resume,
                                   sample_every=args.sample_every, time_limit_s=args.time_limit,
-                                  progress=sys.stderr.isatty())
+                                  init=args.init, progress=sys.stderr.isatty())
     try:
         model = train_convdeconv(opts)
     except WeightsError as e:

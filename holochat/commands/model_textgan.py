@@ -51,6 +51,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aux-weight", type=float, default=0.0,
                    help="weight of an auxiliary attribute classifier on D (AC-GAN); "
                         "0 (default): no classifier")
+    p.add_argument("--init", metavar="DIR", default=None,
+                   help="start from these weights (e.g. the shipped ones) with their "
+                        "architecture, fresh optimizers")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate of both networks "
                                                           "(default 2e-4, the paper's)")
 
@@ -96,18 +99,21 @@ def run_train(args: argparse.Namespace) -> int:
                                rec_loss=args.rec_loss, r1_gamma=args.r1,
                                sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
-                               time_limit_s=args.time_limit, progress=sys.stderr.isatty())
+                               time_limit_s=args.time_limit, init=args.init,
+                               progress=sys.stderr.isatty())
     cfg = TextGANConfig()
-    if args.resume:                 # continue with the checkpoint's own config
-        from pathlib import Path
-
+    from pathlib import Path
+    base = args.out if args.resume else args.init
+    if base:                        # continue with the checkpoint's own config
         from generators.checkpoint import read_config
         from generators.errors import WeightsError
-        if (Path(args.out) / "config.json").exists():
+        if (Path(base) / "config.json").exists():
             try:
-                cfg = TextGANConfig.from_dict(read_config(args.out).get("config", {}))
+                cfg = TextGANConfig.from_dict(read_config(base).get("config", {}))
             except (WeightsError, ValueError, TypeError) as e:
-                return _fail("train", f"cannot resume {args.out}: {e}")
+                return _fail("train", f"cannot start from {base}: {e}")
+        elif args.init:
+            return _fail("train", f"--init {args.init}: no config.json there")
     from dataclasses import replace
     cfg = replace(cfg, **{k: getattr(args, k) for k in ("ngf", "ndf", "lr") if getattr(args, k)})
     if args.trunk is not None:
@@ -116,7 +122,7 @@ def run_train(args: argparse.Namespace) -> int:
         cfg = replace(cfg, output=args.output)
     if args.refine is not None:
         cfg = replace(cfg, refine=args.refine)
-    if not args.resume or args.aux_weight > 0:
+    if not (args.resume or args.init) or args.aux_weight > 0:
         cfg = replace(cfg, aux_classifier=args.aux_weight > 0)
     try:
         trainer = train_textgan(opts, cfg)

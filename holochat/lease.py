@@ -1,0 +1,423 @@
+"""Spend a GPU lease: train every generator concurrently on one GPU, inside one
+time budget, and return one small bundle per model.
+
+``scripts/gpu-train.sh`` runs this (``python3 -m holochat lease``) in a copy of
+the repository on a lent machine (one H200, 16 cores, its own Python and
+torch, no textual and no network: the core never imports the terminal UI, so
+nothing needs installing).  It
+
+1. unpacks the carried sentence-embedding pack (``generators.text.portable``)
+   when the model itself is not installed there, and embeds the text GAN's
+   captions on the GPU into the on-disk cache;
+2. renders the studio training sets with every core (the cache the trainers
+   read, so they start at once);
+3. starts ``python -m holochat train MODEL --device cuda --time-limit S ...``
+   for every job of ``JOBS`` at once, each with its own output folder, log
+   and time limit, so all end before the deadline; a job that fails does not
+   stop the others, and one that overruns is stopped at the hard deadline;
+4. packs each finished checkpoint into ``OUT/NAME.tar`` (``generators.bundles``)
+   and writes ``OUT/summary.json`` (steps, steps/s, images/s, seconds, exit
+   codes and log tails), asserting the lease's return limits: at most 8
+   files, each at most 16 MiB.
+
+``--smoke`` runs the same path on the CPU with tiny settings in well under a
+minute (CI does, ``tests/test_lease.py``).  ``holochat weights import
+OUT/NAME.tar`` then installs a bundle only if its eval beats the shipped
+weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generators.bundles import MAX_FILE_BYTES, BundleError, pack
+
+MAX_FILES = 8                    # what one lease command may return
+REPO = Path(__file__).resolve().parent.parent
+PACK_DIR = REPO / ".lease" / "minilm"     # carried, ignored by git (see docs/training.md)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One model trained in a lease: ``holochat train MODEL`` with the
+    recipe's GPU (or smoke) arguments."""
+    name: str                         # bundle name: NAME.tar
+    model: str                        # holochat train MODEL
+    domain: str
+    gpu: tuple[str, ...]              # extra arguments on the GPU
+    smoke: tuple[str, ...]            # extra arguments for the CPU smoke run
+    shipped: str | None = None        # weights folder that --from-shipped continues
+    init_flag: str | None = None      # the trainer's "start from these weights" option
+    datasets: tuple[dict, ...] = ()   # cached_dataset(...) calls to render ahead (GPU run)
+    smoke_datasets: tuple[dict, ...] = ()
+    captions: dict | None = None      # text GAN caption table to embed ahead
+
+
+FACES_TEXT = {"n": 40000, "seed": 0, "per_seed": 8, "captions_per_image": 4}
+
+JOBS: tuple[Job, ...] = (
+    Job("textgan-faces", "textgan", "faces",
+        gpu=("--batch", "256", "--lr", "1e-3", "--n-train", "40000", "--rec-loss", "l2",
+             "--warmup", "1000000", "--ngf", "32", "--ndf", "32", "--output", "compose",
+             "--checkpoint-every", "2000", "--sample-every", "2000"),
+        smoke=("--batch", "4", "--steps", "3", "--n-train", "16", "--images-per-identity", "2",
+               "--ngf", "8", "--ndf", "8", "--output", "compose", "--checkpoint-every", "100",
+               "--sample-every", "100"),
+        shipped="textgan-faces", init_flag="--init",
+        datasets=({"domain": "faces", "n": 40000, "per_seed": 8},),
+        smoke_datasets=({"domain": "faces", "n": 16, "per_seed": 2},),
+        captions=FACES_TEXT),
+    Job("convdeconv-faces", "convdeconv", "faces",
+        gpu=("--domain", "faces", "--batch", "256", "--lr", "2e-3", "--n-train", "40000"),
+        smoke=("--domain", "faces", "--batch", "4", "--steps", "3", "--n-train", "16",
+               "--sample-every", "100"),
+        shipped="convdeconv-faces", init_flag="--init",
+        datasets=({"domain": "faces", "n": 40000},),
+        smoke_datasets=({"domain": "faces", "n": 16},)),
+    Job("convdeconv-chairs", "convdeconv", "chairs",
+        gpu=("--domain", "chairs", "--batch", "256", "--lr", "2e-3", "--n-train", "40000"),
+        smoke=("--domain", "chairs", "--batch", "4", "--steps", "3", "--n-train", "16",
+               "--sample-every", "100"),
+        shipped="convdeconv-chairs", init_flag="--init",
+        datasets=({"domain": "chairs", "n": 40000},),
+        smoke_datasets=({"domain": "chairs", "n": 16},)),
+    Job("judge-faces", "judge", "faces",
+        gpu=("--domain", "faces", "--steps", "20000", "--n-train", "60000", "--save-every",
+             "1000"),
+        smoke=("--domain", "faces", "--steps", "3", "--n-train", "16",
+               "--images-per-identity", "2", "--identities-per-batch", "4", "--width", "8"),
+        shipped="judge-faces", init_flag="--init",
+        datasets=({"domain": "faces", "n": 60000, "per_seed": 4, "with_shown": True},),
+        smoke_datasets=({"domain": "faces", "n": 16, "per_seed": 2, "with_shown": True},)),
+    Job("dcgan-faces", "dcgan", "faces",
+        gpu=("--batch", "256", "--n-images", "20000", "--ngf", "64", "--ndf", "64", "--r1", "1",
+             "--no-progress", "--checkpoint-every", "1000", "--sample-every", "1000"),
+        smoke=("--batch", "4", "--steps", "3", "--n-images", "16", "--ngf", "8", "--ndf", "8",
+               "--no-progress", "--checkpoint-every", "100", "--sample-every", "100"),
+        shipped="dcgan-faces", init_flag="--from",
+        datasets=({"domain": "faces", "n": 20000},),
+        smoke_datasets=({"domain": "faces", "n": 16},)),
+)
+
+
+def job_names() -> list[str]:
+    return [j.name for j in JOBS]
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _say(msg: str) -> None:
+    print(f"[lease {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _cuda_ok() -> bool:
+    try:
+        import torch
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False
+
+
+def _render_one(spec: dict) -> str:
+    from generators.datasets import cached_dataset
+    t = time.perf_counter()
+    kw = {k: v for k, v in spec.items() if k in ("per_seed", "with_shown")}
+    ds = cached_dataset(spec["domain"], spec["n"], seed=spec.get("seed", 0), **kw)
+    return f"{spec['domain']} n={len(ds)} {time.perf_counter() - t:.1f}s"
+
+
+def prerender(specs: list[dict], workers: int) -> None:
+    """Render the studio sets the trainers will read (each with every core)."""
+    seen: list[dict] = []
+    for s in specs:
+        if s not in seen:
+            seen.append(s)
+    os.environ["HOLOCHAT_WORKERS"] = str(max(1, workers))
+    for s in seen:
+        _say(f"studio set {_render_one(s)}")
+
+
+def embed_captions(spec: dict) -> None:
+    """The text GAN's caption table, embedded once into the on-disk cache
+    (on the GPU when there is one)."""
+    from generators.datasets import _plan
+    from generators.text.embedding import EmbeddingCache, dataset_captions
+    t = time.perf_counter()
+    attrs = _plan("faces", spec["n"], spec["seed"], "train", spec["per_seed"])
+    texts, _ = dataset_captions("faces", attrs, spec["captions_per_image"], spec["seed"])
+    from generators.text import portable
+    model_dir = os.environ.get("HOLOCHAT_EMBEDDING_MODEL")
+    if model_dir and (Path(model_dir) / portable.PACK_FILE).exists():
+        bad = portable.check(model_dir, texts[:2000])
+        if bad:
+            raise RuntimeError(f"the carried embedding pack lacks tokens of {len(bad)} "
+                               f"captions, e.g. {bad[0]!r}; rebuild it with "
+                               "`python -m generators.text.portable pack .lease/minilm`")
+    EmbeddingCache(batch=4096).embeddings(texts)
+    _say(f"{len(texts)} captions embedded in {time.perf_counter() - t:.1f}s")
+
+
+def _last_json(text: str) -> dict[str, Any]:
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                v = json.loads(line)
+                if isinstance(v, dict):
+                    return v
+            except json.JSONDecodeError:
+                continue
+    return {}
+
+
+def _tail(path: Path, n: int = 1500) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-n:].decode("utf-8", "replace")
+
+
+@dataclass
+class Running:
+    job: Job
+    proc: subprocess.Popen
+    out: Path
+    log: Path
+    started: float
+    ended: float | None = None
+    killed: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# the run
+
+
+def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
+        from_shipped: bool = False, only: list[str] | None = None,
+        device: str | None = None, workers: int | None = None,
+        work: str | Path | None = None,
+        extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Train the jobs concurrently and pack their bundles into ``out``;
+    returns the summary (also written to ``out/summary.json``)."""
+    t0 = time.time()
+    deadline = t0 + minutes * 60
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stale = [p for p in out.iterdir()]
+    if stale:
+        raise RuntimeError(f"{out} is not empty; a lease writes into an empty folder")
+    jobs = [j for j in JOBS if not only or j.name in only]
+    unknown = sorted(set(only or []) - {j.name for j in JOBS})
+    if unknown:
+        raise ValueError(f"unknown jobs {unknown}; known: {job_names()}")
+    device = device or ("cpu" if smoke else ("cuda" if _cuda_ok() else "cpu"))
+    work = Path(work) if work else Path(os.environ.get("TMPDIR", "/tmp")) / f"holochat-lease-{os.getpid()}"
+    runs = work / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    cache = Path(os.environ.setdefault("HOLOCHAT_CACHE_DIR", str(work / "cache")))
+    os.environ.setdefault("HOLOCHAT_DATA_DIR", str(work / "data"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    ncpu = os.cpu_count() or 2
+    workers = workers or ncpu
+    _say(f"device {device}, {ncpu} cores, budget {minutes:g} min, jobs {[j.name for j in jobs]}, "
+         f"cache {cache}")
+
+    # 1. the embedding model, where only the carried pack is here
+    if any(j.captions for j in jobs):
+        try:
+            from generators.text.embedding import embedding_model_name
+            embedding_model_name()
+        except Exception:
+            if (PACK_DIR / "pack.json").exists():
+                from generators.text.portable import unpack
+                target = unpack(PACK_DIR, work / "minilm")
+                os.environ["HOLOCHAT_EMBEDDING_MODEL"] = str(target)
+                _say(f"embedding model unpacked from {PACK_DIR}")
+        if device == "cuda":
+            os.environ["HOLOCHAT_EMBEDDING_DEVICE"] = "cuda"
+        for j in jobs:
+            if j.captions and not smoke:
+                try:
+                    embed_captions(j.captions)
+                except Exception as e:            # the text GAN job will fail on its own
+                    _say(f"caption embedding failed: {type(e).__name__}: {e}")
+        os.environ.pop("HOLOCHAT_EMBEDDING_DEVICE", None)
+
+    # 2. the studio sets, with every core
+    specs = [s for j in jobs for s in (j.smoke_datasets if smoke else j.datasets)]
+    try:
+        prerender(specs, workers)
+    except Exception as e:          # each trainer renders what is missing itself
+        _say(f"pre-rendering failed ({type(e).__name__}: {e}); the trainers render their own")
+    os.environ["HOLOCHAT_WORKERS"] = str(max(1, workers // max(1, len(jobs))))
+
+    # 3. every trainer at once
+    running: list[Running] = []
+    env = dict(os.environ, PYTHONUNBUFFERED="1",
+               OMP_NUM_THREADS=str(max(1, min(4, ncpu // max(1, len(jobs))))))
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in
+                                                       env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    margin = 15 if smoke else 45          # start-up + the final save, inside the deadline
+    for j in jobs:
+        jout = runs / j.name
+        limit = max(5.0, deadline - time.time() - margin - (0 if smoke else 30))
+        cmd = [sys.executable, "-m", "holochat", "train", j.model, "--out", str(jout),
+               "--device", device, *(j.smoke if smoke else j.gpu), *(extra or {}).get(j.name, [])]
+        if "--time-limit" not in cmd and _accepts(j.model, "--time-limit"):
+            cmd += ["--time-limit", f"{limit:.0f}"]
+        if not smoke and "--steps" not in cmd and _accepts(j.model, "--steps"):
+            cmd += ["--steps", "10000000"]
+        if from_shipped and j.shipped and j.init_flag:
+            from generators.weights import weights_path
+            shipped = weights_path(*j.shipped.rsplit("-", 1))
+            if (shipped / "model.safetensors").exists():
+                cmd += [j.init_flag, str(shipped)]
+            else:
+                _say(f"{j.name}: no shipped weights at {shipped}; training from scratch")
+        log = runs / f"{j.name}.log"
+        _say(f"start {j.name}: {' '.join(cmd[3:])}")
+        fh = open(log, "wb")
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=str(REPO),
+                                start_new_session=True)
+        fh.close()
+        running.append(Running(j, proc, jout, log, time.time()))
+
+    hard = deadline - (5 if smoke else 20)
+    next_report = time.time() + 60
+    while any(r.proc.poll() is None for r in running):
+        now = time.time()
+        for r in running:
+            if r.ended is None and r.proc.poll() is not None:
+                r.ended = now
+                _say(f"{r.job.name} finished (exit {r.proc.returncode}) after "
+                     f"{now - r.started:.0f}s")
+        if now > hard:
+            for r in running:
+                if r.proc.poll() is None:
+                    _say(f"{r.job.name} overran the deadline; stopping it")
+                    r.killed = True
+                    _stop(r.proc)
+            break
+        if now > next_report:
+            alive = [r.job.name for r in running if r.proc.poll() is None]
+            _say(f"{len(alive)} training: {', '.join(alive)} ({deadline - now:.0f}s left)")
+            next_report = now + 60
+        time.sleep(1.0)
+    for r in running:
+        r.proc.wait()
+        r.ended = r.ended or time.time()
+
+    # 4. bundles and the summary
+    summary: dict[str, Any] = {"device": device, "minutes": minutes, "smoke": smoke,
+                               "from_shipped": from_shipped, "jobs": {}}
+    if device == "cuda":
+        try:
+            import torch
+            summary["gpu"] = torch.cuda.get_device_name(0)
+            summary["torch"] = torch.__version__
+        except Exception:
+            pass
+    summary["python"] = sys.version.split()[0]
+    for r in running:
+        text = _tail(r.log, 200_000)
+        last = _last_json(text)
+        secs = (r.ended or time.time()) - r.started
+        info: dict[str, Any] = {"exit": r.proc.returncode, "killed": r.killed,
+                                "seconds": round(secs, 1),
+                                "args": [*(r.job.smoke if smoke else r.job.gpu),
+                                         *(extra or {}).get(r.job.name, [])],
+                                "step": last.get("step"),
+                                "images_per_s": last.get("images_per_s"),
+                                "last": {k: v for k, v in last.items()
+                                         if isinstance(v, (int, float, str)) and k != "out"},
+                                "log_tail": _tail(r.log, 1200)}
+        cfg_path = r.out / "config.json"
+        if cfg_path.exists():
+            try:
+                cfg = json.loads(cfg_path.read_text())
+                info["step"] = cfg.get("extra", {}).get("step", info["step"])
+            except (OSError, json.JSONDecodeError):
+                pass
+        if (r.out / "model.safetensors").exists():
+            try:
+                b = pack(r.out, out / f"{r.job.name}.tar",
+                         {"model": r.job.model, "domain": r.job.domain, "name": r.job.name,
+                          "shipped": r.job.shipped, "device": device,
+                          "gpu": summary.get("gpu"), "torch": summary.get("torch"),
+                          "step": info["step"], "seconds": info["seconds"],
+                          "images_per_s": info["images_per_s"], "args": info["args"],
+                          "from_shipped": from_shipped, "smoke": smoke})
+                info["bundle"] = b.name
+                info["bundle_bytes"] = b.stat().st_size
+            except (BundleError, OSError) as e:
+                info["bundle_error"] = str(e)
+        if isinstance(info["step"], int) and info["seconds"] > 0:
+            # wall-clock, start-up and data loading included: a lower bound
+            info["steps_per_s_wall"] = round(info["step"] / info["seconds"], 2)
+        summary["jobs"][r.job.name] = info
+        _say(f"{r.job.name}: exit {info['exit']}, step {info['step']}, "
+             f"{_fmt(info['images_per_s'])} images/s, {info['seconds']:.0f}s, "
+             f"bundle {info.get('bundle', info.get('bundle_error', 'none'))}")
+    summary["wall_seconds"] = round(time.time() - t0, 1)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    check_limits(out)
+    if not smoke:
+        shutil.rmtree(work, ignore_errors=True) if os.environ.get("HOLOCHAT_LEASE_CLEAN") else None
+    return summary
+
+
+def _fmt(v) -> str:
+    return f"{v:.0f}" if isinstance(v, (int, float)) else "?"
+
+
+_ACCEPTS: dict[str, set[str]] = {}
+
+
+def _accepts(model: str, flag: str) -> bool:
+    """Whether ``holochat train MODEL`` takes ``flag`` (read from its parser)."""
+    if model not in _ACCEPTS:
+        import argparse
+
+        from holochat.commands.train import MODELS
+        import importlib
+        mod = importlib.import_module(MODELS[model][0])
+        p = argparse.ArgumentParser()
+        mod.configure_train(p)
+        _ACCEPTS[model] = {s for a in p._actions for s in a.option_strings}
+    return flag in _ACCEPTS[model]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def check_limits(out: str | Path) -> None:
+    """The lease returns at most 8 files of at most 16 MiB, two folders deep."""
+    files = [p for p in Path(out).rglob("*") if p.is_file()]
+    if len(files) > MAX_FILES:
+        raise RuntimeError(f"{len(files)} files in {out}; a lease returns at most {MAX_FILES}")
+    big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files if p.stat().st_size > MAX_FILE_BYTES]
+    if big:
+        raise RuntimeError(f"over the {MAX_FILE_BYTES}-byte file limit: {', '.join(big)}")
