@@ -209,7 +209,7 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         from_shipped: bool = False, only: list[str] | None = None,
         device: str | None = None, workers: int | None = None,
         work: str | Path | None = None,
-        extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        extra: dict[str, list[str]] | None = None, prerender_sets: bool = True) -> dict[str, Any]:
     """Train the jobs concurrently and pack their bundles into ``out``;
     returns the summary (also written to ``out/summary.json``)."""
     t0 = time.time()
@@ -261,7 +261,7 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
     # 2. the studio sets, with every core
     specs = [s for j in jobs for s in (j.smoke_datasets if smoke else j.datasets)]
     try:
-        prerender(specs, workers)
+        prerender(specs if prerender_sets else [], workers)
     except Exception as e:          # each trainer renders what is missing itself
         _say(f"pre-rendering failed ({type(e).__name__}: {e}); the trainers render their own")
     os.environ["HOLOCHAT_WORKERS"] = str(max(1, workers // max(1, len(jobs))))
