@@ -111,7 +111,8 @@ def _strided_map(fn, args_of, n: int, workers: int | None, serial_below: int) ->
     """``fn(args_of(s))`` over strided slices ``s`` of ``n`` items (slice i
     holds items i, i + k, …, so slow and fast items spread evenly), in worker
     processes when ``n`` ≥ ``serial_below``; [(slice, result)] to put back."""
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    # every core (2 on the development machine, 16 on a lent GPU machine)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or n < serial_below:
         return [(slice(None), fn(args_of(slice(None))))]
     k = workers * 4
