@@ -44,6 +44,7 @@ class StudioDataset:
     attributes: list[dict[str, Any]]   # schema names, JSON-ready values
     seeds: np.ndarray                  # N int64: identity / style
     shown: list[dict[str, Any]] | None = None   # ``visible`` attributes, filled on demand
+    features: np.ndarray | None = None          # N×H×W bool (faces): ``studio.feature_mask``
 
     def __len__(self) -> int:
         return len(self.images)
@@ -93,25 +94,26 @@ def _plan(domain: str, n: int, seed: int, split: str,
 
 
 def _render_chunk(args: tuple[str, list[dict[str, Any]], int]):
+    """Images and, per domain, chair silhouettes or face feature masks."""
     domain, attrs, size = args
     from generators.studio import render_chair, render_face
     imgs = np.empty((len(attrs), size, size, 3), np.uint8)
-    masks = np.empty((len(attrs), size, size), bool) if domain == "chairs" else None
+    masks = np.empty((len(attrs), size, size), bool)
     for i, a in enumerate(attrs):
         if domain == "chairs":
             imgs[i], masks[i] = render_chair(a, size, return_mask=True)
         else:
-            imgs[i] = render_face(a, size)
+            imgs[i], masks[i] = render_face(a, size, return_features=True)
     return imgs, masks
 
 
 def default_workers() -> int:
-    """Render processes: ``HOLOCHAT_WORKERS`` (a lease sets it to every core),
-    else at most two."""
+    """Render processes: ``HOLOCHAT_WORKERS`` (a lease shares the cores out
+    between its trainers), else every core."""
     env = os.environ.get("HOLOCHAT_WORKERS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    return min(2, os.cpu_count() or 1)
+    return os.cpu_count() or 1
 
 
 def _strided_map(fn, args_of, n: int, workers: int | None, serial_below: int) -> list:
@@ -128,17 +130,21 @@ def _strided_map(fn, args_of, n: int, workers: int | None, serial_below: int) ->
 
 
 def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
-                      workers: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Render a list of attribute dicts (in parallel for large lists)."""
+                      workers: int | None = None, features: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Render a list of attribute dicts (in parallel for large lists): the
+    images and the chairs' silhouettes (None for faces), or with ``features``
+    the faces' feature masks."""
     parts = _strided_map(_render_chunk, lambda sl: (domain, attrs[sl], size), len(attrs),
                          workers, 2000)
     imgs = np.empty((len(attrs), size, size, 3), np.uint8)
-    masks = np.empty((len(attrs), size, size), bool) if domain == "chairs" else None
+    masks = np.empty((len(attrs), size, size), bool)
     for sl, (im, m) in parts:
         imgs[sl] = im
-        if masks is not None:
-            masks[sl] = m
-    return imgs, masks
+        masks[sl] = m
+    if domain == "chairs" or features:
+        return imgs, masks
+    return imgs, None
 
 
 def _visible_chunk(args: tuple[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -194,17 +200,44 @@ def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
     if per_seed < 1:
         raise ValueError("per_seed must be at least 1")
     attrs = _plan(domain, n, seed, split, per_seed)
-    images, masks = render_attributes(domain, attrs, size, workers)
+    images, masks = render_attributes(domain, attrs, size, workers, features=True)
     seed_attr = get_schema(domain).seed_attribute
     seeds = np.array([a[seed_attr] for a in attrs], np.int64)
+    if domain == "faces":     # the faces' masks are their feature masks
+        return StudioDataset(domain, images, None, attrs, seeds, features=masks)
     return StudioDataset(domain, images, masks, attrs, seeds)
+
+
+def _features_chunk(args: tuple[list[dict[str, Any]], int]) -> np.ndarray:
+    from generators.studio import feature_mask
+    attrs, size = args
+    return (np.stack([feature_mask(a, size) for a in attrs]) if attrs
+            else np.zeros((0, size, size), bool))
+
+
+def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
+    """N×H×W bool: each face's ``studio.feature_mask`` (eyes, brows, mouth,
+    eyewear, the beard's edge), computed once (old caches lack them)."""
+    if ds.domain != "faces":
+        raise ValueError("feature masks are a faces thing")
+    if ds.features is None or len(ds.features) != len(ds):
+        size = ds.images.shape[1]
+        out = np.zeros((len(ds), size, size), bool)
+        for sl, part in _strided_map(_features_chunk, lambda sl: (ds.attributes[sl], size),
+                                     len(ds), workers, 2000):
+            out[sl] = part
+        ds.features = out
+    return ds.features
 
 
 def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
                    cache_dir_: str | Path | None = None,
-                   per_seed: int = IMAGES_PER_SEED, with_shown: bool = False) -> StudioDataset:
+                   per_seed: int = IMAGES_PER_SEED, with_shown: bool = False,
+                   with_features: bool = False) -> StudioDataset:
     """``make_dataset`` cached as an .npz (built once, then loaded); with
-    ``with_shown`` also what each image shows (``studio.visible``)."""
+    ``with_shown`` also what each image shows (``studio.visible``).  Faces
+    keep their feature masks (``studio.feature_mask``) with the images; with
+    ``with_features`` a cache written before them gets them added."""
     d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
     k = "" if per_seed == IMAGES_PER_SEED else f"-k{per_seed}"
     path = d / (f"studio-{domain}-{split}-n{n}{k}-s{seed}-{size}px-"
@@ -216,10 +249,19 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
                 shown = (json.loads(str(z["shown"]))
                          if "shown" in z.files and str(z["shown_version"]) == _shown_version()
                          else None)
+                features = (np.unpackbits(z["features"], axis=-1, count=size).astype(bool)
+                            if "features" in z.files
+                            and str(z["features_version"]) == _features_version() else None)
                 ds = StudioDataset(domain, z["images"], masks,
-                                   json.loads(str(z["attributes"])), z["seeds"], shown)
+                                   json.loads(str(z["attributes"])), z["seeds"], shown, features)
+            changed = False
             if with_shown and ds.shown is None:
                 shown_attributes(ds)
+                changed = True
+            if with_features and ds.features is None:
+                feature_masks(ds)
+                changed = True
+            if changed:
                 _save(ds, path)
             return ds
         except (OSError, ValueError, KeyError):
@@ -230,6 +272,11 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
     d.mkdir(parents=True, exist_ok=True)
     _save(ds, path)
     return ds
+
+
+def _features_version() -> str:
+    from generators.studio.faces import FEATURES_VERSION
+    return str(FEATURES_VERSION)
 
 
 def _shown_version() -> str:
@@ -246,5 +293,8 @@ def _save(ds: StudioDataset, path: Path) -> None:
     if ds.shown is not None:
         arrays["shown"] = np.array(json.dumps(ds.shown))
         arrays["shown_version"] = np.array(_shown_version())
+    if ds.features is not None:
+        arrays["features"] = np.packbits(ds.features, axis=-1)
+        arrays["features_version"] = np.array(_features_version())
     np.savez(tmp, **arrays)
     os.replace(tmp, path)

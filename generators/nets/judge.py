@@ -41,6 +41,9 @@ class JudgeConfig:
                                  # expression changed pixels (auxiliary training target)
     hidden: int = 256
     embed_dim: int = 64
+    fine_blocks: int = 0         # faces: residual convs of a 32×32 branch for the eye and
+                                 # mouth band (0: none, the version-3 judges as shipped)
+    fine_width: int = 64         # its channels
 
 
 def _is_wrapping(attr) -> bool:
@@ -136,6 +139,9 @@ class Judge(nn.Module):
             layers += [nn.Conv2d(c_in, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.SiLU()]
             layers += [_Residual(c) for _ in range(cfg.blocks)]
             c_in = c
+            if i == 0:
+                self._at32 = len(trunk)           # trunk[:_at32] gives the 32×32 stage
+                c_32 = c
             if i < 2:
                 c_mid = c
         self.trunk = nn.Sequential(*trunk)                      # B×2w×16×16
@@ -151,6 +157,13 @@ class Judge(nn.Module):
             feat += 2 * c_loc
             if cfg.expression_map:
                 self.expr_map = nn.Conv2d(c_loc, 1, 1)
+        if cfg.fine_blocks:
+            # the eye and mouth band at 32×32: a mouth corner or a rim is one
+            # or two pixels there, where the 16×16 branch sees it averaged away
+            self.fine = nn.Sequential(nn.Conv2d(c_32, cfg.fine_width, 3, 1, 1, bias=False),
+                                      nn.BatchNorm2d(cfg.fine_width), nn.SiLU(),
+                                      *[_Residual(cfg.fine_width) for _ in range(cfg.fine_blocks)])
+            feat += 2 * cfg.fine_width
         self.cls_heads = nn.ModuleDict({a.name: nn.Linear(feat, self.codec.n_classes(a))
                                         for a in self.codec.classes})
         self.reg_heads = nn.ModuleDict({a.name: nn.Linear(feat, self.codec.reg_dim(a))
@@ -158,12 +171,19 @@ class Judge(nn.Module):
         self.embed = nn.Linear(feat, cfg.embed_dim)
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        mid = self.trunk(x)
+        if self.cfg.fine_blocks:
+            at32 = self.trunk[:self._at32](x)
+            mid = self.trunk[self._at32:](at32)
+        else:
+            mid = self.trunk(x)
         h = self.fc(self.deep(mid))                             # B×hidden
         loc = None
         if self.cfg.local_blocks:
             loc = self.local(mid)
             h = torch.cat([h, loc.amax((2, 3)), loc.mean((2, 3))], 1)
+        if self.cfg.fine_blocks:
+            f = self.fine(at32)
+            h = torch.cat([h, f.amax((2, 3)), f.mean((2, 3))], 1)
         return h, loc
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,10 +14,10 @@ import numpy as np
 
 from generators.schema import get_schema
 from generators.studio.chairs import render_chair, style_params
-from generators.studio.faces import identity_params, recolour_hair, render_face
+from generators.studio.faces import feature_mask, identity_params, recolour_hair, render_face
 
 __all__ = ["StudioGenerator", "render", "render_chair", "render_face", "identity_params",
-           "style_params", "visible", "expression_change_map", "EXPRESSION_VISIBLE_FROM",
+           "style_params", "visible", "feature_mask", "expression_change_map", "EXPRESSION_VISIBLE_FROM",
            "VISIBLE_VERSION"]
 
 # Below this strength the studio's expressions change only a few pixels at

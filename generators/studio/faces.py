@@ -21,6 +21,9 @@ BACKGROUND = {"white": (0.96, 0.96, 0.96), "gray": (0.55, 0.55, 0.57), "blue": (
               "green": (0.25, 0.62, 0.32), "red": (0.80, 0.22, 0.20), "yellow": (0.92, 0.82, 0.25)}
 
 
+FEATURES_VERSION = 1      # bumped when feature_mask's pixels change (cached masks)
+
+
 @lru_cache(maxsize=4096)
 def identity_params(identity: int) -> np.ndarray:
     """Geometry of one identity as a float vector (all in head units).
@@ -81,10 +84,13 @@ def _at(o: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
     return o + np.where(np.isfinite(t), t, 0.0)[:, None] * d
 
 
-def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -> np.ndarray:
+def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
+                return_features: bool = False):
     """Render a face (H×W×3 uint8).  ``info``, when given, receives
     ``hair_pixels``: how many pixels show the hair colour (hair, brows,
-    beard), which a hat can bring to zero, and what ``recolour_hair`` needs."""
+    beard), which a hat can bring to zero, what ``recolour_hair`` needs, and
+    ``feature_mask`` (H×W bool, see ``feature_mask``).  With
+    ``return_features``: (image, feature mask)."""
     a = attributes
     p = a["_shape"] if "_shape" in a else identity_params(int(a["identity"]))  # blends: render(params=)
     hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
@@ -151,6 +157,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
     px, py, pz = P[:, 0], P[:, 1], P[:, 2]
     front = face & (pz < -hd * 0.2)
 
+    feat = np.zeros(n, bool)            # the small features (see feature_mask)
     expr = a["expression"]
     s = float(a["expression_strength"])
     # eyes
@@ -160,6 +167,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
         dist2 = ((px - ex) / 0.085) ** 2 + ((py - ey) / eye_r) ** 2
         white = front & (dist2 < 1)
         col[white] = (0.97, 0.97, 0.95)
+        feat |= white
         col[front & (((px - ex) / 0.04) ** 2 + ((py - ey) / 0.04) ** 2 < 1)] = (0.10, 0.08, 0.06)
         # brows: tilt with expression (angry: inner ends down; sad: inner ends up)
         tilt = {"angry": -0.9, "sad": 0.8, "surprised": 0.0}.get(expr, 0.0) * s
@@ -169,6 +177,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
         brow = front & (np.abs(rel) < 0.11) & (np.abs(py - brow_y) < 0.032)
         col[brow] = hair_c * 0.8
         hairy |= brow
+        feat |= brow
     # mouth: a curve whose ends follow the expression
     my = -0.40
     curve = {"happy": 1.4, "sad": -1.3, "angry": -0.7}.get(expr, 0.0) * s
@@ -180,6 +189,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
     else:
         mouth = front & (np.abs(rel) < 1) & (np.abs(py - mouth_y) < half_open * (1 - 0.6 * rel**2))
     col[mouth] = (0.55, 0.12, 0.14) if expr != "happy" else (0.45, 0.08, 0.10)
+    feat |= mouth
     if expr == "happy":
         teeth = mouth & (py > mouth_y)
         col[teeth] = (0.95, 0.93, 0.90)
@@ -189,6 +199,9 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
         bz &= ~(front & (np.abs(px) < mw * 0.9) & (np.abs(py - my) < 0.045))
         col[bz] = hair_c * 0.85
         hairy |= bz
+        if info is not None or return_features:
+            bzi = (bz & np.isfinite(t)).reshape(size, size)
+            feat |= (_dilate(bzi) & ~_erode(bzi)).ravel()       # the beard's edge
     # eyewear
     ew = a["eyewear"]
     if ew != "none":
@@ -196,13 +209,17 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
             ex = sx * edx
             dist2 = ((px - ex) / 0.12) ** 2 + ((py - ey) / 0.095) ** 2
             if ew == "sunglasses":
-                col[front & (dist2 < 1)] = (0.05, 0.05, 0.07)
+                lens = front & (dist2 < 1)
+                col[lens] = (0.05, 0.05, 0.07)
             else:
-                col[front & (dist2 < 1) & (dist2 > 0.62)] = (0.12, 0.12, 0.14)
+                lens = front & (dist2 < 1) & (dist2 > 0.62)
+                col[lens] = (0.12, 0.12, 0.14)
+            feat |= lens
         bridge = front & (np.abs(px) < edx - 0.10) & (np.abs(py - ey - 0.03) < 0.018)
         col[bridge] = (0.1, 0.1, 0.12)
         temple = face & (np.abs(np.abs(px) - hw * 0.92) < 0.06) & (np.abs(py - ey - 0.03) < 0.018)
         col[temple & ~front] = (0.1, 0.1, 0.12)
+        feat |= bridge | (temple & ~front)
 
     # --- shading ----------------------------------------------------------
     laz, lel = np.radians(float(a["light_azimuth"])), np.radians(float(a["light_elevation"]))
@@ -229,7 +246,37 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None) -
         info["hair_tone"] = factors[match.argmax(1)]
         info["shade"] = shade
         info["brightness"] = float(a["brightness"])
-    return (img.reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
+    out = (img.reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
+    if info is not None or return_features:
+        fm = _dilate((feat & hit).reshape(size, size))
+        if info is not None:
+            info["feature_mask"] = fm
+        if return_features:
+            return out, fm
+    return out
+
+
+def _dilate(m: np.ndarray) -> np.ndarray:
+    """A 2-D bool mask grown by one pixel (4-neighbourhood)."""
+    out = m.copy()
+    out[1:] |= m[:-1]
+    out[:-1] |= m[1:]
+    out[:, 1:] |= m[:, :-1]
+    out[:, :-1] |= m[:, 1:]
+    return out
+
+
+def _erode(m: np.ndarray) -> np.ndarray:
+    return ~_dilate(~m)
+
+
+def feature_mask(attributes: Mapping, size: int = 64) -> np.ndarray:
+    """H×W bool: the pixels of the face's small features as rendered, grown by
+    one pixel: eye whites and pupils, brows, the mouth (teeth included),
+    glasses rims, sunglasses lenses, the bridge and temples, and the beard's
+    edge.  Where a learned generator blurs first (docs/faces.md); its
+    training loss weights these pixels up."""
+    return render_face(attributes, size, return_features=True)[1]
 
 
 def recolour_hair(image: np.ndarray, info: Mapping, hair_color: str) -> np.ndarray:

@@ -1,13 +1,27 @@
 """Training loop of the conv-deconv generators (network in ``nets/convdeconv.py``).
 
 Data: studio renders of training styles/identities (``cached_dataset``), with
-inputs encoded once into tensors.  Deterministic for a seed (batch order and
-init), resumable from ``training_state.safetensors``; a progress bar (rich),
-sample sheets every ``sample_every`` steps.
+inputs encoded once into tensors and kept on the training device.
+Deterministic for a seed (batch order and init), resumable from
+``training_state.safetensors``; a progress bar (rich), sample sheets every
+``sample_every`` steps.  On CUDA: bf16 autocast, cudnn benchmark, fused Adam;
+losses are summed on the device and read every ``log_every`` steps only.
+
+Faces, against blur (``generators/training/sharpness.py``, docs/faces.md):
+the reconstruction loss weights the studio's feature pixels (eyes, brows,
+mouth, rims, lenses, the beard's edge) by ``1 + feature_weight``; optionally
+a perceptual term on the faces judge's features (``perceptual``) and an EMA
+of the weights for sampling (``ema``: the checkpoint's model.safetensors
+holds the average, the training state the raw weights).
+
+With ``time_limit_s`` the cosine schedule runs on whichever is further
+along, the steps or the time, so a run stopped by the clock ends at a low
+learning rate.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -44,13 +58,24 @@ class ConvDeconvTrainOptions:
     progress: bool = True
     time_limit_s: float | None = None     # stop early (checkpointed) after this long
     init: str | None = None               # start from these weights (fresh optimizer, step 0)
+    feature_weight: float = 8.0           # faces: feature pixels weigh 1 + this (0: plain MSE)
+    perceptual: float = 0.0               # faces: weight of the judge-feature term (0: none)
+    perceptual_judge: str | None = None   # its judge (default: the shipped faces judge)
+    ema: float = 0.0                      # decay of the sampling EMA (0: none)
 
 
-def _lr(step: int, total: int, base: float) -> float:
+def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
+    """Linear warm-up over the first 2 %, then cosine to 0; ``frac`` (the
+    time-limited runs' progress, 0…1) overrides ``step / total`` once it is
+    further along."""
     warm = max(1, total // 50)
-    if step < warm:
-        return base * (step + 1) / warm
-    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total)))
+    if frac is None or frac <= step / total:
+        if step < warm:
+            return base * (step + 1) / warm
+        return base * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total)))
+    if frac < 0.02:
+        return base * max(frac / 0.02, (step + 1) / warm)
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
 def prepare(domain: str, ds) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]:
@@ -67,99 +92,192 @@ def _batch(idx, inputs, images, masks, device):
     return x, y, m
 
 
+class _Order:
+    """The batch order, a pure function of (seed, epoch): per epoch one
+    permutation, drawn on the host once and kept on the device."""
+
+    def __init__(self, seed: int, n: int, device):
+        self.seed, self.n, self.device = seed, n, device
+        self.cache: dict[int, torch.Tensor] = {}
+
+    def perm(self, epoch: int) -> torch.Tensor:
+        if epoch not in self.cache:
+            if len(self.cache) > 2:
+                self.cache.clear()
+            self.cache[epoch] = torch.from_numpy(
+                np.random.default_rng([self.seed, epoch]).permutation(self.n)).to(self.device)
+        return self.cache[epoch]
+
+    def batch(self, step: int, size: int) -> torch.Tensor:
+        epoch, pos = divmod(step * size, self.n)
+        idx = self.perm(epoch)[pos:pos + size]
+        if len(idx) < size:
+            idx = torch.cat([idx, self.perm(epoch + 1)[:size - len(idx)]])
+        return idx
+
+
 def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
                      dataset=None) -> ConvDeconv:
     torch.manual_seed(opts.seed)
     cfg = cfg or ConvDeconvConfig(domain=opts.domain, mask=opts.domain == "chairs")
     out = Path(opts.out) if opts.out else None
-    model = ConvDeconv(cfg).to(opts.device)
-    opt = torch.optim.Adam(model.parameters(), lr=opts.lr, betas=(0.9, 0.99))
+    dev = torch.device(opts.device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    model = ConvDeconv(cfg).to(dev)
     start = 0
+    raw_state = None
     if opts.resume and out is not None and (out / STATE_FILE).exists():
         model = from_pretrained(ConvDeconv, ConvDeconvConfig, out, model_name="convdeconv",
                                 code_version=ARCH_VERSION, retrain_hint="start without --resume",
                                 device=opts.device)
-        model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=opts.lr, betas=(0.9, 0.99))
         from safetensors.torch import load_file
-        st = load_file(str(out / STATE_FILE))
+        raw_state = load_file(str(out / STATE_FILE))
+    ema = None
+    if opts.ema:
+        from generators.training.sharpness import EMA
+        ema = EMA(model, opts.ema)                 # resumed: model.safetensors is the average
+    if raw_state is not None:
+        st = raw_state
         start = int(st.pop("__step__").item())
+        raw = {k[len("param."):]: v for k, v in st.items() if k.startswith("param.")}
+        if raw:                                   # an EMA run keeps its raw weights here
+            model.load_state_dict(raw)
+    model.train()
+    kw = {"fused": True} if cuda else {}
+    opt = torch.optim.Adam(model.parameters(), lr=opts.lr, betas=(0.9, 0.99), **kw)
+    if raw_state is not None:
         opt_state = opt.state_dict()
         for i, p in enumerate(model.parameters()):
-            if f"exp_avg.{i}" in st:
+            if f"exp_avg.{i}" in raw_state:
                 opt_state["state"][i] = {"step": torch.tensor(float(start)),
-                                         "exp_avg": st[f"exp_avg.{i}"], "exp_avg_sq": st[f"exp_avg_sq.{i}"]}
+                                         "exp_avg": raw_state[f"exp_avg.{i}"],
+                                         "exp_avg_sq": raw_state[f"exp_avg_sq.{i}"]}
         opt.load_state_dict(opt_state)
-    ds = dataset if dataset is not None else cached_dataset(opts.domain, opts.n_train, seed=opts.seed)
+    if dataset is not None:
+        ds = dataset
+    else:
+        ds = cached_dataset(opts.domain, opts.n_train, seed=opts.seed,
+                            with_features=opts.domain == "faces" and opts.feature_weight > 0)
     inputs, images, masks = prepare(opts.domain, ds)
-    if start == 0 and opts.init:     # the given weights (and their config), fresh optimizer
-        model = from_pretrained(ConvDeconv, ConvDeconvConfig, opts.init,
-                                model_name="convdeconv", code_version=ARCH_VERSION,
-                                retrain_hint="train without --init", device=opts.device)
-        if model.cfg.domain != opts.domain:
-            raise WeightsError(f"--init {opts.init} holds a {model.cfg.domain} convdeconv, "
-                               f"not {opts.domain}")
-        cfg = model.cfg
-        model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=opts.lr, betas=(0.9, 0.99))
+    if start == 0 and opts.init:     # the given weights (same architecture), fresh optimizer
+        start_from = from_pretrained(ConvDeconv, ConvDeconvConfig, opts.init,
+                                     model_name="convdeconv", code_version=ARCH_VERSION,
+                                     retrain_hint="train without --init", device=opts.device)
+        if start_from.cfg != model.cfg:
+            raise WeightsError(f"--init {opts.init} holds a convdeconv with config "
+                               f"{asdict(start_from.cfg)}, not {asdict(model.cfg)}")
+        model.load_state_dict(start_from.state_dict())
+        if ema is not None:
+            ema.shadow.load_state_dict(model.state_dict())
     elif start == 0:
         model.init_from_data(images, inputs["_palette"])
+        if ema is not None:
+            ema.shadow.load_state_dict(model.state_dict())
+    features = None
+    if opts.domain == "faces" and opts.feature_weight > 0:
+        from generators.datasets import feature_masks
+        features = torch.from_numpy(feature_masks(ds)).to(dev)      # N×H×W bool
+    perceptual = None
+    if opts.domain == "faces" and opts.perceptual > 0:
+        from generators.training.sharpness import JudgePerceptual
+        perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
+    # everything a step reads lives on the device
+    inputs = {k: v.to(dev) for k, v in inputs.items()}
+    images = images.to(dev)
+    masks = masks.to(dev) if masks is not None else None
     n = len(images)
+    order = _Order(opts.seed, n, dev)
     sample_idx = np.arange(min(16, n))
     log: list[dict] = []
     t0 = time.perf_counter()
-    model.train()
+    t_log, n_log = t0, start
+    amp = (torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext)
+    from generators.training.sharpness import feature_weights, weighted_rec
     bar_ctx = progress_bar(opts.progress)
     with bar_ctx as bar:
         task = bar.add_task(f"convdeconv {opts.domain}", total=opts.steps, completed=start) if bar else None
-        running = {"rec": 0.0, "mask": 0.0}
+        running = torch.zeros(4, device=dev)          # rec (weighted), mse, mask, perceptual
+        n_run = 0
         for step in range(start, opts.steps):
-            # batch order is a pure function of (seed, epoch): resume-safe and deterministic
-            epoch, pos = divmod(step * opts.batch, n)
-            perm = np.random.default_rng([opts.seed, epoch]).permutation(n)
-            idx = perm[pos:pos + opts.batch]
-            if len(idx) < opts.batch:
-                idx = np.concatenate([idx, np.random.default_rng([opts.seed, epoch + 1])
-                                      .permutation(n)[:opts.batch - len(idx)]])
-            x, y, m = _batch(torch.from_numpy(idx), inputs, images, masks, opts.device)
+            idx = order.batch(step, opts.batch)
+            x = {k: v.index_select(0, idx) for k, v in inputs.items()}
+            y = images.index_select(0, idx).permute(0, 3, 1, 2).float().div(255)
+            m = masks.index_select(0, idx).float().unsqueeze(1) if masks is not None else None
+            frac = None
+            if opts.time_limit_s:
+                frac = (time.perf_counter() - t0) / opts.time_limit_s
             for g in opt.param_groups:
-                g["lr"] = _lr(step, opts.steps, opts.lr)
-            rgb, mask_logits = model(x)
-            loss, parts = loss_fn(rgb, mask_logits, y, m, opts.mask_weight)
+                g["lr"] = _lr(step, opts.steps, opts.lr, frac)
+            with amp():
+                rgb, mask_logits = model(x)
+            rgb = rgb.float()
+            w = (feature_weights(features.index_select(0, idx), opts.feature_weight)
+                 if features is not None else None)
+            rec = weighted_rec(rgb, y, w, "l2")
+            loss = rec
+            mask_l = rec.new_zeros(())
+            if mask_logits is not None and m is not None:
+                mask_l = torch.nn.functional.binary_cross_entropy_with_logits(
+                    mask_logits.float(), m)
+                loss = loss + opts.mask_weight * mask_l
+            perc = rec.new_zeros(())
+            if perceptual is not None:
+                with amp():
+                    perc = perceptual(rgb * 2 - 1, y * 2 - 1)
+                loss = loss + opts.perceptual * perc.float()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            for k, v in parts.items():
-                running[k] += float(v.detach())
+            if ema is not None:
+                ema.update(model)
+            mse = (rgb.detach() - y).pow(2).mean()
+            running += torch.stack([rec.detach(), mse, mask_l.detach(), perc.detach().float()])
+            n_run += 1
             done = step + 1
-            if done % opts.log_every == 0:
-                rec = running["rec"] / opts.log_every
-                log.append({"step": done, "rec": rec, "psnr": -10 * math.log10(max(rec, 1e-10)),
-                            "mask": running["mask"] / opts.log_every,
-                            "s": round(time.perf_counter() - t0, 1)})
-                running = {"rec": 0.0, "mask": 0.0}
+            stop = opts.time_limit_s is not None and time.perf_counter() - t0 > opts.time_limit_s
+            if done % opts.log_every == 0 or done == opts.steps or stop:
+                r = (running / max(1, n_run)).tolist()          # the one host sync
+                now = time.perf_counter()
+                log.append({"step": done, "rec": r[1], "psnr": -10 * math.log10(max(r[1], 1e-10)),
+                            "rec_weighted": r[0], "mask": r[2], "perceptual": r[3],
+                            "images_per_s": round((done - n_log) * opts.batch
+                                                  / max(now - t_log, 1e-9), 1),
+                            "s": round(now - t0, 1)})
+                t_log, n_log = now, done
+                running.zero_()
+                n_run = 0
                 if bar:
                     bar.update(task, description=f"convdeconv {opts.domain} · train PSNR {log[-1]['psnr']:.1f} dB")
             if bar:
                 bar.advance(task)
-            stop = opts.time_limit_s is not None and time.perf_counter() - t0 > opts.time_limit_s
             if out is not None and (done % opts.checkpoint_every == 0 or done == opts.steps or stop):
-                save_checkpoint(model, opt, out, done, opts, log)
+                save_checkpoint(model, opt, out, done, opts, log, ema)
             if out is not None and (done % opts.sample_every == 0 or done == opts.steps or stop):
-                write_samples(model, inputs, images, sample_idx, out / "samples" / f"step-{done:06d}.png",
-                              opts.device)
+                write_samples(ema.shadow if ema is not None else model, inputs, images, sample_idx,
+                              out / "samples" / f"step-{done:06d}.png", opts.device)
             if stop:
                 break
     model.eval()
+    if ema is not None:            # what samples (and what the checkpoint ships) is the average
+        model.load_state_dict(ema.shadow.state_dict())
     model.train_log = log  # type: ignore[attr-defined]
     return model
 
 
-def save_checkpoint(model, opt, out: Path, step: int, opts, log) -> None:
+def save_checkpoint(model, opt, out: Path, step: int, opts, log, ema=None) -> None:
+    """config.json + model.safetensors (the EMA's weights when there is one)
+    and the training state (step, Adam moments, and with an EMA the raw
+    weights)."""
     from safetensors.torch import save_file
-    save_pretrained(model, model.cfg, out, model_name="convdeconv", code_version=ARCH_VERSION,
+    ship = ema.shadow if ema is not None else model
+    save_pretrained(ship, model.cfg, out, model_name="convdeconv", code_version=ARCH_VERSION,
                     extra={"step": step, "train": asdict(opts), "log": log[-3:]})
     st = {"__step__": torch.tensor(step)}
+    if ema is not None:
+        st.update({f"param.{k}": v.detach().cpu().contiguous()
+                   for k, v in model.state_dict().items()})
     for i, p in enumerate(model.parameters()):
         s = opt.state.get(p)
         if s:
@@ -175,10 +293,11 @@ def write_samples(model, inputs, images, idx, path: Path, device) -> None:
     from generators.studio.sheets import grid, save_png
     was = model.training
     model.eval()
-    x = {k: v[idx].to(device) for k, v in inputs.items()}
+    t = torch.as_tensor(idx, device=images.device)
+    x = {k: v.index_select(0, t.to(v.device)).to(device) for k, v in inputs.items()}
     rgb, _ = model(x)
-    gen = (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    truth = images[idx].numpy()
+    gen = (rgb.float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    truth = images.index_select(0, t).cpu().numpy()
     save_png(grid(list(truth) + list(gen), len(idx)), path, 2)
     model.train(was)
 

@@ -42,6 +42,19 @@ image is a valid target for G(z, right condition), as in pix2pix's GAN + L1.
 It anchors the face geometry that edits must preserve; the adversarial terms
 keep the images sharp and the text matching.
 
+Against blur (``generators/training/sharpness.py``, docs/faces.md):
+``feature_weight`` weights the reconstruction term by the studio's feature
+mask (eyes, brows, mouth, rims, lenses, the beard's edge: 1 + weight there),
+``perceptual`` adds a term on the faces judge's features, and ``ema`` keeps
+an exponential moving average of G's weights, which the checkpoint ships
+(model.safetensors) while the training state keeps the raw G.
+
+With ``time_limit_s`` the phases follow the clock as well as the steps: the
+run's progress is the further along of step / steps and elapsed / limit, and
+the warm-up's end, ``decay_from`` and the learning rate are read against it,
+so a lease run stopped by the clock has had its GAN phase and its decay.
+``gan_lr``: the learning rate after the warm-up (default: ``lr``).
+
 Deterministic for a seed (the batch, captions, wrong pairs and noise of step
 ``s`` are drawn from a generator seeded by (seed, s)), resumable from
 ``training_state.safetensors``, rich progress, sample sheets (studio truth
@@ -108,6 +121,11 @@ class TextGANTrainOptions:
     time_limit_s: float | None = None
     progress: bool = True
     init: str | None = None           # start from these weights (fresh optimizers, step 0)
+    feature_weight: float = 0.0       # feature pixels weigh 1 + this in the rec term (0: plain)
+    perceptual: float = 0.0           # weight of the judge-feature term in G's loss (0: none)
+    perceptual_judge: str | None = None   # its judge (default: the shipped faces judge)
+    ema: float = 0.0                  # decay of the EMA of G that the checkpoint ships (0: none)
+    gan_lr: float | None = None       # learning rate after the warm-up (None: the config's)
 
 
 @dataclass
@@ -120,6 +138,7 @@ class TextGANData:
     cats: torch.Tensor         # N×A int64: categorical / bool attribute codes
     texts: list[str]           # the K captions
     attributes: list[dict]
+    features: torch.Tensor | None = None   # N×S×S bool: studio feature masks (faces)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -135,7 +154,8 @@ def category_codes(attrs: Sequence[dict]) -> np.ndarray:
 
 def prepare_data(cfg: TextGANConfig, ds, *, embedder: Callable | None = None,
                  captions_per_image: int = 4, seed: int = 0, device: str = "cpu",
-                 cache_dir: str | Path | None = None, progress: bool = False) -> TextGANData:
+                 cache_dir: str | Path | None = None, progress: bool = False,
+                 features: bool = False) -> TextGANData:
     """Encode a studio dataset: captions (embedded once, cached on disk),
     geometry / identity numbers and category codes, moved to ``device``."""
     from generators.text.embedding import EmbeddingCache
@@ -156,7 +176,13 @@ def prepare_data(cfg: TextGANConfig, ds, *, embedder: Callable | None = None,
         cap_emb=torch.from_numpy(table.embeddings).to(dev),
         cap_index=torch.from_numpy(table.index).to(dev),
         cats=torch.from_numpy(category_codes(ds.attributes)).to(dev),
-        texts=table.texts, attributes=list(ds.attributes))
+        texts=table.texts, attributes=list(ds.attributes),
+        features=_features(ds, dev) if features else None)
+
+
+def _features(ds, dev) -> torch.Tensor:
+    from generators.datasets import feature_masks
+    return torch.from_numpy(feature_masks(ds)).to(dev)
 
 
 def lr_at(step: int, base: float, steps: int, decay_from: int | None) -> float:
@@ -205,6 +231,26 @@ class TextGANTrainer:
         self.loss_sum = torch.zeros(len(TERMS), device=dev)
         self.loss_steps = 0
         self.step_count = 0
+        self.t0 = time.perf_counter()              # the clock of time-limited phases
+        self.ema = None
+        if opts.ema:
+            from generators.training.sharpness import EMA
+            self.ema = EMA(self.G, opts.ema)
+        self.perceptual = None
+        if opts.perceptual > 0:
+            from generators.training.sharpness import JudgePerceptual
+            self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
+        if opts.feature_weight > 0 and data.features is None:
+            raise TrainingError("feature_weight needs the dataset's feature masks")
+
+    def progress(self) -> float:
+        """The run's position in steps: the step count, or further along the
+        clock's share of the time limit when that is ahead."""
+        o = self.opts
+        if not o.time_limit_s:
+            return float(self.step_count)
+        return max(float(self.step_count),
+                   (time.perf_counter() - self.t0) / o.time_limit_s * o.steps)
 
     def autocast(self):
         if self.cuda:
@@ -227,6 +273,7 @@ class TextGANTrainer:
         wcap = d.cap_index[j, torch.randint(C, (B,), generator=g, device=dev)]
         emb = d.cap_emb[cap]                                       # B×D
         return {
+            "idx": idx,
             "real": from_uint8(d.images.index_select(0, idx)),     # B×C×S×S in [-1, 1]
             "cats": d.cats[idx],                                   # B×A class codes
             "emb": emb, "extra": d.extra[idx],                     # B×D, B×E
@@ -241,11 +288,14 @@ class TextGANTrainer:
         """One discriminator and one generator update (no host synchronisation)."""
         b = self.batch(self.step_count)
         o = self.opts
-        lr = lr_at(self.step_count, self.cfg.lr, o.steps, o.decay_from)
+        at = self.progress()
+        warm = at < o.warmup
+        base = self.cfg.lr if warm or o.gan_lr is None else o.gan_lr
+        lr = lr_at(at, base, o.steps, o.decay_from)
         for opt in (self.optD, self.optG):
             for group in opt.param_groups:
                 group["lr"] = lr
-        if self.step_count < o.warmup:
+        if warm:
             self._warmup_step(b)
             return
         r1 = o.r1_gamma > 0 and self.step_count % o.r1_every == 0
@@ -273,32 +323,50 @@ class TextGANTrainer:
             g_fr = F.softplus(-g_logit.float()).mean()
             fake_int = self.G(b["z_int"], b["emb_int"], b["extra"])
             g_int = F.softplus(-self.D(fake_int, b["emb_int"], b["extra"]).float()).mean()
-        rec = self._rec(fake, b["real"])
+        rec = self._rec(fake, b["real"], b["idx"])
         aux_fake = _class_loss(aux_f, b["cats"])
         loss_g = g_fr + o.int_weight * g_int + o.rec_weight * rec + o.aux_weight * aux_fake
+        if self.perceptual is not None:
+            loss_g = loss_g + o.perceptual * self._perc(fake, b["real"])
         self.optG.zero_grad(set_to_none=True)
         loss_g.backward()
         self.optG.step()
         self.D.requires_grad_(True)
+        if self.ema is not None:
+            self.ema.update(self.G)
 
         self._add_losses(loss_d=loss_d, d_real_right=l_rr, d_real_wrong=l_rw, d_fake_right=l_fr,
                          loss_g=loss_g, g_fake_right=g_fr, g_int=g_int, rec=rec,
                          aux_real=aux_real, aux_fake=aux_fake)
 
-    def _rec(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        """The reconstruction term: mean |fake − real| (l1) or (fake − real)² (l2)."""
-        d = fake.float() - real
-        return d.pow(2).mean() if self.opts.rec_loss == "l2" else d.abs().mean()
+    def _rec(self, fake: torch.Tensor, real: torch.Tensor,
+             idx: torch.Tensor | None = None) -> torch.Tensor:
+        """The reconstruction term: mean |fake − real| (l1) or (fake − real)² (l2),
+        weighted by 1 + feature_weight on the studio's feature pixels."""
+        from generators.training.sharpness import feature_weights, weighted_rec
+        w = None
+        if self.opts.feature_weight > 0 and idx is not None:
+            w = feature_weights(self.data.features.index_select(0, idx), self.opts.feature_weight)
+        return weighted_rec(fake, real, w, self.opts.rec_loss)
+
+    def _perc(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            return self.perceptual(fake, real).float()
 
     def _warmup_step(self, b: dict[str, torch.Tensor]) -> None:
         """G on the reconstruction term alone (D idle); the other terms log as 0."""
         with self.autocast():
             fake = self.G(b["z"], b["emb"], b["extra"])
-        rec = self._rec(fake, b["real"])
+        rec = self._rec(fake, b["real"], b["idx"])
+        loss = self.opts.rec_weight * rec
+        if self.perceptual is not None:
+            loss = loss + self.opts.perceptual * self._perc(fake, b["real"])
         self.optG.zero_grad(set_to_none=True)
-        (self.opts.rec_weight * rec).backward()
+        loss.backward()
         self.optG.step()
-        self._add_losses(loss_g=self.opts.rec_weight * rec, rec=rec)
+        if self.ema is not None:
+            self.ema.update(self.G)
+        self._add_losses(loss_g=loss, rec=rec)
 
     def _add_losses(self, **terms: torch.Tensor) -> None:
         """Add this step's loss terms (those of ``TERMS`` not given count as 0)
@@ -319,14 +387,15 @@ class TextGANTrainer:
     def samples(self, idx: torch.Tensor, z: torch.Tensor) -> np.ndarray:
         """G in eval mode for images ``idx`` with their first caption: B×S×S×3 uint8."""
         d = self.data
-        was = self.G.training
-        self.G.eval()
+        G = self.ema.shadow if self.ema is not None else self.G
+        was = G.training
+        G.eval()
         try:
             idx = idx.to(self.device)
-            out = self.G(z.to(self.device), d.cap_emb[d.cap_index[idx, 0]], d.extra[idx])
-            return to_uint8(out).cpu().numpy()
+            out = G(z.to(self.device), d.cap_emb[d.cap_index[idx, 0]], d.extra[idx])
+            return to_uint8(out.float()).cpu().numpy()
         finally:
-            self.G.train(was)
+            G.train(was)
 
     # checkpoints -----------------------------------------------------------
 
@@ -334,11 +403,21 @@ class TextGANTrainer:
         from safetensors.torch import save
         from generators.files import write_bytes_atomic
         out.mkdir(parents=True, exist_ok=True)
-        checkpoint.save_pretrained(self.pair, self.cfg, out, model_name=MODEL_NAME,
-                                   code_version=ARCH_VERSION,
-                                   extra={"step": self.step_count, "train": asdict(self.opts),
-                                          "log": log[-3:]})
+        raw_g = None
+        if self.ema is not None:     # ship the average; keep the raw G for resuming
+            raw_g = {k: v.detach().clone() for k, v in self.G.state_dict().items()}
+            self.G.load_state_dict(self.ema.state_dict())
+        try:
+            checkpoint.save_pretrained(self.pair, self.cfg, out, model_name=MODEL_NAME,
+                                       code_version=ARCH_VERSION,
+                                       extra={"step": self.step_count, "train": asdict(self.opts),
+                                              "log": log[-3:]})
+        finally:
+            if raw_g is not None:
+                self.G.load_state_dict(raw_g)
         state = {**_optim_tensors("optG", self.optG), **_optim_tensors("optD", self.optD)}
+        if raw_g is not None:
+            state.update({f"rawG.{k}": v for k, v in raw_g.items()})
         write_bytes_atomic(out / STATE_FILE, save({k: v.detach().cpu().contiguous()
                                                    for k, v in state.items()},
                                                   metadata={"step": str(self.step_count)}))
@@ -355,6 +434,8 @@ class TextGANTrainer:
             raise TrainingError(f"--init {path} holds a textgan with config {pair.cfg.to_dict()}, "
                                 f"not {self.cfg.to_dict()}")
         self.pair.load_state_dict(pair.state_dict())
+        if self.ema is not None:
+            self.ema.load_state_dict(self.G.state_dict())
 
     def load(self, out: Path) -> int:
         """Continue from the checkpoint in ``out``; returns its step."""
@@ -383,6 +464,11 @@ class TextGANTrainer:
             raise TrainingError(f"the checkpoint files in {out} come from different steps "
                                 f"({step}, {st_step}); the last save was cut off")
         self.pair.load_state_dict(pair.state_dict())
+        if self.ema is not None:            # model.safetensors holds the average
+            self.ema.load_state_dict(self.G.state_dict())
+        raw_g = {k[len("rawG."):]: v for k, v in state.items() if k.startswith("rawG.")}
+        if raw_g:
+            self.G.load_state_dict(raw_g)
         _load_optim("optG", self.optG, state, self.device)
         _load_optim("optD", self.optD, state, self.device)
         self.step_count = int(step)
@@ -438,9 +524,11 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
     if dataset is None:
         from generators.datasets import cached_dataset
         dataset = cached_dataset("faces", opts.n_train, opts.seed, cfg.image_size, "train",
-                                 per_seed=opts.images_per_identity)
+                                 per_seed=opts.images_per_identity,
+                                 with_features=opts.feature_weight > 0)
     data = prepare_data(cfg, dataset, embedder=embedder, captions_per_image=opts.captions_per_image,
-                        seed=opts.seed, device=opts.device, progress=opts.progress)
+                        seed=opts.seed, device=opts.device, progress=opts.progress,
+                        features=opts.feature_weight > 0)
     trainer = TextGANTrainer(cfg, data, opts)
     if resuming:
         trainer.load(out)

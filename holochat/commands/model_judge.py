@@ -33,10 +33,35 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                    help="identities per batch (4 renders each)")
     p.add_argument("--width", type=int, default=32, help="channels of the first conv stage")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--fine-blocks", type=int, default=0,
+                   help="faces: residual convs of a 32x32 branch for the eye and mouth band "
+                        "(default 0: none); --init from a judge without it widens its heads")
+    p.add_argument("--fine-width", type=int, default=64, help="channels of that branch")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop (and save) after this long; the cosine schedule follows the "
+                        "clock when that is further along than the steps")
+    p.add_argument("--log-every", type=int, default=100)
 
 
 def run_train(args: argparse.Namespace) -> int:
     from generators.training.judge import JudgeTrainOptions, train_judge
+    bad = None
+    if args.device.startswith("cuda"):
+        import torch
+        if not torch.cuda.is_available():
+            bad = f"--device {args.device}: no CUDA GPU is available here"
+    elif args.device != "cpu":
+        bad = f"--device must be cpu or cuda, got {args.device!r}"
+    if args.time_limit is not None and not args.time_limit > 0:
+        bad = "--time-limit must be positive"
+    for name in ("steps", "n_train", "identities_per_batch", "log_every", "width"):
+        if getattr(args, name) < 1:
+            bad = f"--{name.replace('_', '-')} must be positive"
+    if args.fine_blocks < 0 or args.fine_width < 1:
+        bad = "--fine-blocks must be 0 or more and --fine-width positive"
+    if bad:
+        print(f"holochat train judge: {bad}", file=sys.stderr)
+        return 2
     weights = {}
     for item in args.weight:
         name, _, value = item.partition("=")
@@ -53,6 +78,8 @@ def run_train(args: argparse.Namespace) -> int:
                              save_every=args.save_every, init=args.init,
                              weights=weights or None, expression_map=args.expression_map,
                              identities_per_batch=args.identities_per_batch,
+                             fine_blocks=args.fine_blocks, fine_width=args.fine_width,
+                             time_limit_s=args.time_limit, log_every=args.log_every,
                              progress=sys.stderr.isatty(), echo=not sys.stderr.isatty())
     from generators.errors import WeightsError
     try:

@@ -56,6 +56,20 @@ def configure_train(p: argparse.ArgumentParser) -> None:
                         "architecture, fresh optimizers")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate of both networks "
                                                           "(default 2e-4, the paper's)")
+    p.add_argument("--gan-lr", type=float, default=None,
+                   help="learning rate once the warm-up is over (default: --lr)")
+    p.add_argument("--feature-weight", type=float, default=8.0, metavar="W",
+                   help="the studio's feature pixels (eyes, brows, mouth, rims, lenses, beard "
+                        "edge) weigh 1 + W in the reconstruction term (default 8; 0: plain)")
+    p.add_argument("--perceptual", type=float, default=0.0, metavar="W",
+                   help="weight of a perceptual term on the faces judge's features in G's loss "
+                        "(default 0: none)")
+    p.add_argument("--perceptual-judge", default=None, metavar="DIR",
+                   help="the judge of --perceptual (default: the shipped faces judge)")
+    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="keep an exponential moving average of G (e.g. 0.999) and ship it "
+                        "(default 0: none)")
+    p.add_argument("--log-every", type=int, default=50)
 
 
 def _fail(cmd: str, msg: str) -> int:
@@ -87,6 +101,18 @@ def run_train(args: argparse.Namespace) -> int:
         return _fail("train", "--r1 must be 0 or positive")
     if not (args.aux_weight >= 0 and math.isfinite(args.aux_weight)):
         return _fail("train", "--aux-weight must be 0 or positive")
+    for name in ("feature_weight", "perceptual"):
+        v = getattr(args, name)
+        if not (v >= 0 and math.isfinite(v)):
+            return _fail("train", f"--{name.replace('_', '-')} must be 0 or positive")
+    if not (args.ema == 0 or 0 < args.ema < 1):
+        return _fail("train", "--ema must be 0 (none) or a decay between 0 and 1, e.g. 0.999")
+    if args.gan_lr is not None and not args.gan_lr > 0:
+        return _fail("train", "--gan-lr must be positive")
+    if args.log_every < 1:
+        return _fail("train", "--log-every must be positive")
+    if args.time_limit is not None and not args.time_limit > 0:
+        return _fail("train", "--time-limit must be positive")
     if args.decay_from is not None and not 0 <= args.decay_from < args.steps:
         return _fail("train", f"--decay-from must lie in 0…{args.steps - 1} (before --steps)")
     opts = TextGANTrainOptions(steps=args.steps, batch=args.batch, seed=args.seed,
@@ -99,6 +125,9 @@ def run_train(args: argparse.Namespace) -> int:
                                rec_loss=args.rec_loss, r1_gamma=args.r1,
                                sample_every=args.sample_every,
                                checkpoint_every=args.checkpoint_every,
+                               feature_weight=args.feature_weight, perceptual=args.perceptual,
+                               perceptual_judge=args.perceptual_judge, ema=args.ema,
+                               gan_lr=args.gan_lr, log_every=args.log_every,
                                time_limit_s=args.time_limit, init=args.init,
                                progress=sys.stderr.isatty())
     cfg = TextGANConfig()
