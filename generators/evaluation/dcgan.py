@@ -60,6 +60,11 @@ def _preserved(before: dict, after: dict, skip: frozenset[str], domain: str) -> 
     return same, total
 
 
+def _render(gen, x: np.ndarray) -> np.ndarray:
+    """Renders of latents in the generator's direction space (z, or w)."""
+    return gen.render_latent(x) if hasattr(gen, "render_latent") else gen.render_z(x)
+
+
 def direction_metrics(gen, judge, z: np.ndarray, base: list[dict], strength: float = 1.0,
                       on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Success / preservation of every direction of ``gen.directions`` from the
@@ -78,7 +83,7 @@ def direction_metrics(gen, judge, z: np.ndarray, base: list[dict], strength: flo
             per[d.name] = {"n": 0}
             continue
         moved = z[idx] + strength * dirs.scale(d.name) * dirs.vector(d.name, USED)   # k×D
-        after = _read(judge, gen.render_z(moved))
+        after = _read(judge, _render(gen, moved))
         same = total = 0
         for i, r in zip(idx, after):
             s, n = _preserved(base[i], r, related(d.attr), domain)
@@ -152,14 +157,15 @@ def evaluate_dcgan(gen, judge, *, n: int = 500, seed: int = 0, completion_n: int
         raise ValueError("the eval needs at least 2 samples")
     z = torch.randn(int(n), gen.cfg.z_dim, generator=torch.Generator().manual_seed(seed + 12345)
                     ).numpy().astype(np.float64)                 # not the fitting samples
-    samples = gen.render_z(z)
+    x = gen.to_space(z) if hasattr(gen, "to_space") else z      # w with a mapping network
+    samples = _render(gen, x)
     base = _read(judge, samples)
-    out: dict[str, Any] = {"n": int(n), "seed": int(seed)}
-    out.update(direction_metrics(gen, judge, z, base, on_progress=on_progress))
+    out: dict[str, Any] = {"n": int(n), "seed": int(seed), "space": getattr(gen, "space", "z")}
+    out.update(direction_metrics(gen, judge, x, base, on_progress=on_progress))
     if sweep:           # the trade-off curve beside the fixed strength of the acceptance
         out["strength_sweep"] = []
         for s in sweep:
-            m = direction_metrics(gen, judge, z, base, strength=float(s))
+            m = direction_metrics(gen, judge, x, base, strength=float(s))
             out["strength_sweep"].append({k: m[k] for k in ("strength", "direction_success",
                                                              "direction_preservation")})
     out["direction_entanglement"] = entanglement(gen.directions)

@@ -334,6 +334,25 @@ class Encoder(nn.Module):
         return h[:, :self.cfg.z_dim], h[:, self.cfg.z_dim:].clamp(*self.LOGVAR_RANGE)
 
 
+class Shifted(nn.Module):
+    """A generator with a fixed move in its direction space, as a module z →
+    image: G(z + shift) ("z") or synthesis(to_w(z) + shift) ("w"); ``cfg`` and
+    parameters are G's (completion searches z through it)."""
+
+    def __init__(self, generator: Generator, shift, space: str = "z"):
+        super().__init__()
+        self.g = generator
+        self.cfg = generator.cfg
+        self.space = space
+        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32).flatten())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        shift = self.shift.to(z.device, z.dtype)
+        if self.space == "w":
+            return self.g.synthesis(self.g.to_w(z) + shift)
+        return self.g(z.flatten(1) + shift)
+
+
 def init_weights(module: nn.Module, std: float = 0.02) -> None:
     """The paper's init: conv weights ~ N(0, std); batch norm γ ~ N(1, std), β = 0."""
     for m in module.modules():
