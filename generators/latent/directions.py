@@ -546,8 +546,9 @@ def space_of(G, space: str = "auto") -> str:
         return "w" if getattr(getattr(G, "cfg", None), "mapping", 0) else "z"
     if space not in SPACES:
         raise ValueError(f"space must be 'z', 'w' or 'auto', got {space!r}")
-    if space == "w" and not hasattr(G, "to_w"):
-        raise ValueError("this generator has no intermediate latent w")
+    if space == "w" and not getattr(getattr(G, "cfg", None), "mapping", 0):
+        raise ValueError("space 'w' needs a DCGAN with a mapping network (train it with "
+                         "--mapping); without one w is z")
     return space
 
 
