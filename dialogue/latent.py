@@ -236,16 +236,22 @@ def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState]
         from generators.latent.completion import CompletionError, complete_state_z
     except ImportError:
         return [], "Image completion is not part of this build, so nothing changed."
-    try:
-        image = render(state)
-        z_found, _, _ = complete_state_z(gen.G, gen.D, image, region, seed, **COMPLETION_KW)
-    except CompletionError as e:
-        return [], f"I couldn't repair that: {e}."
-    # keep the offsets: the state's z is the found one minus the offsets' move
-    z_dim = len(z_found)
-    move = np.zeros(z_dim)
+    move = None
     if gen.directions is not None:
         move, _ = gen.directions.offset(direction_moves(state.offsets))
+    w_space = move is not None and getattr(gen, "space", "z") == "w"
+    try:
+        image = render(state)
+        # directions in w (after a mapping network): search z through G with the
+        # state's offsets applied in w, so the state keeps its z-plus-offsets form
+        net = gen.shifted(move) if w_space else gen.G
+        z_found, _, _ = complete_state_z(net, gen.D, image, region, seed, **COMPLETION_KW)
+    except CompletionError as e:
+        return [], f"I couldn't repair that: {e}."
+    # keep the offsets: the state's z is the found one (minus the offsets' move in z)
+    z_dim = len(z_found)
+    if move is None or w_space:
+        move = np.zeros(z_dim)
     head = [float(a - b) for a, b in zip(z_found, move)]
     z = tuple(head + [float(v) for v in state.z[z_dim:]])
     return [O.SetLatent(z, completion_reason(region))], None

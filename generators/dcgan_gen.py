@@ -3,7 +3,10 @@ vector, moved along attribute directions.
 
 render(state) = G(z + Σ amount · scale(name) · v(name)) where ``z`` is the first
 z_dim numbers of ``state.z`` and the sum runs over ``state.offsets`` whose
-names are directions of this model (generators/latent/directions.py; an
+names are directions of this model; for a DCGAN with a mapping network whose
+directions were fitted in ``w`` (``directions.space == "w"``) it is
+synthesis(to_w(z) + Σ amount · scale(name) · v(name)), so the state (z and
+offsets by name) still renders deterministically (generators/latent/directions.py; an
 amount is in calibrated units: 1 takes a face across to the attribute, or one
 schema step for numeric attributes).  Other offset names are ignored and
 listed in ``last_ignored`` (identity / category blends of other generators,
@@ -123,15 +126,47 @@ class DCGANGenerator:
                 raise DirectionsError(f"the directions in {self.path} are {d.z_dim}-dimensional, "
                                       f"the DCGAN's z has {self.cfg.z_dim} numbers. Fit them "
                                       f"again with: {fit(self.path)}")
+            if d.space == "w" and not self.cfg.mapping:
+                from generators.latent.directions import DirectionsError
+                from generators.latent.directions import retrain_hint as fit
+                raise DirectionsError(f"the directions in {self.path} live in w, but this DCGAN "
+                                      f"has no mapping network. Fit them again with: "
+                                      f"{fit(self.path)}")
             self.directions = d
         self.last_ignored: list[str] = []
         self._torch = torch
         self._lock = threading.Lock()
 
     # -- latents -------------------------------------------------------------
+    @property
+    def space(self) -> str:
+        """Where the directions move a latent: "z", or "w" (after the mapping network)."""
+        return self.directions.space if self.directions is not None else "z"
+
+    def to_space(self, z: np.ndarray) -> np.ndarray:
+        """Latents z (N×z_dim) in this generator's direction space (N×D float64)."""
+        from generators.latent.directions import to_space
+        if self.space == "z":
+            return np.asarray(z, np.float64)
+        with self._lock:
+            return np.asarray(to_space(self.G, np.asarray(z, np.float32), self.space), np.float64)
+
+    def render_latent(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        """Latents in the direction space (N×D) → N×64×64×3 uint8."""
+        if self.space == "z":
+            return self.render_z(x, batch)
+        return self.render_z(x, batch, synthesis=True)
+
+    def shifted(self, move: np.ndarray):
+        """G with a fixed move in the direction space, as a module z → image:
+        G(z + move) or synthesis(to_w(z) + move) (for completion searches that
+        keep a state's offsets)."""
+        from generators.nets.dcgan import Shifted
+        return Shifted(self.G, np.asarray(move, np.float32), self.space)
+
     def latent(self, state) -> np.ndarray:
-        """The z this state renders (z_dim float64): the state's z plus its
-        direction offsets.  Sets ``last_ignored``."""
+        """The latent this state renders (D float64, in ``space``): the state's
+        z (or its w) plus its direction offsets.  Sets ``last_ignored``."""
         from generators.blend import is_blend
         z = np.asarray(list(state.z)[: self.cfg.z_dim], np.float64)
         if len(z) != self.cfg.z_dim:
@@ -144,10 +179,10 @@ class DCGANGenerator:
             return z
         move, ignored = self.directions.offset(offsets)
         self.last_ignored = sorted(ignored)
-        return z + move
+        return self.to_space(z[None])[0] + move
 
-    def render_z(self, z: np.ndarray, batch: int = 256) -> np.ndarray:
-        """N×z_dim latents → N×64×64×3 uint8."""
+    def render_z(self, z: np.ndarray, batch: int = 256, synthesis: bool = False) -> np.ndarray:
+        """N×z_dim latents → N×64×64×3 uint8 (``synthesis``: the latents are w)."""
         from generators.nets.dcgan import to_uint8
         torch = self._torch
         z = np.asarray(z, np.float32)
@@ -156,14 +191,15 @@ class DCGANGenerator:
         out = []
         with self._lock, torch.inference_mode():
             for i in range(0, len(z), batch):
-                out.append(to_uint8(self.G(torch.from_numpy(z[i:i + batch]))).numpy())
+                zb = torch.from_numpy(z[i:i + batch])
+                out.append(to_uint8(self.G.synthesis(zb) if synthesis else self.G(zb)).numpy())
         if not out:
             s = self.cfg.image_size
             return np.zeros((0, s, s, 3), np.uint8)
         return np.concatenate(out)
 
     def render(self, state) -> np.ndarray:
-        img = self.render_z(self.latent(state)[None])[0]
+        img = self.render_latent(self.latent(state)[None])[0]
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image

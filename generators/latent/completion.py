@@ -326,15 +326,18 @@ def mean_fill(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
 def evaluate_completion(G: torch.nn.Module, D: torch.nn.Module, images_uint8: np.ndarray, *,
                         n: int = 100, seed: int = 0,
                         regions: Sequence[str] = ("center", "left", "eyes"),
-                        steps: int = 200, restarts: int = 4, batch: int = 16) -> dict:
+                        steps: int = 200, restarts: int = 4, batch: int = 16,
+                        on_progress: Callable[[int], None] | None = None) -> dict:
     """PSNR over the missing pixels of completions of the first ``n`` images
     (e.g. held-out studio faces) with each region missing, against the
     mean-fill baseline.
 
     Returns ``completion_psnr_masked`` / ``completion_psnr_meanfill`` (means
     over images and regions), ``completion_gain_db`` (their difference),
-    ``n``, ``regions``, ``steps``, ``restarts`` and the same two figures per
-    region (``completion_psnr_masked_<region>`` / ``…_meanfill_<region>``).
+    ``n``, ``regions``, ``steps``, ``restarts``, the same two figures per
+    region (``completion_psnr_masked_<region>`` / ``…_meanfill_<region>``) and
+    ``completion_gain_db_se``, the standard error of the gain over the
+    (image, region) pairs.  ``on_progress(k)`` after each batch of k images.
     """
     images = np.asarray(images_uint8)
     if images.ndim != 4 or len(images) == 0:
@@ -352,6 +355,8 @@ def evaluate_completion(G: torch.nn.Module, D: torch.nn.Module, images_uint8: np
             masks = np.broadcast_to(missing, chunk.shape[:3])
             done += complete_batch(G, D, chunk, masks, steps=steps, restarts=restarts,
                                    seeds=[seed + 1000 * k + i + j for j in range(len(chunk))])
+            if on_progress is not None:
+                on_progress(len(chunk))
         pc = [psnr_masked(r.blended, im, missing) for r, im in zip(done, images)]
         pm = [psnr_masked(mean_fill(im, missing), im, missing) for im in images]
         out[f"completion_psnr_masked_{region}"] = float(np.mean(pc))
@@ -361,4 +366,7 @@ def evaluate_completion(G: torch.nn.Module, D: torch.nn.Module, images_uint8: np
     out["completion_psnr_masked"] = float(np.mean(all_c))
     out["completion_psnr_meanfill"] = float(np.mean(all_m))
     out["completion_gain_db"] = out["completion_psnr_masked"] - out["completion_psnr_meanfill"]
+    gains = np.asarray(all_c) - np.asarray(all_m)
+    out["completion_gain_db_se"] = (float(gains.std(ddof=1) / np.sqrt(len(gains)))
+                                    if len(gains) > 1 else None)
     return out

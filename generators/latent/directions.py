@@ -39,9 +39,25 @@ A *calibrated unit* of a direction, the unit of the amounts in a state's
 (15° of yaw): ``scale(name)`` is its length in latent units, so a state renders
 ``z + Σ amount · scale(name) · v(name)``.
 
+**Where** (issue #24): with a mapping network (``DCGANConfig.mapping``) the
+directions live in the intermediate latent ``w`` (``meta["space"] == "w"``):
+a state renders ``synthesis(to_w(z) + Σ amount · scale · v)``; without one,
+in ``z`` as before.  ``estimate`` also reports a *probe* per binary target,
+the balanced accuracy of a logistic regression fitted on 80 % of the samples
+and scored on the rest, in ``z`` and (with a mapping network) in ``w``: how
+linearly the attribute separates in each space.
+
+**Extremes**: with the judge's probabilities at hand, the InterFaceGAN
+normal of a binary target is fitted on the ``extremes`` fraction of each side
+the judge is surest of (the read positives with the highest probability of
+the target, the read negatives with the lowest), as InterFaceGAN fits its
+boundaries on the top and bottom of the scores; the samples near the judge's
+own boundary, where its reading is a coin toss, are left out.  The mean
+difference and the calibration still use every sample.
+
 Saved beside the DCGAN weights as ``directions.safetensors`` (the K×D vector
 sets) and ``directions.json`` (names, kinds, calibration, method, sample
-count, judge folder).
+count, judge folder, space, probe).
 """
 
 from __future__ import annotations
@@ -67,6 +83,9 @@ MIN_GROUP = 20          # fewest samples on each side of a binary target
 RIDGE = 1.0             # ridge penalty of the numeric regressions (z is N(0, I))
 LOGIT_L2 = 1e-2         # L2 penalty (per sample) of the logistic regressions
 MIN_ALIGN = 0.1         # a binary direction must keep this much of its own normal (v·n)
+EXTREMES = 0.5          # fraction of each side (by the judge's confidence) the normal is fitted on
+PROBE_TEST = 0.2        # held-out fraction of the linear-separability probe
+SPACES = ("z", "w")
 
 # attributes that belong to one edit: not projected out of each other's
 # directions, and not counted as "disturbed" when the other one moves
@@ -144,6 +163,12 @@ def logistic_normal(z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2,
                     iters: int = 50) -> np.ndarray:
     """Unit normal of an L2-regularised logistic regression with balanced class
     weights, fitted by Newton's method (z N×D, positive N bool)."""
+    return _unit(logistic_fit(z, positive, l2, iters)[:z.shape[1]])
+
+
+def logistic_fit(z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2,
+                 iters: int = 50) -> np.ndarray:
+    """The weights (D) and bias (last) of that logistic regression, D+1."""
     n, d = z.shape
     x = np.concatenate([z, np.ones((n, 1))], 1)                  # N×(D+1), last column = bias
     y = positive.astype(np.float64)
@@ -161,7 +186,56 @@ def logistic_normal(z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2,
         w -= step
         if float(np.max(np.abs(step))) < 1e-8:
             break
-    return _unit(w[:d])
+    return w
+
+
+def balanced_accuracy(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Mean of the true-positive and true-negative rates."""
+    pred, truth = np.asarray(pred, bool), np.asarray(truth, bool)
+    tpr = float((pred & truth).sum() / max(1, truth.sum()))
+    tnr = float((~pred & ~truth).sum() / max(1, (~truth).sum()))
+    return 0.5 * (tpr + tnr)
+
+
+def probe(x: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "faces", *,
+          seed: int = 0, test: float = PROBE_TEST, min_group: int = MIN_GROUP) -> dict[str, Any]:
+    """Linear separability of every binary target in the latents ``x`` (N×D):
+    a balanced logistic regression fitted on ``1 − test`` of the samples and
+    scored (balanced accuracy) on the rest.  Returns ``{"mean": m, "targets":
+    {name: accuracy}}``; targets with fewer than ``min_group`` samples on a side
+    (or none held out) are left out."""
+    x = np.asarray(x, np.float64)
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = max(1, int(round(test * len(x))))
+    te, tr = order[:n_test], order[n_test:]
+    accs: dict[str, float] = {}
+    for t in targets(domain):
+        if t.kind != "binary":
+            continue
+        lab = [t.positive(r) for r in readings]
+        known = np.array([v is not None for v in lab])
+        pos = np.array([bool(v) for v in lab])
+        trk, tek = tr[known[tr]], te[known[te]]
+        if (min(pos[trk].sum(), (~pos[trk]).sum()) < min_group
+                or min(pos[tek].sum(), (~pos[tek]).sum()) < 1):
+            continue
+        w = logistic_fit(x[trk], pos[trk])
+        pred = x[tek] @ w[:-1] + w[-1] > 0
+        accs[t.name] = balanced_accuracy(pred, pos[tek])
+    return {"mean": float(np.mean(list(accs.values()))) if accs else None, "targets": accs}
+
+
+def extremes_mask(score: np.ndarray, positive: np.ndarray, frac: float = EXTREMES,
+                  min_group: int = MIN_GROUP) -> np.ndarray:
+    """The samples a normal is fitted on: the ``frac`` of the positives with the
+    highest ``score`` and of the negatives with the lowest (at least
+    ``min_group`` of each side, or all of it), N bool."""
+    keep = np.zeros(len(score), bool)
+    for side, sign in ((positive, -1.0), (~positive, 1.0)):
+        idx = np.flatnonzero(side)
+        k = min(len(idx), max(min_group, int(np.ceil(frac * len(idx)))))
+        keep[idx[np.argsort(sign * score[idx], kind="stable")[:k]]] = True
+    return keep
 
 
 def ridge_normal(z: np.ndarray, y: np.ndarray, lam: float = RIDGE) -> np.ndarray:
@@ -244,6 +318,11 @@ class Directions:
 
     def __post_init__(self) -> None:
         self._index = {d.name: i for i, d in enumerate(self.infos)}
+
+    @property
+    def space(self) -> str:
+        """The latent space the vectors live in: "z", or "w" (after a mapping network)."""
+        return str(self.meta.get("space", "z"))
 
     @property
     def names(self) -> list[str]:
@@ -375,11 +454,17 @@ def has_directions(folder: str | os.PathLike) -> bool:
 
 # -- fitting ------------------------------------------------------------------------------------
 def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "faces",
-                   *, min_group: int = MIN_GROUP, meta: dict | None = None) -> Directions:
-    """Directions from latents z (N×D) and one attribute reading per latent.
+                   *, min_group: int = MIN_GROUP, meta: dict | None = None,
+                   scores: Mapping[str, np.ndarray] | None = None,
+                   extremes: float = EXTREMES) -> Directions:
+    """Directions from latents z (N×D; ``w`` for a generator with a mapping
+    network) and one attribute reading per latent.
 
-    Targets with fewer than ``min_group`` samples on either side (or a
-    constant numeric reading) are left out and listed in ``meta["skipped"]``."""
+    ``scores`` (target name → the judge's probability of it, N) makes each
+    binary normal fit on the ``extremes`` the judge is surest of
+    (``extremes_mask``); without them, or with ``extremes`` = 1, on every
+    sample.  Targets with fewer than ``min_group`` samples on either side (or
+    a constant numeric reading) are left out and listed in ``meta["skipped"]``."""
     z = np.asarray(z, np.float64)
     if z.ndim != 2 or len(z) != len(readings):
         raise ValueError(f"need N×D latents and N readings, got {z.shape} and {len(readings)}")
@@ -400,7 +485,12 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
                 continue
             zk, pk = z[known], pos[known]
             md.append(mean_difference(zk, pk))
-            ifg.append(logistic_normal(zk, pk))
+            sc = (scores or {}).get(t.name)
+            if sc is not None and extremes < 1.0:
+                sel = extremes_mask(np.asarray(sc, np.float64)[known], pk, extremes, min_group)
+                ifg.append(logistic_normal(zk[sel], pk[sel]))
+            else:
+                ifg.append(logistic_normal(zk, pk))
             groups.append((known, pos))
             infos.append(DirectionInfo(t.name, t.attr, t.value, "binary", {},
                                        n_pos=n_pos, n_neg=n_neg))
@@ -445,36 +535,129 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
             skipped[info.name] = "the projected direction does not move it"
     infos = [infos[i] for i in keep]
     vectors = {k: v[keep] for k, v in vectors.items()}
-    m = {"n_samples": len(z), "skipped": skipped, **(meta or {})}
+    m = {"n_samples": len(z), "skipped": skipped,
+         "extremes": float(extremes) if scores else 1.0, **(meta or {})}
     return Directions(domain, int(z.shape[1]), infos, vectors, "interfacegan", m)
 
 
-def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
-                    on_progress: Callable[[int], None] | None = None
-                    ) -> tuple[np.ndarray, list[dict]]:
-    """n latents from N(0, I) with ``seed`` (n×z_dim float32), rendered by G
-    (eval mode) and read by the judge; ``on_progress(k)`` after each batch."""
+def space_of(G, space: str = "auto") -> str:
+    """"w" for a generator with a mapping network (or when asked), else "z"."""
+    if space == "auto":
+        return "w" if getattr(getattr(G, "cfg", None), "mapping", 0) else "z"
+    if space not in SPACES:
+        raise ValueError(f"space must be 'z', 'w' or 'auto', got {space!r}")
+    if space == "w" and not getattr(getattr(G, "cfg", None), "mapping", 0):
+        raise ValueError("space 'w' needs a DCGAN with a mapping network (train it with "
+                         "--mapping); without one w is z")
+    return space
+
+
+def to_space(G, z: np.ndarray, space: str) -> np.ndarray:
+    """Latents z (N×D) in ``space``: z itself, or w = G.to_w(z)."""
+    if space == "z":
+        return np.asarray(z)
+    import torch
+    with torch.inference_mode():
+        dev = next(G.parameters()).device
+        return G.to_w(torch.as_tensor(np.asarray(z, np.float32), device=dev)).float().cpu().numpy()
+
+
+def render_space(G, x: np.ndarray, space: str, batch: int = 256) -> np.ndarray:
+    """Renders (N×H×W×3 uint8) of latents in ``space`` (G in eval mode, restored)."""
+    from generators.latent.arithmetic import render_z
+    if space == "z":
+        return render_z(G, x, batch)
+    return render_z(_Synthesis(G), x, batch)
+
+
+def _Synthesis(G):
+    """G's synthesis network as a module (w → image) for ``render_z``."""
     import torch
 
-    from generators.latent.arithmetic import _read, render_z
+    class Synthesis(torch.nn.Module):
+        def __init__(self, g):
+            super().__init__()
+            self.g = g
+            self.cfg = g.cfg
+
+        def forward(self, w):
+            return self.g.synthesis(w)
+    return Synthesis(G)
+
+
+def judge_scores(judge, images: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
+    """The judge's probability of every binary target on each image (name →
+    N floats); {} for a judge that is a plain function (no probabilities)."""
+    import torch
+    if not isinstance(judge, torch.nn.Module) or not hasattr(judge, "codec"):
+        return {}
+    from generators.nets.judge import to_input
+    judge.eval()
+    out: dict[str, list[np.ndarray]] = {}
+    with torch.inference_mode():
+        for s in range(0, len(images), batch):
+            res = judge(to_input(images[s:s + batch]))
+            for a in judge.codec.classes:
+                p = torch.softmax(res[a.name].float(), 1).numpy()
+                if a.kind == BOOL:
+                    out.setdefault(a.name, []).append(p[:, 1])
+                else:
+                    for i, v in enumerate(a.values):
+                        out.setdefault(target_name(a.name, v), []).append(p[:, i])
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
+                    on_progress: Callable[[int], None] | None = None, *,
+                    with_scores: bool = False, space: str = "z"):
+    """n latents from N(0, I) with ``seed`` (n×z_dim float32), rendered by G
+    (eval mode) and read by the judge; ``on_progress(k)`` after each batch.
+
+    Returns ``(z, readings)``; with ``with_scores`` ``(z, x, readings,
+    scores)``, x the latents in ``space`` and scores the judge's
+    probabilities (``judge_scores``)."""
+    import torch
+
+    from generators.latent.arithmetic import _read
     z = torch.randn(int(n), G.cfg.z_dim, generator=torch.Generator().manual_seed(int(seed))).numpy()
+    x = to_space(G, z, space)
     readings: list[dict] = []
+    scores: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(z), batch):
-        readings += _read(judge, render_z(G, z[i:i + batch], batch))
+        images = render_space(G, x[i:i + batch], space, batch)
+        readings += _read(judge, images)
+        if with_scores:
+            for k, v in judge_scores(judge, images, batch).items():
+                scores.setdefault(k, []).append(v)
         if on_progress is not None:
             on_progress(min(batch, len(z) - i))
-    return z, readings
+    if not with_scores:
+        return z, readings
+    return z, x, readings, {k: np.concatenate(v) for k, v in scores.items()}
 
 
 def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None = None,
-             on_progress: Callable[[int], None] | None = None) -> Directions:
-    """Sample, render, label with the judge, and fit every direction."""
+             on_progress: Callable[[int], None] | None = None, space: str = "auto",
+             extremes: float = EXTREMES, with_probe: bool = True) -> Directions:
+    """Sample, render, label with the judge, and fit every direction in
+    ``space`` ("auto": w when G has a mapping network); the probe's balanced
+    accuracies in z (and w) go into ``meta["probe"]``."""
     if n < 2 * MIN_GROUP:
         raise ValueError(f"fitting directions needs at least {2 * MIN_GROUP} samples, got {n}")
-    z, readings = sample_readings(G, judge, n, seed, on_progress=on_progress)
+    if not 0.0 < extremes <= 1.0:
+        raise ValueError(f"extremes must be in (0, 1], got {extremes}")
+    space = space_of(G, space)
+    z, x, readings, scores = sample_readings(G, judge, n, seed, on_progress=on_progress,
+                                             with_scores=True, space=space)
     domain = getattr(getattr(judge, "cfg", None), "domain", "faces")
-    return fit_directions(z, readings, domain,
-                          meta={"seed": int(seed), "judge": str(judge_dir) if judge_dir else None})
+    meta: dict[str, Any] = {"seed": int(seed), "judge": str(judge_dir) if judge_dir else None,
+                            "space": space}
+    if with_probe:
+        meta["probe"] = {"z": probe(z, readings, domain, seed=seed)}
+        if getattr(G.cfg, "mapping", 0):
+            w = x if space == "w" else to_space(G, z, "w")
+            meta["probe"]["w"] = probe(w, readings, domain, seed=seed)
+    return fit_directions(x, readings, domain, meta=meta, scores=scores, extremes=extremes)
 
 
 def iter_binary(directions: Directions) -> Iterable[DirectionInfo]:

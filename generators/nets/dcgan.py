@@ -31,6 +31,25 @@ Two measured departures from the paper, both off by default:
   smoother layout for attribute directions (measured in docs/measurements.md:
   better preservation, no better success, in a 10,000-step CPU run).
 
+Small-data GAN options from the field (issue #24), each off by default so
+older weights load unchanged:
+
+- ``mapping`` = k > 0: a mapping network z → w of k fully connected layers
+  (LeakyReLU 0.2, after normalising z to unit RMS), as in StyleGAN; the
+  generator then draws from w (``Generator.to_w`` / ``synthesis``).  Its
+  learning rate is ``lr × mapping_lr_mul`` (the trainer's parameter group).
+- ``style``: w also modulates every batch norm of the generator (the norm's
+  scale and shift come from w by a linear layer per layer: conditional batch
+  norm, AdaIN-like), so w reaches every resolution, not only the first layer.
+- ``mbstd_group`` = g > 0: minibatch standard deviation (Karras et al. 2018)
+  before the discriminator's last layer: the mean standard deviation of the
+  features over groups of g images, as one more feature map.
+- ``upsample="bilinear"``: bilinear ×2 then a 3×3 conv (a smoother
+  interpolation than ``"resize"``'s nearest neighbour).
+- ``ema``, ``augment``, ``lr_d``: training options (an exponential moving
+  average of G's weights, DiffAugment, two time-scale learning rates), used
+  by ``generators/training/dcgan.py``; they do not change the networks.
+
 Only the network lives here; training is in ``generators/training/dcgan.py``.
 """
 
@@ -46,6 +65,13 @@ from generators.nets.convdeconv import paint_faces
 from generators.protocol import Z_DIM
 
 ARCH_VERSION = 1   # bump when a change makes saved weights unloadable
+UPSAMPLE = ("deconv", "resize", "bilinear")
+AUGMENTS = ("color", "translation", "cutout")
+
+
+def augment_ops(spec: str) -> list[str]:
+    """The augmentations named in a comma-separated spec ("" → none)."""
+    return [a.strip() for a in str(spec).split(",") if a.strip()]
 
 
 @dataclass(frozen=True)
@@ -72,13 +98,35 @@ class DCGANConfig:
     rec_weight: float = 300.0   # after the warm-up: G's loss = adversarial + this × VAE loss
     vae_warmup: int = 0         # steps with the VAE loss alone before the GAN losses start
     warmup_lr: float = 1e-3     # Adam learning rate of the warm-up (× 0.3 in its last 30 %)
+    # -- issue #24's options (all off by default: older configs load unchanged) --
+    mapping: int = 0            # fully connected layers z → w before the generator (0: none)
+    mapping_lr_mul: float = 0.1 # the mapping network's learning rate is lr × this
+    style: bool = False         # w modulates every batch norm of G (conditional batch norm)
+    mbstd_group: int = 0        # minibatch standard deviation in D over groups of this many
+    ema: float = 0.0            # decay of an EMA of G's weights, sampled and shipped (0: none)
+    augment: str = ""           # DiffAugment on real and fake before D: "color,translation,cutout"
+    augment_p: float = 1.0      # probability of each augmentation, per image
+    lr_d: float = 0.0           # D's learning rate (two time-scale update rule; 0: the same lr)
 
     def __post_init__(self) -> None:
         n = self.image_size
         if n < 16 or n & (n - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
-        if self.upsample not in ("deconv", "resize"):
-            raise ValueError(f"upsample must be 'deconv' or 'resize', got {self.upsample!r}")
+        if self.upsample not in UPSAMPLE:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLE)}, "
+                             f"got {self.upsample!r}")
+        if self.mapping < 0 or self.mbstd_group < 0:
+            raise ValueError("mapping and mbstd_group must be ≥ 0")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if not 0.0 < self.augment_p <= 1.0:
+            raise ValueError(f"augment_p must be in (0, 1], got {self.augment_p}")
+        if self.lr_d < 0 or self.mapping_lr_mul <= 0:
+            raise ValueError("lr_d must be ≥ 0 and mapping_lr_mul > 0")
+        bad = [a for a in augment_ops(self.augment) if a not in AUGMENTS]
+        if bad:
+            raise ValueError(f"unknown augmentation {bad[0]!r}; choose from "
+                             f"{', '.join(AUGMENTS)}")
         if self.output not in ("tanh", "compose"):
             raise ValueError(f"output must be 'tanh' or 'compose', got {self.output!r}")
         if self.output == "compose" and self.channels != 3:
@@ -111,21 +159,26 @@ class DCGANConfig:
 
 
 class Generator(nn.Module):
-    """z (B×z_dim or B×z_dim×1×1) → image B×C×S×S in [-1, 1]."""
+    """z (B×z_dim or B×z_dim×1×1) → image B×C×S×S in [-1, 1].
+
+    ``forward(z) = synthesis(to_w(z))``; without a mapping network ``to_w`` is
+    the identity (w = z)."""
 
     def __init__(self, cfg: DCGANConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.mapping:
+            self.mapping = MappingNetwork(cfg.z_dim, cfg.mapping)
         mult = 2 ** (cfg.n_up - 1)                         # 8 at 64×64
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(cfg.z_dim, cfg.ngf * mult, 4, 1, 0, bias=False),  # B×8g×4×4
-            nn.BatchNorm2d(cfg.ngf * mult),
+            _norm(cfg, cfg.ngf * mult),
             nn.ReLU(True),
         ]
         for _ in range(cfg.n_up - 1):                      # 4→8→16→32, halving width
             layers += [
                 *_up(cfg, cfg.ngf * mult, cfg.ngf * mult // 2),
-                nn.BatchNorm2d(cfg.ngf * mult // 2),
+                _norm(cfg, cfg.ngf * mult // 2),
                 nn.ReLU(True),
             ]
             mult //= 2
@@ -137,21 +190,94 @@ class Generator(nn.Module):
             layers += [*_up(cfg, cfg.ngf, cfg.channels), nn.Tanh()]   # B×C×S×S
         self.main = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.dim() == 2:
-            z = z[:, :, None, None]                        # B×z_dim×1×1
-        out = self.main(z)
+    def to_w(self, z: torch.Tensor) -> torch.Tensor:
+        """The intermediate latent w (B×z_dim) of z (the identity without a mapping network)."""
+        z = z.flatten(1)
+        return self.mapping(z) if self.cfg.mapping else z
+
+    def synthesis(self, w: torch.Tensor) -> torch.Tensor:
+        """The image of an intermediate latent w (B×z_dim or B×z_dim×1×1)."""
+        wf = w.flatten(1)
+        if self.cfg.style:
+            out = wf[:, :, None, None]
+            for m in self.main:
+                out = m(out, wf) if isinstance(m, StyleBatchNorm) else m(out)
+        else:
+            out = self.main(wf[:, :, None, None])
         if self.cfg.output == "tanh":
             return out
-        zf = z.flatten(1)
-        return paint_faces(out, torch.sigmoid(self.background(zf)),
-                           torch.tanh(self.brightness(zf)))    # [-1, 1], like tanh
+        return paint_faces(out, torch.sigmoid(self.background(wf)),
+                           torch.tanh(self.brightness(wf)))    # [-1, 1], like tanh
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.synthesis(self.to_w(z))
+
+
+class MappingNetwork(nn.Module):
+    """z → w: normalise z to unit RMS, then ``layers`` × (Linear, LeakyReLU 0.2)
+    (StyleGAN's mapping network; He-initialised, zero biases)."""
+
+    def __init__(self, dim: int, layers: int):
+        super().__init__()
+        self.net = nn.Sequential(*[m for _ in range(layers)
+                                   for m in (nn.Linear(dim, dim), nn.LeakyReLU(0.2))])
+        for m in self.net:
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, a=0.2)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = z * torch.rsqrt(z.float().pow(2).mean(1, keepdim=True) + 1e-8).to(z.dtype)
+        return self.net(z)
+
+
+class StyleBatchNorm(nn.Module):
+    """Batch norm whose scale and shift come from w: x̂ · (1 + a(w)) + b(w)
+    (``DCGANConfig.style``); a, b linear, starting near 0 so it starts as a
+    plain batch norm."""
+
+    def __init__(self, channels: int, w_dim: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.affine = nn.Linear(w_dim, 2 * channels)
+        nn.init.normal_(self.affine.weight, 0.0, 0.2 / math.sqrt(w_dim))
+        nn.init.zeros_(self.affine.bias)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.affine(w).to(x.dtype)[:, :, None, None].chunk(2, 1)
+        return self.norm(x) * (1 + scale) + shift
+
+
+def _norm(cfg: DCGANConfig, channels: int) -> nn.Module:
+    return StyleBatchNorm(channels, cfg.z_dim) if cfg.style else nn.BatchNorm2d(channels)
+
+
+class MinibatchStd(nn.Module):
+    """Append the mean standard deviation of the features over groups of
+    ``group`` images as one more channel (Karras et al. 2018; StyleGAN2's layout:
+    image i is in group i mod B/g).  The largest group size ≤ ``group`` that
+    divides the batch is used."""
+
+    def __init__(self, group: int):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        g = min(self.group, n)
+        while n % g:
+            g -= 1
+        y = x.float().reshape(g, -1, c, h, w)
+        y = (y - y.mean(0)).pow(2).mean(0).add(1e-8).sqrt().mean((1, 2, 3))   # B/g
+        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)                           # B×1×H×W
+        return torch.cat([x, y.to(x.dtype)], 1)
 
 
 def _up(cfg: DCGANConfig, c_in: int, c_out: int, bias: bool = False) -> list[nn.Module]:
     """One ×2 layer of the generator (see ``DCGANConfig.upsample``)."""
-    if cfg.upsample == "resize":
-        return [nn.Upsample(scale_factor=2, mode="nearest"),
+    if cfg.upsample in ("resize", "bilinear"):
+        mode = "nearest" if cfg.upsample == "resize" else "bilinear"
+        return [nn.Upsample(scale_factor=2, mode=mode),
                 nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
     return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
 
@@ -180,6 +306,9 @@ class Discriminator(nn.Module):
         super().__init__()
         self.cfg = cfg
         layers, width = _down_trunk(cfg)
+        if cfg.mbstd_group:
+            layers.append(MinibatchStd(cfg.mbstd_group))
+            width += 1
         layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))  # B×1×1×1
         self.main = nn.Sequential(*layers)
 
@@ -205,12 +334,31 @@ class Encoder(nn.Module):
         return h[:, :self.cfg.z_dim], h[:, self.cfg.z_dim:].clamp(*self.LOGVAR_RANGE)
 
 
+class Shifted(nn.Module):
+    """A generator with a fixed move in its direction space, as a module z →
+    image: G(z + shift) ("z") or synthesis(to_w(z) + shift) ("w"); ``cfg`` and
+    parameters are G's (completion searches z through it)."""
+
+    def __init__(self, generator: Generator, shift, space: str = "z"):
+        super().__init__()
+        self.g = generator
+        self.cfg = generator.cfg
+        self.space = space
+        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32).flatten())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        shift = self.shift.to(z.device, z.dtype)
+        if self.space == "w":
+            return self.g.synthesis(self.g.to_w(z) + shift)
+        return self.g(z.flatten(1) + shift)
+
+
 def init_weights(module: nn.Module, std: float = 0.02) -> None:
     """The paper's init: conv weights ~ N(0, std); batch norm γ ~ N(1, std), β = 0."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, std)
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
             nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
 

@@ -19,9 +19,19 @@ writes sample sheets and checkpoints; ``--resume`` continues exactly where a
 checkpoint left off (noise and batches are functions of the seed, rank and
 step, so an interrupted and resumed run equals an uninterrupted one).
 
+Issue #24's options (``DCGANConfig``): with ``ema`` > 0 the trainer keeps an
+exponential moving average of G's weights (decay ramped up as
+min(ema, (1 + t) / (10 + t))), samples from it, and saves it as the model's
+``generator.*`` (its batch-norm statistics re-measured on fixed noise before
+every save), so the shipped weights are the average; the raw G goes into the
+training state.  ``augment`` applies DiffAugment (``augment.py``) to the real
+and generated images before D; ``lr_d`` gives D its own learning rate (two
+time-scale update rule); the mapping network learns at ``lr × mapping_lr_mul``.
+``TrainOptions.time_limit_s`` stops (checkpointed) after that long.
+
 Output folder:
-    config.json, model.safetensors      the (G, D) pair, loadable for sampling
-    training_state.safetensors          Adam moments, for --resume
+    config.json, model.safetensors      the (G, D) pair, loadable for sampling (G: the EMA)
+    training_state.safetensors          Adam moments (and the raw G with an EMA), for --resume
     trainer.json                        step, seed, options
     train_log.jsonl                     one line per log interval
     samples/step-NNNNNN.png             8×8 sample sheets from a fixed z
@@ -30,6 +40,7 @@ Output folder:
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import time
@@ -44,7 +55,9 @@ import torch.nn.functional as F
 from generators import checkpoint
 from generators.errors import WeightsError
 from generators.files import save_png, write_bytes_atomic
-from generators.nets.dcgan import ARCH_VERSION, DCGAN, DCGANConfig, build, from_uint8, to_uint8
+from generators.nets.dcgan import (ARCH_VERSION, DCGAN, DCGANConfig, augment_ops, build,
+                                   from_uint8, to_uint8)
+from generators.training.augment import diff_augment
 from generators.training.distributed import Dist, EpochSharder
 from generators.studio.sheets import grid
 from generators.training import distributed
@@ -54,6 +67,7 @@ CONFIG_FILE = checkpoint.CONFIG_FILE
 STATE_FILE = "training_state.safetensors"
 TRAINER_FILE = "trainer.json"
 LOG_FILE = "train_log.jsonl"
+RAW_G = "rawG"                       # prefix of the raw G's tensors in the training state
 SAMPLE_GRID = 8                      # sample sheets are SAMPLE_GRID × SAMPLE_GRID
 
 
@@ -82,6 +96,7 @@ class TrainOptions:
     compile: bool = False
     progress: bool = True
     dump_digests: bool = False       # each rank writes out/rank-R.sha256 of its weights
+    time_limit_s: float | None = None  # stop (checkpointed) after this many seconds of training
 
 
 # ---------------------------------------------------------------------------
@@ -124,11 +139,24 @@ class DCGANTrainer:
             self.D_frozen = torch.compile(self.netD)
         kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
         betas = (cfg.beta1, cfg.beta2)
-        g_params = list(self.netG.parameters())
+        mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
+        g_params = [p for n, p in self.netG.named_parameters() if not n.startswith("mapping.")]
         if self.netE is not None:                                  # G and E learn together
             g_params += list(self.netE.parameters())
-        self.optG = torch.optim.Adam(g_params, lr=cfg.lr, betas=betas, **kw)
-        self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr, betas=betas, **kw)
+        groups = [{"params": g_params, "lr_mul": 1.0}]
+        if mapping:                                                # the mapping's slower rate
+            groups.append({"params": mapping, "lr_mul": cfg.mapping_lr_mul})
+        for g in groups:
+            g["lr"] = cfg.lr * g["lr_mul"]
+        self.optG = torch.optim.Adam(groups, lr=cfg.lr, betas=betas, **kw)
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr_d or cfg.lr, betas=betas,
+                                     **kw)
+        # the EMA of G's weights (sampled and shipped), never trained directly
+        self.G_ema: torch.nn.Module | None = None
+        if cfg.ema > 0:
+            self.G_ema = copy.deepcopy(self.netG).eval().requires_grad_(False)
+        self.augment = augment_ops(cfg.augment)
+        self.aug_noise = torch.Generator(dev)
 
         self.noise = torch.Generator(dev)
         self.loss_sum = torch.zeros(3, device=dev)               # [loss_D, loss_G, VAE loss]
@@ -136,6 +164,7 @@ class DCGANTrainer:
         self.loss_steps = 0
         self.last_vae = 0.0
         self.step_count = 0
+        self.last_log: dict[str, Any] = {}
 
     def autocast(self):
         if self.cuda:
@@ -182,7 +211,7 @@ class DCGANTrainer:
         step = self.step_count
         lr = self.lr_at(step)
         for group in self.optG.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_mul", 1.0)
         real = self.batch_real(step)
         vae = self.E is not None
         if vae and step < self.cfg.vae_warmup:
@@ -192,6 +221,7 @@ class DCGANTrainer:
             self.optG.zero_grad(set_to_none=True)
             loss_vae.backward()
             self.optG.step()
+            self.update_ema(step)
             zero = loss_vae.detach().new_zeros(())
             self._tally(zero, zero, loss_vae)
             return
@@ -210,8 +240,8 @@ class DCGANTrainer:
         if r1:
             real = real.detach().requires_grad_(True)
         with self.autocast():
-            d_real = self.D(real)                                   # B logits
-            d_fake = self.D(fake.detach())
+            d_real = self.D(self.aug(real, step, 0))                # B logits
+            d_fake = self.D(self.aug(fake.detach(), step, 1))
         loss_d = F.softplus(-d_real.float()).mean() + F.softplus(d_fake.float()).mean()
         if r1:
             loss_d = loss_d + 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * r1_penalty(d_real, real)
@@ -223,7 +253,7 @@ class DCGANTrainer:
         # VAE-GAN: plus rec_weight × the VAE loss, which keeps the encoder's layout
         self.netD.requires_grad_(False)
         with self.autocast():
-            d_gen = self.D_frozen(fake)
+            d_gen = self.D_frozen(self.aug(fake, step, 2))
         loss_g = F.softplus(-d_gen.float()).mean()
         loss_vae = loss_g.detach().new_zeros(())
         total = loss_g
@@ -234,8 +264,52 @@ class DCGANTrainer:
         total.backward()
         self.optG.step()
         self.netD.requires_grad_(True)
+        self.update_ema(step)
 
         self._tally(loss_d, loss_g, loss_vae)
+
+    def aug(self, x: torch.Tensor, step: int, which: int) -> torch.Tensor:
+        """DiffAugment of a batch before D (``cfg.augment``; the identity without
+        it); the draws are a function of (seed, rank, step, which)."""
+        if not self.augment:
+            return x
+        self.aug_noise.manual_seed(_mix(self.opts.seed + 2 + which, self.dist.rank, step))
+        return diff_augment(x, self.augment, self.aug_noise, self.cfg.augment_p)
+
+    @torch.no_grad()
+    def update_ema(self, step: int) -> None:
+        """G_ema ← decay · G_ema + (1 − decay) · G, decay = min(ema, (1+t)/(10+t))."""
+        if self.G_ema is None:
+            return
+        decay = min(self.cfg.ema, (1.0 + step) / (10.0 + step))
+        ema = [p for p in self.G_ema.parameters()]
+        raw = [p.detach() for p in self.netG.parameters()]
+        torch._foreach_lerp_(ema, raw, 1.0 - decay)
+
+    @torch.no_grad()
+    def recalibrate_ema(self, batches: int = 4) -> None:
+        """Re-measure the EMA generator's batch-norm statistics on fixed noise
+        (its weights are not the raw G's, whose running statistics they would
+        otherwise borrow)."""
+        if self.G_ema is None:
+            return
+        norms = [m for m in self.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        saved = [m.momentum for m in norms]
+        gen = torch.Generator(self.device).manual_seed(self.opts.seed + 5)
+        b = max(2, min(self.opts.batch, 256))
+        try:
+            for m in norms:
+                m.momentum = None                                  # a cumulative average
+                m.reset_running_stats()
+            self.G_ema.train()
+            for _ in range(batches):
+                z = torch.randn(b, self.cfg.z_dim, device=self.device, generator=gen)
+                with self.autocast():
+                    self.G_ema(z)
+        finally:
+            for m, mom in zip(norms, saved):
+                m.momentum = mom
+            self.G_ema.eval()
 
     def _tally(self, loss_d: torch.Tensor, loss_g: torch.Tensor, loss_vae: torch.Tensor) -> None:
         """Add one step's losses to the running sums (on the device) and count the step."""
@@ -255,7 +329,12 @@ class DCGANTrainer:
 
     @torch.no_grad()
     def samples(self, z: torch.Tensor) -> np.ndarray:
-        """Images G(z) in eval mode (running statistics), B×S×S×C uint8."""
+        """Images G(z) in eval mode (running statistics), B×S×S×C uint8; from
+        the EMA generator when there is one."""
+        if self.G_ema is not None:
+            self.recalibrate_ema()
+            with self.autocast():
+                return to_uint8(self.G_ema(z.to(self.device))).cpu().numpy()
         was = self.netG.training
         self.netG.eval()
         try:
@@ -264,6 +343,17 @@ class DCGANTrainer:
             return to_uint8(out).cpu().numpy()
         finally:
             self.netG.train(was)
+
+    def shipped_pair(self) -> DCGAN:
+        """The pair as saved: the raw G, or (with an EMA) a pair whose generator
+        is the EMA, batch-norm statistics re-measured; D is shared."""
+        if self.G_ema is None:
+            return self.pair
+        self.recalibrate_ema()
+        ship = copy.copy(self.pair)                      # shallow: the same submodules
+        ship._modules = dict(self.pair._modules)
+        ship._modules["generator"] = self.G_ema
+        return ship
 
     def sync_buffers(self) -> None:
         """Every rank takes rank 0's batch-norm statistics (before saving / at the end)."""
@@ -278,10 +368,12 @@ class DCGANTrainer:
             return
         out.mkdir(parents=True, exist_ok=True)
         meta = {"step": str(self.step_count)}
-        save_model(out, self.pair, self.step_count)
+        save_model(out, self.shipped_pair(), self.step_count)
         state = {}
         state.update(_optim_tensors("optG", self.optG))
         state.update(_optim_tensors("optD", self.optD))
+        if self.G_ema is not None:                        # the raw G, which the model file lacks
+            state.update({f"{RAW_G}.{k}": v for k, v in self.netG.state_dict().items()})
         _save_safetensors(state, out / STATE_FILE, meta)
         record = {"step": self.step_count, "seed": self.opts.seed,
                   "world_size": self.dist.world_size, "options": asdict(self.opts)}
@@ -306,6 +398,15 @@ class DCGANTrainer:
                 f"{out} holds a DCGAN with config {payload['config']}, not {self.cfg.to_dict()}; "
                 "resume with the same model flags or choose another --out")
         load_weights(self.pair, payload["model"])
+        if self.G_ema is not None:             # the model file's G is the EMA; the raw G is here
+            self.G_ema.load_state_dict(self.netG.state_dict())
+            prefix = RAW_G + "."
+            raw = {k[len(prefix):]: v for k, v in payload["state"].items() if k.startswith(prefix)}
+            try:
+                self.netG.load_state_dict(raw)
+            except RuntimeError as e:
+                raise TrainingError(f"{out / STATE_FILE} lacks the raw generator of this EMA "
+                                    f"run ({e})") from None
         _load_optim("optG", self.optG, payload["state"])
         _load_optim("optD", self.optD, payload["state"])
         self.step_count = int(payload["step"])
@@ -436,7 +537,7 @@ def _load_optim(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torc
     sd = opt.state_dict()
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, v in tensors.items():
-        if key.startswith(prefix + "."):
+        if key.startswith(prefix + ".") and not key.startswith(RAW_G + "."):
             _, pid, name = key.split(".", 2)
             state.setdefault(int(pid), {})[name] = v
     sd["state"] = state
@@ -532,12 +633,22 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
     fixed_z = torch.randn(SAMPLE_GRID ** 2, cfg.z_dim,
                           generator=torch.Generator().manual_seed(opts.seed + 1))
     t0, n0 = time.perf_counter(), start
+    t_start = t0
     try:
         while trainer.step_count < opts.steps:
             trainer.step()
             step = trainer.step_count
             log.advance()
             last = step == opts.steps
+            if opts.time_limit_s is not None and not last:
+                over = time.perf_counter() - t_start > opts.time_limit_s
+                if dist.world_size > 1:    # every rank stops at one step: rank 0's clock,
+                    # read at log intervals only (no host sync in between)
+                    over = step % opts.log_every == 0 and bool(dist.broadcast_object(over))
+                last = over
+                if last:
+                    log.note(f"time limit reached at step {step}"
+                             + ("; checkpointed" if out else ""))
             if step % opts.log_every == 0 or last:
                 loss_d, loss_g = trainer.read_losses()
                 dt = time.perf_counter() - t0
@@ -546,6 +657,7 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
                 rec = {"step": step, "loss_d": loss_d, "loss_g": loss_g, "images_per_s": ips}
                 if trainer.netE is not None:
                     rec["loss_vae"] = trainer.last_vae
+                trainer.last_log = rec
                 log.metrics(rec)
             if out and dist.is_main and (step % opts.sample_every == 0 or last):
                 save_sheet(trainer.samples(fixed_z), out / "samples" / f"step-{step:06d}.png")
@@ -553,6 +665,8 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
                 trainer.sync_buffers()
                 trainer.save(out)
                 dist.barrier()
+            if last:
+                break
     finally:
         log.close()
     trainer.sync_buffers()

@@ -1,11 +1,15 @@
 """CLI of the DCGAN's attribute directions: ``holochat train directions``.
 
     holochat train directions --weights DIR [--judge DIR] [--n 20000] [--seed 0]
+                              [--space auto|z|w] [--extremes 0.5]
 
 Samples ``--n`` latents, renders them with the DCGAN in ``--weights``, reads
 every attribute with the faces judge, fits the directions
 (generators/latent/directions.py) and saves ``directions.safetensors`` +
-``directions.json`` into ``--weights``.  Exit codes: 0 done; 2 bad input or
+``directions.json`` into ``--weights``.  With a mapping network the
+directions are fitted in w (``--space auto``); the linear-separability probe
+(balanced accuracy per attribute, in z and in w) is printed and saved in
+``directions.json`` under ``probe``.  Exit codes: 0 done; 2 bad input or
 missing / unreadable weights (one line on stderr).
 """
 
@@ -25,6 +29,12 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", dest="n_samples", type=int, default=20000, metavar="N",
                    help="latents to sample and label")
     p.add_argument("--seed", dest="dir_seed", type=int, default=0, metavar="S")
+    p.add_argument("--space", choices=["auto", "z", "w"], default="auto",
+                   help="latent space of the directions (auto: w when the DCGAN has a mapping "
+                        "network, else z)")
+    p.add_argument("--extremes", type=float, default=None, metavar="F",
+                   help="fit each yes/no boundary on this fraction of each side that the judge "
+                        "is surest of (InterFaceGAN; default 0.5; 1 = every sample)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -51,13 +61,32 @@ def load_judge_or_explain(judge: str | None):
     return j.eval(), folder
 
 
+def probe_lines(probe: dict | None) -> list[str]:
+    """The linear-separability probe as lines: the mean and every target, per space."""
+    if not probe:
+        return []
+    spaces = [s for s in ("z", "w") if probe.get(s)]
+    out = ["linear separability (balanced accuracy of a logistic probe, held-out 20 %): "
+           + ", ".join(f"{s} {probe[s]['mean']:.3f}" for s in spaces
+                       if probe[s].get("mean") is not None)]
+    names = sorted({n for s in spaces for n in probe[s]["targets"]})
+    for n in names:
+        out.append(f"  {n:24s} " + "  ".join(
+            f"{s} {probe[s]['targets'][n]:.3f}" if n in probe[s]["targets"] else f"{s}   -  "
+            for s in spaces))
+    return out
+
+
 def run_train(args: argparse.Namespace) -> int:
     from generators.dcgan_gen import DCGANGenerator
     from generators.errors import GeneratorError
-    from generators.latent.directions import MIN_GROUP, estimate
+    from generators.latent.directions import EXTREMES, MIN_GROUP, estimate
     from generators.training.progress import progress_bar
     if args.n_samples < 2 * MIN_GROUP:
         return _fail(f"--n must be at least {2 * MIN_GROUP}")
+    extremes = EXTREMES if args.extremes is None else args.extremes
+    if not 0 < extremes <= 1:
+        return _fail("--extremes must be in (0, 1]")
     try:
         gen = DCGANGenerator("faces", args.weights)
     except GeneratorError as e:
@@ -73,14 +102,17 @@ def run_train(args: argparse.Namespace) -> int:
         with progress_bar(not args.no_progress) as bar:
             task = bar.add_task("directions: sample and label", total=args.n_samples) if bar else None
             d = estimate(gen.G, judge, n=args.n_samples, seed=args.dir_seed,
-                         judge_dir=str(judge_dir),
+                         judge_dir=str(judge_dir), space=args.space, extremes=extremes,
                          on_progress=(lambda k: bar.advance(task, k)) if bar else None)
         d.save(gen.path)
     except (GeneratorError, ValueError) as e:
         return _fail(str(e))
     except OSError as e:
         return _fail(f"cannot write the directions into {gen.path}: {e.strerror or e}")
-    print(f"fitted {len(d)} directions from {args.n_samples} samples; saved to {gen.path}")
+    print(f"fitted {len(d)} directions in {d.space} from {args.n_samples} samples; "
+          f"saved to {gen.path}")
+    for line in probe_lines(d.meta.get("probe")):
+        print(line)
     for info in d.infos:
         cal = info.calibration["projected"]
         what = (f"{cal:.3f} latent units per {info.unit or 'unit'} (R² {info.r2:.2f})"
