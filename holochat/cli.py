@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "bench": "measure latency and throughput",
     "sessions": "list saved sessions",
     "dcgan": "DCGAN tools: complete, morph, arithmetic",
+    "sketch": "turn a line drawing into a picture (pix2pix)",
 }
 
 

@@ -348,7 +348,10 @@ def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
 
 def load_pix2pix(path: str | os.PathLike, device: str = "cpu") -> Pix2Pix:
     """The (generator, discriminator) pair saved in ``path``, in eval mode."""
-    cfg = checkpoint.read_config(path).get("config", {})
+    try:
+        cfg = checkpoint.read_config(path).get("config", {})
+    except WeightsError:
+        cfg = {}                  # from_pretrained says what is missing
     return checkpoint.from_pretrained(Pix2Pix, Pix2PixConfig, path, model_name=MODEL_NAME,
                                       code_version=ARCH_VERSION,
                                       retrain_hint=retrain_hint(cfg.get("domain", "faces")),
