@@ -78,3 +78,19 @@ register(Entry("dcgan", ("faces",), _dcgan, _dcgan_available,
                "unconditional DCGAN with attribute directions (Radford et al.)",
                default_ok=lambda d: False, variants=_dcgan_personal,
                variant_factory=_dcgan_variant))
+
+
+def _pix2pix(domain: str):
+    from generators.pix2pix_gen import Pix2PixGenerator
+    return Pix2PixGenerator(domain)
+
+
+def _pix2pix_available(domain: str) -> bool:
+    from generators.pix2pix_gen import available
+    return available(domain)
+
+
+# renders a state from its studio line drawing; a sketch has no colours: never the default
+register(Entry("pix2pix", ("faces", "chairs"), _pix2pix, _pix2pix_available,
+               "sketch-to-picture U-Net + PatchGAN (pix2pix, Isola et al.)",
+               default_ok=lambda d: False))

@@ -98,7 +98,13 @@ def _hue_sat(rgb: np.ndarray, hue_deg: float, sat: float) -> np.ndarray:
     return rgb @ m.T
 
 
-def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False):
+def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False,
+                 info: dict | None = None):
+    """Render a chair (H×W×3 uint8; with ``return_mask`` also its H×W bool
+    mask).  ``info``, when given, receives ``labels``: H×W int16, which part
+    and face each pixel shows (0 background; 1 + 3·box + axis for the boxes,
+    100 + 2·cylinder + cap for a pedestal's column and base): the outlines of
+    ``generators/studio/sketch.py``."""
     a = attributes
     R = _camera(float(a["azimuth"]), float(a["elevation"]))
     x, y = _grid(size)
@@ -128,10 +134,11 @@ def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False)
     ax = axis[best, np.arange(n)]
     normal = np.zeros((n, 3))
     normal[np.arange(n), ax] = -np.sign(d[ax])
+    part = 1 + 3 * best + ax                                      # labels (sketches)
 
     if a["legs"] == "pedestal":
         sw, sd, st, ll, lt, bt, bs, ah, pr, br = _shape(a)
-        for radius, y0, y1 in ((pr, 0.05, ll), (br, 0.0, 0.05)):
+        for cyl, (radius, y0, y1) in enumerate(((pr, 0.05, ll), (br, 0.0, 0.05))):
             # vertical cylinder about the y axis
             A = d[0] ** 2 + d[2] ** 2
             B = 2 * (o[:, 0] * d[0] + o[:, 2] * d[2])
@@ -151,6 +158,7 @@ def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False)
             for tnew, is_cap in ((t_side, False), (t_cap, True)):
                 closer = tnew < t
                 t = np.where(closer, tnew, t)
+                part = np.where(closer, 100 + 2 * cyl + int(is_cap), part)
                 if is_cap:
                     normal[closer] = (0, 1, 0)
                 else:
@@ -168,6 +176,8 @@ def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False)
     img = np.tile(np.array(BACKGROUND), (n, 1))
     img[hit] = col[hit]
     img = (np.clip(img, 0, 1).reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
+    if info is not None:
+        info["labels"] = np.where(hit, part, 0).astype(np.int16).reshape(size, size)
     if return_mask:
         return img, hit.reshape(size, size)
     return img

@@ -23,6 +23,11 @@ BACKGROUND = {"white": (0.96, 0.96, 0.96), "gray": (0.55, 0.55, 0.57), "blue": (
 
 FEATURES_VERSION = 1      # bumped when feature_mask's pixels change (cached masks)
 
+# the part each pixel of a render shows (``render_face(info=...)["labels"]``)
+PART_LABELS = {0: "background", 1: "head", 2: "nose", 3: "hair", 4: "ear", 5: "hat crown",
+               6: "hat brim", 10: "eye white", 11: "pupil", 12: "brow", 13: "mouth", 14: "teeth",
+               15: "beard", 16: "sunglasses", 17: "glasses rim", 18: "glasses bridge / temple"}
+
 
 @lru_cache(maxsize=4096)
 def identity_params(identity: int) -> np.ndarray:
@@ -88,9 +93,11 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
                 return_features: bool = False):
     """Render a face (H×W×3 uint8).  ``info``, when given, receives
     ``hair_pixels``: how many pixels show the hair colour (hair, brows,
-    beard), which a hat can bring to zero, what ``recolour_hair`` needs, and
-    ``feature_mask`` (H×W bool, see ``feature_mask``).  With
-    ``return_features``: (image, feature mask)."""
+    beard), which a hat can bring to zero, what ``recolour_hair`` needs,
+    ``feature_mask`` (H×W bool, see ``feature_mask``) and ``labels``: H×W
+    int8, which part each pixel shows (``PART_LABELS``; the outlines of
+    ``generators/studio/sketch.py``).  With ``return_features``: (image,
+    feature mask)."""
     a = attributes
     p = a["_shape"] if "_shape" in a else identity_params(int(a["identity"]))  # blends: render(params=)
     hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
@@ -149,6 +156,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     skin = np.array(SKIN[a["skin_tone"]])
     hair_c = np.array(HAIR[a["hair_color"]])
     col = np.tile(skin, (n, 1))
+    lab = np.where(np.isfinite(t), which + 1, 0).astype(np.int8)   # part labels (sketches)
     col[which == 2] = hair_c
     hairy = (which == 2) & np.isfinite(t)
     if hat:
@@ -168,7 +176,10 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         white = front & (dist2 < 1)
         col[white] = (0.97, 0.97, 0.95)
         feat |= white
-        col[front & (((px - ex) / 0.04) ** 2 + ((py - ey) / 0.04) ** 2 < 1)] = (0.10, 0.08, 0.06)
+        pupil = front & (((px - ex) / 0.04) ** 2 + ((py - ey) / 0.04) ** 2 < 1)
+        col[pupil] = (0.10, 0.08, 0.06)
+        lab[white] = 10
+        lab[pupil] = 11
         # brows: tilt with expression (angry: inner ends down; sad: inner ends up)
         tilt = {"angry": -0.9, "sad": 0.8, "surprised": 0.0}.get(expr, 0.0) * s
         lift = 0.07 * s if expr == "surprised" else 0.0
@@ -176,6 +187,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         brow_y = ey + bh + lift - tilt * (0.09 - rel) * 0.6
         brow = front & (np.abs(rel) < 0.11) & (np.abs(py - brow_y) < 0.032)
         col[brow] = hair_c * 0.8
+        lab[brow] = 12
         hairy |= brow
         feat |= brow
     # mouth: a curve whose ends follow the expression
@@ -190,14 +202,17 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         mouth = front & (np.abs(rel) < 1) & (np.abs(py - mouth_y) < half_open * (1 - 0.6 * rel**2))
     col[mouth] = (0.55, 0.12, 0.14) if expr != "happy" else (0.45, 0.08, 0.10)
     feat |= mouth
+    lab[mouth] = 13
     if expr == "happy":
         teeth = mouth & (py > mouth_y)
         col[teeth] = (0.95, 0.93, 0.90)
+        lab[teeth] = 14
     # beard: lower face, around (not over) the mouth
     if a["beard"]:
         bz = face & (py < -0.22) & (pz < hd * 0.3) & ~mouth
         bz &= ~(front & (np.abs(px) < mw * 0.9) & (np.abs(py - my) < 0.045))
         col[bz] = hair_c * 0.85
+        lab[bz] = 15
         hairy |= bz
         if info is not None or return_features:
             bzi = (bz & np.isfinite(t)).reshape(size, size)
@@ -211,15 +226,18 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
             if ew == "sunglasses":
                 lens = front & (dist2 < 1)
                 col[lens] = (0.05, 0.05, 0.07)
+                lab[lens] = 16
             else:
                 lens = front & (dist2 < 1) & (dist2 > 0.62)
                 col[lens] = (0.12, 0.12, 0.14)
+                lab[lens] = 17
             feat |= lens
         bridge = front & (np.abs(px) < edx - 0.10) & (np.abs(py - ey - 0.03) < 0.018)
         col[bridge] = (0.1, 0.1, 0.12)
         temple = face & (np.abs(np.abs(px) - hw * 0.92) < 0.06) & (np.abs(py - ey - 0.03) < 0.018)
         col[temple & ~front] = (0.1, 0.1, 0.12)
         feat |= bridge | (temple & ~front)
+        lab[bridge | (temple & ~front)] = 18
 
     # --- shading ----------------------------------------------------------
     laz, lel = np.radians(float(a["light_azimuth"])), np.radians(float(a["light_elevation"]))
@@ -246,6 +264,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         info["hair_tone"] = factors[match.argmax(1)]
         info["shade"] = shade
         info["brightness"] = float(a["brightness"])
+        info["labels"] = np.where(hit, lab, 0).astype(np.int8).reshape(size, size)
     out = (img.reshape(size, size, 3) * 255 + 0.5).astype(np.uint8)
     if info is not None or return_features:
         fm = _dilate((feat & hit).reshape(size, size))

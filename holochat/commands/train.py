@@ -17,6 +17,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "textgan": ("holochat.commands.model_textgan", "text-conditioned face GAN (GAN-CLS)"),
     "directions": ("holochat.commands.model_directions",
                    "latent attribute directions of a DCGAN (read by the faces judge)"),
+    "pix2pix": ("holochat.commands.model_pix2pix", "sketch-to-picture U-Net + PatchGAN (pix2pix)"),
 }
 
 
