@@ -9,13 +9,14 @@ nothing needs installing).  It
 1. unpacks the carried sentence-embedding pack (``generators.text.portable``)
    when the model itself is not installed there, and embeds the text GAN's
    captions on the GPU into the on-disk cache;
-2. renders the studio training sets with every core (the cache the trainers
-   read, so they start at once);
-3. starts ``python -m holochat train MODEL --device cuda --time-limit S ...``
-   for every job of ``JOBS`` at once, each with its own output folder, log
-   and time limit, so all end before the deadline; a job that fails does not
-   stop the others, and one that overruns is stopped at the hard deadline;
-4. packs each finished checkpoint into ``OUT/NAME.tar`` (``generators.bundles``)
+2. starts ``python -m holochat train MODEL --device cuda --time-limit S ...``
+   for every job of ``JOBS`` at once, each with its own output folder and
+   log; each renders its studio set with every core (the renders overlap the
+   other jobs' training) and then trains until ``$HOLOCHAT_DEADLINE`` (its
+   time limit is capped by what is left of the lease when its loop starts,
+   ``generators.training.progress.lease_time_limit``); a job that fails does
+   not stop the others, and one that overruns is stopped at the hard deadline;
+3. packs each finished checkpoint into ``OUT/NAME.tar`` (``generators.bundles``)
    and writes ``OUT/summary.json`` (steps, steps/s, images/s, seconds, exit
    codes and log tails), asserting the lease's return limits: at most 8
    files, each at most 16 MiB.
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.bundles import MAX_FILE_BYTES, BundleError, pack
+from generators.training.progress import ENV_DEADLINE
 
 MAX_FILES = 8                    # what one lease command may return
 REPO = Path(__file__).resolve().parent.parent
@@ -57,60 +59,95 @@ class Job:
     smoke: tuple[str, ...]            # extra arguments for the CPU smoke run
     shipped: str | None = None        # weights folder that --from-shipped continues
     init_flag: str | None = None      # the trainer's "start from these weights" option
-    datasets: tuple[dict, ...] = ()   # cached_dataset(...) calls to render ahead (GPU run)
-    smoke_datasets: tuple[dict, ...] = ()
-    captions: dict | None = None      # text GAN caption table to embed ahead
+    captions: dict | None = None      # text GAN caption table to embed ahead (on the GPU)
+    wait_for: str | None = None       # start once a file matching this glob is in the cache
+    default: bool = True              # in a run without --only
 
 
-FACES_TEXT = {"n": 40000, "seed": 0, "per_seed": 8, "captions_per_image": 4}
+FACES_TEXT = {"n": 40000, "seed": 0, "per_seed": 4, "captions_per_image": 4}
 
+# The recipes of a lease (about 8 minutes on one H200 shared by seven trainers;
+# each trainer renders its own studio set first, then trains until the lease's
+# deadline).  Measured on 2026-12-04: docs/training.md.
 JOBS: tuple[Job, ...] = (
-    Job("textgan-faces", "textgan", "faces",
-        gpu=("--batch", "256", "--lr", "1e-3", "--n-train", "40000", "--rec-loss", "l2",
-             "--warmup", "1000000", "--ngf", "32", "--ndf", "32", "--output", "compose",
-             "--checkpoint-every", "2000", "--sample-every", "2000"),
-        smoke=("--batch", "4", "--steps", "3", "--n-train", "16", "--images-per-identity", "2",
-               "--ngf", "8", "--ndf", "8", "--output", "compose", "--checkpoint-every", "100",
-               "--sample-every", "100"),
-        shipped="textgan-faces", init_flag="--init",
-        datasets=({"domain": "faces", "n": 40000, "per_seed": 8},),
-        smoke_datasets=({"domain": "faces", "n": 16, "per_seed": 2},),
-        captions=FACES_TEXT),
-    Job("convdeconv-faces", "convdeconv", "faces",
-        gpu=("--domain", "faces", "--batch", "256", "--lr", "2e-3", "--n-train", "40000"),
-        smoke=("--domain", "faces", "--batch", "4", "--steps", "3", "--n-train", "16",
-               "--sample-every", "100"),
-        shipped="convdeconv-faces", init_flag="--init",
-        datasets=({"domain": "faces", "n": 40000},),
-        smoke_datasets=({"domain": "faces", "n": 16},)),
-    Job("convdeconv-chairs", "convdeconv", "chairs",
-        gpu=("--domain", "chairs", "--batch", "256", "--lr", "2e-3", "--n-train", "40000"),
-        smoke=("--domain", "chairs", "--batch", "4", "--steps", "3", "--n-train", "16",
-               "--sample-every", "100"),
-        shipped="convdeconv-chairs", init_flag="--init",
-        datasets=({"domain": "chairs", "n": 40000},),
-        smoke_datasets=({"domain": "chairs", "n": 16},)),
     Job("judge-faces", "judge", "faces",
-        gpu=("--domain", "faces", "--steps", "20000", "--n-train", "60000", "--save-every",
-             "1000"),
-        smoke=("--domain", "faces", "--steps", "3", "--n-train", "16",
-               "--images-per-identity", "2", "--identities-per-batch", "4", "--width", "8"),
-        shipped="judge-faces", init_flag="--init",
-        datasets=({"domain": "faces", "n": 60000, "per_seed": 4, "with_shown": True},),
-        smoke_datasets=({"domain": "faces", "n": 16, "per_seed": 2, "with_shown": True},)),
+        gpu=("--domain", "faces", "--init", "generators/weights/judge-faces", "--fine-blocks", "2",
+             "--fine-width", "64", "--n-train", "40000", "--images-per-identity", "4",
+             "--identities-per-batch", "128", "--lr", "1e-3", "--weight", "expression=4",
+             "--weight", "hair_color=2", "--steps", "1000000", "--save-every", "0",
+             "--log-every", "200"),
+        smoke=("--domain", "faces", "--n-train", "16", "--images-per-identity", "2",
+               "--steps", "3", "--identities-per-batch", "4", "--width", "8", "--fine-blocks", "1",
+               "--fine-width", "8", "--log-every", "1", "--save-every", "0")),
+    Job("pix2pix-faces", "pix2pix", "faces",
+        gpu=("--domain", "faces", "--n-train", "15000", "--variants", "2", "--batch", "256",
+             "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--log-every", "100",
+             "--sample-every", "1000", "--checkpoint-every", "1000"),
+        smoke=("--domain", "faces", "--n-train", "16", "--steps", "3", "--batch", "4",
+               "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
+               "--checkpoint-every", "100")),
+    Job("pix2pix-chairs", "pix2pix", "chairs",
+        gpu=("--domain", "chairs", "--n-train", "15000", "--variants", "2", "--batch", "256",
+             "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--log-every", "100",
+             "--sample-every", "1000", "--checkpoint-every", "1000"),
+        smoke=("--domain", "chairs", "--n-train", "16", "--steps", "3", "--batch", "4",
+               "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
+               "--checkpoint-every", "100")),
+    Job("convdeconv-faces", "convdeconv", "faces",
+        gpu=("--domain", "faces", "--n-train", "40000", "--batch", "256", "--lr", "2e-3",
+             "--steps", "200000", "--feature-weight", "8", "--ema", "0.999",
+             "--sample-every", "2000", "--log-every", "200"),
+        smoke=("--domain", "faces", "--batch", "4", "--steps", "3", "--n-train", "16",
+               "--sample-every", "100", "--log-every", "1", "--ema", "0.99"),
+        shipped="convdeconv-faces", init_flag="--init"),
     Job("dcgan-faces", "dcgan", "faces",
-        gpu=("--batch", "256", "--n-images", "20000", "--ngf", "64", "--ndf", "64", "--r1", "1",
-             "--no-progress", "--checkpoint-every", "1000", "--sample-every", "1000"),
+        gpu=("--steps", "100000", "--batch", "256", "--ngf", "64", "--ndf", "64", "--lr", "2e-4",
+             "--lr-d", "4e-4", "--r1", "1", "--mapping", "4", "--style", "--mbstd", "4",
+             "--ema", "0.999", "--augment", "translation,cutout", "--upsample", "bilinear",
+             "--no-progress", "--log-every", "100", "--sample-every", "1000",
+             "--checkpoint-every", "1000"),
         smoke=("--batch", "4", "--steps", "3", "--n-images", "16", "--ngf", "8", "--ndf", "8",
-               "--no-progress", "--checkpoint-every", "100", "--sample-every", "100"),
-        shipped="dcgan-faces", init_flag="--from",
-        datasets=({"domain": "faces", "n": 20000},),
-        smoke_datasets=({"domain": "faces", "n": 16},)),
+               "--mapping", "2", "--style", "--mbstd", "4", "--ema", "0.99", "--augment",
+               "translation,cutout", "--upsample", "bilinear", "--no-progress",
+               "--log-every", "1", "--checkpoint-every", "100", "--sample-every", "100"),
+        shipped="dcgan-faces", init_flag="--from"),
+    Job("textgan-faces", "textgan", "faces",
+        gpu=("--n-train", "40000", "--images-per-identity", "4", "--captions-per-image", "4",
+             "--batch", "256", "--ngf", "64", "--ndf", "64", "--output", "compose",
+             "--aux-weight", "1", "--rec-weight", "300", "--rec-loss", "l2",
+             "--feature-weight", "8", "--lr", "1e-3", "--gan-lr", "2e-4", "--r1", "1",
+             "--steps", "100000", "--warmup", "85000", "--decay-from", "60000", "--ema", "0.999",
+             "--sample-every", "2000", "--checkpoint-every", "2000", "--log-every", "200"),
+        smoke=("--batch", "4", "--steps", "3", "--n-train", "16", "--images-per-identity", "2",
+               "--ngf", "8", "--ndf", "8", "--output", "compose", "--warmup", "1",
+               "--feature-weight", "8", "--ema", "0.99", "--checkpoint-every", "100",
+               "--sample-every", "100", "--log-every", "1"),
+        shipped="textgan-faces", init_flag="--init", captions=FACES_TEXT),
+    Job("pix2pix-faces-l1", "pix2pix", "faces",
+        gpu=("--domain", "faces", "--n-train", "15000", "--variants", "2", "--batch", "256",
+             "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--gan-weight", "0",
+             "--log-every", "100", "--sample-every", "1000", "--checkpoint-every", "1000"),
+        smoke=("--domain", "faces", "--n-train", "16", "--steps", "3", "--batch", "4",
+               "--ngf", "8", "--ndf", "8", "--gan-weight", "0", "--log-every", "1",
+               "--sample-every", "100", "--checkpoint-every", "100"),
+        wait_for="sketch-faces-train-n15000-*x2-*.npz"),
+    Job("convdeconv-chairs", "convdeconv", "chairs",
+        gpu=("--domain", "chairs", "--batch", "256", "--lr", "2e-3", "--n-train", "40000",
+             "--steps", "12000", "--sample-every", "2000", "--log-every", "200"),
+        smoke=("--domain", "chairs", "--batch", "4", "--steps", "3", "--n-train", "16",
+               "--sample-every", "100", "--log-every", "1"),
+        shipped="convdeconv-chairs", init_flag="--init", default=False),
 )
 
 
 def job_names() -> list[str]:
     return [j.name for j in JOBS]
+
+
+def default_jobs() -> list[str]:
+    """The jobs of a run without --only (seven bundles and the summary: the
+    lease's eight files)."""
+    return [j.name for j in JOBS if j.default]
 
 
 # ---------------------------------------------------------------------------
@@ -127,25 +164,6 @@ def _cuda_ok() -> bool:
         return bool(torch.cuda.is_available())
     except Exception:
         return False
-
-
-def _render_one(spec: dict) -> str:
-    from generators.datasets import cached_dataset
-    t = time.perf_counter()
-    kw = {k: v for k, v in spec.items() if k in ("per_seed", "with_shown")}
-    ds = cached_dataset(spec["domain"], spec["n"], seed=spec.get("seed", 0), **kw)
-    return f"{spec['domain']} n={len(ds)} {time.perf_counter() - t:.1f}s"
-
-
-def prerender(specs: list[dict], workers: int) -> None:
-    """Render the studio sets the trainers will read (each with every core)."""
-    seen: list[dict] = []
-    for s in specs:
-        if s not in seen:
-            seen.append(s)
-    os.environ["HOLOCHAT_WORKERS"] = str(max(1, workers))
-    for s in seen:
-        _say(f"studio set {_render_one(s)}")
 
 
 def embed_captions(spec: dict) -> None:
@@ -207,82 +225,53 @@ class Running:
 
 def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         from_shipped: bool = False, only: list[str] | None = None,
-        device: str | None = None, workers: int | None = None,
-        work: str | Path | None = None,
-        extra: dict[str, list[str]] | None = None, prerender_sets: bool = True) -> dict[str, Any]:
+        device: str | None = None, work: str | Path | None = None,
+        extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Train the jobs concurrently and pack their bundles into ``out``;
     returns the summary (also written to ``out/summary.json``)."""
     t0 = time.time()
     deadline = t0 + minutes * 60
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    stale = [p for p in out.iterdir()]
-    if stale:
+    if any(out.iterdir()):
         raise RuntimeError(f"{out} is not empty; a lease writes into an empty folder")
-    jobs = [j for j in JOBS if not only or j.name in only]
-    unknown = sorted(set(only or []) - {j.name for j in JOBS})
+    unknown = sorted(set(only or []) - set(job_names()))
     if unknown:
         raise ValueError(f"unknown jobs {unknown}; known: {job_names()}")
+    jobs = [j for j in JOBS if (j.name in only if only else j.default)]
     device = device or ("cpu" if smoke else ("cuda" if _cuda_ok() else "cpu"))
-    work = Path(work) if work else Path(os.environ.get("TMPDIR", "/tmp")) / f"holochat-lease-{os.getpid()}"
+    work = Path(work) if work else (Path(os.environ.get("TMPDIR", "/tmp"))
+                                    / f"holochat-lease-{os.getpid()}")
     runs = work / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     cache = Path(os.environ.setdefault("HOLOCHAT_CACHE_DIR", str(work / "cache")))
     os.environ.setdefault("HOLOCHAT_DATA_DIR", str(work / "data"))
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for k, v in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                 ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(k, v)
     ncpu = os.cpu_count() or 2
-    workers = workers or ncpu
+    # every trainer renders its own studio set with every core (they overlap
+    # with the others' training), then trains until the deadline and saves
+    margin = 10 if smoke else 40
+    save_by = deadline - margin
+    hard = deadline - (4 if smoke else 15)
     _say(f"device {device}, {ncpu} cores, budget {minutes:g} min, jobs {[j.name for j in jobs]}, "
          f"cache {cache}")
 
-    # 1. the embedding model, where only the carried pack is here
-    if any(j.captions for j in jobs):
-        try:
-            from generators.text.embedding import embedding_model_name
-            embedding_model_name()
-        except Exception:
-            if (PACK_DIR / "pack.json").exists():
-                from generators.text.portable import unpack
-                target = unpack(PACK_DIR, work / "minilm")
-                os.environ["HOLOCHAT_EMBEDDING_MODEL"] = str(target)
-                _say(f"embedding model unpacked from {PACK_DIR}")
-        if device == "cuda":
-            os.environ["HOLOCHAT_EMBEDDING_DEVICE"] = "cuda"
-        for j in jobs:
-            if j.captions and not smoke:
-                try:
-                    embed_captions(j.captions)
-                except Exception as e:            # the text GAN job will fail on its own
-                    _say(f"caption embedding failed: {type(e).__name__}: {e}")
-        os.environ.pop("HOLOCHAT_EMBEDDING_DEVICE", None)
-
-    # 2. the studio sets, with every core
-    specs = [s for j in jobs for s in (j.smoke_datasets if smoke else j.datasets)]
-    try:
-        prerender(specs if prerender_sets else [], workers)
-    except Exception as e:          # each trainer renders what is missing itself
-        _say(f"pre-rendering failed ({type(e).__name__}: {e}); the trainers render their own")
-    os.environ["HOLOCHAT_WORKERS"] = str(max(1, workers // max(1, len(jobs))))
-
-    # 3. every trainer at once
     running: list[Running] = []
-    env = dict(os.environ, PYTHONUNBUFFERED="1",
-               OMP_NUM_THREADS=str(max(1, min(4, ncpu // max(1, len(jobs))))))
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in
-                                                       env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    margin = 15 if smoke else 45          # start-up + the final save, inside the deadline
-    for j in jobs:
+
+    def launch(j: Job) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", HOLOCHAT_WORKERS=str(ncpu),
+                   OMP_NUM_THREADS=str(max(1, min(4, ncpu // max(1, len(jobs))))))
+        env[ENV_DEADLINE] = f"{save_by:.1f}"
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         jout = runs / j.name
-        limit = max(5.0, deadline - time.time() - margin - (0 if smoke else 30))
         cmd = [sys.executable, "-m", "holochat", "train", j.model, "--out", str(jout),
                "--device", device, *(j.smoke if smoke else j.gpu), *(extra or {}).get(j.name, [])]
         if "--time-limit" not in cmd and _accepts(j.model, "--time-limit"):
-            cmd += ["--time-limit", f"{limit:.0f}"]
-        if not smoke and "--steps" not in cmd and _accepts(j.model, "--steps"):
-            cmd += ["--steps", "10000000"]
-        if from_shipped and j.shipped and j.init_flag:
+            cmd += ["--time-limit", f"{max(2.0, save_by - time.time()):.0f}"]
+        if from_shipped and j.shipped and j.init_flag and j.init_flag not in cmd:
             from generators.weights import weights_path
             shipped = weights_path(*j.shipped.rsplit("-", 1))
             if (shipped / "model.safetensors").exists():
@@ -291,16 +280,36 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
                 _say(f"{j.name}: no shipped weights at {shipped}; training from scratch")
         log = runs / f"{j.name}.log"
         _say(f"start {j.name}: {' '.join(cmd[3:])}")
-        fh = open(log, "wb")
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=str(REPO),
-                                start_new_session=True)
-        fh.close()
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env,
+                                    cwd=str(REPO), start_new_session=True)
         running.append(Running(j, proc, jout, log, time.time()))
 
-    hard = deadline - (5 if smoke else 20)
+    # 1. the jobs that need nothing ahead start at once
+    waiting = [j for j in jobs if j.wait_for]
+    for j in jobs:
+        if not j.captions and not j.wait_for:
+            launch(j)
+    # 2. the text GAN's captions, embedded into the cache (on the GPU), then it
+    caption_jobs = [j for j in jobs if j.captions]
+    if caption_jobs:
+        _prepare_embedding(work, smoke, device)
+        for j in caption_jobs:
+            if not smoke:
+                try:
+                    embed_captions(j.captions)
+                except Exception as e:            # the job then fails and says why
+                    _say(f"caption embedding failed: {type(e).__name__}: {e}")
+            launch(j)
+    # 3. the rest as their data appears; report; stop what overruns
     next_report = time.time() + 60
-    while any(r.proc.poll() is None for r in running):
+    while waiting or any(r.proc.poll() is None for r in running):
         now = time.time()
+        for j in list(waiting):
+            if (list(cache.glob(j.wait_for or "")) or smoke
+                    or now > t0 + (deadline - t0) * 0.45):
+                waiting.remove(j)
+                launch(j)
         for r in running:
             if r.ended is None and r.proc.poll() is not None:
                 r.ended = now
@@ -317,7 +326,7 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
             alive = [r.job.name for r in running if r.proc.poll() is None]
             _say(f"{len(alive)} training: {', '.join(alive)} ({deadline - now:.0f}s left)")
             next_report = now + 60
-        time.sleep(1.0)
+        time.sleep(0.5)
     for r in running:
         r.proc.wait()
         r.ended = r.ended or time.time()
@@ -334,51 +343,74 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
             pass
     summary["python"] = sys.version.split()[0]
     for r in running:
-        text = _tail(r.log, 200_000)
-        last = _last_json(text)
-        secs = (r.ended or time.time()) - r.started
-        info: dict[str, Any] = {"exit": r.proc.returncode, "killed": r.killed,
-                                "seconds": round(secs, 1),
-                                "args": [*(r.job.smoke if smoke else r.job.gpu),
-                                         *(extra or {}).get(r.job.name, [])],
-                                "step": last.get("step"),
-                                "images_per_s": last.get("images_per_s"),
-                                "last": {k: v for k, v in last.items()
-                                         if isinstance(v, (int, float, str)) and k != "out"},
-                                "log_tail": _tail(r.log, 1200)}
-        cfg_path = r.out / "config.json"
-        if cfg_path.exists():
-            try:
-                cfg = json.loads(cfg_path.read_text())
-                info["step"] = cfg.get("extra", {}).get("step", info["step"])
-            except (OSError, json.JSONDecodeError):
-                pass
-        if (r.out / "model.safetensors").exists():
-            try:
-                b = pack(r.out, out / f"{r.job.name}.tar",
-                         {"model": r.job.model, "domain": r.job.domain, "name": r.job.name,
-                          "shipped": r.job.shipped, "device": device,
-                          "gpu": summary.get("gpu"), "torch": summary.get("torch"),
-                          "step": info["step"], "seconds": info["seconds"],
-                          "images_per_s": info["images_per_s"], "args": info["args"],
-                          "from_shipped": from_shipped, "smoke": smoke})
-                info["bundle"] = b.name
-                info["bundle_bytes"] = b.stat().st_size
-            except (BundleError, OSError) as e:
-                info["bundle_error"] = str(e)
-        if isinstance(info["step"], int) and info["seconds"] > 0:
-            # wall-clock, start-up and data loading included: a lower bound
-            info["steps_per_s_wall"] = round(info["step"] / info["seconds"], 2)
-        summary["jobs"][r.job.name] = info
-        _say(f"{r.job.name}: exit {info['exit']}, step {info['step']}, "
-             f"{_fmt(info['images_per_s'])} images/s, {info['seconds']:.0f}s, "
-             f"bundle {info.get('bundle', info.get('bundle_error', 'none'))}")
+        summary["jobs"][r.job.name] = _collect(r, out, summary, smoke, from_shipped, extra)
     summary["wall_seconds"] = round(time.time() - t0, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     check_limits(out)
-    if not smoke:
-        shutil.rmtree(work, ignore_errors=True) if os.environ.get("HOLOCHAT_LEASE_CLEAN") else None
     return summary
+
+
+def _prepare_embedding(work: Path, smoke: bool, device: str) -> None:
+    """Where the embedding model is not installed (a lent machine), unpack the
+    carried pack and point HOLOCHAT_EMBEDDING_MODEL at it."""
+    try:
+        from generators.text.embedding import embedding_model_name
+        embedding_model_name()
+        return
+    except Exception:
+        pass
+    if (PACK_DIR / "pack.json").exists():
+        from generators.text.portable import unpack
+        target = unpack(PACK_DIR, work / "minilm")
+        os.environ["HOLOCHAT_EMBEDDING_MODEL"] = str(target)
+        _say(f"embedding model unpacked from {PACK_DIR}")
+    else:
+        _say("no embedding model here and no carried pack (.lease/minilm): the text GAN "
+             "job will fail; see docs/training.md")
+    if device == "cuda" and not smoke:
+        os.environ["HOLOCHAT_EMBEDDING_DEVICE"] = "cuda"
+
+
+def _collect(r: Running, out: Path, summary: dict, smoke: bool, from_shipped: bool,
+             extra: dict[str, list[str]] | None) -> dict[str, Any]:
+    """One job's figures, and its bundle packed into ``out``."""
+    text = _tail(r.log, 200_000)
+    last = _last_json(text)
+    secs = (r.ended or time.time()) - r.started
+    args = [*(r.job.smoke if smoke else r.job.gpu), *(extra or {}).get(r.job.name, [])]
+    info: dict[str, Any] = {"exit": r.proc.returncode, "killed": r.killed,
+                            "seconds": round(secs, 1), "args": args,
+                            "step": last.get("step"), "images_per_s": last.get("images_per_s"),
+                            "last": {k: v for k, v in last.items()
+                                     if isinstance(v, (int, float, str)) and k != "out"},
+                            "log_tail": _tail(r.log, 1200)}
+    cfg_path = r.out / "config.json"
+    if cfg_path.exists():
+        try:
+            cfg = json.loads(cfg_path.read_text())
+            info["step"] = cfg.get("extra", {}).get("step", info["step"])
+        except (OSError, json.JSONDecodeError):
+            pass
+    if isinstance(info["step"], int) and info["seconds"] > 0:
+        # wall-clock, start-up and data rendering included: a lower bound
+        info["steps_per_s_wall"] = round(info["step"] / info["seconds"], 2)
+    if (r.out / "model.safetensors").exists():
+        try:
+            b = pack(r.out, out / f"{r.job.name}.tar",
+                     {"model": r.job.model, "domain": r.job.domain, "name": r.job.name,
+                      "shipped": r.job.shipped, "device": summary["device"],
+                      "gpu": summary.get("gpu"), "torch": summary.get("torch"),
+                      "step": info["step"], "seconds": info["seconds"],
+                      "images_per_s": info["images_per_s"], "args": args,
+                      "from_shipped": from_shipped, "smoke": smoke})
+            info["bundle"] = b.name
+            info["bundle_bytes"] = b.stat().st_size
+        except (BundleError, OSError) as e:
+            info["bundle_error"] = str(e)
+    _say(f"{r.job.name}: exit {info['exit']}, step {info['step']}, "
+         f"{_fmt(info['images_per_s'])} images/s, {info['seconds']:.0f}s, "
+         f"bundle {info.get('bundle', info.get('bundle_error', 'none'))}")
+    return info
 
 
 def _fmt(v) -> str:

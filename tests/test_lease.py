@@ -42,8 +42,8 @@ def test_smoke_run_returns_bundles_within_the_lease_limits(tmp_path):
     assert 1 < len(files) <= 8
     assert all(p.stat().st_size <= MAX_FILE_BYTES for p in files)
     summary = json.loads((out / "summary.json").read_text())
-    from holochat.lease import job_names
-    assert set(summary["jobs"]) == set(job_names())
+    from holochat.lease import default_jobs
+    assert set(summary["jobs"]) == set(default_jobs())
     for name, job in summary["jobs"].items():
         assert job["exit"] == 0, (name, job["log_tail"])
         assert job["step"] and job["step"] >= 1

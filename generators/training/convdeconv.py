@@ -190,6 +190,8 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
     n = len(images)
     order = _Order(opts.seed, n, dev)
     sample_idx = np.arange(min(16, n))
+    from generators.training.progress import lease_time_limit
+    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
     log: list[dict] = []
     t0 = time.perf_counter()
     t_log, n_log = t0, start

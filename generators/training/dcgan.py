@@ -632,6 +632,8 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
 
     fixed_z = torch.randn(SAMPLE_GRID ** 2, cfg.z_dim,
                           generator=torch.Generator().manual_seed(opts.seed + 1))
+    from generators.training.progress import lease_time_limit
+    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
     t0, n0 = time.perf_counter(), start
     t_start = t0
     try:

@@ -224,6 +224,8 @@ def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
     table, sizes = table.to(dev), sizes.to(dev)
     kw = {"fused": True} if cuda else {}
     opt = torch.optim.AdamW(judge.parameters(), lr=opts.lr, weight_decay=1e-4, **kw)
+    from generators.training.progress import lease_time_limit
+    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
     warm = max(1, opts.steps // 20)             # linear warm-up, then cosine decay
     t0 = time.perf_counter()
 

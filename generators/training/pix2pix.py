@@ -304,6 +304,8 @@ def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
     n_show = min(8, len(data))
     show_sk = data.sketches[:n_show, 0].cpu()
     truth = data.images[:n_show].cpu().numpy()
+    from generators.training.progress import lease_time_limit
+    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
     from generators.training.progress import progress_bar
     t0 = time.perf_counter()
     t_log, n_log = t0, trainer.step_count

@@ -539,8 +539,11 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
     show = torch.arange(n_show)
     fixed_z = torch.randn(n_show, cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 1))
     truth = data.images[:n_show].cpu().numpy()
+    from generators.training.progress import lease_time_limit
+    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
     from generators.training.progress import progress_bar
     t0 = time.perf_counter()
+    trainer.t0 = t0                         # time-limited phases follow this clock
     t_log, n_log = t0, trainer.step_count
     with progress_bar(opts.progress) as bar:
         task = (bar.add_task("textgan", total=opts.steps, completed=trainer.step_count)

@@ -19,12 +19,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from-shipped", action="store_true",
                    help="continue from the shipped weights where the architecture allows")
     p.add_argument("--only", default="", metavar="NAME,NAME",
-                   help="train only these jobs (default: all)")
+                   help="train only these jobs (default: all but convdeconv-chairs; "
+                        "a lease returns 8 files)")
     p.add_argument("--set", action="append", default=[], metavar="JOB:ARGS",
                    help="extra training arguments for one job, e.g. "
                         "'textgan-faces:--steps 9000' (repeatable)")
-    p.add_argument("--no-prerender", action="store_true",
-                   help="let each trainer render its own studio set (when --set changes sizes)")
     p.add_argument("--device", choices=["cpu", "cuda"], default=None,
                    help="default: cuda when there is one (cpu with --smoke)")
 
@@ -49,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = lease.run(args.out, minutes=args.minutes, smoke=args.smoke,
                             from_shipped=args.from_shipped, only=only or None,
-                            device=args.device, extra=extra,
-                            prerender_sets=not args.no_prerender)
+                            device=args.device, extra=extra)
     except (ValueError, RuntimeError) as e:
         print(f"holochat lease: {e}", file=sys.stderr)
         return 2
