@@ -30,6 +30,7 @@ from typing import Any
 
 BUNDLE_VERSION = 1
 MAX_FILE_BYTES = 16 * 1024 * 1024          # the lease's limit on one returned file
+MAX_TOTAL_BYTES = 64 * 1024 * 1024         # ... and on all of them together
 MANIFEST = "bundle.json"
 MEMBERS = ("config.json", "model.safetensors")
 OPTIONAL = ("sample.png", "directions.json", "directions.safetensors")
@@ -132,10 +133,10 @@ def compare(model: str, domain: str, shipped: dict | None, new: dict) -> Verdict
 # pack / unpack
 
 
-def _to_half_if_needed(weights: bytes) -> tuple[bytes, str]:
+def _to_half_if_needed(weights: bytes, max_bytes: int) -> tuple[bytes, str]:
     """The weights file as is, or with every float32 tensor as float16 when
-    the float32 file would break the lease's file limit."""
-    if len(weights) + 64 * 1024 <= MAX_FILE_BYTES:
+    the float32 file would not fit ``max_bytes``."""
+    if len(weights) + 64 * 1024 <= max_bytes:
         return weights, "float32"
     from safetensors.numpy import load, save
     import numpy as np
@@ -151,21 +152,26 @@ def _safetensors_metadata(blob: bytes) -> dict[str, str]:
     return dict(header.get("__metadata__") or {})
 
 
-def pack(weights_dir: str | Path, out_file: str | Path, info: dict[str, Any]) -> Path:
+def pack(weights_dir: str | Path, out_file: str | Path, info: dict[str, Any],
+         max_bytes: int | None = None) -> Path:
     """Write ``out_file`` (a .tar) from a checkpoint folder; ``info`` must name
-    ``model`` and ``domain`` and may carry steps, device, args, timings."""
+    ``model`` and ``domain`` and may carry steps, device, args, timings.
+    ``max_bytes`` (at most the lease's file limit): the weights travel in
+    float16 when float32 would not fit it (a lease of seven models shares
+    64 MiB)."""
+    max_bytes = min(max_bytes or MAX_FILE_BYTES, MAX_FILE_BYTES)
     weights_dir, out_file = Path(weights_dir), Path(out_file)
     for m in MEMBERS:
         if not (weights_dir / m).is_file():
             raise BundleError(f"{weights_dir} has no {m}: nothing to bundle")
-    blob, dtype = _to_half_if_needed((weights_dir / "model.safetensors").read_bytes())
+    blob, dtype = _to_half_if_needed((weights_dir / "model.safetensors").read_bytes(), max_bytes)
     files = {"config.json": (weights_dir / "config.json").read_bytes(), "model.safetensors": blob}
     for name in OPTIONAL[1:]:
         if (weights_dir / name).is_file():
             files[name] = (weights_dir / name).read_bytes()
     samples = sorted((weights_dir / "samples").glob("*.png")) if (weights_dir / "samples").is_dir() \
         else sorted(weights_dir.glob("*.png"))
-    if samples and sum(map(len, files.values())) + samples[-1].stat().st_size < MAX_FILE_BYTES - 2**16:
+    if samples and sum(map(len, files.values())) + samples[-1].stat().st_size < max_bytes - 2**16:
         files["sample.png"] = samples[-1].read_bytes()
     manifest = {"bundle_version": BUNDLE_VERSION, "dtype": dtype, **info,
                 "files": sorted(files)}
@@ -181,9 +187,11 @@ def pack(weights_dir: str | Path, out_file: str | Path, info: dict[str, Any]) ->
             ti.size, ti.mode, ti.mtime = len(data), 0o644, 0
             tar.addfile(ti, io.BytesIO(data))
     tmp.replace(out_file)
-    if out_file.stat().st_size > MAX_FILE_BYTES:
-        raise BundleError(f"{out_file} is {out_file.stat().st_size} bytes, over the "
-                          f"{MAX_FILE_BYTES} byte limit of one returned file")
+    if out_file.stat().st_size > max_bytes:
+        size = out_file.stat().st_size
+        out_file.unlink()
+        raise BundleError(f"{out_file.name} would be {size} bytes, over its {max_bytes} byte "
+                          "share of what a lease returns")
     return out_file
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generators.bundles import MAX_FILE_BYTES, BundleError, pack
+from generators.bundles import MAX_FILE_BYTES, MAX_TOTAL_BYTES, BundleError, pack
 from generators.training.progress import ENV_DEADLINE
 
 MAX_FILES = 8                    # what one lease command may return
@@ -342,8 +342,11 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         except Exception:
             pass
     summary["python"] = sys.version.split()[0]
+    # each bundle's share of the 64 MiB a lease returns (the summary's few kB aside)
+    share = min(MAX_FILE_BYTES, (MAX_TOTAL_BYTES - 2**20) // max(1, len(running)))
     for r in running:
-        summary["jobs"][r.job.name] = _collect(r, out, summary, smoke, from_shipped, extra)
+        summary["jobs"][r.job.name] = _collect(r, out, summary, smoke, from_shipped, extra,
+                                               share)
     summary["wall_seconds"] = round(time.time() - t0, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     check_limits(out)
@@ -372,7 +375,7 @@ def _prepare_embedding(work: Path, smoke: bool, device: str) -> None:
 
 
 def _collect(r: Running, out: Path, summary: dict, smoke: bool, from_shipped: bool,
-             extra: dict[str, list[str]] | None) -> dict[str, Any]:
+             extra: dict[str, list[str]] | None, share: int) -> dict[str, Any]:
     """One job's figures, and its bundle packed into ``out``."""
     text = _tail(r.log, 200_000)
     last = _last_json(text)
@@ -402,7 +405,7 @@ def _collect(r: Running, out: Path, summary: dict, smoke: bool, from_shipped: bo
                       "gpu": summary.get("gpu"), "torch": summary.get("torch"),
                       "step": info["step"], "seconds": info["seconds"],
                       "images_per_s": info["images_per_s"], "args": args,
-                      "from_shipped": from_shipped, "smoke": smoke})
+                      "from_shipped": from_shipped, "smoke": smoke}, max_bytes=share)
             info["bundle"] = b.name
             info["bundle_bytes"] = b.stat().st_size
         except (BundleError, OSError) as e:
@@ -446,10 +449,13 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def check_limits(out: str | Path) -> None:
-    """The lease returns at most 8 files of at most 16 MiB, two folders deep."""
+    """The lease returns at most 8 files of at most 16 MiB, 64 MiB in all."""
     files = [p for p in Path(out).rglob("*") if p.is_file()]
     if len(files) > MAX_FILES:
         raise RuntimeError(f"{len(files)} files in {out}; a lease returns at most {MAX_FILES}")
+    total = sum(p.stat().st_size for p in files)
+    if total > MAX_TOTAL_BYTES:
+        raise RuntimeError(f"{total} bytes in {out}; a lease returns at most {MAX_TOTAL_BYTES}")
     big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files if p.stat().st_size > MAX_FILE_BYTES]
     if big:
         raise RuntimeError(f"over the {MAX_FILE_BYTES}-byte file limit: {', '.join(big)}")

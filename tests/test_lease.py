@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generators.bundles import (MAX_FILE_BYTES, BundleError, compare, pack, read_manifest,
+from generators.bundles import (MAX_FILE_BYTES, MAX_TOTAL_BYTES, BundleError, compare, pack, read_manifest,
                                 unpack)
 from generators.weights import weights_path
 
@@ -41,6 +41,7 @@ def test_smoke_run_returns_bundles_within_the_lease_limits(tmp_path):
     files = [p for p in out.rglob("*") if p.is_file()]
     assert 1 < len(files) <= 8
     assert all(p.stat().st_size <= MAX_FILE_BYTES for p in files)
+    assert sum(p.stat().st_size for p in files) <= MAX_TOTAL_BYTES
     summary = json.loads((out / "summary.json").read_text())
     from holochat.lease import default_jobs
     assert set(summary["jobs"]) == set(default_jobs())
@@ -79,15 +80,19 @@ def tiny_chairs(tmp_path_factory) -> Path:
     return out
 
 
-def test_pack_unpack_round_trip_and_half_precision(tmp_path, tiny_chairs, monkeypatch):
+def test_pack_unpack_round_trip_and_half_precision(tmp_path, tiny_chairs):
     b = pack(tiny_chairs, tmp_path / "a.tar", {"model": "convdeconv", "domain": "chairs"})
     m = unpack(b, tmp_path / "a")
     assert m["dtype"] == "float32"
     assert _digest(tmp_path / "a")["model.safetensors"] == \
         _digest(tiny_chairs)["model.safetensors"]
     import generators.bundles as B
-    monkeypatch.setattr(B, "MAX_FILE_BYTES", 4 * 1024 * 1024)   # the weights no longer fit
-    b2 = B.pack(tiny_chairs, tmp_path / "b.tar", {"model": "convdeconv", "domain": "chairs"})
+    b2 = B.pack(tiny_chairs, tmp_path / "b.tar", {"model": "convdeconv", "domain": "chairs"},
+                max_bytes=5 * 1024 * 1024)                     # the float32 weights don't fit
+    with pytest.raises(BundleError, match="share"):
+        B.pack(tiny_chairs, tmp_path / "c.tar", {"model": "convdeconv", "domain": "chairs"},
+               max_bytes=1024 * 1024)
+    assert not (tmp_path / "c.tar").exists()
     assert b2.stat().st_size < b.stat().st_size * 0.6
     m2 = B.unpack(b2, tmp_path / "b")
     assert m2["dtype"] == "float16"
