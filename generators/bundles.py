@@ -64,11 +64,17 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     "convdeconv-faces": (Figure("psnr_test", 1, 0.2), Figure("expression_contrast", 1, 0.02)),
     "convdeconv-chairs": (Figure("psnr_test", 1, 0.2), Figure("mask_iou_test", 1, 0.005),
                           Figure("psnr_extrapolated_elevation", 1, 0.2)),
-    "judge": (Figure("min_class_accuracy", 1, 0.005), Figure("yaw_mae", -1, 0.1),
+    "judge": (Figure("min_class_accuracy_visible", 1, 0.005),
+              Figure("min_class_accuracy", 1, 0.005), Figure("yaw_mae", -1, 0.1),
               Figure("light_azimuth_mae", -1, 0.2)),
     "dcgan": (Figure("direction_success", 1, 0.03), Figure("direction_preservation", 1, 0.02),
               Figure("completion_gain_db", 1, 0.3), Figure("fid_judge", -1, 0.05, True)),
-    "pix2pix": (Figure("psnr_heldout", 1, 0.2), Figure("psnr_perturbed", 1, 0.2)),
+    "pix2pix-faces": (Figure("heldout.pix2pix.psnr", 1, 0.2),
+                      Figure("perturbed.pix2pix.psnr", 1, 0.2),
+                      Figure("heldout.pix2pix.attr_drawn", 1, 0.01),
+                      Figure("perturbed.pix2pix.attr_drawn", 1, 0.01)),
+    "pix2pix-chairs": (Figure("heldout.pix2pix.psnr", 1, 0.2),
+                       Figure("perturbed.pix2pix.psnr", 1, 0.2)),
 }
 
 
@@ -83,6 +89,15 @@ class Verdict:
     worse: list[str]
     rows: list[dict[str, Any]]          # figure, shipped, bundle, verdict
     reason: str
+
+
+def _get(d: dict | None, key: str):
+    """``d[key]``, where a dotted key reads nested results ("heldout.pix2pix.psnr")."""
+    for part in key.split("."):
+        if not isinstance(d, dict):
+            return None
+        d = d.get(part)
+    return d
 
 
 def _num(v) -> float | None:
@@ -102,7 +117,7 @@ def compare(model: str, domain: str, shipped: dict | None, new: dict) -> Verdict
                                           f"({domain}); install it by hand if you mean to")
     rows, improved, worse = [], [], []
     for f in figs:
-        a, b = _num((shipped or {}).get(f.key)), _num(new.get(f.key))
+        a, b = _num(_get(shipped, f.key)), _num(_get(new, f.key))
         if b is None:
             rows.append({"figure": f.key, "shipped": a, "bundle": None, "verdict": "missing"})
             worse.append(f"{f.key} (not measured)")

@@ -131,6 +131,12 @@ def test_compare_needs_better_somewhere_and_worse_nowhere():
     lower = compare("textgan", "faces", {"yaw_mae": 3.0}, {"yaw_mae": 2.0})
     assert "yaw_mae" in lower.improved
     assert not compare("nosuchmodel", "faces", {}, {"x": 1}).better
+    nested = compare("pix2pix", "chairs", {"heldout": {"pix2pix": {"psnr": 20.0}},
+                                           "perturbed": {"pix2pix": {"psnr": 19.0}}},
+                     {"heldout": {"pix2pix": {"psnr": 21.0}}, "perturbed": {"pix2pix": {"psnr": 19.1}}})
+    assert nested.better and nested.improved == ["heldout.pix2pix.psnr"]
+    first = compare("pix2pix", "faces", None, {"heldout": {"pix2pix": {"psnr": 20.0}}})
+    assert not first.better and "not measured" in first.reason
 
 
 # ---------------------------------------------------------------------------

@@ -116,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(model, str) or not isinstance(domain, str):
         return _fail(f"refused: {args.bundle} does not say which model and domain it holds")
     from generators.weights import weights_path
+    name = manifest.get("name") or f"{model}-{domain}"
+    if not args.target and name != f"{model}-{domain}":
+        return _fail(f"refused: {args.bundle} holds {name!r}, not the shipped {model}-{domain}; "
+                     f"give --target DIR to measure or install it elsewhere")
     target = Path(args.target) if args.target else weights_path(model, domain)
     extra = shlex.split(args.eval_args)
     with tempfile.TemporaryDirectory(prefix="holochat-import-") as tmp:
