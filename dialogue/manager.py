@@ -407,7 +407,7 @@ class DialogueManager:
             records, recovered = loaded.records, False
             warnings += loaded.warnings
         except LogError as e:
-            if not e.records:
+            if not e.records or e.newer:    # a newer format's session is refused, as replay does
                 raise
             records, recovered = e.records, True
             warnings.append(str(e))

@@ -6,6 +6,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from holochat.display import literal
+
 
 class HistoryList(OptionList):
     class StepChosen(Message):
@@ -16,7 +18,7 @@ class HistoryList(OptionList):
     def show(self, entries, current: int) -> None:
         self.clear_options()
         for e in entries:
-            label = f"{e.step:>3}  {e.input or '(start)'}"
+            label = literal(f"{e.step:>3}  {e.input or '(start)'}", limit=200)
             self.add_option(Option(label, id=f"step-{e.step}"))
         if entries:
             self.highlighted = min(current, len(entries) - 1)

@@ -16,6 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.widgets import Static
 
+from holochat.display import literal
+
 # textual-image queries the terminal when imported: it must happen before the app starts
 from textual_image.widget import HalfcellImage, Image as AutoImage
 
@@ -45,9 +47,10 @@ class ImagePanel(Vertical):
                 k = self.DISPLAY_PX // pil.width
                 pil = pil.resize((pil.width * k, pil.height * k), PILImage.NEAREST)
             self.query_one("#image").image = pil
-        self.query_one("#image-caption", Static).update(caption)
+        self.query_one("#image-caption", Static).update(literal(caption, limit=200))
         self._caption = caption
 
     def working(self) -> None:
         """Mark the caption while a turn runs (the first free-text parse loads a model)."""
-        self.query_one("#image-caption", Static).update(f"{getattr(self, '_caption', '')} · working…")
+        self.query_one("#image-caption", Static).update(
+            literal(f"{getattr(self, '_caption', '')} · working…", limit=200))
