@@ -101,7 +101,7 @@ class DialogueManager:
         self.image: np.ndarray | None = None
         self.images: dict[int, np.ndarray] = {}     # step -> image (this process only)
         self.warnings: list[str] = []               # for the caller to show (stderr, a toast)
-        self.write_errors = 0                       # turn images that could not be written
+        self.write_errors = 0                       # files (turn images, the log) not written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
         self.session_name = session_name or paths.new_session_name()
         self.log: SessionLog | None = None
@@ -119,6 +119,7 @@ class DialogueManager:
         except LogWriteError as e:
             self.warnings.append(f"{e}; this session will not be saved")
             self.log, self.log_path = None, None
+            self.write_errors += 1
 
     # -- reading --------------------------------------------------------
     @property
@@ -305,8 +306,16 @@ class DialogueManager:
             try:
                 self.log.append(rec)
             except LogWriteError as e:
-                self.warnings.append(str(e))
-                res.reply += f" (Warning: {e}; this turn is not saved.)"
+                # stop logging here: the log keeps every turn before this one and
+                # never gets a gap that a resume would re-apply wrongly
+                self.write_errors += 1
+                self.log.close()
+                self.log = None
+                self.log_path = None
+                note = (f"{e}; the saved session stops at step {step - 1}, and later "
+                        "turns are not saved")
+                self.warnings.append(note)
+                res.reply += f" (Warning: {note}.)"
         if self._save_as is not None and self.log is not None:
             target, self._save_as = self._save_as, None
             try:
