@@ -365,7 +365,14 @@ class DialogueManager:
         what = op.what if op.what in ("png", "gif", "sheet") else "png"
         suffix = {"png": ".png", "gif": ".gif", "sheet": "-sheet.png"}[what]
         default = paths.exports_dir() / f"{self.session_name}-step-{step:03d}{suffix}"
-        path = Path(op.path) if op.path else default
+        path = default
+        if op.path:   # a name typed in the dialogue: always inside the exports dir
+            from sessions.names import InvalidNameError, name_problem
+            problem = name_problem(op.path)
+            if problem is not None:
+                return f"Couldn't export: {InvalidNameError(op.path, problem)} Nothing was written."
+            path = paths.exports_dir() / (op.path if op.path.endswith(suffix[-4:])
+                                          else op.path + suffix)
         try:
             if what == "png":
                 img = self.render(self.state)

@@ -26,30 +26,32 @@ EXIT_MODEL = 3        # a model could not be loaded or could not render
 EXIT_INTERNAL = 70    # a bug: an error nobody anticipated (details with --debug)
 EXIT_INTERRUPTED = 130
 
-_WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG"}
+_WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG", "ENOTDIR"}
 
 
 def os_problem(e: OSError) -> str:
-    """An ``OSError`` in words: what happened to which file, and what to do."""
+    """An ``OSError`` in words: what happened (to which file) and what to do."""
     import errno
     name = errno.errorcode.get(e.errno or 0, "")
-    where = f" {e.filename}" if e.filename else ""
+    f = f" ({e.filename})" if e.filename else ""
     if name in ("ENOSPC", "EDQUOT"):
-        return (f"the disk is full: could not write{where}. Free some space "
-                "(or set HOLOCHAT_DATA_DIR to another disk) and try again")
+        return (f"the disk is full{f}. Free some space (or set HOLOCHAT_DATA_DIR to a "
+                "directory on another disk) and try again")
     if name == "EROFS":
-        return (f"could not write{where}: the file system is read-only. Set "
-                "HOLOCHAT_DATA_DIR to a writable directory")
+        return (f"the file system is read-only{f}. Set HOLOCHAT_DATA_DIR to a writable "
+                "directory")
     if name in ("EACCES", "EPERM"):
-        return (f"could not use{where}: permission denied. Set HOLOCHAT_DATA_DIR to a "
-                "directory you can write, or fix its permissions")
+        return (f"permission denied{f}. Set HOLOCHAT_DATA_DIR to a directory you can "
+                "write, or fix its permissions")
+    if name == "ENOTDIR":
+        return f"a part of the path is a file, not a directory{f}"
     if name == "EFBIG":
-        return f"could not write{where}: the file is too large"
+        return f"the file is too large{f}"
     if isinstance(e, FileNotFoundError):
-        return f"there is no file{where}"
+        return f"there is no such file{f}"
     if isinstance(e, IsADirectoryError):
-        return f"{e.filename or 'that'} is a directory, not a file"
-    return f"could not use{where}: {e.strerror or e}"
+        return f"that is a directory, not a file{f}"
+    return f"{(e.strerror or str(e)).rstrip('.').lower()}{f}"
 
 
 def is_write_problem(e: OSError) -> bool:

@@ -454,8 +454,14 @@ def run_app(spec: SessionSpec) -> int:
 def run_replay_ui(path: str | os.PathLike) -> int:
     """Play a saved session back in the app; an unreadable log raises
     ``LogError`` before the app opens."""
+    import sys
+
     from sessions.log import load_log
     first = load_log(path).records[0]
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        print("holochat replay: the app needs a terminal; 'holochat replay SESSION' without "
+              "--ui replays headless", file=sys.stderr)
+        return 2
     st = first.get("state", {}) if isinstance(first.get("state"), dict) else {}
     spec = SessionSpec(domain=st.get("domain", "faces"), seed=first.get("start_seed"),
                        generator=st.get("generator"), replay=path)

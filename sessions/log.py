@@ -46,6 +46,14 @@ class LoadedLog:
     warnings: list[str] = field(default_factory=list)
 
 
+def _why(e: Exception) -> str:
+    """Why a write failed, in words (a full disk says what to do)."""
+    if isinstance(e, OSError) and e.errno is not None:
+        from generators.errors import os_problem
+        return os_problem(OSError(e.errno, e.strerror))      # the path is said already
+    return str(e) or "the record could not be written"
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -76,7 +84,7 @@ class SessionLog:
             self._f = open(self.path, "a", encoding="utf-8")
         except OSError as e:
             raise LogWriteError(f"cannot write session log to {self.path}: "
-                                f"{e.strerror or e}") from None
+                                f"{_why(e)}") from None
         if fresh and self._f.tell() > 0:
             self._f.close()
             raise LogWriteError(f"cannot write session log to {self.path}: it already holds "
@@ -103,7 +111,8 @@ class SessionLog:
                 self._start_syncer()
                 self._dirty.set()
         except (OSError, ValueError) as e:
-            raise LogWriteError(f"cannot append to session log {self.path}: {e}") from None
+            raise LogWriteError(f"cannot append to session log {self.path}: "
+                                f"{_why(e)}") from None
 
     def _start_syncer(self) -> None:
         if self._syncer is None:
