@@ -39,8 +39,11 @@ def resolve_session(name_or_path: str | os.PathLike,
     if looks_like_path(name_or_path):
         return p
     named = (Path(log_dir) if log_dir is not None else sessions_dir()) / f"{p}.jsonl"
-    if not named.exists() and p.is_file():
-        return p
+    try:
+        if not named.exists() and p.is_file():
+            return p
+    except OSError:          # a name too long for the file system: not a file here
+        pass
     return named
 
 

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from generators.errors import EXIT_INPUT
+from generators.errors import EXIT_INPUT, EXIT_MODEL
+
+
+class _Refused(str):
+    """Why the app cannot start, and the exit code."""
+    code = EXIT_INPUT
+
+
+class _NoGenerator(_Refused):
+    code = EXIT_MODEL
 
 
 def _fail(message: str) -> int:
     from holochat.display import shown
     print(f"holochat: {shown(message, limit=600)}", file=sys.stderr)
-    return EXIT_INPUT
+    return getattr(message, "code", EXIT_INPUT)
 
 
 def plan(args: argparse.Namespace):
@@ -30,12 +40,13 @@ def plan(args: argparse.Namespace):
         from sessions.log import LogError, load_log
         from sessions.names import InvalidNameError, name_problem
         from sessions.paths import is_named_session, resolve_session
+        from sessions.paths import looks_like_path
         given = str(args.session)
+        if not looks_like_path(given) and name_problem(given) is not None:
+            if len(given) > 255 or not Path(given).is_file():
+                return str(InvalidNameError(given, name_problem(given)))
         path = resolve_session(given)
         if is_named_session(given, path):
-            problem = name_problem(given)
-            if problem is not None:
-                return str(InvalidNameError(given, problem))
             if not path.exists():
                 problem = _generator_ok(domain, args.generator)
                 if problem is not None:
@@ -66,8 +77,8 @@ def _generator_ok(domain: str, generator: str | None) -> str | None:
         return None
     from generators import registry
     if generator not in registry.names(domain):
-        return (f"there is no generator {generator!r} for {domain}; available: "
-                f"{', '.join(registry.available(domain))}")
+        return _NoGenerator(f"there is no generator {generator!r} for {domain}; available: "
+                            f"{', '.join(registry.available(domain))}")
     return None
 
 
