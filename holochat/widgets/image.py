@@ -18,8 +18,34 @@ from textual.widgets import Static
 
 from holochat.display import literal
 
+
+def _quiet_terminal_probe() -> None:
+    """textual-image asks the terminal for its cell size when imported.  A
+    terminal that does not answer made it print a traceback (a logged
+    warning), and one that reports 0 columns (a bare pty) made it divide by
+    zero; both now fall back to its default cell size, silently."""
+    import logging
+    logging.getLogger("textual_image").setLevel(logging.ERROR)
+    try:
+        import textual_image._terminal as term
+    except Exception:  # noqa: BLE001 - a different version: leave it be
+        return
+    probe = getattr(term, "get_tiocgwinsz", None)
+    if probe is None or getattr(probe, "_holochat_safe", False):
+        return
+
+    def safe_probe():
+        size = probe()
+        if not size[0] or not size[1]:
+            raise OSError("the terminal reports no size")
+        return size
+    safe_probe._holochat_safe = True
+    term.get_tiocgwinsz = safe_probe
+
+
+_quiet_terminal_probe()
 # textual-image queries the terminal when imported: it must happen before the app starts
-from textual_image.widget import HalfcellImage, Image as AutoImage
+from textual_image.widget import HalfcellImage, Image as AutoImage  # noqa: E402
 
 
 def _image_class():
