@@ -5,6 +5,7 @@ never waits for a render."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import time
@@ -486,3 +487,59 @@ def measure_startup() -> dict:
     """Headless start to a focused input, and to the first image (for the benchmark)."""
     import asyncio
     return asyncio.run(_measure())
+
+
+KEYPRESS_LINES = ("add sunglasses", "turn left a bit", "smile", "make the background blue",
+                  "a bit brighter", "add a hat", "turn right 30 degrees", "undo",
+                  "make the hair red", "look up", "undo", "undo", "redo", "frown")
+FALLBACK_LINE = "could you give her some shades"
+
+
+async def _measure_latency(rounds: int, generator: str | None) -> dict:
+    """In one fresh app: the first fallback line typed as soon as the first
+    image shows (the embedding model loading in the background meanwhile),
+    then keypress (enter) → the new image painted, for each line."""
+    app = HoloApp(SessionSpec(seed=0, generator=generator, session_name=None,
+                              warm_fallback=True))
+    out: dict = {"keypress_to_pixels_ms": [], "fallback_first_ms": None}
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one(ImagePanel)
+        t0 = time.perf_counter()
+        while panel.painted == 0 and time.perf_counter() - t0 < 120:
+            await asyncio.sleep(0.005)
+        out["ready_s"] = time.perf_counter() - t0
+        inp = app.query_one(CommandInput)
+
+        async def turn(text: str) -> float | None:
+            before_busy = app.busy
+            inp.value = text
+            start = time.perf_counter()
+            await pilot.press("enter")
+            while app.busy > before_busy - 0 and time.perf_counter() - start < 120:
+                await asyncio.sleep(0.001)
+            return start
+
+        # the first line the grammar does not read, straight after start-up
+        start = await turn(FALLBACK_LINE)
+        out["fallback_first_ms"] = (time.perf_counter() - start) * 1000
+        for _ in range(rounds):
+            for text in KEYPRESS_LINES:
+                painted = panel.painted
+                start = await turn(text)
+                t = time.perf_counter()
+                while panel.painted == painted and time.perf_counter() - t < 2:
+                    await asyncio.sleep(0.001)
+                if panel.painted != painted and panel.painted_at is not None:
+                    out["keypress_to_pixels_ms"].append((panel.painted_at - start) * 1000)
+        widget = app.query_one("#image")
+        out["convert_ms"] = list(getattr(widget, "convert_ms", []))
+        out["generator"] = app.view.state.generator if app.view else None
+    return out
+
+
+def measure_latency(rounds: int = 3, generator: str | None = None) -> dict:
+    """Keypress-to-new-pixels samples (ms) and the first fallback line's
+    latency (ms) in a headless app (for ``holochat bench``; call it in a
+    fresh process so the embedding model is not loaded yet)."""
+    import asyncio
+    return asyncio.run(_measure_latency(rounds, generator))
