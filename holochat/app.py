@@ -492,7 +492,7 @@ def measure_startup() -> dict:
 KEYPRESS_LINES = ("add sunglasses", "turn left a bit", "smile", "make the background blue",
                   "a bit brighter", "add a hat", "turn right 30 degrees", "undo",
                   "make the hair red", "look up", "undo", "undo", "redo", "frown")
-FALLBACK_LINE = "could you give her some shades"
+FALLBACK_LINE = "I would like a gloomier look"   # read by the embedding fallback
 
 
 async def _measure_latency(rounds: int, generator: str | None) -> dict:

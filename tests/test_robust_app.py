@@ -228,3 +228,79 @@ def test_missing_session_name_starts_a_new_one_and_says_so(monkeypatch):
     assert path.exists()
     again = plan(args)                       # now it exists: resumed
     assert isinstance(again, SessionSpec) and again.resume == path
+
+
+def test_the_embedding_model_starts_loading_with_the_app(monkeypatch):
+    import threading
+
+    import holochat.app as A
+    from dialogue import fallback
+    called = threading.Event()
+    seen = []
+
+    def fake_warm_up(domains=("faces", "chairs")):
+        seen.append(tuple(domains))
+        called.set()
+        return True
+    monkeypatch.setattr(fallback, "warm_up", fake_warm_up)
+    monkeypatch.setattr(A, "_WARM_STARTED", False)
+    monkeypatch.delenv("HOLOCHAT_WARMUP", raising=False)
+
+    async def go():
+        app = HoloApp(SessionSpec(domain="chairs", seed=3, generator="studio",
+                                  session_name="warm"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _idle(app, pilot)
+    asyncio.run(go())
+    assert called.wait(5) and seen == [("chairs",)]
+
+
+def test_run_warms_the_fallback_only_when_a_line_needs_it(monkeypatch, tmp_path, capsys):
+    import holochat.app as A
+    from holochat.cli import main
+    started = []
+    monkeypatch.setattr(A, "start_fallback_warmup", lambda domains: started.append(domains))
+    monkeypatch.setenv("HOLOCHAT_DATA_DIR", str(tmp_path / "data"))
+    script = tmp_path / "s.txt"
+    script.write_text("add sunglasses\nturn left\n")
+    assert main(["run", str(script), "--generator", "studio"]) == 0
+    assert started == []
+    script.write_text("add sunglasses\nundo\n")
+    assert main(["run", str(script), "--generator", "studio", "--no-log"]) == 0
+    assert started == []
+    from holochat.commands.run import _needs_fallback
+    assert _needs_fallback(["add sunglasses", "the hat has to go"], "faces")
+    assert not _needs_fallback(["add sunglasses", "go back to step 1"], "faces")
+
+
+def test_images_are_converted_once_per_size_and_cached_by_hash(monkeypatch):
+    import numpy as np
+    monkeypatch.setenv("HOLOCHAT_IMAGE", "halfcell")
+    from holochat.widgets.image import CachedHalfcellImage, ImagePanel, _Converted
+    _Converted.CACHE.clear()
+    a = np.zeros((64, 64, 3), np.uint8)
+    b = a.copy()
+    b[10:20, 10:20] = 255
+
+    async def go():
+        app = HoloApp(SessionSpec(domain="faces", seed=3, generator="studio", session_name="c"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _idle(app, pilot)
+            panel = app.query_one(ImagePanel)
+            widget = app.query_one(CachedHalfcellImage)
+            for img in (a, b, a, a.copy()):
+                n = panel.painted
+                panel.show(img, "x")
+                await pilot.pause(0.1)
+                if img is a or img is b:
+                    assert panel.painted >= n
+            painted_before = panel.painted
+            panel.show(a.copy(), "same image again")      # unchanged: nothing repainted
+            await pilot.pause(0.1)
+            assert panel.painted == painted_before
+            keys = [k for k in _Converted.CACHE]
+            assert len({k[0] for k in keys}) >= 2
+            return widget.convert_ms
+    conv = asyncio.run(go())
+    # the start image, a and b: each converted once at this size; showing a again hit the cache
+    assert len(conv) == 3

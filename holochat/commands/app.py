@@ -89,5 +89,9 @@ def run(args: argparse.Namespace) -> int:
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         return _fail("the app needs a terminal; use 'holochat run SCRIPT' to run "
                      "commands headless")
-    from holochat.app import run_app
+    import os
+
+    from holochat.app import run_app, start_fallback_warmup
+    if os.environ.get("HOLOCHAT_WARMUP", "1") != "0":
+        start_fallback_warmup((spec.domain,))     # as early as possible: before the UI loads
     return run_app(spec)
