@@ -304,3 +304,19 @@ def test_images_are_converted_once_per_size_and_cached_by_hash(monkeypatch):
     conv = asyncio.run(go())
     # the start image, a and b: each converted once at this size; showing a again hit the cache
     assert len(conv) == 3
+
+
+def test_newer_format_is_refused_by_the_manager_as_by_replay(tmp_path):
+    """The app and replay agree: a log with a newer record is not resumed
+    (no recovered copy is written)."""
+    from dialogue.manager import DialogueManager
+    from sessions.log import LogError
+    from sessions.state import ImageState
+    start = {"v": 1, "turn": 0, "input": "", "ops": [], "start_seed": 1,
+             "state": ImageState.new("faces", 1, "studio").to_json()}
+    log = tmp_path / "n.jsonl"
+    log.write_text(json.dumps(start) + "\n" + json.dumps({"v": 2, "turn": 1}) + "\n")
+    with pytest.raises(LogError) as err:
+        DialogueManager.resume(log)
+    assert err.value.newer and "newer holochat" in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.jsonl"]
