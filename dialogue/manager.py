@@ -19,7 +19,7 @@ import numpy as np
 from dialogue import replies
 from dialogue.types import Clarification, ParseContext, ParseResult
 from generators import registry
-from generators.errors import GeneratorError
+from generators.errors import GeneratorError, describe
 from generators.schema import get_schema
 from sessions import ops as O
 from sessions import paths
@@ -156,7 +156,7 @@ class DialogueManager:
         except GeneratorError as e:
             return None, str(e), (time.perf_counter() - t) * 1000
         except Exception as e:  # noqa: BLE001 - a model bug, reported in the reply
-            return None, f"the {self.state.generator} generator failed ({type(e).__name__}: {e})", \
+            return None, f"the {self.state.generator} generator failed ({describe(e)})", \
                 (time.perf_counter() - t) * 1000
         self.image = img
         self.images[step] = img
@@ -184,7 +184,7 @@ class DialogueManager:
             parsed = self.parser(text, ctx)
         except Exception as e:  # noqa: BLE001 - any input gets a reply, never a crash
             parsed = ParseResult((), "unknown",
-                                 message=f"I couldn't read that (parser error: {type(e).__name__})")
+                                 message="I couldn't read that (an internal parser error)")
         parse_ms = (time.perf_counter() - t0) * 1000
         return self._play(shown, parsed, parse_ms)
 
@@ -208,7 +208,7 @@ class DialogueManager:
                                  completion_seed=derived_seed(self.seed, self.step + 1, 7))
         except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
             why = (f"I couldn't do that with the {self.state.generator} generator "
-                   f"({type(e).__name__}: {e}), so nothing changed.")
+                   f"({describe(e)}), so nothing changed.")
             return replace(parsed, ops=()), [why]
         notes = list(res.notes)
         if any(isinstance(o, O.SwitchGenerator) for o in res.ops):

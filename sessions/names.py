@@ -47,14 +47,14 @@ def name_problem(name: object) -> str | None:
         return "it is not text"
     if not name or not name.strip():
         return "it is empty"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"it is longer than {MAX_NAME_LENGTH} characters"
     if "/" in name or "\\" in name:
         return "it contains a path separator"
     if ".." in name:
         return "it contains '..'"
     if name.startswith("."):
         return "it starts with '.'"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"it is longer than {MAX_NAME_LENGTH} characters"
     if not _ALLOWED.fullmatch(name):
         bad = next(ch for ch in name if not _ALLOWED.fullmatch(ch))
         return f"it contains {_show(bad)}"
