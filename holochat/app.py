@@ -516,7 +516,7 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
             start = time.perf_counter()
             await pilot.press("enter")
             while app.busy > before_busy - 0 and time.perf_counter() - start < 120:
-                await asyncio.sleep(0.001)
+                await asyncio.sleep(0.01)
             return start
 
         # the first line the grammar does not read, straight after start-up
@@ -528,7 +528,7 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
                 start = await turn(text)
                 t = time.perf_counter()
                 while panel.painted == painted and time.perf_counter() - t < 2:
-                    await asyncio.sleep(0.001)
+                    await asyncio.sleep(0.01)
                 if panel.painted != painted and panel.painted_at is not None:
                     out["keypress_to_pixels_ms"].append((panel.painted_at - start) * 1000)
         widget = app.query_one("#image")
