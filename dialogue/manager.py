@@ -19,7 +19,7 @@ import numpy as np
 from dialogue import replies
 from dialogue.types import Clarification, ParseContext, ParseResult
 from generators import registry
-from generators.errors import GeneratorError
+from generators.errors import GeneratorError, describe
 from generators.schema import get_schema
 from sessions import ops as O
 from sessions import paths
@@ -101,7 +101,7 @@ class DialogueManager:
         self.image: np.ndarray | None = None
         self.images: dict[int, np.ndarray] = {}     # step -> image (this process only)
         self.warnings: list[str] = []               # for the caller to show (stderr, a toast)
-        self.write_errors = 0                       # turn images that could not be written
+        self.write_errors = 0                       # files (turn images, the log) not written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
         self.session_name = session_name or paths.new_session_name()
         self.log: SessionLog | None = None
@@ -119,6 +119,7 @@ class DialogueManager:
         except LogWriteError as e:
             self.warnings.append(f"{e}; this session will not be saved")
             self.log, self.log_path = None, None
+            self.write_errors += 1
 
     # -- reading --------------------------------------------------------
     @property
@@ -155,7 +156,7 @@ class DialogueManager:
         except GeneratorError as e:
             return None, str(e), (time.perf_counter() - t) * 1000
         except Exception as e:  # noqa: BLE001 - a model bug, reported in the reply
-            return None, f"the {self.state.generator} generator failed ({type(e).__name__}: {e})", \
+            return None, f"the {self.state.generator} generator failed ({describe(e)})", \
                 (time.perf_counter() - t) * 1000
         self.image = img
         self.images[step] = img
@@ -183,7 +184,7 @@ class DialogueManager:
             parsed = self.parser(text, ctx)
         except Exception as e:  # noqa: BLE001 - any input gets a reply, never a crash
             parsed = ParseResult((), "unknown",
-                                 message=f"I couldn't read that (parser error: {type(e).__name__})")
+                                 message="I couldn't read that (an internal parser error)")
         parse_ms = (time.perf_counter() - t0) * 1000
         return self._play(shown, parsed, parse_ms)
 
@@ -207,7 +208,7 @@ class DialogueManager:
                                  completion_seed=derived_seed(self.seed, self.step + 1, 7))
         except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
             why = (f"I couldn't do that with the {self.state.generator} generator "
-                   f"({type(e).__name__}: {e}), so nothing changed.")
+                   f"({describe(e)}), so nothing changed.")
             return replace(parsed, ops=()), [why]
         notes = list(res.notes)
         if any(isinstance(o, O.SwitchGenerator) for o in res.ops):
@@ -305,8 +306,16 @@ class DialogueManager:
             try:
                 self.log.append(rec)
             except LogWriteError as e:
-                self.warnings.append(str(e))
-                res.reply += f" (Warning: {e}; this turn is not saved.)"
+                # stop logging here: the log keeps every turn before this one and
+                # never gets a gap that a resume would re-apply wrongly
+                self.write_errors += 1
+                self.log.close()
+                self.log = None
+                self.log_path = None
+                note = (f"{e}; the saved session stops at step {step - 1}, and later "
+                        "turns are not saved")
+                self.warnings.append(note)
+                res.reply += f" (Warning: {note}.)"
         if self._save_as is not None and self.log is not None:
             target, self._save_as = self._save_as, None
             try:
@@ -356,7 +365,14 @@ class DialogueManager:
         what = op.what if op.what in ("png", "gif", "sheet") else "png"
         suffix = {"png": ".png", "gif": ".gif", "sheet": "-sheet.png"}[what]
         default = paths.exports_dir() / f"{self.session_name}-step-{step:03d}{suffix}"
-        path = Path(op.path) if op.path else default
+        path = default
+        if op.path:   # a name typed in the dialogue: always inside the exports dir
+            from sessions.names import InvalidNameError, name_problem
+            problem = name_problem(op.path)
+            if problem is not None:
+                return f"Couldn't export: {InvalidNameError(op.path, problem)} Nothing was written."
+            path = paths.exports_dir() / (op.path if op.path.endswith(suffix[-4:])
+                                          else op.path + suffix)
         try:
             if what == "png":
                 img = self.render(self.state)
@@ -407,7 +423,7 @@ class DialogueManager:
             records, recovered = loaded.records, False
             warnings += loaded.warnings
         except LogError as e:
-            if not e.records:
+            if not e.records or e.newer:    # a newer format's session is refused, as replay does
                 raise
             records, recovered = e.records, True
             warnings.append(str(e))

@@ -5,11 +5,13 @@ never waits for a render."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -17,8 +19,12 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.content import Content
 from textual.widgets import Footer, Header
 
+from generators.errors import describe
+from holochat.display import shown
+from holochat.errors import explain
 from holochat.widgets.chat import ChatLog
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.history import HistoryList
@@ -35,6 +41,31 @@ class SessionSpec:
     replay: str | os.PathLike | None = None     # play a saved session back step by step
     session_name: str | None = None
     replay_delay: float = 0.8
+    greeting: str | None = None                 # said first (e.g. "a new session called X")
+    warm_fallback: bool | None = None           # load the embedding model in the background
+    #                                             (None: unless HOLOCHAT_WARMUP=0)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the screen shows after a turn.  The worker takes it from the
+    manager it owns and posts it in a message, so the UI thread never reads
+    the manager while a turn runs."""
+    step: int
+    state: Any
+    image: Any
+    history: tuple
+    moves: tuple
+    session_name: str
+    saved: bool
+    vocabulary: tuple[str, ...] | None = None
+
+
+def _view(m, vocabulary: bool = False) -> View:
+    from dialogue.latent import offset_rows
+    return View(m.step, m.state, m.image, tuple(m.history()), tuple(offset_rows(m.state.offsets)),
+                m.session_name, m.log_path is not None,
+                tuple(m.vocabulary()) if vocabulary else None)
 
 
 class HoloCommands(Provider):
@@ -52,12 +83,25 @@ class HoloCommands(Provider):
         for label, cmd in items:
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), lambda c=cmd: app.submit(c), help=cmd)
+                yield Hit(score, _highlight(matcher, label), lambda c=cmd: app.submit(c),
+                          help=cmd)
         for path in app.saved_sessions()[-20:]:
-            label = f"Open saved session {path.stem}"
+            label = f"Open saved session {shown(path.stem, limit=80)}"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), lambda p=path: app.open_session(p))
+                yield Hit(score, _highlight(matcher, label), lambda p=path: app.open_session(p))
+
+
+def _highlight(matcher, label: str) -> Content:
+    """The matcher's highlight, but of the label as literal text (Textual's
+    own reads the label as markup, and a session's file name is not markup)."""
+    content = Content(label)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, label)
+    if score:
+        for i in offsets:
+            if not label[i].isspace():
+                content = content.stylize(matcher._match_style, i, i + 1)
+    return content
 
 
 class HoloApp(App):
@@ -73,27 +117,46 @@ class HoloApp(App):
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
 
+    # Messages from the session worker; ``gen`` is the session they belong to
+    # (a message from a session that was replaced is dropped).
     class Ready(Message):
-        def __init__(self, result, warnings: list[str]):
-            self.result, self.warnings = result, warnings
+        def __init__(self, gen: int, manager, view: View, reply: str, kind: str,
+                     warnings: list[str], notices: list[str]):
+            self.gen, self.manager, self.view, self.reply, self.kind = gen, manager, view, reply, kind
+            self.warnings, self.notices = warnings, notices
             super().__init__()
 
     class TurnDone(Message):
-        def __init__(self, result, queued: int):
-            self.result, self.queued = result, queued
+        def __init__(self, gen: int, result, view: View, warnings: list[str]):
+            self.gen, self.result, self.view, self.warnings = gen, result, view, warnings
+            super().__init__()
+
+    class Queued(Message):
+        def __init__(self, gen: int, n: int):
+            self.gen, self.n = gen, n
             super().__init__()
 
     class Failed(Message):
-        def __init__(self, error: str):
-            self.error = error
+        """One command could not be run; the queue goes on."""
+        def __init__(self, gen: int, error: str):
+            self.gen, self.error = gen, error
+            super().__init__()
+
+    class Fatal(Message):
+        """The session could not start; nothing queued will run."""
+        def __init__(self, gen: int, error: str):
+            self.gen, self.error = gen, error
             super().__init__()
 
     def __init__(self, spec: SessionSpec | None = None):
         super().__init__()
         self.spec = spec or SessionSpec()
-        self.manager = None
+        self.manager = None        # set on the UI thread when the worker reports Ready
+        self.view: View | None = None
+        self.dead: str | None = None   # why the session could not start
         self._queue: queue.Queue = queue.Queue()
-        self.busy = 0              # commands queued or running
+        self._gen = 0
+        self.busy = 0              # commands queued or running (UI thread only)
         self.started_at = time.perf_counter()
         self.first_image_s: float | None = None
 
@@ -115,61 +178,80 @@ class HoloApp(App):
         self.query_one("#history").border_title = "history (enter: go back)"
         self.query_one("#chat").border_title = "chat"
         self.query_one(CommandInput).focus()
-        self._run_session()
+        warm = self.spec.warm_fallback
+        if warm is None:
+            warm = os.environ.get("HOLOCHAT_WARMUP", "1") != "0"
+        if warm:
+            start_fallback_warmup((self.spec.domain,))
+        self._start()
+
+    def _start(self) -> None:
+        self._gen += 1
+        self._run_session(self.spec, self._queue, self._gen)
 
     # -- the worker: builds the manager, then plays queued commands in order --
-    @work(thread=True, exclusive=True, group="session")
-    def _run_session(self) -> None:
-        from dialogue.manager import DialogueManager
+    @work(thread=True, exclusive=True, group="session", exit_on_error=False)
+    def _run_session(self, spec: SessionSpec, q: queue.Queue, gen: int) -> None:
         try:
-            if self.spec.resume:
-                m = DialogueManager.resume(self.spec.resume)
-                first = None
-            else:
-                m = DialogueManager(self.spec.domain, self.spec.seed, self.spec.generator,
-                                    session_name=self.spec.session_name,
-                                    log=self.spec.replay is None)
-                first = m.start()
-        except Exception as e:   # a broken install must show, not crash the UI
-            self.post_message(self.Failed(f"{type(e).__name__}: {e}"))
+            m, first, notices = _build(spec)
+        except BaseException as e:   # noqa: BLE001 - said in the app, never a crash
+            self.post_message(self.Fatal(gen, explain(e).message))
             return
-        self.manager = m
-        self.post_message(self.Ready(first, list(m.warnings)))
-        if self.spec.replay:
-            self._queue_replay(Path(self.spec.replay))
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
+        try:
+            if first is not None:
+                reply, kind = first.reply, first.kind
+            else:
+                reply, kind = f"Resumed at step {m.step}.", "meta"
+            warnings = list(m.warnings)
+            shown_warnings = len(m.warnings)
+            self.post_message(self.Ready(gen, m, _view(m, vocabulary=True), reply, kind,
+                                         warnings, notices))
+            if spec.replay:
+                from sessions.log import load_log
+                recs = load_log(spec.replay).records[1:]
+                self.post_message(self.Queued(gen, len(recs)))
+                for rec in recs:
+                    q.put((str(rec.get("input", "")), rec.get("ops", [])))
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                domain = m.state.domain
+                try:
+                    # a replayed turn arrives as (input, logged ops) and is never re-parsed
+                    result = m.replay_turn(*item) if isinstance(item, tuple) else m.turn(item)
+                except Exception as e:  # noqa: BLE001 - the manager never raises on input
+                    self.post_message(self.Failed(gen, f"That command could not be run: "
+                                                       f"{explain(e).message}"))
+                    continue
+                new_warnings = list(m.warnings[shown_warnings:])
+                shown_warnings = len(m.warnings)
+                self.post_message(self.TurnDone(
+                    gen, result, _view(m, vocabulary=m.state.domain != domain), new_warnings))
+                if spec.replay:
+                    time.sleep(spec.replay_delay)
+        except BaseException as e:  # noqa: BLE001 - release the queue with a message
+            self.post_message(self.Fatal(gen, explain(e).message))
+        finally:
             try:
-                # a replayed turn arrives as (input, logged ops) and is never re-parsed
-                result = m.replay_turn(*item) if isinstance(item, tuple) else m.turn(item)
-            except Exception as e:     # the manager never raises on input; belt and braces
-                self.post_message(self.Failed(f"internal error on {item!r:.80}: {e}"))
-                continue
-            self.post_message(self.TurnDone(result, self._queue.qsize()))
-            if self.spec.replay:
-                time.sleep(self.spec.replay_delay)
-
-    def _queue_replay(self, path: Path) -> None:
-        from sessions.log import load_log
-        for rec in load_log(path).records[1:]:
-            self.busy += 1
-            self._queue.put((rec.get("input", ""), rec.get("ops", [])))
+                m.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     # -- sending commands ----------------------------------------------------------
-    def _enqueue(self, text: str) -> None:
-        self.busy += 1
-        self._queue.put(text)
-
     def submit(self, text: str) -> None:
         chat = self.query_one(ChatLog)
         chat.user(text)
+        if self.dead is not None:
+            chat.reply("Not run: this session could not start. Press ctrl+n for a new "
+                       "session, or ctrl+q to quit.", "error")
+            return
         if self.manager is None:
             chat.note("(queued until the generator is ready)")
         else:
             self.query_one(ImagePanel).working()
-        self._enqueue(text)
+        self.busy += 1
+        self._queue.put(text)
 
     @on(CommandInput.Submitted)
     def handle_submitted(self, event: CommandInput.Submitted) -> None:
@@ -186,105 +268,202 @@ class HoloApp(App):
 
     @on(HistoryList.StepChosen)
     def handle_step_chosen(self, event: HistoryList.StepChosen) -> None:
-        if self.manager is not None and event.step != self.manager.step:
+        if self.view is not None and event.step != self.view.step:
             self.submit(f"go back to step {event.step}")
 
     def action_new_session(self) -> None:
-        self._queue.put(None)
-        self.spec = SessionSpec(domain=self.manager.state.domain if self.manager else "faces")
+        domain = self.view.state.domain if self.view else self.spec.domain
+        self.spec = SessionSpec(domain=domain, warm_fallback=False)
         self._restart("New session.")
 
     def open_session(self, path: Path) -> None:
-        self._queue.put(None)
-        self.spec = SessionSpec(resume=path)
+        self.spec = SessionSpec(resume=path, warm_fallback=False)
         self._restart(f"Opening {path.stem}…")
 
     def _restart(self, note: str) -> None:
-        self.manager = None
+        self._queue.put(None)              # the old worker closes its session and ends
+        self.manager, self.view, self.dead = None, None, None
         self._queue = queue.Queue()
         self.busy = 0
         chat = self.query_one(ChatLog)
         chat.clear()
         chat.note(note)
-        self._run_session()
+        self._start()
 
     # -- results (on the UI thread) -------------------------------------------------
+    def notice(self, text: str, severity: str = "warning") -> None:
+        """A toast, shown literally."""
+        self.notify(shown(text, limit=400), severity=severity, markup=False, timeout=8)
+
     @on(Ready)
     def handle_ready(self, msg: Ready) -> None:
-        m = self.manager
+        if msg.gen != self._gen:
+            return
+        self.manager, self.view = msg.manager, msg.view
         chat = self.query_one(ChatLog)
         for w in msg.warnings:
             chat.reply(f"Warning: {w}", "error")
-        if msg.result is not None:
-            chat.reply(msg.result.reply, msg.result.kind)
-        else:
-            chat.reply(f"Resumed at step {m.step}.", "meta")
-        self.sub_title = (f"session {m.session_name}" if m.log_path else "session not saved")
-        self.query_one(CommandInput).set_vocabulary(m.vocabulary())
-        self._refresh(None, m.image, "")
-        if self.first_image_s is None and m.image is not None:
+        for n in msg.notices:
+            chat.reply(n, "error")
+            self.notice(n)
+        if self.spec.greeting:
+            chat.reply(self.spec.greeting, "meta")
+        chat.reply(msg.reply, msg.kind)
+        v = msg.view
+        self.sub_title = shown(f"session {v.session_name}" if v.saved else "session not saved",
+                               limit=80)
+        if not v.saved:
+            self.notice("This session is not being saved: " +
+                        (msg.warnings[-1] if msg.warnings else "logging is off"))
+        if v.vocabulary is not None:
+            self.query_one(CommandInput).set_vocabulary(list(v.vocabulary))
+        self._refresh(v, None, "")
+        if self.first_image_s is None and v.image is not None:
             self.first_image_s = time.perf_counter() - self.started_at
+
+    @on(Queued)
+    def handle_queued(self, msg: Queued) -> None:
+        if msg.gen == self._gen:
+            self.busy += msg.n
 
     @on(TurnDone)
     def handle_turn_done(self, msg: TurnDone) -> None:
-        r = msg.result
+        if msg.gen != self._gen:
+            return
+        r, v = msg.result, msg.view
+        self.view = v
         self.busy = max(0, self.busy - 1)
         chat = self.query_one(ChatLog)
         if self.spec.replay:       # replayed inputs were never typed here: show them
             chat.user(r.input)
         chat.reply(r.reply, r.kind)
+        for w in msg.warnings:
+            self.notice(w)
         timing = f" · {r.ms.get('parse', 0) + r.ms.get('render', 0):.0f} ms"
         changed = {op.get("attr") or op.get("direction") for op in r.ops
                    if "attr" in op or "direction" in op}
-        if any(op.get("op") == "switch_domain" for op in r.ops):
-            self.query_one(CommandInput).set_vocabulary(self.manager.vocabulary())
-        self._refresh(changed, r.image, timing)
+        if v.vocabulary is not None:
+            self.query_one(CommandInput).set_vocabulary(list(v.vocabulary))
+        self._refresh(v, changed, timing)
 
     @on(Failed)
     def handle_failed(self, msg: Failed) -> None:
+        if msg.gen != self._gen:
+            return
         self.busy = max(0, self.busy - 1)
         self.query_one(ChatLog).reply(msg.error, "error")
 
-    def _refresh(self, changed: set | None, image, timing: str) -> None:
-        m = self.manager
-        s = m.state
+    @on(Fatal)
+    def handle_fatal(self, msg: Fatal) -> None:
+        if msg.gen != self._gen:
+            return
+        self.dead = msg.error
+        waiting, self.busy = self.busy, 0
+        chat = self.query_one(ChatLog)
+        chat.reply(f"The session could not start: {msg.error}", "error")
+        if waiting:
+            chat.note(f"({waiting} typed command{'s' if waiting != 1 else ''} not run.)")
+        chat.note("Press ctrl+n for a new session, or ctrl+q to quit.")
+        self.query_one(ImagePanel).show(None, "no image: the session could not start")
+        self.notice(f"The session could not start: {msg.error}", "error")
+
+    def _refresh(self, v: View, changed: set | None, timing: str) -> None:
+        s = v.state
         self.query_one(ImagePanel).show(
-            image, f"step {m.step} · {s.domain} · {s.generator}{timing}")
-        from dialogue.latent import offset_rows      # loaded with the manager by now
-        self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed,
-                                        offset_rows(s.offsets))
-        self.query_one(HistoryList).show(m.history(), m.step)
+            v.image, f"step {v.step} · {s.domain} · {s.generator}{timing}")
+        self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed, v.moves)
+        self.query_one(HistoryList).show(list(v.history), v.step)
 
     # -- helpers for the palette -------------------------------------------------------
     def generator_names(self) -> list[str]:
         from generators import registry
-        domain = self.manager.state.domain if self.manager else self.spec.domain
+        domain = self.view.state.domain if self.view else self.spec.domain
         return registry.available(domain)
 
     def saved_sessions(self) -> list[Path]:
         from sessions.paths import sessions_dir
         d = sessions_dir()
-        return sorted(d.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if d.exists() else []
+        try:
+            return sorted(d.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if d.is_dir() else []
+        except OSError:
+            return []
 
     def on_unmount(self) -> None:
-        self._queue.put(None)
-        if self.manager is not None:
-            self.manager.close()
+        self._queue.put(None)          # the worker closes its manager (the log) and ends
+
+
+def _build(spec: SessionSpec):
+    """The session's manager (on the worker thread), its first reply (None when
+    resumed) and notices for the person.  A generator that cannot be loaded
+    falls back to the studio renderer, said in a notice."""
+    from dialogue.manager import DialogueManager
+    from generators import registry
+    notices: list[str] = []
+    if spec.resume:
+        m = DialogueManager.resume(spec.resume)
+        if m.image is None and m.state.generator != "studio":
+            old = m.state.generator
+            m.replay_turn("use the studio", [{"op": "switch_generator", "name": "studio"}])
+            notices.append(f"The {old} generator could not render this session, so it is "
+                           f"shown with the studio renderer (step {m.step}); type "
+                           f"'use the {old}' to try again.")
+        return m, None, notices
+    gen = spec.generator or registry.default_generator(spec.domain)
+    if gen != "studio":
+        try:
+            registry.get_generator(gen, spec.domain)   # load the weights now, not mid-turn
+        except Exception as e:  # noqa: BLE001 - any load failure: fall back, say why
+            notices.append(f"The {gen} generator could not be loaded: {describe(e)} "
+                           f"Showing the studio renderer instead.")
+            gen = "studio"
+    m = DialogueManager(spec.domain, spec.seed, gen, session_name=spec.session_name,
+                        log=spec.replay is None)
+    first = m.start()
+    return m, first, notices
+
+
+_WARM_STARTED = False
+
+
+def start_fallback_warmup(domains: tuple[str, ...]) -> None:
+    """Load the sentence-embedding model (and the exemplar bank) in a daemon
+    thread now, so the first line the grammar does not read waits only for
+    what is left of the load.  Once per process; failures are left for the
+    parser to report when the model is needed."""
+    global _WARM_STARTED
+    if _WARM_STARTED:
+        return
+    _WARM_STARTED = True
+    import threading
+
+    def warm() -> None:
+        try:
+            from dialogue import fallback
+            fallback.warm_up(domains)
+        except Exception:  # noqa: BLE001
+            pass
+
+    threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True).start()
 
 
 def run_app(spec: SessionSpec) -> int:
-    HoloApp(spec).run()
-    return 0
+    app = HoloApp(spec)
+    app.run()
+    return app.return_code or 0
 
 
 def run_replay_ui(path: str | os.PathLike) -> int:
-    from sessions.log import LogError, load_log
-    try:
-        first = load_log(path).records[0]
-    except LogError as e:
-        print(f"holochat replay: {e}")
+    """Play a saved session back in the app; an unreadable log raises
+    ``LogError`` before the app opens."""
+    import sys
+
+    from sessions.log import load_log
+    first = load_log(path).records[0]
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        print("holochat replay: the app needs a terminal; 'holochat replay SESSION' without "
+              "--ui replays headless", file=sys.stderr)
         return 2
-    st = first.get("state", {})
+    st = first.get("state", {}) if isinstance(first.get("state"), dict) else {}
     spec = SessionSpec(domain=st.get("domain", "faces"), seed=first.get("start_seed"),
                        generator=st.get("generator"), replay=path)
     return run_app(spec)
@@ -308,3 +487,59 @@ def measure_startup() -> dict:
     """Headless start to a focused input, and to the first image (for the benchmark)."""
     import asyncio
     return asyncio.run(_measure())
+
+
+KEYPRESS_LINES = ("add sunglasses", "turn left a bit", "smile", "make the background blue",
+                  "a bit brighter", "add a hat", "turn right 30 degrees", "undo",
+                  "make the hair red", "look up", "undo", "undo", "redo", "frown")
+FALLBACK_LINE = "I would like a gloomier look"   # read by the embedding fallback
+
+
+async def _measure_latency(rounds: int, generator: str | None) -> dict:
+    """In one fresh app: the first fallback line typed as soon as the first
+    image shows (the embedding model loading in the background meanwhile),
+    then keypress (enter) → the new image painted, for each line."""
+    app = HoloApp(SessionSpec(seed=0, generator=generator, session_name=None,
+                              warm_fallback=True))
+    out: dict = {"keypress_to_pixels_ms": [], "fallback_first_ms": None}
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one(ImagePanel)
+        t0 = time.perf_counter()
+        while panel.painted == 0 and time.perf_counter() - t0 < 120:
+            await asyncio.sleep(0.005)
+        out["ready_s"] = time.perf_counter() - t0
+        inp = app.query_one(CommandInput)
+
+        async def turn(text: str) -> float | None:
+            before_busy = app.busy
+            inp.value = text
+            start = time.perf_counter()
+            await pilot.press("enter")
+            while app.busy > before_busy - 0 and time.perf_counter() - start < 120:
+                await asyncio.sleep(0.01)
+            return start
+
+        # the first line the grammar does not read, straight after start-up
+        start = await turn(FALLBACK_LINE)
+        out["fallback_first_ms"] = (time.perf_counter() - start) * 1000
+        for _ in range(rounds):
+            for text in KEYPRESS_LINES:
+                painted = panel.painted
+                start = await turn(text)
+                t = time.perf_counter()
+                while panel.painted == painted and time.perf_counter() - t < 2:
+                    await asyncio.sleep(0.01)
+                if panel.painted != painted and panel.painted_at is not None:
+                    out["keypress_to_pixels_ms"].append((panel.painted_at - start) * 1000)
+        widget = app.query_one("#image")
+        out["convert_ms"] = list(getattr(widget, "convert_ms", []))
+        out["generator"] = app.view.state.generator if app.view else None
+    return out
+
+
+def measure_latency(rounds: int = 3, generator: str | None = None) -> dict:
+    """Keypress-to-new-pixels samples (ms) and the first fallback line's
+    latency (ms) in a headless app (for ``holochat bench``; call it in a
+    fresh process so the embedding model is not loaded yet)."""
+    import asyncio
+    return asyncio.run(_measure_latency(rounds, generator))

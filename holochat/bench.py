@@ -14,6 +14,11 @@ Sections:
   terminal     converting a 64×64 image to half-block terminal cells
   cold_run     wall time of ``holochat run`` on a 10-line script, fresh data dir
   app          the app's start-up to a focused input (``holochat.app.measure_startup``)
+  latency      in the app (headless, half-cell images as under tmux): keypress (enter)
+               to the new image painted, p50/p95 (goal p95 <= 50 ms); the first line
+               the grammar does not read, typed as soon as the first image shows (the
+               embedding model loads in the background from start-up); the
+               image-to-cells conversion per new image (``holochat.app.measure_latency``)
   replay       replay throughput of a saved session (turns/s)
   train        training throughput (images/s) per model at its shipped config,
                holochat's DCGAN trainer against the pytorch/examples-style
@@ -311,6 +316,38 @@ def bench_app(s: Settings) -> dict[str, Any]:
     return {"values": values, "reasons": reasons}
 
 
+def bench_latency(s: Settings) -> dict[str, Any]:
+    """Keypress-to-pixels and the first fallback line, in a fresh interpreter
+    (so the embedding model is not loaded yet when the app starts)."""
+    app = _import("holochat.app", "the app")
+    if not hasattr(app, "measure_latency"):
+        raise Unavailable("holochat.app has no measure_latency()")
+    code = ("import json; from holochat.app import measure_latency; "
+            f"print(json.dumps(measure_latency(rounds={s.reps(3, 1)})))")
+    env = dict(os.environ, HOLOCHAT_DATA_DIR=str(s.tmp / "latency-data"),
+               HOLOCHAT_IMAGE="halfcell")
+    env.pop("HOLOCHAT_WARMUP", None)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=300)
+    if r.returncode != 0:
+        raise Unavailable(f"measure_latency failed: {r.stderr.strip()[-300:]}")
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    samples = res.get("keypress_to_pixels_ms") or []
+    if not samples:
+        raise Unavailable("no new image was painted after a keypress")
+    values: dict[str, Any] = {}
+    values["keypress_to_pixels_ms_p50"], values["keypress_to_pixels_ms_p95"] = \
+        percentiles(samples)
+    values["fallback_first_line_ms"] = res.get("fallback_first_ms")
+    conv = res.get("convert_ms") or []
+    values["image_convert_ms_p50"], values["image_convert_ms_p95"] = \
+        percentiles(conv) if conv else (None, None)
+    values["latency_generator"] = res.get("generator")
+    reasons = {} if conv else {"image_convert_ms_p50": "the cached half-cell widget was not used",
+                               "image_convert_ms_p95": "the cached half-cell widget was not used"}
+    return {"values": values, "reasons": reasons}
+
+
 def bench_replay(s: Settings) -> dict[str, Any]:
     manager = _import("dialogue.manager", "the dialogue manager")
     replay = _import("sessions.replay", "session replay")
@@ -396,6 +433,9 @@ SECTIONS: dict[str, tuple[Callable[[Settings], dict[str, Any]], tuple[str, ...]]
     "terminal": (bench_terminal, ("image_to_terminal_ms_p50", "image_to_terminal_ms_p95")),
     "cold_run": (bench_cold_run, ("cold_run_s",)),
     "app": (bench_app, ("app_ready_s", "first_image_s")),
+    "latency": (bench_latency, ("keypress_to_pixels_ms_p50", "keypress_to_pixels_ms_p95",
+                                "fallback_first_line_ms", "image_convert_ms_p50",
+                                "image_convert_ms_p95")),
     "replay": (bench_replay, ("replay_turns_per_s",)),
     "train": (bench_train, ("train_images_per_s", "train_speedup_vs_reference", "mfu")),
 }
@@ -498,6 +538,11 @@ ROWS = (
     ("image → terminal cells (p50)", ("image_to_terminal_ms_p50",), " ms"),
     ("cold `holochat run`, 10 lines", ("cold_run_s",), " s"),
     ("app ready (focused input)", ("app_ready_s",), " s"),
+    ("keypress → new pixels in the app (p50 / p95)",
+     ("keypress_to_pixels_ms_p50", "keypress_to_pixels_ms_p95"), " ms"),
+    ("first fallback line right after start-up", ("fallback_first_line_ms",), " ms"),
+    ("image → cells, per new image (p50 / p95)",
+     ("image_convert_ms_p50", "image_convert_ms_p95"), " ms"),
     ("replay", ("replay_turns_per_s",), " turns/s"),
     ("training", ("train_images_per_s",), " img/s"),
     ("DCGAN trainer ÷ reference loop", ("train_speedup_vs_reference",), "×"),

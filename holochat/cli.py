@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", default=None, metavar="NAME",
                    help="resume a saved session (name or path)")
     p.add_argument("--generator", default=None, help="starting generator")
+    p.add_argument("--debug", action="store_true",
+                   help="show tracebacks of errors (also HOLOCHAT_DEBUG=1)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_ in COMMANDS.items():
         sp = sub.add_parser(name, help=help_, description=help_)
@@ -58,20 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:
+        os.environ["HOLOCHAT_DEBUG"] = "1"
     if args.command is None:
-        from holochat.commands import app as app_cmd
-        return app_cmd.run(args)
-    mod = _module(args.command)
+        from holochat.commands import app as mod
+    else:
+        mod = _module(args.command)
     if mod is None:
         print(f"holochat {args.command}: not available in this build", file=sys.stderr)
         return 2
     try:
         return int(mod.run(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
+    except (Exception, KeyboardInterrupt) as e:   # every error in the person's words
+        from holochat.errors import report
+        return report(args.command or "", e)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ _EXPORTS: dict[str, str] = {
     "contact_sheet": "sessions.export",
     "data_dir": "sessions.paths", "sessions_dir": "sessions.paths",
     "exports_dir": "sessions.paths", "resolve_session": "sessions.paths",
+    "check_name": "sessions.names", "name_problem": "sessions.names",
+    "is_valid_name": "sessions.names", "InvalidNameError": "sessions.names",
+    "MAX_NAME_LENGTH": "sessions.names",
 }
 
 __all__ = sorted(_EXPORTS)

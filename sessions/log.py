@@ -19,12 +19,20 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
+MAX_LOG_BYTES = 512 * 2**20     # far beyond any session (a turn's record is ~3 KB)
+MAX_RECORD_BYTES = 4 * 2**20    # one line; longer is not a record holochat wrote
 
 
 class LogError(Exception):
-    def __init__(self, message: str, records: list[dict] | None = None):
+    """A log that cannot be read.  ``records``: the readable turns before the
+    damage (empty when there are none); ``newer``: a record is from a newer
+    format, which this holochat neither replays nor resumes."""
+
+    def __init__(self, message: str, records: list[dict] | None = None, *,
+                 newer: bool = False):
         super().__init__(message)
         self.records = records or []
+        self.newer = newer
 
 
 class LogWriteError(OSError):
@@ -36,6 +44,14 @@ class LoadedLog:
     path: Path
     records: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+
+
+def _why(e: Exception) -> str:
+    """Why a write failed, in words (a full disk says what to do)."""
+    if isinstance(e, OSError) and e.errno is not None:
+        from generators.errors import os_problem
+        return os_problem(OSError(e.errno, e.strerror))      # the path is said already
+    return str(e) or "the record could not be written"
 
 
 def now_iso() -> str:
@@ -68,7 +84,7 @@ class SessionLog:
             self._f = open(self.path, "a", encoding="utf-8")
         except OSError as e:
             raise LogWriteError(f"cannot write session log to {self.path}: "
-                                f"{e.strerror or e}") from None
+                                f"{_why(e)}") from None
         if fresh and self._f.tell() > 0:
             self._f.close()
             raise LogWriteError(f"cannot write session log to {self.path}: it already holds "
@@ -95,7 +111,8 @@ class SessionLog:
                 self._start_syncer()
                 self._dirty.set()
         except (OSError, ValueError) as e:
-            raise LogWriteError(f"cannot append to session log {self.path}: {e}") from None
+            raise LogWriteError(f"cannot append to session log {self.path}: "
+                                f"{_why(e)}") from None
 
     def _start_syncer(self) -> None:
         if self._syncer is None:
@@ -126,45 +143,84 @@ class SessionLog:
             pass
 
 
+def _lines(f, limit: int):
+    """(line number, bytes, is_last, too_long) for each line of a binary file,
+    reading one line ahead and never more than ``limit`` bytes of a line."""
+    i = 0
+    cur = f.readline(limit + 1)
+    while cur:
+        nxt = f.readline(limit + 1) if len(cur) <= limit else b""
+        i += 1
+        yield i, cur, not nxt, len(cur) > limit
+        cur = nxt
+
+
 def load_log(path: str | os.PathLike) -> LoadedLog:
+    """Read a session log, one line at a time (a huge or binary file is
+    refused after its first bytes, never read whole)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if path.is_dir():
+            raise LogError(f"{path} is a directory, not a session log")
+        f = open(path, "rb")
     except FileNotFoundError:
         raise LogError(f"no session log at {path}") from None
     except OSError as e:
         raise LogError(f"cannot read session log {path}: {e.strerror or e}") from None
-    lines = data.split(b"\n")
-    complete_last = data.endswith(b"\n")
-    if complete_last:
-        lines = lines[:-1]
-    records: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    for i, raw in enumerate(lines, start=1):
-        last = i == len(lines)
-        if not raw.strip():
-            continue
+    with f:
+        if size == 0:
+            raise LogError(f"{path} is empty: it holds no session")
+        if size > MAX_LOG_BYTES:
+            raise LogError(f"{path} is {size / 2**20:,.0f} MB, larger than any session log "
+                           f"(at most {MAX_LOG_BYTES // 2**20} MB); is it the right file?")
+        head = f.read(8192)
+        if b"\x00" in head:
+            raise LogError(f"{path} is not a session log (it holds binary data)")
+        f.seek(0)
+        records: list[dict[str, Any]] = []
+        warnings: list[str] = []
         try:
-            rec = json.loads(raw.decode("utf-8"))
-            if not isinstance(rec, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as e:
-            if last:
-                warnings.append(f"{path}, line {i}: the last record was cut off and is skipped")
-                break
-            raise LogError(f"{path}, line {i}: corrupt record ({e}); "
-                           f"loaded the {len(records)} turns before it", records) from None
-        v = rec.get("v")
-        if not isinstance(v, int) or v < 1:
-            raise LogError(f"{path}, line {i}: record has no valid format version", records)
-        if v > FORMAT_VERSION:
-            raise LogError(f"{path}, line {i}: written by a newer holochat (format v{v}; "
-                           f"this one reads v{FORMAT_VERSION}); upgrade holochat to open it",
-                           records)
-        if not complete_last and last:
-            warnings.append(f"{path}, line {i}: the last line has no newline (the session "
-                            "stopped while writing); it parsed and is kept")
-        records.append(rec)
+            for i, raw, last, too_long in _lines(f, MAX_RECORD_BYTES):
+                complete = raw.endswith(b"\n")
+                if not raw.strip():
+                    continue
+                try:
+                    if too_long:
+                        raise ValueError("longer than any record holochat writes")
+                    rec = json.loads(raw.decode("utf-8"))
+                    if not isinstance(rec, dict):
+                        raise ValueError("not a JSON object")
+                except (ValueError, UnicodeDecodeError) as e:
+                    if last and records:
+                        warnings.append(f"{path}, line {i}: the last record was cut off and "
+                                        "is skipped")
+                        break
+                    why = str(e) if isinstance(e, ValueError) and len(str(e)) < 120 \
+                        else "not a JSON record"
+                    if not records:
+                        raise LogError(f"{path} is not a session log (line {i}: {why})") \
+                            from None
+                    raise LogError(f"{path}, line {i}: corrupt record ({why}); "
+                                   f"loaded the {len(records)} turns before it", records) from None
+                v = rec.get("v")
+                if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                    if not records:
+                        raise LogError(f"{path} is not a session log (line {i} has no format "
+                                       "version)")
+                    raise LogError(f"{path}, line {i}: record has no valid format version",
+                                   records)
+                if v > FORMAT_VERSION:
+                    raise LogError(f"{path}, line {i}: written by a newer holochat (format v{v}; "
+                                   f"this one reads v{FORMAT_VERSION}); upgrade holochat to "
+                                   "open it", records, newer=True)
+                if not complete:
+                    warnings.append(f"{path}, line {i}: the last line has no newline (the "
+                                    "session stopped while writing); it parsed and is kept")
+                records.append(rec)
+        except OSError as e:
+            raise LogError(f"cannot read session log {path}: {e.strerror or e}",
+                           records) from None
     if not records:
         raise LogError(f"{path} holds no turns")
     return LoadedLog(path, records, warnings)

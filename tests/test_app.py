@@ -4,10 +4,18 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from holochat.app import HoloApp, SessionSpec
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.history import HistoryList
+
+
+@pytest.fixture(autouse=True)
+def _no_fallback_warmup(monkeypatch):
+    """The app loads the embedding model in the background at start; these
+    tests do not need it (tests/test_robust_app.py checks the warm-up)."""
+    monkeypatch.setenv("HOLOCHAT_WARMUP", "0")
 
 
 async def _idle(app, pilot, timeout=60.0):

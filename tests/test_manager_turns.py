@@ -194,11 +194,20 @@ def test_export_commands_write_into_the_data_dir(tmp_path, monkeypatch):
     png = tmp_path / "exports" / "s1-step-005.png"
     assert str(png) in r.reply and not r.changed
     assert np.array_equal(np.asarray(Image.open(png).convert("RGB"))[::4, ::4], m.image)
+    # a path from the dialogue never leaves the exports dir: refused, nothing written
     r = DialogueManager("faces", 2, "tiny", log=False, parser=_parser_with(
-        {"export there": [O.Export("png", str(tmp_path / "blocked" / "x.png"))]}))
-    (tmp_path / "blocked").write_text("a file where a folder should be")
+        {"export there": [O.Export("png", str(tmp_path / "elsewhere" / "x.png"))],
+         "export as keep": [O.Export("png", "keep")]}))
     r.start()
-    assert "Couldn't export to" in r.turn("export there").reply
+    reply = r.turn("export there").reply
+    assert "path separator" in reply and "Nothing was written" in reply
+    assert not (tmp_path / "elsewhere").exists()
+    assert "keep.png" in r.turn("export as keep").reply
+    assert (tmp_path / "exports" / "keep.png").exists()
+    import shutil
+    shutil.rmtree(tmp_path / "exports")
+    (tmp_path / "exports").write_text("a file where a folder should be")
+    assert "Couldn't export to" in r.turn("export as keep").reply
 
 
 def test_save_as_a_name_keeps_a_resumable_copy(tmp_path):

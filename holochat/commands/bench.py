@@ -11,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-SECTION_NAMES = ("parse", "turn", "render", "terminal", "cold_run", "app", "replay", "train")
+SECTION_NAMES = ("parse", "turn", "render", "terminal", "cold_run", "app", "latency", "replay",
+                 "train")
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -18,45 +18,37 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit codes: 0 ok, 1 ``--verify`` found a difference, 2 the log cannot be
-    read, 3 a model could not render."""
-    from generators.errors import GeneratorError
-    from sessions.log import LogError
+    """Exit codes (docs/robustness.md): 0 ok, 1 ``--verify`` found a
+    difference (or a frame could not be written), 2 the log cannot be read,
+    3 a model could not render."""
+    from holochat.display import shown
     from sessions.paths import resolve_session
 
     path = resolve_session(args.session)
     if args.ui:
         from holochat.app import run_replay_ui
         return run_replay_ui(path)
-    try:
-        if args.reparse:
-            return _reparse(path, args)
-        from sessions.replay import iter_replay
-        warnings: list[str] = []
-        first_bad = None
-        n = 0
-        for t in iter_replay(path, args.out, warnings):
-            n += 1
-            if not t.matches and first_bad is None:
-                first_bad = t
-            if not args.verify:
-                print(f"{t.turn:3d}  {t.input or '(start)'}")
-    except LogError as e:
-        print(f"holochat replay: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"holochat replay: {e}", file=sys.stderr)
-        return 2
-    except GeneratorError as e:
-        print(f"holochat replay: {e}", file=sys.stderr)
-        return 3
+    if args.reparse:
+        return _reparse(path, args)
+    from sessions.replay import iter_replay
+    warnings: list[str] = []
+    first_bad = None
+    n = 0
+    # an unreadable log, a model that fails, a file that cannot be written: raised,
+    # and put in words (with the exit code) by holochat.errors
+    for t in iter_replay(path, args.out, warnings):
+        n += 1
+        if not t.matches and first_bad is None:
+            first_bad = t
+        if not args.verify:
+            print(f"{t.turn:3d}  {shown(t.input or '(start)', limit=200)}")
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {shown(w, limit=600)}", file=sys.stderr)
     if args.verify:
         if first_bad is not None:
             print(f"holochat replay: turn {first_bad.turn} differs: logged image "
                   f"{first_bad.logged_sha256[:12]}…, replayed {first_bad.sha256[:12]}… "
-                  f"(input: {first_bad.input!r})", file=sys.stderr)
+                  f"(input: {shown(repr(first_bad.input), limit=200)})", file=sys.stderr)
             return 1
         print(f"verified: all {n} images match the log")
     return 0
@@ -84,7 +76,8 @@ def _reparse(path, args) -> int:
         if not same and first_bad is None:
             first_bad = r.turn
         if not args.verify:
-            print(f"{r.turn:3d}  {'=' if same else '≠'}  {r.input}  →  {r.reply}")
+            print(f"{r.turn:3d}  {'=' if same else '≠'}  {shown(r.input, limit=200)}  →  "
+                  f"{shown(r.reply, multiline=True)}")
     if args.verify:
         if first_bad is not None:
             print(f"holochat replay: turn {first_bad} differs when re-read with the current "

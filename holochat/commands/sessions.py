@@ -20,10 +20,15 @@ def run(args: argparse.Namespace) -> int:
     import json
     import time
 
+    from holochat.display import shown
     from sessions.paths import sessions_dir
     d = sessions_dir()
     rows = []
-    for p in sorted(d.glob("*.jsonl"), key=lambda p: p.stat().st_mtime):
+    try:
+        found = sorted(d.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if d.is_dir() else []
+    except OSError:
+        found = []
+    for p in found:
         try:
             turns = _turns(p)
         except OSError:
@@ -37,5 +42,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"no saved sessions in {d}")
     else:
         for r in rows:
-            print(f"{r['modified']}  {r['turns']:4d} turns  {r['name']}")
+            print(f"{r['modified']}  {r['turns']:4d} turns  {shown(r['name'], limit=120)}")
     return 0

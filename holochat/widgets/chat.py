@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
+from holochat.display import literal
+
 
 class ChatLog(RichLog):
     """Append-only conversation view."""
@@ -17,7 +19,7 @@ class ChatLog(RichLog):
         t.append("you ", style="bold cyan")
         if step is not None:
             t.append(f"{step} ", style="dim")
-        t.append(text if text.strip() else "(empty)")
+        t.append_text(literal(text) if text.strip() else Text("(empty)", style="dim"))
         self.write(t)
 
     def reply(self, text: str, kind: str = "edit") -> None:
@@ -25,8 +27,8 @@ class ChatLog(RichLog):
                  "empty": "dim"}.get(kind, "")
         t = Text()
         t.append("holo ", style="bold green")
-        t.append(text, style=style)
+        t.append_text(literal(text, style, multiline=True))
         self.write(t)
 
     def note(self, text: str) -> None:
-        self.write(Text(text, style="dim italic"))
+        self.write(literal(text, "dim italic", multiline=True))

@@ -6,6 +6,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from holochat.display import literal
+
 
 class HistoryList(OptionList):
     class StepChosen(Message):
@@ -14,10 +16,17 @@ class HistoryList(OptionList):
             super().__init__()
 
     def show(self, entries, current: int) -> None:
-        self.clear_options()
-        for e in entries:
-            label = f"{e.step:>3}  {e.input or '(start)'}"
-            self.add_option(Option(label, id=f"step-{e.step}"))
+        keys = [(e.step, e.input) for e in entries]
+        known = getattr(self, "_keys", [])
+        if known and keys[:len(known)] == known:
+            new = entries[len(known):]          # only the steps added since (no re-layout)
+        else:
+            self.clear_options()
+            new = entries
+        if new:
+            self.add_options([Option(literal(f"{e.step:>3}  {e.input or '(start)'}", limit=200),
+                                     id=f"step-{e.step}") for e in new])
+        self._keys = keys
         if entries:
             self.highlighted = min(current, len(entries) - 1)
             self.scroll_to_highlight()

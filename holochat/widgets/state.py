@@ -6,6 +6,8 @@ from typing import Any, Mapping, Sequence
 
 from textual.widgets import DataTable
 
+from holochat.display import literal
+
 
 def _fmt(v: Any) -> str:
     if isinstance(v, bool):
@@ -35,11 +37,14 @@ class StatePanel(DataTable):
         they were."""
         changed = changed or set()
         self.clear()
-        self.add_row("domain", domain)
-        self.add_row("generator", generator)
+        def row(name: str, value: str) -> None:      # values may come from a file
+            self.add_row(literal(name, limit=40), literal(value, limit=40))
+
+        row("domain", domain)
+        row("generator", generator)
         for name, label, amount in moves:
             mark = "● " if name in changed else ""
-            self.add_row(label, mark + amount)
+            row(label, mark + amount)
         for k, v in attributes.items():
             mark = "● " if k in changed else ""
-            self.add_row(k, mark + _fmt(v))
+            row(k, mark + _fmt(v))
