@@ -56,70 +56,42 @@ from __future__ import annotations
 
 # -- semantic constants ------------------------------------------------------
 FACE_SIDE_YAW = 45.0          # "face left" = Set(yaw, -45)
+CHAIR_FROM_ABOVE = 40.0      # "view it from above" = Set(elevation, 40)
 CHAIR_FACE_AZIMUTH = {"left": 270.0, "right": 90.0, "front": 0.0, "side": 90.0, "back": 180.0}
 LIGHT_AZIMUTH_FROM = {"left": -90.0, "right": 90.0, "front": 0.0}
 HALF, TWO = 0.5, 2.0          # degree factors
 REPEAT_MORE, REPEAT_LESS = 1.0, -0.5
 
 # -- attribute words, keyed by schema names ------------------------------------
+# Attribute and value words come from the vocabulary records
+# (generators/vocabulary/<domain>.toml); these two tables are views of them,
+# refreshed in place when records are added (``vocabulary.extended``).
 #: nouns that name an attribute (the canonical token is the schema name)
-ATTRIBUTE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "yaw": ("yaw", "head turn", "head rotation"),
-    "pitch": ("pitch", "head tilt"),
-    "light_azimuth": ("light azimuth", "light direction", "light angle"),
-    "light_elevation": ("light elevation", "light height"),
-    "brightness": ("brightness", "exposure"),
-    "expression": ("expression", "facial expression", "emotion", "mood", "expressions"),
-    "expression_strength": ("expression strength", "expression intensity", "strength",
-                            "intensity"),
-    "eyewear": ("eyewear", "eye wear"),
-    "hat": ("hat", "cap", "beanie", "baseball cap", "fedora", "headwear", "hats"),
-    "beard": ("beard", "stubble", "facial hair", "goatee", "bearded", "moustache",
-              "mustache"),
-    "hair_color": ("hair color", "hair colour", "hair"),
-    "skin_tone": ("skin tone", "skin colour", "skin color", "complexion", "skin"),
-    "background": ("background", "backdrop", "bg", "back ground"),
-    "azimuth": ("azimuth", "rotation", "angle"),
-    "elevation": ("elevation", "camera height", "view height", "viewing angle"),
-    "armrests": ("armrests", "armrest", "arm rests", "arm rest", "arms"),
-    "back_height": ("back height", "back", "backrest", "back rest", "seat back"),
-    "legs": ("legs", "leg", "base"),
-    "color": ("color", "colour", "chair color", "chair colour"),
-    "zoom": ("zoom", "scale", "size"),
-    "shift_x": ("shift x", "horizontal position", "x position"),
-    "shift_y": ("shift y", "vertical position", "y position"),
-    "hue": ("hue", "tint"),
-    "saturation": ("saturation", "color saturation", "colour saturation", "vividness"),
-}
-
+ATTRIBUTE_SYNONYMS: dict[str, tuple[str, ...]] = {}
 #: words for category values, keyed by (attribute, value); the value itself is
 #: always a word for it too
-VALUE_SYNONYMS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("eyewear", "sunglasses"): ("sunglasses", "sun glasses", "shades", "sunnies",
-                                "dark glasses"),
-    ("eyewear", "glasses"): ("glasses", "spectacles", "specs", "eyeglasses",
-                             "reading glasses", "regular glasses", "normal glasses"),
-    ("expression", "happy"): ("happy", "smiling", "cheerful", "joyful", "glad", "grinning"),
-    ("expression", "sad"): ("sad", "unhappy", "frowning", "gloomy", "sorrowful", "upset"),
-    ("expression", "angry"): ("angry", "mad", "furious", "annoyed", "cross", "grumpy"),
-    ("expression", "surprised"): ("surprised", "shocked", "astonished", "amazed",
-                                  "startled"),
-    ("expression", "neutral"): ("neutral", "expressionless", "blank", "straight",
-                                "serious"),
-    ("hair_color", "blond"): ("blond", "blonde", "golden"),
-    ("hair_color", "brown"): ("brown", "brunette", "chestnut"),
-    ("hair_color", "red"): ("red", "ginger", "auburn"),
-    ("hair_color", "gray"): ("gray", "grey", "silver", "white"),
-    ("hair_color", "black"): ("black", "dark"),
-    ("skin_tone", "light"): ("light", "pale", "fair"),
-    ("skin_tone", "medium"): ("medium", "olive", "tan", "tanned"),
-    ("skin_tone", "dark"): ("dark", "brown", "black"),
-    ("background", "gray"): ("gray", "grey"),
-    ("color", "black"): ("black",),
-    ("legs", "pedestal"): ("pedestal", "single leg", "one leg", "central leg",
-                           "pedestal leg"),
-    ("legs", "four"): ("fourlegs",),
-}
+VALUE_SYNONYMS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _load_words() -> None:
+    from generators import vocabulary as V
+    ATTRIBUTE_SYNONYMS.clear()
+    VALUE_SYNONYMS.clear()
+    for _, r in V.all_records():
+        if r.kind == "seed":
+            continue
+        ATTRIBUTE_SYNONYMS.setdefault(r.name, r.names)
+        for value, words in r.words.items():
+            VALUE_SYNONYMS.setdefault((r.name, value), words)
+
+
+def _register() -> None:
+    from generators import vocabulary as V
+    _load_words()
+    V.on_change(_load_words)
+
+
+_register()
 
 #: general colour words (for colours of categories without a specific entry)
 COLOR_WORDS: dict[str, str] = {"grey": "gray", "blonde": "blond"}
@@ -267,6 +239,8 @@ REWRITES: dict[str, str] = {
     "redo that": "redo", "redo it": "redo",
     "start over": "reset", "start again": "reset", "start from scratch": "reset",
     "from scratch": "reset", "begin again": "reset", "restart": "reset",
+    "twice": "2 times", "thrice": "3 times", "two times": "2 times",
+    "three times": "3 times",
     "do that again": "again", "do it again": "again", "do again": "again",
     "one more time": "again", "once more": "again", "same again": "again",
     "repeat that": "again", "repeat": "again", "keep going": "again",

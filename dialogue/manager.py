@@ -1,8 +1,23 @@
-"""The dialogue manager: one turn = parse → apply → render → log → reply.
+"""The dialogue manager: one turn = parse → resolve → apply → render → describe.
 
 ``DialogueManager.turn(text)`` never raises on user input: whatever is typed
 gets a reply, and the state changes only when an op was read.  Every turn is
 appended to the session log before ``turn`` returns.
+
+The turn is a pipeline of small steps, each found in one place:
+
+- ``read``: the line against the dialogue context (``dialogue.resolve``:
+  ellipsis, anaphora, corrections, questions, conversation, requests outside
+  the vocabulary), else the parser (``dialogue.parser``) → ``Reading``;
+- ``_play``: apply the reading's ops to the session, render, and
+  ``_describe`` the outcome (the reply from its parts);
+- ``_finish``: log and save (apart from the turn itself).
+
+Turns that change nothing (questions, help, clarifications, refusals) are
+logged, but they are not image steps: "go back to step N", the history list
+and ``TurnResult.step`` count image steps only; ``TurnResult.turn`` counts
+every line.  The context (``dialogue.context``) is written into every log
+record, so a resumed session continues the conversation.
 """
 
 from __future__ import annotations
@@ -17,6 +32,8 @@ from typing import Any, Callable
 import numpy as np
 
 from dialogue import replies
+from dialogue import context as C
+from dialogue.resolve import Facts, Resolution, resolve
 from dialogue.types import Clarification, ParseContext, ParseResult
 from generators import registry
 from generators.errors import GeneratorError
@@ -34,9 +51,16 @@ MAX_INPUT = 2000   # characters of a typed line that are kept in the log
 HISTORY_SHOWN = 12  # steps listed in the reply to "history" (the app shows them all)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a line means: the parser's result, and how the context resolved it."""
+    parsed: ParseResult
+    resolution: Resolution | None = None
+
+
 @dataclass
 class TurnResult:
-    turn: int
+    turn: int                     # lines typed so far (this one included)
     input: str
     ops: list[dict]
     reply: str
@@ -49,13 +73,18 @@ class TurnResult:
     kind: str = "edit"            # edit | meta | clarify | unknown | help | error | start
     suggestions: list[str] = field(default_factory=list)
     source: str = ""              # the parser's source
+    step: int = 0                 # the image step shown after this turn
+    resolved: str | None = None   # how a line that leans on the context was read
 
     def record(self) -> dict[str, Any]:
         """Exactly the per-turn record of ``holochat run --jsonl`` (DESIGN.md)."""
-        return {"turn": self.turn, "input": self.input, "ops": self.ops, "reply": self.reply,
-                "changed": self.changed, "state": self.state.to_json(),
-                "image": self.image_path, "image_sha256": self.image_sha256,
-                "ms": self.rounded_ms()}
+        rec = {"turn": self.turn, "step": self.step, "input": self.input, "ops": self.ops,
+               "reply": self.reply, "changed": self.changed, "state": self.state.to_json(),
+               "image": self.image_path, "image_sha256": self.image_sha256,
+               "ms": self.rounded_ms()}
+        if self.resolved:
+            rec["resolved"] = self.resolved
+        return rec
 
     def rounded_ms(self) -> dict[str, float]:
         return {"parse": round(self.ms.get("parse", 0.0), 3),
@@ -64,11 +93,12 @@ class TurnResult:
 
 @dataclass
 class HistoryEntry:
-    step: int
+    step: int                   # the image step after this turn
     input: str
     reply: str
     current: bool               # the step the session stands on now
     changed: bool = False       # this turn changed the image
+    new_step: bool = True       # this turn made a new image step
 
 
 def _default_parser(text: str, context: ParseContext) -> ParseResult:
@@ -96,6 +126,8 @@ class DialogueManager:
         self.session = Session(_start, self.seed)
         self.parser = parser or _default_parser
         self.pending: Clarification | None = None
+        self.context = C.DialogueContext(domain=domain)
+        self.turns = 0                              # lines typed (every turn)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.entries: list[HistoryEntry] = []
         self.image: np.ndarray | None = None
@@ -130,9 +162,11 @@ class DialogueManager:
         return self.session.step
 
     def history(self) -> list[HistoryEntry]:
+        """One entry per image step: the turn that made it (turns that changed
+        nothing are in the log, not in this list)."""
         cur = self.step
         return [HistoryEntry(e.step, e.input, e.reply, e.step == cur, e.changed)
-                for e in self.entries]
+                for e in self.entries if e.new_step]
 
     def vocabulary(self) -> list[str]:
         """Phrases for input completion, from the schema and the meta commands."""
@@ -177,6 +211,30 @@ class DialogueManager:
         text = text if isinstance(text, str) else str(text)
         shown = text[:MAX_INPUT]
         t0 = time.perf_counter()
+        reading = self.read(text)
+        parse_ms = (time.perf_counter() - t0) * 1000
+        return self._play(shown, reading.parsed, parse_ms, reading.resolution)
+
+    # -- parse → resolve --------------------------------------------------------
+    def facts(self) -> Facts:
+        h = self.session.history
+        return Facts(domain=self.state.domain, attributes=dict(self.state.attributes),
+                     step=self.step, turns=self.turns, state_at=h.state_at)
+
+    def read(self, text: str) -> Reading:
+        """The line against the context first, then the parser alone."""
+        from dialogue import clarify
+        answering = self.pending is not None and clarify.answer(text, self.pending) is not None
+        res = None
+        if not answering:
+            try:
+                res = resolve(text, self.context, self.facts())
+            except Exception:  # noqa: BLE001 - a rule bug must not cost the turn
+                res = None
+        if res is not None:
+            if res.ops:
+                return Reading(ParseResult(tuple(res.ops), "resolved"), res)
+            return Reading(ParseResult((), res.kind, message=res.reply), res)
         ctx = ParseContext(domain=self.state.domain, attributes=dict(self.state.attributes),
                            generator=self.state.generator, pending=self.pending)
         try:
@@ -184,8 +242,7 @@ class DialogueManager:
         except Exception as e:  # noqa: BLE001 - any input gets a reply, never a crash
             parsed = ParseResult((), "unknown",
                                  message=f"I couldn't read that (parser error: {type(e).__name__})")
-        parse_ms = (time.perf_counter() - t0) * 1000
-        return self._play(shown, parsed, parse_ms)
+        return Reading(parsed)
 
     def replay_turn(self, text: str, ops: list[dict]) -> TurnResult:
         """Play a logged turn: its ops as logged, never re-parsed (replay --ui)."""
@@ -220,8 +277,10 @@ class DialogueManager:
                 notes.append(note)
         return replace(parsed, ops=tuple(res.ops)), notes
 
-    def _play(self, text: str, parsed: ParseResult, parse_ms: float) -> TurnResult:
+    def _play(self, text: str, parsed: ParseResult, parse_ms: float,
+              resolution: Resolution | None = None) -> TurnResult:
         before = self.state
+        step_before = self.step
         kind = "edit"
         suggestions: list[str] = []
         self.pending = parsed.clarification if parsed.source == "clarify" else None
@@ -229,7 +288,10 @@ class DialogueManager:
         parsed, notes = self._dcgan_mode(parsed)
         outcome = self.session.play(list(parsed.ops))
         extra = self._meta_texts(outcome)
-        if parsed.source == "clarify" and parsed.clarification is not None:
+        if resolution is not None and not parsed.ops and resolution.reply:
+            kind = resolution.kind
+            reply = resolution.reply
+        elif parsed.source == "clarify" and parsed.clarification is not None:
             kind = "clarify"
             reply = parsed.clarification.question
             suggestions = [label for label, _ in parsed.clarification.options]
@@ -250,6 +312,8 @@ class DialogueManager:
                 kind = "meta"
             if parsed.source == "fallback" and parsed.matched:
                 reply = f"(Read as '{parsed.matched}'.) " + reply
+            if resolution is not None and resolution.corrects is not None:
+                reply = self._correction_reply(resolution, outcome, reply)
         if notes:
             if had_ops and not parsed.ops:          # every edit lacked a direction
                 reply, kind = " ".join(notes), "edit"
@@ -261,7 +325,9 @@ class DialogueManager:
         changed = outcome.changed
         record: dict[str, Any] = {}
         render_ms = 0.0
-        img = None if changed else self.images.get(step - 1)
+        img = None if changed else self.images.get(step)
+        if img is None and not changed and step != step_before:
+            img = self.images.get(step_before)
         if img is not None:
             self.images[step] = img
         else:
@@ -269,7 +335,7 @@ class DialogueManager:
             if err and changed:
                 # the new state cannot be shown: take the turn back, keep the step
                 step = self.session.revert_turn()
-                img = self.images.get(step - 1)
+                img = self.images.get(step)
                 if img is not None:
                     self.images[step] = img
                 record["rejected_ops"], ops, changed = ops, [], False
@@ -278,28 +344,57 @@ class DialogueManager:
                 reply, kind = reply + f" I couldn't render the image: {err}", "error"
         history = self.session.history
         record.update(node=history.cursor, parent=history.current.parent)
+        changes = [ch for eff in outcome.effects for ch in eff.changes] if changed else []
+        self.context = C.advance(self.context, domain=self.state.domain, text=text,
+                                 ops=list(outcome.ops) if changed else [], changes=changes,
+                                 step_before=step_before, step=step, changed=changed,
+                                 pending=C.pending_to_json(self.pending))
+        record["context"] = self.context.to_json()
+        resolved = resolution.note if resolution is not None and resolution.note else None
+        if resolved:
+            record["resolved"] = resolved
         return self._finish(step, text, ops, reply, changed, img,
                             {"parse": parse_ms, "render": render_ms}, kind,
-                            suggestions=suggestions, source=parsed.source, extra_record=record)
+                            suggestions=suggestions, source=parsed.source, extra_record=record,
+                            new_step=step != step_before, resolved=resolved)
+
+    def _correction_reply(self, res: Resolution, outcome: TurnOutcome, reply: str) -> str:
+        """A correction says what it replaced and the net change, not the undo."""
+        from sessions.apply import diff
+        try:
+            pre = self.session.history.state_at(self.context.last_step_before)
+        except (IndexError, TypeError):
+            return reply
+        said = replies.sentence(replies.describe_change(self.state.domain, c)
+                                for c in diff(pre, outcome.state)
+                                if c.attr != "z" and not c.attr.startswith("offset:"))
+        clamps = [replies.clamp_text(self.state.domain, c) for eff in outcome.effects
+                  for c in eff.clamps]
+        body = said or "The picture is as it was before that."
+        return " ".join([f"Instead of '{res.corrects}': {body[0].lower() + body[1:]}"] + clamps)
 
     def _finish(self, step: int, text: str, ops: list[dict], reply: str, changed: bool,
                 img: np.ndarray | None, ms: dict[str, float], kind: str, *,
                 suggestions: list[str] | None = None, source: str = "",
-                extra_record: dict | None = None) -> TurnResult:
+                extra_record: dict | None = None, new_step: bool = True,
+                resolved: str | None = None) -> TurnResult:
+        turn = self.turns if kind == "start" else self.turns + 1
+        self.turns = turn
         sha = image_sha256(img) if img is not None else None
         path = None
         if self.out_dir is not None and img is not None:
             try:
-                path = str(export_png(img, self.out_dir / f"turn-{step:03d}.png"))
+                path = str(export_png(img, self.out_dir / f"turn-{turn:03d}.png"))
             except OSError as e:
                 self.write_errors += 1
-                self.warnings.append(f"cannot write turn-{step:03d}.png to {self.out_dir}: "
+                self.warnings.append(f"cannot write turn-{turn:03d}.png to {self.out_dir}: "
                                      f"{e.strerror or e}")
-        res = TurnResult(step, text, ops, reply, changed, self.state, img, sha, path, ms, kind,
-                         suggestions or [], source)
-        self.entries.append(HistoryEntry(step, text, reply, True, changed))
+        res = TurnResult(turn, text, ops, reply, changed, self.state, img, sha, path, ms, kind,
+                         suggestions or [], source, step, resolved)
+        self.entries.append(HistoryEntry(step, text, reply, True, changed, new_step))
         if self.log is not None:
-            rec = {"turn": step, "time": now_iso(), "input": text, "ops": ops, "reply": reply,
+            rec = {"turn": turn, "step": step, "time": now_iso(), "input": text, "ops": ops,
+                   "reply": reply,
                    "changed": changed, "state": self.state.to_json(), "image_sha256": sha,
                    "ms": res.rounded_ms(), **(extra_record or {})}
             try:
@@ -327,25 +422,27 @@ class DialogueManager:
             elif kind == "help":
                 texts["help"] = replies.help_text(self.state.domain, dict(self.state.attributes))[0]
             elif kind == "history":
-                shown = self.entries[-(HISTORY_SHOWN - 1):]
+                steps = [e for e in self.entries if e.new_step]
+                shown = steps[-HISTORY_SHOWN:]
                 lines = [f"{e.step}: {e.input or '(start)'}" for e in shown]
-                head = ("Steps so far" if len(shown) == len(self.entries)
-                        else f"The last {len(shown) + 1} of {outcome.step + 1} steps")
-                texts["history"] = f"{head} — " + "; ".join(lines) + f"; {outcome.step}: history."
+                head = ("Image steps so far" if len(shown) == len(steps)
+                        else f"The last {len(shown)} of {len(steps)} image steps")
+                texts["history"] = f"{head} — " + "; ".join(lines) + "."
         return texts
 
     def _save(self, name: str | None) -> str:
         """Every turn is saved as it happens; "save as NAME" also keeps a copy of
         the session so far (this turn included) under that name."""
         self._save_as = None
+        if name and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or ".." in name
+                     or name.lower().endswith(".jsonl")):
+            return (f"'{name[:40]}' can't be a session name: use letters, digits, '-', '_' "
+                    "or '.' (no spaces, slashes or '..'), up to 64 characters; nothing was saved.")
         if self.log_path is None:
             return "This session cannot be saved: " + "; ".join(self.warnings[-1:] or
                                                                  ["logging is off"])
         if not name:
             return f"Saved: every turn is already written to {self.log_path}."
-        if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", name):
-            return (f"'{name[:40]}' can't be a session name: use letters, digits, '-', '_' "
-                    "or '.'.")
         target = self.log_path.with_name(f"{name}.jsonl")
         if target.exists():
             return f"There is already a session called '{name}'; pick another name."
@@ -426,13 +523,20 @@ class DialogueManager:
                                 f"resumed from the {i} records before it")
                 records, recovered = records[:i], True
                 break
+            step_before = m.session.step
             outcome = m.session.play(ops)
             m.entries.append(HistoryEntry(outcome.step, str(rec.get("input", "")),
-                                          str(rec.get("reply", "")), True, outcome.changed))
+                                          str(rec.get("reply", "")), True, outcome.changed,
+                                          outcome.step != step_before))
             if len(warnings) < 5 and rec.get("state") is not None \
                     and rec["state"] != outcome.state.to_json():
                 warnings.append(f"{path}: turn {outcome.step} re-applies to a different state "
                                 "than the one logged (written by another holochat version?)")
+        m.turns = len(records) - 1
+        ctx = C.DialogueContext.from_json(records[-1].get("context"))
+        if ctx.domain == m.state.domain:          # the conversation goes on where it stopped
+            m.context = ctx
+            m.pending = C.pending_from_json(ctx.pending)
         if recovered:
             target = _fresh_path(path.with_name(path.stem + "-recovered.jsonl"))
             m.session_name = target.stem

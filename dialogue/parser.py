@@ -166,6 +166,16 @@ def _contradicts(said: set[str], reading: set[str]) -> bool:
     return False
 
 
+# -- convo: readings that discard work are offered only when the words ask ----
+_DESTRUCTIVE_WORDS = re.compile(r"\b(?:another|new|different|else|other|someone|somebody|reset"
+                                r"|start|restart|scratch|over|switch|swap|replace|chairs?|faces?"
+                                r"|person|people|furniture|identity|style|next|reroll)\b")
+
+
+def _destructive(command: str) -> bool:
+    return bool(re.match(r"(?:another|reset|switch to|start over)\b", command))
+
+
 def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> ParseResult:
     from dialogue import fallback
     try:
@@ -175,9 +185,12 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> Pars
                            message=f"I couldn't read that as a command, and {e}")
     said = set(grammar.tokens(grammar.clean(text)))
     readings: list[tuple[str, tuple[Op, ...], float, str]] = []
+    asked_destructive = bool(_DESTRUCTIVE_WORDS.search(grammar.clean(text)))
     for c in cands:
         if _contradicts(said, set(grammar.tokens(c.command))):
             continue
+        if not asked_destructive and _destructive(c.command):
+            continue               # never guess "another person" / "start over" (convo)
         ops = _reading(c.command, text, domain, attrs)
         if not ops:
             continue

@@ -107,7 +107,25 @@ def describe_change(domain: str, ch: Change) -> str:
         return f"{_side(d, 'darkened', 'brightened')} the image (brightness {_num(new)})"
     if a == "background":
         return f"made the background {new}"
-    return f"set {a} to {new}"
+    return _record_change(domain, a, old, new)
+
+
+def _record_change(domain: str, a: str, old: Any, new: Any) -> str:
+    """A change told from the attribute's vocabulary record (reply wording)."""
+    r = _record(domain, a)
+    if r is None:
+        return f"set {a.replace('_', ' ')} to {new}"
+    if r.kind == "bool":
+        thing = r.reply.thing or r.spoken
+        return (r.reply.on or f"added {thing}") if new else (r.reply.off or f"removed {r.spoken}")
+    if r.kind == "category":
+        return r.reply.set.format(value=new) if r.reply.set else f"made {r.spoken} {new}"
+    d = float(new) - float(old)
+    words = r.pos if d > 0 else r.neg
+    unit = "°" if r.unit == "°" else ""
+    if words:
+        return f"made it {words[0]} ({r.spoken.removeprefix('the ')} {_num(new)}{unit})"
+    return f"{'raised' if d > 0 else 'lowered'} {r.spoken} to {_num(new)}{unit}"
 
 
 def _latent_text(domain: str, name: str, old: Any, new: Any) -> str:
@@ -155,18 +173,35 @@ def _clamp_text(domain: str, c) -> str:
     return f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if lim == 'min' else 'maximum'}, {_num(c.value)}."
 
 
+def _record(domain: str, name: str):
+    from generators import vocabulary as V
+    return V.record(domain, name)
+
+
+def _bare(word: str) -> str:
+    """'a beard' -> 'beard' (after 'no')."""
+    return word.split(" ", 1)[1] if word.startswith(("a ", "an ")) else word
+
+
+def clamp_text(domain: str, c) -> str:
+    return _clamp_text(domain, c)
+
+
 def _noop_text(domain: str, eff: Effect, attributes: dict) -> str | None:
     op = eff.op
     if isinstance(op, O.Set):
         v = attributes.get(op.attr)
         if op.attr == "eyewear":
             return "They are not wearing glasses." if v == "none" else f"They are already wearing {v}."
-        if op.attr in ("hat", "beard", "armrests"):
-            word = {"hat": "a hat", "beard": "a beard", "armrests": "armrests"}[op.attr]
+        r = _record(domain, op.attr)
+        if r is not None and r.kind == "bool":
+            word = r.reply.thing or r.spoken
             if domain == "chairs":
-                return f"The chair already {'has' if v else 'has no'} {word}."
-            return f"They already {'have' if v else 'have no'} {word}."
-        return f"{op.attr.replace('_', ' ').capitalize()} is already {v if not isinstance(v, float) else _num(v)}."
+                return f"The chair already has {word}." if v else f"The chair has no {_bare(word)}."
+            return f"They already have {word}." if v else f"They don't have {word}."
+        r = _record(domain, op.attr)
+        noun = r.spoken if r is not None else op.attr.replace("_", " ")
+        return f"{noun[0].upper() + noun[1:]} is already {v if not isinstance(v, float) else _num(v)}."
     if eff.noop and eff.noop != "nothing changed":
         return eff.noop[0].upper() + eff.noop[1:] + "."
     return None
@@ -226,7 +261,14 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
             t = _noop_text(domain, eff, attrs)
             if t:
                 out.append(t)
+    undos = [d for k, d in outcome.meta if k == "undo" and d is not None]
+    if len(undos) > 1:                   # "undo twice": one sentence for all of them
+        what = sentence(describe_change(domain, ch) for d in undos for ch in d if ch.attr != "z")
+        out.append(f"Went back {len(undos)} steps: {what[0].lower() + what[1:]}" if what
+                   else f"Went back {len(undos)} steps.")
     for kind, detail in outcome.meta:
+        if kind == "undo" and detail is not None and len(undos) > 1:
+            continue
         if kind in ("undo", "redo"):
             if detail is None:
                 out.append("Nothing to undo." if kind == "undo" else "Nothing to redo.")
