@@ -13,6 +13,8 @@ resuming a session continues the conversation where it stopped.
 - ``move_attr`` / ``move_delta``: the last numeric move, signed ("even higher",
   "the other way", "30 more degrees"); ``move_is_last``: it was made by the
   last turn that changed the image;
+- ``said``: the last line typed, whatever it did ("not the hair, the
+  background" after a request that could not be done);
 - ``pending``: the open clarifying question (its options' labels and ops).
 """
 
@@ -39,6 +41,7 @@ class DialogueContext:
     move_delta: float | None = None
     move_is_last: bool = False
     pending: dict | None = None
+    said: str = ""                        # the last line typed (whatever it did)
 
     # -- serialisation -----------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], ch
     ``sessions.apply.Change`` list of its edits."""
     if domain != ctx.domain:
         ctx = DialogueContext(domain=domain)
-    new = replace(ctx, pending=pending)
+    new = replace(ctx, pending=pending, said=text)
     schema = get_schema(domain)
     mentioned = [a for a in _mentioned(ops) if a in schema]
     for ch in changes:

@@ -491,7 +491,7 @@ def _chair_rules() -> list[Rule]:
             return [Set("elevation", float(ctx.schema.get("elevation").lo))]
         return [Set("azimuth", L.CHAIR_FACE_AZIMUTH[d])]
     R.append(Rule(re.compile(rf"(?:face|turn){_SUBJ} (?P<d>left|right|ahead|camera|front)"
-                             rf"|view (?P<d2>front|side|back|top|level)|(?:look |view )?(?P<d3>ahead)"),
+                             rf"|(?:chair )?view (?P<d2>front|side|back|top|level)|(?:look |view )?(?P<d3>ahead)"),
                   lambda m, f, ctx: face({"d": m["d"] or m["d3"], "d2": m["d2"]}, f, ctx),
                   frozenset(), C))
 

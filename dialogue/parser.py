@@ -168,8 +168,10 @@ def _contradicts(said: set[str], reading: set[str]) -> bool:
 
 # -- convo: readings that discard work are offered only when the words ask ----
 _DESTRUCTIVE_WORDS = re.compile(r"\b(?:another|new|different|else|other|someone|somebody|reset"
-                                r"|start|restart|scratch|over|switch|swap|replace|chairs?|faces?"
-                                r"|person|people|furniture|identity|style|next|reroll)\b")
+                                r"|restart|scratch|start over|start again|switch|swap|replace"
+                                r"|identity|next|reroll)\b")
+_OTHER_DOMAIN = {"faces": r"\b(?:chairs?|furniture|seats?)\b",
+                 "chairs": r"\b(?:faces?|person|people|portraits?|man|woman)\b"}
 
 
 def _destructive(command: str) -> bool:
@@ -185,7 +187,8 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> Pars
                            message=f"I couldn't read that as a command, and {e}")
     said = set(grammar.tokens(grammar.clean(text)))
     readings: list[tuple[str, tuple[Op, ...], float, str]] = []
-    asked_destructive = bool(_DESTRUCTIVE_WORDS.search(grammar.clean(text)))
+    asked_destructive = bool(_DESTRUCTIVE_WORDS.search(grammar.clean(text))
+                             or re.search(_OTHER_DOMAIN[domain], grammar.clean(text)))
     for c in cands:
         if _contradicts(said, set(grammar.tokens(c.command))):
             continue

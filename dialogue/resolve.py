@@ -76,7 +76,7 @@ def resolve(text: str, ctx: DialogueContext, facts: Facts) -> Resolution | None:
     bare = t.replace(",", " ")
     bare = " ".join(bare.split())
     for rule in (_social, _question, _correction, _reverse, _ellipsis, _anaphora, _view,
-                 _unsupported):
+                 _attribute_words, _unsupported):
         try:
             got = rule(t, bare, ctx, facts, text)
         except (KeyError, ValueError, TypeError, IndexError):
@@ -164,11 +164,12 @@ def _question(t, bare, ctx, facts, text) -> Resolution | None:
 
 
 # -- corrections -------------------------------------------------------------------------
+_FILL = r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|ugh)\s*,?\s*)*"
 _MARKER = re.compile(
-    r"^(?:(?:no|nope|nah|wait|oops|hmm|um|ugh|oh)\s*,\s*|(?:no|nope|nah)\s+(?=i\s+meant|i\s+mean|"
+    r"^" + _FILL + r"(?:(?:no|nope|nah|wait|oops|hmm|um|ugh|oh)\s*,\s*|(?:no|nope|nah)\s+(?=i\s+meant|i\s+mean|"
     r"sorry|actually|rather|make\s+(?:that|those|it|them))|(?:sorry|actually|rather|instead|i mean"
     r"|i meant|i said|what i meant was|correction|my bad|my mistake|scratch that|wrong)\b\s*,?\s*)+")
-_NOT_X_Y = re.compile(r"^(?:no\s*,?\s*)?not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
+_NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
                       r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?(?P<y>[a-z ]+)$")
 _SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher": "lower",
          "lower": "higher", "above": "below", "below": "above", "brighter": "darker",
@@ -233,6 +234,15 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
     m = _NOT_X_Y.match(t)
     new_ops = None
     rest = None
+    if m and ctx.said and ctx.said != ctx.last_input:
+        # the line before did nothing: read it again with the word replaced
+        x, y = m["x"].strip(), m["y"].strip()
+        prev = normal(ctx.said)
+        if re.search(rf"\b{re.escape(x)}\b", prev):
+            ops = facts.parse(re.sub(rf"\b{re.escape(x)}\b", y, prev), dict(facts.attributes))
+            if ops:
+                return Resolution("correction", tuple(ops),
+                                  f"'{_short(text)}' → '{_short(ctx.said)}' with '{y}' for '{x}'")
     if m and pre is not None:
         x, y = m["x"].strip(), m["y"].strip()
         prev = ctx.last_input.lower()
@@ -252,11 +262,11 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
             return None
         attrs = dict(pre.attributes)
         if _OTHER_SIDE.match(rest) or rest in _SWAP:
-            flipped = _flipped(ctx, attrs, facts)
             if rest in _SWAP:
-                # "I meant right": the direction named, on the last edit's attribute
-                flipped = _named_direction(ctx, attrs, facts, rest) or flipped
-            new_ops = flipped
+                # "I meant right": the direction named, in the last edit's words
+                new_ops = _named_direction(ctx, attrs, facts, rest) or _flipped(ctx, attrs, facts)
+            else:
+                new_ops = _flipped(ctx, attrs, facts)
         else:
             new_ops = _reading_of(rest, ctx, attrs, facts)
     if not new_ops:
@@ -268,12 +278,12 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
 
 
 def _named_direction(ctx, attrs, facts, word) -> list[O.Op] | None:
-    prev = ctx.last_input.lower()
-    for w in _SWAP:
-        if re.search(rf"\b{w}\b", prev) and _SWAP[w] == word:
-            ops = facts.parse(re.sub(rf"\b{w}\b", word, prev), attrs)
-            if ops:
-                return ops
+    prev = normal(ctx.last_input)
+    said = [w for w in _SWAP if re.search(rf"\b{w}\b", prev)]
+    for w in sorted(said, key=lambda w: _SWAP[w] != word):   # the opposite first
+        ops = facts.parse(re.sub(rf"\b{w}\b", word, prev), attrs)
+        if ops:
+            return ops
     return None
 
 
@@ -299,7 +309,7 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
 # -- "the other way" ------------------------------------------------------------------------
 _REVERSE = re.compile(r"^(?P<now>(?:now|then|and|ok|okay|so)\s+(?:now\s+)?)?(?:go |turn |move |do it |try )?"
                       r"(?:(?:the )?other way(?: round| around)?|the opposite(?: way| direction)?"
-                      r"|(?:in )?the other direction|opposite direction|backwards|the reverse)"
+                      r"|(?:in )?(?:the )?other direction|opposite direction|backwards|the reverse)"
                       r"(?: now| please| instead)*$")
 
 
@@ -321,14 +331,25 @@ def _reverse(t, bare, ctx, facts, text) -> Resolution | None:
 
 
 # -- ellipsis -------------------------------------------------------------------------------
-_ELL_FILLER = re.compile(r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|maybe|hmm|go|keep going"
-                         r"|still|bit|even|yet)\s+)+")
+_ELL_FILLER = re.compile(r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|maybe|hmm|go"
+                         r"|still|even|yet)\s+)+")
 _DEGREE = {"a bit": 0.5, "a little": 0.5, "a little bit": 0.5, "slightly": 0.5, "a tad": 0.5,
            "a touch": 0.5, "bit": 0.5, "little": 0.5, "a lot": 2.0, "much": 2.0, "way": 2.0,
            "a lot more": 2.0, "far": 2.0, "lots": 2.0}
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?|" + "|".join(sorted(
     (w for w in grammar.L.NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")"
 _UNIT = r"(?:\s*(?:degrees?|deg|°|percent|%|steps?|more))*"
+
+
+_TWICE = frozenset({"twice as much", "double it", "double that", "twice that", "twice as far",
+                    "double", "twice"})
+_LESS = frozenset({"not so much", "not that much", "too much", "that is too much", "thats too much",
+                   "half as much", "less", "tone it down", "back a bit", "not as much", "too far",
+                   "a bit too much", "bit too much", "way too much", "less so", "less than that",
+                   "thats too far", "that is too far", "too much now"})
+_ELL_WORDS = frozenset({"further", "farther", "more", "again", "keep going", "some more", "go on",
+                        "continue", "the same again", "same again", "once more", "more of that",
+                        "further still"})
 
 
 def _num(word: str) -> float:
@@ -375,23 +396,25 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         return None
     r = V.record(facts.domain, attr)
     factor = 1.0
+    if len(s.split()) == 1 and s not in _ELL_WORDS and (r is None or s not in r.pos + r.neg):
+        import difflib            # "furthr": a typo of a word that continues a move
+        near = difflib.get_close_matches(s, list(_ELL_WORDS) + list(r.pos + r.neg if r else ()),
+                                         n=1, cutoff=0.8)
+        s = near[0] if near else s
     for deg in sorted(_DEGREE, key=len, reverse=True):
+        if s in _TWICE or s in _LESS:
+            break
         if s.startswith(deg + " ") or s.endswith(" " + deg):
             factor = _DEGREE[deg]
             s = (s[len(deg) + 1:] if s.startswith(deg + " ") else s[:-len(deg) - 1]).strip()
             break
     s = re.sub(r"^(?:even|yet|still)\s+", "", s)
     sign = ctx.direction
-    if s in ("twice as much", "double it", "double that", "twice that", "twice as far"):
+    if s in _TWICE:
         factor, word = 1.0, "again"
-    elif s in ("not so much", "not that much", "too much", "that is too much", "thats too much",
-               "half as much", "less", "tone it down", "back a bit", "not as much", "too far",
-               "a bit too much", "bit too much", "way too much", "less so", "less than that"):
+    elif s in _LESS:
         factor, word = (-0.5 if s != "way too much" else -1.0), "less"
-        if factor == -0.5 and "much" not in s and s != "less" and "far" not in s:
-            factor = -0.5
-    elif s in ("further", "farther", "more", "again", "keep going", "some more", "go on", "continue",
-               "the same again", "same again", "once more", "more of that", "further still"):
+    elif s in _ELL_WORDS:
         word = "more"
     elif r is not None and (s in r.pos or s in r.neg or
                             re.fullmatch(r"(?:further|more|bit more|farther)(?: to the)? (\w+)", s)):
@@ -403,10 +426,13 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         # a bare direction word on the same axis continues that move
     else:
         return None
+    step = float(schema.get(attr).step or abs(delta))
     if word == "less":
         op = O.Adjust(attr, factor * delta)
-    else:
-        op = O.Adjust(attr, sign * abs(delta) * factor)
+    elif factor != 1.0:               # "a bit more" = half a step, "a lot more" = two steps
+        op = O.Adjust(attr, sign * step * factor)
+    else:                             # "further", "even higher": the last amount again
+        op = O.Adjust(attr, sign * abs(delta))
     return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
                       "continuing the last move")
 
@@ -422,8 +448,14 @@ _MAKE = re.compile(rf"^(?:make|change|turn|paint|switch|color|colour|set) {_PRON
                    r"(?: (?:to|into|in))? (?:a |an |the )?(?P<v>[a-z ]+?)(?: (?:instead|please|now))*$")
 
 
+_ANA_FILL = re.compile(r"^(?:(?:actually|hmm+|um+|ok|okay|so|now|then|and|please|just|well|oh|yeah"
+                       r"|yes|no|sorry|wait|oops|ah|right)\s+)+")
+
+
 def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
     schema = get_schema(facts.domain)
+    bare = _ANA_FILL.sub("", bare)
+    bare = re.sub(r"\s+(?:please|then|now|instead)$", "", bare)
     if _REMOVE.match(bare):
         target = ctx.object if ctx.object in schema else None
         on = [r.name for r in V.vocabulary(facts.domain) if r.object and r.name in schema
@@ -447,6 +479,14 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
     r = V.record(facts.domain, attr)
     if r is None:
         return None
+    if not (r.kind == "category" and v in r.value_words()):
+        # the thing last mentioned, or the one attribute with that value word
+        others = [V.record(facts.domain, ctx.object)] if ctx.object else []
+        others += [x for x in V.vocabulary(facts.domain) if x.bare_values]
+        hit = next((x for x in others if x is not None and x.kind == "category"
+                    and x.name in schema and v in x.value_words()), None)
+        if hit is not None:
+            r, attr = hit, hit.name
     if r.kind == "category" and v in r.value_words():
         op = O.Set(attr, r.value_words()[v])
         return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
@@ -486,6 +526,23 @@ def _view(t, bare, ctx, facts, text) -> Resolution | None:
         return Resolution("view", tuple(ops),
                           f"'{_short(text)}' → {_ops_text(ops)}: faces are seen from the front, "
                           f"so the head tilts {how} instead")
+    return None
+
+
+# -- a word about the attribute last mentioned ("lighter" after "dark skin") -----------------
+def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
+    if not ctx.attr or len(bare.split()) > 3 or facts.parse(text, dict(facts.attributes)):
+        return None
+    r = V.record(facts.domain, ctx.attr)
+    if r is None or r.kind == "seed":
+        return None
+    words = re.sub(r"^(?:and |now |then |a bit |even )+", "", bare)
+    for phrase in (f"{words} {r.names[0]}", f"make {r.names[0]} {words}"):
+        ops = facts.parse(phrase, dict(facts.attributes))
+        if ops and all(getattr(o, "attr", None) == r.name for o in ops):
+            return Resolution("anaphora", tuple(ops),
+                              f"'{_short(text)}' → {_ops_text(ops)}, about the "
+                              f"{r.name.replace('_', ' ')} last mentioned")
     return None
 
 
