@@ -837,6 +837,17 @@ def parse_ops(text: str, domain: str, attributes: Mapping[str, Any] | None = Non
     return ops or None
 
 
+def _register() -> None:
+    def clear() -> None:
+        _rewrites.cache_clear()
+        _color_attrs.cache_clear()
+        _rules.cache_clear()
+    V.on_change(clear)
+
+
+_register()
+
+
 def foreign_attribute(text: str, domain: str) -> tuple[str, str] | None:
     """When ``text`` reads as an edit of another domain's attribute: (domain, attribute)."""
     schema = get_schema(domain)

@@ -110,6 +110,14 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(w for w in words if w.isalpha()))
 
 
+def _register() -> None:
+    from generators import vocabulary as V
+    V.on_change(_vocabulary.cache_clear)
+
+
+_register()
+
+
 def _spell_corrected(text: str, domain: str, attrs) -> tuple[str, list[Op], float] | None:
     """Replace unknown words by their nearest vocabulary word; a grammar parse of
     the result is a fallback reading with score = the weakest correction's ratio."""

@@ -558,8 +558,8 @@ def _unsupported(t, bare, ctx, facts, text) -> Resolution | None:
 
 def cant_reply(u: V.Unsupported, word: str) -> str:
     near = " or ".join(f"'{n}'" for n in u.nearest[:3])
-    return (f"I can't change {u.name} ('{word}' is not something I can draw), so nothing changed. "
-            f"The nearest things I can do: {near}.")
+    return (f"Sorry, '{word}' is outside what I can draw ({u.name} can't be changed here), "
+            f"so nothing changed. The nearest things I can do: {near}.")
 
 
 # -- wording --------------------------------------------------------------------------------------
