@@ -219,7 +219,7 @@ class DialogueManager:
     def facts(self) -> Facts:
         h = self.session.history
         return Facts(domain=self.state.domain, attributes=dict(self.state.attributes),
-                     step=self.step, turns=self.turns, state_at=h.state_at)
+                     step=self.step, turns=self.turns + 1, state_at=h.state_at)
 
     def read(self, text: str) -> Reading:
         """The line against the context first, then the parser alone."""

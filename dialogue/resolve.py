@@ -52,7 +52,7 @@ class Facts:
     domain: str
     attributes: Mapping[str, Any]
     step: int                                        # the image step shown now
-    turns: int                                       # lines typed so far
+    turns: int                                       # lines typed so far, this one included
     state_at: Callable[[int], Any]                   # ImageState of an image step
     parse: Callable[[str, Mapping[str, Any]], "list[O.Op] | None"] = field(default=None)  # type: ignore[assignment]
 
