@@ -15,11 +15,20 @@ from generators.schema import get_schema
 
 
 def answer(q: str, ctx, facts) -> str:
-    for rule in (_changed, _steps, _can_change, _wearing, _facing, _attribute):
+    for rule in (_how, _changed, _steps, _can_change, _wearing, _facing, _attribute):
         got = rule(q, ctx, facts)
         if got:
             return got
     return "Right now: " + summary(facts.domain, facts.attributes) + ". Nothing changed."
+
+
+def _how(q, ctx, facts) -> str | None:
+    if not re.match(r"(?:\w+ )*?how (?:do|can|should|would) (?:i|you|we)\b", q):
+        return None
+    ex = ("'add sunglasses', 'turn left a bit', 'undo'" if facts.domain == "faces"
+          else "'turn it left', 'make it red', 'undo'")
+    return (f"Just say what to change in plain words, for example {ex}; 'help' lists more. "
+            "Nothing changed.")
 
 
 def _changed(q, ctx, facts) -> str | None:
@@ -108,13 +117,13 @@ def _facing(q, ctx, facts) -> str | None:
 
 def _attribute(q, ctx, facts) -> str | None:
     schema = get_schema(facts.domain)
-    found = []
-    for r in V.vocabulary(facts.domain):
-        if r.kind == "seed" or r.name not in schema:
-            continue
-        words = set(r.names) | set(r.value_words())
-        if any(re.search(rf"\b{re.escape(w)}\b", q) for w in words if len(w) > 2):
-            found.append(r)
+
+    def said(words) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}\b", q) for w in words if len(w) > 2)
+    records = [r for r in V.vocabulary(facts.domain) if r.kind != "seed" and r.name in schema]
+    # an attribute named ("the hat") before one of whose values is named ("red")
+    found = [r for r in records if said(r.names)] or \
+        [r for r in records if said(r.value_words())]
     if not found:
         return None
     return " ".join(state_text(facts.domain, r.name, facts.attributes[r.name]) for r in found[:3])

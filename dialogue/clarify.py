@@ -39,6 +39,10 @@ def label(command: str) -> str:
     m = re.fullmatch(r"goto (\d+)", command)
     if m:
         return f"go back to step {m.group(1)}"
+    m = re.fullmatch(r"([a-z]+_[a-z_]+|background|legs|color|expression) ([a-z]+)", command)
+    if m:                                        # "hair_color red" -> "red hair color"
+        return f"{m.group(2)} {m.group(1).replace('_', ' ')}"
+    command = command.replace("_", " ")
     return {"no hat": "remove the hat", "no beard": "remove the beard",
             "no armrests": "remove the armrests"}.get(command, command)
 

@@ -149,6 +149,7 @@ _QUESTION = re.compile(
     r"|where|who|why|is (?:she|he|it|the|there|that|this|they)|are (?:they|the|there|those|these)"
     r"|does (?:she|he|it|the|that|this)|do (?:they|i|we)(?! that)|did (?:you|i|we)|have (?:you|i|we)"
     r"|has (?:she|he|it|the)|can i (?:change|edit|do)|tell me (?:what|which|how|about)"
+    r"|how (?:do|can|should|would) (?:i|you|we)"
     r"|describe (?:the|her|him|it|this|what)|remind me)\b")
 
 
@@ -164,9 +165,10 @@ def _question(t, bare, ctx, facts, text) -> Resolution | None:
 
 
 # -- corrections -------------------------------------------------------------------------
-_FILL = r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|ugh)\s*,?\s*)*"
+_FILL = r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|ugh|whoa|woah)\s*,?\s*)*"
 _MARKER = re.compile(
-    r"^" + _FILL + r"(?:(?:no|nope|nah|wait|oops|hmm|um|ugh|oh)\s*,\s*|(?:no|nope|nah)\s+(?=i\s+meant|i\s+mean|"
+    r"^" + _FILL + r"(?:(?:(?:no|nope|nah|wait|oops|hmm|um|ugh|oh|sorry|actually)\s+)*"
+    r"(?:no|nope|nah|wait|oops|hmm|um|ugh|oh|sorry|actually)\s*,\s*|(?:no|nope|nah)\s+(?=i\s+meant|i\s+mean|"
     r"sorry|actually|rather|make\s+(?:that|those|it|them))|(?:sorry|actually|rather|instead|i mean"
     r"|i meant|i said|what i meant was|correction|my bad|my mistake|scratch that|wrong)\b\s*,?\s*)+")
 _NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
@@ -248,6 +250,8 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
         prev = ctx.last_input.lower()
         if re.search(rf"\b{re.escape(x)}\b", prev):
             new_ops = facts.parse(re.sub(rf"\b{re.escape(x)}\b", y, prev), dict(pre.attributes))
+        if not new_ops:
+            new_ops = _reading_of(y, ctx, dict(pre.attributes), facts)
         rest = y
     if new_ops is None:
         mm = _MARKER.match(t)
@@ -331,7 +335,8 @@ def _reverse(t, bare, ctx, facts, text) -> Resolution | None:
 
 
 # -- ellipsis -------------------------------------------------------------------------------
-_ELL_FILLER = re.compile(r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|maybe|hmm|go"
+_ELL_FILLER = re.compile(r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|maybe|hmm|go|whoa|woah"
+                         r"|oops|oh|ah|uh|um|hmm+|ugh|wow"
                          r"|still|even|yet)\s+)+")
 _DEGREE = {"a bit": 0.5, "a little": 0.5, "a little bit": 0.5, "slightly": 0.5, "a tad": 0.5,
            "a touch": 0.5, "bit": 0.5, "little": 0.5, "a lot": 2.0, "much": 2.0, "way": 2.0,
@@ -449,7 +454,7 @@ _MAKE = re.compile(rf"^(?:make|change|turn|paint|switch|color|colour|set) {_PRON
 
 
 _ANA_FILL = re.compile(r"^(?:(?:actually|hmm+|um+|ok|okay|so|now|then|and|please|just|well|oh|yeah"
-                       r"|yes|no|sorry|wait|oops|ah|right)\s+)+")
+                       r"|yes|no|nah|nope|sorry|wait|oops|ah|right|ugh|whoa)\s+)+")
 
 
 def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
