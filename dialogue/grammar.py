@@ -440,11 +440,15 @@ def _face_rules() -> list[Rule]:
     R.append(Rule(re.compile(rf"(?:no|remove) (?:look )?(?:{_EMO}|expression)(?: person)?"),
                   lambda m, f, ctx: [Set("expression", "neutral")], frozenset(), F))
 
-    # eyewear
-    R.append(Rule(re.compile(r"(?:add )?(?P<v>sunglasses|glasses)"),
-                  lambda m, f, ctx: [Set("eyewear", m["v"])], frozenset(), F))
-    R.append(Rule(re.compile(r"(?:no|remove) (?:sunglasses|glasses|eyewear)"),
-                  lambda m, f, ctx: [Set("eyewear", "none")], frozenset(), F))
+    # things worn that are values of a category (eyewear): from the vocabulary record
+    for r in V.vocabulary("faces"):
+        if not (r.object and r.kind == CATEGORY):
+            continue
+        worn = _alt(v for v in r.values if v != r.default)
+        R.append(Rule(re.compile(rf"(?:add )?(?P<v>{worn})"),
+                      lambda m, f, ctx, a=r.name: [Set(a, m["v"])], frozenset(), F))
+        R.append(Rule(re.compile(rf"(?:no|remove) (?:{worn}|{r.name})"),
+                      lambda m, f, ctx, a=r.name, d=r.default: [Set(a, d)], frozenset(), F))
 
     # skin comparatives
     def skin_step(m, f, ctx):

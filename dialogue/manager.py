@@ -345,9 +345,15 @@ class DialogueManager:
         history = self.session.history
         record.update(node=history.cursor, parent=history.current.parent)
         changes = [ch for eff in outcome.effects for ch in eff.changes] if changed else []
+        # a correction stands for the turn it replaced: a second correction
+        # goes back to the picture before both
+        ctx_before = step_before
+        if resolution is not None and resolution.corrects is not None \
+                and self.context.last_step_before is not None:
+            ctx_before = self.context.last_step_before
         self.context = C.advance(self.context, domain=self.state.domain, text=text,
                                  ops=list(outcome.ops) if changed else [], changes=changes,
-                                 step_before=step_before, step=step, changed=changed,
+                                 step_before=ctx_before, step=step, changed=changed,
                                  pending=C.pending_to_json(self.pending))
         record["context"] = self.context.to_json()
         resolved = resolution.note if resolution is not None and resolution.note else None

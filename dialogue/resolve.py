@@ -196,8 +196,11 @@ def _corrected_pre_state(ctx, facts):
 
 def _undo_ops(ctx, facts) -> list[O.Op]:
     """The ops that take the corrected turn back."""
+    ops = list(ctx.last_ops)
+    if ops and ops[0].get("op") in ("undo", "goto") and ctx.last_input:
+        ops = ops[1:]                     # the last turn was itself a correction
     if ctx.last_step is not None and ctx.last_step == facts.step and \
-            not any(o.get("op") in ("undo", "redo", "goto", "reset") for o in ctx.last_ops):
+            not any(o.get("op") in ("undo", "redo", "goto", "reset") for o in ops):
         return [O.Undo()]
     return [O.Goto(int(ctx.last_step_before))]
 
