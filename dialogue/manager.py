@@ -59,6 +59,30 @@ class Reading:
 
 
 @dataclass
+class Applied:
+    """The apply stage: the reading as played and what the session did."""
+    parsed: ParseResult
+    outcome: TurnOutcome
+    notes: list[str]              # the generator's remarks (dcgan mode)
+    had_ops: bool                 # the reading had ops before dcgan mode
+    step_before: int
+    domain_before: str
+    meta_texts: dict[str, str]    # save / export / help / history texts
+
+
+@dataclass
+class Shown:
+    """The render stage: the image of the turn, its step and logged ops."""
+    image: np.ndarray | None
+    step: int
+    changed: bool
+    ops: list[dict]
+    render_ms: float
+    error: str | None = None
+    record: dict = field(default_factory=dict)   # extra log fields ("rejected_ops")
+
+
+@dataclass
 class TurnResult:
     turn: int                     # lines typed so far (this one included)
     input: str
@@ -277,107 +301,130 @@ class DialogueManager:
                 notes.append(note)
         return replace(parsed, ops=tuple(res.ops)), notes
 
+    # -- apply → render → describe ----------------------------------------------
     def _play(self, text: str, parsed: ParseResult, parse_ms: float,
               resolution: Resolution | None = None) -> TurnResult:
+        applied = self._apply(parsed)
+        shown = self._show(applied)
+        reply, kind, suggestions = self._describe(applied, shown, resolution)
+        self._remember(text, applied, shown, resolution)
+        record: dict[str, Any] = dict(shown.record)
+        history = self.session.history
+        record.update(node=history.cursor, parent=history.current.parent,
+                      context=self.context.to_json())
+        resolved = resolution.note if resolution is not None and resolution.note else None
+        if resolved:
+            record["resolved"] = resolved
+        return self._finish(shown.step, text, shown.ops, reply.text(), shown.changed, shown.image,
+                            {"parse": parse_ms, "render": shown.render_ms}, kind,
+                            suggestions=suggestions, source=applied.parsed.source,
+                            extra_record=record, new_step=shown.step != applied.step_before,
+                            resolved=resolved)
+
+    def _apply(self, parsed: ParseResult) -> "Applied":
+        """The reading's ops played on the session (dcgan mode resolved first)."""
         before = self.state
         step_before = self.step
-        kind = "edit"
-        suggestions: list[str] = []
         self.pending = parsed.clarification if parsed.source == "clarify" else None
         had_ops = bool(parsed.ops)
         parsed, notes = self._dcgan_mode(parsed)
         outcome = self.session.play(list(parsed.ops))
-        extra = self._meta_texts(outcome)
+        return Applied(parsed, outcome, notes, had_ops, step_before, before.domain,
+                       self._meta_texts(outcome))
+
+    def _show(self, a: "Applied") -> "Shown":
+        """The image of the new state; a state that cannot be drawn is taken back."""
+        step, changed = a.outcome.step, a.outcome.changed
+        ops = [o.to_json() for o in a.outcome.ops]
+        img = None if changed else self.images.get(step)
+        if img is None and not changed and step != a.step_before:
+            img = self.images.get(a.step_before)
+        if img is not None:
+            self.images[step] = img
+            return Shown(img, step, changed, ops, 0.0)
+        img, err, render_ms = self._render_step(step)
+        if err and changed:
+            # the new state cannot be shown: take the turn back (no new step)
+            step = self.session.revert_turn()
+            img = self.images.get(step)
+            if img is not None:
+                self.images[step] = img
+            return Shown(img, step, False, [], render_ms, err, {"rejected_ops": ops})
+        return Shown(img, step, changed, ops, render_ms, err)
+
+    def _describe(self, a: "Applied", shown: "Shown", resolution: Resolution | None
+                  ) -> tuple[replies.Reply, str, list[str]]:
+        """The reply from its parts, the turn's kind and its suggestions."""
+        parsed, outcome = a.parsed, a.outcome
+        kind, suggestions = "edit", []
         if resolution is not None and not parsed.ops and resolution.reply:
-            kind = resolution.kind
-            reply = resolution.reply
+            kind, reply = resolution.kind, replies.Reply(whole=resolution.reply)
         elif parsed.source == "clarify" and parsed.clarification is not None:
-            kind = "clarify"
-            reply = parsed.clarification.question
+            kind, reply = "clarify", replies.Reply(whole=parsed.clarification.question)
             suggestions = [label for label, _ in parsed.clarification.options]
         elif not parsed.ops:
             kind = "unknown" if parsed.source != "empty" else "empty"
             hint = parsed.message or "I didn't understand that"
-            reply = (f"{hint[0].upper() + hint[1:]}. Nothing changed." if parsed.source != "empty"
-                     else "Type a command, or 'help' to see what I can do.")
-            if parsed.source != "empty" and "help" not in reply:
-                reply += " Type 'help' for ideas."
+            text = (f"{hint[0].upper() + hint[1:]}. Nothing changed." if parsed.source != "empty"
+                    else "Type a command, or 'help' to see what I can do.")
+            if parsed.source != "empty" and "help" not in text:
+                text += " Type 'help' for ideas."
+            reply = replies.Reply(whole=text)
         else:
-            reply = replies.reply_for(self.state.domain if before.domain == self.state.domain
-                                      else before.domain, outcome, extra)
+            domain = self.state.domain if a.domain_before == self.state.domain else a.domain_before
+            reply = replies.reply_parts(domain, outcome, a.meta_texts)
             if any(k == "help" for k, _ in outcome.meta):
                 kind = "help"
                 suggestions = replies.help_text(self.state.domain, dict(self.state.attributes))[1]
             elif not any(o.edits for o in outcome.ops):
                 kind = "meta"
             if parsed.source == "fallback" and parsed.matched:
-                reply = f"(Read as '{parsed.matched}'.) " + reply
+                reply.read_as = parsed.matched
             if resolution is not None and resolution.corrects is not None:
-                reply = self._correction_reply(resolution, outcome, reply)
-        if notes:
-            if had_ops and not parsed.ops:          # every edit lacked a direction
-                reply, kind = " ".join(notes), "edit"
+                self._as_correction(reply, resolution, outcome)
+        if a.notes:
+            if a.had_ops and not parsed.ops:          # every edit lacked a direction
+                reply, kind = replies.Reply(whole=" ".join(a.notes)), "edit"
+            elif reply.whole is not None:
+                reply.whole = reply.whole + " " + " ".join(a.notes)
             else:
-                reply = (reply + " " + " ".join(notes)) if reply != "Nothing changed." \
-                    else " ".join(notes)
-        step = outcome.step
-        ops = [o.to_json() for o in outcome.ops]
-        changed = outcome.changed
-        record: dict[str, Any] = {}
-        render_ms = 0.0
-        img = None if changed else self.images.get(step)
-        if img is None and not changed and step != step_before:
-            img = self.images.get(step_before)
-        if img is not None:
-            self.images[step] = img
-        else:
-            img, err, render_ms = self._render_step(step)
-            if err and changed:
-                # the new state cannot be shown: take the turn back, keep the step
-                step = self.session.revert_turn()
-                img = self.images.get(step)
-                if img is not None:
-                    self.images[step] = img
-                record["rejected_ops"], ops, changed = ops, [], False
-                reply, kind = f"I couldn't render that, so nothing changed: {err}", "error"
-            elif err:
-                reply, kind = reply + f" I couldn't render the image: {err}", "error"
-        history = self.session.history
-        record.update(node=history.cursor, parent=history.current.parent)
-        changes = [ch for eff in outcome.effects for ch in eff.changes] if changed else []
-        # a correction stands for the turn it replaced: a second correction
-        # goes back to the picture before both
-        ctx_before = step_before
-        if resolution is not None and resolution.corrects is not None \
-                and self.context.last_step_before is not None:
-            ctx_before = self.context.last_step_before
-        self.context = C.advance(self.context, domain=self.state.domain, text=text,
-                                 ops=list(outcome.ops) if changed else [], changes=changes,
-                                 step_before=ctx_before, step=step, changed=changed,
-                                 pending=C.pending_to_json(self.pending))
-        record["context"] = self.context.to_json()
-        resolved = resolution.note if resolution is not None and resolution.note else None
-        if resolved:
-            record["resolved"] = resolved
-        return self._finish(step, text, ops, reply, changed, img,
-                            {"parse": parse_ms, "render": render_ms}, kind,
-                            suggestions=suggestions, source=parsed.source, extra_record=record,
-                            new_step=step != step_before, resolved=resolved)
+                reply.notes += a.notes
+        if shown.error and shown.record.get("rejected_ops") is not None:
+            reply, kind = replies.Reply(
+                whole=f"I couldn't render that, so nothing changed: {shown.error}"), "error"
+        elif shown.error:
+            reply.errors.append(f"I couldn't render the image: {shown.error}")
+            kind = "error"
+        return reply, kind, suggestions
 
-    def _correction_reply(self, res: Resolution, outcome: TurnOutcome, reply: str) -> str:
+    def _as_correction(self, reply: replies.Reply, res: Resolution, outcome: TurnOutcome) -> None:
         """A correction says what it replaced and the net change, not the undo."""
         from sessions.apply import diff
         try:
             pre = self.session.history.state_at(self.context.last_step_before)
         except (IndexError, TypeError):
-            return reply
-        said = replies.sentence(replies.describe_change(self.state.domain, c)
-                                for c in diff(pre, outcome.state)
-                                if c.attr != "z" and not c.attr.startswith("offset:"))
-        clamps = [replies.clamp_text(self.state.domain, c) for eff in outcome.effects
-                  for c in eff.clamps]
-        body = said or "The picture is as it was before that."
-        return " ".join([f"Instead of '{res.corrects}': {body[0].lower() + body[1:]}"] + clamps)
+            return
+        reply.changed = [replies.describe_change(self.state.domain, c)
+                         for c in diff(pre, outcome.state)
+                         if c.attr != "z" and not c.attr.startswith("offset:")]
+        reply.meta = [m for m in reply.meta if not m.startswith(("Undid", "Went back", "Back at"))]
+        reply.instead_of = res.corrects
+
+    def _remember(self, text: str, a: "Applied", shown: "Shown",
+                  resolution: Resolution | None) -> None:
+        """The dialogue context after this turn."""
+        outcome = a.outcome
+        changes = [ch for eff in outcome.effects for ch in eff.changes] if shown.changed else []
+        # a correction stands for the turn it replaced: a second correction
+        # goes back to the picture before both
+        ctx_before = a.step_before
+        if resolution is not None and resolution.corrects is not None \
+                and self.context.last_step_before is not None:
+            ctx_before = self.context.last_step_before
+        self.context = C.advance(self.context, domain=self.state.domain, text=text,
+                                 ops=list(outcome.ops) if shown.changed else [], changes=changes,
+                                 step_before=ctx_before, step=shown.step, changed=shown.changed,
+                                 pending=C.pending_to_json(self.pending))
 
     def _finish(self, step: int, text: str, ops: list[dict], reply: str, changed: bool,
                 img: np.ndarray | None, ms: dict[str, float], kind: str, *,

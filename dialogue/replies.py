@@ -6,6 +6,7 @@ gender), chairs "the chair".
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from generators.blend import is_blend
@@ -230,13 +231,52 @@ def _blend_text(op) -> str:
     return f"blended {how} toward {where}"
 
 
-def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> str:
-    """The reply to one turn from its outcome; ``extra`` carries texts for
-    save/export/help/history that the manager produced."""
-    extra = extra or {}
-    out: list[str] = []
-    changes = []
-    for eff in outcome.effects:
+@dataclass
+class Reply:
+    """A reply built from parts; ``text()`` joins them.
+
+    ``changed`` are phrases of what changed (one sentence), ``clamped`` what hit
+    a limit, ``unchanged`` why an op did nothing, ``meta`` undo / goto / save /
+    export / help texts, ``checked`` what the picture reads back, ``notes`` the
+    generator's remarks, ``errors`` what went wrong after applying.  ``whole``
+    is a reply that is one message (a question, an answer, a refusal);
+    ``read_as`` and ``instead_of`` frame a fallback reading and a correction."""
+    changed: list[str] = field(default_factory=list)
+    clamped: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    meta: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    whole: str | None = None
+    read_as: str | None = None
+    instead_of: str | None = None
+
+    def body(self) -> list[str]:
+        out: list[str] = []
+        if self.changed:
+            said = sentence(self.changed)
+            if self.instead_of is not None:
+                said = f"Instead of '{self.instead_of}': {said[0].lower() + said[1:]}"
+            out.append(said)
+        elif self.instead_of is not None:
+            out.append(f"Instead of '{self.instead_of}': the picture is as it was before that.")
+        return out + self.clamped + self.unchanged + self.meta + self.checked
+
+    def text(self) -> str:
+        if self.whole is not None:
+            return " ".join([self.whole] + self.errors)
+        body = self.body()
+        if self.read_as and body:
+            body = [f"(Read as '{self.read_as}'.)"] + body
+        if not body and not self.notes:
+            body = ["Nothing changed."]
+        return " ".join(body + self.notes + self.errors)
+
+
+def _changes_said(domain: str, effects) -> list[str]:
+    changes: list[str] = []
+    for eff in effects:
         said = [describe_change(domain, ch) for ch in eff.changes
                 if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
                 and not _is_blend_change(ch)]
@@ -248,19 +288,25 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
                 describe_change(domain, ch) for ch in eff.changes
                 if ch.attr not in ("z", "identity", "style") and not _is_blend_change(ch)][:4]
         changes += said
-    # a domain switch makes later change texts refer to the new domain
-    if changes:
-        out.append(sentence(changes))
+    return changes
+
+
+def reply_parts(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> Reply:
+    """The parts of the reply to one turn from its outcome; ``extra`` carries
+    texts for save/export/help/history that the manager produced."""
+    extra = extra or {}
+    r = Reply(changed=_changes_said(domain, outcome.effects))
     attrs = dict(outcome.state.attributes)
     for eff in outcome.effects:
         for c in eff.clamps:
-            out.append(_clamp_text(domain, c))
+            r.clamped.append(_clamp_text(domain, c))
         if eff.error:
-            out.append(f"I couldn't do that: {eff.error}.")
+            r.unchanged.append(f"I couldn't do that: {eff.error}.")
         elif not eff.changes and not eff.clamps:
             t = _noop_text(domain, eff, attrs)
             if t:
-                out.append(t)
+                r.unchanged.append(t)
+    out = r.meta
     undos = [d for k, d in outcome.meta if k == "undo" and d is not None]
     if len(undos) > 1:                   # "undo twice": one sentence for all of them
         what = sentence(describe_change(domain, ch) for d in undos for ch in d if ch.attr != "z")
@@ -288,9 +334,12 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
             out.append(f"There is no step {step}; the steps so far are 0 to {last}.")
         elif kind in extra:
             out.append(extra[kind])
-    if not out:
-        out.append("Nothing changed.")
-    return " ".join(out)
+    return r
+
+
+def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> str:
+    """The reply to one turn from its outcome (``reply_parts`` joined)."""
+    return reply_parts(domain, outcome, extra).text()
 
 
 def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:
