@@ -15,6 +15,7 @@ from typing import Sequence
 from dialogue.grammar import clean
 from dialogue.lexicon import FILLER, POLITENESS
 from dialogue.types import Clarification
+from generators.schema import SCHEMAS
 from sessions.ops import Op
 
 YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "exactly",
@@ -39,9 +40,14 @@ def label(command: str) -> str:
     m = re.fullmatch(r"goto (\d+)", command)
     if m:
         return f"go back to step {m.group(1)}"
-    m = re.fullmatch(r"([a-z]+_[a-z_]+|background|legs|color|expression) ([a-z]+)", command)
-    if m:                                        # "hair_color red" -> "red hair color"
-        return f"{m.group(2)} {m.group(1).replace('_', ' ')}"
+    m = re.fullmatch(r"([a-z_]+) ([a-z]+)", command)
+    if m and any(m.group(1) in s for s in SCHEMAS.values()):
+        attr, value = m.groups()               # "hair_color red" -> "red hair color"
+        if attr == "eyewear":
+            return "remove glasses" if value == "none" else f"add {value}"
+        if attr == "expression":
+            return f"look {value}"
+        return f"{value} {attr.replace('_', ' ')}"
     command = command.replace("_", " ")
     return {"no hat": "remove the hat", "no beard": "remove the beard",
             "no armrests": "remove the armrests"}.get(command, command)

@@ -119,6 +119,12 @@ def _strip_phrases(t: str, phrases) -> tuple[str, bool]:
 
 
 def _social(t, bare, ctx, facts, text) -> Resolution | None:
+    if bare in ("yes", "yeah", "yep", "yup", "sure"):
+        return Resolution("social", reply="There is no open question just now; tell me "
+                          "what to change, or type 'help'.", note="a stray yes")
+    if bare in ("no", "nope", "nah", "no thanks", "no no", "wrong", "not that"):
+        return Resolution("social", reply="Okay. Say what you'd like instead, or 'undo' to take "
+                          "back the last change; nothing changed.", note="a stray no")
     rest = bare
     rest, thanks = _strip_phrases(rest, _THANKS)
     rest, done = _strip_phrases(rest, _DONE)
@@ -538,8 +544,13 @@ def _view(t, bare, ctx, facts, text) -> Resolution | None:
 
 
 # -- a word about the attribute last mentioned ("lighter" after "dark skin") -----------------
+_YES_NO = frozenset({"yes", "no", "yeah", "yep", "nope", "nah", "true", "false", "ok", "okay",
+                     "sure", "y", "n", "right", "correct", "wrong"})
+
+
 def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
-    if not ctx.attr or len(bare.split()) > 3 or facts.parse(text, dict(facts.attributes)):
+    if not ctx.attr or len(bare.split()) > 3 or set(bare.split()) & _YES_NO \
+            or facts.parse(text, dict(facts.attributes)):
         return None
     r = V.record(facts.domain, ctx.attr)
     if r is None or r.kind == "seed":

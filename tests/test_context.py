@@ -115,3 +115,43 @@ def test_resolve_never_raises(words, domain):
     facts = Facts(domain, dict(state.attributes), 0, 1, lambda n: state)
     res = resolve(" ".join(words), ctx, facts)
     assert res is None or res.ops or res.reply
+
+
+def test_readme_promises_of_issue_26(m):
+    m.turn("add glasses")
+    r = m.turn("glasses off")
+    assert r.state.attributes["eyewear"] == "none" and "Took off the glasses" in r.reply
+    assert m.turn("fully left").state.attributes["yaw"] == -60
+    r = m.turn("from above")                            # a face: its pitch
+    assert r.state.attributes["pitch"] == -20 and "pitch" in r.record()["resolved"]
+    assert m.turn("remove the beard").reply == "They don't have a beard."
+    for line in ("go back two steps", "undo 3 times", "undo twice", "go back 2 steps"):
+        r = m.turn(line)
+        assert "goto" not in r.reply and "'" not in r.reply.split(":")[0]
+
+
+def test_a_bare_amount_continues_the_last_move_or_asks_what(tmp_path):
+    m = DialogueManager("chairs", 5, "studio", log=False)
+    m.start()
+    r = m.turn("30 degrees")
+    assert not r.changed and "of what?" in r.reply
+    m.turn("turn it left")
+    assert m.turn("30 degrees").state.attributes["azimuth"] == 330
+
+
+def test_clarifications_show_words_not_op_names_and_never_guess_destruction():
+    from dialogue import clarify, parser
+    assert clarify.label("goto 3") == "go back to step 3"
+    assert clarify.label("hair_color red") == "red hair color"
+    assert clarify.label("eyewear none") == "remove glasses"
+    assert parser._destructive("another person") and parser._destructive("reset")
+    assert not parser._destructive("add a hat")
+    assert not parser._DESTRUCTIVE_WORDS.search("what did you change")
+    assert parser._DESTRUCTIVE_WORDS.search("show me someone else")
+
+
+def test_stray_yes_and_no_change_nothing(m):
+    m.turn("add a hat")
+    for line in ("yes", "no", "thanks!", "hello", "perfect, that's all for now, thanks"):
+        r = m.turn(line)
+        assert not r.changed and r.kind == "social" and r.state.attributes["hat"]
