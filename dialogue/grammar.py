@@ -93,6 +93,8 @@ def _rewrites() -> tuple[re.Pattern, dict[str, str]]:
     for p in L.POLITENESS:
         table[p] = ""
     table.update(L.REWRITES)
+    for _, r in V.all_records():           # phrases that belong to one attribute
+        table.update(r.phrases)
     # a record's own direction words ("blurrier" -> "increase blur"), where the
     # word is not already a word of the grammar
     taken = set(table) | {t for v in table.values() for t in v.split()} | _DIRECTION_TOKENS

@@ -56,6 +56,7 @@ class Record:
     pos: tuple[str, ...] = ()
     reply: Reply = Reply()
     caption: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    phrases: Mapping[str, str] = field(default_factory=dict)   # "redhead" -> "red hair_color"
 
     @property
     def spoken(self) -> str:
@@ -131,7 +132,8 @@ def record_from_dict(name: str, d: Mapping[str, Any]) -> Record:
         object=bool(d.get("object", False)), pronoun=d.get("pronoun", "it"),
         neg=_tuple(d.get("neg", ())), pos=_tuple(d.get("pos", ())),
         reply=Reply(**{k: str(v) for k, v in rep.items()}),
-        caption={k: _tuple(v) for k, v in d.get("caption", {}).items()})
+        caption={k: _tuple(v) for k, v in d.get("caption", {}).items()},
+        phrases={str(k): str(v) for k, v in d.get("phrases", {}).items()})
 
 
 def vocabulary_from_dict(domain: str, d: Mapping[str, Any]) -> Vocabulary:
