@@ -108,6 +108,9 @@ def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], ch
                 if a.wraps:
                     span = a.hi - a.lo
                     d = (d + span / 2) % span - span / 2
+                if d and not any(isinstance(o, O.Adjust) and o.attr == ch.attr for o in ops):
+                    # an absolute target ("face right"): going on is one step at a time
+                    d = (1 if d > 0 else -1) * float(a.step or abs(d))
                 if d:
                     move = (ch.attr, d)
         new = replace(new, last_input=text, last_ops=tuple(o.to_json() for o in ops),

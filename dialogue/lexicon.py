@@ -110,6 +110,8 @@ POLITENESS: tuple[str, ...] = (
     "just", "maybe", "perhaps", "now", "thanks", "thank you", "ok", "okay", "hey",
     "hi", "for me", "i think", "instead", "also", "as well", "actually", "right now",
     "should be", "should have", "should", "show me", "let me see", "go on", "yes and",
+    "hmm", "hmmm", "um", "umm", "uh", "erm", "can she", "could she", "can he", "could he",
+    "can they", "could they",
 )
 
 #: multi-word and single-word rewrites to canonical tokens (applied longest

@@ -187,6 +187,9 @@ _SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher":
 _OTHER_SIDE = re.compile(r"^(?:(?:to |on |from )?the )?(?:other|opposite) (?:side|way|direction)"
                          r"(?: instead| then| please)*$|^(?:the )?opposite(?: direction| way| side)?"
                          r"(?: instead| please)*$|^(?:reverse|flip) (?:it|that|the direction)$")
+_INSTEAD = re.compile(r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|maybe|perhaps|how about|what about"
+                      r"|lets try|let's try|try|go with|make it|make that|make them)\s+)*"
+                      r"(?P<what>[a-z0-9 ]+?)\s+(?:instead|rather)(?: please| then)?")
 _LEADS = re.compile(r"^(?:make (?:that|those|it|them|this|these)|change (?:that|those|it|them) to"
                     r"|(?:i )?(?:want|wanted|said)|give (?:her|him|them|it)|put on|use|just)\s+")
 
@@ -265,12 +268,22 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
     if new_ops is None:
         mm = _MARKER.match(t)
         side = _OTHER_SIDE.match(bare)
+        late = _INSTEAD.fullmatch(bare)
+        if late and not mm and not side and pre is not None:
+            # "hmm maybe blond instead": a correction said at the end
+            new_ops = _reading_of(late["what"], ctx, dict(pre.attributes), facts)
+            if new_ops:
+                ops = _undo_ops(ctx, facts) + list(new_ops)
+                return Resolution("correction", tuple(ops),
+                                  f"'{_short(text)}' corrects '{_short(ctx.last_input)}': read as "
+                                  f"{_ops_text(new_ops)} instead", corrects=ctx.last_input)
+            return None
         if not mm and not side:
             return None
         if pre is None:
             return None
         rest = t[mm.end():].strip(" ,") if mm else bare
-        rest = re.sub(r"^(?:i meant|i mean|i said|no)\s*,?\s*", "", rest).strip(" ,")
+        rest = re.sub(r"^(?:i meant|i mean|i said)\s*,?\s*", "", rest).strip(" ,")
         if not rest:
             return None
         attrs = dict(pre.attributes)
@@ -434,6 +447,10 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
                             re.fullmatch(r"(?:further|more|bit more|farther)(?: to the)? (\w+)", s)):
         w = s.split()[-1]
         if w not in r.pos and w not in r.neg:
+            # "further right" after a move on another axis: that direction alone
+            ops = facts.parse(w, dict(facts.attributes))
+            if ops and all(isinstance(o, O.Adjust) for o in ops):
+                return Resolution("ellipsis", tuple(ops), f"'{_short(text)}' → {_ops_text(ops)}")
             return None
         sign = 1 if w in r.pos else -1
         word = w
