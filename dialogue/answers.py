@@ -15,7 +15,7 @@ from generators.schema import get_schema
 
 
 def answer(q: str, ctx, facts) -> str:
-    for rule in (_how, _changed, _steps, _can_change, _wearing, _facing, _attribute):
+    for rule in (_how, _steps, _changed, _can_change, _wearing, _facing, _attribute):
         got = rule(q, ctx, facts)
         if got:
             return got

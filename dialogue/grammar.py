@@ -374,7 +374,7 @@ def _face_rules() -> list[Rule]:
         d = m["d"]
         sign = _signed(d) if d else (-1 if float(ctx.current("yaw")) < 0 else 1)
         return [Set("yaw", sign * hi)]
-    R.append(Rule(re.compile(r"(?:show |view |turn |make )?(?:person |picture )?(?:in )?profile"
+    R.append(Rule(re.compile(r"(?:show |view |turn |make )?(?:person |picture )?(?:in )?(?:side )?profile"
                              r"(?: view)?(?: (?P<d>left|right))?|view side"), profile, frozenset(), F))
 
     def turn(m, f, ctx):

@@ -172,11 +172,16 @@ def _question(t, bare, ctx, facts, text) -> Resolution | None:
 
 # -- corrections -------------------------------------------------------------------------
 _FILL = r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|ugh|whoa|woah)\s*,?\s*)*"
+# words that mark a correction only before a comma ("no, sunglasses"; "no sunglasses"
+# is a command) and words that always do ("sorry, I meant a hat", "oops I meant green")
+_SOFT = r"(?:no|nope|nah|wait|oops|whoops|hmm+|um+|ugh|oh|sorry|actually)"
+_HARD = (r"(?:sorry|actually|rather|instead|i mean|i meant|i said|what i meant was|correction"
+         r"|my bad|my mistake|scratch that|wrong)")
 _MARKER = re.compile(
-    r"^" + _FILL + r"(?:(?:(?:no|nope|nah|wait|oops|hmm|um|ugh|oh|sorry|actually)\s+)*"
-    r"(?:no|nope|nah|wait|oops|hmm|um|ugh|oh|sorry|actually)\s*,\s*|(?:no|nope|nah)\s+(?=i\s+meant|i\s+mean|"
-    r"sorry|actually|rather|make\s+(?:that|those|it|them))|(?:sorry|actually|rather|instead|i mean"
-    r"|i meant|i said|what i meant was|correction|my bad|my mistake|scratch that|wrong)\b\s*,?\s*)+")
+    r"^" + _FILL + r"(?:(?:" + _SOFT + r"\s*,?\s*)*" + _HARD + r"\b\s*,?\s*(?:" + _HARD +
+    r"\b\s*,?\s*)*|(?:" + _SOFT + r"\s+)*" + _SOFT + r"\s*,\s*|(?:no|nope|nah)\s+(?=make\s+"
+    r"(?:that|those|it|them)))")
+_LEAD_NO = re.compile(r"^(?:(?:no|nope|nah|oops|whoops|sorry|wait|hmm+|actually)\s+)+")
 _NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
                       r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?(?P<y>[a-z ]+)$")
 _SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher": "lower",
@@ -267,7 +272,7 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
         rest = y
     if new_ops is None:
         mm = _MARKER.match(t)
-        side = _OTHER_SIDE.match(bare)
+        side = _OTHER_SIDE.match(_LEAD_NO.sub("", bare))
         late = _INSTEAD.fullmatch(bare)
         if late and not mm and not side and pre is not None:
             # "hmm maybe blond instead": a correction said at the end
@@ -282,7 +287,9 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
             return None
         if pre is None:
             return None
-        rest = t[mm.end():].strip(" ,") if mm else bare
+        rest = t[mm.end():].strip(" ,") if mm else _LEAD_NO.sub("", bare)
+        while (more := _MARKER.match(rest)) and more.end():      # "actually no, four legs"
+            rest = rest[more.end():].strip(" ,")
         rest = re.sub(r"^(?:i meant|i mean|i said)\s*,?\s*", "", rest).strip(" ,")
         if not rest:
             return None
@@ -316,6 +323,17 @@ def _named_direction(ctx, attrs, facts, word) -> list[O.Op] | None:
 def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
     """What a correction's words mean in the state before the corrected turn."""
     rest = _LEADS.sub("", rest).strip()
+    amount = re.fullmatch(_NUMBER + r"(?:\s*(?:degrees?|deg|percent))?", rest)
+    if amount:                            # "no, 15": the same move by that much
+        last = [O.op_from_json(d) for d in ctx.last_ops if d.get("op") in ("adjust", "set")]
+        if len(last) == 1 and isinstance(getattr(last[0], "delta", getattr(last[0], "value", None)),
+                                          (int, float)):
+            n = _num(amount["n"])
+            op = last[0]
+            if isinstance(op, O.Adjust):
+                return [O.Adjust(op.attr, n if op.delta >= 0 else -n)]
+            if not isinstance(op.value, bool):
+                return [O.Set(op.attr, n if op.value >= 0 else -n)]
     ops = facts.parse(rest, attrs)
     if ops and not any(isinstance(o, (O.Undo, O.Redo, O.Goto, O.Reset)) for o in ops):
         return ops
@@ -340,7 +358,7 @@ _REVERSE = re.compile(r"^(?P<now>(?:now|then|and|ok|okay|so)\s+(?:now\s+)?)?(?:g
 
 
 def _reverse(t, bare, ctx, facts, text) -> Resolution | None:
-    m = _REVERSE.match(bare)
+    m = _REVERSE.match(_LEAD_NO.sub("", bare))
     if not m or not ctx.move_attr or not ctx.move_delta:
         return None
     if not m["now"] and ctx.move_is_last and _corrected_pre_state(ctx, facts) is not None:
@@ -379,6 +397,35 @@ _ELL_WORDS = frozenset({"further", "farther", "more", "again", "keep going", "so
                         "further still"})
 
 
+_TONE = re.compile(r"(?:tone it down|tone down|less|not so much|not that much|too much|softer|subtler"
+                   r"|weaker|calm it down|dial it back|dial it down)(?P<deg> a bit| a little| slightly)?"
+                   r"|(?P<up>more|stronger|a bit more|even more|much more)")
+
+
+def _strength_of(s, ctx, facts, text) -> Resolution | None:
+    """'tone it down' / 'stronger' right after a category with a strength was
+    set (an expression): its strength, not the category."""
+    if ctx.move_is_last or not ctx.attr or not ctx.last_ops:
+        return None
+    r = V.record(facts.domain, ctx.attr)
+    schema = get_schema(facts.domain)
+    if r is None or not r.strength or r.strength not in schema:
+        return None
+    if not any(o.get("attr") == ctx.attr for o in ctx.last_ops):
+        return None
+    m = _TONE.fullmatch(re.sub(r"^(?:a bit |a little |slightly )(?=less|softer|weaker)", "", s))
+    if not m or facts.attributes.get(ctx.attr) == r.default:
+        return None
+    step = float(schema.get(r.strength).step)
+    if m["up"]:
+        amount = step * (0.5 if "bit" in m["up"] else 2.0 if "much" in m["up"] else 1.0)
+    else:
+        amount = -step * (0.5 if m["deg"] else 1.0)
+    op = O.Adjust(r.strength, amount)
+    return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
+                      f"the strength of the {ctx.attr.replace('_', ' ')} just set")
+
+
 def _num(word: str) -> float:
     try:
         return float(word)
@@ -394,7 +441,8 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
     if not s:
         return None
     # a bare amount: "30 degrees", "and 10 more degrees", "another 10", "by 20 more"
-    m = re.fullmatch(r"(?:another |by |an extra |a further |(?:turn |move |go )?)?" + _NUMBER +
+    m = re.fullmatch(r"(?:do |go |turn |move |rotate |and )?(?:another |by |an extra |a further )?"
+                     + _NUMBER +
                      r"(?P<more>" + _UNIT + r")(?: (?:more|further|extra))?"
                      r"(?: (?P<d>left|right|up|down|higher|lower))?", s)
     if m:
@@ -419,6 +467,9 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         op = O.Adjust(attr, sign * amount)
         return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
                           "continuing the last move")
+    strength = _strength_of(s, ctx, facts, text)
+    if strength is not None:
+        return strength
     if not attr or attr not in schema or not delta or not ctx.move_is_last:
         return None
     r = V.record(facts.domain, attr)

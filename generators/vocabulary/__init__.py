@@ -57,6 +57,7 @@ class Record:
     reply: Reply = Reply()
     caption: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     phrases: Mapping[str, str] = field(default_factory=dict)   # "redhead" -> "red hair_color"
+    strength: str = ""          # the attribute that says how strong a value is shown
 
     @property
     def spoken(self) -> str:
@@ -133,7 +134,8 @@ def record_from_dict(name: str, d: Mapping[str, Any]) -> Record:
         neg=_tuple(d.get("neg", ())), pos=_tuple(d.get("pos", ())),
         reply=Reply(**{k: str(v) for k, v in rep.items()}),
         caption={k: _tuple(v) for k, v in d.get("caption", {}).items()},
-        phrases={str(k): str(v) for k, v in d.get("phrases", {}).items()})
+        phrases={str(k): str(v) for k, v in d.get("phrases", {}).items()},
+        strength=str(d.get("strength", "")))
 
 
 def vocabulary_from_dict(domain: str, d: Mapping[str, Any]) -> Vocabulary:
