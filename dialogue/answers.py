@@ -15,7 +15,7 @@ from generators.schema import get_schema
 
 
 def answer(q: str, ctx, facts) -> str:
-    for rule in (_how, _steps, _changed, _can_change, _wearing, _facing, _attribute):
+    for rule in (_how, _steps, _can_change, _changed, _wearing, _facing, _attribute):
         got = rule(q, ctx, facts)
         if got:
             return got
@@ -64,8 +64,11 @@ def _steps(q, ctx, facts) -> str | None:
     if not re.search(r"\bhow many\b.*\b(?:steps?|changes?|edits?|turns?|images?|moves?)\b"
                      r"|\bwhat step\b|\bwhich step\b", q):
         return None
+    now = facts.state_at(facts.step)
+    same = next((n for n in range(facts.step) if facts.state_at(n) == now), None)
+    like = f"; it is the same picture as step {same}" if same is not None else ""
     return (f"{facts.step} image step{'s' if facts.step != 1 else ''} so far "
-            f"(step 0 is the start, step {facts.step} is shown now), over {facts.turns} "
+            f"(step 0 is the start, step {facts.step} is shown now{like}), over {facts.turns} "
             f"line{'s' if facts.turns != 1 else ''} typed.")
 
 

@@ -302,9 +302,9 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
                 new_ops = _flipped(ctx, attrs, facts)
         else:
             new_ops = _reading_of(rest, ctx, attrs, facts)
-    if not new_ops:
+    if new_ops is None:
         return None
-    ops = _undo_ops(ctx, facts) + list(new_ops)
+    ops = _undo_ops(ctx, facts) + list(new_ops)       # [] = only take the turn back
     note = (f"'{_short(text)}' corrects '{_short(ctx.last_input)}': read as "
             f"{_ops_text(new_ops)} instead")
     return Resolution("correction", tuple(ops), note, corrects=ctx.last_input)
@@ -323,6 +323,14 @@ def _named_direction(ctx, attrs, facts, word) -> list[O.Op] | None:
 def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
     """What a correction's words mean in the state before the corrected turn."""
     rest = _LEADS.sub("", rest).strip()
+    gone = re.fullmatch(r"(?:remove|get rid of|lose|drop|ditch|undo|no|take away|take off|forget)"
+                        r" (?:the |that |this |those )?(?P<w>[a-z ]+)", rest)
+    if gone and ctx.attr:
+        # "actually, get rid of the red": the corrected turn is only taken back
+        r = V.record(facts.domain, ctx.attr)
+        said = {v for v in (r.value_words() if r else {})} | set(r.names if r else ())
+        if gone["w"] in said or gone["w"] in ("change", "last change", "that", "it"):
+            return []
     amount = re.fullmatch(_NUMBER + r"(?:\s*(?:degrees?|deg|percent))?", rest)
     if amount:                            # "no, 15": the same move by that much
         last = [O.op_from_json(d) for d in ctx.last_ops if d.get("op") in ("adjust", "set")]
@@ -379,6 +387,8 @@ _ELL_FILLER = re.compile(r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|m
                          r"|oops|oh|ah|uh|um|hmm+|ugh|wow"
                          r"|still|even|yet)\s+)+")
 _DEGREE = {"a bit": 0.5, "a little": 0.5, "a little bit": 0.5, "slightly": 0.5, "a tad": 0.5,
+           "a tiny bit": 0.5, "tiny bit": 0.5, "a wee bit": 0.5, "just a bit": 0.5, "a smidge": 0.5,
+           "just a little": 0.5, "a touch more": 0.5,
            "a touch": 0.5, "bit": 0.5, "little": 0.5, "a lot": 2.0, "much": 2.0, "way": 2.0,
            "a lot more": 2.0, "far": 2.0, "lots": 2.0}
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?|" + "|".join(sorted(
@@ -445,6 +455,8 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
                      + _NUMBER +
                      r"(?P<more>" + _UNIT + r")(?: (?:more|further|extra))?"
                      r"(?: (?P<d>left|right|up|down|higher|lower))?", s)
+    if m and facts.parse(text, dict(facts.attributes)):
+        m = None                          # "rotate 45 degrees left" reads on its own
     if m:
         if not attr or attr not in schema:
             return Resolution("ellipsis", reply=(
@@ -526,8 +538,10 @@ _REMOVE = re.compile(rf"^(?:(?:take|get|pull) {_PRON} off|(?:remove|lose|ditch|d
                      rf"|no more of {_PRON}|{_PRON} (?:has|have|need|needs) to go"
                      rf"|(?:i )?(?:dont|do not) (?:like|want) {_PRON}(?: anymore| any more)?)"
                      r"(?: (?:again|now|please|too|as well))*$")
-_MAKE = re.compile(rf"^(?:make|change|turn|paint|switch|color|colour|set) {_PRON}"
-                   r"(?: (?:to|into|in))? (?:a |an |the )?(?P<v>[a-z ]+?)(?: (?:instead|please|now))*$")
+_MAKE = re.compile(rf"^(?:(?:make|change|turn|paint|switch|color|colour|set) {_PRON}"
+                   r"(?: (?:to|into|in))?|(?:swap|replace|exchange|trade|switch) " + _PRON +
+                   r" (?:for|with|to))"
+                   r" (?:a |an |the |some )?(?P<v>[a-z ]+?)(?: (?:instead|please|now))*$")
 
 
 _ANA_FILL = re.compile(r"^(?:(?:actually|hmm+|um+|ok|okay|so|now|then|and|please|just|well|oh|yeah"
