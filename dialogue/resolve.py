@@ -191,7 +191,8 @@ _SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher":
          "less": "more", "lighter": "darker", "stronger": "weaker", "weaker": "stronger"}
 _OTHER_SIDE = re.compile(r"^(?:(?:to |on |from )?the )?(?:other|opposite) (?:side|way|direction)"
                          r"(?: instead| then| please)*$|^(?:the )?opposite(?: direction| way| side)?"
-                         r"(?: instead| please)*$|^(?:reverse|flip) (?:it|that|the direction)$")
+                         r"(?: instead| please)*$|^(?:reverse|flip) (?:it|that|the direction)$"
+                         r"|^(?:(?:thats |that is |its )?the )?wrong (?:way|direction|side)$")
 _INSTEAD = re.compile(r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|maybe|perhaps|how about|what about"
                       r"|lets try|let's try|try|go with|make it|make that|make them)\s+)*"
                       r"(?P<what>[a-z0-9 ]+?)\s+(?:instead|rather)(?: please| then)?")
@@ -294,7 +295,9 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
         if not rest:
             return None
         attrs = dict(pre.attributes)
-        if _OTHER_SIDE.match(rest) or rest in _SWAP:
+        if side:
+            rest = _LEAD_NO.sub("", bare)
+        if side or _OTHER_SIDE.match(rest) or rest in _SWAP:
             if rest in _SWAP:
                 # "I meant right": the direction named, in the last edit's words
                 new_ops = _named_direction(ctx, attrs, facts, rest) or _flipped(ctx, attrs, facts)
@@ -351,7 +354,8 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
     if r is not None and r.kind == "category" and word in r.value_words():
         return [O.Set(r.name, r.value_words()[word])]
     first = ctx.last_input.lower().split()[:1]
-    if first:
+    words = [w for w in grammar.tokens(rest) if not w.startswith(("~", "#"))]
+    if first and words:                   # "no, from the right" after "light from the left"
         ops = facts.parse(f"{first[0]} {rest}", attrs)
         if ops:
             return ops
