@@ -15,6 +15,7 @@ from typing import Sequence
 from dialogue.grammar import clean
 from dialogue.lexicon import FILLER, POLITENESS
 from dialogue.types import Clarification
+from generators.schema import SCHEMAS
 from sessions.ops import Op
 
 YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "exactly",
@@ -33,9 +34,28 @@ _FILLER = FILLER | {"one", "please", "the", "i", "mean", "meant", "did", "option
                     "yeah", "thanks", "want"} | {p for p in POLITENESS if " " not in p}
 
 
+def label(command: str) -> str:
+    """What a clarifying question shows for a canonical command: words a
+    person would type, never an internal op name ('goto 2')."""
+    m = re.fullmatch(r"goto (\d+)", command)
+    if m:
+        return f"go back to step {m.group(1)}"
+    m = re.fullmatch(r"([a-z_]+) ([a-z]+)", command)
+    if m and any(m.group(1) in s for s in SCHEMAS.values()):
+        attr, value = m.groups()               # "hair_color red" -> "red hair color"
+        if attr == "eyewear":
+            return "remove glasses" if value == "none" else f"add {value}"
+        if attr == "expression":
+            return f"look {value}"
+        return f"{value} {attr.replace('_', ' ')}"
+    command = command.replace("_", " ")
+    return {"no hat": "remove the hat", "no beard": "remove the beard",
+            "no armrests": "remove the armrests"}.get(command, command)
+
+
 def make(candidates: Sequence[tuple[str, tuple[Op, ...]]]) -> Clarification:
     """A question offering the (label, ops) candidates, best first (one or two)."""
-    options = tuple(candidates[:2])
+    options = tuple((label(c), ops) for c, ops in candidates[:2])
     if len(options) == 1:
         question = f"Did you mean '{options[0][0]}'?"
     else:

@@ -308,6 +308,36 @@ def _numeric_templates(domain: str) -> list[Exemplar]:
     return out
 
 
+def _record_templates(domain: str) -> list[Exemplar]:
+    """Phrasings of every vocabulary record's words: a bool's names with add /
+    remove, a category's value words with its names, a number's direction
+    words; attributes with hand-written families above get these too."""
+    from generators import vocabulary as V
+    out: list[Exemplar] = []
+    schema = get_schema(domain)
+    for r in V.vocabulary(domain):
+        if r.name not in schema or r.kind == "seed":
+            continue
+        if r.kind == BOOL:
+            for w in r.names[:4]:
+                out += _expand(f"add {r.name}", [f"add a {w}", f"put on a {w}", f"with a {w}",
+                                                 f"give it a {w}"])
+                out += _expand(f"no {r.name}", [f"remove the {w}", f"take off the {w}",
+                                                f"without a {w}", f"no {w}"])
+        elif r.kind == CATEGORY:
+            for v, w in r.value_words().items():
+                if w in L.NUMBER_WORDS or w == "fourlegs":
+                    continue
+                noun = r.names[0]
+                out += _expand(f"{r.name} {w}", [f"{w} {noun}", f"make the {noun} {w}"])
+        else:
+            for w in r.pos[:3]:
+                out += _expand(f"increase {r.name}", [f"make it {w}", f"a bit {w}"])
+            for w in r.neg[:3]:
+                out += _expand(f"decrease {r.name}", [f"make it {w}", f"a bit {w}"])
+    return out
+
+
 def _bool_and_category_templates(domain: str) -> list[Exemplar]:
     out: list[Exemplar] = []
     for a in get_schema(domain).attributes:
@@ -326,11 +356,20 @@ def _bool_and_category_templates(domain: str) -> list[Exemplar]:
 def bank(domain: str) -> tuple[Exemplar, ...]:
     """Every exemplar of ``domain`` (its own commands and the shared ones)."""
     own = _faces() if domain == "faces" else _chairs()
-    items = own + _both() + _numeric_templates(domain) + _bool_and_category_templates(domain)
+    items = (own + _both() + _numeric_templates(domain) + _bool_and_category_templates(domain)
+             + _record_templates(domain))
     seen: dict[str, Exemplar] = {}
     for e in items:
         seen.setdefault(e.text.lower(), e)
     return tuple(seen.values())
+
+
+def _register() -> None:
+    from generators import vocabulary as V
+    V.on_change(bank.cache_clear)
+
+
+_register()
 
 
 def bank_hash(domain: str, model: str) -> str:

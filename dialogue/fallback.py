@@ -30,6 +30,14 @@ _LOCK = threading.RLock()
 _BANKS: dict[str, np.ndarray] = {}
 
 
+def _register() -> None:
+    from generators import vocabulary as V
+    V.on_change(_BANKS.clear)
+
+
+_register()
+
+
 @dataclass(frozen=True)
 class Candidate:
     command: str        # canonical command (parsed by the grammar)

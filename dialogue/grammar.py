@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from dialogue import lexicon as L
+from generators import vocabulary as V
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SCHEMAS, Schema, get_schema
 from sessions.ops import (Adjust, Complete, Describe, Export, Goto, Help, Interpolate, NewSeed,
                           Op, Redo, Repeat, Reset, Save, Set, ShowHistory, SwitchDomain,
@@ -78,8 +79,9 @@ def _rewrites() -> tuple[re.Pattern, dict[str, str]]:
     for schema in SCHEMAS.values():
         for a in schema.attributes:
             table.setdefault(a.name.replace("_", " "), a.name)
+    bare = {r.name for _, r in V.all_records() if r.bare_values}
     for (attr, value), words in L.VALUE_SYNONYMS.items():
-        if attr in ("eyewear", "expression", "legs"):          # unambiguous value words
+        if attr in bare:                                      # unambiguous value words
             for w in words:
                 table[w] = value
     for gen, words in L.GENERATOR_SYNONYMS.items():
@@ -91,7 +93,21 @@ def _rewrites() -> tuple[re.Pattern, dict[str, str]]:
     for p in L.POLITENESS:
         table[p] = ""
     table.update(L.REWRITES)
+    for _, r in V.all_records():           # phrases that belong to one attribute
+        table.update(r.phrases)
+    # a record's own direction words ("blurrier" -> "increase blur"), where the
+    # word is not already a word of the grammar
+    taken = set(table) | {t for v in table.values() for t in v.split()} | _DIRECTION_TOKENS
+    for _, r in V.all_records():
+        for words, verb in ((r.pos, "increase"), (r.neg, "decrease")):
+            for w in words:
+                if w not in taken:
+                    table[w] = f"{verb} {r.name}"
     return _phrase_regex(table), table
+
+
+_DIRECTION_TOKENS = frozenset("""left right up down higher lower in out more less above below
+bigger smaller larger taller shorter stronger weaker brighter darker dimmer vivid duller""".split())
 
 
 def rewrite_table() -> Mapping[str, str]:
@@ -100,6 +116,9 @@ def rewrite_table() -> Mapping[str, str]:
 
 
 _TAKE_OFF = re.compile(r"\btake (.{1,40}?) off\b")
+#: "glasses off", "the hat off": a thing then "off" (no verb before it)
+_THING_OFF = re.compile(r"^(?!(?:take|turn|switch|put|set|light|move|zoom|shut|log|sign|back)\b)"
+                        r"((?:[a-z]+ ){0,2}[a-z]+) off(?: please| thanks| now)?$")
 _NUM = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
@@ -107,6 +126,7 @@ def tokens(piece: str) -> list[str]:
     """Canonical tokens of one piece (filler dropped, numbers as '#<value>')."""
     pat, table = _rewrites()
     piece = _TAKE_OFF.sub(r"remove \1", piece)
+    piece = _THING_OFF.sub(r"remove \1", piece)
     text = pat.sub(lambda m: " " + table[m.group(0)] + " ", " " + _strip_punct(piece) + " ")
     out: list[str] = []
     for t in text.split():
@@ -250,7 +270,7 @@ def _value_words(schema: Schema, attr: str) -> dict[str, str]:
 def _color_attrs(domain: str) -> dict[str, dict[str, str]]:
     """Colour-like category attributes of a domain → their value words."""
     schema = get_schema(domain)
-    names = [n for n in ("hair_color", "background", "color", "skin_tone") if n in schema]
+    names = [r.name for r in V.vocabulary(domain) if r.colour and r.name in schema]
     return {n: _value_words(schema, n) for n in names}
 
 
@@ -300,7 +320,7 @@ def _generic_rules(schema: Schema) -> list[Rule]:
         sign = 1 if m["v"] in ("increase", "more", "higher", "up") else -1
         return _adjust(ctx, m["a"], f, sign)
     R.append(Rule(re.compile(
-        rf"(?P<v>increase|decrease|more|less|higher|lower) (?P<a>{num})"
+        rf"(?:make )?(?P<v>increase|decrease|more|less|higher|lower) (?P<a>{num})"
         rf"|(?:make )?(?P<a2>{num}) (?P<v2>up|down|higher|lower)"), lambda m, f, ctx: adj_num(
             {"a": m["a"] or m["a2"], "v": m["v"] or m["v2"]}, f, ctx),
         frozenset({"factor", "amount", "full"})))
@@ -331,6 +351,31 @@ def _generic_rules(schema: Schema) -> list[Rule]:
 def _face_rules() -> list[Rule]:
     R: list[Rule] = []
     F = ("faces",)
+
+    def bare_side(m, f, ctx):
+        # "fully left", "left a bit", "right 20 degrees": a turn of the head
+        d = m["d"]
+        attr = "yaw" if d in ("left", "right") else "pitch"
+        return _adjust(ctx, attr, f, _signed(d))
+    R.append(Rule(re.compile(r"(?P<d>left|right|up|down)"), bare_side,
+                  frozenset({"factor", "amount", "full"}), F))
+
+    def seen_from(m, f, ctx):
+        # a face has no camera elevation: "from above" reads as the head tilted
+        # down (two thirds of the range), "from below" as tilted up
+        a = ctx.schema.get("pitch")
+        return [Set("pitch", float(a.lo) * 2 / 3 if m["d"] == "above" else float(a.hi) * 2 / 3)]
+    R.append(Rule(re.compile(r"(?:view |look |see |show )?(?:person |picture )?from (?P<d>above|below)"
+                             r"(?: angle| view)?|view (?P<d2>top)"),
+                  lambda m, f, ctx: seen_from({"d": m["d"] or "above"}, f, ctx), frozenset(), F))
+
+    def profile(m, f, ctx):
+        hi = float(ctx.schema.get("yaw").hi)
+        d = m["d"]
+        sign = _signed(d) if d else (-1 if float(ctx.current("yaw")) < 0 else 1)
+        return [Set("yaw", sign * hi)]
+    R.append(Rule(re.compile(r"(?:show |view |turn |make )?(?:person |picture )?(?:in )?(?:side )?profile"
+                             r"(?: view)?(?: (?P<d>left|right))?|view side"), profile, frozenset(), F))
 
     def turn(m, f, ctx):
         d = m["d"]
@@ -397,11 +442,15 @@ def _face_rules() -> list[Rule]:
     R.append(Rule(re.compile(rf"(?:no|remove) (?:look )?(?:{_EMO}|expression)(?: person)?"),
                   lambda m, f, ctx: [Set("expression", "neutral")], frozenset(), F))
 
-    # eyewear
-    R.append(Rule(re.compile(r"(?:add )?(?P<v>sunglasses|glasses)"),
-                  lambda m, f, ctx: [Set("eyewear", m["v"])], frozenset(), F))
-    R.append(Rule(re.compile(r"(?:no|remove) (?:sunglasses|glasses|eyewear)"),
-                  lambda m, f, ctx: [Set("eyewear", "none")], frozenset(), F))
+    # things worn that are values of a category (eyewear): from the vocabulary record
+    for r in V.vocabulary("faces"):
+        if not (r.object and r.kind == CATEGORY):
+            continue
+        worn = _alt(v for v in r.values if v != r.default)
+        R.append(Rule(re.compile(rf"(?:add )?(?P<v>{worn})"),
+                      lambda m, f, ctx, a=r.name: [Set(a, m["v"])], frozenset(), F))
+        R.append(Rule(re.compile(rf"(?:no|remove) (?:{worn}|{r.name})"),
+                      lambda m, f, ctx, a=r.name, d=r.default: [Set(a, d)], frozenset(), F))
 
     # skin comparatives
     def skin_step(m, f, ctx):
@@ -419,6 +468,21 @@ def _chair_rules() -> list[Rule]:
     R: list[Rule] = []
     C = ("chairs",)
 
+    R.append(Rule(re.compile(rf"turn{_SUBJ} around|turn around{_SUBJ}|turn{_SUBJ} round"),
+                  lambda m, f, ctx: [Adjust("azimuth", 180.0)], frozenset(), C))
+    R.append(Rule(re.compile(r"(?:show |view )?(?:chair )?(?:in )?profile(?: view)?"),
+                  lambda m, f, ctx: [Set("azimuth", L.CHAIR_FACE_AZIMUTH["side"])], frozenset(), C))
+
+    def seen_from(m, f, ctx):
+        # "from above" / "from below" are absolute views (a high, a level camera)
+        return [Set("elevation", L.CHAIR_FROM_ABOVE if m["d"] == "above" else
+                    float(ctx.schema.get("elevation").lo))]
+    R.append(Rule(re.compile(r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>above|below)"
+                             r"(?: angle| view)?"), seen_from, frozenset(), C))
+    R.append(Rule(re.compile(rf"(?P<d>left|right)"),
+                  lambda m, f, ctx: _adjust(ctx, "azimuth", f, _signed(m["d"])),
+                  frozenset({"factor", "amount"}), C))
+
     def turn(m, f, ctx):
         return _adjust(ctx, "azimuth", f, _signed(m["d"]) if m["d"] else 1)
     R.append(Rule(re.compile(rf"turn{_SUBJ}(?: (?P<d>left|right))?"), turn,
@@ -433,7 +497,9 @@ def _chair_rules() -> list[Rule]:
             return [Set("elevation", float(ctx.schema.get("elevation").lo))]
         return [Set("azimuth", L.CHAIR_FACE_AZIMUTH[d])]
     R.append(Rule(re.compile(rf"(?:face|turn){_SUBJ} (?P<d>left|right|ahead|camera|front)"
-                             rf"|view (?P<d2>front|side|back|top|level)"), face, frozenset(), C))
+                             rf"|(?:chair )?view (?P<d2>front|side|back|top|level)|(?:look |view )?(?P<d3>ahead)"),
+                  lambda m, f, ctx: face({"d": m["d"] or m["d3"], "d2": m["d2"]}, f, ctx),
+                  frozenset(), C))
 
     def elevation(m, f, ctx):
         up = any(m[g] in ("higher", "above", "up") for g in ("d", "d2", "d3") if m[g])
@@ -515,6 +581,15 @@ def _meta_rules() -> list[Rule]:
               "history": ShowHistory(), "save": Save(), "export": Export("png")}
     R.append(Rule(re.compile(r"(?P<w>undo|redo|reset|help)(?: picture)?"),
                   lambda m, f, ctx: [simple[m["w"]]]))
+
+    def times(m, f, ctx):
+        # "undo twice", "undo 3 times", "go back two steps": that many undos
+        n = f.amount
+        if n is None or not float(n).is_integer() or not 1 <= n <= 50:
+            raise NoParse
+        return [Undo() if m["w"] == "undo" else Redo()] * int(n)
+    R.append(Rule(re.compile(r"(?P<w>undo|redo)(?: last)?(?: times| steps| step| changes| edits"
+                             r"| turns)?(?: again)?"), times, frozenset({"amount"})))
     R.append(Rule(re.compile(r"(?:show |list )?(?:history|steps)"),
                   lambda m, f, ctx: [ShowHistory()]))
     R.append(Rule(re.compile(r"save(?: session| progress| work| my session)?"),
@@ -526,9 +601,9 @@ def _meta_rules() -> list[Rule]:
 
     def goto(m, f, ctx):
         n = f.amount if f.amount is not None else f.absolute
-        if n is None or n < 0 or not float(n).is_integer():
+        if n is None or not float(n).is_integer():
             raise NoParse
-        return [Goto(int(n))]
+        return [Goto(int(n))]           # a step that does not exist gets a clear answer
     R.append(Rule(re.compile(r"goto(?: step)?|step"), goto, frozenset({"amount", "absolute"})))
 
     def repeat(m, f, ctx):
@@ -717,6 +792,21 @@ def _describe(cleaned: str, domain: str, original: str) -> list[Op] | None:
     return [Describe(attrs, text)]
 
 
+_SAVE_AS = re.compile(
+    r"(?i)(?:(?:please|could you|can you|now|ok|okay),? )*save(?: it| this| the session| this session"
+    r"| my session| my work| a copy| a copy of this session| the whole thing)?"
+    r" (?:as|under(?: the name)?|with the name|named|called) (?P<name>.+?)[.!]*")
+
+
+def save_as(text: str) -> list[Op] | None:
+    """'save as NAME': the name as typed (quotes dropped); the manager checks it."""
+    m = _SAVE_AS.fullmatch(clean(text, lower=False)[:MAX_CHARS])
+    if not m:
+        return None
+    name = m["name"].strip().strip("'\"“”").strip()
+    return [Save(name)] if name else None
+
+
 # -- entry points ----------------------------------------------------------------------------
 _INHERITABLE = {"add", "remove", "make", "turn", "look", "face", "tilt", "move", "no",
                 "set", "increase", "decrease"}
@@ -731,7 +821,7 @@ def parse_ops(text: str, domain: str, attributes: Mapping[str, Any] | None = Non
     cleaned = clean(text)[:MAX_CHARS]
     if not cleaned:
         return None
-    whole = (_interpolate(cleaned) or _complete(cleaned, domain)
+    whole = (save_as(text) or _interpolate(cleaned) or _complete(cleaned, domain)
              or _describe(cleaned, domain, clean(text, lower=False)[:MAX_CHARS]))
     if whole:
         return whole
@@ -751,6 +841,17 @@ def parse_ops(text: str, domain: str, attributes: Mapping[str, Any] | None = Non
         ops.extend(got)
         lead = toks[0] if toks[0] in _INHERITABLE else lead
     return ops or None
+
+
+def _register() -> None:
+    def clear() -> None:
+        _rewrites.cache_clear()
+        _color_attrs.cache_clear()
+        _rules.cache_clear()
+    V.on_change(clear)
+
+
+_register()
 
 
 def foreign_attribute(text: str, domain: str) -> tuple[str, str] | None:

@@ -56,70 +56,42 @@ from __future__ import annotations
 
 # -- semantic constants ------------------------------------------------------
 FACE_SIDE_YAW = 45.0          # "face left" = Set(yaw, -45)
+CHAIR_FROM_ABOVE = 40.0      # "view it from above" = Set(elevation, 40)
 CHAIR_FACE_AZIMUTH = {"left": 270.0, "right": 90.0, "front": 0.0, "side": 90.0, "back": 180.0}
 LIGHT_AZIMUTH_FROM = {"left": -90.0, "right": 90.0, "front": 0.0}
 HALF, TWO = 0.5, 2.0          # degree factors
 REPEAT_MORE, REPEAT_LESS = 1.0, -0.5
 
 # -- attribute words, keyed by schema names ------------------------------------
+# Attribute and value words come from the vocabulary records
+# (generators/vocabulary/<domain>.toml); these two tables are views of them,
+# refreshed in place when records are added (``vocabulary.extended``).
 #: nouns that name an attribute (the canonical token is the schema name)
-ATTRIBUTE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "yaw": ("yaw", "head turn", "head rotation"),
-    "pitch": ("pitch", "head tilt"),
-    "light_azimuth": ("light azimuth", "light direction", "light angle"),
-    "light_elevation": ("light elevation", "light height"),
-    "brightness": ("brightness", "exposure"),
-    "expression": ("expression", "facial expression", "emotion", "mood", "expressions"),
-    "expression_strength": ("expression strength", "expression intensity", "strength",
-                            "intensity"),
-    "eyewear": ("eyewear", "eye wear"),
-    "hat": ("hat", "cap", "beanie", "baseball cap", "fedora", "headwear", "hats"),
-    "beard": ("beard", "stubble", "facial hair", "goatee", "bearded", "moustache",
-              "mustache"),
-    "hair_color": ("hair color", "hair colour", "hair"),
-    "skin_tone": ("skin tone", "skin colour", "skin color", "complexion", "skin"),
-    "background": ("background", "backdrop", "bg", "back ground"),
-    "azimuth": ("azimuth", "rotation", "angle"),
-    "elevation": ("elevation", "camera height", "view height", "viewing angle"),
-    "armrests": ("armrests", "armrest", "arm rests", "arm rest", "arms"),
-    "back_height": ("back height", "back", "backrest", "back rest", "seat back"),
-    "legs": ("legs", "leg", "base"),
-    "color": ("color", "colour", "chair color", "chair colour"),
-    "zoom": ("zoom", "scale", "size"),
-    "shift_x": ("shift x", "horizontal position", "x position"),
-    "shift_y": ("shift y", "vertical position", "y position"),
-    "hue": ("hue", "tint"),
-    "saturation": ("saturation", "color saturation", "colour saturation", "vividness"),
-}
-
+ATTRIBUTE_SYNONYMS: dict[str, tuple[str, ...]] = {}
 #: words for category values, keyed by (attribute, value); the value itself is
 #: always a word for it too
-VALUE_SYNONYMS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("eyewear", "sunglasses"): ("sunglasses", "sun glasses", "shades", "sunnies",
-                                "dark glasses"),
-    ("eyewear", "glasses"): ("glasses", "spectacles", "specs", "eyeglasses",
-                             "reading glasses", "regular glasses", "normal glasses"),
-    ("expression", "happy"): ("happy", "smiling", "cheerful", "joyful", "glad", "grinning"),
-    ("expression", "sad"): ("sad", "unhappy", "frowning", "gloomy", "sorrowful", "upset"),
-    ("expression", "angry"): ("angry", "mad", "furious", "annoyed", "cross", "grumpy"),
-    ("expression", "surprised"): ("surprised", "shocked", "astonished", "amazed",
-                                  "startled"),
-    ("expression", "neutral"): ("neutral", "expressionless", "blank", "straight",
-                                "serious"),
-    ("hair_color", "blond"): ("blond", "blonde", "golden"),
-    ("hair_color", "brown"): ("brown", "brunette", "chestnut"),
-    ("hair_color", "red"): ("red", "ginger", "auburn"),
-    ("hair_color", "gray"): ("gray", "grey", "silver", "white"),
-    ("hair_color", "black"): ("black", "dark"),
-    ("skin_tone", "light"): ("light", "pale", "fair"),
-    ("skin_tone", "medium"): ("medium", "olive", "tan", "tanned"),
-    ("skin_tone", "dark"): ("dark", "brown", "black"),
-    ("background", "gray"): ("gray", "grey"),
-    ("color", "black"): ("black",),
-    ("legs", "pedestal"): ("pedestal", "single leg", "one leg", "central leg",
-                           "pedestal leg"),
-    ("legs", "four"): ("fourlegs",),
-}
+VALUE_SYNONYMS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _load_words() -> None:
+    from generators import vocabulary as V
+    ATTRIBUTE_SYNONYMS.clear()
+    VALUE_SYNONYMS.clear()
+    for _, r in V.all_records():
+        if r.kind == "seed":
+            continue
+        ATTRIBUTE_SYNONYMS.setdefault(r.name, r.names)
+        for value, words in r.words.items():
+            VALUE_SYNONYMS.setdefault((r.name, value), words)
+
+
+def _register() -> None:
+    from generators import vocabulary as V
+    _load_words()
+    V.on_change(_load_words)
+
+
+_register()
 
 #: general colour words (for colours of categories without a specific entry)
 COLOR_WORDS: dict[str, str] = {"grey": "gray", "blonde": "blond"}
@@ -138,6 +110,8 @@ POLITENESS: tuple[str, ...] = (
     "just", "maybe", "perhaps", "now", "thanks", "thank you", "ok", "okay", "hey",
     "hi", "for me", "i think", "instead", "also", "as well", "actually", "right now",
     "should be", "should have", "should", "show me", "let me see", "go on", "yes and",
+    "hmm", "hmmm", "um", "umm", "uh", "erm", "can she", "could she", "can he", "could he",
+    "can they", "could they",
 )
 
 #: multi-word and single-word rewrites to canonical tokens (applied longest
@@ -146,6 +120,8 @@ POLITENESS: tuple[str, ...] = (
 #: frown), "no" (negation), directions (left, right, up, down, ahead, above,
 #: below, in, out), degree markers (~half, ~two, ~full) and schema names.
 REWRITES: dict[str, str] = {
+    # (phrases that belong to one attribute are in its vocabulary record,
+    # generators/vocabulary/<domain>.toml, under "phrases")
     # degrees
     "a little bit": "~half", "a little": "~half", "a bit": "~half", "a tad": "~half",
     "a touch": "~half", "slightly": "~half", "somewhat": "~half", "a smidge": "~half",
@@ -201,50 +177,13 @@ REWRITES: dict[str, str] = {
     "lighting": "light", "lamp": "light", "light source": "light",
     "illumination": "light", "illuminate": "light", "lit": "light", "key light": "light",
     "the light": "light",
-    # brightness
-    "brighten": "brighter", "brighter image": "brighter", "lighten": "brighter",
-    "darken": "darker", "dim": "darker", "dimmer": "darker", "bright": "brighter",
-    "more light": "brighter", "less light": "darker",
-    # zoom / size
-    "zoom in": "zoom in", "closer": "zoom in", "nearer": "zoom in",
-    "bigger": "zoom in", "larger": "zoom in", "enlarge": "zoom in",
-    "zoom out": "zoom out", "further away": "zoom out", "farther away": "zoom out",
-    "further": "zoom out", "farther": "zoom out", "smaller": "zoom out",
-    "shrink": "zoom out",
     # expression
-    "smiling": "smile", "smiles": "smile", "grin": "smile", "grinning": "smile",
-    "beam": "smile", "frowning": "frown", "frowns": "frown", "pout": "frown",
-    "scowl": "frown", "scowling": "frown",
-    "neutral face": "neutral", "neutral expression": "neutral",
-    "straight face": "neutral", "poker face": "neutral", "blank face": "neutral",
-    "expressionless": "neutral",
-    "happier": "more happy", "sadder": "more sad", "angrier": "more angry",
-    "madder": "more angry", "bigger smile": "more smile", "wider smile": "more smile",
-    "broader smile": "more smile", "smaller smile": "less smile",
     "stronger": "more", "weaker": "less", "subtler": "less", "softer": "less",
     "intensify": "more", "tone down": "less", "more intense": "more",
-    "less intense": "less", "more expressive": "more expression",
-    "less expressive": "less expression",
-    # hair / people words
-    "redhead": "red hair_color", "red head": "red hair_color",
-    "brunette": "brown hair_color", "haired": "hair_color", "blonde": "blond",
-    "shave": "remove beard", "shaved": "no beard", "shaven": "no beard",
-    "clean shaven": "no beard",
+    "less intense": "less",
     # chairs
-    "armchair": "armrests", "armless": "no armrests", "arm chair": "armrests",
-    "four legs": "fourlegs", "4 legs": "fourlegs", "four legged": "fourlegs",
-    "four-legged": "fourlegs", "pedestal base": "pedestal", "swivel base": "pedestal",
     "taller": "higher", "tall": "higher", "high": "higher", "shorter": "lower",
     "short": "lower", "low": "lower", "raise": "higher", "lift": "higher",
-    "more saturated": "more saturation", "less saturated": "less saturation",
-    "saturate": "more saturation", "desaturate": "less saturation",
-    "more colorful": "more saturation", "more colourful": "more saturation",
-    "less colorful": "less saturation", "less colourful": "less saturation",
-    "more vivid": "more saturation", "more vibrant": "more saturation",
-    "duller": "less saturation", "more muted": "less saturation",
-    "washed out": "less saturation",
-    "black and white": "grayscale", "black & white": "grayscale",
-    "greyscale": "grayscale", "gray scale": "grayscale", "monochrome": "grayscale",
     "center": "centre", "middle": "centre", "centered": "centre", "centred": "centre",
     "front view": "view front", "side view": "view side", "back view": "view back",
     "rear view": "view back", "from behind": "view back", "top view": "view top",
@@ -256,6 +195,7 @@ REWRITES: dict[str, str] = {
     "somebody": "person", "people": "faces", "persons": "faces", "portraits": "faces",
     "portrait": "faces", "face mode": "faces", "chair mode": "chairs",
     "head": "person", "her head": "person", "his head": "person",
+    "the face": "person", "her face": "person", "his face": "person", "their face": "person",
     "image": "picture", "photo": "picture", "pic": "picture", "render": "picture",
     "scene": "picture", "everything": "picture", "whole thing": "picture",
     "stool": "chair", "seat": "chair",
@@ -267,6 +207,17 @@ REWRITES: dict[str, str] = {
     "redo that": "redo", "redo it": "redo",
     "start over": "reset", "start again": "reset", "start from scratch": "reset",
     "from scratch": "reset", "begin again": "reset", "restart": "reset",
+    "put it back how it was": "undo", "put it back the way it was": "undo",
+    "back how it was": "undo", "back the way it was": "undo", "change it back": "undo",
+    "make it like it was": "undo", "as it was before": "undo",
+    "the very beginning": "step 0", "the beginning": "step 0", "the start": "step 0",
+    "the original": "step 0", "the original one": "step 0", "the first image": "step 0",
+    "undo both": "undo 2 times", "undo them both": "undo 2 times",
+    "undo both of them": "undo 2 times", "undo both of those": "undo 2 times",
+    "undo both changes": "undo 2 times", "undo those two": "undo 2 times",
+    "go back one step": "undo", "back one step": "undo", "step back once": "undo",
+    "twice": "2 times", "thrice": "3 times", "two times": "2 times",
+    "three times": "3 times",
     "do that again": "again", "do it again": "again", "do again": "again",
     "one more time": "again", "once more": "again", "same again": "again",
     "repeat that": "again", "repeat": "again", "keep going": "again",

@@ -1,8 +1,23 @@
-"""The dialogue manager: one turn = parse → apply → render → log → reply.
+"""The dialogue manager: one turn = parse → resolve → apply → render → describe.
 
 ``DialogueManager.turn(text)`` never raises on user input: whatever is typed
 gets a reply, and the state changes only when an op was read.  Every turn is
 appended to the session log before ``turn`` returns.
+
+The turn is a pipeline of small steps, each found in one place:
+
+- ``read``: the line against the dialogue context (``dialogue.resolve``:
+  ellipsis, anaphora, corrections, questions, conversation, requests outside
+  the vocabulary), else the parser (``dialogue.parser``) → ``Reading``;
+- ``_play``: apply the reading's ops to the session, render, and
+  ``_describe`` the outcome (the reply from its parts);
+- ``_finish``: log and save (apart from the turn itself).
+
+Turns that change nothing (questions, help, clarifications, refusals) are
+logged, but they are not image steps: "go back to step N", the history list
+and ``TurnResult.step`` count image steps only; ``TurnResult.turn`` counts
+every line.  The context (``dialogue.context``) is written into every log
+record, so a resumed session continues the conversation.
 """
 
 from __future__ import annotations
@@ -17,6 +32,8 @@ from typing import Any, Callable
 import numpy as np
 
 from dialogue import replies
+from dialogue import context as C
+from dialogue.resolve import Facts, Resolution, resolve
 from dialogue.types import Clarification, ParseContext, ParseResult
 from generators import registry
 from generators.errors import GeneratorError, describe
@@ -34,9 +51,40 @@ MAX_INPUT = 2000   # characters of a typed line that are kept in the log
 HISTORY_SHOWN = 12  # steps listed in the reply to "history" (the app shows them all)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a line means: the parser's result, and how the context resolved it."""
+    parsed: ParseResult
+    resolution: Resolution | None = None
+
+
+@dataclass
+class Applied:
+    """The apply stage: the reading as played and what the session did."""
+    parsed: ParseResult
+    outcome: TurnOutcome
+    notes: list[str]              # the generator's remarks (dcgan mode)
+    had_ops: bool                 # the reading had ops before dcgan mode
+    step_before: int
+    domain_before: str
+    meta_texts: dict[str, str]    # save / export / help / history texts
+
+
+@dataclass
+class Shown:
+    """The render stage: the image of the turn, its step and logged ops."""
+    image: np.ndarray | None
+    step: int
+    changed: bool
+    ops: list[dict]
+    render_ms: float
+    error: str | None = None
+    record: dict = field(default_factory=dict)   # extra log fields ("rejected_ops")
+
+
 @dataclass
 class TurnResult:
-    turn: int
+    turn: int                     # lines typed so far (this one included)
     input: str
     ops: list[dict]
     reply: str
@@ -49,13 +97,18 @@ class TurnResult:
     kind: str = "edit"            # edit | meta | clarify | unknown | help | error | start
     suggestions: list[str] = field(default_factory=list)
     source: str = ""              # the parser's source
+    step: int = 0                 # the image step shown after this turn
+    resolved: str | None = None   # how a line that leans on the context was read
 
     def record(self) -> dict[str, Any]:
         """Exactly the per-turn record of ``holochat run --jsonl`` (DESIGN.md)."""
-        return {"turn": self.turn, "input": self.input, "ops": self.ops, "reply": self.reply,
-                "changed": self.changed, "state": self.state.to_json(),
-                "image": self.image_path, "image_sha256": self.image_sha256,
-                "ms": self.rounded_ms()}
+        rec = {"turn": self.turn, "step": self.step, "input": self.input, "ops": self.ops,
+               "reply": self.reply, "changed": self.changed, "state": self.state.to_json(),
+               "image": self.image_path, "image_sha256": self.image_sha256,
+               "ms": self.rounded_ms()}
+        if self.resolved:
+            rec["resolved"] = self.resolved
+        return rec
 
     def rounded_ms(self) -> dict[str, float]:
         return {"parse": round(self.ms.get("parse", 0.0), 3),
@@ -64,11 +117,12 @@ class TurnResult:
 
 @dataclass
 class HistoryEntry:
-    step: int
+    step: int                   # the image step after this turn
     input: str
     reply: str
     current: bool               # the step the session stands on now
     changed: bool = False       # this turn changed the image
+    new_step: bool = True       # this turn made a new image step
 
 
 def _default_parser(text: str, context: ParseContext) -> ParseResult:
@@ -96,6 +150,8 @@ class DialogueManager:
         self.session = Session(_start, self.seed)
         self.parser = parser or _default_parser
         self.pending: Clarification | None = None
+        self.context = C.DialogueContext(domain=domain)
+        self.turns = 0                              # lines typed (every turn)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.entries: list[HistoryEntry] = []
         self.image: np.ndarray | None = None
@@ -131,9 +187,11 @@ class DialogueManager:
         return self.session.step
 
     def history(self) -> list[HistoryEntry]:
+        """One entry per image step: the turn that made it (turns that changed
+        nothing are in the log, not in this list)."""
         cur = self.step
         return [HistoryEntry(e.step, e.input, e.reply, e.step == cur, e.changed)
-                for e in self.entries]
+                for e in self.entries if e.new_step]
 
     def vocabulary(self) -> list[str]:
         """Phrases for input completion, from the schema and the meta commands."""
@@ -178,6 +236,30 @@ class DialogueManager:
         text = text if isinstance(text, str) else str(text)
         shown = text[:MAX_INPUT]
         t0 = time.perf_counter()
+        reading = self.read(text)
+        parse_ms = (time.perf_counter() - t0) * 1000
+        return self._play(shown, reading.parsed, parse_ms, reading.resolution)
+
+    # -- parse → resolve --------------------------------------------------------
+    def facts(self) -> Facts:
+        h = self.session.history
+        return Facts(domain=self.state.domain, attributes=dict(self.state.attributes),
+                     step=self.step, turns=self.turns + 1, state_at=h.state_at)
+
+    def read(self, text: str) -> Reading:
+        """The line against the context first, then the parser alone."""
+        from dialogue import clarify
+        answering = self.pending is not None and clarify.answer(text, self.pending) is not None
+        res = None
+        if not answering:
+            try:
+                res = resolve(text, self.context, self.facts())
+            except Exception:  # noqa: BLE001 - a rule bug must not cost the turn
+                res = None
+        if res is not None:
+            if res.ops:
+                return Reading(ParseResult(tuple(res.ops), "resolved"), res)
+            return Reading(ParseResult((), res.kind, message=res.reply), res)
         ctx = ParseContext(domain=self.state.domain, attributes=dict(self.state.attributes),
                            generator=self.state.generator, pending=self.pending)
         try:
@@ -185,8 +267,7 @@ class DialogueManager:
         except Exception as e:  # noqa: BLE001 - any input gets a reply, never a crash
             parsed = ParseResult((), "unknown",
                                  message="I couldn't read that (an internal parser error)")
-        parse_ms = (time.perf_counter() - t0) * 1000
-        return self._play(shown, parsed, parse_ms)
+        return Reading(parsed)
 
     def replay_turn(self, text: str, ops: list[dict]) -> TurnResult:
         """Play a logged turn: its ops as logged, never re-parsed (replay --ui)."""
@@ -221,86 +302,153 @@ class DialogueManager:
                 notes.append(note)
         return replace(parsed, ops=tuple(res.ops)), notes
 
-    def _play(self, text: str, parsed: ParseResult, parse_ms: float) -> TurnResult:
+    # -- apply → render → describe ----------------------------------------------
+    def _play(self, text: str, parsed: ParseResult, parse_ms: float,
+              resolution: Resolution | None = None) -> TurnResult:
+        applied = self._apply(parsed)
+        shown = self._show(applied)
+        reply, kind, suggestions = self._describe(applied, shown, resolution)
+        self._remember(text, applied, shown, resolution)
+        record: dict[str, Any] = dict(shown.record)
+        history = self.session.history
+        record.update(node=history.cursor, parent=history.current.parent,
+                      context=self.context.to_json())
+        resolved = resolution.note if resolution is not None and resolution.note else None
+        if resolved:
+            record["resolved"] = resolved
+        return self._finish(shown.step, text, shown.ops, reply.text(), shown.changed, shown.image,
+                            {"parse": parse_ms, "render": shown.render_ms}, kind,
+                            suggestions=suggestions, source=applied.parsed.source,
+                            extra_record=record, new_step=shown.step != applied.step_before,
+                            resolved=resolved)
+
+    def _apply(self, parsed: ParseResult) -> "Applied":
+        """The reading's ops played on the session (dcgan mode resolved first)."""
         before = self.state
-        kind = "edit"
-        suggestions: list[str] = []
+        step_before = self.step
         self.pending = parsed.clarification if parsed.source == "clarify" else None
         had_ops = bool(parsed.ops)
         parsed, notes = self._dcgan_mode(parsed)
         outcome = self.session.play(list(parsed.ops))
-        extra = self._meta_texts(outcome)
-        if parsed.source == "clarify" and parsed.clarification is not None:
-            kind = "clarify"
-            reply = parsed.clarification.question
+        return Applied(parsed, outcome, notes, had_ops, step_before, before.domain,
+                       self._meta_texts(outcome))
+
+    def _show(self, a: "Applied") -> "Shown":
+        """The image of the new state; a state that cannot be drawn is taken back."""
+        step, changed = a.outcome.step, a.outcome.changed
+        ops = [o.to_json() for o in a.outcome.ops]
+        img = None if changed else self.images.get(step)
+        if img is None and not changed and step != a.step_before:
+            img = self.images.get(a.step_before)
+        if img is not None:
+            self.images[step] = img
+            return Shown(img, step, changed, ops, 0.0)
+        img, err, render_ms = self._render_step(step)
+        if err and changed:
+            # the new state cannot be shown: take the turn back (no new step)
+            step = self.session.revert_turn()
+            img = self.images.get(step)
+            if img is not None:
+                self.images[step] = img
+            return Shown(img, step, False, [], render_ms, err, {"rejected_ops": ops})
+        return Shown(img, step, changed, ops, render_ms, err)
+
+    def _describe(self, a: "Applied", shown: "Shown", resolution: Resolution | None
+                  ) -> tuple[replies.Reply, str, list[str]]:
+        """The reply from its parts, the turn's kind and its suggestions."""
+        parsed, outcome = a.parsed, a.outcome
+        kind, suggestions = "edit", []
+        if resolution is not None and not parsed.ops and resolution.reply:
+            kind, reply = resolution.kind, replies.Reply(whole=resolution.reply)
+        elif parsed.source == "clarify" and parsed.clarification is not None:
+            kind, reply = "clarify", replies.Reply(whole=parsed.clarification.question)
             suggestions = [label for label, _ in parsed.clarification.options]
         elif not parsed.ops:
             kind = "unknown" if parsed.source != "empty" else "empty"
             hint = parsed.message or "I didn't understand that"
-            reply = (f"{hint[0].upper() + hint[1:]}. Nothing changed." if parsed.source != "empty"
-                     else "Type a command, or 'help' to see what I can do.")
-            if parsed.source != "empty" and "help" not in reply:
-                reply += " Type 'help' for ideas."
+            text = (f"{hint[0].upper() + hint[1:]}. Nothing changed." if parsed.source != "empty"
+                    else "Type a command, or 'help' to see what I can do.")
+            if parsed.source != "empty" and "help" not in text:
+                text += " Type 'help' for ideas."
+            reply = replies.Reply(whole=text)
         else:
-            reply = replies.reply_for(self.state.domain if before.domain == self.state.domain
-                                      else before.domain, outcome, extra)
+            domain = self.state.domain if a.domain_before == self.state.domain else a.domain_before
+            reply = replies.reply_parts(domain, outcome, a.meta_texts)
             if any(k == "help" for k, _ in outcome.meta):
                 kind = "help"
                 suggestions = replies.help_text(self.state.domain, dict(self.state.attributes))[1]
             elif not any(o.edits for o in outcome.ops):
                 kind = "meta"
             if parsed.source == "fallback" and parsed.matched:
-                reply = f"(Read as '{parsed.matched}'.) " + reply
-        if notes:
-            if had_ops and not parsed.ops:          # every edit lacked a direction
-                reply, kind = " ".join(notes), "edit"
+                reply.read_as = parsed.matched
+            if resolution is not None and resolution.corrects is not None:
+                self._as_correction(reply, resolution, outcome)
+        if a.notes:
+            if a.had_ops and not parsed.ops:          # every edit lacked a direction
+                reply, kind = replies.Reply(whole=" ".join(a.notes)), "edit"
+            elif reply.whole is not None:
+                reply.whole = reply.whole + " " + " ".join(a.notes)
             else:
-                reply = (reply + " " + " ".join(notes)) if reply != "Nothing changed." \
-                    else " ".join(notes)
-        step = outcome.step
-        ops = [o.to_json() for o in outcome.ops]
-        changed = outcome.changed
-        record: dict[str, Any] = {}
-        render_ms = 0.0
-        img = None if changed else self.images.get(step - 1)
-        if img is not None:
-            self.images[step] = img
-        else:
-            img, err, render_ms = self._render_step(step)
-            if err and changed:
-                # the new state cannot be shown: take the turn back, keep the step
-                step = self.session.revert_turn()
-                img = self.images.get(step - 1)
-                if img is not None:
-                    self.images[step] = img
-                record["rejected_ops"], ops, changed = ops, [], False
-                reply, kind = f"I couldn't render that, so nothing changed: {err}", "error"
-            elif err:
-                reply, kind = reply + f" I couldn't render the image: {err}", "error"
-        history = self.session.history
-        record.update(node=history.cursor, parent=history.current.parent)
-        return self._finish(step, text, ops, reply, changed, img,
-                            {"parse": parse_ms, "render": render_ms}, kind,
-                            suggestions=suggestions, source=parsed.source, extra_record=record)
+                reply.notes += a.notes
+        if shown.error and shown.record.get("rejected_ops") is not None:
+            reply, kind = replies.Reply(
+                whole=f"I couldn't render that, so nothing changed: {shown.error}"), "error"
+        elif shown.error:
+            reply.errors.append(f"I couldn't render the image: {shown.error}")
+            kind = "error"
+        return reply, kind, suggestions
+
+    def _as_correction(self, reply: replies.Reply, res: Resolution, outcome: TurnOutcome) -> None:
+        """A correction says what it replaced and the net change, not the undo."""
+        from sessions.apply import diff
+        try:
+            pre = self.session.history.state_at(self.context.last_step_before)
+        except (IndexError, TypeError):
+            return
+        reply.changed = [replies.describe_change(self.state.domain, c)
+                         for c in diff(pre, outcome.state)
+                         if c.attr != "z" and not c.attr.startswith("offset:")]
+        reply.meta = [m for m in reply.meta if not m.startswith(("Undid", "Went back", "Back at"))]
+        reply.instead_of = res.corrects
+
+    def _remember(self, text: str, a: "Applied", shown: "Shown",
+                  resolution: Resolution | None) -> None:
+        """The dialogue context after this turn."""
+        outcome = a.outcome
+        changes = [ch for eff in outcome.effects for ch in eff.changes] if shown.changed else []
+        # a correction stands for the turn it replaced: a second correction
+        # goes back to the picture before both
+        ctx_before = a.step_before
+        if resolution is not None and resolution.corrects is not None \
+                and self.context.last_step_before is not None:
+            ctx_before = self.context.last_step_before
+        self.context = C.advance(self.context, domain=self.state.domain, text=text,
+                                 ops=list(outcome.ops) if shown.changed else [], changes=changes,
+                                 step_before=ctx_before, step=shown.step, changed=shown.changed,
+                                 pending=C.pending_to_json(self.pending))
 
     def _finish(self, step: int, text: str, ops: list[dict], reply: str, changed: bool,
                 img: np.ndarray | None, ms: dict[str, float], kind: str, *,
                 suggestions: list[str] | None = None, source: str = "",
-                extra_record: dict | None = None) -> TurnResult:
+                extra_record: dict | None = None, new_step: bool = True,
+                resolved: str | None = None) -> TurnResult:
+        turn = self.turns if kind == "start" else self.turns + 1
+        self.turns = turn
         sha = image_sha256(img) if img is not None else None
         path = None
         if self.out_dir is not None and img is not None:
             try:
-                path = str(export_png(img, self.out_dir / f"turn-{step:03d}.png"))
+                path = str(export_png(img, self.out_dir / f"turn-{turn:03d}.png"))
             except OSError as e:
                 self.write_errors += 1
-                self.warnings.append(f"cannot write turn-{step:03d}.png to {self.out_dir}: "
+                self.warnings.append(f"cannot write turn-{turn:03d}.png to {self.out_dir}: "
                                      f"{e.strerror or e}")
-        res = TurnResult(step, text, ops, reply, changed, self.state, img, sha, path, ms, kind,
-                         suggestions or [], source)
-        self.entries.append(HistoryEntry(step, text, reply, True, changed))
+        res = TurnResult(turn, text, ops, reply, changed, self.state, img, sha, path, ms, kind,
+                         suggestions or [], source, step, resolved)
+        self.entries.append(HistoryEntry(step, text, reply, True, changed, new_step))
         if self.log is not None:
-            rec = {"turn": step, "time": now_iso(), "input": text, "ops": ops, "reply": reply,
+            rec = {"turn": turn, "step": step, "time": now_iso(), "input": text, "ops": ops,
+                   "reply": reply,
                    "changed": changed, "state": self.state.to_json(), "image_sha256": sha,
                    "ms": res.rounded_ms(), **(extra_record or {})}
             try:
@@ -336,25 +484,27 @@ class DialogueManager:
             elif kind == "help":
                 texts["help"] = replies.help_text(self.state.domain, dict(self.state.attributes))[0]
             elif kind == "history":
-                shown = self.entries[-(HISTORY_SHOWN - 1):]
+                steps = [e for e in self.entries if e.new_step]
+                shown = steps[-HISTORY_SHOWN:]
                 lines = [f"{e.step}: {e.input or '(start)'}" for e in shown]
-                head = ("Steps so far" if len(shown) == len(self.entries)
-                        else f"The last {len(shown) + 1} of {outcome.step + 1} steps")
-                texts["history"] = f"{head} — " + "; ".join(lines) + f"; {outcome.step}: history."
+                head = ("Image steps so far" if len(shown) == len(steps)
+                        else f"The last {len(shown)} of {len(steps)} image steps")
+                texts["history"] = f"{head} — " + "; ".join(lines) + "."
         return texts
 
     def _save(self, name: str | None) -> str:
         """Every turn is saved as it happens; "save as NAME" also keeps a copy of
         the session so far (this turn included) under that name."""
         self._save_as = None
+        if name and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or ".." in name
+                     or name.lower().endswith(".jsonl")):
+            return (f"'{name[:40]}' can't be a session name: use letters, digits, '-', '_' "
+                    "or '.' (no spaces, slashes or '..'), up to 64 characters; nothing was saved.")
         if self.log_path is None:
             return "This session cannot be saved: " + "; ".join(self.warnings[-1:] or
                                                                  ["logging is off"])
         if not name:
             return f"Saved: every turn is already written to {self.log_path}."
-        if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", name):
-            return (f"'{name[:40]}' can't be a session name: use letters, digits, '-', '_' "
-                    "or '.'.")
         target = self.log_path.with_name(f"{name}.jsonl")
         if target.exists():
             return f"There is already a session called '{name}'; pick another name."
@@ -442,13 +592,20 @@ class DialogueManager:
                                 f"resumed from the {i} records before it")
                 records, recovered = records[:i], True
                 break
+            step_before = m.session.step
             outcome = m.session.play(ops)
             m.entries.append(HistoryEntry(outcome.step, str(rec.get("input", "")),
-                                          str(rec.get("reply", "")), True, outcome.changed))
+                                          str(rec.get("reply", "")), True, outcome.changed,
+                                          outcome.step != step_before))
             if len(warnings) < 5 and rec.get("state") is not None \
                     and rec["state"] != outcome.state.to_json():
                 warnings.append(f"{path}: turn {outcome.step} re-applies to a different state "
                                 "than the one logged (written by another holochat version?)")
+        m.turns = len(records) - 1
+        ctx = C.DialogueContext.from_json(records[-1].get("context"))
+        if ctx.domain == m.state.domain:          # the conversation goes on where it stopped
+            m.context = ctx
+            m.pending = C.pending_from_json(ctx.pending)
         if recovered:
             target = _fresh_path(path.with_name(path.stem + "-recovered.jsonl"))
             m.session_name = target.stem

@@ -110,6 +110,14 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(w for w in words if w.isalpha()))
 
 
+def _register() -> None:
+    from generators import vocabulary as V
+    V.on_change(_vocabulary.cache_clear)
+
+
+_register()
+
+
 def _spell_corrected(text: str, domain: str, attrs) -> tuple[str, list[Op], float] | None:
     """Replace unknown words by their nearest vocabulary word; a grammar parse of
     the result is a fallback reading with score = the weakest correction's ratio."""
@@ -166,6 +174,18 @@ def _contradicts(said: set[str], reading: set[str]) -> bool:
     return False
 
 
+# -- convo: readings that discard work are offered only when the words ask ----
+_DESTRUCTIVE_WORDS = re.compile(r"\b(?:another|new|different|else|other|someone|somebody|reset"
+                                r"|restart|scratch|start over|start again|switch|swap|replace"
+                                r"|identity|next|reroll)\b")
+_OTHER_DOMAIN = {"faces": r"\b(?:chairs?|furniture|seats?)\b",
+                 "chairs": r"\b(?:faces?|person|people|portraits?|man|woman)\b"}
+
+
+def _destructive(command: str) -> bool:
+    return bool(re.match(r"(?:another|reset|switch to|start over)\b", command))
+
+
 def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> ParseResult:
     from dialogue import fallback
     try:
@@ -175,9 +195,13 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> Pars
                            message=f"I couldn't read that as a command, and {e}")
     said = set(grammar.tokens(grammar.clean(text)))
     readings: list[tuple[str, tuple[Op, ...], float, str]] = []
+    asked_destructive = bool(_DESTRUCTIVE_WORDS.search(grammar.clean(text))
+                             or re.search(_OTHER_DOMAIN[domain], grammar.clean(text)))
     for c in cands:
         if _contradicts(said, set(grammar.tokens(c.command))):
             continue
+        if not asked_destructive and _destructive(c.command):
+            continue               # never guess "another person" / "start over" (convo)
         ops = _reading(c.command, text, domain, attrs)
         if not ops:
             continue

@@ -6,6 +6,7 @@ gender), chairs "the chair".
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from generators.blend import is_blend
@@ -107,7 +108,25 @@ def describe_change(domain: str, ch: Change) -> str:
         return f"{_side(d, 'darkened', 'brightened')} the image (brightness {_num(new)})"
     if a == "background":
         return f"made the background {new}"
-    return f"set {a} to {new}"
+    return _record_change(domain, a, old, new)
+
+
+def _record_change(domain: str, a: str, old: Any, new: Any) -> str:
+    """A change told from the attribute's vocabulary record (reply wording)."""
+    r = _record(domain, a)
+    if r is None:
+        return f"set {a.replace('_', ' ')} to {new}"
+    if r.kind == "bool":
+        thing = r.reply.thing or r.spoken
+        return (r.reply.on or f"added {thing}") if new else (r.reply.off or f"removed {r.spoken}")
+    if r.kind == "category":
+        return r.reply.set.format(value=new) if r.reply.set else f"made {r.spoken} {new}"
+    d = float(new) - float(old)
+    words = r.pos if d > 0 else r.neg
+    unit = "°" if r.unit == "°" else ""
+    if words:
+        return f"made it {words[0]} ({r.spoken.removeprefix('the ')} {_num(new)}{unit})"
+    return f"{'raised' if d > 0 else 'lowered'} {r.spoken} to {_num(new)}{unit}"
 
 
 def _latent_text(domain: str, name: str, old: Any, new: Any) -> str:
@@ -155,18 +174,35 @@ def _clamp_text(domain: str, c) -> str:
     return f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if lim == 'min' else 'maximum'}, {_num(c.value)}."
 
 
+def _record(domain: str, name: str):
+    from generators import vocabulary as V
+    return V.record(domain, name)
+
+
+def _bare(word: str) -> str:
+    """'a beard' -> 'beard' (after 'no')."""
+    return word.split(" ", 1)[1] if word.startswith(("a ", "an ")) else word
+
+
+def clamp_text(domain: str, c) -> str:
+    return _clamp_text(domain, c)
+
+
 def _noop_text(domain: str, eff: Effect, attributes: dict) -> str | None:
     op = eff.op
     if isinstance(op, O.Set):
         v = attributes.get(op.attr)
         if op.attr == "eyewear":
             return "They are not wearing glasses." if v == "none" else f"They are already wearing {v}."
-        if op.attr in ("hat", "beard", "armrests"):
-            word = {"hat": "a hat", "beard": "a beard", "armrests": "armrests"}[op.attr]
+        r = _record(domain, op.attr)
+        if r is not None and r.kind == "bool":
+            word = r.reply.thing or r.spoken
             if domain == "chairs":
-                return f"The chair already {'has' if v else 'has no'} {word}."
-            return f"They already {'have' if v else 'have no'} {word}."
-        return f"{op.attr.replace('_', ' ').capitalize()} is already {v if not isinstance(v, float) else _num(v)}."
+                return f"The chair already has {word}." if v else f"The chair has no {_bare(word)}."
+            return f"They already have {word}." if v else f"They don't have {word}."
+        r = _record(domain, op.attr)
+        noun = r.spoken if r is not None else op.attr.replace("_", " ")
+        return f"{noun[0].upper() + noun[1:]} is already {v if not isinstance(v, float) else _num(v)}."
     if eff.noop and eff.noop != "nothing changed":
         return eff.noop[0].upper() + eff.noop[1:] + "."
     return None
@@ -195,13 +231,52 @@ def _blend_text(op) -> str:
     return f"blended {how} toward {where}"
 
 
-def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> str:
-    """The reply to one turn from its outcome; ``extra`` carries texts for
-    save/export/help/history that the manager produced."""
-    extra = extra or {}
-    out: list[str] = []
-    changes = []
-    for eff in outcome.effects:
+@dataclass
+class Reply:
+    """A reply built from parts; ``text()`` joins them.
+
+    ``changed`` are phrases of what changed (one sentence), ``clamped`` what hit
+    a limit, ``unchanged`` why an op did nothing, ``meta`` undo / goto / save /
+    export / help texts, ``checked`` what the picture reads back, ``notes`` the
+    generator's remarks, ``errors`` what went wrong after applying.  ``whole``
+    is a reply that is one message (a question, an answer, a refusal);
+    ``read_as`` and ``instead_of`` frame a fallback reading and a correction."""
+    changed: list[str] = field(default_factory=list)
+    clamped: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    meta: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    whole: str | None = None
+    read_as: str | None = None
+    instead_of: str | None = None
+
+    def body(self) -> list[str]:
+        out: list[str] = []
+        if self.changed:
+            said = sentence(self.changed)
+            if self.instead_of is not None:
+                said = f"Instead of '{self.instead_of}': {said[0].lower() + said[1:]}"
+            out.append(said)
+        elif self.instead_of is not None:
+            out.append(f"Instead of '{self.instead_of}': the picture is as it was before that.")
+        return out + self.clamped + self.unchanged + self.meta + self.checked
+
+    def text(self) -> str:
+        if self.whole is not None:
+            return " ".join([self.whole] + self.errors)
+        body = self.body()
+        if self.read_as and body:
+            body = [f"(Read as '{self.read_as}'.)"] + body
+        if not body and not self.notes:
+            body = ["Nothing changed."]
+        return " ".join(body + self.notes + self.errors)
+
+
+def _changes_said(domain: str, effects) -> list[str]:
+    changes: list[str] = []
+    for eff in effects:
         said = [describe_change(domain, ch) for ch in eff.changes
                 if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
                 and not _is_blend_change(ch)]
@@ -213,20 +288,33 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
                 describe_change(domain, ch) for ch in eff.changes
                 if ch.attr not in ("z", "identity", "style") and not _is_blend_change(ch)][:4]
         changes += said
-    # a domain switch makes later change texts refer to the new domain
-    if changes:
-        out.append(sentence(changes))
+    return changes
+
+
+def reply_parts(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> Reply:
+    """The parts of the reply to one turn from its outcome; ``extra`` carries
+    texts for save/export/help/history that the manager produced."""
+    extra = extra or {}
+    r = Reply(changed=_changes_said(domain, outcome.effects))
     attrs = dict(outcome.state.attributes)
     for eff in outcome.effects:
         for c in eff.clamps:
-            out.append(_clamp_text(domain, c))
+            r.clamped.append(_clamp_text(domain, c))
         if eff.error:
-            out.append(f"I couldn't do that: {eff.error}.")
+            r.unchanged.append(f"I couldn't do that: {eff.error}.")
         elif not eff.changes and not eff.clamps:
             t = _noop_text(domain, eff, attrs)
             if t:
-                out.append(t)
+                r.unchanged.append(t)
+    out = r.meta
+    undos = [d for k, d in outcome.meta if k == "undo" and d is not None]
+    if len(undos) > 1:                   # "undo twice": one sentence for all of them
+        what = sentence(describe_change(domain, ch) for d in undos for ch in d if ch.attr != "z")
+        out.append(f"Went back {len(undos)} steps: {what[0].lower() + what[1:]}" if what
+                   else f"Went back {len(undos)} steps.")
     for kind, detail in outcome.meta:
+        if kind == "undo" and detail is not None and len(undos) > 1:
+            continue
         if kind in ("undo", "redo"):
             if detail is None:
                 out.append("Nothing to undo." if kind == "undo" else "Nothing to redo.")
@@ -246,9 +334,12 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
             out.append(f"There is no step {step}; the steps so far are 0 to {last}.")
         elif kind in extra:
             out.append(extra[kind])
-    if not out:
-        out.append("Nothing changed.")
-    return " ".join(out)
+    return r
+
+
+def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = None) -> str:
+    """The reply to one turn from its outcome (``reply_parts`` joined)."""
+    return reply_parts(domain, outcome, extra).text()
 
 
 def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:

@@ -167,55 +167,41 @@ class Schema:
         return out, clamps
 
 
-FACES = Schema(
-    domain="faces",
-    seed_attribute="identity",
-    subject="person",
-    attributes=(
-        Attribute("identity", SEED),
-        Attribute("yaw", DEGREES, -60, 60, default=0.0, step=15, unit="°"),
-        Attribute("pitch", DEGREES, -30, 30, default=0.0, step=10, unit="°"),
-        Attribute("light_azimuth", DEGREES, -90, 90, default=0.0, step=30, unit="°"),
-        Attribute("light_elevation", DEGREES, -30, 60, default=20.0, step=15, unit="°"),
-        Attribute("brightness", FLOAT, -1, 1, default=0.0, step=0.2),
-        Attribute("expression", CATEGORY,
-                  values=("neutral", "happy", "sad", "angry", "surprised"), default="neutral"),
-        Attribute("expression_strength", FLOAT, 0, 1, default=0.5, step=0.25),
-        Attribute("eyewear", CATEGORY, values=("none", "glasses", "sunglasses"), default="none"),
-        Attribute("hat", BOOL, default=False),
-        Attribute("beard", BOOL, default=False),
-        Attribute("hair_color", CATEGORY,
-                  values=("black", "brown", "blond", "red", "gray"), default="brown"),
-        Attribute("skin_tone", CATEGORY, values=("light", "medium", "dark"), default="medium"),
-        Attribute("background", CATEGORY,
-                  values=("white", "gray", "blue", "green", "red", "yellow"), default="gray"),
-    ),
-)
+def schema_from_vocabulary(domain: str) -> Schema:
+    """The schema of ``domain`` built from its vocabulary records
+    (generators/vocabulary/<domain>.toml): names, kinds, ranges, defaults, steps."""
+    from generators import vocabulary as V
+    voc = V.vocabulary(domain)
+    attrs = []
+    for r in voc.records:
+        default = r.default
+        if r.kind in (DEGREES, FLOAT) and default is not None:
+            default = float(default)
+        attrs.append(Attribute(r.name, r.kind, r.lo, r.hi, values=tuple(r.values),
+                               default=default, step=r.step, wraps=r.wraps, unit=r.unit))
+    return Schema(domain=domain, attributes=tuple(attrs),
+                  seed_attribute=voc.seed_attribute, subject=voc.subject)
 
-CHAIRS = Schema(
-    domain="chairs",
-    seed_attribute="style",
-    subject="chair",
-    attributes=(
-        Attribute("style", SEED),
-        Attribute("azimuth", DEGREES, 0, 360, default=30.0, step=30, wraps=True, unit="°"),
-        Attribute("elevation", DEGREES, 0, 60, default=20.0, step=10, unit="°"),
-        Attribute("armrests", BOOL, default=False),
-        Attribute("back_height", FLOAT, 0, 1, default=0.5, step=0.25),
-        Attribute("legs", CATEGORY, values=("four", "pedestal"), default="four"),
-        Attribute("color", CATEGORY,
-                  values=("brown", "black", "white", "red", "blue", "green"), default="brown"),
-        Attribute("zoom", FLOAT, 0.5, 2, default=1.0, step=0.15),
-        Attribute("shift_x", FLOAT, -0.5, 0.5, default=0.0, step=0.1),
-        Attribute("shift_y", FLOAT, -0.5, 0.5, default=0.0, step=0.1),
-        Attribute("hue", DEGREES, -180, 180, default=0.0, step=30, unit="°"),
-        Attribute("saturation", FLOAT, 0, 2, default=1.0, step=0.25),
-        Attribute("brightness", FLOAT, -1, 1, default=0.0, step=0.2),
-    ),
-)
+
+FACES = schema_from_vocabulary("faces")
+CHAIRS = schema_from_vocabulary("chairs")
 
 SCHEMAS: dict[str, Schema] = {"faces": FACES, "chairs": CHAIRS}
 DOMAINS: tuple[str, ...] = tuple(SCHEMAS)
+
+
+def _rebuild() -> None:
+    """A vocabulary record was added or taken away (``vocabulary.extended``)."""
+    for d in DOMAINS:
+        SCHEMAS[d] = schema_from_vocabulary(d)
+
+
+def _register() -> None:
+    from generators import vocabulary as V
+    V.on_change(_rebuild)
+
+
+_register()
 
 
 class UnknownDomainError(KeyError):

@@ -3,8 +3,9 @@
 Every state a session reaches is a node; a node's parent is the node it was
 edited from.  Undo moves to the parent, redo to the child most recently
 visited, and a new edit after undo starts a new branch without discarding the
-old one.  Steps are turns: ``steps[n]`` is the node the session stood on after
-turn ``n`` (step 0 is the start), so any step can be revisited.
+old one.  Steps are image steps: ``steps[n]`` is the node the session stood on
+after the n-th turn that moved it (step 0 is the start; turns that changed
+nothing make no step), so any step can be revisited.
 
 A turn can be taken back before it is logged (``begin_turn`` /
 ``rollback_turn``): the session uses this when the new state cannot be
@@ -109,6 +110,9 @@ class History:
         self.cursor = cursor
 
     def end_turn(self) -> int:
-        """Record the node the session stands on after this turn; returns the step."""
-        self.steps.append(self.cursor)
+        """Record the node the session stands on after this turn as a new image
+        step when the turn moved it; returns the step shown now.  A turn that
+        changed nothing (a question, help, a refusal) makes no step."""
+        if self.cursor != self.steps[-1]:
+            self.steps.append(self.cursor)
         return len(self.steps) - 1

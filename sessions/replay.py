@@ -77,8 +77,10 @@ def iter_replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         sha = image_sha256(img)
         p = None
         if out is not None:
-            p = str(export_png(img, out / f"turn-{session.step:03d}.png"))
-        yield ReplayedTurn(session.step, rec.get("input", ""), session.state, img, sha,
+            p = str(export_png(img, out / f"turn-{i:03d}.png"))
+        # the record's turn (every line typed); image steps are session.step
+        turn = rec.get("turn", i) if isinstance(rec.get("turn", i), int) else i
+        yield ReplayedTurn(turn, rec.get("input", ""), session.state, img, sha,
                            rec.get("image_sha256"), p)
 
 

@@ -177,7 +177,7 @@ def test_run_jsonl_from_stdin_prints_only_records(tmp_path):
     assert r.returncode == 0, r.stderr
     recs = [json.loads(line) for line in r.stdout.splitlines()]
     assert [x["turn"] for x in recs] == [1, 2]
-    assert set(recs[0]) == {"turn", "input", "ops", "reply", "changed", "state", "image",
+    assert set(recs[0]) == {"turn", "step", "input", "ops", "reply", "changed", "state", "image",
                             "image_sha256", "ms"}
     assert recs[1]["input"] == "turn left" and recs[1]["state"]["attributes"]["yaw"] == -15
     assert set(recs[0]["ms"]) == {"parse", "render"}

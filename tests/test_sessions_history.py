@@ -5,7 +5,7 @@ from sessions.session import Session
 from sessions.state import ImageState
 
 
-def test_revert_turn_restores_the_tree_and_keeps_the_step():
+def test_revert_turn_restores_the_tree_and_makes_no_step():
     s = Session(ImageState.new("faces", 4))
     s.play([O.Set("eyewear", "glasses")])                # 1: node 1
     s.play([O.Set("hat", True)])                         # 2: node 2
@@ -13,9 +13,9 @@ def test_revert_turn_restores_the_tree_and_keeps_the_step():
     before = s.state
     out = s.play([O.Set("beard", True), O.Undo(), O.Set("hair_color", "red")])
     assert out.changed and len(s.history.nodes) == 5
-    assert s.revert_turn() == 4
+    assert s.revert_turn() == 3                         # a turn that changed nothing: no step
     h = s.history
-    assert s.state == before and s.step == 4 and h.state_at(4) == before
+    assert s.state == before and s.step == 3 and h.state_at(3) == before
     assert sorted(h.nodes) == [0, 1, 2] and h.nodes[1].children == [2]
     s.play([O.Redo()])                                   # redo still goes to the hat
     assert s.state.attributes["hat"] and not s.state.attributes["beard"]
@@ -37,7 +37,7 @@ def test_goto_a_missing_step_changes_nothing():
     out = s.play([O.Goto(7)])
     assert not out.changed and out.meta == [("goto_missing", (7, 0))]
     out = s.play([O.Goto(True)])
-    assert not out.changed and s.step == 2
+    assert not out.changed and s.step == 0              # turns that change nothing make no step
 
 
 def test_another_person_changes_only_identity_and_z():

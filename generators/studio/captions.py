@@ -212,6 +212,29 @@ CHAIR_HELDOUT: dict[str, list[Phrase]] = {
     "elevation": [lambda a: "from a bird's-eye angle" if a["elevation"] > 35 else None],
 }
 
+def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, list[Phrase]]:
+    """Caption phrases of attributes with no hand-written templates, from their
+    vocabulary record's ``[caption]`` (``"true"`` / ``"false"`` for bools, a
+    value name for categories).  The hand-written templates above are kept as
+    they are: the shipped text GAN was trained on their exact wording."""
+    from generators import vocabulary as V
+    out = dict(table)
+    for r in V.vocabulary(domain):
+        if r.name in out or not r.caption:
+            continue
+        phrases = []
+        for key, texts in r.caption.items():
+            for i, text in enumerate(texts):
+                def phrase(a, key=key, text=text, name=r.name):
+                    v = a.get(name)
+                    hit = (str(v).lower() == key) if not isinstance(v, bool) else \
+                        (key == ("true" if v else "false"))
+                    return text if hit else None
+                phrases.append(phrase)
+        out[r.name] = phrases
+    return out
+
+
 TRAIN_TEMPLATES = {"faces": FACE_TRAIN, "chairs": CHAIR_TRAIN}
 HELDOUT_TEMPLATES = {"faces": FACE_HELDOUT, "chairs": CHAIR_HELDOUT}
 _SUBJECTS = {("faces", False): FACE_SUBJECTS_TRAIN, ("faces", True): FACE_SUBJECTS_HELDOUT,
@@ -227,6 +250,8 @@ def captions(domain: str, attributes: Mapping[str, Any], rng: np.random.Generato
         raise KeyError(f"unknown domain {domain!r}")
     rng = rng if rng is not None else np.random.default_rng(0)
     table = (HELDOUT_TEMPLATES if heldout else TRAIN_TEMPLATES)[domain]
+    if not heldout:
+        table = _record_templates(domain, table)
     subjects = _SUBJECTS[(domain, heldout)]
     out = []
     for _ in range(n):
