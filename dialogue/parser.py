@@ -72,6 +72,9 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
             return ParseResult(ops=tuple(ops), source="resolved", matched=label)
 
     ops = grammar.parse_ops(text, domain, attrs)
+    if ops and _empty_describe(ops):                       # reader: see _read below
+        return _read(text, domain, attrs, note, describe=ops[-1]) or ParseResult(
+            ops=(), source="unknown", message=_NOTHING_DESCRIBED)
     if ops:
         return ParseResult(ops=tuple(ops), source="grammar", message=note)
     if not grammar.tokens(cleaned[:grammar.MAX_CHARS]):
@@ -88,7 +91,50 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
         fixed, ops, score = corrected
         return ParseResult(ops=tuple(ops), source="fallback", score=score, matched=fixed,
                            message=note)
+    read = _read(text, domain, attrs, note)
+    if read is not None:
+        return read
     return _embedding_fallback(text, domain, attrs, note)
+
+
+# -- the learned request reader (dialogue.reader) -----------------------------------------
+_NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can change; "
+                      "try e.g. 'a smiling woman with red hair and glasses'")
+
+
+def _empty_describe(ops) -> bool:
+    from sessions.ops import Describe
+    return isinstance(ops[-1], Describe) and not ops[-1].attributes
+
+
+def _read(text: str, domain: str, attrs, note: str | None,
+          describe=None) -> ParseResult | None:
+    """The reader's reading of ``text``: ops above its threshold, a one-option question
+    about the thing in doubt below it, a short reply for chat and out-of-schema requests;
+    None when the reader is unavailable or reads "none of these" (the fallback goes on).
+    ``describe``: the grammar's attribute-less Describe, to fill with what the reader finds."""
+    from dialogue import reader, reader_replies
+    try:
+        r = reader.read(text, domain)
+    except Exception:          # no model or weights: the older fallback goes on
+        return None
+    if r.act in ("chat", "cant") and r.act_p >= reader.ACCEPT and describe is None:
+        msg = (reader_replies.chat_reply(text) if r.act == "chat"
+               else reader_replies.cant_reply(text, domain))
+        return ParseResult(ops=(), source=r.act, score=round(r.act_p, 4), message=msg)
+    if describe is not None and r.act == "edit":
+        r.act = "describe"
+    ops = reader.ops_of(r, domain, attrs, text)
+    if not ops:
+        return None
+    if describe is not None:
+        ops = [describe.__class__(ops[0].attributes, describe.text)]
+    if r.confidence >= reader.ACCEPT:
+        return ParseResult(ops=tuple(ops), source="reader", score=round(r.confidence, 4),
+                           message=note)
+    question = clarify.ask(clarify.label_of(ops, domain), tuple(ops))
+    return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
+                       clarification=question, message=note)
 
 
 # -- spelling -------------------------------------------------------------------------
@@ -197,6 +243,9 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> Pars
         return ParseResult(ops=ops, source="fallback", score=round(score, 4), matched=matched,
                            message=note)
     question = clarify.make([(r[0], r[1]) for r in readings[:2]])
+    if question is None:
+        return ParseResult(ops=(), source="unknown", score=round(score, 4),
+                           message="I didn't understand that; try 'help' for what I can do")
     return ParseResult(ops=(), source="clarify", score=round(score, 4), clarification=question,
                        matched=matched, message=note)
 

@@ -79,7 +79,15 @@ class RequestReader(nn.Module):
             slot_v = pooled[:, None, :].expand(-1, self.slot_w.shape[0], -1)
         else:
             h = torch.tanh(self.proj(self.drop(feats)))
-            h, _ = self.gru(h)                                       # [B, T, d]
+            lengths = mask.sum(1).clamp_min(1).cpu()
+            if bool((lengths < h.shape[1]).any()):                   # padding never read
+                packed = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True,
+                                                           enforce_sorted=False)
+                h, _ = self.gru(packed)
+                h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True,
+                                                        total_length=feats.shape[1])
+            else:
+                h, _ = self.gru(h)                                   # [B, T, d]
             h = self.drop(h)
             scores = torch.einsum("btd,qd->bqt", h, self.queries) * h.shape[-1] ** -0.5
             scores = scores.masked_fill(m[:, None, :] == 0, -1e4)
