@@ -11,7 +11,9 @@ Two corpus formats (both JSONL, one request per line):
 
 right: the expected outcome.  asked: nothing changed while a change or another kind of
 reply was expected (a clarifying question or "didn't understand": the person rephrases).
-wrong: the state changed when it should not have, or to something else than expected.
+wrong: ops were read and the result is not the expected one (a reading that changed
+nothing, e.g. "add sunglasses" while wearing them for "swap the shades for glasses",
+counts as wrong too).
 """
 
 from __future__ import annotations
@@ -64,15 +66,17 @@ def outcome(row: Mapping[str, Any], res: ParseResult) -> str:
     changed = after.domain != state.domain or any(
         not _same(after.attributes[k], v) for k, v in state.attributes.items())
     if expect in NO_CHANGE:
-        if changed:
+        if changed or res.ops:
             return "wrong"
         if expect == "unchanged":
             return "right"
         return "right" if res.source == expect else "asked"
     want = dict(state.attributes)
     want.update(expect)
-    if not changed:
+    if not res.ops:
         return "asked"
+    if not changed:                # a confident reading that happens to change nothing
+        return "wrong"
     ok = after.domain == state.domain and all(
         _same(after.attributes[k], want[k]) for k in want if k != seed_name(state))
     return "right" if ok else "wrong"

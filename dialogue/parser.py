@@ -78,7 +78,8 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
     if ops:
         return ParseResult(ops=tuple(ops), source="grammar", message=note)
     if not grammar.tokens(cleaned[:grammar.MAX_CHARS]):
-        return ParseResult(ops=(), source="empty", message="nothing to do")
+        chat = _read(text, domain, attrs, note, chat_only=True)   # "hi", "thanks!", "ok"
+        return chat or ParseResult(ops=(), source="empty", message="nothing to do")
 
     foreign = grammar.foreign_attribute(text, domain)
     if foreign is not None:
@@ -108,7 +109,7 @@ def _empty_describe(ops) -> bool:
 
 
 def _read(text: str, domain: str, attrs, note: str | None,
-          describe=None) -> ParseResult | None:
+          describe=None, chat_only: bool = False) -> ParseResult | None:
     """The reader's reading of ``text``: ops above its threshold, a one-option question
     about the thing in doubt below it, a short reply for chat and out-of-schema requests;
     None when the reader is unavailable or reads "none of these" (the fallback goes on).
@@ -122,6 +123,8 @@ def _read(text: str, domain: str, attrs, note: str | None,
         msg = (reader_replies.chat_reply(text) if r.act == "chat"
                else reader_replies.cant_reply(text, domain))
         return ParseResult(ops=(), source=r.act, score=round(r.act_p, 4), message=msg)
+    if chat_only:
+        return None
     if describe is not None and r.act == "edit":
         r.act = "describe"
     ops = reader.ops_of(r, domain, attrs, text)

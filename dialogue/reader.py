@@ -143,6 +143,7 @@ class Reading:
     degree: str
     degree_p: float
     slots: dict[str, tuple[str, float]] = field(default_factory=dict)   # attr -> (label, p)
+    probs: dict[str, dict[str, float]] = field(default_factory=dict)    # attr -> label -> p
 
     @property
     def touched(self) -> dict[str, str]:
@@ -171,19 +172,89 @@ def read_many(texts: Sequence[str], domains: Sequence[str]) -> list[Reading]:
     for i, domain in enumerate(domains):
         a = int(act_p[i].argmax())
         g = int(deg_p[i].argmax())
-        slots = {}
+        slots, probs = {}, {}
         for j, s in enumerate(vocab):
             if s.domain != domain:
                 continue
             k = int(slot_p[i, j].argmax())
             slots[s.attr] = (s.labels[k], float(slot_p[i, j, k]))
+            probs[s.attr] = {lab: float(slot_p[i, j, n]) for n, lab in enumerate(s.labels)}
         readings.append(Reading(C.ACTS[a], float(act_p[i, a]), C.DEGREES[g],
-                                float(deg_p[i, g]), slots))
+                                float(deg_p[i, g]), slots, probs))
     return readings
 
 
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+#: read a line of several sentences sentence by sentence (a description in sentences)
+BY_SENTENCE = True
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in _SENTENCE.split(text.strip())) if s]
+
+
 def read(text: str, domain: str) -> Reading:
-    return read_many([text], [domain])[0]
+    """The reading of ``text``; a line of several sentences is read sentence by sentence
+    and the sentences that ask for changes are merged into one reading (a description
+    in sentences is one describe turn; "could she wear shades? that would be cool" one
+    edit)."""
+    parts = sentences(text) if BY_SENTENCE else [text]
+    if len(parts) < 2:
+        return read_many([text], [domain])[0]
+    readings = read_many([text] + parts, [domain] * (len(parts) + 1))
+    whole, each = readings[0], readings[1:]
+    kept = [r for r in each if r.act in ("edit", "describe") and r.touched]
+    if not kept:
+        return whole
+    slots: dict[str, tuple[str, float]] = {}
+    probs: dict[str, dict[str, float]] = {}
+    for r in kept:
+        for attr, (lab, p) in r.slots.items():
+            if lab != C.NONE and (attr not in slots or slots[attr][0] == C.NONE
+                                  or p > slots[attr][1]):
+                slots[attr], probs[attr] = (lab, p), r.probs.get(attr, {})
+            elif attr not in slots:
+                slots[attr], probs[attr] = (lab, p), r.probs.get(attr, {})
+    for attr in list(slots):                    # untouched: as sure as the surest sentence
+        if slots[attr][0] == C.NONE:
+            slots[attr] = (C.NONE, max(r.slots[attr][1] for r in kept
+                                       if r.slots[attr][0] == C.NONE))
+    act = "describe" if (whole.act == "describe" or any(r.act == "describe" for r in kept)) \
+        else "edit"
+    best = max(kept, key=lambda r: r.degree_p)
+    return Reading(act, min(r.act_p for r in kept), best.degree, best.degree_p, slots, probs)
+
+
+_LOOK = re.compile(r"\b(?:look|looks|looking|face|faces|facing|gaze|gazing)\b")
+_MOVE = re.compile(r"\b(?:turn\w*|rotat\w*|more|further|bit|little|touch|tad|slightly|"
+                   r"lot|much|way|degrees?|\d+)\b")
+#: a category value already shown is rarely what an edit asks for; the next reading
+#: is taken when it has at least this share of the probability
+ALTERNATIVE = 0.1
+
+
+def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> dict[str, str]:
+    """The touched labels of an edit, read against the current state: a category or
+    on/off label equal to what is already there ("I'd prefer glasses instead of the
+    shades" read as "sunglasses" while wearing sunglasses) is replaced by the best other
+    value when that one is likely enough, and dropped otherwise (the attribute is
+    already as asked; for the expression the strength may still move)."""
+    out = {}
+    for attr, lab in reading.touched.items():
+        if lab in ("up", "down") or attr not in attributes:
+            out[attr] = lab
+            continue
+        current = attributes[attr]
+        cur = ("true" if current else "false") if isinstance(current, bool) else str(current)
+        if lab != cur:
+            out[attr] = lab
+            continue
+        probs = reading.probs.get(attr, {})
+        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
+                      reverse=True)
+        if alts and alts[0][0] >= ALTERNATIVE:
+            out[attr] = alts[0][1]
+    return out
 
 
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?![\w.])")
@@ -203,13 +274,18 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
                 continue
             attrs[attr] = {"true": True, "false": False}.get(lab, lab)
         return [Describe(attrs, text.strip())] if attrs else []
+    touched = _against_state(reading, schema, attributes)
     ops: list[Op] = []
     factor = C.DEGREE_FACTOR[reading.degree]
     nums = _NUMBER.findall(text)
     numeric = [a for a, lab in touched.items() if lab in ("up", "down")]
     for attr, lab in touched.items():
         a = schema.get(attr)
-        if lab in ("up", "down"):
+        if attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
+                and not _MOVE.search(text):
+            from dialogue.lexicon import FACE_SIDE_YAW     # "looking to the left": absolute
+            ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))
+        elif lab in ("up", "down"):
             amount = a.step * factor
             if len(nums) == 1 and len(numeric) == 1 and a.unit == "°":
                 amount = abs(float(nums[0]))

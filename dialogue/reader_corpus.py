@@ -233,12 +233,15 @@ PREFIXES = ("", "", "", "", "", "hmm, ", "ok, ", "okay so ", "I think ", "honest
             "hi! ", "please ", "sorry, ", "umm ", "right, ", "cool. ", "great, ", "alright, ",
             "well, ", "so ", "nice. ", "ok now ", "now ", "and ", "also ", "I guess ",
             "in that case ", "one more thing: ", "hello, ", "yeah ", "oh and ", "uh, ",
-            "if you could, ", "next, ", "lovely, ", "good, ", "hm ", "actually ", "ooh, ")
+            "if you could, ", "next, ", "lovely, ", "good, ", "hm ", "actually ", "ooh, ",
+            "wow nice, ", "nice one, ", "love it! now ", "perfect. ", "good stuff, ", "yes! ",
+            "could u ", "can u ", "pls ", "thanks! ", "looks good, but ", "not bad, ")
 SUFFIXES = ("", "", "", "", "", " please", " thanks", ", thank you", " if possible",
             ", if you can", ", that would be great", ", cheers", "?", "!", " for me",
             " pls", ", thanks a lot", " thx", " I think", ", would be nice", " :)", "...",
             ", if that's ok", " when you get a chance", ", much appreciated", " ty",
-            ", that'd be cool", " maybe", " now", " please and thank you")
+            ", that'd be cool", " maybe", " now", " please and thank you", ", it would be cool",
+            ". thanks!", ". that would be nice", ", is that possible?", ", can you do that?")
 PRONOUNS = ("her", "him", "them")
 SUBJECTS = {"her": "she", "him": "he", "them": "they"}
 
@@ -253,6 +256,8 @@ DEGREE_WORDS = {
 
 
 def typo(word: str, rng: random.Random) -> str:
+    if len(word) == 3 and word.isalpha():
+        return word[0] + word[2] + word[1]                            # hat -> hta
     if len(word) < 4 or not word.isalpha():
         return word
     i = rng.randrange(1, len(word) - 1)
@@ -381,7 +386,9 @@ def _wear_phrases(item: str, pron: str, on: bool, rng) -> list[str]:
             f"enough with the {bare}", f"honestly the {bare} are too much",
             f"I'm not loving the {bare}", f"nah, no {bare}", f"could you remove the {bare}?",
             f"not a big fan of {bare}", f"the {bare} don't suit {pron}",
-            f"{subj} shouldn't wear {bare}", f"I don't think {subj} needs {bare}"]
+            f"{subj} shouldn't wear {bare}", f"I don't think {subj} needs {bare}",
+            f"{bare} off", f"get the {bare} off {pron}", f"take those {bare} off",
+            f"{bare} gone please", f"I'd rather not have {bare}", f"nope to the {bare}"]
 
 
 def _edit_example(domain: str, rng: random.Random) -> Example:
@@ -407,7 +414,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
             poss = {"her": "her", "him": "his", "them": "their"}[pron_f]
         else:
             poss = "its"
-        if too and r < 0.25:
+        if too and r < 0.4:
             adj = _pick(rng, too)
             way = {"one": "", "half": _pick(rng, ("a bit ", "a little ", "slightly ")),
                    "two": _pick(rng, ("way ", "far ", "much "))}[d]
@@ -432,7 +439,9 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                     "down": (f"tone the {word} down", f"the {word} is a bit much, tone it down",
                              f"a smaller {word}", f"not so much {word}", f"{word} less",
                              f"calm the {word} down", f"the {word} is too much",
-                             f"less of a {word}", f"dial the {word} back")}[direc])
+                             f"less of a {word}", f"dial the {word} back",
+                             "smiles too much", "too much smiling", f"the {word} is over the top",
+                             f"the {word} is way too strong", f"a softer {word}")}[direc])
                 if "a bit much" in core:
                     d = "one"
                 elif d != "one":
@@ -446,7 +455,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
             ex.labels[key] = "true" if on else "false"
         else:
             r = rng.random()
-            if r < 0.15:
+            if r < 0.25:
                 # swaps: "swap the glasses for shades", "not sunglasses, glasses"
                 a, b = rng.sample(["glasses", "sunglasses"], 2)
                 wa = _pick(rng, WEARABLES[("eyewear", a)]).removeprefix("a pair of ")
@@ -486,6 +495,9 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                  f"I'd like {pron} {_pick(rng, w['adj'])}", f"{_pick(rng, w['noun'])} please",
                  f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, make {pron} {_pick(rng, w['adj'])}",
                  f"can {subj} look {_pick(rng, w['adj'])}?", f"I want {_pick(rng, w['noun'])}",
+                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, give {pron} {_pick(rng, w['noun'])}",
+                 f"too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, I'd like {pron} {_pick(rng, w['adj'])}",
+                 f"less {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, more {_pick(rng, w['adj'])}",
                  f"give {pron} {_pick(rng, w['noun'])}", f"a more {_pick(rng, w['adj'])} look",
                  f"what about {_pick(rng, w['noun'])}?", f"I'd love to see {pron} {_pick(rng, w['adj'])}",
                  f"{subj} ought to look {_pick(rng, w['adj'])}", f"the expression should be {_pick(rng, w['adj'])}",
@@ -517,7 +529,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
         words = _pick(rng, slot.values[value])
         r = rng.random()
         others = [v for v in slot.labels[1:] if v != value]
-        if r < 0.12 and others:
+        if r < 0.22 and others:
             old = _pick(rng, others)
             ow = _pick(rng, slot.values[old])
             noun = _pick(rng, slot.nouns)
@@ -532,7 +544,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
             core = {"light": _pick(rng, ("much lighter skin", "make her skin a lot lighter", "paler skin")),
                     "dark": _pick(rng, ("much darker skin", "make his skin a lot darker", "a deep tan")),
                     "medium": _pick(rng, ("give her a tan", "tanned skin", "olive skin"))}[value]
-    ex.text = noisy(wrap(core, rng), rng)
+    ex.text = noisy(wrap(core, rng), rng, p_typo=0.3)
     return ex
 
 
