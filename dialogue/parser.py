@@ -75,6 +75,10 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
     if ops and _empty_describe(ops):                       # reader: see _read below
         return _read(text, domain, attrs, note, describe=ops[-1]) or ParseResult(
             ops=(), source="unknown", message=_NOTHING_DESCRIBED)
+    if ops and _doubtful(ops, cleaned):                    # reader: see _read below
+        read = _read(text, domain, attrs, note)
+        if read is not None:
+            return read
     if ops:
         return ParseResult(ops=tuple(ops), source="grammar", message=note)
     if not grammar.tokens(cleaned[:grammar.MAX_CHARS]):
@@ -103,6 +107,18 @@ _NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can 
                       "try e.g. 'a smiling woman with red hair and glasses'")
 
 
+def _doubtful(ops, cleaned: str) -> bool:
+    """A grammar parse the reader should read again: two ops on one attribute ("not
+    sunglasses, regular glasses"), or "off" read as putting something on ("hat off")."""
+    attrs = [getattr(o, "attr", None) for o in ops if getattr(o, "attr", None)]
+    if len(attrs) != len(set(attrs)):
+        return True
+    return bool(re.search(r"\boff\b", cleaned)) and any(
+        getattr(o, "value", None) is True or (getattr(o, "attr", None) == "eyewear"
+                                              and getattr(o, "value", None) != "none")
+        for o in ops)
+
+
 def _empty_describe(ops) -> bool:
     from sessions.ops import Describe
     return isinstance(ops[-1], Describe) and not ops[-1].attributes
@@ -128,6 +144,12 @@ def _read(text: str, domain: str, attrs, note: str | None,
     if describe is not None and r.act == "edit":
         r.act = "describe"
     ops = reader.ops_of(r, domain, attrs, text)
+    if not ops and r.act == "edit" and describe is None:
+        alt = reader.alternative_ops(r, domain, attrs)   # read as what is already there:
+        if alt:                                          # ask about the other value
+            return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
+                               clarification=clarify.ask(clarify.label_of(alt, domain),
+                                                         tuple(alt)), message=note)
     if not ops:
         return None
     if describe is not None:

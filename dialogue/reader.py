@@ -257,6 +257,26 @@ def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> d
     return out
 
 
+def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]) -> list[Op]:
+    """For an edit whose every label equals what is already shown: the ops of the best
+    other value of each such slot (on/off flipped), to ask about ("Remove the hat?")."""
+    ops: list[Op] = []
+    for attr, lab in reading.touched.items():
+        if lab in ("up", "down") or attr not in attributes:
+            return []
+        cur = attributes[attr]
+        if isinstance(cur, bool):
+            ops.append(Set(attr, not cur))
+            continue
+        probs = reading.probs.get(attr, {})
+        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, str(cur))),
+                      reverse=True)
+        if not alts:
+            return []
+        ops.append(Set(attr, alts[0][1]))
+    return ops
+
+
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?![\w.])")
 
 
