@@ -23,9 +23,9 @@ from dialogue import reader_corpus as C
 
 @dataclass(frozen=True)
 class TrainSettings:
-    examples: int = 12000
-    dev: int = 600
-    steps: int = 3000
+    examples: int = 20000
+    dev: int = 800
+    steps: int = 4000
     batch: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4

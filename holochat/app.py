@@ -116,6 +116,14 @@ class HoloApp(App):
         self.query_one("#chat").border_title = "chat"
         self.query_one(CommandInput).focus()
         self._run_session()
+        self._warm_reader()
+
+    @work(thread=True, group="reader")
+    def _warm_reader(self) -> None:
+        """Load the request reader (dialogue.reader) in the background, so the first
+        loosely phrased request does not wait for it; a missing model only logs."""
+        from dialogue import reader
+        reader.available()
 
     # -- the worker: builds the manager, then plays queued commands in order --
     @work(thread=True, exclusive=True, group="session")

@@ -179,14 +179,20 @@ def bench_parse(s: Settings) -> dict[str, Any]:
     try:
         reader.warm_up()
     except Exception as e:  # noqa: BLE001 - no model or weights: recorded, not faked
-        for k in ("reader_load_s", "reader_ms_p50", "reader_ms_p95"):
+        for k in ("reader_load_s", "reader_ms_p50", "reader_ms_p95", "reader_cpu_ms_p50"):
             out[k] = None
             reasons[k] = f"the request reader is not available ({e})"
     else:
         out["reader_load_s"] = round(time.perf_counter() - t0, 3)
-        times = [_timed(lambda t=t: reader.read(t, "faces"))
-                 for _ in range(s.reps(10, 2)) for t in READER_INPUTS]
+        times, cpu = [], []
+        for _ in range(s.reps(10, 2)):
+            for t in READER_INPUTS:
+                c0 = time.process_time()
+                times.append(_timed(lambda t=t: reader.read(t, "faces")))
+                cpu.append((time.process_time() - c0) * 1000)
         out["reader_ms_p50"], out["reader_ms_p95"] = percentiles(times)
+        # CPU time of the one thread: the wall time an idle core would take
+        out["reader_cpu_ms_p50"], _ = percentiles(cpu)
 
     fallback = _import("dialogue.fallback", "the embedding fallback")
     if not fallback.warm_up():
@@ -411,6 +417,7 @@ def _other_trainer(model: str, s: Settings, batch: int, steps: int, warmup: int)
 SECTIONS: dict[str, tuple[Callable[[Settings], dict[str, Any]], tuple[str, ...]]] = {
     "parse": (bench_parse, ("parse_grammar_ms_p50", "parse_grammar_ms_p95",
                             "reader_load_s", "reader_ms_p50", "reader_ms_p95",
+                            "reader_cpu_ms_p50",
                             "parse_fallback_ms_p50", "parse_fallback_ms_p95")),
     "turn": (bench_turn, ("turn_ms_p50", "turn_ms_p95", "apply_log_ms_p50", "apply_log_ms_p95")),
     "render": (bench_render, ("render_ms_p50",)),
