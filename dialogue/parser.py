@@ -135,6 +135,8 @@ def _read(text: str, domain: str, attrs, note: str | None,
         r = reader.read(text, domain)
     except Exception:          # no model or weights: the older fallback goes on
         return None
+    if r.act == "chat" and not reader_replies.has_chat_word(text):
+        return None                                      # a lone "please" is no chat
     if r.act in ("chat", "cant") and r.act_p >= reader.ACCEPT and describe is None:
         msg = (reader_replies.chat_reply(text) if r.act == "chat"
                else reader_replies.cant_reply(text, domain))

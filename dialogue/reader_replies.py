@@ -21,6 +21,15 @@ _CHAT = (
      "OK. There is no open question; tell me what to change, or 'help' for ideas."),
 )
 PRAISE = "Glad you like it."
+_PRAISE_WORDS = (r"\b(?:good|great|nice|perfect|awesome|love|lovely|beautiful|wonderful|amazing"
+                 r"|cool|brilliant|excellent|spot on|fantastic|well done|wow|sweet|neat|fine"
+                 r"|not bad|works|exactly|want(?:ed)?)\b")
+
+
+def has_chat_word(text: str) -> bool:
+    """Whether ``text`` has a word of a conversation act (a lone "please" has none)."""
+    t = text.lower()
+    return any(re.search(p, t) for p, _ in _CHAT) or bool(re.search(_PRAISE_WORDS, t))
 
 
 def chat_reply(text: str) -> str:
