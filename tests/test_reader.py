@@ -63,7 +63,7 @@ def test_one_step_lowers_the_loss_and_checkpoint_round_trips(tmp_path):
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     net.train()
     torch.manual_seed(1)
-    before = float(loss_of(net(x, m), labels, idx))
+    before = float(loss_of(net(x, m), labels, idx).detach())
     for _ in range(5):
         loss = loss_of(net(x, m), labels, idx)
         opt.zero_grad()
