@@ -53,9 +53,31 @@ def label(command: str) -> str:
             "no armrests": "remove the armrests"}.get(command, command)
 
 
-def make(candidates: Sequence[tuple[str, tuple[Op, ...]]]) -> Clarification:
-    """A question offering the (label, ops) candidates, best first (one or two)."""
-    options = tuple((label(c), ops) for c, ops in candidates[:2])
+#: ops never offered for an unclear request: they change identity or discard work
+DESTRUCTIVE = frozenset({"new_seed", "reset", "switch_domain", "switch_generator"})
+
+
+def _attrs(ops: Sequence[Op]) -> frozenset[str]:
+    out: set[str] = set()
+    for o in ops:
+        if getattr(o, "attr", None):
+            out.add(o.attr)
+        out.update(getattr(o, "attributes", {}) or {})
+    return frozenset(out)
+
+
+def make(candidates: Sequence[tuple[str, tuple[Op, ...]]]) -> Clarification | None:
+    """A question offering the (label, ops) candidates, best first (one or two), or None
+    when none is left: destructive options are never offered, and two readings of the
+    same attribute (typically its two opposite choices) become one question about the
+    first ("Did you mean 'remove glasses'?")."""
+    options = tuple((label(c), ops) for c, ops in candidates[:2]
+                    if not any(o.tag in DESTRUCTIVE for o in ops))
+    if not options:
+        return None
+    if len(options) == 2 and _attrs(options[0][1]) and \
+            _attrs(options[0][1]) == _attrs(options[1][1]):
+        options = options[:1]
     if len(options) == 1:
         question = f"Did you mean '{options[0][0]}'?"
     else:
@@ -94,3 +116,45 @@ def answer(text: str, pending: Clarification) -> int | None:
     hits = [i for i, lw in enumerate(label_words)
             if said & (lw - set().union(*(o for j, o in enumerate(label_words) if j != i)))]
     return hits[0] if len(hits) == 1 else None
+
+
+def ask(label: str, ops: tuple[Op, ...]) -> Clarification:
+    """A yes / no question about one reading: "Remove the glasses?"."""
+    return Clarification(question=f"{label[:1].upper()}{label[1:]}?", options=((label, ops),))
+
+
+def label_of(ops: Sequence[Op], domain: str) -> str:
+    """A short command-like label for ops ("remove the glasses", "make the hair red")."""
+    from generators.schema import get_schema
+    schema = get_schema(domain)
+    parts = []
+    for o in ops:
+        if o.tag == "describe":
+            parts.append(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in o.attributes.items()))
+            continue
+        attr = getattr(o, "attr", None)
+        if attr is None:
+            parts.append(o.tag.replace("_", " "))
+            continue
+        noun = {"eyewear": "glasses", "hair_color": "hair", "skin_tone": "skin",
+                "expression_strength": "expression", "back_height": "back"}.get(
+            attr, attr.replace("_", " "))
+        if o.tag == "set" and isinstance(o.value, bool):
+            parts.append(f"{'add' if o.value else 'remove'} the {noun}")
+        elif o.tag == "set" and attr == "eyewear":
+            parts.append("remove the glasses" if o.value == "none" else f"add {o.value}")
+        elif o.tag == "set" and attr == "expression":
+            parts.append(f"look {o.value}")
+        elif o.tag == "set":
+            parts.append(f"make the {noun} {o.value}")
+        elif o.tag == "adjust":
+            a = schema.get(attr)
+            way = "more" if o.delta > 0 else "less"
+            if attr in ("yaw", "azimuth", "shift_x", "light_azimuth"):
+                way = "right" if o.delta > 0 else "left"
+            elif attr in ("pitch", "elevation", "shift_y", "light_elevation"):
+                way = "up" if o.delta > 0 else "down"
+            parts.append(f"{noun} {way} by {abs(o.delta):g}{a.unit}")
+        else:
+            parts.append(f"{o.tag} {noun}")
+    return " and ".join(p for p in parts if p)

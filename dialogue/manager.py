@@ -94,7 +94,7 @@ class TurnResult:
     image_sha256: str | None
     image_path: str | None = None
     ms: dict[str, float] = field(default_factory=dict)
-    kind: str = "edit"            # edit | meta | clarify | unknown | help | error | start
+    kind: str = "edit"            # edit | meta | clarify | unknown | chat | help | error | start
     suggestions: list[str] = field(default_factory=list)
     source: str = ""              # the parser's source
     step: int = 0                 # the image step shown after this turn
@@ -363,6 +363,8 @@ class DialogueManager:
         elif parsed.source == "clarify" and parsed.clarification is not None:
             kind, reply = "clarify", replies.Reply(whole=parsed.clarification.question)
             suggestions = [label for label, _ in parsed.clarification.options]
+        elif not parsed.ops and parsed.source == "chat" and parsed.message:
+            kind, reply = "chat", parsed.message       # greetings, thanks: a short reply only
         elif not parsed.ops:
             kind = "unknown" if parsed.source != "empty" else "empty"
             hint = parsed.message or "I didn't understand that"

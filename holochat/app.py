@@ -183,7 +183,15 @@ class HoloApp(App):
             warm = os.environ.get("HOLOCHAT_WARMUP", "1") != "0"
         if warm:
             start_fallback_warmup((self.spec.domain,))
+            self._warm_reader()
         self._start()
+
+    @work(thread=True, group="reader", exit_on_error=False)
+    def _warm_reader(self) -> None:
+        """Load the request reader (dialogue.reader) in the background, so the first
+        loosely phrased request does not wait for it; a missing model only logs."""
+        from dialogue import reader
+        reader.available()
 
     def _start(self) -> None:
         self._gen += 1

@@ -60,6 +60,10 @@ SCRIPT = (
 )
 GRAMMAR_INPUTS = SCRIPT + ("add sunglasses and smile, then turn left a bit",
                            "go back to step 3", "look straight ahead")
+READER_INPUTS = ("honestly I'm not a fan of those glasses", "I'd love to see him with a beard",
+                 "she looks too grumpy, cheer her up a little",
+                 "He wears dark sunglasses and has a short beard. He is grinning.",
+                 "perfect, that's all for now, thanks", "can you make him look a bit older")
 FALLBACK_INPUTS = ("could you give her some shades", "the hat has to go",
                    "I'd like a gloomier look", "let me see a different face",
                    "rotate her head toward the window")
@@ -172,6 +176,28 @@ def bench_parse(s: Settings) -> dict[str, Any]:
     times = [_timed(lambda t=t: parser.parse(t, ctx))
              for _ in range(s.reps(50, 5)) for t in grammar]
     out["parse_grammar_ms_p50"], out["parse_grammar_ms_p95"] = percentiles(times)
+
+    # the learned request reader (dialogue.reader): load time and one line's read
+    reader = _import("dialogue.reader", "the request reader")
+    reader._reset_for_tests()
+    t0 = time.perf_counter()
+    try:
+        reader.warm_up()
+    except Exception as e:  # noqa: BLE001 - no model or weights: recorded, not faked
+        for k in ("reader_load_s", "reader_ms_p50", "reader_ms_p95", "reader_cpu_ms_p50"):
+            out[k] = None
+            reasons[k] = f"the request reader is not available ({e})"
+    else:
+        out["reader_load_s"] = round(time.perf_counter() - t0, 3)
+        times, cpu = [], []
+        for _ in range(s.reps(10, 2)):
+            for t in READER_INPUTS:
+                c0 = time.process_time()
+                times.append(_timed(lambda t=t: reader.read(t, "faces")))
+                cpu.append((time.process_time() - c0) * 1000)
+        out["reader_ms_p50"], out["reader_ms_p95"] = percentiles(times)
+        # CPU time of the one thread: the wall time an idle core would take
+        out["reader_cpu_ms_p50"], _ = percentiles(cpu)
 
     fallback = _import("dialogue.fallback", "the embedding fallback")
     if not fallback.warm_up():
@@ -427,6 +453,8 @@ def _other_trainer(model: str, s: Settings, batch: int, steps: int, warmup: int)
 
 SECTIONS: dict[str, tuple[Callable[[Settings], dict[str, Any]], tuple[str, ...]]] = {
     "parse": (bench_parse, ("parse_grammar_ms_p50", "parse_grammar_ms_p95",
+                            "reader_load_s", "reader_ms_p50", "reader_ms_p95",
+                            "reader_cpu_ms_p50",
                             "parse_fallback_ms_p50", "parse_fallback_ms_p95")),
     "turn": (bench_turn, ("turn_ms_p50", "turn_ms_p95", "apply_log_ms_p50", "apply_log_ms_p95")),
     "render": (bench_render, ("render_ms_p50",)),

@@ -14,6 +14,7 @@ from holochat import bench
 ROOT = Path(__file__).resolve().parents[1]
 
 REQUIRED = ("turn_ms_p50", "turn_ms_p95", "parse_grammar_ms_p50", "parse_fallback_ms_p50",
+            "reader_ms_p50", "reader_load_s",
             "apply_log_ms_p50", "render_ms_p50", "cold_run_s", "app_ready_s",
             "replay_turns_per_s", "train_images_per_s", "train_speedup_vs_reference", "device")
 PER_NAME = ("render_ms_p50", "train_images_per_s")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dialogue import fallback, parser
+from dialogue import fallback, parser, reader
 from dialogue.parser import parse
 from dialogue.types import Clarification, ParseContext, ParseResult
 from holochat.cli import main
@@ -83,6 +83,7 @@ def test_unloadable_model_degrades_to_unknown(monkeypatch, tmp_path):
     monkeypatch.setenv(fallback.ENV_MODEL, str(tmp_path / "no-such-model"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     fallback._reset_for_tests()
+    reader._reset_for_tests()              # the request reader reads the same model
     try:
         r = parse("please make the person in the picture appear considerably more gleeful")
         assert r.source == "unknown" and r.ops == ()
@@ -91,6 +92,7 @@ def test_unloadable_model_degrades_to_unknown(monkeypatch, tmp_path):
         assert parse("undo").ops == (Undo(),)      # the grammar still works
     finally:
         fallback._reset_for_tests()
+        reader._reset_for_tests()
 
 
 def test_never_raises_on_non_strings():

@@ -11,7 +11,7 @@ from holochat.commands.train import _modules
 
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="model", metavar="MODEL", required=True)
-    for name, help_, mod in _modules():
+    for name, help_, mod in _modules(evals=True):
         if hasattr(mod, "configure_eval"):
             sp = sub.add_parser(name, help=help_, description=f"measure the {help_}")
             mod.configure_eval(sp)

@@ -18,11 +18,18 @@ MODELS: dict[str, tuple[str, str]] = {
     "directions": ("holochat.commands.model_directions",
                    "latent attribute directions of a DCGAN (read by the faces judge)"),
     "pix2pix": ("holochat.commands.model_pix2pix", "sketch-to-picture U-Net + PatchGAN (pix2pix)"),
+    "reader": ("holochat.commands.model_reader", "request reader (a head over MiniLM token "
+               "features)"),
+}
+#: eval-only entries of ``holochat eval``
+EVALS: dict[str, tuple[str, str]] = {
+    "parser": ("holochat.commands.model_reader",
+               "parse cascade on the held-out request corpus and the command corpus"),
 }
 
 
-def _modules():
-    for name, (module, help_) in MODELS.items():
+def _modules(evals: bool = False):
+    for name, (module, help_) in (MODELS | EVALS if evals else MODELS).items():
         try:
             yield name, help_, importlib.import_module(module)
         except ModuleNotFoundError as e:
