@@ -260,6 +260,16 @@ class HoloApp(App):
             self.query_one(ImagePanel).working()
         self.busy += 1
         self._queue.put(text)
+        if _WARM_STARTED and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
+            self.set_timer(1.5, self._still_loading)
+
+    def _still_loading(self) -> None:
+        """Say why a turn waits, once: the sentence model is still loading."""
+        if self.busy and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
+            self._told_loading = True
+            self.query_one(ChatLog).note(
+                "(Loading the language model that reads sentences the grammar doesn't know; "
+                "this happens once, in the background, and takes a few seconds.)")
 
     @on(CommandInput.Submitted)
     def handle_submitted(self, event: CommandInput.Submitted) -> None:
@@ -431,6 +441,7 @@ def _build(spec: SessionSpec):
 
 
 _WARM_STARTED = False
+WARM_DONE = __import__("threading").Event()     # set when the background load has ended
 
 
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
@@ -450,6 +461,8 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
             fallback.warm_up(domains)
         except Exception:  # noqa: BLE001
             pass
+        finally:
+            WARM_DONE.set()
 
     threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True).start()
 

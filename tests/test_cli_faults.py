@@ -80,6 +80,19 @@ def full_disk_after(monkeypatch, n_ok: int):
     monkeypatch.setattr(SessionLog, "append", append)
 
 
+def read_only_fs(monkeypatch):
+    """Opening the session log for writing fails as on a read-only file system."""
+    import builtins
+
+    import sessions.log as L
+
+    def fake_open(path, mode="r", *a, **k):
+        if any(c in mode for c in "aw+"):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return builtins.open(path, mode, *a, **k)
+    monkeypatch.setattr(L, "open", fake_open, raising=False)
+
+
 def internal_bug(monkeypatch):
     import dialogue.manager as M
 
@@ -109,6 +122,8 @@ CASES = [
      break_weights, 3, "truncated or corrupt"),
     ("run-unwritable-data-dir", {"s.txt": SCRIPT, "blocker": b""},
      ["run", "s.txt", "--generator", "studio"], "blocked", 1, "this session will not be saved"),
+    ("run-read-only-data-dir", {"s.txt": SCRIPT}, ["run", "s.txt", "--generator", "studio"],
+     lambda mp, tp: read_only_fs(mp), 1, "the file system is read-only"),
     ("run-full-disk", {"s.txt": SCRIPT}, ["run", "s.txt", "--generator", "studio",
                                           "--log", "DATA/sessions/full.jsonl"],
      lambda mp, tp: full_disk_after(mp, 3), 1, "the disk is full"),

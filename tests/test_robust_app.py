@@ -320,3 +320,35 @@ def test_newer_format_is_refused_by_the_manager_as_by_replay(tmp_path):
         DialogueManager.resume(log)
     assert err.value.newer and "newer holochat" in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.jsonl"]
+
+
+def test_a_turn_waiting_for_the_sentence_model_says_why(monkeypatch):
+    import threading
+
+    import holochat.app as A
+    from dialogue import fallback
+    release = threading.Event()
+    monkeypatch.setattr(fallback, "warm_up", lambda domains=(): release.wait(20))
+    monkeypatch.setattr(A, "_WARM_STARTED", False)
+    monkeypatch.setattr(A, "WARM_DONE", threading.Event())
+    monkeypatch.delenv("HOLOCHAT_WARMUP", raising=False)
+
+    def slow_parser(text, ctx):                 # stands in for the first fallback parse
+        release.wait(20)
+        from dialogue.parser import parse
+        return parse(text, ctx)
+
+    async def go():
+        app = HoloApp(SessionSpec(domain="faces", seed=3, generator="studio",
+                                  session_name="slow"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _idle(app, pilot)
+            app.manager.parser = slow_parser
+            app.query_one(CommandInput).value = "add a hat"
+            await pilot.press("enter")
+            await pilot.pause(2.0)
+            assert "Loading the language model" in _chat_text(app)
+            release.set()
+            await _idle(app, pilot)
+            assert app.manager.state.attributes["hat"] is True
+    asyncio.run(go())
