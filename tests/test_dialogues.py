@@ -24,7 +24,7 @@ BAR = 0.95
 
 def run_session(s: dict) -> str | None:
     """None when the session ends as expected, else what went wrong."""
-    m = DialogueManager(s["domain"], seed=11, generator="studio", log=False)
+    m = DialogueManager(s["domain"], seed=11, generator="studio", log=False, size=32)
     m.start()
     replies = []
     for line in s["turns"]:
