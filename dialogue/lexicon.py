@@ -15,6 +15,9 @@ faces
   - "look up / down", "tilt the head up / down" are relative: Adjust(pitch, ±10).
   - "look straight ahead" / "face forward" / "look at the camera" =
     Set(yaw, 0) and Set(pitch, 0).
+  - a face has no camera elevation: "from above" / "from below" tilt the head
+    (Set(pitch, -20) / Set(pitch, 20)); "profile" = Set(yaw, ±60); "fully left"
+    = Set(yaw, -60); a bare "left a bit" turns the head.
   - "light from the left / right / front" = Set(light_azimuth, -90 / 90 / 0);
     "light from above / below" = Set(light_elevation, 60 / -30) (the range's ends);
     "move the light left / up" = Adjust(light_azimuth, -30) / Adjust(light_elevation, +15).
@@ -34,8 +37,10 @@ chairs
     "rotate the chair" with no direction = Adjust(azimuth, +30).
   - "face left / right" = Set(azimuth, 270 / 90); "front view" / "face forward" =
     Set(azimuth, 0); "side view" = Set(azimuth, 90); "back view" = Set(azimuth, 180).
-  - "view from higher up" / "view from above" = Adjust(elevation, +10);
-    "from lower down" / "from below" = Adjust(elevation, -10); "eye level" =
+  - "view from higher up" = Adjust(elevation, +10); "from lower down" =
+    Adjust(elevation, -10); "view it from above" / "from below" are absolute:
+    Set(elevation, 40) / Set(elevation, 0); "turn it around" = Adjust(azimuth, 180);
+    "profile" = Set(azimuth, 90); "eye level" =
     Set(elevation, 0); "top view" = Set(elevation, 60).
   - "zoom in" / "closer" / "bigger" = Adjust(zoom, +0.15); "move it left" =
     Adjust(shift_x, -0.1); "move it up" = Adjust(shift_y, +0.1); "center it" =

@@ -586,6 +586,8 @@ class DialogueManager:
         m = cls(start.domain, records[0].get("start_seed", start.seed), log=False,
                 parser=parser, out_dir=out_dir, session_name=path.stem, _start=start)
         m.entries.append(HistoryEntry(0, "", records[0].get("reply", ""), True))
+        from sessions.replay import legacy_numbering
+        m.session.history.every_turn_is_a_step = legacy_numbering(records)
         for i, rec in enumerate(records[1:], start=1):
             try:
                 ops = [O.op_from_json(o) for o in rec.get("ops", [])]

@@ -184,10 +184,6 @@ def _bare(word: str) -> str:
     return word.split(" ", 1)[1] if word.startswith(("a ", "an ")) else word
 
 
-def clamp_text(domain: str, c) -> str:
-    return _clamp_text(domain, c)
-
-
 def _noop_text(domain: str, eff: Effect, attributes: dict) -> str | None:
     op = eff.op
     if isinstance(op, O.Set):

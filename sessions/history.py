@@ -37,6 +37,9 @@ class History:
         # what the current turn changed, so that it can be rolled back
         self._turn_start: tuple[int, int] = (0, 1)          # (cursor, node count)
         self._journal: list[tuple[int, int | None]] = []    # (node id, old last_child)
+        # logs written before image steps (no "step" in their records) numbered
+        # every turn as a step; replaying one keeps its numbering
+        self.every_turn_is_a_step = False
 
     # -- reading ------------------------------------------------------------
     @property
@@ -113,6 +116,6 @@ class History:
         """Record the node the session stands on after this turn as a new image
         step when the turn moved it; returns the step shown now.  A turn that
         changed nothing (a question, help, a refusal) makes no step."""
-        if self.cursor != self.steps[-1]:
+        if self.cursor != self.steps[-1] or self.every_turn_is_a_step:
             self.steps.append(self.cursor)
         return len(self.steps) - 1

@@ -65,6 +65,7 @@ def iter_replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
     except (KeyError, TypeError, ValueError) as e:
         raise LogError(f"{path}: the first record is not a session start ({e})") from None
     session = Session(start, records[0].get("start_seed", start.seed))
+    session.history.every_turn_is_a_step = legacy_numbering(records)
     out = Path(out_dir) if out_dir is not None else None
     for i, rec in enumerate(records):
         if i > 0:
@@ -82,6 +83,12 @@ def iter_replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
         turn = rec.get("turn", i) if isinstance(rec.get("turn", i), int) else i
         yield ReplayedTurn(turn, rec.get("input", ""), session.state, img, sha,
                            rec.get("image_sha256"), p)
+
+
+def legacy_numbering(records: list[dict]) -> bool:
+    """A log written before turns that change nothing stopped being image
+    steps: its records have no "step" (its "go back to step N" count every turn)."""
+    return len(records) > 1 and all("step" not in r for r in records[1:])
 
 
 def replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> ReplayResult:

@@ -155,3 +155,17 @@ def test_stray_yes_and_no_change_nothing(m):
     for line in ("yes", "no", "thanks!", "hello", "perfect, that's all for now, thanks"):
         r = m.turn(line)
         assert not r.changed and r.kind == "social" and r.state.attributes["hat"]
+
+
+def test_replies_are_built_from_parts():
+    from dialogue.replies import Reply
+    r = Reply(changed=["turned them 15° to the left", "added a hat"],
+              clamped=["They are already looking as far left as I can turn them."])
+    assert r.text() == ("Turned them 15° to the left and added a hat. They are already "
+                        "looking as far left as I can turn them.")
+    r.read_as, r.instead_of = "turn left", "add glasses"
+    assert r.text().startswith("(Read as 'turn left'.) Instead of 'add glasses': turned them")
+    assert Reply().text() == "Nothing changed."
+    assert Reply(notes=["The dcgan has no hats."]).text() == "The dcgan has no hats."
+    assert Reply(whole="Which one?", errors=["I couldn't render the image."]).text() == \
+        "Which one? I couldn't render the image."

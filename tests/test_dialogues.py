@@ -24,7 +24,7 @@ BAR = 0.95
 
 def run_session(s: dict) -> str | None:
     """None when the session ends as expected, else what went wrong."""
-    m = DialogueManager(s["domain"], seed=11, generator="studio", log=False)
+    m = DialogueManager(s["domain"], seed=11, generator="studio", log=False, size=32)
     m.start()
     replies = []
     for line in s["turns"]:
@@ -49,7 +49,9 @@ def run_session(s: dict) -> str | None:
 def test_the_corpus_is_big_and_varied():
     assert len(SESSIONS) >= 150
     assert {s["domain"] for s in SESSIONS} == {"faces", "chairs"}
-    assert all(3 <= len(s["turns"]) + 2 and len(s["turns"]) <= 8 for s in SESSIONS)
+    assert sum(3 <= len(s["turns"]) <= 8 for s in SESSIONS) >= 150
+    assert all(2 <= len(s["turns"]) <= 8 for s in SESSIONS)
+    assert len({s["id"] for s in SESSIONS}) == len(SESSIONS)
     cats = {s["category"] for s in SESSIONS}
     assert {"ellipsis", "anaphora", "correction", "reverse", "view", "question", "unsupported",
             "social", "meta", "mixed"} <= cats

@@ -50,3 +50,31 @@ def test_another_person_changes_only_identity_and_z():
     assert after.z != before.z and after.offsets == before.offsets
     assert {k for k in after.attributes if after.attributes[k] != before.attributes[k]} == {
         "identity"}
+
+
+def test_a_log_from_before_image_steps_keeps_its_numbering(tmp_path):
+    """Records without "step" counted every turn as a step: "go back to step 3"
+    in such a log still means the state after its third turn."""
+    import json
+
+    from dialogue.manager import DialogueManager
+    from sessions.replay import replay
+    m = DialogueManager("faces", 3, "studio", log_dir=tmp_path, session_name="old")
+    m.start()
+    m.turn("add a hat")
+    m.turn("help")
+    m.turn("smile")
+    m.close()
+    path = tmp_path / "old.jsonl"
+    recs = [json.loads(line) for line in path.read_text().splitlines()]
+    for r in recs:
+        r.pop("step", None)
+    # the old numbering: turn 3 (smile) was step 3; a goto logged then
+    recs.append({**recs[-1], "turn": 4, "input": "go back to step 2",
+                 "ops": [{"op": "goto", "step": 2}], "image_sha256": None})
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    res = replay(path)
+    assert res.turns[-1].state.attributes["hat"]
+    assert res.turns[-1].state.attributes["expression"] == "neutral"   # step 2 = after "help"
+    again = DialogueManager.resume(path)
+    assert again.state.attributes["expression"] == "neutral" and again.step == 4
