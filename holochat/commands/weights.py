@@ -180,7 +180,8 @@ def _install(new: Path, target: Path, eval_result: dict, manifest: dict) -> None
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + ".incoming")
     shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(new, staged)
+    # the weights and what the model derives from them; the sample sheet is not shipped
+    shutil.copytree(new, staged, ignore=shutil.ignore_patterns("*.png"))
     old = target.with_name(target.name + ".replaced")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
