@@ -86,3 +86,42 @@ class Pix2PixGenerator:
 
 def available(domain: str) -> bool:
     return has_weights("pix2pix", domain)
+
+
+# what a drawn turn reads back (faces): the attributes a line drawing can show
+DRAWN_ATTRIBUTES = ("expression", "eyewear", "hat", "beard", "yaw", "pitch")
+_EXPRESSION_WORDS = {"happy": "smiling", "sad": "sad", "angry": "angry",
+                     "surprised": "surprised", "neutral": "calm"}
+
+
+def read_drawing(picture: np.ndarray, judge) -> tuple[dict, str]:
+    """What the faces ``judge`` reads in a picture made from a drawing: the
+    attributes a line drawing can show (``DRAWN_ATTRIBUTES``: expression,
+    eyewear, hat, beard, yaw, pitch; colours are not drawn) and the sentence a
+    reply can say ("I see a smiling face turned slightly left, with a hat.")."""
+    from generators.nets.judge import read_attributes
+    if judge.cfg.domain != "faces":
+        raise GeneratorError(f"a drawing is read with a faces judge, not a {judge.cfg.domain} one")
+    rows, _ = read_attributes(judge, np.asarray(picture, np.uint8)[None])
+    got = {k: rows[0][k] for k in DRAWN_ATTRIBUTES if k in rows[0]}
+    for k in ("yaw", "pitch"):
+        if k in got:
+            got[k] = float(round(got[k] / 5.0) * 5.0)      # what a drawing can tell, no finer
+    return got, describe_reading(got)
+
+
+def describe_reading(got: dict) -> str:
+    words = _EXPRESSION_WORDS.get(str(got.get("expression", "neutral")), "calm")
+    yaw = float(got.get("yaw", 0.0))
+    side = "left" if yaw < 0 else "right"
+    turn = ("looking straight ahead" if abs(yaw) < 10 else
+            f"turned slightly {side}" if abs(yaw) < 30 else f"turned {side}")
+    extras = [x for x, on in (("a hat", got.get("hat")), ("a beard", got.get("beard")),
+                              ("sunglasses", got.get("eyewear") == "sunglasses"),
+                              ("glasses", got.get("eyewear") == "glasses")) if on]
+    tail = ""
+    if extras:
+        tail = ", with " + (extras[0] if len(extras) == 1
+                            else ", ".join(extras[:-1]) + " and " + extras[-1])
+    article = "an" if words[0] in "aeiou" else "a"
+    return f"I see {article} {words} face {turn}{tail}."

@@ -221,3 +221,23 @@ def test_sketch_cli_on_drawings_and_bad_files(tiny_weights, tmp_path, capsys):
     assert main(["sketch", str(tmp_path / "face.png"), "--domain", "chairs", "--weights", str(path),
                  "--out", str(tmp_path / "x.png")]) == 2
     assert "draw faces" in capsys.readouterr().err
+
+
+def test_read_drawing_reads_what_a_drawing_shows():
+    from generators.pix2pix_gen import describe_reading, read_drawing
+    from generators.studio import render
+    from generators.training.judge import load_judge
+    from generators.weights import has_weights, weights_path
+    assert describe_reading({"expression": "happy", "yaw": -20, "hat": True}) == \
+        "I see a smiling face turned slightly left, with a hat."
+    assert describe_reading({"expression": "angry", "yaw": 40, "beard": True,
+                             "eyewear": "sunglasses"}) == \
+        "I see an angry face turned right, with a beard and sunglasses."
+    if not has_weights("judge", "faces"):
+        pytest.skip("no shipped faces judge")
+    judge = load_judge(weights_path("judge", "faces"))
+    from sessions.state import ImageState
+    a = dict(ImageState.new("faces", seed=2).attributes, hat=True, yaw=-30.0)
+    got, sentence = read_drawing(render("faces", a), judge)
+    assert set(got) <= {"expression", "eyewear", "hat", "beard", "yaw", "pitch"}
+    assert got["hat"] is True and got["yaw"] < -10 and "hat" in sentence

@@ -382,11 +382,21 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     canvas = np.zeros((int(np.ceil(side)), int(np.ceil(side))))
     oy, ox = (canvas.shape[0] - h) // 2, (canvas.shape[1] - w) // 2
     canvas[oy:oy + h, ox:ox + w] = crop
-    small = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize(
-        (size, size), Image.BOX if canvas.shape[0] >= size else Image.BILINEAR), np.float64) / 255
-    # strokes thinned by the reduction are darkened back to full ink
-    level = np.quantile(small[small > 0.05], 0.9) if (small > 0.05).any() else 1.0
-    small = np.clip(small / max(level, 0.2), 0, 1)
+    big = SCALE * size
+    fine = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize(
+        (big, big), Image.BOX if canvas.shape[0] >= big else Image.BILINEAR), np.float64) / 255
+    # strokes thinned by the reduction are darkened back to full ink ...
+    level = np.quantile(fine[fine > 0.05], 0.9) if (fine > 0.05).any() else 1.0
+    fine = np.clip(fine / max(level, 0.2), 0, 1)
+    # ... and thickened to the studio sketches' range (≥ about 1.2 output px):
+    # stroke width ≈ 2 · inked area / borders crossed
+    on = fine > 0.5
+    crossings = (on[:, 1:] != on[:, :-1]).sum() + (on[1:] != on[:-1]).sum()
+    if crossings and 2 * on.sum() / crossings < 1.2 * SCALE:
+        p = np.pad(fine, 1)
+        fine = np.max([p[1 + dy:1 + dy + big, 1 + dx:1 + dx + big]
+                       for dy, dx in _disc(1.0)], axis=0)
+    small = fine.reshape(size, SCALE, size, SCALE).mean((1, 3))
     return np.rint(255 * (1 - small)).astype(np.uint8)
 
 
