@@ -96,10 +96,12 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
         fixed, ops, score = corrected
         return ParseResult(ops=tuple(ops), source="fallback", score=score, matched=fixed,
                            message=note)
-    read = _read(text, domain, attrs, note)
+    seen: list[str] = []
+    read = _read(text, domain, attrs, note, seen=seen)
     if read is not None:
         return read
-    return _embedding_fallback(text, domain, attrs, note)
+    return _embedding_fallback(text, domain, attrs, note,
+                               sure=not (seen and seen[0] in ("edit", "describe")))
 
 
 # -- the learned request reader (dialogue.reader) -----------------------------------------
@@ -124,8 +126,26 @@ def _empty_describe(ops) -> bool:
     return isinstance(ops[-1], Describe) and not ops[-1].attributes
 
 
+def _respelled(text: str) -> str:
+    """``text`` with misspelt words (unknown to the vocabulary and to the encoder's
+    word list) replaced by their nearest vocabulary word ("put a hta on her" → "put a
+    hat on her"; "eyes" is a word and stays)."""
+    from dialogue import reader
+    vocab = _vocabulary()
+    known = set(vocab) | {w for p in L.POLITENESS for w in p.split()}
+    out = []
+    for w in re.findall(r"[a-z]+|[^a-z]+", grammar.clean(text)):
+        if w.isalpha() and len(w) >= 3 and w not in known and not reader.known_word(w):
+            best = difflib.get_close_matches(w, vocab, n=1,
+                                             cutoff=SPELL_CUTOFF if len(w) > 3 else 0.6)
+            w = best[0] if best else w
+        out.append(w)
+    return "".join(out)
+
+
 def _read(text: str, domain: str, attrs, note: str | None,
-          describe=None, chat_only: bool = False) -> ParseResult | None:
+          describe=None, chat_only: bool = False,
+          seen: list[str] | None = None) -> ParseResult | None:
     """The reader's reading of ``text``: ops above its threshold, a one-option question
     about the thing in doubt below it, a short reply for chat and out-of-schema requests;
     None when the reader is unavailable or reads "none of these" (the fallback goes on).
@@ -135,6 +155,14 @@ def _read(text: str, domain: str, attrs, note: str | None,
         r = reader.read(text, domain)
     except Exception:          # no model or weights: the older fallback goes on
         return None
+    if r.act == "cant" and not chat_only:               # maybe a typo: read it respelled
+        fixed = _respelled(text)
+        if fixed != grammar.clean(text):
+            r2 = reader.read(fixed, domain)
+            if r2.act in ("edit", "describe") and r2.confidence >= reader.ACCEPT:
+                r = r2
+    if seen is not None:
+        seen.append(r.act)
     if r.act == "chat" and not reader_replies.has_chat_word(text):
         return None                                      # a lone "please" is no chat
     if r.act in ("chat", "cant") and r.act_p >= reader.ACCEPT and describe is None:
@@ -144,7 +172,8 @@ def _read(text: str, domain: str, attrs, note: str | None,
     if chat_only:
         return None
     if describe is not None and r.act == "edit":
-        r.act = "describe"
+        import dataclasses
+        r = dataclasses.replace(r, act="describe")
     ops = reader.ops_of(r, domain, attrs, text)
     if not ops and r.act == "edit" and describe is None:
         alt = reader.alternative_ops(r, domain, attrs)   # read as what is already there:
@@ -239,7 +268,10 @@ def _contradicts(said: set[str], reading: set[str]) -> bool:
     return False
 
 
-def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> ParseResult:
+def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
+                        sure: bool = True) -> ParseResult:
+    """``sure=False``: the reader read an edit it could not settle, so a confident
+    embedding match (blind to polarity) is asked about instead of applied."""
     from dialogue import fallback
     try:
         cands = fallback.nearest(text, domain, k=6)
@@ -266,7 +298,8 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> Pars
     runner_up = readings[1][2] if len(readings) > 1 else 0.0
     negated = bool(_NEGATIONS & said) and not (
         _NEGATIONS & set(grammar.tokens(label)))
-    if score >= ACCEPT and score - runner_up >= MARGIN and not negated:
+    if score >= ACCEPT and score - runner_up >= MARGIN and not negated and \
+            (sure or not any(o.edits for o in ops)):
         return ParseResult(ops=ops, source="fallback", score=round(score, 4), matched=matched,
                            message=note)
     question = clarify.make([(r[0], r[1]) for r in readings[:2]])

@@ -78,6 +78,15 @@ def token_features(texts: Sequence[str]):
     return out.last_hidden_state, batch["attention_mask"]
 
 
+def known_word(word: str) -> bool:
+    """Whether the encoder's tokenizer has ``word`` as one whole word (typos rarely are)."""
+    words = _STATE.get("words")
+    if words is None:
+        tok, _ = _encoder()
+        words = _STATE["words"] = frozenset(tok.get_vocab())
+    return word in words
+
+
 # -- the head ---------------------------------------------------------------------------------------
 def label_space() -> dict[str, Any]:
     """The order of acts, degrees and slots the head's outputs follow."""
