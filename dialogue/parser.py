@@ -181,6 +181,9 @@ def _read(text: str, domain: str, attrs, note: str | None,
             return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
                                clarification=clarify.ask(clarify.label_of(alt, domain),
                                                          tuple(alt)), message=note)
+    if not ops and r.act == "edit" and describe is None and reader.already(r, attrs):
+        return ParseResult(ops=(), source="unknown", score=round(r.confidence, 4),
+                           message=f"nothing to change: {reader.already(r, attrs)}")
     if not ops:
         return None
     if describe is not None:

@@ -240,6 +240,9 @@ _MOVE = re.compile(r"\b(?:turn\w*|rotat\w*|more|further|bit|little|touch|tad|sli
 #: a category value already shown is rarely what an edit asks for; the next reading
 #: is taken when it has at least this share of the probability
 ALTERNATIVE = 0.1
+#: below this share the other readings are not in doubt (the request is already met and
+#: the reply says so); between DOUBT and ALTERNATIVE the parser asks about the other value
+DOUBT = 0.02
 
 
 def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> dict[str, str]:
@@ -266,6 +269,20 @@ def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> d
     return out
 
 
+def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
+    """"the hat is already off"-style text when every label of an edit is what is shown."""
+    parts = []
+    for attr, lab in reading.touched.items():
+        if lab in ("up", "down") or attr not in attributes:
+            return None
+        cur = attributes[attr]
+        if (("true" if cur else "false") if isinstance(cur, bool) else str(cur)) != lab:
+            return None
+        name = attr.replace("_", " ")
+        parts.append(f"the {name} is already {'on' if cur is True else 'off' if cur is False else cur}")
+    return "; ".join(parts) or None
+
+
 def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]) -> list[Op]:
     """For an edit whose every label equals what is already shown: the ops of the best
     other value of each such slot (on/off flipped), to ask about ("Remove the hat?")."""
@@ -274,15 +291,14 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
         if lab in ("up", "down") or attr not in attributes:
             return []
         cur = attributes[attr]
-        if isinstance(cur, bool):
-            ops.append(Set(attr, not cur))
-            continue
+        cur = ("true" if cur else "false") if isinstance(cur, bool) else str(cur)
         probs = reading.probs.get(attr, {})
-        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, str(cur))),
+        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
                       reverse=True)
-        if not alts:
+        if not alts or alts[0][0] < DOUBT:
             return []
-        ops.append(Set(attr, alts[0][1]))
+        v = alts[0][1]
+        ops.append(Set(attr, {"true": True, "false": False}.get(v, v)))
     return ops
 
 
