@@ -13,6 +13,7 @@ model or missing weights make ``available()`` false and the parser goes on witho
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass, field
@@ -311,6 +312,12 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
     if reading.act not in ("edit", "describe"):
         return []
     schema = get_schema(domain)
+    ungrounded = {a for a, lab in reading.touched.items()
+                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
+    if ungrounded:                      # a value the line never names: not read at all
+        reading = dataclasses.replace(reading, slots={
+            a: ((C.NONE, p) if a in ungrounded else (lab, p))
+            for a, (lab, p) in reading.slots.items()})
     touched = reading.touched
     if reading.act == "describe":
         attrs: dict[str, Any] = {}
