@@ -24,7 +24,7 @@ from dialogue import clarify, grammar
 from dialogue import lexicon as L
 from dialogue.types import ParseContext, ParseResult
 from generators.schema import SCHEMAS
-from sessions.ops import Op
+from sessions.ops import Op, Set
 
 #: accept the nearest exemplar at or above this cosine similarity ...
 ACCEPT = 0.75
@@ -188,6 +188,13 @@ def _read(text: str, domain: str, attrs, note: str | None,
         return None
     if describe is not None:
         ops = [describe.__class__(ops[0].attributes, describe.text)]
+    puts_on = [o for o in ops if getattr(o, "value", None) is True or (
+        getattr(o, "attr", None) == "eyewear" and getattr(o, "value", None) != "none")]
+    if puts_on and reader.GOING.search(grammar.clean(text)):   # "those glasses should go"
+        off = tuple(Set(o.attr, "none" if o.attr == "eyewear" else False) for o in puts_on)
+        return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
+                           clarification=clarify.ask(clarify.label_of(off, domain), off),
+                           message=note)
     if r.confidence >= reader.ACCEPT:
         return ParseResult(ops=tuple(ops), source="reader", score=round(r.confidence, 4),
                            message=note)

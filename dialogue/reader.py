@@ -236,6 +236,10 @@ def read(text: str, domain: str) -> Reading:
 
 
 _LOOK = re.compile(r"\b(?:look|looks|looking|face|faces|facing|gaze|gazing)\b")
+_SIDE = re.compile(r"\b(?:from|on|at) (?:the |her |his |their |its )?(?:left|right)\b")
+#: "the hat has to go", "glasses off": a reading that puts something on is doubted
+GOING = re.compile(r"\b(?:should|has to|have to|must|can|needs? to|got to|gotta) go\b"
+                   r"|\bgone\b|\boff\b")
 _MOVE = re.compile(r"\b(?:turn\w*|rotat\w*|more|further|bit|little|touch|tad|slightly|"
                    r"lot|much|way|degrees?|\d+)\b")
 #: a category value already shown is rarely what an edit asks for; the next reading
@@ -333,7 +337,11 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
     numeric = [a for a, lab in touched.items() if lab in ("up", "down")]
     for attr, lab in touched.items():
         a = schema.get(attr)
-        if attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
+        if attr == "light_azimuth" and lab in ("up", "down") and _SIDE.search(text) \
+                and not _MOVE.search(text):
+            from dialogue.lexicon import LIGHT_AZIMUTH_FROM   # "the lamp on her right"
+            ops.append(Set(attr, LIGHT_AZIMUTH_FROM["right" if lab == "up" else "left"]))
+        elif attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
                 and not _MOVE.search(text):
             from dialogue.lexicon import FACE_SIDE_YAW     # "looking to the left": absolute
             ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))
