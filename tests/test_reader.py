@@ -70,7 +70,7 @@ def test_one_step_lowers_the_loss_and_checkpoint_round_trips(tmp_path):
         loss.backward()
         opt.step()
     net.eval()
-    assert float(loss_of(net(x, m), labels, idx)) < before
+    assert float(loss_of(net(x, m), labels, idx).detach()) < before
     save_pretrained(net, cfg, tmp_path, model_name="reader", code_version=1)
     back = from_pretrained(RequestReader, ReaderConfig, tmp_path, model_name="reader",
                            code_version=1, retrain_hint="x")
