@@ -3,8 +3,10 @@
 1. an answer to the open clarifying question ("yes", "the second", "sunglasses");
 2. the deterministic grammar (``dialogue.grammar``);
 3. a command that reads as another domain's edit → "unknown" with a hint;
-4. the fallback: spelling corrected against the grammar's vocabulary, then the
-   nearest exemplar by sentence embedding, accepted above a calibrated threshold;
+4. the fallback: spelling corrected against the grammar's vocabulary, then the learned
+   request reader (``dialogue.reader_step``: chat, out-of-schema replies, edits and
+   descriptions above its threshold, a question about the thing in doubt below it), then
+   the nearest exemplar by sentence embedding, accepted above a calibrated threshold;
 5. below it (above a floor) a clarifying question offering the two best readings;
    below the floor, "unknown".
 
@@ -20,7 +22,7 @@ import statistics
 import time
 from typing import Any, Callable, Sequence
 
-from dialogue import clarify, grammar
+from dialogue import clarify, grammar, reader_step
 from dialogue import lexicon as L
 from dialogue.types import ParseContext, ParseResult
 from generators.schema import SCHEMAS
@@ -72,17 +74,17 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
             return ParseResult(ops=tuple(ops), source="resolved", matched=label)
 
     ops = grammar.parse_ops(text, domain, attrs)
-    if ops and _empty_describe(ops):                       # reader: see _read below
-        return _read(text, domain, attrs, note, describe=ops[-1]) or ParseResult(
-            ops=(), source="unknown", message=_NOTHING_DESCRIBED)
-    if ops and _doubtful(ops, cleaned):                    # reader: see _read below
-        read = _read(text, domain, attrs, note)
+    if ops and reader_step.empty_describe(ops):           # the request reader fills it in
+        return reader_step.read(text, domain, attrs, note, describe=ops[-1]) or ParseResult(
+            ops=(), source="unknown", message=reader_step.NOTHING_DESCRIBED)
+    if ops and reader_step.doubtful(ops, cleaned):         # the request reader reads it again
+        read = reader_step.read(text, domain, attrs, note)
         if read is not None:
             return read
     if ops:
         return ParseResult(ops=tuple(ops), source="grammar", message=note)
     if not grammar.tokens(cleaned[:grammar.MAX_CHARS]):
-        chat = _read(text, domain, attrs, note, chat_only=True)   # "hi", "thanks!", "ok"
+        chat = reader_step.read(text, domain, attrs, note, chat_only=True)  # "hi", "ok"
         return chat or ParseResult(ops=(), source="empty", message="nothing to do")
 
     foreign = grammar.foreign_attribute(text, domain)
@@ -96,72 +98,12 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
         fixed, ops, score = corrected
         return ParseResult(ops=tuple(ops), source="fallback", score=score, matched=fixed,
                            message=note)
-    read = _read(text, domain, attrs, note)
+    seen: list[str] = []                                    # the learned request reader
+    read = reader_step.read(text, domain, attrs, note, seen=seen)
     if read is not None:
         return read
-    return _embedding_fallback(text, domain, attrs, note)
-
-
-# -- the learned request reader (dialogue.reader) -----------------------------------------
-_NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can change; "
-                      "try e.g. 'a smiling woman with red hair and glasses'")
-
-
-def _doubtful(ops, cleaned: str) -> bool:
-    """A grammar parse the reader should read again: two ops on one attribute ("not
-    sunglasses, regular glasses"), or "off" read as putting something on ("hat off")."""
-    attrs = [getattr(o, "attr", None) for o in ops if getattr(o, "attr", None)]
-    if len(attrs) != len(set(attrs)):
-        return True
-    return bool(re.search(r"\boff\b", cleaned)) and any(
-        getattr(o, "value", None) is True or (getattr(o, "attr", None) == "eyewear"
-                                              and getattr(o, "value", None) != "none")
-        for o in ops)
-
-
-def _empty_describe(ops) -> bool:
-    from sessions.ops import Describe
-    return isinstance(ops[-1], Describe) and not ops[-1].attributes
-
-
-def _read(text: str, domain: str, attrs, note: str | None,
-          describe=None, chat_only: bool = False) -> ParseResult | None:
-    """The reader's reading of ``text``: ops above its threshold, a one-option question
-    about the thing in doubt below it, a short reply for chat and out-of-schema requests;
-    None when the reader is unavailable or reads "none of these" (the fallback goes on).
-    ``describe``: the grammar's attribute-less Describe, to fill with what the reader finds."""
-    from dialogue import reader, reader_replies
-    try:
-        r = reader.read(text, domain)
-    except Exception:          # no model or weights: the older fallback goes on
-        return None
-    if r.act == "chat" and not reader_replies.has_chat_word(text):
-        return None                                      # a lone "please" is no chat
-    if r.act in ("chat", "cant") and r.act_p >= reader.ACCEPT and describe is None:
-        msg = (reader_replies.chat_reply(text) if r.act == "chat"
-               else reader_replies.cant_reply(text, domain))
-        return ParseResult(ops=(), source=r.act, score=round(r.act_p, 4), message=msg)
-    if chat_only:
-        return None
-    if describe is not None and r.act == "edit":
-        r.act = "describe"
-    ops = reader.ops_of(r, domain, attrs, text)
-    if not ops and r.act == "edit" and describe is None:
-        alt = reader.alternative_ops(r, domain, attrs)   # read as what is already there:
-        if alt:                                          # ask about the other value
-            return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
-                               clarification=clarify.ask(clarify.label_of(alt, domain),
-                                                         tuple(alt)), message=note)
-    if not ops:
-        return None
-    if describe is not None:
-        ops = [describe.__class__(ops[0].attributes, describe.text)]
-    if r.confidence >= reader.ACCEPT:
-        return ParseResult(ops=tuple(ops), source="reader", score=round(r.confidence, 4),
-                           message=note)
-    question = clarify.ask(clarify.label_of(ops, domain), tuple(ops))
-    return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
-                       clarification=question, message=note)
+    return _embedding_fallback(text, domain, attrs, note,
+                               sure=not (seen and seen[0] in ("edit", "describe")))
 
 
 # -- spelling -------------------------------------------------------------------------
@@ -259,7 +201,10 @@ def _destructive(command: str) -> bool:
     return bool(re.match(r"(?:another|reset|switch to|start over)\b", command))
 
 
-def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> ParseResult:
+def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
+                        sure: bool = True) -> ParseResult:
+    """``sure=False``: the reader read an edit it could not settle, so a confident
+    embedding match (blind to polarity) is asked about instead of applied."""
     from dialogue import fallback
     try:
         cands = fallback.nearest(text, domain, k=6)
@@ -290,7 +235,8 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None) -> Pars
     runner_up = readings[1][2] if len(readings) > 1 else 0.0
     negated = bool(_NEGATIONS & said) and not (
         _NEGATIONS & set(grammar.tokens(label)))
-    if score >= ACCEPT and score - runner_up >= MARGIN and not negated:
+    if score >= ACCEPT and score - runner_up >= MARGIN and not negated and \
+            (sure or not any(o.edits for o in ops)):
         return ParseResult(ops=ops, source="fallback", score=round(score, 4), matched=matched,
                            message=note)
     question = clarify.make([(r[0], r[1]) for r in readings[:2]])

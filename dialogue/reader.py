@@ -13,6 +13,7 @@ model or missing weights make ``available()`` false and the parser goes on witho
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass, field
@@ -76,6 +77,15 @@ def token_features(texts: Sequence[str]):
     with torch.inference_mode():
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
     return out.last_hidden_state, batch["attention_mask"]
+
+
+def known_word(word: str) -> bool:
+    """Whether the encoder's tokenizer has ``word`` as one whole word (typos rarely are)."""
+    words = _STATE.get("words")
+    if words is None:
+        tok, _ = _encoder()
+        words = _STATE["words"] = frozenset(tok.get_vocab())
+    return word in words
 
 
 # -- the head ---------------------------------------------------------------------------------------
@@ -226,11 +236,18 @@ def read(text: str, domain: str) -> Reading:
 
 
 _LOOK = re.compile(r"\b(?:look|looks|looking|face|faces|facing|gaze|gazing)\b")
+_SIDE = re.compile(r"\b(?:from|on|at) (?:the |her |his |their |its )?(?:left|right)\b")
+#: "the hat has to go", "glasses off": a reading that puts something on is doubted
+GOING = re.compile(r"\b(?:should|has to|have to|must|can|needs? to|got to|gotta) go\b"
+                   r"|\bgone\b|\boff\b")
 _MOVE = re.compile(r"\b(?:turn\w*|rotat\w*|more|further|bit|little|touch|tad|slightly|"
                    r"lot|much|way|degrees?|\d+)\b")
 #: a category value already shown is rarely what an edit asks for; the next reading
 #: is taken when it has at least this share of the probability
 ALTERNATIVE = 0.1
+#: below this share the other readings are not in doubt (the request is already met and
+#: the reply says so); between DOUBT and ALTERNATIVE the parser asks about the other value
+DOUBT = 0.02
 
 
 def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> dict[str, str]:
@@ -257,6 +274,20 @@ def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> d
     return out
 
 
+def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
+    """"the hat is already off"-style text when every label of an edit is what is shown."""
+    parts = []
+    for attr, lab in reading.touched.items():
+        if lab in ("up", "down") or attr not in attributes:
+            return None
+        cur = attributes[attr]
+        if (("true" if cur else "false") if isinstance(cur, bool) else str(cur)) != lab:
+            return None
+        name = attr.replace("_", " ")
+        parts.append(f"the {name} is already {'on' if cur is True else 'off' if cur is False else cur}")
+    return "; ".join(parts) or None
+
+
 def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]) -> list[Op]:
     """For an edit whose every label equals what is already shown: the ops of the best
     other value of each such slot (on/off flipped), to ask about ("Remove the hat?")."""
@@ -265,15 +296,14 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
         if lab in ("up", "down") or attr not in attributes:
             return []
         cur = attributes[attr]
-        if isinstance(cur, bool):
-            ops.append(Set(attr, not cur))
-            continue
+        cur = ("true" if cur else "false") if isinstance(cur, bool) else str(cur)
         probs = reading.probs.get(attr, {})
-        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, str(cur))),
+        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
                       reverse=True)
-        if not alts:
+        if not alts or alts[0][0] < DOUBT:
             return []
-        ops.append(Set(attr, alts[0][1]))
+        v = alts[0][1]
+        ops.append(Set(attr, {"true": True, "false": False}.get(v, v)))
     return ops
 
 
@@ -286,6 +316,12 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
     if reading.act not in ("edit", "describe"):
         return []
     schema = get_schema(domain)
+    ungrounded = {a for a, lab in reading.touched.items()
+                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
+    if ungrounded:                      # a value the line never names: not read at all
+        reading = dataclasses.replace(reading, slots={
+            a: ((C.NONE, p) if a in ungrounded else (lab, p))
+            for a, (lab, p) in reading.slots.items()})
     touched = reading.touched
     if reading.act == "describe":
         attrs: dict[str, Any] = {}
@@ -301,7 +337,11 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
     numeric = [a for a, lab in touched.items() if lab in ("up", "down")]
     for attr, lab in touched.items():
         a = schema.get(attr)
-        if attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
+        if attr == "light_azimuth" and lab in ("up", "down") and _SIDE.search(text) \
+                and not _MOVE.search(text):
+            from dialogue.lexicon import LIGHT_AZIMUTH_FROM   # "the lamp on her right"
+            ops.append(Set(attr, LIGHT_AZIMUTH_FROM["right" if lab == "up" else "left"]))
+        elif attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
                 and not _MOVE.search(text):
             from dialogue.lexicon import FACE_SIDE_YAW     # "looking to the left": absolute
             ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))

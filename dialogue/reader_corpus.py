@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -212,6 +213,61 @@ def vocabulary() -> tuple[Slot, ...]:
 
 def slots(domain: str) -> tuple[Slot, ...]:
     return tuple(s for s in vocabulary() if s.domain == domain)
+
+
+#: extra words that name an attribute without its noun or values
+_GROUND_EXTRA: dict[str, tuple[str, ...]] = {
+    "expression": ("cheer", "mood", "expression", "emotion", "laugh", "cry", "sulk", "scowl",
+                   "frown", "smile", "grin", "pout", "glare", "gasp", "relax", "calm"),
+    "beard": ("shave", "shaven", "shaved", "beard", "bearded", "stubble", "scruff", "moustache",
+              "mustache", "goatee"),
+    "hat": ("hat", "cap", "beanie", "fedora", "headwear", "bareheaded"),
+    "eyewear": ("glasses", "shades", "specs", "spectacles", "sunnies", "aviators", "eyewear"),
+    "armrests": ("arm", "arms", "armrest", "armrests", "armchair", "armless"),
+    "legs": ("leg", "legs", "legged", "pedestal", "base", "stand", "stands", "swivel"),
+    "hair_color": ("hair", "haired", "redhead", "blonde", "brunette", "ginger"),
+    "skin_tone": ("skin", "complexion", "tan", "tanned", "pale"),
+    "background": ("background", "backdrop", "wall", "behind", "bg"),
+    "color": ("chair", "colour", "color", "paint", "seat", "it", "one"),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _ground_words(domain: str, attr: str) -> frozenset[str]:
+    slot = next(s for s in vocabulary() if s.domain == domain and s.attr == attr)
+    words: set[str] = set(_GROUND_EXTRA.get(attr, ()))
+    for phrase in slot.nouns:
+        words.update(phrase.split())
+    for vals in slot.values.values():
+        for phrase in vals:
+            words.update(phrase.split())
+    if attr == "expression":
+        for w in EXPRESSION_WORDS.values():
+            for group in w.values():
+                for phrase in group:
+                    words.update(phrase.split())
+    for (a, _), items in WEARABLES.items():
+        if a == attr:
+            for phrase in items:
+                words.update(phrase.split())
+    return frozenset(w for w in words if len(w) >= 2 and w not in
+                     ("a", "an", "of", "pair", "the", "on", "both", "sides", "face", "look"))
+
+
+def grounded(domain: str, attr: str, text: str) -> bool:
+    """Whether ``text`` has a word for ``attr`` (its noun, a value, a wearable or an
+    expression word; a close misspelling counts): a reading of a category or on/off
+    attribute the line never mentions ("look at the camera" read as glasses) is dropped."""
+    import difflib
+    ground = _ground_words(domain, attr)
+    for w in re.findall(r"[a-z]+", text.lower()):
+        if w in ground or any(g in w or (len(w) >= 5 and len(g) >= 5 and w[:4] == g[:4])
+                              for g in ground if len(g) >= 3):       # "armchair", "happier"
+            return True
+        if len(w) >= 3 and difflib.get_close_matches(w, ground, n=1,
+                                                     cutoff=0.75 if len(w) > 3 else 0.6):
+            return True
+    return False
 
 
 # -- a training example -------------------------------------------------------------------------

@@ -25,7 +25,8 @@ class ParseContext:
 @dataclass(frozen=True)
 class ParseResult:
     ops: tuple[Op, ...]                # empty for unknown / clarify / empty input
-    source: str                        # "grammar" | "fallback" | "clarify" | "resolved" | "unknown" | "empty"
+    source: str                        # "grammar" | "reader" | "fallback" | "clarify" | "resolved"
+    #                                    | "chat" | "cant" | "unknown" | "empty"
     score: float | None = None         # fallback similarity, None for grammar
     clarification: Clarification | None = None
     message: str | None = None         # for unknown: a short hint why

@@ -37,18 +37,19 @@ def model():
 
 def check(result, text):
     assert isinstance(result, ParseResult), text
-    assert result.source in ("grammar", "fallback", "clarify", "resolved", "unknown", "empty")
+    assert result.source in ("grammar", "fallback", "clarify", "resolved", "unknown", "empty",
+                             "reader", "chat", "cant")
     assert isinstance(result.ops, tuple)
     if result.ops:
-        assert result.source in ("grammar", "fallback", "resolved"), (text, result)
+        assert result.source in ("grammar", "fallback", "resolved", "reader"), (text, result)
         for op in result.ops:
             assert isinstance(op, Op)
             assert op_from_json(op_to_json(op)) == op
     else:
-        assert result.source in ("clarify", "unknown", "empty"), (text, result)
+        assert result.source in ("clarify", "unknown", "empty", "chat", "cant"), (text, result)
     if result.source == "clarify":
         assert result.clarification is not None and result.clarification.options
-    if result.source in ("unknown", "empty"):
+    if result.source in ("unknown", "empty", "chat", "cant"):
         assert result.message
 
 

@@ -16,7 +16,7 @@ HELDOUT = corpus_eval.load(DATA / "requests_heldout.jsonl")
 COMMANDS = corpus_eval.load(DATA / "commands.jsonl")
 
 #: measured with the shipped weights (docs/phrasing.md); the test fails on a regression
-RIGHT_AT_LEAST = 0.90
+RIGHT_AT_LEAST = 0.93        # measured 0.932 (414 / 444), wrong 0.016 (7)
 WRONG_AT_MOST = 0.02
 
 
@@ -70,7 +70,7 @@ def test_one_step_lowers_the_loss_and_checkpoint_round_trips(tmp_path):
         loss.backward()
         opt.step()
     net.eval()
-    assert float(loss_of(net(x, m), labels, idx)) < before
+    assert float(loss_of(net(x, m), labels, idx).detach()) < before
     save_pretrained(net, cfg, tmp_path, model_name="reader", code_version=1)
     back = from_pretrained(RequestReader, ReaderConfig, tmp_path, model_name="reader",
                            code_version=1, retrain_hint="x")

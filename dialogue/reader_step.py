@@ -1,0 +1,116 @@
+"""The learned request reader's step in the parse cascade (``dialogue.parser``).
+
+``read`` turns the reader's reading (``dialogue.reader``) of a line into a
+``ParseResult``: ops above its threshold, one question about the thing in doubt below
+it, a short reply for conversation acts and for requests outside the schema, or None
+(the reader is unavailable or reads "none of these": the embedding fallback goes on).
+The parser calls it after the grammar and the spelling correction, for a grammar
+description that named no attribute, and for a doubtful grammar parse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+
+from dialogue import clarify, grammar
+from dialogue import lexicon as L
+from dialogue.types import ParseResult
+from sessions.ops import Describe, Set
+
+NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can change; "
+                      "try e.g. 'a smiling woman with red hair and glasses'")
+
+
+def doubtful(ops, cleaned: str) -> bool:
+    """A grammar parse the reader should read again: two ops on one attribute ("not
+    sunglasses, regular glasses"), or "off" read as putting something on ("hat off")."""
+    attrs = [getattr(o, "attr", None) for o in ops if getattr(o, "attr", None)]
+    if len(attrs) != len(set(attrs)):
+        return True
+    return bool(re.search(r"\boff\b", cleaned)) and any(
+        getattr(o, "value", None) is True or (getattr(o, "attr", None) == "eyewear"
+                                              and getattr(o, "value", None) != "none")
+        for o in ops)
+
+
+def empty_describe(ops) -> bool:
+    return isinstance(ops[-1], Describe) and not ops[-1].attributes
+
+
+def _respelled(text: str) -> str:
+    """``text`` with misspelt words (unknown to the vocabulary and to the encoder's
+    word list) replaced by their nearest vocabulary word ("put a hta on her" → "put a
+    hat on her"; "eyes" is a word and stays)."""
+    from dialogue import reader
+    from dialogue.parser import SPELL_CUTOFF, _vocabulary
+    vocab = _vocabulary()
+    known = set(vocab) | {w for p in L.POLITENESS for w in p.split()}
+    out = []
+    for w in re.findall(r"[a-z]+|[^a-z]+", grammar.clean(text)):
+        if w.isalpha() and len(w) >= 3 and w not in known and not reader.known_word(w):
+            best = difflib.get_close_matches(w, vocab, n=1,
+                                             cutoff=SPELL_CUTOFF if len(w) > 3 else 0.6)
+            w = best[0] if best else w
+        out.append(w)
+    return "".join(out)
+
+
+def read(text: str, domain: str, attrs, note: str | None,
+          describe=None, chat_only: bool = False,
+          seen: list[str] | None = None) -> ParseResult | None:
+    """The reader's reading of ``text``: ops above its threshold, a one-option question
+    about the thing in doubt below it, a short reply for chat and out-of-schema requests;
+    None when the reader is unavailable or reads "none of these" (the fallback goes on).
+    ``describe``: the grammar's attribute-less Describe, to fill with what the reader finds."""
+    from dialogue import reader, reader_replies
+    try:
+        r = reader.read(text, domain)
+    except Exception:          # no model or weights: the older fallback goes on
+        return None
+    if r.act == "cant" and not chat_only:               # maybe a typo: read it respelled
+        fixed = _respelled(text)
+        if fixed != grammar.clean(text):
+            r2 = reader.read(fixed, domain)
+            if r2.act in ("edit", "describe") and r2.confidence >= reader.ACCEPT:
+                r = r2
+    if seen is not None:
+        seen.append(r.act)
+    if r.act == "chat" and not reader_replies.has_chat_word(text):
+        return None                                      # a lone "please" is no chat
+    if r.act in ("chat", "cant") and r.act_p >= reader.ACCEPT and describe is None:
+        msg = (reader_replies.chat_reply(text) if r.act == "chat"
+               else reader_replies.cant_reply(text, domain))
+        return ParseResult(ops=(), source=r.act, score=round(r.act_p, 4), message=msg)
+    if chat_only:
+        return None
+    if describe is not None and r.act == "edit":
+        r = dataclasses.replace(r, act="describe")
+    ops = reader.ops_of(r, domain, attrs, text)
+    if not ops and r.act == "edit" and describe is None:
+        alt = reader.alternative_ops(r, domain, attrs)   # read as what is already there:
+        if alt:                                          # ask about the other value
+            return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
+                               clarification=clarify.ask(clarify.label_of(alt, domain),
+                                                         tuple(alt)), message=note)
+    if not ops and r.act == "edit" and describe is None and reader.already(r, attrs):
+        return ParseResult(ops=(), source="unknown", score=round(r.confidence, 4),
+                           message=f"nothing to change: {reader.already(r, attrs)}")
+    if not ops:
+        return None
+    if describe is not None:
+        ops = [describe.__class__(ops[0].attributes, describe.text)]
+    puts_on = [o for o in ops if getattr(o, "value", None) is True or (
+        getattr(o, "attr", None) == "eyewear" and getattr(o, "value", None) != "none")]
+    if puts_on and reader.GOING.search(grammar.clean(text)):   # "those glasses should go"
+        off = tuple(Set(o.attr, "none" if o.attr == "eyewear" else False) for o in puts_on)
+        return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
+                           clarification=clarify.ask(clarify.label_of(off, domain), off),
+                           message=note)
+    if r.confidence >= reader.ACCEPT:
+        return ParseResult(ops=tuple(ops), source="reader", score=round(r.confidence, 4),
+                           message=note)
+    question = clarify.ask(clarify.label_of(ops, domain), tuple(ops))
+    return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
+                       clarification=question, message=note)
