@@ -49,13 +49,17 @@ class TurnResult:
     kind: str = "edit"            # edit | meta | clarify | unknown | help | error | start
     suggestions: list[str] = field(default_factory=list)
     source: str = ""              # the parser's source
+    verified: dict | None = None  # per-turn verification (dialogue/verify.py), faces only
 
     def record(self) -> dict[str, Any]:
         """Exactly the per-turn record of ``holochat run --jsonl`` (DESIGN.md)."""
-        return {"turn": self.turn, "input": self.input, "ops": self.ops, "reply": self.reply,
-                "changed": self.changed, "state": self.state.to_json(),
-                "image": self.image_path, "image_sha256": self.image_sha256,
-                "ms": self.rounded_ms()}
+        rec = {"turn": self.turn, "input": self.input, "ops": self.ops, "reply": self.reply,
+               "changed": self.changed, "state": self.state.to_json(),
+               "image": self.image_path, "image_sha256": self.image_sha256,
+               "ms": self.rounded_ms()}
+        if self.verified is not None:
+            rec["verified"] = self.verified
+        return rec
 
     def rounded_ms(self) -> dict[str, float]:
         return {"parse": round(self.ms.get("parse", 0.0), 3),
@@ -103,6 +107,7 @@ class DialogueManager:
         self.warnings: list[str] = []               # for the caller to show (stderr, a toast)
         self.write_errors = 0                       # turn images that could not be written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
+        self.verify = True                          # read each turn back (dialogue/verify.py)
         self.session_name = session_name or paths.new_session_name()
         self.log: SessionLog | None = None
         self.log_path: Path | None = None
@@ -276,6 +281,15 @@ class DialogueManager:
                 reply, kind = f"I couldn't render that, so nothing changed: {err}", "error"
             elif err:
                 reply, kind = reply + f" I couldn't render the image: {err}", "error"
+        # --- per-turn verification (dialogue/verify.py) ---
+        if self.verify and changed and img is not None and kind != "error":
+            from dialogue.verify import verify_turn
+            check = verify_turn(before, self.state, img)
+            if check is not None:
+                record["verified"] = check.record()
+                if check.note:
+                    reply = f"{reply} {check.note}"
+        # --- end of per-turn verification ---
         history = self.session.history
         record.update(node=history.cursor, parent=history.current.parent)
         return self._finish(step, text, ops, reply, changed, img,
@@ -296,7 +310,7 @@ class DialogueManager:
                 self.warnings.append(f"cannot write turn-{step:03d}.png to {self.out_dir}: "
                                      f"{e.strerror or e}")
         res = TurnResult(step, text, ops, reply, changed, self.state, img, sha, path, ms, kind,
-                         suggestions or [], source)
+                         suggestions or [], source, (extra_record or {}).get("verified"))
         self.entries.append(HistoryEntry(step, text, reply, True, changed))
         if self.log is not None:
             rec = {"turn": step, "time": now_iso(), "input": text, "ops": ops, "reply": reply,
