@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "bench": "measure latency and throughput",
     "sessions": "list saved sessions",
     "dcgan": "DCGAN tools: complete, morph, arithmetic",
+    "compare": "render one script with several generators side by side",
 }
 
 
