@@ -282,18 +282,20 @@ class DialogueManager:
             elif err:
                 reply, kind = reply + f" I couldn't render the image: {err}", "error"
         # --- per-turn verification (dialogue/verify.py) ---
+        verify_ms = {}
         if self.verify and changed and img is not None and kind != "error":
             from dialogue.verify import verify_turn
             check = verify_turn(before, self.state, img)
             if check is not None:
                 record["verified"] = check.record()
+                verify_ms = {"verify": check.ms}
                 if check.note:
                     reply = f"{reply} {check.note}"
         # --- end of per-turn verification ---
         history = self.session.history
         record.update(node=history.cursor, parent=history.current.parent)
         return self._finish(step, text, ops, reply, changed, img,
-                            {"parse": parse_ms, "render": render_ms}, kind,
+                            {"parse": parse_ms, "render": render_ms, **verify_ms}, kind,
                             suggestions=suggestions, source=parsed.source, extra_record=record)
 
     def _finish(self, step: int, text: str, ops: list[dict], reply: str, changed: bool,

@@ -35,7 +35,7 @@ from typing import Any, Mapping
 import numpy as np
 
 CHECKED = ("expression", "eyewear", "hat", "beard", "hair_color", "skin_tone", "background")
-CONFIRM_P = 0.2          # calibrated on the studio: docs/faces.md, "Per-turn verification"
+CONFIRM_P = 0.05         # calibrated on the studio (``calibrate``): docs/faces.md
 YAW_TOLERANCE = 7.5      # degrees: half of a "turn left" step
 
 
@@ -118,7 +118,8 @@ class Verifier:
             if self._judge is None:
                 from generators.training.judge import load_judge
                 from generators.weights import weights_path
-                self._judge = load_judge(self.judge_path or weights_path("judge", "faces")).eval()
+                self._judge = _fuse_batchnorm(
+                    load_judge(self.judge_path or weights_path("judge", "faces")).eval())
             return self._judge
 
     def read(self, image: np.ndarray) -> tuple[dict[str, dict[Any, float]], float]:
@@ -174,6 +175,21 @@ class Verifier:
         return res
 
 
+def _fuse_batchnorm(judge):
+    """The judge (in eval mode) with every Conv2d → BatchNorm2d pair folded
+    into one convolution: the same outputs, one pass less over each map."""
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    for mod in list(judge.modules()):
+        if isinstance(mod, nn.Sequential):
+            for i in range(len(mod) - 1):
+                if isinstance(mod[i], nn.Conv2d) and isinstance(mod[i + 1], nn.BatchNorm2d):
+                    mod[i] = fuse_conv_bn_eval(mod[i], mod[i + 1])
+                    mod[i + 1] = nn.Identity()
+    judge.requires_grad_(False)
+    return judge
+
+
 def _hidden_in_studio(attributes: Mapping[str, Any], names: list[str]) -> set[str]:
     """Of ``names``, those the studio itself would not show (``studio.visible``)."""
     from generators.studio import visible
@@ -187,6 +203,63 @@ def _hidden_in_studio(attributes: Mapping[str, Any], names: list[str]) -> set[st
             continue
         if shown.get(k) is None or (k == "expression" and shown[k] != attributes[k]):
             out.add(k)
+    return out
+
+
+def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3),
+              verifier: Verifier | None = None) -> dict[str, Any]:
+    """How often the check confirms single studio edits, and how often it
+    (wrongly) confirms an edit a generator ignored, for thresholds ``taus``.
+
+    ``n`` random held-out faces, one single edit each (a class attribute set
+    to another value, or yaw ± 15° one time in eight); the studio render of the
+    edit must confirm, the render without it (a generator that ignores the
+    edit) must not.  Edits the studio itself hides are not counted (the check
+    does not report them)."""
+    from generators.datasets import _plan
+    from generators.schema import get_schema
+    from generators.studio import render_face
+    v = verifier or Verifier()
+    schema = get_schema("faces")
+    rng = np.random.default_rng(seed)
+    rows, ms = [], []
+    for a in _plan("faces", n, seed, "test"):
+        after = dict(a)
+        if rng.random() < 1 / 8:
+            k = "yaw"
+            after["yaw"] = float(a["yaw"]) + (15.0 if a["yaw"] < 0 else -15.0)
+        else:
+            k = CHECKED[rng.integers(len(CHECKED))]
+            attr = schema.get(k)
+            vals = [False, True] if attr.kind == "bool" else list(attr.values)
+            after[k] = [x for x in vals if x != a[k]][rng.integers(len(vals) - 1)]
+            if k == "expression" and after[k] != "neutral":   # "make her smile" gives 0.5
+                after["expression_strength"] = max(0.5, float(a["expression_strength"]))
+        t = time.perf_counter()
+        p_edit, yaw_edit = v.read(render_face(after, 64))
+        ms.append((time.perf_counter() - t) * 1000)
+        p_ign, yaw_ign = v.read(render_face(a, 64))
+        if k == "yaw":
+            rows.append((k, abs(yaw_edit - after["yaw"]), abs(yaw_ign - after["yaw"]), False))
+        else:
+            def score(p):
+                return 1.0 if max(p[k], key=p[k].get) == after[k] else p[k][after[k]]
+            rows.append((k, score(p_edit), score(p_ign), bool(_hidden_in_studio(after, [k]))))
+    cls = [r for r in rows if r[0] != "yaw" and not r[3]]
+    yaw = [r for r in rows if r[0] == "yaw"]
+    out: dict[str, Any] = {"n": n, "class_edits": len(cls), "yaw_edits": len(yaw),
+                           "hidden_class_edits": sum(r[3] for r in rows if r[0] != "yaw"),
+                           "read_ms_p50": float(np.median(ms)), "by_threshold": {}}
+    yaw_ok = sum(r[1] <= YAW_TOLERANCE for r in yaw)
+    yaw_fa = sum(r[2] <= YAW_TOLERANCE for r in yaw)
+    for tau in taus:
+        ok = sum(r[1] >= tau for r in cls)
+        fa = sum(r[2] >= tau for r in cls)
+        out["by_threshold"][str(tau)] = {
+            "studio_confirmed": (ok + yaw_ok) / max(1, len(cls) + len(yaw)),
+            "ignored_confirmed": (fa + yaw_fa) / max(1, len(cls) + len(yaw)),
+            "misses_by_attribute": {k: sum(1 for r in cls if r[0] == k and r[1] < tau)
+                                    for k in CHECKED}}
     return out
 
 
