@@ -181,7 +181,9 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
     log: list[dict] = []
     t0 = time.perf_counter()
     t_log, n_log = t0, start
-    amp = (torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext)
+    def amp():
+        return (torch.autocast("cuda", dtype=torch.bfloat16) if cuda
+                else contextlib.nullcontext())
     from generators.training.sharpness import feature_weights, weighted_rec
     bar_ctx = progress_bar(opts.progress)
     with bar_ctx as bar:
