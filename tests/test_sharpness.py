@@ -62,7 +62,7 @@ def test_the_judge_term_is_zero_for_the_same_image_and_has_gradients():
     fake = torch.zeros_like(real, requires_grad=True)
     loss = perc(fake, real)
     loss.backward()
-    assert float(loss) > 0 and fake.grad.abs().sum() > 0
+    assert float(loss.detach()) > 0 and fake.grad.abs().sum() > 0
     assert not any(p.requires_grad for p in perc.judge.parameters())
     perc.train()
     assert not perc.judge.training                  # BatchNorm keeps its statistics
