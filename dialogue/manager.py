@@ -99,6 +99,7 @@ class TurnResult:
     source: str = ""              # the parser's source
     step: int = 0                 # the image step shown after this turn
     resolved: str | None = None   # how a line that leans on the context was read
+    verified: dict | None = None  # per-turn verification (dialogue/verify.py), faces only
 
     def record(self) -> dict[str, Any]:
         """Exactly the per-turn record of ``holochat run --jsonl`` (DESIGN.md)."""
@@ -108,6 +109,8 @@ class TurnResult:
                "ms": self.rounded_ms()}
         if self.resolved:
             rec["resolved"] = self.resolved
+        if self.verified is not None:
+            rec["verified"] = self.verified
         return rec
 
     def rounded_ms(self) -> dict[str, float]:
@@ -159,6 +162,7 @@ class DialogueManager:
         self.warnings: list[str] = []               # for the caller to show (stderr, a toast)
         self.write_errors = 0                       # files (turn images, the log) not written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
+        self.verify = True                          # read each turn back (dialogue/verify.py)
         self.session_name = session_name or paths.new_session_name()
         self.log: SessionLog | None = None
         self.log_path: Path | None = None
@@ -305,11 +309,26 @@ class DialogueManager:
     # -- apply → render → describe ----------------------------------------------
     def _play(self, text: str, parsed: ParseResult, parse_ms: float,
               resolution: Resolution | None = None) -> TurnResult:
+        before = self.state
         applied = self._apply(parsed)
         shown = self._show(applied)
         reply, kind, suggestions = self._describe(applied, shown, resolution)
         self._remember(text, applied, shown, resolution)
         record: dict[str, Any] = dict(shown.record)
+        ms = {"parse": parse_ms, "render": shown.render_ms}
+        # --- per-turn verification (dialogue/verify.py) ---
+        if self.verify and shown.changed and shown.image is not None and kind != "error":
+            from dialogue.verify import verify_turn
+            check = verify_turn(before, self.state, shown.image)
+            if check is not None:
+                record["verified"] = check.record()
+                ms["verify"] = check.ms
+                if check.note and isinstance(reply, replies.Reply):
+                    if reply.whole is not None:
+                        reply.whole = f"{reply.whole} {check.note}"
+                    else:
+                        reply.checked.append(check.note)
+        # --- end of per-turn verification ---
         history = self.session.history
         record.update(node=history.cursor, parent=history.current.parent,
                       context=self.context.to_json())
@@ -317,8 +336,7 @@ class DialogueManager:
         if resolved:
             record["resolved"] = resolved
         return self._finish(shown.step, text, shown.ops, reply.text(), shown.changed, shown.image,
-                            {"parse": parse_ms, "render": shown.render_ms}, kind,
-                            suggestions=suggestions, source=applied.parsed.source,
+                            ms, kind, suggestions=suggestions, source=applied.parsed.source,
                             extra_record=record, new_step=shown.step != applied.step_before,
                             resolved=resolved)
 
@@ -446,7 +464,8 @@ class DialogueManager:
                 self.warnings.append(f"cannot write turn-{turn:03d}.png to {self.out_dir}: "
                                      f"{e.strerror or e}")
         res = TurnResult(turn, text, ops, reply, changed, self.state, img, sha, path, ms, kind,
-                         suggestions or [], source, step, resolved)
+                         suggestions or [], source, step, resolved,
+                         (extra_record or {}).get("verified"))
         self.entries.append(HistoryEntry(step, text, reply, True, changed, new_step))
         if self.log is not None:
             rec = {"turn": turn, "step": step, "time": now_iso(), "input": text, "ops": ops,

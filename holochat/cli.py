@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "lease": "train every generator at once on a lent GPU and pack weight bundles",
     "weights": "install a trained weights bundle (only when its eval beats the shipped one)",
     "sketch": "turn a line drawing into a picture (pix2pix)",
+    "compare": "render one script with several generators side by side",
 }
 
 

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("turn_ms_p50", "turn_ms_p95", "parse_grammar_ms_p50", "parse_fallback_ms_p50",
             "reader_ms_p50", "reader_load_s",
             "apply_log_ms_p50", "render_ms_p50", "cold_run_s", "app_ready_s",
-            "replay_turns_per_s", "train_images_per_s", "train_speedup_vs_reference", "device")
+            "replay_turns_per_s", "train_images_per_s", "train_speedup_vs_reference",
+            "verify_ms_p50", "device")
 PER_NAME = ("render_ms_p50", "train_images_per_s")
 
 
@@ -52,7 +53,8 @@ def test_quick_bench_json_has_every_key_with_a_number_or_a_reason(tmp_path):
     assert _number(result["train_images_per_s"]["dcgan"])
     assert _number(result["train_speedup_vs_reference"])
     assert result["mfu"] is None and "CUDA" in reasons["mfu"]
-    assert set(result["acceptance"]) == {"turn_ms_p50", "cold_run_s", "replay_turns_per_s"}
+    assert set(result["acceptance"]) == {"turn_ms_p50", "cold_run_s", "replay_turns_per_s",
+                                         "verify_ms_p50"}
 
 
 def test_percentiles():

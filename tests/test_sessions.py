@@ -178,7 +178,8 @@ def test_run_jsonl_from_stdin_prints_only_records(tmp_path):
     recs = [json.loads(line) for line in r.stdout.splitlines()]
     assert [x["turn"] for x in recs] == [1, 2]
     assert set(recs[0]) == {"turn", "step", "input", "ops", "reply", "changed", "state", "image",
-                            "image_sha256", "ms"}
+                            "image_sha256", "ms", "verified"}      # faces turns are read back
+    assert recs[0]["verified"]["eyewear"]["asked"] == "sunglasses"
     assert recs[1]["input"] == "turn left" and recs[1]["state"]["attributes"]["yaw"] == -15
     assert set(recs[0]["ms"]) == {"parse", "render"}
     assert Path(recs[1]["image"]).name == "turn-002.png" and (tmp_path / "o/turn-000.png").exists()

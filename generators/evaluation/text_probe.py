@@ -24,11 +24,13 @@ def _table(cache, attrs, per_image: int, seed: int, heldout: bool) -> np.ndarray
 
 
 def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
-                  embedder: Callable | None = None, cache_dir=None, steps: int = 2000
-                  ) -> dict[str, Any]:
+                  embedder: Callable | None = None, cache_dir=None, steps: int = 2000,
+                  hidden: int = 0) -> dict[str, Any]:
     """Train the probe on ``n_train`` random states × 2 training-template
     captions; return its accuracy on ``n_test`` new states with training and
-    with held-out templates (means over attributes, and per attribute)."""
+    with held-out templates (means over attributes, and per attribute).
+    ``hidden`` > 0: a one-hidden-layer adapter instead of the linear read-out
+    (what a learned text head over the frozen embedding could reach)."""
     import torch
 
     from generators.datasets import TEST_SEED_BASE, sample_attributes
@@ -49,8 +51,11 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
     x = (x - mean) / scale
     sizes = list(class_sizes())                 # classes per attribute, category_codes' order
     g = torch.Generator().manual_seed(seed)
-    net = torch.nn.Linear(x.shape[1], sum(sizes))
-    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    torch.manual_seed(seed)
+    net = (torch.nn.Linear(x.shape[1], sum(sizes)) if not hidden else
+           torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.GELU(),
+                               torch.nn.Dropout(0.2), torch.nn.Linear(hidden, sum(sizes))))
+    opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-2 if hidden else 0.0)
     for _ in range(steps):
         b = torch.randint(len(x), (256,), generator=g)
         logits = net(x[b]).split(sizes, 1)
@@ -58,8 +63,9 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
         opt.zero_grad()
         loss.backward()
         opt.step()
+    net.eval()
     y_test = torch.from_numpy(category_codes(test))
-    out: dict[str, Any] = {"n_train_captions": len(x), "n_test": n_test}
+    out: dict[str, Any] = {"n_train_captions": len(x), "n_test": n_test, "hidden": hidden}
     for name, heldout in (("train_templates", False), ("heldout_templates", True)):
         xt = (torch.from_numpy(_table(cache, test, 1, seed + 1, heldout)) - mean) / scale
         with torch.no_grad():

@@ -66,7 +66,6 @@ def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
     """One random single edit of state ``a``: (target attribute, new
     attributes, asked numeric change or 0).  Never an edit whose target the
     image cannot show (hair colour under a full hat, rims in the dark)."""
-    from generators.studio import visible
     while True:
         name, kind = EDIT_KINDS[rng.integers(len(EDIT_KINDS))]
         attr = FACES.get(name)
@@ -74,7 +73,7 @@ def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
             value = (not a[name] if kind == "toggle"
                      else str(rng.choice([v for v in attr.values if v != a[name]])))
             new = dict(a, **{name: value})
-            if visible("faces", new)[name] is None:
+            if _visible(new)[name] is None:
                 continue
             return name, new, 0.0
         delta = float(attr.step) * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
@@ -92,9 +91,24 @@ def _render(gen, attrs: Sequence[dict], z: np.ndarray, captions: Sequence[str] |
     return np.concatenate(parts)
 
 
+_SHOWN: dict[tuple, dict] = {}
+
+
+def _visible(a: dict) -> dict:
+    """``studio.visible`` of a face state, memoised (the generator and the
+    studio are judged on the same states; each costs a few renders)."""
+    key = tuple(sorted(a.items()))
+    hit = _SHOWN.get(key)
+    if hit is None:
+        from generators.studio import visible
+        if len(_SHOWN) > 20000:
+            _SHOWN.clear()
+        hit = _SHOWN[key] = visible("faces", a)
+    return hit
+
+
 def _accuracy(rows: Sequence[dict], attrs: Sequence[dict]) -> dict[str, float]:
-    from generators.studio import visible
-    shown = [visible("faces", a) for a in attrs]
+    shown = [_visible(a) for a in attrs]
     out = {}
     for name in CLASS_ATTRS:
         hits = [r[name] == s[name] for r, s in zip(rows, shown) if s[name] is not None]
@@ -130,7 +144,6 @@ def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed
     ``fid=False`` leaves out the Fréchet distance (and its studio renders),
     ``captions=False`` the held-out caption figure (renderers without text)."""
     from generators.nets.judge import read_attributes
-    from generators.studio import visible
     from generators.studio.captions import captions as make_captions
     n_edits = n_edits if n_edits is not None else max(1, n // 2)
     out: dict[str, Any] = {"n": n, "n_edits": n_edits}
@@ -168,10 +181,10 @@ def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed
             moved = ra[name] - rb[name]
             ok = bool(np.sign(moved) == np.sign(delta) and abs(moved) >= 0.5 * abs(delta))
         else:
-            ok = bool(ra[name] == visible("faces", new)[name])
+            ok = bool(ra[name] == _visible(new)[name])
         success.append(ok)
         by_attr.setdefault(name, []).append(ok)
-        v0, v1 = visible("faces", a0), visible("faces", new)
+        v0, v1 = _visible(a0), _visible(new)
         for other in CLASS_ATTRS:
             if other == name or v0[other] is None or v0[other] != v1[other]:
                 continue
@@ -189,6 +202,7 @@ def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed
     out["identity_diff_distance"] = d_diff
     out["identity_ratio"] = d_edit / d_diff if d_diff and d_diff == d_diff else float("nan")
 
+    out["hf_energy_rows"] = row_hf_energy(images)
     if fid:
         out.update(_fid(judge, images, n, seed))
     out["thresholds"] = THRESHOLDS
@@ -213,6 +227,112 @@ def _fid(judge, images: np.ndarray, n: int, seed: int) -> dict[str, float]:
         if fid_floor is not None:
             out["fid_judge_floor"] = float(fid_floor)
     return out
+
+
+def row_hf_energy(images: np.ndarray) -> float:
+    """Row-wise high-frequency energy: per image row (luminance, mean
+    removed), the power of the horizontal frequencies above half the Nyquist
+    frequency, averaged over rows and images (per pixel, in (1/255)² units).
+    Vertical stripes raise it; blur lowers it."""
+    y = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255.0
+    y = y - y.mean(axis=2, keepdims=True)
+    w = y.shape[2]
+    spec = np.abs(np.fft.rfft(y, axis=2)) ** 2 / w           # N×H×(W/2+1)
+    k = np.fft.rfftfreq(w)                                    # cycles per pixel, 0…0.5
+    return float(spec[..., k > 0.25].sum(axis=2).mean() / w * 255.0 ** 2)
+
+
+# the bars of issue 29, the generator against the studio on the same states
+ACCEPTANCE = {"attr_accuracy_min": 0.95, "per_attribute_within": 0.05,
+              "edit_success_min": 0.95, "per_edit_within": 0.05, "preservation_min": 0.95,
+              "identity_ratio_max": 0.25, "yaw_mae_max": 4.0,
+              "heldout_caption_accuracy_min": 0.85, "hf_ratio_within": 1.5}
+
+
+def acceptance_checks(gen: dict[str, Any], studio: dict[str, Any]) -> dict[str, dict]:
+    """Each bar of issue 29: {check: {"value", "bar", "passes"}}.  Per
+    attribute and per edit, the generator's figure must lie within 0.05 of the
+    studio's own under the same judge (or above it); the row-wise
+    high-frequency energy within 1.5× of the studio's either way (stripes
+    raise it, blur lowers it)."""
+    t = ACCEPTANCE
+    out: dict[str, dict] = {}
+
+    def add(name, value, bar, ok):
+        out[name] = {"value": value, "bar": bar, "passes": bool(ok)}
+
+    add("attr_accuracy", gen["attr_accuracy"], f">= {t['attr_accuracy_min']}",
+        gen["attr_accuracy"] >= t["attr_accuracy_min"])
+    for k, v in gen["attr_accuracy_per_attribute"].items():
+        ref = studio["attr_accuracy_per_attribute"][k]
+        add(f"attr:{k}", v, f">= studio {ref:.3f} - {t['per_attribute_within']}",
+            v >= ref - t["per_attribute_within"])
+    add("edit_success", gen["edit_success"], f">= {t['edit_success_min']}",
+        gen["edit_success"] >= t["edit_success_min"])
+    for k, v in gen["edit_success_per_attribute"].items():
+        ref = studio["edit_success_per_attribute"].get(k, float("nan"))
+        add(f"edit:{k}", v, f">= studio {ref:.3f} - {t['per_edit_within']}",
+            v >= ref - t["per_edit_within"])
+    add("preservation", gen["preservation"], f">= {t['preservation_min']}",
+        gen["preservation"] >= t["preservation_min"])
+    add("identity_ratio", gen["identity_ratio"], f"<= {t['identity_ratio_max']}",
+        gen["identity_ratio"] <= t["identity_ratio_max"])
+    add("yaw_mae", gen["yaw_mae"], f"<= {t['yaw_mae_max']}", gen["yaw_mae"] <= t["yaw_mae_max"])
+    if "heldout_caption_accuracy" in gen:
+        add("heldout_caption_accuracy", gen["heldout_caption_accuracy"],
+            f">= {t['heldout_caption_accuracy_min']}",
+            gen["heldout_caption_accuracy"] >= t["heldout_caption_accuracy_min"])
+    ratio = gen["hf_energy_rows"] / max(studio["hf_energy_rows"], 1e-12)
+    add("hf_energy_ratio", ratio, f"within {t['hf_ratio_within']}x of the studio",
+        1 / t["hf_ratio_within"] <= ratio <= t["hf_ratio_within"])
+    return out
+
+
+def evaluate_against_studio(gen, judge, n: int = 400, seed: int = 0, fid: bool = True,
+                            captions: bool = True) -> dict[str, Any]:
+    """``evaluate_textgan`` of the generator and of the studio on the same
+    states and edits under the same judge, side by side, with the checks of
+    issue 29 (``passes``: every one of them)."""
+    res = evaluate_textgan(gen, judge, n=n, seed=seed, fid=fid, captions=captions)
+    studio = evaluate_textgan(studio_renderer(), judge, n=n, seed=seed, fid=False,
+                              captions=False)
+    res["studio"] = {k: studio[k] for k in (
+        "attr_accuracy", "attr_accuracy_per_attribute", "yaw_mae", "edit_success",
+        "edit_success_per_attribute", "preservation", "identity_ratio", "hf_energy_rows")}
+    res["checks"] = acceptance_checks(res, studio)
+    res["acceptance"] = ACCEPTANCE
+    res["passes"] = all(c["passes"] for c in res["checks"].values()) and captions
+    return res
+
+
+def format_side_by_side(res: dict[str, Any]) -> str:
+    """The generator's figures beside the studio's, and each check, as text."""
+    st = res["studio"]
+    lines = [f"{'figure':34s} {'generator':>10s} {'studio':>10s}  check"]
+
+    def row(name, g, s, check=None):
+        c = res["checks"].get(check or name)
+        mark = "" if c is None else ("pass" if c["passes"] else "MISS") + f" ({c['bar']})"
+        sv = "" if s is None else f"{s:10.3f}"
+        lines.append(f"{name:34s} {g:10.3f} {sv:>10s}  {mark}")
+
+    row("attr_accuracy", res["attr_accuracy"], st["attr_accuracy"])
+    for k, v in res["attr_accuracy_per_attribute"].items():
+        row(f"  {k}", v, st["attr_accuracy_per_attribute"][k], f"attr:{k}")
+    row("edit_success", res["edit_success"], st["edit_success"])
+    for k, v in res["edit_success_per_attribute"].items():
+        row(f"  edit {k}", v, st["edit_success_per_attribute"].get(k), f"edit:{k}")
+    row("preservation", res["preservation"], st["preservation"])
+    row("identity_ratio", res["identity_ratio"], st["identity_ratio"])
+    row("yaw_mae", res["yaw_mae"], st["yaw_mae"])
+    if "heldout_caption_accuracy" in res:
+        row("heldout_caption_accuracy", res["heldout_caption_accuracy"], None)
+    row("hf_energy_rows", res["hf_energy_rows"], st["hf_energy_rows"], "hf_energy_ratio")
+    if "fid_judge" in res:
+        lines.append(f"{'fid_judge (floor)':34s} {res['fid_judge']:10.1f} "
+                     f"{res.get('fid_judge_floor', float('nan')):10.1f}")
+    lines.append(f"passes: {res['passes']}")
+    return "\n".join(lines)
 
 
 def passes(res: dict[str, Any]) -> bool:

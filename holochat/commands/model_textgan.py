@@ -164,7 +164,12 @@ def run_train(args: argparse.Namespace) -> int:
 def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default=None, help="weights folder (default: the shipped ones)")
     p.add_argument("--judge", default=None, help="faces judge folder (default: the shipped one)")
-    p.add_argument("--n", type=int, default=1000, help="random states (edits: half as many)")
+    p.add_argument("--n", type=int, default=400,
+                   help="random states (edits: half as many); default 400 (about a minute "
+                        "with the studio beside it); the shipped figures used 1000")
+    p.add_argument("--no-studio", action="store_true",
+                   help="leave out the studio rendering the same states (and the checks of "
+                        "issue 29 that compare with it)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sheet", metavar="PNG", help="also write an edit sheet (one row per identity)")
@@ -206,8 +211,12 @@ def run_eval(args: argparse.Namespace) -> int:
         if judge.cfg.domain != "faces":
             return _fail("eval", f"the judge in {judge_path} reads {judge.cfg.domain}, not faces")
         gen = TextGANGenerator("faces", args.weights)
-        from generators.evaluation.textgan import edit_sheet, evaluate_textgan
-        res = evaluate_textgan(gen, judge, n=args.n, seed=args.seed)
+        from generators.evaluation.textgan import (edit_sheet, evaluate_against_studio,
+                                                   evaluate_textgan)
+        if args.no_studio:
+            res = evaluate_textgan(gen, judge, n=args.n, seed=args.seed)
+        else:
+            res = evaluate_against_studio(gen, judge, n=args.n, seed=args.seed)
         if args.sheet:
             edit_sheet(gen, args.sheet, seed=args.seed)
             res["sheet"] = args.sheet
@@ -223,5 +232,9 @@ def run_eval(args: argparse.Namespace) -> int:
         from generators.checkpoint import record_eval
         record_eval(gen.path, res)
     from holochat.commands.eval import print_result
-    print_result(res, args.json, width=40, digits=4)
+    if args.json or "studio" not in res:
+        print_result(res, args.json, width=40, digits=4)
+    else:
+        from generators.evaluation.textgan import format_side_by_side
+        print(format_side_by_side(res))
     return 0
