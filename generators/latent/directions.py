@@ -585,26 +585,41 @@ def _Synthesis(G):
     return Synthesis(G)
 
 
-def judge_scores(judge, images: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
-    """The judge's probability of every binary target on each image (name →
-    N floats); {} for a judge that is a plain function (no probabilities)."""
+def _probabilities(judge, outputs: list[dict]) -> dict[str, np.ndarray]:
+    """Target name → the judge's probability of it, from its raw outputs."""
     import torch
-    if not isinstance(judge, torch.nn.Module) or not hasattr(judge, "codec"):
-        return {}
-    from generators.nets.judge import to_input
-    judge.eval()
     out: dict[str, list[np.ndarray]] = {}
-    with torch.inference_mode():
-        for s in range(0, len(images), batch):
-            res = judge(to_input(images[s:s + batch]))
-            for a in judge.codec.classes:
-                p = torch.softmax(res[a.name].float(), 1).numpy()
-                if a.kind == BOOL:
-                    out.setdefault(a.name, []).append(p[:, 1])
-                else:
-                    for i, v in enumerate(a.values):
-                        out.setdefault(target_name(a.name, v), []).append(p[:, i])
+    for res in outputs:
+        for a in judge.codec.classes:
+            p = torch.softmax(res[a.name].float(), 1).numpy()
+            if a.kind == BOOL:
+                out.setdefault(a.name, []).append(p[:, 1])
+            else:
+                for i, v in enumerate(a.values):
+                    out.setdefault(target_name(a.name, v), []).append(p[:, i])
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def read_with_scores(judge, images: np.ndarray) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The judge's readings of images and, from the same forward passes, its
+    probability of every binary target (name → N floats); {} for a judge that
+    is a plain function or does not run its forward (no probabilities)."""
+    import torch
+
+    from generators.latent.arithmetic import _read
+    if not isinstance(judge, torch.nn.Module) or not hasattr(judge, "codec"):
+        return _read(judge, images), {}
+    seen: list[dict] = []
+    names = {a.name for a in judge.codec.classes}
+    hook = judge.register_forward_hook(
+        lambda m, i, o: seen.append({k: v.detach() for k, v in o.items() if k in names}))
+    try:
+        readings = _read(judge, images)
+    finally:
+        hook.remove()
+    if sum(len(next(iter(o.values()))) for o in seen if o) != len(images):
+        return readings, {}
+    return readings, _probabilities(judge, seen)
 
 
 def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
@@ -615,7 +630,7 @@ def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
 
     Returns ``(z, readings)``; with ``with_scores`` ``(z, x, readings,
     scores)``, x the latents in ``space`` and scores the judge's
-    probabilities (``judge_scores``)."""
+    probabilities (``read_with_scores``)."""
     import torch
 
     from generators.latent.arithmetic import _read
@@ -625,15 +640,21 @@ def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
     scores: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(z), batch):
         images = render_space(G, x[i:i + batch], space, batch)
-        readings += _read(judge, images)
         if with_scores:
-            for k, v in judge_scores(judge, images, batch).items():
+            got, sc = read_with_scores(judge, images)
+            for k, v in sc.items():
                 scores.setdefault(k, []).append(v)
+        else:
+            got = _read(judge, images)
+        readings += got
         if on_progress is not None:
             on_progress(min(batch, len(z) - i))
     if not with_scores:
         return z, readings
-    return z, x, readings, {k: np.concatenate(v) for k, v in scores.items()}
+    scores_n = {k: np.concatenate(v) for k, v in scores.items()}
+    if any(len(v) != len(z) for v in scores_n.values()):
+        scores_n = {}                        # some batches without probabilities: use none
+    return z, x, readings, scores_n
 
 
 def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None = None,
