@@ -177,3 +177,27 @@ def test_dialogue_moves_and_completion_with_w_directions(tmp_path):
         m.close()
         latent.COMPLETION_KW.clear()
         latent.COMPLETION_KW.update(old)
+
+
+def test_arithmetic_sheet_works_on_w_for_a_mapped_generator(tmp_path):
+    from generators.latent import arithmetic as A
+    g = build(MAPPED, seed=0).generator.eval()
+
+    def reader(images):             # beard / sunglasses from pixel statistics, split at medians
+        red, top = images[..., 0].mean((1, 2)), images[:, :20].mean((1, 2, 3))
+        return [{"beard": bool(r > np.median(red)),
+                 "eyewear": "sunglasses" if t < np.median(top) else "none"}
+                for r, t in zip(red, top)]
+    res = A.arithmetic_sheet(g, reader, tmp_path / "sheet.png", seed=0, n=64)
+    assert res["space"] == "w" and res["n_results"] == 9 and (tmp_path / "sheet.png").exists()
+    # the groups' exemplars are averaged in w: the centre result is synthesis(mean w arithmetic)
+    z, readings = A.sample_readings(g, reader, 64, 0)
+    w = Dn.to_space(g, z, "w")
+    groups = [A._pick(w, readings, pred, 3, label) for label, pred in A.GROUPS]
+    centre = Dn.render_space(g, A.vector_arithmetic(*groups)[None].astype(np.float32), "w")
+    zgroups = [A._pick(z, readings, pred, 3, label) for label, pred in A.GROUPS]
+    in_z = A.render_z(g, A.vector_arithmetic(*zgroups)[None].astype(np.float32))
+    assert centre.shape == in_z.shape == (1, 64, 64, 3)
+    assert not np.array_equal(centre, in_z)            # w arithmetic is not z arithmetic
+    plain = build(DCGANConfig(ngf=8, ndf=8), seed=0).generator.eval()
+    assert A.arithmetic_sheet(plain, reader, tmp_path / "z.png", seed=0, n=64)["space"] == "z"
