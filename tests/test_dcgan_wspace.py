@@ -201,3 +201,42 @@ def test_arithmetic_sheet_works_on_w_for_a_mapped_generator(tmp_path):
     assert not np.array_equal(centre, in_z)            # w arithmetic is not z arithmetic
     plain = build(DCGANConfig(ngf=8, ndf=8), seed=0).generator.eval()
     assert A.arithmetic_sheet(plain, reader, tmp_path / "z.png", seed=0, n=64)["space"] == "z"
+
+
+def _anisotropic(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, 100))
+    q = np.linalg.qr(rng.standard_normal((100, 100)))[0]
+    m = q @ np.diag(np.logspace(-0.8, 1, 100)) @ q.T              # stretched and squeezed
+    return z @ m + 3.0, z, m
+
+
+def test_whitening_and_its_inverse():
+    x, _, _ = _anisotropic()
+    mu, half, inv_half = Dn.whitening(x)
+    np.testing.assert_allclose(half @ inv_half, np.eye(100), atol=1e-8)
+    u = (x - mu) @ inv_half
+    np.testing.assert_allclose(np.cov(u, rowvar=False), np.eye(100), atol=1e-6)
+
+
+def test_unwhitened_directions_make_the_same_moves_in_w():
+    x, z, m = _anisotropic()
+    mu, half, inv_half = Dn.whitening(x)
+    u = (x - mu) @ inv_half
+    r = readings_of(z)                                    # attributes are functions of z
+    d_u = Dn.fit_directions(u, r)
+    offsets = {"hat": 1.0, "yaw": -0.5, "beard": 2.0}
+    move_u, _ = d_u.offset(offsets)
+    d_w = Dn.unwhiten(Dn.fit_directions(u, r), half)
+    move_w, _ = d_w.offset(offsets)
+    np.testing.assert_allclose(move_w, move_u @ half, atol=1e-8)   # Δw = Σ^½ Δu
+    np.testing.assert_allclose(np.linalg.norm(d_w.vectors["projected"], axis=1), 1.0)
+    # in the whitened fit one calibrated yaw unit is one 15° step of the linear yaw;
+    # fitted on the raw anisotropic w the projected direction's unit is off
+    s = z @ np.linalg.qr(np.random.default_rng(0).standard_normal((100, 100)))[0]
+    a = np.linalg.lstsq(x - x.mean(0), 30 * s[:, 0] - (30 * s[:, 0]).mean(), rcond=None)[0]
+
+    def degrees(d):                                       # the linear yaw moved by one unit
+        return float(d.scale("yaw") * d.vector("yaw") @ a)
+    assert abs(degrees(d_w) - 15.0) < 1.5
+    assert abs(degrees(Dn.fit_directions(x, r)) - 15.0) > abs(degrees(d_w) - 15.0)
