@@ -240,3 +240,16 @@ def test_unwhitened_directions_make_the_same_moves_in_w():
         return float(d.scale("yaw") * d.vector("yaw") @ a)
     assert abs(degrees(d_w) - 15.0) < 1.5
     assert abs(degrees(Dn.fit_directions(x, r)) - 15.0) > abs(degrees(d_w) - 15.0)
+
+
+def test_exemplars_are_the_judges_surest_matches_when_it_gives_probabilities():
+    from generators.latent import arithmetic as A
+    z = np.arange(12, dtype=float).reshape(6, 2)
+    readings = [dict(beard=True, eyewear="none")] * 6
+    score = np.array([0.1, 0.9, 0.5, 0.95, 0.2, 0.3])
+    np.testing.assert_array_equal(A._pick(z, readings, A.GROUPS[1][1], 2, "x", score), z[[3, 1]])
+    np.testing.assert_array_equal(A._pick(z, readings, A.GROUPS[1][1], 2, "x"), z[[0, 1]])
+    p = {"beard": np.array([0.9, 0.2]), "eyewear=sunglasses": np.array([0.8, 0.1]),
+         "eyewear=none": np.array([0.1, 0.7])}
+    np.testing.assert_allclose(A.GROUP_SCORES[0](p), [0.72, 0.02])
+    np.testing.assert_allclose(A.GROUP_SCORES[2](p), [0.01, 0.56])

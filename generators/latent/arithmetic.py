@@ -40,6 +40,14 @@ GROUPS: tuple[tuple[str, Predicate], ...] = (
 )
 NOISE = 0.25               # uniform noise around the result z, as in the paper
 
+#: how sure a judge is that a sample belongs to each group, from its probabilities
+#: (``directions.read_with_scores``): the exemplars are the surest matches
+GROUP_SCORES: tuple[Callable[[Mapping[str, np.ndarray]], np.ndarray], ...] = (
+    lambda p: p["beard"] * p["eyewear=sunglasses"],
+    lambda p: p["beard"] * p["eyewear=none"],
+    lambda p: (1 - p["beard"]) * p["eyewear=none"],
+)
+
 
 class ExemplarError(ValueError):
     """Too few samples match a group (the message says which and how many)."""
@@ -106,12 +114,16 @@ def sample_readings(G: torch.nn.Module, judge, n: int = 2000, seed: int = 0,
     return z, readings
 
 
-def _pick(z: np.ndarray, readings: list[dict], predicate: Predicate, k: int, label: str
-          ) -> np.ndarray:
+def _pick(z: np.ndarray, readings: list[dict], predicate: Predicate, k: int, label: str,
+          score: np.ndarray | None = None) -> np.ndarray:
+    """The first ``k`` samples matching ``predicate``, or with ``score`` (the
+    judge's confidence per sample) the ``k`` matching ones it is surest of."""
     idx = [i for i, r in enumerate(readings) if predicate(r)]
     if len(idx) < k:
         raise ExemplarError(f"only {len(idx)} of {len(readings)} samples read as {label}; "
                             f"{k} are needed (sample more, or train the generator longer)")
+    if score is not None:
+        idx = sorted(idx, key=lambda i: -float(score[i]))
     return z[idx[:k]]
 
 
@@ -185,11 +197,17 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     """
     from generators.files import save_png
     from generators.latent.directions import render_space, space_of, to_space
+    from generators.latent.directions import sample_readings as sample_scored
     space = space_of(G, space)
-    z, readings = sample_readings(G, judge, n, seed)
-    x = np.asarray(to_space(G, z, space), np.float64)             # z, or w = G.to_w(z)
+    z, x, readings, probs = sample_scored(G, judge, n, seed, with_scores=True, space=space)
+    x = np.asarray(x, np.float64)                                 # z, or w = G.to_w(z)
     spread = float(x.std(0).mean()) if space == "w" else 1.0
-    groups = [_pick(x, readings, pred, k, label) for label, pred in GROUPS]   # 3 × k×D
+    try:
+        scores = [f(probs) for f in GROUP_SCORES] if probs else [None] * len(GROUPS)
+    except KeyError:                                              # a judge without these heads
+        scores = [None] * len(GROUPS)
+    groups = [_pick(x, readings, pred, k, label, sc)                # 3 × k×D
+              for (label, pred), sc in zip(GROUPS, scores)]
     means = group_means(groups)
     x_res = vector_arithmetic(*groups)
     res_x = result_latents(x_res, seed, noise * spread)
@@ -205,4 +223,5 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     both = float(np.mean([r.get("eyewear") == "sunglasses" and not r.get("beard") for r in read]))
     return {"path": str(path), "n_results": len(read), "sunglasses_fraction": sun,
             "no_beard_fraction": no_beard, "target_fraction": both, "samples": int(n),
-            "groups": [lab for lab, _ in GROUPS], "space": space}
+            "groups": [lab for lab, _ in GROUPS], "space": space,
+            "exemplars": "the judge's surest" if scores[0] is not None else "the first found"}
