@@ -119,3 +119,9 @@ def test_readings_and_probabilities_come_from_one_judge_pass(tiny_judge):
     # a plain function judge: readings, no probabilities
     r2, s2 = Dn.read_with_scores(lambda ims: [dict(hat=True)] * len(ims), images)
     assert r2 == [dict(hat=True)] * 6 and s2 == {}
+
+
+def test_passes_checks_the_fid_ratio_where_it_was_measured():
+    good = {"direction_success": 0.85, "direction_preservation": 0.95, "completion_gain_db": 3.5}
+    assert E.passes(good) and E.passes({**good, "fid_ratio_to_convdeconv": 1.9})
+    assert not E.passes({**good, "fid_ratio_to_convdeconv": 2.1})
