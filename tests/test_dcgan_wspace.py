@@ -253,3 +253,30 @@ def test_exemplars_are_the_judges_surest_matches_when_it_gives_probabilities():
          "eyewear=none": np.array([0.1, 0.7])}
     np.testing.assert_allclose(A.GROUP_SCORES[0](p), [0.72, 0.02])
     np.testing.assert_allclose(A.GROUP_SCORES[2](p), [0.01, 0.56])
+
+
+def test_a_move_the_judge_does_not_see_is_said_in_the_reply(tmp_path, monkeypatch):
+    from dialogue import latent
+    from dialogue.manager import DialogueManager
+    mapped_model(personal_dir("wjudge"))
+    seen = {"hat": False}
+
+    class FakeJudge:                     # reads no hat, then a hat
+        cfg = type("C", (), {"image_size": 64})()
+    monkeypatch.setattr(latent, "_judge", lambda: FakeJudge())
+    import generators.nets.judge as J
+    monkeypatch.setattr(J, "read_attributes",
+                        lambda judge, images: ([dict(hat=seen["hat"], eyewear="none")], None))
+    m = DialogueManager("faces", 3, "dcgan:wjudge", log_dir=tmp_path / "logs")
+    m.start()
+    try:
+        r = m.turn("add a hat")
+        assert r.changed and "Moved along the hat direction" in r.reply
+        assert "The judge does not see hat in the picture yet" in r.reply
+        seen["hat"] = True
+        assert "judge" not in m.turn("add a hat").reply
+        assert "The judge still sees hat." in m.turn("remove the hat").reply
+        monkeypatch.setattr(latent, "JUDGE_CHECK", False)
+        assert "judge" not in m.turn("add a hat").reply
+    finally:
+        m.close()
