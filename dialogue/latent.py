@@ -19,7 +19,10 @@ generator is ``dcgan`` or ``dcgan:NAME``, the edits the parser reads become
   the current image, as a ``SetLatent`` (with the offsets taken back out, so
   the offsets keep their meaning and the image is G of the found z).
 
-Edits with no direction change nothing and say so.  Meta ops (undo, another
+Edits with no direction change nothing and say so.  After a yes/no move the
+faces judge reads the new picture; where it does not see the attribute (or
+still sees a removed one), the reply says so instead of implying the edit
+worked (``JUDGE_CHECK``).  Meta ops (undo, another
 person, interpolate, switch generator, ...) pass through.  The manager logs the
 resolved ops, so a replay never needs the directions or the search again.
 """
@@ -39,6 +42,7 @@ from sessions.apply import apply
 from sessions.state import ImageState
 
 MORE = 0.5          # a second "add X" / "smile more" while X's offset is already positive
+JUDGE_CHECK = True  # read yes/no moves back with the faces judge and say when they do not show
 # keyword arguments of the completion search (tests make it small)
 COMPLETION_KW: dict[str, Any] = {}
 
@@ -131,7 +135,62 @@ def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState]
         for o in new:
             out.append(o)
             cur = _advance(cur, o)
+        if JUDGE_CHECK and not isinstance(op, O.Complete):
+            seen = _judged_note(gen, cur, new, render)
+            if seen:
+                notes.append(seen)
     return Resolution(out, notes, converted)
+
+
+# -- what the picture shows after a move ------------------------------------------------------
+_JUDGE: list = []
+
+
+def _judge():
+    """The shipped faces judge (loaded once), or None where it is missing."""
+    if not _JUDGE:
+        try:
+            from generators.training.judge import load_judge
+            from generators.weights import weights_path
+            _JUDGE.append(load_judge(weights_path("judge", "faces")).eval())
+        except Exception:  # noqa: BLE001 - no judge: no check, the edit still happens
+            _JUDGE.append(None)
+    return _JUDGE[0]
+
+
+def _judged_note(gen, state: ImageState, moves: list[O.Op],
+                 render: Callable[[ImageState], np.ndarray]) -> str | None:
+    """A sentence when the judge does not read a yes/no move's attribute in
+    the picture after it (or still reads one that was moved away)."""
+    dirs = gen.directions
+    checks = [(m.direction, m.amount > 0) for m in moves
+              if isinstance(m, O.LatentMove) and dirs is not None and m.direction in dirs
+              and dirs.info(m.direction).kind == "binary" and m.amount]
+    judge = _judge() if checks else None
+    if judge is None:
+        return None
+    from generators.latent.directions import Target
+    from generators.nets.judge import read_attributes
+    image = np.asarray(render(state))
+    size = judge.cfg.image_size
+    if image.shape[0] != size:
+        from PIL import Image
+        image = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+    reading = read_attributes(judge, image[None])[0][0]
+    missing, still = [], []
+    for name, want in checks:
+        d = dirs.info(name)
+        shown = Target(name, d.attr, d.value, d.kind).positive(reading)
+        if shown is None or bool(shown) == want:
+            continue
+        (missing if want else still).append(direction_words(name))
+    parts = []
+    if missing:
+        parts.append(f"The judge does not see {', '.join(missing)} in the picture yet; "
+                     f"saying it again pushes further.")
+    if still:
+        parts.append(f"The judge still sees {', '.join(still)}.")
+    return " ".join(parts) if parts else None
 
 
 def _advance(state: ImageState, op: O.Op) -> ImageState:

@@ -98,3 +98,30 @@ def test_presets():
     assert E.FAST["n"] < E.FULL["n"] and E.FULL["per_direction"] is None
     assert E.FAST["completion_n"] < E.FULL["completion_n"]
     assert (E.FULL["completion_steps"], E.FULL["completion_restarts"]) == (200, 4)
+
+
+def test_readings_and_probabilities_come_from_one_judge_pass(tiny_judge):
+    from generators.nets.judge import read_attributes
+    images = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
+    calls = []
+    hook = tiny_judge.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        readings, scores = Dn.read_with_scores(tiny_judge, images)
+    finally:
+        hook.remove()
+    assert len(calls) == 1
+    assert readings == read_attributes(tiny_judge, images)[0]
+    assert scores["hat"].shape == (6,) and ((scores["hat"] >= 0) & (scores["hat"] <= 1)).all()
+    assert [s > 0.5 for s in scores["hat"]] == [r["hat"] for r in readings]
+    best = [max(("none", "glasses", "sunglasses"), key=lambda v: scores[f"eyewear={v}"][i])
+            for i in range(6)]
+    assert [r["eyewear"] for r in readings] == best
+    # a plain function judge: readings, no probabilities
+    r2, s2 = Dn.read_with_scores(lambda ims: [dict(hat=True)] * len(ims), images)
+    assert r2 == [dict(hat=True)] * 6 and s2 == {}
+
+
+def test_passes_checks_the_fid_ratio_where_it_was_measured():
+    good = {"direction_success": 0.85, "direction_preservation": 0.95, "completion_gain_db": 3.5}
+    assert E.passes(good) and E.passes({**good, "fid_ratio_to_convdeconv": 1.9})
+    assert not E.passes({**good, "fid_ratio_to_convdeconv": 2.1})

@@ -177,3 +177,106 @@ def test_dialogue_moves_and_completion_with_w_directions(tmp_path):
         m.close()
         latent.COMPLETION_KW.clear()
         latent.COMPLETION_KW.update(old)
+
+
+def test_arithmetic_sheet_works_on_w_for_a_mapped_generator(tmp_path):
+    from generators.latent import arithmetic as A
+    g = build(MAPPED, seed=0).generator.eval()
+
+    def reader(images):             # beard / sunglasses from pixel statistics, split at medians
+        red, top = images[..., 0].mean((1, 2)), images[:, :20].mean((1, 2, 3))
+        return [{"beard": bool(r > np.median(red)),
+                 "eyewear": "sunglasses" if t < np.median(top) else "none"}
+                for r, t in zip(red, top)]
+    res = A.arithmetic_sheet(g, reader, tmp_path / "sheet.png", seed=0, n=64)
+    assert res["space"] == "w" and res["n_results"] == 9 and (tmp_path / "sheet.png").exists()
+    # the groups' exemplars are averaged in w: the centre result is synthesis(mean w arithmetic)
+    z, readings = A.sample_readings(g, reader, 64, 0)
+    w = Dn.to_space(g, z, "w")
+    groups = [A._pick(w, readings, pred, 3, label) for label, pred in A.GROUPS]
+    centre = Dn.render_space(g, A.vector_arithmetic(*groups)[None].astype(np.float32), "w")
+    zgroups = [A._pick(z, readings, pred, 3, label) for label, pred in A.GROUPS]
+    in_z = A.render_z(g, A.vector_arithmetic(*zgroups)[None].astype(np.float32))
+    assert centre.shape == in_z.shape == (1, 64, 64, 3)
+    assert not np.array_equal(centre, in_z)            # w arithmetic is not z arithmetic
+    plain = build(DCGANConfig(ngf=8, ndf=8), seed=0).generator.eval()
+    assert A.arithmetic_sheet(plain, reader, tmp_path / "z.png", seed=0, n=64)["space"] == "z"
+
+
+def _anisotropic(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, 100))
+    q = np.linalg.qr(rng.standard_normal((100, 100)))[0]
+    m = q @ np.diag(np.logspace(-0.8, 1, 100)) @ q.T              # stretched and squeezed
+    return z @ m + 3.0, z, m
+
+
+def test_whitening_and_its_inverse():
+    x, _, _ = _anisotropic()
+    mu, half, inv_half = Dn.whitening(x)
+    np.testing.assert_allclose(half @ inv_half, np.eye(100), atol=1e-8)
+    u = (x - mu) @ inv_half
+    np.testing.assert_allclose(np.cov(u, rowvar=False), np.eye(100), atol=1e-6)
+
+
+def test_unwhitened_directions_make_the_same_moves_in_w():
+    x, z, m = _anisotropic()
+    mu, half, inv_half = Dn.whitening(x)
+    u = (x - mu) @ inv_half
+    r = readings_of(z)                                    # attributes are functions of z
+    d_u = Dn.fit_directions(u, r)
+    offsets = {"hat": 1.0, "yaw": -0.5, "beard": 2.0}
+    move_u, _ = d_u.offset(offsets)
+    d_w = Dn.unwhiten(Dn.fit_directions(u, r), half)
+    move_w, _ = d_w.offset(offsets)
+    np.testing.assert_allclose(move_w, move_u @ half, atol=1e-8)   # Δw = Σ^½ Δu
+    np.testing.assert_allclose(np.linalg.norm(d_w.vectors["projected"], axis=1), 1.0)
+    # in the whitened fit one calibrated yaw unit is one 15° step of the linear yaw;
+    # fitted on the raw anisotropic w the projected direction's unit is off
+    s = z @ np.linalg.qr(np.random.default_rng(0).standard_normal((100, 100)))[0]
+    a = np.linalg.lstsq(x - x.mean(0), 30 * s[:, 0] - (30 * s[:, 0]).mean(), rcond=None)[0]
+
+    def degrees(d):                                       # the linear yaw moved by one unit
+        return float(d.scale("yaw") * d.vector("yaw") @ a)
+    assert abs(degrees(d_w) - 15.0) < 1.5
+    assert abs(degrees(Dn.fit_directions(x, r)) - 15.0) > abs(degrees(d_w) - 15.0)
+
+
+def test_exemplars_are_the_judges_surest_matches_when_it_gives_probabilities():
+    from generators.latent import arithmetic as A
+    z = np.arange(12, dtype=float).reshape(6, 2)
+    readings = [dict(beard=True, eyewear="none")] * 6
+    score = np.array([0.1, 0.9, 0.5, 0.95, 0.2, 0.3])
+    np.testing.assert_array_equal(A._pick(z, readings, A.GROUPS[1][1], 2, "x", score), z[[3, 1]])
+    np.testing.assert_array_equal(A._pick(z, readings, A.GROUPS[1][1], 2, "x"), z[[0, 1]])
+    p = {"beard": np.array([0.9, 0.2]), "eyewear=sunglasses": np.array([0.8, 0.1]),
+         "eyewear=none": np.array([0.1, 0.7])}
+    np.testing.assert_allclose(A.GROUP_SCORES[0](p), [0.72, 0.02])
+    np.testing.assert_allclose(A.GROUP_SCORES[2](p), [0.01, 0.56])
+
+
+def test_a_move_the_judge_does_not_see_is_said_in_the_reply(tmp_path, monkeypatch):
+    from dialogue import latent
+    from dialogue.manager import DialogueManager
+    mapped_model(personal_dir("wjudge"))
+    seen = {"hat": False}
+
+    class FakeJudge:                     # reads no hat, then a hat
+        cfg = type("C", (), {"image_size": 64})()
+    monkeypatch.setattr(latent, "_judge", lambda: FakeJudge())
+    import generators.nets.judge as J
+    monkeypatch.setattr(J, "read_attributes",
+                        lambda judge, images: ([dict(hat=seen["hat"], eyewear="none")], None))
+    m = DialogueManager("faces", 3, "dcgan:wjudge", log_dir=tmp_path / "logs")
+    m.start()
+    try:
+        r = m.turn("add a hat")
+        assert r.changed and "Moved along the hat direction" in r.reply
+        assert "The judge does not see hat in the picture yet" in r.reply
+        seen["hat"] = True
+        assert "judge" not in m.turn("add a hat").reply
+        assert "The judge still sees hat." in m.turn("remove the hat").reply
+        monkeypatch.setattr(latent, "JUDGE_CHECK", False)
+        assert "judge" not in m.turn("add a hat").reply
+    finally:
+        m.close()

@@ -49,7 +49,7 @@ from generators.latent.directions import USED, Directions, Target, related
 from generators.schema import BOOL, CATEGORY, get_schema
 
 THRESHOLDS = {"direction_success": 0.80, "direction_preservation": 0.90,
-              "completion_gain_db": 3.0}
+              "completion_gain_db": 3.0, "fid_ratio_to_convdeconv": 2.0}
 
 
 def _read(judge, images: np.ndarray) -> list[dict]:
@@ -246,8 +246,10 @@ def passes(res: dict[str, Any]) -> bool:
             res.get("completion_gain_db")]
     if any(v is None for v in vals):
         return False
+    ratio = res.get("fid_ratio_to_convdeconv")      # checked where it was measured
     return bool(vals[0] >= t["direction_success"] and vals[1] >= t["direction_preservation"]
-                and vals[2] >= t["completion_gain_db"])
+                and vals[2] >= t["completion_gain_db"]
+                and (ratio is None or ratio <= t["fid_ratio_to_convdeconv"]))
 
 
 def progress_total(gen, completion_n: int) -> int:

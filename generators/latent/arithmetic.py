@@ -11,7 +11,10 @@ Studio faces have no gender attribute, so **beard stands in for gender** here:
         ≈ (no beard, sunglasses)
 
 Exemplars are found by sampling ``z``, rendering it and letting a judge
-(``generators/nets/judge.py``) read the attributes back.
+(``generators/nets/judge.py``) read the attributes back.  For a DCGAN with a
+mapping network the arithmetic is done on the exemplars' intermediate latents
+``w`` (where StyleGAN found attributes closer to linear), and the result's
+noise is scaled by the spread of ``w``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ GROUPS: tuple[tuple[str, Predicate], ...] = (
     ("no beard, no eyewear", lambda r: not r.get("beard") and r.get("eyewear") == "none"),
 )
 NOISE = 0.25               # uniform noise around the result z, as in the paper
+
+#: how sure a judge is that a sample belongs to each group, from its probabilities
+#: (``directions.read_with_scores``): the exemplars are the surest matches
+GROUP_SCORES: tuple[Callable[[Mapping[str, np.ndarray]], np.ndarray], ...] = (
+    lambda p: p["beard"] * p["eyewear=sunglasses"],
+    lambda p: p["beard"] * p["eyewear=none"],
+    lambda p: (1 - p["beard"]) * p["eyewear=none"],
+)
 
 
 class ExemplarError(ValueError):
@@ -103,12 +114,16 @@ def sample_readings(G: torch.nn.Module, judge, n: int = 2000, seed: int = 0,
     return z, readings
 
 
-def _pick(z: np.ndarray, readings: list[dict], predicate: Predicate, k: int, label: str
-          ) -> np.ndarray:
+def _pick(z: np.ndarray, readings: list[dict], predicate: Predicate, k: int, label: str,
+          score: np.ndarray | None = None) -> np.ndarray:
+    """The first ``k`` samples matching ``predicate``, or with ``score`` (the
+    judge's confidence per sample) the ``k`` matching ones it is surest of."""
     idx = [i for i, r in enumerate(readings) if predicate(r)]
     if len(idx) < k:
         raise ExemplarError(f"only {len(idx)} of {len(readings)} samples read as {label}; "
                             f"{k} are needed (sample more, or train the generator longer)")
+    if score is not None:
+        idx = sorted(idx, key=lambda i: -float(score[i]))
     return z[idx[:k]]
 
 
@@ -131,7 +146,7 @@ def result_latents(z_result: np.ndarray, seed: int = 0, noise: float = NOISE) ->
 
 
 def _compose(rows: list[list[np.ndarray]], means: list[np.ndarray], results: list[np.ndarray],
-             labels: Sequence[str], scale: int = 2) -> np.ndarray:
+             labels: Sequence[str], scale: int = 2, latent: str = "z") -> np.ndarray:
     """The sheet as one uint8 image: title; three rows (sign, exemplars, mean);
     '=' and the 3×3 results."""
     from PIL import Image, ImageDraw, ImageFont
@@ -158,20 +173,21 @@ def _compose(rows: list[list[np.ndarray]], means: list[np.ndarray], results: lis
             x += tile + gap
         x += 2 * gap
         sheet.paste(to_pil(mean, scale), (x, y))
-        draw.text((sign_w, y + tile + 1), f"{label} (3 exemplars, then G(mean z))",
+        draw.text((sign_w, y + tile + 1), f"{label} (3 exemplars, then G(mean {latent}))",
                   fill="black", font=font)
     x0 = left_w
     draw.text((x0 + 4, title_h + 3 * row_h // 2 - 6), "=", fill="black", font=font)
     for i, im in enumerate(results):
         r, c = divmod(i, 3)
         sheet.paste(to_pil(im, scale), (x0 + sign_w + c * (tile + gap), title_h + r * row_h))
-    draw.text((x0 + sign_w, title_h + 3 * row_h - label_h), "result z (centre) and z + noise",
+    draw.text((x0 + sign_w, title_h + 3 * row_h - label_h),
+              f"result {latent} (centre) and {latent} + noise",
               fill="black", font=font)
     return np.asarray(sheet)
 
 
 def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0, n: int = 2000,
-                     k: int = 3, noise: float = NOISE) -> dict:
+                     k: int = 3, noise: float = NOISE, space: str = "auto") -> dict:
     """Write the sunglasses arithmetic as a sheet (PNG, atomically) and say
     what the judge reads on the nine results.
 
@@ -180,15 +196,26 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     Raises ``ExemplarError`` when a group has fewer than ``k`` exemplars.
     """
     from generators.files import save_png
-    z, readings = sample_readings(G, judge, n, seed)
-    groups = [_pick(z, readings, pred, k, label) for label, pred in GROUPS]   # 3 × k×z_dim
+    from generators.latent.directions import render_space, space_of, to_space
+    from generators.latent.directions import sample_readings as sample_scored
+    space = space_of(G, space)
+    z, x, readings, probs = sample_scored(G, judge, n, seed, with_scores=True, space=space)
+    x = np.asarray(x, np.float64)                                 # z, or w = G.to_w(z)
+    spread = float(x.std(0).mean()) if space == "w" else 1.0
+    try:
+        scores = [f(probs) for f in GROUP_SCORES] if probs else [None] * len(GROUPS)
+    except KeyError:                                              # a judge without these heads
+        scores = [None] * len(GROUPS)
+    groups = [_pick(x, readings, pred, k, label, sc)                # 3 × k×D
+              for (label, pred), sc in zip(GROUPS, scores)]
     means = group_means(groups)
-    z_res = vector_arithmetic(*groups)
-    res_z = result_latents(z_res, seed, noise)
-    ex_images = [list(render_z(G, g)) for g in groups]
-    mean_images = list(render_z(G, np.stack(means)))
-    res_images = render_z(G, res_z)
-    sheet = _compose(ex_images, mean_images, list(res_images), [lab for lab, _ in GROUPS])
+    x_res = vector_arithmetic(*groups)
+    res_x = result_latents(x_res, seed, noise * spread)
+    ex_images = [list(render_space(G, g, space)) for g in groups]
+    mean_images = list(render_space(G, np.stack(means), space))
+    res_images = render_space(G, res_x, space)
+    sheet = _compose(ex_images, mean_images, list(res_images), [lab for lab, _ in GROUPS],
+                     latent=space)
     save_png(sheet, path)
     read = _read(judge, res_images)
     sun = float(np.mean([r.get("eyewear") == "sunglasses" for r in read]))
@@ -196,4 +223,5 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     both = float(np.mean([r.get("eyewear") == "sunglasses" and not r.get("beard") for r in read]))
     return {"path": str(path), "n_results": len(read), "sunglasses_fraction": sun,
             "no_beard_fraction": no_beard, "target_fraction": both, "samples": int(n),
-            "groups": [lab for lab, _ in GROUPS]}
+            "groups": [lab for lab, _ in GROUPS], "space": space,
+            "exemplars": "the judge's surest" if scores[0] is not None else "the first found"}

@@ -47,6 +47,15 @@ the balanced accuracy of a logistic regression fitted on 80 % of the samples
 and scored on the rest, in ``z`` and (with a mapping network) in ``w``: how
 linearly the attribute separates in each space.
 
+**Whitening** (``whiten``, on by default in w): ``w`` is not isotropic
+like ``z`` (the mapping network stretches some directions and squeezes
+others), so the fit runs on the whitened ``u = Σ^(-1/2)(w − μ)`` (μ, Σ the
+samples' mean and covariance) where the estimators' and calibrations'
+assumptions hold, and each vector is mapped back to w (``Σ^(1/2) v``,
+renormalised, its calibration scaled by the same length): a unit move in u is
+one standard deviation of the samples along it, which keeps moves where the
+generator has seen its latents.
+
 **Extremes**: with the judge's probabilities at hand, the InterFaceGAN
 normal of a binary target is fitted on the ``extremes`` fraction of each side
 the judge is surest of (the read positives with the highest probability of
@@ -585,26 +594,41 @@ def _Synthesis(G):
     return Synthesis(G)
 
 
-def judge_scores(judge, images: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
-    """The judge's probability of every binary target on each image (name →
-    N floats); {} for a judge that is a plain function (no probabilities)."""
+def _probabilities(judge, outputs: list[dict]) -> dict[str, np.ndarray]:
+    """Target name → the judge's probability of it, from its raw outputs."""
     import torch
-    if not isinstance(judge, torch.nn.Module) or not hasattr(judge, "codec"):
-        return {}
-    from generators.nets.judge import to_input
-    judge.eval()
     out: dict[str, list[np.ndarray]] = {}
-    with torch.inference_mode():
-        for s in range(0, len(images), batch):
-            res = judge(to_input(images[s:s + batch]))
-            for a in judge.codec.classes:
-                p = torch.softmax(res[a.name].float(), 1).numpy()
-                if a.kind == BOOL:
-                    out.setdefault(a.name, []).append(p[:, 1])
-                else:
-                    for i, v in enumerate(a.values):
-                        out.setdefault(target_name(a.name, v), []).append(p[:, i])
+    for res in outputs:
+        for a in judge.codec.classes:
+            p = torch.softmax(res[a.name].float(), 1).numpy()
+            if a.kind == BOOL:
+                out.setdefault(a.name, []).append(p[:, 1])
+            else:
+                for i, v in enumerate(a.values):
+                    out.setdefault(target_name(a.name, v), []).append(p[:, i])
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def read_with_scores(judge, images: np.ndarray) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The judge's readings of images and, from the same forward passes, its
+    probability of every binary target (name → N floats); {} for a judge that
+    is a plain function or does not run its forward (no probabilities)."""
+    import torch
+
+    from generators.latent.arithmetic import _read
+    if not isinstance(judge, torch.nn.Module) or not hasattr(judge, "codec"):
+        return _read(judge, images), {}
+    seen: list[dict] = []
+    names = {a.name for a in judge.codec.classes}
+    hook = judge.register_forward_hook(
+        lambda m, i, o: seen.append({k: v.detach() for k, v in o.items() if k in names}))
+    try:
+        readings = _read(judge, images)
+    finally:
+        hook.remove()
+    if sum(len(next(iter(o.values()))) for o in seen if o) != len(images):
+        return readings, {}
+    return readings, _probabilities(judge, seen)
 
 
 def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
@@ -615,7 +639,7 @@ def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
 
     Returns ``(z, readings)``; with ``with_scores`` ``(z, x, readings,
     scores)``, x the latents in ``space`` and scores the judge's
-    probabilities (``judge_scores``)."""
+    probabilities (``read_with_scores``)."""
     import torch
 
     from generators.latent.arithmetic import _read
@@ -625,20 +649,55 @@ def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
     scores: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(z), batch):
         images = render_space(G, x[i:i + batch], space, batch)
-        readings += _read(judge, images)
         if with_scores:
-            for k, v in judge_scores(judge, images, batch).items():
+            got, sc = read_with_scores(judge, images)
+            for k, v in sc.items():
                 scores.setdefault(k, []).append(v)
+        else:
+            got = _read(judge, images)
+        readings += got
         if on_progress is not None:
             on_progress(min(batch, len(z) - i))
     if not with_scores:
         return z, readings
-    return z, x, readings, {k: np.concatenate(v) for k, v in scores.items()}
+    scores_n = {k: np.concatenate(v) for k, v in scores.items()}
+    if any(len(v) != len(z) for v in scores_n.values()):
+        scores_n = {}                        # some batches without probabilities: use none
+    return z, x, readings, scores_n
+
+
+def whitening(x: np.ndarray, floor: float = 1e-4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(μ, Σ^(1/2), Σ^(-1/2)) of the samples x (N×D); eigenvalues below
+    ``floor`` × the largest are raised to it (a nearly flat direction is not
+    blown up)."""
+    x = np.asarray(x, np.float64)
+    mu = x.mean(0)
+    lam, q = np.linalg.eigh(np.cov(x, rowvar=False))
+    lam = np.maximum(lam, floor * max(float(lam.max()), 1e-12))
+    return mu, (q * np.sqrt(lam)) @ q.T, (q / np.sqrt(lam)) @ q.T
+
+
+def unwhiten(d: Directions, half: np.ndarray) -> Directions:
+    """Directions fitted in whitened coordinates u, expressed in w: each
+    vector becomes Σ^(1/2) v renormalised, and its calibration (latent units
+    along it) grows by that length, so a move of one calibrated unit is the
+    same move."""
+    vectors = {}
+    lengths = {}
+    for which, vs in d.vectors.items():
+        mapped = vs @ half                                   # rows: (Σ^½ v)ᵀ, Σ^½ symmetric
+        k = np.linalg.norm(mapped, axis=1)
+        lengths[which] = k
+        vectors[which] = mapped / np.maximum(k, 1e-12)[:, None]
+    for i, info in enumerate(d.infos):
+        info.calibration = {w: c * float(lengths[w][i]) for w, c in info.calibration.items()}
+    return Directions(d.domain, d.z_dim, d.infos, vectors, d.method, d.meta)
 
 
 def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None = None,
              on_progress: Callable[[int], None] | None = None, space: str = "auto",
-             extremes: float = EXTREMES, with_probe: bool = True) -> Directions:
+             extremes: float = EXTREMES, with_probe: bool = True,
+             whiten: bool | None = None) -> Directions:
     """Sample, render, label with the judge, and fit every direction in
     ``space`` ("auto": w when G has a mapping network); the probe's balanced
     accuracies in z (and w) go into ``meta["probe"]``."""
@@ -657,7 +716,14 @@ def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None =
         if getattr(G.cfg, "mapping", 0):
             w = x if space == "w" else to_space(G, z, "w")
             meta["probe"]["w"] = probe(w, readings, domain, seed=seed)
-    return fit_directions(x, readings, domain, meta=meta, scores=scores, extremes=extremes)
+    whiten = space == "w" if whiten is None else bool(whiten)
+    if not whiten:
+        return fit_directions(x, readings, domain, meta=meta, scores=scores, extremes=extremes)
+    mu, half, inv_half = whitening(x)
+    meta["whitened"] = True
+    d = fit_directions((x - mu) @ inv_half, readings, domain, meta=meta, scores=scores,
+                       extremes=extremes)
+    return unwhiten(d, half)
 
 
 def iter_binary(directions: Directions) -> Iterable[DirectionInfo]:

@@ -35,6 +35,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extremes", type=float, default=None, metavar="F",
                    help="fit each yes/no boundary on this fraction of each side that the judge "
                         "is surest of (InterFaceGAN; default 0.5; 1 = every sample)")
+    p.add_argument("--no-whiten", action="store_true",
+                   help="in w: fit on w itself instead of the whitened w (see "
+                        "generators/latent/directions.py)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -103,6 +106,7 @@ def run_train(args: argparse.Namespace) -> int:
             task = bar.add_task("directions: sample and label", total=args.n_samples) if bar else None
             d = estimate(gen.G, judge, n=args.n_samples, seed=args.dir_seed,
                          judge_dir=str(judge_dir), space=args.space, extremes=extremes,
+                         whiten=False if args.no_whiten else None,
                          on_progress=(lambda k: bar.advance(task, k)) if bar else None)
         d.save(gen.path)
     except (GeneratorError, ValueError) as e:
