@@ -83,8 +83,15 @@ def known_word(word: str) -> bool:
     """Whether the encoder's tokenizer has ``word`` as one whole word (typos rarely are)."""
     words = _STATE.get("words")
     if words is None:
-        tok, _ = _encoder()
-        words = _STATE["words"] = frozenset(tok.get_vocab())
+        with _LOCK:
+            if "encoder" in _STATE:
+                tok = _STATE["encoder"][0]
+            else:                                   # the tokenizer alone is quick to load
+                import transformers
+
+                from generators.text.embedding import embedding_model_name
+                tok = transformers.AutoTokenizer.from_pretrained(embedding_model_name())
+            words = _STATE["words"] = frozenset(tok.get_vocab())
     return word in words
 
 
