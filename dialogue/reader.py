@@ -291,7 +291,9 @@ def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
         if (("true" if cur else "false") if isinstance(cur, bool) else str(cur)) != lab:
             return None
         name = attr.replace("_", " ")
-        parts.append(f"the {name} is already {'on' if cur is True else 'off' if cur is False else cur}")
+        verb = "are" if name.endswith("s") else "is"
+        parts.append(f"the {name} {verb} already "
+                     f"{'on' if cur is True else 'off' if cur is False else cur}")
     return "; ".join(parts) or None
 
 
@@ -317,18 +319,24 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?![\w.])")
 
 
+def ground(reading: Reading, domain: str, text: str) -> Reading:
+    """The reading without category or on/off labels the line never names (no noun,
+    value or wearable word for them): "look at the camera" is not read as glasses."""
+    ungrounded = {a for a, lab in reading.touched.items()
+                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
+    if not ungrounded:
+        return reading
+    return dataclasses.replace(reading, slots={
+        a: ((C.NONE, p) if a in ungrounded else (lab, p)) for a, (lab, p) in reading.slots.items()})
+
+
 def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
            text: str = "") -> list[Op]:
     """The ops a reading asks for (empty for can't / chat / other, or nothing touched)."""
     if reading.act not in ("edit", "describe"):
         return []
     schema = get_schema(domain)
-    ungrounded = {a for a, lab in reading.touched.items()
-                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
-    if ungrounded:                      # a value the line never names: not read at all
-        reading = dataclasses.replace(reading, slots={
-            a: ((C.NONE, p) if a in ungrounded else (lab, p))
-            for a, (lab, p) in reading.slots.items()})
+    reading = ground(reading, domain, text)
     touched = reading.touched
     if reading.act == "describe":
         attrs: dict[str, Any] = {}
