@@ -143,7 +143,7 @@ def _spell_corrected(text: str, domain: str, attrs) -> tuple[str, list[Op], floa
     changed = False
     out = []
     for w in words:
-        if w.isalpha() and len(w) >= 4 and w not in known:
+        if w.isalpha() and len(w) >= 4 and w not in known and not reader_step.a_word(w):
             best = difflib.get_close_matches(w, vocab, n=1, cutoff=SPELL_CUTOFF)
             if not best:
                 return None

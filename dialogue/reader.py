@@ -83,8 +83,15 @@ def known_word(word: str) -> bool:
     """Whether the encoder's tokenizer has ``word`` as one whole word (typos rarely are)."""
     words = _STATE.get("words")
     if words is None:
-        tok, _ = _encoder()
-        words = _STATE["words"] = frozenset(tok.get_vocab())
+        with _LOCK:
+            if "encoder" in _STATE:
+                tok = _STATE["encoder"][0]
+            else:                                   # the tokenizer alone is quick to load
+                import transformers
+
+                from generators.text.embedding import embedding_model_name
+                tok = transformers.AutoTokenizer.from_pretrained(embedding_model_name())
+            words = _STATE["words"] = frozenset(tok.get_vocab())
     return word in words
 
 
@@ -284,7 +291,9 @@ def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
         if (("true" if cur else "false") if isinstance(cur, bool) else str(cur)) != lab:
             return None
         name = attr.replace("_", " ")
-        parts.append(f"the {name} is already {'on' if cur is True else 'off' if cur is False else cur}")
+        verb = "are" if name.endswith("s") else "is"
+        parts.append(f"the {name} {verb} already "
+                     f"{'on' if cur is True else 'off' if cur is False else cur}")
     return "; ".join(parts) or None
 
 
@@ -310,18 +319,24 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
 _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?![\w.])")
 
 
+def ground(reading: Reading, domain: str, text: str) -> Reading:
+    """The reading without category or on/off labels the line never names (no noun,
+    value or wearable word for them): "look at the camera" is not read as glasses."""
+    ungrounded = {a for a, lab in reading.touched.items()
+                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
+    if not ungrounded:
+        return reading
+    return dataclasses.replace(reading, slots={
+        a: ((C.NONE, p) if a in ungrounded else (lab, p)) for a, (lab, p) in reading.slots.items()})
+
+
 def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
            text: str = "") -> list[Op]:
     """The ops a reading asks for (empty for can't / chat / other, or nothing touched)."""
     if reading.act not in ("edit", "describe"):
         return []
     schema = get_schema(domain)
-    ungrounded = {a for a, lab in reading.touched.items()
-                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
-    if ungrounded:                      # a value the line never names: not read at all
-        reading = dataclasses.replace(reading, slots={
-            a: ((C.NONE, p) if a in ungrounded else (lab, p))
-            for a, (lab, p) in reading.slots.items()})
+    reading = ground(reading, domain, text)
     touched = reading.touched
     if reading.act == "describe":
         attrs: dict[str, Any] = {}

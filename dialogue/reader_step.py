@@ -23,6 +23,17 @@ NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can c
                       "try e.g. 'a smiling woman with red hair and glasses'")
 
 
+def a_word(word: str) -> bool:
+    """Whether ``word`` is a whole word of the encoder's word list ("hate", "subtle"): not
+    a misspelling to correct toward the vocabulary ("hat", "subtler").  False when the
+    word list cannot be loaded."""
+    from dialogue import reader
+    try:
+        return reader.known_word(word)
+    except Exception:
+        return False
+
+
 def doubtful(ops, cleaned: str) -> bool:
     """A grammar parse the reader should read again: two ops on one attribute ("not
     sunglasses, regular glasses"), or "off" read as putting something on ("hat off")."""
@@ -49,7 +60,7 @@ def _respelled(text: str) -> str:
     known = set(vocab) | {w for p in L.POLITENESS for w in p.split()}
     out = []
     for w in re.findall(r"[a-z]+|[^a-z]+", grammar.clean(text)):
-        if w.isalpha() and len(w) >= 3 and w not in known and not reader.known_word(w):
+        if w.isalpha() and len(w) >= 3 and w not in known and not a_word(w):
             best = difflib.get_close_matches(w, vocab, n=1,
                                              cutoff=SPELL_CUTOFF if len(w) > 3 else 0.6)
             w = best[0] if best else w
@@ -75,6 +86,7 @@ def read(text: str, domain: str, attrs, note: str | None,
             r2 = reader.read(fixed, domain)
             if r2.act in ("edit", "describe") and r2.confidence >= reader.ACCEPT:
                 r = r2
+    r = reader.ground(r, domain, text)
     if seen is not None:
         seen.append(r.act)
     if r.act == "chat" and not reader_replies.has_chat_word(text):
