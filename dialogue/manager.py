@@ -382,7 +382,7 @@ class DialogueManager:
             kind, reply = "clarify", replies.Reply(whole=parsed.clarification.question)
             suggestions = [label for label, _ in parsed.clarification.options]
         elif not parsed.ops and parsed.source == "chat" and parsed.message:
-            kind, reply = "chat", parsed.message       # greetings, thanks: a short reply only
+            kind, reply = "chat", replies.Reply(whole=parsed.message)   # greetings, thanks
         elif not parsed.ops:
             kind = "unknown" if parsed.source != "empty" else "empty"
             hint = parsed.message or "I didn't understand that"
