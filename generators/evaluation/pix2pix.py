@@ -134,9 +134,8 @@ def write_sheet(path: str, sets: dict, outputs: dict, truth: np.ndarray, cols: i
     from generators.files import save_png
     from generators.studio.sheets import grid
     k = min(cols, len(truth))
-    rows: list[list[np.ndarray]] = [[], [], [], []]
     methods = [m for m in ("pix2pix", "l1", "nearest") if m in outputs["heldout"]]
-    rows = [[] for _ in range(len(methods) + 2)]
+    rows: list[list[np.ndarray]] = [[] for _ in range(len(methods) + 2)]
     for name in ("heldout", "perturbed"):
         rows[0] += [np.repeat(s[..., None], 3, 2) for s in sets[name][:k]]
         for r, m in enumerate(methods, 1):

@@ -149,10 +149,11 @@ def run_eval(args: argparse.Namespace) -> int:
     res = {"weights": str(path), **res}
     if args.baseline:
         res["baseline_weights"] = str(args.baseline)
+    from holochat.commands.model_textgan import _clean
+    res = _clean(res)                    # NaN → null: valid JSON
     if args.record:
         from generators.checkpoint import record_eval
         record_eval(path, res)
-    from holochat.commands.eval import print_result
     if args.json:
         print(json.dumps(res))
     else:
