@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +63,18 @@ class Job:
     default: bool = True              # in a run without --only
 
 
+def _pix2pix(name: str, domain: str, *extra: str, wait_for: str | None = None) -> Job:
+    """A pix2pix job: the same recipe for both domains and the L1-only baseline."""
+    return Job(name, "pix2pix", domain,
+               gpu=("--domain", domain, "--n-train", "15000", "--variants", "2", "--batch", "256",
+                    "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--log-every", "100",
+                    "--sample-every", "1000", "--checkpoint-every", "1000", *extra),
+               smoke=("--domain", domain, "--n-train", "16", "--steps", "3", "--batch", "4",
+                      "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
+                      "--checkpoint-every", "100", *extra),
+               wait_for=wait_for)
+
+
 FACES_TEXT = {"n": 40000, "seed": 0, "per_seed": 4, "captions_per_image": 4}
 
 # The recipes of a lease (about 8 minutes on one H200 shared by seven trainers;
@@ -79,20 +90,8 @@ JOBS: tuple[Job, ...] = (
         smoke=("--domain", "faces", "--n-train", "16", "--images-per-identity", "2",
                "--steps", "3", "--identities-per-batch", "4", "--width", "8", "--fine-blocks", "1",
                "--fine-width", "8", "--log-every", "1", "--save-every", "0")),
-    Job("pix2pix-faces", "pix2pix", "faces",
-        gpu=("--domain", "faces", "--n-train", "15000", "--variants", "2", "--batch", "256",
-             "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--log-every", "100",
-             "--sample-every", "1000", "--checkpoint-every", "1000"),
-        smoke=("--domain", "faces", "--n-train", "16", "--steps", "3", "--batch", "4",
-               "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
-               "--checkpoint-every", "100")),
-    Job("pix2pix-chairs", "pix2pix", "chairs",
-        gpu=("--domain", "chairs", "--n-train", "15000", "--variants", "2", "--batch", "256",
-             "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--log-every", "100",
-             "--sample-every", "1000", "--checkpoint-every", "1000"),
-        smoke=("--domain", "chairs", "--n-train", "16", "--steps", "3", "--batch", "4",
-               "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
-               "--checkpoint-every", "100")),
+    _pix2pix("pix2pix-faces", "faces"),
+    _pix2pix("pix2pix-chairs", "chairs"),
     Job("convdeconv-faces", "convdeconv", "faces",
         gpu=("--domain", "faces", "--n-train", "40000", "--batch", "256", "--lr", "2e-3",
              "--steps", "200000", "--feature-weight", "8", "--ema", "0.999",
@@ -123,14 +122,8 @@ JOBS: tuple[Job, ...] = (
                "--feature-weight", "8", "--ema", "0.99", "--checkpoint-every", "100",
                "--sample-every", "100", "--log-every", "1"),
         shipped="textgan-faces", init_flag="--init", captions=FACES_TEXT),
-    Job("pix2pix-faces-l1", "pix2pix", "faces",
-        gpu=("--domain", "faces", "--n-train", "15000", "--variants", "2", "--batch", "256",
-             "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--gan-weight", "0",
-             "--log-every", "100", "--sample-every", "1000", "--checkpoint-every", "1000"),
-        smoke=("--domain", "faces", "--n-train", "16", "--steps", "3", "--batch", "4",
-               "--ngf", "8", "--ndf", "8", "--gan-weight", "0", "--log-every", "1",
-               "--sample-every", "100", "--checkpoint-every", "100"),
-        wait_for="sketch-faces-train-n15000-*x2-*.npz"),
+    _pix2pix("pix2pix-faces-l1", "faces", "--gan-weight", "0",       # the eval's baseline
+             wait_for="sketch-faces-train-n15000-*x2-*.npz"),
     Job("convdeconv-chairs", "convdeconv", "chairs",
         gpu=("--domain", "chairs", "--batch", "256", "--lr", "2e-3", "--n-train", "40000",
              "--steps", "12000", "--sample-every", "2000", "--log-every", "200"),
@@ -216,7 +209,6 @@ class Running:
     started: float
     ended: float | None = None
     killed: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------
