@@ -110,3 +110,23 @@ def record_eval(path: str | os.PathLike, result: dict[str, Any]) -> None:
     meta = json.loads(cfg_path.read_text())
     meta.setdefault("extra", {})["eval"] = result
     write_bytes_atomic(cfg_path, (json.dumps(meta, indent=2) + "\n").encode())
+
+
+def store_half(path: str | os.PathLike) -> None:
+    """Rewrite a weights folder's float tensors as float16 (``dtype`` in its
+    config says so; ``from_pretrained`` widens them again on load), as
+    ``save_pretrained(half=True)`` writes them.  Lossless for weights that
+    came as float16, such as a lease bundle that had to travel so."""
+    import numpy as np
+    from safetensors.numpy import load, save
+
+    path = Path(path)
+    blob = (path / WEIGHTS_FILE).read_bytes()
+    header = json.loads(blob[8:8 + int.from_bytes(blob[:8], "little")])
+    tensors = {k: v.astype(np.float16) if v.dtype == np.float32 else v
+               for k, v in load(blob).items()}
+    meta = json.loads((path / CONFIG_FILE).read_text())
+    meta["dtype"] = "float16"
+    write_bytes_atomic(path / WEIGHTS_FILE, save(tensors, metadata=header.get("__metadata__")))
+    write_bytes_atomic(path / CONFIG_FILE, json.dumps(meta, indent=2).encode())
+

@@ -191,3 +191,33 @@ def test_import_refuses_worse_and_installs_better(tmp_path, tiny_chairs):
     cfg = json.loads((target2 / "config.json").read_text())
     assert cfg["extra"]["eval"]["psnr_test"] > 20
     assert cfg["extra"]["lease"]["step"] == 5500
+
+
+def test_store_half_ships_float16_weights_that_load_as_before(tmp_path, tiny_chairs):
+    import shutil
+
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from generators.checkpoint import store_half
+    from generators.convdeconv_gen import ConvDeconvGenerator
+    d = tmp_path / "w"
+    shutil.copytree(tiny_chairs, d)
+    # weights that travelled as float16 (a bundle's) are exactly representable: lossless
+    w = {k: v.astype(np.float16).astype(np.float32) for k, v in
+         load_file(str(d / "model.safetensors")).items()}
+    from safetensors.numpy import save_file
+    save_file(w, str(d / "model.safetensors"), metadata={"model": "convdeconv"})
+    before = ConvDeconvGenerator("chairs", d).render_batch([_chair_attrs()])
+    size = (d / "model.safetensors").stat().st_size
+    store_half(d)
+    assert json.loads((d / "config.json").read_text())["dtype"] == "float16"
+    assert (d / "model.safetensors").stat().st_size < size * 0.6
+    assert all(v.dtype == np.float16 for v in load_file(str(d / "model.safetensors")).values())
+    after = ConvDeconvGenerator("chairs", d).render_batch([_chair_attrs()])
+    assert np.array_equal(before, after)
+
+
+def _chair_attrs() -> dict:
+    from generators.schema import get_schema
+    return get_schema("chairs").defaults(seed=5)

@@ -170,13 +170,15 @@ def run(args: argparse.Namespace) -> int:
 def _install(new: Path, target: Path, eval_result: dict, manifest: dict) -> None:
     """Replace ``target``'s files with the bundle's, the eval recorded; the old
     folder is swapped out whole, so a failure leaves one or the other."""
-    from generators.checkpoint import record_eval
+    from generators.checkpoint import record_eval, store_half
     cfg = json.loads((new / "config.json").read_text())
     cfg.setdefault("extra", {})["lease"] = {k: manifest.get(k) for k in (
         "name", "device", "gpu", "torch", "step", "seconds", "images_per_s", "args",
         "from_shipped")}
     (new / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     record_eval(new, eval_result)
+    if manifest.get("dtype") == "float16":     # it travelled in float16: ship it so (lossless)
+        store_half(new)
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + ".incoming")
     shutil.rmtree(staged, ignore_errors=True)
