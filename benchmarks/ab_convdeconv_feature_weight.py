@@ -9,7 +9,7 @@ import json, shutil, sys, time
 from pathlib import Path
 import numpy as np, torch
 torch.set_num_threads(1)
-from generators.datasets import cached_dataset, make_dataset, feature_masks
+from generators.datasets import cached_dataset, make_dataset
 from generators.training.convdeconv import ConvDeconvTrainOptions, train_convdeconv
 from generators.weights import weights_path
 from generators.training.judge import load_judge

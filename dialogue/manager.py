@@ -268,7 +268,7 @@ class DialogueManager:
                            generator=self.state.generator, pending=self.pending)
         try:
             parsed = self.parser(text, ctx)
-        except Exception as e:  # noqa: BLE001 - any input gets a reply, never a crash
+        except Exception:  # noqa: BLE001 - any input gets a reply, never a crash
             parsed = ParseResult((), "unknown",
                                  message="I couldn't read that (an internal parser error)")
         return Reading(parsed)

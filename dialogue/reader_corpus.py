@@ -465,7 +465,6 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
         direc = "up" if up else "down"
         r = rng.random()
         too = words.get("too_down" if up else "too_up")
-        p = pron_f if pron_f != "it" else "its"
         if pron_f in ("her", "him", "them"):
             poss = {"her": "her", "him": "his", "them": "their"}[pron_f]
         else:

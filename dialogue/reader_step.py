@@ -54,7 +54,6 @@ def _respelled(text: str) -> str:
     """``text`` with misspelt words (unknown to the vocabulary and to the encoder's
     word list) replaced by their nearest vocabulary word ("put a hta on her" → "put a
     hat on her"; "eyes" is a word and stays)."""
-    from dialogue import reader
     from dialogue.parser import SPELL_CUTOFF, _vocabulary
     vocab = _vocabulary()
     known = set(vocab) | {w for p in L.POLITENESS for w in p.split()}

@@ -3,7 +3,6 @@ changes back; a change that does not show is said in the reply and recorded."""
 
 import json
 
-import numpy as np
 import pytest
 
 from dialogue.manager import DialogueManager

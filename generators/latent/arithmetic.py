@@ -196,7 +196,7 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     Raises ``ExemplarError`` when a group has fewer than ``k`` exemplars.
     """
     from generators.files import save_png
-    from generators.latent.directions import render_space, space_of, to_space
+    from generators.latent.directions import render_space, space_of
     from generators.latent.directions import sample_readings as sample_scored
     space = space_of(G, space)
     z, x, readings, probs = sample_scored(G, judge, n, seed, with_scores=True, space=space)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from generators.datasets import cached_dataset, expression_maps, shown_attributes
 from generators.training.progress import progress_bar
-from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig, to_input
+from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig
 
 
 @dataclass
