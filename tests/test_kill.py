@@ -82,7 +82,9 @@ def test_sigkill_the_app_mid_turn_keeps_every_completed_turn(tmp_path):
     from dialogue.manager import DialogueManager
     from sessions.state import ImageState
     m = DialogueManager.resume(log)
-    assert m.step == len(turns) - 1
+    # the image step of the last kept turn (a line that changed nothing, such as the
+    # clarifying question a run-together queued line gets, is no image step)
+    assert m.step == loaded.records[-1]["step"]
     assert m.state == ImageState.from_json(loaded.records[-1]["state"])
     r = m.turn("add a beard")
     assert r.state.attributes["beard"] is True
