@@ -18,9 +18,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import statistics
-import time
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from dialogue import clarify, grammar, reader_step
 from dialogue import lexicon as L
@@ -245,36 +243,3 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
                            message="I didn't understand that; try 'help' for what I can do")
     return ParseResult(ops=(), source="clarify", score=round(score, 4), clarification=question,
                        matched=matched, message=note)
-
-
-# -- speed --------------------------------------------------------------------------------
-GRAMMAR_SAMPLES = ("add sunglasses", "turn left a bit", "make the background blue",
-                   "add sunglasses and smile, then turn left a bit", "undo",
-                   "go back to step 3", "look straight ahead", "a smiling woman with red hair")
-FALLBACK_SAMPLES = ("could you give her some shades", "the hat has to go",
-                    "show me from a higher viewpoint", "I'd like a gloomier look",
-                    "bring back what I undid", "let me see a different face")
-
-
-def benchmark(repeats: int = 50, fallback: bool = True,
-              clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
-    """p50 latency in ms of the grammar path and (model loaded) the fallback path."""
-    def p50(samples: Sequence[str], n: int) -> float:
-        times = []
-        for _ in range(n):
-            for s in samples:
-                t0 = clock()
-                parse(s)
-                times.append((clock() - t0) * 1000)
-        return statistics.median(times)
-
-    for s in GRAMMAR_SAMPLES:          # warm the lazily built rules
-        parse(s)
-    out = {"grammar_p50_ms": p50(GRAMMAR_SAMPLES, repeats)}
-    if fallback:
-        from dialogue import fallback as fb
-        if fb.warm_up():
-            for s in FALLBACK_SAMPLES:
-                parse(s)
-            out["fallback_p50_ms"] = p50(FALLBACK_SAMPLES, max(1, repeats // 5))
-    return out
