@@ -193,7 +193,6 @@ class Export(Op):
 @dataclass(frozen=True)
 class Help(Op):
     tag: ClassVar[str] = "help"
-    topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +207,11 @@ OP_TYPES: dict[str, type[Op]] = {
 }
 
 
+#: fields that older logs wrote and no op has any more: read and dropped, so
+#: those logs still load ("help" had a ``topic`` that nothing ever set)
+_RETIRED_FIELDS: dict[str, tuple[str, ...]] = {"help": ("topic",)}
+
+
 def op_to_json(op: Op) -> dict[str, Any]:
     return op.to_json()
 
@@ -219,6 +223,7 @@ def op_from_json(d: Mapping[str, Any]) -> Op:
     if cls is None:
         raise OpError(f"unknown op {d['op']!r}; known ops: {', '.join(OP_TYPES)}")
     names = {f.name for f in dataclasses.fields(cls)}
+    d = {k: v for k, v in d.items() if k not in _RETIRED_FIELDS.get(cls.tag, ())}
     extra = set(d) - names - {"op"}
     if extra:
         raise OpError(f"op {cls.tag!r} has unknown fields {sorted(extra)}")
