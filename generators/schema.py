@@ -18,8 +18,6 @@ FLOAT = "float"        # float
 CATEGORY = "category"  # one of `values`
 BOOL = "bool"          # True / False
 
-KINDS = (SEED, DEGREES, FLOAT, CATEGORY, BOOL)
-
 
 class UnknownAttributeError(KeyError):
     """An attribute name that the domain's schema does not have."""
@@ -109,11 +107,6 @@ class Attribute:
         if v > self.hi:
             return float(self.hi), Clamp(self.name, v, float(self.hi), "max")
         return v, None
-
-    def normalized(self, value: Any) -> float:
-        """Numeric value scaled to [0, 1] (for judges and networks)."""
-        assert self.lo is not None and self.hi is not None
-        return (float(value) - self.lo) / (self.hi - self.lo)
 
 
 @dataclass(frozen=True)

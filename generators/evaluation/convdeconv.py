@@ -77,11 +77,6 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     return out
 
 
-# an expression the generator draws must move at least half as many pixel
-# levels as the studio's does, or "smile" would visibly do nothing
-MIN_EXPRESSION_CONTRAST = 0.5
-
-
 def expression_contrast(gen, attrs) -> dict[str, float]:
     """How visibly the generator draws expressions: mean |happy − neutral| and
     |surprised − neutral| (strength 1, frontal) of its renders, divided by the

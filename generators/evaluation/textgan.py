@@ -45,7 +45,6 @@ CLASS_ATTRS = tuple(a.name for a in FACES.of_kind(CATEGORY, BOOL))
 EDIT_KINDS = (("expression", "set"), ("eyewear", "set"), ("hair_color", "set"),
               ("skin_tone", "set"), ("background", "set"), ("hat", "toggle"),
               ("beard", "toggle"), ("yaw", "move"), ("light_azimuth", "move"))
-Z_SEED_BASE = 7_000_000
 
 
 def random_states(n: int, seed: int = 0, min_strength: float = 0.0

@@ -76,7 +76,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -724,7 +724,3 @@ def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None =
     d = fit_directions((x - mu) @ inv_half, readings, domain, meta=meta, scores=scores,
                        extremes=extremes)
     return unwhiten(d, half)
-
-
-def iter_binary(directions: Directions) -> Iterable[DirectionInfo]:
-    return (d for d in directions.infos if d.kind == "binary")

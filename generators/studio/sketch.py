@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -398,7 +398,3 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
                        for dy, dx in _disc(1.0)], axis=0)
     small = fine.reshape(size, SCALE, size, SCALE).mean((1, 3))
     return np.rint(255 * (1 - small)).astype(np.uint8)
-
-
-def style_dict(style: SketchStyle) -> dict[str, Any]:
-    return asdict(style)
