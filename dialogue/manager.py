@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dialogue import replies
+from dialogue import latent, replies
 from dialogue import context as C
 from dialogue.resolve import Facts, Resolution, resolve
 from dialogue.types import Clarification, ParseContext, ParseResult
@@ -163,6 +163,7 @@ class DialogueManager:
         self.write_errors = 0                       # files (turn images, the log) not written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
         self.verify = True                          # read each turn back (dialogue/verify.py)
+        self.latent_options = latent.Options()      # dcgan mode (dialogue/latent.py)
         self.session_name = session_name or paths.new_session_name()
         self.log: SessionLog | None = None
         self.log_path: Path | None = None
@@ -286,11 +287,11 @@ class DialogueManager:
             return parsed, []
         from dataclasses import replace
 
-        from dialogue import latent
         from sessions.session import derived_seed
         try:
             res = latent.resolve(list(parsed.ops), self.state, render=self.render,
-                                 completion_seed=derived_seed(self.seed, self.step + 1, 7))
+                                 completion_seed=derived_seed(self.seed, self.step + 1, 7),
+                                 options=self.latent_options)
         except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
             why = (f"I couldn't do that with the {self.state.generator} generator "
                    f"({describe(e)}), so nothing changed.")
