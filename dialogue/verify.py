@@ -27,6 +27,7 @@ once per process, lazily (torch is imported only then).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -268,14 +269,10 @@ def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1
     return out
 
 
-_DEFAULT: Verifier | None = None
-
-
+@functools.cache
 def default_verifier() -> Verifier:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = Verifier()
-    return _DEFAULT
+    """The verifier the manager uses (built once per process)."""
+    return Verifier()
 
 
 def verify_turn(before, after, image: np.ndarray | None) -> Verification | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,7 +261,7 @@ class HoloApp(App):
             self.query_one(ImagePanel).working()
         self.busy += 1
         self._queue.put(text)
-        if _WARM_STARTED and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
+        if WARM_STARTED.is_set() and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
             self.set_timer(1.5, self._still_loading)
 
     def _still_loading(self) -> None:
@@ -440,8 +441,9 @@ def _build(spec: SessionSpec):
     return m, first, notices
 
 
-_WARM_STARTED = False
-WARM_DONE = __import__("threading").Event()     # set when the background load has ended
+WARM_STARTED = threading.Event()     # set when the background load has begun
+WARM_DONE = threading.Event()        # set when the background load has ended
+_WARM_LOCK = threading.Lock()
 
 
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
@@ -449,11 +451,10 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
     thread now, so the first line the grammar does not read waits only for
     what is left of the load.  Once per process; failures are left for the
     parser to report when the model is needed."""
-    global _WARM_STARTED
-    if _WARM_STARTED:
-        return
-    _WARM_STARTED = True
-    import threading
+    with _WARM_LOCK:
+        if WARM_STARTED.is_set():
+            return
+        WARM_STARTED.set()
 
     def warm() -> None:
         try:
