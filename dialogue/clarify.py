@@ -10,7 +10,7 @@ second", "2"), or words that name exactly one option ("sunglasses"); "no" /
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from dialogue.grammar import clean
 from dialogue.lexicon import FILLER, POLITENESS

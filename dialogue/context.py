@@ -20,8 +20,9 @@ resuming a session continues the conversation where it stopped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from generators import vocabulary as V
 from generators.schema import get_schema
@@ -50,7 +51,7 @@ class DialogueContext:
         return d
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any] | None) -> "DialogueContext":
+    def from_json(cls, d: Mapping[str, Any] | None) -> DialogueContext:
         if not isinstance(d, Mapping):
             return cls()
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}

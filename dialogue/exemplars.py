@@ -352,7 +352,7 @@ def _bool_and_category_templates(domain: str) -> list[Exemplar]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bank(domain: str) -> tuple[Exemplar, ...]:
     """Every exemplar of ``domain`` (its own commands and the shared ones)."""
     own = _faces() if domain == "faces" else _chairs()

@@ -17,15 +17,34 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from dialogue import lexicon as L
 from generators import vocabulary as V
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SCHEMAS, Schema, get_schema
-from sessions.ops import (Adjust, Complete, Describe, Export, Goto, Help, Interpolate, NewSeed,
-                          Op, Redo, Repeat, Reset, Save, Set, ShowHistory, SwitchDomain,
-                          SwitchGenerator, Toggle, Undo)
+from sessions.ops import (
+    Adjust,
+    Complete,
+    Describe,
+    Export,
+    Goto,
+    Help,
+    Interpolate,
+    NewSeed,
+    Op,
+    Redo,
+    Repeat,
+    Reset,
+    Save,
+    Set,
+    ShowHistory,
+    SwitchDomain,
+    SwitchGenerator,
+    Toggle,
+    Undo,
+)
 
 MAX_CHARS = 500
 
@@ -70,7 +89,7 @@ def _phrase_regex(phrases) -> re.Pattern:
     return re.compile(r"(?<![\w~#])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w])")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rewrites() -> tuple[re.Pattern, dict[str, str]]:
     table: dict[str, str] = {}
     for name, words in L.ATTRIBUTE_SYNONYMS.items():
@@ -266,7 +285,7 @@ def _value_words(schema: Schema, attr: str) -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _color_attrs(domain: str) -> dict[str, dict[str, str]]:
     """Colour-like category attributes of a domain → their value words."""
     schema = get_schema(domain)
@@ -479,7 +498,7 @@ def _chair_rules() -> list[Rule]:
                     float(ctx.schema.get("elevation").lo))]
     R.append(Rule(re.compile(r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>above|below)"
                              r"(?: angle| view)?"), seen_from, frozenset(), C))
-    R.append(Rule(re.compile(rf"(?P<d>left|right)"),
+    R.append(Rule(re.compile(r"(?P<d>left|right)"),
                   lambda m, f, ctx: _adjust(ctx, "azimuth", f, _signed(m["d"])),
                   frozenset({"factor", "amount"}), C))
 
@@ -644,7 +663,7 @@ def _meta_rules() -> list[Rule]:
     return R
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules(domain: str) -> tuple[Rule, ...]:
     schema = get_schema(domain)
     rules = (_meta_rules() + _face_rules() + _chair_rules() + _brightness_rules()

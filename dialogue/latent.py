@@ -32,13 +32,14 @@ resolved ops, so a replay never needs the directions or the search again.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from generators.blend import is_blend
 from generators import registry
+from generators.blend import is_blend
 from generators.errors import GeneratorError
 from generators.schema import BOOL, CATEGORY, get_schema
 from sessions import ops as O

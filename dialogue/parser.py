@@ -20,8 +20,7 @@ import functools
 import re
 from typing import Any
 
-from dialogue import clarify, grammar, reader_step
-from dialogue import lexicon as L
+from dialogue import clarify, grammar, lexicon as L, reader_step
 from dialogue.types import ParseContext, ParseResult
 from generators.schema import SCHEMAS
 from sessions.ops import Op
@@ -105,7 +104,7 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
 
 
 # -- spelling -------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _vocabulary() -> tuple[str, ...]:
     words: set[str] = set()
     for phrase, canon in grammar.rewrite_table().items():

@@ -16,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from dialogue import reader_corpus as C
 from generators.schema import get_schema
@@ -354,11 +355,11 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
         a = schema.get(attr)
         if attr == "light_azimuth" and lab in ("up", "down") and _SIDE.search(text) \
                 and not _MOVE.search(text):
-            from dialogue.lexicon import LIGHT_AZIMUTH_FROM   # "the lamp on her right"
+            from dialogue.lexicon import LIGHT_AZIMUTH_FROM  # "the lamp on her right"
             ops.append(Set(attr, LIGHT_AZIMUTH_FROM["right" if lab == "up" else "left"]))
         elif attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
                 and not _MOVE.search(text):
-            from dialogue.lexicon import FACE_SIDE_YAW     # "looking to the left": absolute
+            from dialogue.lexicon import FACE_SIDE_YAW  # "looking to the left": absolute
             ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))
         elif lab in ("up", "down"):
             amount = a.step * factor

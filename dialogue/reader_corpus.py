@@ -25,8 +25,9 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from dialogue import lexicon as L
 from generators.schema import BOOL, CATEGORY, SCHEMAS
@@ -186,7 +187,7 @@ EXPRESSION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def vocabulary() -> tuple[Slot, ...]:
     """Every attribute slot of both domains with its words (the adapter: schema + lexicon)."""
     slots: list[Slot] = []
@@ -232,7 +233,7 @@ _GROUND_EXTRA: dict[str, tuple[str, ...]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ground_words(domain: str, attr: str) -> frozenset[str]:
     slot = next(s for s in vocabulary() if s.domain == domain and s.attr == attr)
     words: set[str] = set(_GROUND_EXTRA.get(attr, ()))
@@ -536,7 +537,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                                f"make {pron} bearded", f"{pron} with a beard"))
         elif slot.attr == "beard" and not on and rng.random() < 0.3:
             core = _pick(rng, (f"shave {pron}", f"{SUBJECTS[pron]} should be clean-shaven",
-                               f"give {pron} a shave", f"clean shaven please",
+                               f"give {pron} a shave", "clean shaven please",
                                f"shave off the {item.removeprefix('a ')}"))
         else:
             core = _pick(rng, _wear_phrases(item, pron if pron != "it" else "her", on, rng))
@@ -617,8 +618,8 @@ def _face_clause(attr: str, value: str, subj: str, rng) -> str:
     if attr == "eyewear":
         if value == "none":
             return _pick(rng, (f"{subj} {be} not wearing any glasses", f"{subj} {has} no glasses",
-                               f"no glasses", f"{subj} doesn't wear glasses",
-                               f"{subj} {be}n't wearing sunglasses", f"without glasses"))
+                               "no glasses", f"{subj} doesn't wear glasses",
+                               f"{subj} {be}n't wearing sunglasses", "without glasses"))
         item = _pick(rng, WEARABLES[("eyewear", value)])
         return _pick(rng, (f"{subj} {be} wearing {item}", f"{subj} wears {item}",
                            f"{subj} {has} {item} on", f"{subj} {has} {item}", f"with {item}"))
@@ -674,16 +675,16 @@ def _chair_clause(attr: str, value: str, rng) -> str:
                            f"{subj} is upholstered in {w}"))
     if attr == "armrests":
         if value == "true":
-            return _pick(rng, (f"{subj} has armrests", f"it has arms", f"with armrests",
-                               f"an armchair", f"{subj} comes with arm rests"))
-        return _pick(rng, (f"{subj} has no armrests", f"without arms", f"no arms",
-                           f"{subj} doesn't have armrests", f"an armless chair"))
+            return _pick(rng, (f"{subj} has armrests", "it has arms", "with armrests",
+                               "an armchair", f"{subj} comes with arm rests"))
+        return _pick(rng, (f"{subj} has no armrests", "without arms", "no arms",
+                           f"{subj} doesn't have armrests", "an armless chair"))
     if attr == "legs":
         if value == "pedestal":
-            return _pick(rng, (f"{subj} stands on a pedestal", f"on a single pedestal",
-                               f"{subj} has a pedestal base", f"one central leg",
+            return _pick(rng, (f"{subj} stands on a pedestal", "on a single pedestal",
+                               f"{subj} has a pedestal base", "one central leg",
                                f"{subj} has a swivel base"))
-        return _pick(rng, (f"{subj} has four legs", f"on four legs", f"four-legged",
+        return _pick(rng, (f"{subj} has four legs", "on four legs", "four-legged",
                            f"{subj} stands on four legs"))
     raise KeyError(attr)
 

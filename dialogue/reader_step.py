@@ -14,8 +14,7 @@ import dataclasses
 import difflib
 import re
 
-from dialogue import clarify, grammar
-from dialogue import lexicon as L
+from dialogue import clarify, grammar, lexicon as L
 from dialogue.types import ParseResult
 from sessions.ops import Describe, Set
 

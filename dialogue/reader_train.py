@@ -11,14 +11,13 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from dialogue import reader as R
-from dialogue import reader_corpus as C
+from dialogue import reader as R, reader_corpus as C
 
 
 @dataclass(frozen=True)
@@ -141,6 +140,7 @@ def train(settings: TrainSettings, out: Path | None, cache: Path | None = None,
           progress: Callable[[str], None] = print):
     """Generate, featurise, train; save the head to ``out`` (unless None); return (model, info)."""
     import torch
+
     from generators.checkpoint import save_pretrained
     from generators.nets.reader import ReaderConfig, RequestReader
 

@@ -6,8 +6,9 @@ gender), chairs "the chair".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from generators.blend import is_blend
 from generators.schema import get_schema

@@ -27,8 +27,9 @@ function, tried in this order:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from dialogue import answers, grammar
 from dialogue.context import DialogueContext
@@ -54,7 +55,7 @@ class Facts:
     step: int                                        # the image step shown now
     turns: int                                       # lines typed so far, this one included
     state_at: Callable[[int], Any]                   # ImageState of an image step
-    parse: Callable[[str, Mapping[str, Any]], "list[O.Op] | None"] = field(default=None)  # type: ignore[assignment]
+    parse: Callable[[str, Mapping[str, Any]], list[O.Op] | None] = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.parse is None:
@@ -491,7 +492,7 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
     r = V.record(facts.domain, attr)
     factor = 1.0
     if len(s.split()) == 1 and s not in _ELL_WORDS and (r is None or s not in r.pos + r.neg):
-        import difflib            # "furthr": a typo of a word that continues a move
+        import difflib  # "furthr": a typo of a word that continues a move
         near = difflib.get_close_matches(s, list(_ELL_WORDS) + list(r.pos + r.neg if r else ()),
                                          n=1, cutoff=0.8)
         s = near[0] if near else s

@@ -30,8 +30,9 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -117,9 +118,10 @@ class Verifier:
     def judge(self):
         with self._lock:
             if self._judge is None:
+                import torch
+
                 from generators.training.judge import load_judge
                 from generators.weights import weights_path
-                import torch
                 # BatchNorm folded and channels-last: 4.1 → 3.2 ms of CPU a check
                 # on one loaded core (docs/faces.md)
                 self._judge = _fuse_batchnorm(load_judge(

@@ -9,8 +9,8 @@ preferred default (DESIGN.md, "Generators").
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from generators.errors import UnknownGeneratorError
 from generators.protocol import Generator

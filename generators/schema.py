@@ -8,8 +8,9 @@ from ``SCHEMAS``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 # attribute kinds
 SEED = "seed"          # int seed (identity / style)

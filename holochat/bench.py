@@ -37,9 +37,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -404,6 +405,7 @@ def bench_replay(s: Settings) -> dict[str, Any]:
 
 def bench_train(s: Settings) -> dict[str, Any]:
     import torch
+
     from generators.nets.dcgan import DCGANConfig
     from generators.training import dcgan, reference_dcgan
     cuda = s.device == "cuda"
@@ -505,7 +507,7 @@ def run(settings: Settings, progress: Callable[[str], None] | None = None) -> di
             raise Unavailable("--device cuda was asked for but no CUDA GPU is available")
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "device": settings.device,
         "quick": settings.quick,
         "machine": machine(settings.device),

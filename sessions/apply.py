@@ -17,8 +17,15 @@ import numpy as np
 from generators import blend, registry
 from generators.errors import GeneratorError
 from generators.protocol import z_from_seed
-from generators.schema import (BOOL, CATEGORY, Clamp, InvalidValueError, UnknownAttributeError,
-                               UnknownDomainError, get_schema)
+from generators.schema import (
+    BOOL,
+    CATEGORY,
+    Clamp,
+    InvalidValueError,
+    UnknownAttributeError,
+    UnknownDomainError,
+    get_schema,
+)
 from sessions import ops as O
 from sessions.state import ImageState
 

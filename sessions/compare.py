@@ -8,7 +8,7 @@ of a sheet show the same attributes, identity and z."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

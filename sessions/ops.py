@@ -9,8 +9,9 @@ a log never depends on a random generator or the parser.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 
 class OpError(ValueError):

@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from generators.datasets import TRAIN_ELEVATIONS, chair_style_is_full_elevation, make_dataset, render_attributes
+from generators.datasets import (
+    TRAIN_ELEVATIONS,
+    chair_style_is_full_elevation,
+    make_dataset,
+    render_attributes,
+)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -20,6 +25,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def _predict(gen, attrs, batch=256, offsets=None):
     import torch
+
     from generators.nets.convdeconv import encode
     imgs, masks = [], []
     with torch.inference_mode():
@@ -99,9 +105,9 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     (chairs: azimuth, then elevation 0…60, past the 10–30 most styles were
     trained at; faces: yaw, then light azimuth), then a blend from one held-out
     identity / style to another (faces: and from one expression to another)."""
-    from generators.studio import render as studio_render
-    from generators.schema import get_schema
     from generators.datasets import TEST_SEED_BASE
+    from generators.schema import get_schema
+    from generators.studio import render as studio_render
     from generators.studio.sheets import grid, save_png
     schema = get_schema(gen.domain)
     rows = []

@@ -41,7 +41,8 @@ direction space (w for a DCGAN with a mapping network).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

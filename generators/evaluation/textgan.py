@@ -30,7 +30,8 @@ edit is visible at all (below 0.2 the studio itself draws a neutral face).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -19,8 +19,9 @@ noise is scaled by the spread of ``w``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -150,6 +151,7 @@ def _compose(rows: list[list[np.ndarray]], means: list[np.ndarray], results: lis
     """The sheet as one uint8 image: title; three rows (sign, exemplars, mean);
     '=' and the 3×3 results."""
     from PIL import Image, ImageDraw, ImageFont
+
     from generators.files import to_pil
     font = ImageFont.load_default()
     tile = rows[0][0].shape[0] * scale
@@ -196,8 +198,11 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     Raises ``ExemplarError`` when a group has fewer than ``k`` exemplars.
     """
     from generators.files import save_png
-    from generators.latent.directions import render_space, space_of
-    from generators.latent.directions import sample_readings as sample_scored
+    from generators.latent.directions import (
+        render_space,
+        sample_readings as sample_scored,
+        space_of,
+    )
     space = space_of(G, space)
     z, x, readings, probs = sample_scored(G, judge, n, seed, with_scores=True, space=space)
     x = np.asarray(x, np.float64)                                 # z, or w = G.to_w(z)

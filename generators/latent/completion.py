@@ -23,9 +23,9 @@ parameters are never changed.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -299,8 +299,9 @@ def complete_state_z(G: torch.nn.Module, D: torch.nn.Module, current_image_uint8
     if image.ndim != 3 or image.shape[2] != 3:
         raise CompletionError(f"the image must be H×W×3, got shape {image.shape}")
     if image.shape[:2] != (s, s):
-        from generators.files import to_pil
         from PIL import Image
+
+        from generators.files import to_pil
         image = np.asarray(to_pil(image).resize((s, s), Image.BICUBIC), np.uint8)
     missing = region_mask(region, s)
     res = complete(G, D, image, missing, seed=seed, **kw)

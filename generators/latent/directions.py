@@ -74,9 +74,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -404,7 +405,7 @@ class Directions:
         return folder
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> "Directions":
+    def load(cls, folder: str | os.PathLike) -> Directions:
         """Read a folder's directions; DirectionsError (with the command that
         fits them again) when they are missing, cut off or do not match."""
         from safetensors import SafetensorError

@@ -150,7 +150,7 @@ class DCGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DCGANConfig":
+    def from_dict(cls, d: dict) -> DCGANConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:

@@ -10,7 +10,8 @@ hat) and their order is shuffled.  The schema has no gender, so faces are
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -21,9 +21,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ Embedder = Callable[[Sequence[str]], np.ndarray]    # texts -> N×D float32
 _LOCK = threading.RLock()
 # the loaded model ("model") or why it could not load ("error"), once per process
 _STATE: dict[str, Any] = {}
-_LRU: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_LRU: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
 class EmbeddingUnavailable(GeneratorError):

@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 

@@ -14,10 +14,10 @@ import time
 from collections import OrderedDict
 
 import numpy as np
+from PIL import Image as PILImage
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.widgets import Static
@@ -64,11 +64,11 @@ class _Converted:
     pair, and the segments are cached by the image's hash, so an undo back to
     an earlier image, a repaint or a resize back costs nothing."""
 
-    CACHE: "OrderedDict[tuple, list[Segment]]" = OrderedDict()
+    CACHE: OrderedDict[tuple, list[Segment]] = OrderedDict()
     CACHE_SIZE = 64
     _STYLES: dict[tuple, Style] = {}
 
-    def __init__(self, widget: "CachedHalfcellImage", width, height):
+    def __init__(self, widget: CachedHalfcellImage, width, height):
         from textual_image._geometry import ImageSize
         self.widget = widget
         self.size = ImageSize(widget._image_width, widget._image_height, width, height)
@@ -208,7 +208,7 @@ class ImagePanel(Vertical):
             literal(f"{getattr(self, '_caption', '')} · working…", limit=200), layout=False)
 
 
-_UPSCALED: "OrderedDict[str, PILImage.Image]" = OrderedDict()
+_UPSCALED: OrderedDict[str, PILImage.Image] = OrderedDict()
 
 
 def _upscaled(arr: np.ndarray, key: str, px: int) -> PILImage.Image:
