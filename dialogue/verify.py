@@ -250,8 +250,8 @@ def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1
         if k == "yaw":
             rows.append((k, abs(yaw_edit - after["yaw"]), abs(yaw_ign - after["yaw"]), False))
         else:
-            def score(p):
-                return 1.0 if max(p[k], key=p[k].get) == after[k] else p[k][after[k]]
+            def score(p, k=k, want=after[k]):
+                return 1.0 if max(p[k], key=p[k].get) == want else p[k][want]
             rows.append((k, score(p_edit), score(p_ign), bool(_hidden_in_studio(after, [k]))))
     cls = [r for r in rows if r[0] != "yaw" and not r[3]]
     yaw = [r for r in rows if r[0] == "yaw"]

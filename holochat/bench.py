@@ -262,7 +262,7 @@ def bench_render(s: Settings) -> dict[str, Any]:
             times = []
             for i in range(n):
                 state = ImageState.new(domain, seed=i + 1, generator=name)
-                times.append(_timed(lambda st=state: gen.render(st)))
+                times.append(_timed(lambda st=state, gen=gen: gen.render(st)))
             by_domain.setdefault(domain, {})[name] = percentiles(times)[0]
             merged.setdefault(name, []).extend(times)
     if not merged:
@@ -283,7 +283,7 @@ def bench_terminal(s: Settings) -> dict[str, Any]:
     for _ in range(s.reps(30, 3)):
         img = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
 
-        def convert():
+        def convert(img=img):
             console = Console(file=io.StringIO(), width=80, height=40, force_terminal=True,
                               color_system="truecolor")
             console.print(HalfCell(img, width=64, height=32))      # 64 cols × 32 rows

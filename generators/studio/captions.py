@@ -225,7 +225,7 @@ def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, 
             continue
         phrases = []
         for key, texts in r.caption.items():
-            for i, text in enumerate(texts):
+            for text in texts:
                 def phrase(a, key=key, text=text, name=r.name):
                     v = a.get(name)
                     hit = (str(v).lower() == key) if not isinstance(v, bool) else \
@@ -257,7 +257,7 @@ def captions(domain: str, attributes: Mapping[str, Any], rng: np.random.Generato
     out = []
     for _ in range(n):
         phrases = []
-        for attr, templates in table.items():
+        for templates in table.values():
             order = rng.permutation(len(templates))
             for i in order:                       # first template that speaks
                 p = templates[i](attributes)
