@@ -524,7 +524,8 @@ def _chair_rules() -> list[Rule]:
         up = any(m[g] in ("higher", "above", "up") for g in ("d", "d2", "d3") if m[g])
         return _adjust(ctx, "elevation", f, 1 if up else -1)
     R.append(Rule(re.compile(
-        r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>higher|above|lower|below)(?: angle| view)?"
+        r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>higher|above|lower|below)"
+        r"(?: angle| view)?"
         r"|(?:view|camera|angle) (?P<d2>higher|lower|up|down)"
         r"|(?P<d3>higher|lower) (?:view|camera|angle|viewpoint)"), elevation,
         frozenset({"factor", "amount", "full"}), C))
@@ -572,8 +573,9 @@ def _colour_rules() -> list[Rule]:
             raise NoParse
         return [Set(attr, _category_value(ctx, attr, m["v"] or m["v2"]))]
     R.append(Rule(re.compile(
-        r"(?:make |add |turn )?(?:person )?(?P<v>[a-z]+) (?P<a>hair_color|background|skin_tone|color)"
-        r"(?: chair)?|(?:make |turn )?(?:person )?(?P<a2>hair_color|background|skin_tone|color)"
+        r"(?:make |add |turn )?(?:person )?(?P<v>[a-z]+)"
+        r" (?P<a>hair_color|background|skin_tone|color)(?: chair)?"
+        r"|(?:make |turn )?(?:person )?(?P<a2>hair_color|background|skin_tone|color)"
         r" (?P<v2>[a-z]+)"), named))
 
     def bare(m, f, ctx):
@@ -812,7 +814,8 @@ def _describe(cleaned: str, domain: str, original: str) -> list[Op] | None:
 
 
 _SAVE_AS = re.compile(
-    r"(?i)(?:(?:please|could you|can you|now|ok|okay),? )*save(?: it| this| the session| this session"
+    r"(?i)(?:(?:please|could you|can you|now|ok|okay),? )*"
+    r"save(?: it| this| the session| this session"
     r"| my session| my work| a copy| a copy of this session| the whole thing)?"
     r" (?:as|under(?: the name)?|with the name|named|called) (?P<name>.+?)[.!]*")
 

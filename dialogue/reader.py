@@ -96,7 +96,7 @@ def known_word(word: str) -> bool:
     return word in words
 
 
-# -- the head ---------------------------------------------------------------------------------------
+# -- the head --------------------------------------------------------------------------------------
 def label_space() -> dict[str, Any]:
     """The order of acts, degrees and slots the head's outputs follow."""
     return {"acts": list(C.ACTS), "degrees": list(C.DEGREES),
@@ -153,7 +153,7 @@ def _reset_for_tests() -> None:
         _STATE.clear()
 
 
-# -- reading ------------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------------
 @dataclass
 class Reading:
     act: str

@@ -285,7 +285,7 @@ class Example:
                 "labels": dict(self.labels), "degree": self.degree}
 
 
-# -- wrappers: hedges, politeness, typos ------------------------------------------------------------
+# -- wrappers: hedges, politeness, typos -----------------------------------------------------------
 PREFIXES = ("", "", "", "", "", "hmm, ", "ok, ", "okay so ", "I think ", "honestly, ", "hey, ",
             "hi! ", "please ", "sorry, ", "umm ", "right, ", "cool. ", "great, ", "alright, ",
             "well, ", "so ", "nice. ", "ok now ", "now ", "and ", "also ", "I guess ",
@@ -351,7 +351,7 @@ def wrap(core: str, rng: random.Random) -> str:
     return f"{rng.choice(PREFIXES)}{core}{rng.choice(SUFFIXES)}"
 
 
-# -- generators per act ------------------------------------------------------------------------------
+# -- generators per act ----------------------------------------------------------------------------
 def _pick(rng, xs):
     return xs[rng.randrange(len(xs))]
 
@@ -549,10 +549,13 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
         subj = SUBJECTS[pron]
         cands = [f"make {pron} look {_pick(rng, w['adj'])}", f"{subj} should look {_pick(rng, w['adj'])}",
                  f"I'd like {pron} {_pick(rng, w['adj'])}", f"{_pick(rng, w['noun'])} please",
-                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, make {pron} {_pick(rng, w['adj'])}",
+                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, "
+                 f"make {pron} {_pick(rng, w['adj'])}",
                  f"can {subj} look {_pick(rng, w['adj'])}?", f"I want {_pick(rng, w['noun'])}",
-                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, give {pron} {_pick(rng, w['noun'])}",
-                 f"too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, I'd like {pron} {_pick(rng, w['adj'])}",
+                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, "
+                 f"give {pron} {_pick(rng, w['noun'])}",
+                 f"too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, "
+                 f"I'd like {pron} {_pick(rng, w['adj'])}",
                  f"less {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, more {_pick(rng, w['adj'])}",
                  f"give {pron} {_pick(rng, w['noun'])}", f"a more {_pick(rng, w['adj'])} look",
                  f"what about {_pick(rng, w['noun'])}?", f"I'd love to see {pron} {_pick(rng, w['adj'])}",
@@ -607,6 +610,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
 # -- descriptions ----------------------------------------------------------------------------------
 FACE_SUBJECTS = ("the woman", "the man", "she", "he", "the person", "the guy", "this lady",
                  "the girl", "the boy", "my character", "the gentleman", "they")
+BEARD_WORDS = ("short", "thick", "long", "neat", "bushy")
 OOS_FILLERS = ("old", "young", "elderly", "middle-aged", "tired", "handsome", "pretty",
                "tall", "thin", "with long hair", "with curly hair", "with freckles",
                "with a big nose", "with short hair", "wearing a scarf")
@@ -629,7 +633,8 @@ def _face_clause(attr: str, value: str, subj: str, rng) -> str:
         if value == "true":
             return _pick(rng, (f"{subj} {be} wearing {item}", f"{subj} {has} {item}",
                                f"{subj} {has} got {item}", f"with {item}",
-                               f"{subj} {has} a {_pick(rng, ('short', 'thick', 'long', 'neat', 'bushy'))} beard" if attr == "beard" else f"{subj} wears {item}"))
+                               f"{subj} {has} a {_pick(rng, BEARD_WORDS)} beard"
+                               if attr == "beard" else f"{subj} wears {item}"))
         return _pick(rng, (f"{subj} {be} not wearing a {bare}" if attr == "hat" else f"{subj} {has} no beard",
                            f"{subj} {has} no {bare}", f"without {item}",
                            f"{subj} {be} clean-shaven" if attr == "beard" else f"{subj} {be} bareheaded",
@@ -730,8 +735,11 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
                     ex.act = "other"
                 return ex
         if rng.random() < 0.2:
-            clauses.insert(rng.randrange(len(clauses) + 1),
-                           f"{subj} is {_pick(rng, OOS_FILLERS).replace('with ', 'wearing ') if 'wearing' in _pick(rng, OOS_FILLERS) else _pick(rng, ('old', 'young', 'tired', 'pretty', 'tall'))}")
+            at = rng.randrange(len(clauses) + 1)
+            filler = (_pick(rng, OOS_FILLERS).replace("with ", "wearing ")
+                      if "wearing" in _pick(rng, OOS_FILLERS)
+                      else _pick(rng, ("old", "young", "tired", "pretty", "tall")))
+            clauses.insert(at, f"{subj} is {filler}")
     else:
         attrs = rng.sample(["color", "armrests", "legs"], rng.choice((1, 2, 2, 3)))
         clauses = []
@@ -764,7 +772,7 @@ def a_word_in(clause: str, attr: str) -> bool:
     return any(k in clause for k in keys)
 
 
-# -- out of schema ------------------------------------------------------------------------------------
+# -- out of schema ---------------------------------------------------------------------------------
 CANT_FACES = (
     "make {p} look older", "make {p} younger", "can {s} look older?", "age {p} a bit",
     "{s} should look about 60", "make {p} look like a teenager", "make {p} look elderly",
@@ -818,7 +826,7 @@ def _cant_example(domain: str, rng: random.Random) -> Example:
     return Example(text, domain, "cant")
 
 
-# -- conversation acts and other -----------------------------------------------------------------------
+# -- conversation acts and other -------------------------------------------------------------------
 CHAT = {
     "greet": ("hi", "hello", "hey", "hiya", "good morning", "good evening", "hey there",
               "hello there", "howdy", "yo", "hi there", "greetings", "morning", "how are you?",
@@ -874,7 +882,7 @@ def _other_example(domain: str, rng: random.Random) -> Example:
     return Example(noisy(text, rng, 0.1), domain, "other")
 
 
-# -- the corpus ------------------------------------------------------------------------------------------
+# -- the corpus ------------------------------------------------------------------------------------
 MIX = (("edit", 0.52), ("describe", 0.2), ("cant", 0.12), ("chat", 0.09), ("other", 0.07))
 _MAKERS = {"edit": _edit_example, "describe": _describe_example, "cant": _cant_example,
            "chat": _chat_example, "other": _other_example}
@@ -888,7 +896,8 @@ def _compound(domain: str, rng: random.Random) -> Example:
             continue
         if a.degree != "one" and b.degree != "one":
             continue
-        ex = Example(f"{a.text}{_pick(rng, (' and ', ', and ', ', then ', '. Also '))}{b.text[:1].lower() + b.text[1:]}",
+        joint = _pick(rng, (" and ", ", and ", ", then ", ". Also "))
+        ex = Example(f"{a.text}{joint}{b.text[:1].lower() + b.text[1:]}",
                      domain, "edit", {**a.labels, **b.labels},
                      a.degree if a.degree != "one" else b.degree)
         return ex

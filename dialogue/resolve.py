@@ -152,9 +152,11 @@ def _social(t, bare, ctx, facts, text) -> Resolution | None:
 
 # -- questions ------------------------------------------------------------------------
 _QUESTION = re.compile(
-    r"^(?:so |and |ok |okay |hey |um |hmm |wait |sorry )*(?:what(?!\s+(?:about|if)\b)|whats|which|how many|how much|how far"
+    r"^(?:so |and |ok |okay |hey |um |hmm |wait |sorry )*"
+    r"(?:what(?!\s+(?:about|if)\b)|whats|which|how many|how much|how far"
     r"|where|who|why|is (?:she|he|it|the|there|that|this|they)|are (?:they|the|there|those|these)"
-    r"|does (?:she|he|it|the|that|this)|do (?:they|i|we)(?! that)|did (?:you|i|we)|have (?:you|i|we)"
+    r"|does (?:she|he|it|the|that|this)|do (?:they|i|we)(?! that)|did (?:you|i|we)"
+    r"|have (?:you|i|we)"
     r"|has (?:she|he|it|the)|can i (?:change|edit|do)|tell me (?:what|which|how|about)"
     r"|how (?:do|can|should|would) (?:i|you|we)"
     r"|describe (?:the|her|him|it|this|what)|remind me)\b")
@@ -183,8 +185,10 @@ _MARKER = re.compile(
     r"\b\s*,?\s*)*|(?:" + _SOFT + r"\s+)*" + _SOFT + r"\s*,\s*|(?:no|nope|nah)\s+(?=make\s+"
     r"(?:that|those|it|them)))")
 _LEAD_NO = re.compile(r"^(?:(?:no|nope|nah|oops|whoops|sorry|wait|hmm+|actually)\s+)+")
-_NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
-                      r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?(?P<y>[a-z ]+)$")
+_NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*"
+                      r"not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
+                      r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?"
+                      r"(?P<y>[a-z ]+)$")
 _SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher": "lower",
          "lower": "higher", "above": "below", "below": "above", "brighter": "darker",
          "darker": "brighter", "in": "out", "out": "in", "bigger": "smaller",
@@ -464,9 +468,10 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         m = None                          # "rotate 45 degrees left" reads on its own
     if m:
         if not attr or attr not in schema:
+            turn = "turn left" if facts.domain == "faces" else "turn it left"
             return Resolution("ellipsis", reply=(
                 f"{m['n']} of what? Say what to change too, for example "
-                f"'{'turn left' if facts.domain == 'faces' else 'turn it left'} {m['n']} degrees'."),
+                f"'{turn} {m['n']} degrees'."),
                 note="a bare amount with no move to continue")
         a = schema.get(attr)
         amount = _num(m["n"])
