@@ -107,7 +107,7 @@ def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], ch
                 a = schema.get(ch.attr)
                 d = float(ch.new) - float(ch.old)
                 if a.wraps:
-                    span = a.hi - a.lo
+                    span = a.bounds[1] - a.bounds[0]
                     d = (d + span / 2) % span - span / 2
                 if d and not any(isinstance(o, O.Adjust) and o.attr == ch.attr for o in ops):
                     # an absolute target ("face right"): going on is one step at a time

@@ -250,6 +250,15 @@ class Rule:
     domains: tuple[str, ...] = ("faces", "chairs")
 
 
+def _set_matched(attr: str) -> Handler:
+    """A handler that sets ``attr`` to the pattern's ``v`` group."""
+    return lambda m, f, ctx: [Set(attr, m["v"])]
+
+
+def _set_to(attr: str, value: Any) -> Handler:
+    return lambda m, f, ctx: [Set(attr, value)]
+
+
 def _signed(d: str) -> int:
     return -1 if d in ("left", "down", "out", "lower", "less", "decrease", "darker") else 1
 
@@ -267,8 +276,8 @@ def _adjust(ctx: Ctx, attr: str, f: Frame, sign: int) -> list[Op]:
     if f.full:
         if a.wraps or f.amount is not None or f.factor != 1.0:
             raise NoParse
-        return [Set(attr, float(a.lo if sign < 0 else a.hi))]
-    return [Adjust(attr, _delta(f, float(a.step), sign))]
+        return [Set(attr, a.bounds[0] if sign < 0 else a.bounds[1])]
+    return [Adjust(attr, _delta(f, a.step_size, sign))]
 
 
 def _value_words(schema: Schema, attr: str) -> dict[str, str]:
@@ -302,7 +311,7 @@ def _emotion(ctx: Ctx, emo: str, f: Frame) -> list[Op]:
     if emo == "neutral":
         return [Set("expression", "neutral")]
     if ctx.current("expression") == emo:
-        step = float(ctx.schema.get("expression_strength").step)
+        step = ctx.schema.get("expression_strength").step_size
         return [Adjust("expression_strength", step * f.factor)]
     return [Set("expression", emo)]
 
@@ -466,10 +475,9 @@ def _face_rules() -> list[Rule]:
         if not (r.object and r.kind == CATEGORY):
             continue
         worn = _alt(v for v in r.values if v != r.default)
-        R.append(Rule(re.compile(rf"(?:add )?(?P<v>{worn})"),
-                      lambda m, f, ctx, a=r.name: [Set(a, m["v"])], frozenset(), F))
+        R.append(Rule(re.compile(rf"(?:add )?(?P<v>{worn})"), _set_matched(r.name), frozenset(), F))
         R.append(Rule(re.compile(rf"(?:no|remove) (?:{worn}|{r.name})"),
-                      lambda m, f, ctx, a=r.name, d=r.default: [Set(a, d)], frozenset(), F))
+                      _set_to(r.name, r.default), frozenset(), F))
 
     # skin comparatives
     def skin_step(m, f, ctx):

@@ -200,9 +200,11 @@ def _judged_note(gen, state: ImageState, moves: list[O.Op],
     size = judge.cfg.image_size
     if image.shape[0] != size:
         from PIL import Image
-        image = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+        image = np.asarray(Image.fromarray(image).resize((size, size),
+                                                         Image.Resampling.BILINEAR))
     reading = read_attributes(judge, image[None])[0][0]
-    missing, still = [], []
+    missing: list[str] = []
+    still: list[str] = []
     for name, want in checks:
         d = dirs.info(name)
         shown = Target(name, d.attr, d.value, d.kind).positive(reading)
@@ -251,13 +253,15 @@ def _moves(gen, state: ImageState, op: O.Op) -> tuple[list[O.Op], str | None]:
         moves, missing = _set_moves(dirs, state, op.attr, op.value)
     elif isinstance(op, O.Adjust):
         moves, missing = _adjust_moves(dirs, op.attr, op.delta)
-    else:                                                         # Toggle
+    elif isinstance(op, O.Toggle):
         name = dirs.find(op.attr)
         if name is None or dirs.info(name).kind != "binary":
             moves, missing = [], [op.attr]
         else:
             moves, missing = [O.LatentMove(name, -1.0 if state.offsets.get(name, 0.0) > 0
                                            else 1.0)], []
+    else:
+        raise TypeError(f"not an edit: {op.tag}")
     return moves, (_missing_note(gen, missing) if missing else None)
 
 

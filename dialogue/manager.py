@@ -420,8 +420,11 @@ class DialogueManager:
     def _as_correction(self, reply: replies.Reply, res: Resolution, outcome: TurnOutcome) -> None:
         """A correction says what it replaced and the net change, not the undo."""
         from sessions.apply import diff
+        step = self.context.last_step_before
+        if step is None:
+            return
         try:
-            pre = self.session.history.state_at(self.context.last_step_before)
+            pre = self.session.history.state_at(step)
         except (IndexError, TypeError):
             return
         reply.changed = [replies.describe_change(self.state.domain, c)

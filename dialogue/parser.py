@@ -67,8 +67,8 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
         if pick == clarify.DECLINED:
             return ParseResult(ops=(), source="unknown", message="okay, nothing changed")
         if pick is not None:
-            label, ops = ctx.pending.options[pick]
-            return ParseResult(ops=tuple(ops), source="resolved", matched=label)
+            label, chosen = ctx.pending.options[pick]
+            return ParseResult(ops=tuple(chosen), source="resolved", matched=label)
 
     ops = grammar.parse_ops(text, domain, attrs)
     if ops and reader_step.empty_describe(ops):           # the request reader fills it in
@@ -92,8 +92,8 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
 
     corrected = _spell_corrected(text, domain, attrs)
     if corrected is not None:
-        fixed, ops, score = corrected
-        return ParseResult(ops=tuple(ops), source="fallback", score=score, matched=fixed,
+        fixed, fixed_ops, score = corrected
+        return ParseResult(ops=tuple(fixed_ops), source="fallback", score=score, matched=fixed,
                            message=note)
     seen: list[str] = []                                    # the learned request reader
     read = reader_step.read(text, domain, attrs, note, seen=seen)
@@ -217,10 +217,10 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
             continue
         if not asked_destructive and _destructive(c.command):
             continue               # never guess "another person" / "start over" (convo)
-        ops = _reading(c.command, text, domain, attrs)
-        if not ops:
+        read = _reading(c.command, text, domain, attrs)
+        if not read:
             continue
-        key = tuple(ops)
+        key = tuple(read)
         if any(r[1] == key for r in readings):
             continue
         readings.append((c.command, key, c.score, c.matched))

@@ -362,7 +362,7 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
             from dialogue.lexicon import FACE_SIDE_YAW  # "looking to the left": absolute
             ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))
         elif lab in ("up", "down"):
-            amount = a.step * factor
+            amount = a.step_size * factor
             if len(nums) == 1 and len(numeric) == 1 and a.unit == "°":
                 amount = abs(float(nums[0]))
             ops.append(Adjust(attr, round(amount if lab == "up" else -amount, 6)))

@@ -700,7 +700,7 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
         attrs = rng.sample(["eyewear", "hat", "beard", "expression", "hair_color", "skin_tone",
                             "background"], rng.choice((1, 2, 2, 3, 3, 4)))
         subj = _pick(rng, FACE_SUBJECTS)
-        clauses = []
+        clauses: list[str] = []
         for a in attrs:
             slot = next(s for s in slots("faces") if s.attr == a)
             value = _pick(rng, slot.labels[1:])
@@ -710,12 +710,12 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
                 value = "happy"
             ex.labels[slot.key] = value
             clauses.append(_face_clause(a, value, subj if clauses == [] or rng.random() < 0.7 else
-                                        SUBJECTS.get(_pick(rng, PRONOUNS)), rng))
+                                        SUBJECTS[_pick(rng, PRONOUNS)], rng))
         if rng.random() < 0.35:
             # noun-phrase style: "a smiling man with red hair and glasses"
-            clauses = [c if c.startswith(("with", "without", "against", "in front", "on a")) else
-                       None for c in clauses]
-            if all(c is None for c in clauses):
+            rest = [c for c in clauses
+                    if c.startswith(("with", "without", "against", "in front", "on a"))]
+            if not rest:
                 clauses = [_face_clause(a, ex.labels[f"faces.{a}"], subj, rng) for a in attrs]
             else:
                 noun = _pick(rng, ("woman", "man", "person", "guy", "girl", "boy", "lady"))
@@ -723,11 +723,10 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
                 exp = ex.labels.get("faces.expression")
                 adj = (_pick(rng, EXPRESSION_WORDS[exp]["ing"] or EXPRESSION_WORDS[exp]["adj"]) + " "
                        if exp else "")
-                rest = [c for c in clauses if c]
                 text = f"a {adj}{extra}{noun} " + " and ".join(rest)
                 # labels for attributes whose clause was dropped are removed
                 for a in attrs:
-                    if a != "expression" and not any(c and a_word_in(c, a) for c in rest):
+                    if a != "expression" and not any(a_word_in(c, a) for c in rest):
                         ex.labels.pop(f"faces.{a}", None)
                 text = text.replace("a a", "an a")
                 ex.text = noisy(_pick(rng, ("", "", "show me ", "I want ", "draw ", "picture ")) + text, rng, 0.15)
@@ -883,7 +882,8 @@ def _other_example(domain: str, rng: random.Random) -> Example:
 
 
 # -- the corpus ------------------------------------------------------------------------------------
-MIX = (("edit", 0.52), ("describe", 0.2), ("cant", 0.12), ("chat", 0.09), ("other", 0.07))
+MIX: tuple[tuple[str, float], ...] = (("edit", 0.52), ("describe", 0.2), ("cant", 0.12),
+                                      ("chat", 0.09), ("other", 0.07))
 _MAKERS = {"edit": _edit_example, "describe": _describe_example, "cant": _cant_example,
            "chat": _chat_example, "other": _other_example}
 
@@ -909,7 +909,8 @@ def generate(n: int, seed: int = 0, exclude: set[str] | None = None) -> Iterator
     (lowercased) are skipped, so a held-out corpus stays held out."""
     rng = random.Random(seed)
     exclude = exclude or set()
-    acts, weights = zip(*MIX)
+    acts = [a for a, _ in MIX]
+    weights = [w for _, w in MIX]
     made = 0
     while made < n:
         domain = "faces" if rng.random() < 0.66 else "chairs"

@@ -59,7 +59,8 @@ def features(examples: Sequence[C.Example], cache: Path | None = None,
     if path is not None and path.exists():
         with np.load(path) as z:
             return z["flat"], z["offsets"]
-    chunks, lengths = [], []
+    chunks: list[np.ndarray] = []
+    lengths: list[int] = []
     t0 = time.perf_counter()
     order = np.argsort([len(t) for t in texts])          # similar lengths per batch: less padding
     out: list[np.ndarray | None] = [None] * len(texts)
@@ -73,6 +74,7 @@ def features(examples: Sequence[C.Example], cache: Path | None = None,
         if progress and (b // 64) % 20 == 0:
             progress(f"features {b + len(idx)}/{len(texts)} ({time.perf_counter() - t0:.0f}s)")
     for a in out:
+        assert a is not None                              # every text's row was filled
         chunks.append(a)
         lengths.append(a.shape[0])
     flat = np.concatenate(chunks)

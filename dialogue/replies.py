@@ -279,9 +279,10 @@ def _changes_said(domain: str, effects) -> list[str]:
         said = [describe_change(domain, ch) for ch in eff.changes
                 if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
                 and not _is_blend_change(ch)]
-        if getattr(eff.op, "tag", None) == "set_latent" and eff.changes \
-                and _set_latent_text(eff.op):
-            said = [_set_latent_text(eff.op)]
+        latent_text = (_set_latent_text(eff.op)
+                       if getattr(eff.op, "tag", None) == "set_latent" and eff.changes else None)
+        if latent_text:
+            said = [latent_text]
         if getattr(eff.op, "tag", None) == "interpolate" and eff.changes:
             said = [_blend_text(eff.op)] + [
                 describe_change(domain, ch) for ch in eff.changes

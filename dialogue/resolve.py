@@ -231,7 +231,7 @@ def _swap_directions(text: str) -> str:
 
 def _flipped(ctx, attrs, facts) -> list[O.Op] | None:
     """The last edit read the other way round."""
-    out: list[O.Op] | None = []
+    out: list[O.Op] = []
     for d in ctx.last_ops:
         op = O.op_from_json(d)
         if isinstance(op, (O.Undo, O.Goto)):
@@ -242,7 +242,7 @@ def _flipped(ctx, attrs, facts) -> list[O.Op] | None:
                 not isinstance(op.value, bool) and op.attr in ("yaw", "light_azimuth", "shift_x"):
             out.append(O.Set(op.attr, -op.value))
         else:
-            out = None
+            out = []                      # not every op flips: read the words swapped
             break
     if out:
         return out
@@ -348,7 +348,7 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
             op = last[0]
             if isinstance(op, O.Adjust):
                 return [O.Adjust(op.attr, n if op.delta >= 0 else -n)]
-            if not isinstance(op.value, bool):
+            if isinstance(op, O.Set) and not isinstance(op.value, bool):
                 return [O.Set(op.attr, n if op.value >= 0 else -n)]
     ops = facts.parse(rest, attrs)
     if ops and not any(isinstance(o, (O.Undo, O.Redo, O.Goto, O.Reset)) for o in ops):
@@ -435,7 +435,7 @@ def _strength_of(s, ctx, facts, text) -> Resolution | None:
     m = _TONE.fullmatch(re.sub(r"^(?:a bit |a little |slightly )(?=less|softer|weaker)", "", s))
     if not m or facts.attributes.get(ctx.attr) == r.default:
         return None
-    step = float(schema.get(r.strength).step)
+    step = schema.get(r.strength).step_size
     if m["up"]:
         amount = step * (0.5 if "bit" in m["up"] else 2.0 if "much" in m["up"] else 1.0)
     else:
@@ -485,7 +485,7 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
             else:
                 return None
         if "percent" in (m["more"] or "") or "%" in (m["more"] or ""):
-            amount = amount / 100 * float(a.hi - a.lo)
+            amount = amount / 100 * (a.bounds[1] - a.bounds[0])
         op = O.Adjust(attr, sign * amount)
         return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
                           "continuing the last move")
@@ -601,8 +601,8 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
         r = V.record(facts.domain, "expression_strength")
     if r is not None and (v in r.pos or v in r.neg):
         a = schema.get(r.name)
-        op = O.Adjust(r.name, (1 if v in r.pos else -1) * float(a.step))
-        return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
+        move = O.Adjust(r.name, (1 if v in r.pos else -1) * a.step_size)
+        return Resolution("anaphora", (move,), f"'{_short(text)}' → {_ops_text([move])}, "
                           f"the {r.name.replace('_', ' ')} last mentioned")
     return None
 

@@ -167,7 +167,7 @@ class Verifier:
                                   "confirmed": ok}
             else:
                 p = probs[k]
-                read = max(p, key=p.get)
+                read = max(p, key=lambda v: p[v])
                 ok = read == asked or p.get(asked, 0.0) >= CONFIRM_P
                 res.checked[k] = {"asked": asked, "read": read, "confirmed": ok}
             if not ok:
@@ -191,8 +191,9 @@ def _fuse_batchnorm(judge):
     for mod in list(judge.modules()):
         if isinstance(mod, nn.Sequential):
             for i in range(len(mod) - 1):
-                if isinstance(mod[i], nn.Conv2d) and isinstance(mod[i + 1], nn.BatchNorm2d):
-                    mod[i] = fuse_conv_bn_eval(mod[i], mod[i + 1])
+                conv, bn = mod[i], mod[i + 1]
+                if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                    mod[i] = fuse_conv_bn_eval(conv, bn)
                     mod[i + 1] = nn.Identity()
     judge.requires_grad_(False)
     return judge
