@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from generators.errors import WeightsError
 from generators.files import write_bytes_atomic
@@ -20,7 +20,10 @@ from generators.files import write_bytes_atomic
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
-M = TypeVar("M")
+if TYPE_CHECKING:
+    from torch import nn
+
+M = TypeVar("M", bound="nn.Module")
 
 
 def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,

@@ -231,7 +231,7 @@ def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
 
 
 def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
-                   cache_dir_: str | Path | None = None,
+                   cache_dir_: str | os.PathLike | None = None,
                    per_seed: int = IMAGES_PER_SEED, with_shown: bool = False,
                    with_features: bool = False) -> StudioDataset:
     """``make_dataset`` cached as an .npz (built once, then loaded); with
@@ -296,5 +296,5 @@ def _save(ds: StudioDataset, path: Path) -> None:
     if ds.features is not None:
         arrays["features"] = np.packbits(ds.features, axis=-1)
         arrays["features_version"] = np.array(_features_version())
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub reads a name as allow_pickle
     os.replace(tmp, path)

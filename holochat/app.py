@@ -21,6 +21,7 @@ from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Header
 
 from generators.errors import describe
@@ -310,7 +311,7 @@ class HoloApp(App):
         self._start()
 
     # -- results (on the UI thread) -------------------------------------------------
-    def notice(self, text: str, severity: str = "warning") -> None:
+    def notice(self, text: str, severity: SeverityLevel = "warning") -> None:
         """A toast, shown literally."""
         self.notify(shown(text, limit=400), severity=severity, markup=False, timeout=8)
 
@@ -532,7 +533,7 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
         out["ready_s"] = time.perf_counter() - t0
         inp = app.query_one(CommandInput)
 
-        async def turn(text: str) -> float | None:
+        async def turn(text: str) -> float:
             before_busy = app.busy
             inp.value = text
             start = time.perf_counter()

@@ -66,6 +66,7 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     out: dict[str, Any] = {"domain": domain, "n_test": int(len(keep)),
                            "psnr_test": psnr(pred, ds.images[keep])}
     if domain == "chairs":
+        assert ds.masks is not None                    # chairs carry silhouettes
         tm = ds.masks[keep]
         inter = (pmask & tm).reshape(len(tm), -1).sum(1)
         union = (pmask | tm).reshape(len(tm), -1).sum(1)
@@ -83,7 +84,7 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     return out
 
 
-def expression_contrast(gen, attrs) -> dict[str, float]:
+def expression_contrast(gen, attrs) -> dict[str, Any]:
     """How visibly the generator draws expressions: mean |happy − neutral| and
     |surprised − neutral| (strength 1, frontal) of its renders, divided by the
     same difference of the studio's.  PSNR alone cannot see this: the mouth
@@ -134,8 +135,9 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     offs = [{f"mix:{other}": float(t)} | ({"blend:expression=sad": float(t)}
                                             if gen.domain == "faces" else {}) for t in ts]
     from generators.blend import shape_params
-    truth = [studio_render(gen.domain, dict(a, expression="sad") if gen.domain == "faces" and t >= 0.5
-                           else a, 64, shape_params(gen.domain, a, o)) for t, o in zip(ts, offs)]
+    blended = [studio_render(gen.domain, dict(a, expression="sad")
+                             if gen.domain == "faces" and t >= 0.5 else a,
+                             64, shape_params(gen.domain, a, o)) for t, o in zip(ts, offs)]
     pred, _ = _predict(gen, [a] * len(ts), offsets=offs)
-    images += list(truth) + list(pred)
+    images += blended + list(pred)
     save_png(grid(images, 9), path, 2)

@@ -60,7 +60,8 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
     for _ in range(steps):
         b = torch.randint(len(x), (256,), generator=g)
         logits = net(x[b]).split(sizes, 1)
-        loss = sum(torch.nn.functional.cross_entropy(lg, y[b, i]) for i, lg in enumerate(logits))
+        loss = sum((torch.nn.functional.cross_entropy(lg, y[b, i])
+                    for i, lg in enumerate(logits)), torch.zeros(()))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -76,8 +76,9 @@ def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
             if _visible(new)[name] is None:
                 continue
             return name, new, 0.0
-        delta = float(attr.step) * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
-        if not attr.lo <= a[name] + delta <= attr.hi:
+        delta = attr.step_size * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
+        lo, hi = attr.bounds
+        if not lo <= a[name] + delta <= hi:
             delta = -delta            # turn the other way rather than hit the limit
         return name, dict(a, **{name: float(a[name]) + delta}), delta
 
@@ -175,7 +176,9 @@ def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed
     after = [e[1] for e in edits]
     rows_b, emb_b = read_attributes(judge, _render(gen, base, zb))
     rows_a, emb_a = read_attributes(judge, _render(gen, after, zb))
-    success, kept, by_attr = [], [], {}
+    success: list[bool] = []
+    kept: list[bool] = []
+    by_attr: dict[str, list[bool]] = {}
     for (name, new, delta), a0, rb, ra in zip(edits, base, rows_b, rows_a):
         if delta:
             moved = ra[name] - rb[name]

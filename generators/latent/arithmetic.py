@@ -81,8 +81,8 @@ def vector_arithmetic(z_a, z_b, z_c) -> np.ndarray:
 def _read(judge, images: np.ndarray) -> list[dict]:
     """A judge's readings of N×H×W×3 uint8 images.  ``judge`` is a ``Judge`` or
     any function images → list of attribute dicts."""
-    if isinstance(judge, torch.nn.Module):
-        from generators.nets.judge import read_attributes
+    from generators.nets.judge import Judge, read_attributes
+    if isinstance(judge, Judge):
         return read_attributes(judge, images)[0]
     return list(judge(images))
 
@@ -95,8 +95,9 @@ def render_z(G: torch.nn.Module, z: np.ndarray, batch: int = 256) -> np.ndarray:
     was = G.training
     G.eval()
     try:
-        z = torch.as_tensor(np.asarray(z, np.float32))
-        out = [to_uint8(G(z[i:i + batch].to(dev))).cpu().numpy() for i in range(0, len(z), batch)]
+        zt = torch.as_tensor(np.asarray(z, np.float32))
+        out = [to_uint8(G(zt[i:i + batch].to(dev))).cpu().numpy()
+               for i in range(0, len(zt), batch)]
     finally:
         G.train(was)
     return np.concatenate(out)
@@ -107,7 +108,8 @@ def sample_readings(G: torch.nn.Module, judge, n: int = 2000, seed: int = 0,
     """``n`` latents drawn from N(0, I) with ``seed`` (n×z_dim float32) and the
     judge's reading of each one's render."""
     from generators.protocol import Z_DIM
-    zd = G.cfg.z_dim if hasattr(G, "cfg") else Z_DIM
+    cfg = getattr(G, "cfg", None)
+    zd = int(cfg.z_dim) if cfg is not None else Z_DIM
     z = torch.randn(int(n), zd, generator=torch.Generator().manual_seed(int(seed))).numpy()
     readings: list[dict] = []
     for i in range(0, len(z), batch):

@@ -339,6 +339,8 @@ class Shifted(nn.Module):
     image: G(z + shift) ("z") or synthesis(to_w(z) + shift) ("w"); ``cfg`` and
     parameters are G's (completion searches z through it)."""
 
+    shift: torch.Tensor                  # buffer
+
     def __init__(self, generator: Generator, shift, space: str = "z"):
         super().__init__()
         self.g = generator

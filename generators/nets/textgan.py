@@ -204,6 +204,9 @@ class TextCompressor(nn.Module):
     One scale for all dimensions, not one each, so that a rare direction of
     an unseen caption is not blown up."""
 
+    text_mean: torch.Tensor              # buffers
+    text_scale: torch.Tensor
+
     def __init__(self, cfg: TextGANConfig):
         super().__init__()
         self.fc = nn.Linear(cfg.embed_dim, cfg.cond_dim)

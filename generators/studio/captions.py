@@ -213,6 +213,16 @@ CHAIR_HELDOUT: dict[str, list[Phrase]] = {
     "elevation": [lambda a: "from a bird's-eye angle" if a["elevation"] > 35 else None],
 }
 
+def _phrase(name: str, key: str, text: str) -> Phrase:
+    """``text`` where attribute ``name`` is ``key`` ("true"/"false" for bools)."""
+    def phrase(a: Mapping[str, Any]) -> str | None:
+        v = a.get(name)
+        hit = (str(v).lower() == key) if not isinstance(v, bool) else \
+            (key == ("true" if v else "false"))
+        return text if hit else None
+    return phrase
+
+
 def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, list[Phrase]]:
     """Caption phrases of attributes with no hand-written templates, from their
     vocabulary record's ``[caption]`` (``"true"`` / ``"false"`` for bools, a
@@ -223,15 +233,9 @@ def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, 
     for r in V.vocabulary(domain):
         if r.name in out or not r.caption:
             continue
-        phrases = []
+        phrases: list[Phrase] = []
         for key, texts in r.caption.items():
-            for text in texts:
-                def phrase(a, key=key, text=text, name=r.name):
-                    v = a.get(name)
-                    hit = (str(v).lower() == key) if not isinstance(v, bool) else \
-                        (key == ("true" if v else "false"))
-                    return text if hit else None
-                phrases.append(phrase)
+            phrases += [_phrase(r.name, key, text) for text in texts]
         out[r.name] = phrases
     return out
 

@@ -383,8 +383,9 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     oy, ox = (canvas.shape[0] - h) // 2, (canvas.shape[1] - w) // 2
     canvas[oy:oy + h, ox:ox + w] = crop
     big = SCALE * size
-    fine = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize(
-        (big, big), Image.BOX if canvas.shape[0] >= big else Image.BILINEAR), np.float64) / 255
+    filt = Image.Resampling.BOX if canvas.shape[0] >= big else Image.Resampling.BILINEAR
+    fine = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize((big, big), filt),
+                      np.float64) / 255
     # strokes thinned by the reduction are darkened back to full ink ...
     level = np.quantile(fine[fine > 0.05], 0.9) if (fine > 0.05).any() else 1.0
     fine = np.clip(fine / max(level, 0.2), 0, 1)
