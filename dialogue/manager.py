@@ -25,23 +25,21 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from dialogue import replies
-from dialogue import context as C
+from dialogue import context as C, latent, replies
 from dialogue.resolve import Facts, Resolution, resolve
 from dialogue.types import Clarification, ParseContext, ParseResult
 from generators import registry
 from generators.errors import GeneratorError, describe
 from generators.schema import get_schema
-from sessions import ops as O
-from sessions import paths
-from sessions.export import (export_gif, export_png, export_sheet, image_sha256,
-                             write_bytes_atomic)
+from sessions import ops as O, paths
+from sessions.export import export_gif, export_png, export_sheet, image_sha256, write_bytes_atomic
 from sessions.log import LogError, LogWriteError, SessionLog, load_log, now_iso
 from sessions.replay import render_state
 from sessions.session import Session, TurnOutcome
@@ -163,6 +161,7 @@ class DialogueManager:
         self.write_errors = 0                       # files (turn images, the log) not written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
         self.verify = True                          # read each turn back (dialogue/verify.py)
+        self.latent_options = latent.Options()      # dcgan mode (dialogue/latent.py)
         self.session_name = session_name or paths.new_session_name()
         self.log: SessionLog | None = None
         self.log_path: Path | None = None
@@ -286,11 +285,11 @@ class DialogueManager:
             return parsed, []
         from dataclasses import replace
 
-        from dialogue import latent
         from sessions.session import derived_seed
         try:
             res = latent.resolve(list(parsed.ops), self.state, render=self.render,
-                                 completion_seed=derived_seed(self.seed, self.step + 1, 7))
+                                 completion_seed=derived_seed(self.seed, self.step + 1, 7),
+                                 options=self.latent_options)
         except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
             why = (f"I couldn't do that with the {self.state.generator} generator "
                    f"({describe(e)}), so nothing changed.")
@@ -340,7 +339,7 @@ class DialogueManager:
                             extra_record=record, new_step=shown.step != applied.step_before,
                             resolved=resolved)
 
-    def _apply(self, parsed: ParseResult) -> "Applied":
+    def _apply(self, parsed: ParseResult) -> Applied:
         """The reading's ops played on the session (dcgan mode resolved first)."""
         before = self.state
         step_before = self.step
@@ -351,7 +350,7 @@ class DialogueManager:
         return Applied(parsed, outcome, notes, had_ops, step_before, before.domain,
                        self._meta_texts(outcome))
 
-    def _show(self, a: "Applied") -> "Shown":
+    def _show(self, a: Applied) -> Shown:
         """The image of the new state; a state that cannot be drawn is taken back."""
         step, changed = a.outcome.step, a.outcome.changed
         ops = [o.to_json() for o in a.outcome.ops]
@@ -371,7 +370,7 @@ class DialogueManager:
             return Shown(img, step, False, [], render_ms, err, {"rejected_ops": ops})
         return Shown(img, step, changed, ops, render_ms, err)
 
-    def _describe(self, a: "Applied", shown: "Shown", resolution: Resolution | None
+    def _describe(self, a: Applied, shown: Shown, resolution: Resolution | None
                   ) -> tuple[replies.Reply, str, list[str]]:
         """The reply from its parts, the turn's kind and its suggestions."""
         parsed, outcome = a.parsed, a.outcome
@@ -421,8 +420,11 @@ class DialogueManager:
     def _as_correction(self, reply: replies.Reply, res: Resolution, outcome: TurnOutcome) -> None:
         """A correction says what it replaced and the net change, not the undo."""
         from sessions.apply import diff
+        step = self.context.last_step_before
+        if step is None:
+            return
         try:
-            pre = self.session.history.state_at(self.context.last_step_before)
+            pre = self.session.history.state_at(step)
         except (IndexError, TypeError):
             return
         reply.changed = [replies.describe_change(self.state.domain, c)
@@ -431,7 +433,7 @@ class DialogueManager:
         reply.meta = [m for m in reply.meta if not m.startswith(("Undid", "Went back", "Back at"))]
         reply.instead_of = res.corrects
 
-    def _remember(self, text: str, a: "Applied", shown: "Shown",
+    def _remember(self, text: str, a: Applied, shown: Shown,
                   resolution: Resolution | None) -> None:
         """The dialogue context after this turn."""
         outcome = a.outcome
@@ -579,7 +581,7 @@ class DialogueManager:
     @classmethod
     def resume(cls, name_or_path: str | os.PathLike, *, log_dir: str | os.PathLike | None = None,
                parser: Callable[[str, ParseContext], ParseResult] | None = None,
-               out_dir: str | os.PathLike | None = None) -> "DialogueManager":
+               out_dir: str | os.PathLike | None = None) -> DialogueManager:
         """Continue a saved session: re-apply its logged ops and append to its log.
 
         ``name_or_path`` is a log file, or a session name in ``log_dir``

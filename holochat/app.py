@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.content import Content
+from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Header
 
 from generators.errors import describe
@@ -260,7 +262,7 @@ class HoloApp(App):
             self.query_one(ImagePanel).working()
         self.busy += 1
         self._queue.put(text)
-        if _WARM_STARTED and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
+        if WARM_STARTED.is_set() and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
             self.set_timer(1.5, self._still_loading)
 
     def _still_loading(self) -> None:
@@ -309,7 +311,7 @@ class HoloApp(App):
         self._start()
 
     # -- results (on the UI thread) -------------------------------------------------
-    def notice(self, text: str, severity: str = "warning") -> None:
+    def notice(self, text: str, severity: SeverityLevel = "warning") -> None:
         """A toast, shown literally."""
         self.notify(shown(text, limit=400), severity=severity, markup=False, timeout=8)
 
@@ -440,8 +442,9 @@ def _build(spec: SessionSpec):
     return m, first, notices
 
 
-_WARM_STARTED = False
-WARM_DONE = __import__("threading").Event()     # set when the background load has ended
+WARM_STARTED = threading.Event()     # set when the background load has begun
+WARM_DONE = threading.Event()        # set when the background load has ended
+_WARM_LOCK = threading.Lock()
 
 
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
@@ -449,11 +452,10 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
     thread now, so the first line the grammar does not read waits only for
     what is left of the load.  Once per process; failures are left for the
     parser to report when the model is needed."""
-    global _WARM_STARTED
-    if _WARM_STARTED:
-        return
-    _WARM_STARTED = True
-    import threading
+    with _WARM_LOCK:
+        if WARM_STARTED.is_set():
+            return
+        WARM_STARTED.set()
 
     def warm() -> None:
         try:
@@ -531,7 +533,7 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
         out["ready_s"] = time.perf_counter() - t0
         inp = app.query_one(CommandInput)
 
-        async def turn(text: str) -> float | None:
+        async def turn(text: str) -> float:
             before_busy = app.busy
             inp.value = text
             start = time.perf_counter()

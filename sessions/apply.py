@@ -17,8 +17,15 @@ import numpy as np
 from generators import blend, registry
 from generators.errors import GeneratorError
 from generators.protocol import z_from_seed
-from generators.schema import (BOOL, CATEGORY, Clamp, InvalidValueError, UnknownAttributeError,
-                               UnknownDomainError, get_schema)
+from generators.schema import (
+    BOOL,
+    CATEGORY,
+    Clamp,
+    InvalidValueError,
+    UnknownAttributeError,
+    UnknownDomainError,
+    get_schema,
+)
 from sessions import ops as O
 from sessions.state import ImageState
 
@@ -138,9 +145,9 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             raise InvalidValueError("switching domain needs a seed (the session draws one)")
         gen = state.generator if state.generator in registry.available(op.domain) \
             else registry.default_generator(op.domain)
-        new = ImageState.new(op.domain, int(op.seed), generator=gen, size=state.size)
+        switched = ImageState.new(op.domain, int(op.seed), generator=gen, size=state.size)
         effect.changes.append(Change("domain", state.domain, op.domain))
-        return new
+        return switched
     if isinstance(op, O.SwitchGenerator):
         if op.name == state.generator:
             effect.noop = f"already using the {op.name} generator"
@@ -198,9 +205,11 @@ def _blends(state: ImageState, target: ImageState, t: float, attrs: dict[str, An
     for attr in schema:
         if attr.kind != CATEGORY:
             continue
-        w = ((1 - t) * blend.category_weights(state.domain, state.attributes, attr.name, state.offsets)
-             + t * blend.category_weights(state.domain, target.attributes, attr.name, target.offsets))
-        for value, weight in zip(attr.values, w):
+        mixed = ((1 - t) * blend.category_weights(state.domain, state.attributes, attr.name,
+                                                  state.offsets)
+                 + t * blend.category_weights(state.domain, target.attributes, attr.name,
+                                              target.offsets))
+        for value, weight in zip(attr.values, mixed):
             if value != attrs[attr.name] and weight > 1e-6:
                 out[f"{blend.BLEND}{attr.name}={value}"] = round(float(weight), 6)
     return out

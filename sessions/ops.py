@@ -9,8 +9,9 @@ a log never depends on a random generator or the parser.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 
 class OpError(ValueError):
@@ -193,7 +194,6 @@ class Export(Op):
 @dataclass(frozen=True)
 class Help(Op):
     tag: ClassVar[str] = "help"
-    topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,11 @@ OP_TYPES: dict[str, type[Op]] = {
 }
 
 
+#: fields that older logs wrote and no op has any more: read and dropped, so
+#: those logs still load ("help" had a ``topic`` that nothing ever set)
+_RETIRED_FIELDS: dict[str, tuple[str, ...]] = {"help": ("topic",)}
+
+
 def op_to_json(op: Op) -> dict[str, Any]:
     return op.to_json()
 
@@ -219,6 +224,7 @@ def op_from_json(d: Mapping[str, Any]) -> Op:
     if cls is None:
         raise OpError(f"unknown op {d['op']!r}; known ops: {', '.join(OP_TYPES)}")
     names = {f.name for f in dataclasses.fields(cls)}
+    d = {k: v for k, v in d.items() if k not in _RETIRED_FIELDS.get(cls.tag, ())}
     extra = set(d) - names - {"op"}
     if extra:
         raise OpError(f"op {cls.tag!r} has unknown fields {sorted(extra)}")

@@ -85,7 +85,7 @@ class Session:
         if attr.numeric:
             d = float(ch.new) - float(ch.old)
             if attr.wraps:
-                span = attr.hi - attr.lo
+                span = attr.bounds[1] - attr.bounds[0]
                 d = (d + span / 2) % span - span / 2
             return [O.Adjust(ch.attr, d * factor)] if d else []
         if attr.kind == "seed":
@@ -93,7 +93,7 @@ class Session:
         if factor < 0:                      # "less" after a switch: switch back
             return [O.Set(ch.attr, ch.old)]
         if ch.attr == "expression" and ch.new != "neutral":   # "smile", then "more"
-            step = schema.get("expression_strength").step
+            step = schema.get("expression_strength").step_size
             return [O.Adjust("expression_strength", step * factor)]
         return []                           # a category set again changes nothing
 
@@ -169,7 +169,7 @@ class Session:
             eff.noop = "the two images are already the same"
         return new, eff
 
-    def _navigate(self, op: O.Op) -> tuple[str, Any]:
+    def _navigate(self, op: O.Undo | O.Redo | O.Goto | O.Reset) -> tuple[str, Any]:
         h = self.history
         before = h.state
         if isinstance(op, O.Undo):

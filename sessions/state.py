@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from generators.protocol import Z_DIM, z_from_seed
 from generators.schema import get_schema
@@ -41,17 +42,17 @@ class ImageState:
     # -- construction -----------------------------------------------------
     @classmethod
     def new(cls, domain: str, seed: int = 0, generator: str = "studio",
-            size: int = 64) -> "ImageState":
+            size: int = 64) -> ImageState:
         schema = get_schema(domain)
         return cls(domain=domain, generator=generator, attributes=schema.defaults(seed),
                    z=z_from_seed(seed), size=size)
 
-    def evolve(self, **changes: Any) -> "ImageState":
+    def evolve(self, **changes: Any) -> ImageState:
         """A copy with fields replaced (``attributes`` may be a partial update
         via ``set_attributes``)."""
         return replace(self, **changes)
 
-    def set_attributes(self, **values: Any) -> "ImageState":
+    def set_attributes(self, **values: Any) -> ImageState:
         merged = dict(self.attributes)
         merged.update(values)
         return replace(self, attributes=merged)
@@ -73,7 +74,7 @@ class ImageState:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> "ImageState":
+    def from_json(cls, d: Mapping[str, Any]) -> ImageState:
         """Rebuild a state; raises ``ValueError`` with a clear message when the
         data is not a valid state (unknown names, wrong kinds, bad z)."""
         if not isinstance(d, Mapping):

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.verify:
         if first_bad is not None:
             print(f"holochat replay: turn {first_bad.turn} differs: logged image "
-                  f"{first_bad.logged_sha256[:12]}…, replayed {first_bad.sha256[:12]}… "
+                  f"{(first_bad.logged_sha256 or '')[:12]}…, replayed {first_bad.sha256[:12]}… "
                   f"(input: {shown(repr(first_bad.input), limit=200)})", file=sys.stderr)
             return 1
         print(f"verified: all {n} images match the log")
@@ -58,6 +58,7 @@ def _reparse(path, args) -> int:
     """Read the logged inputs again through the current parser (a new,
     unlogged session from the same start) and show where the images differ."""
     from dialogue.manager import DialogueManager
+    from holochat.display import shown
     from sessions.log import LogError, load_log
     from sessions.state import ImageState
     loaded = load_log(path)
