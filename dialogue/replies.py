@@ -43,6 +43,8 @@ def describe_change(domain: str, ch: Change) -> str:
         return f'set the description to "{new}"' if new else "cleared the description"
     if a == "z":
         return "changed the latent code"
+    if a == "drawing":
+        return "showed the drawing" if new else "left the drawing"
     if a.startswith("offset:"):
         return _latent_text(domain, a[7:], old, new)
     if a in ("identity", "style"):

@@ -129,6 +129,16 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             effect.changes.append(Change("text", state.text, text))
             state = state.evolve(text=text)
         return state
+    if isinstance(op, O.Draw):
+        if not isinstance(op.sha256, str) or len(op.sha256) != 64 \
+                or any(c not in "0123456789abcdef" for c in op.sha256):
+            raise InvalidValueError("a drawing is named by its SHA-256 (64 hex digits)")
+        if not hasattr(op.attributes, "items"):
+            raise InvalidValueError("a drawing's read-back attributes must be a mapping")
+        for name, value in op.attributes.items():
+            state = _set_one(state, name, value, effect)
+        effect.changes.append(Change("drawing", state.drawing, op.sha256))
+        return state.evolve(drawing=op.sha256)
     if isinstance(op, O.SwitchDomain):
         if op.domain == state.domain:
             effect.noop = f"already showing {op.domain}"
@@ -246,6 +256,8 @@ def diff(old: ImageState, new: ImageState) -> list[Change]:
         out.append(Change("generator", old.generator, new.generator))
     if old.text != new.text:
         out.append(Change("text", old.text, new.text))
+    if old.drawing != new.drawing:
+        out.append(Change("drawing", old.drawing, new.drawing))
     if old.z != new.z and not any(c.attr == get_schema(old.domain).seed_attribute for c in out):
         out.append(Change("z", None, None))
     for k in set(old.offsets) | set(new.offsets):

@@ -1,0 +1,125 @@
+"""Drawn turns: a drawing enters the session as a turn (issue 23).
+
+A drawing (the app's canvas, or ``draw FILE.png`` in a script or typed) is
+turned into one ``ops.Draw``:
+
+1. the 64×64 sketch is kept beside the session log (``sessions.drawings``:
+   ``drawings/<sha256>.png``);
+2. pix2pix draws its picture (the same ``render_drawn`` the manager and
+   replay use, so the shown image is the logged one);
+3. the faces judge reads back what a line drawing can show (expression,
+   eyewear, hat, beard, yaw, pitch: ``generators.pix2pix_gen.read_drawing``)
+   and those values go into the op, so "add sunglasses" or "turn left" go on
+   from the drawing with the usual generator.  A smile read back also sets
+   ``expression_strength`` to at least 0.5, so it shows once redrawn.
+   Chairs have no judge (nothing reads a chair's attributes back from a
+   picture): a drawn chair keeps the attributes of the chair before it, and
+   the reply says so.
+
+The app hands a canvas over as a ``DrawnInput``; ``draw_request`` reads the
+typed forms: ``draw FILE.png`` (any black-on-white drawing, fitted to 64×64
+as ``holochat sketch`` fits it), and "draw" / "sketch the current picture",
+which open the canvas in the app (headless they get a reply saying so).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sessions import ops as O
+
+
+@dataclass(frozen=True)
+class DrawnInput:
+    """A drawing from the canvas: the 64×64 uint8 sketch and the line shown for it."""
+    sketch: np.ndarray
+    text: str = "(drawing)"
+
+
+@dataclass(frozen=True)
+class DrawRequest:
+    kind: str                 # "file" | "canvas" | "sketch"
+    path: str | None = None
+
+
+_EXT = r"(?:png|jpe?g|gif|bmp|webp|tiff?)"
+_FILE = re.compile(r"^\s*draw\s+(?:from\s+|the\s+file\s+)?(?P<q>[\"']?)(?P<path>[^\"']*?\." + _EXT
+                   + r")(?P=q)\s*$", re.IGNORECASE)
+_CANVAS = re.compile(r"^\s*(?:draw|open the canvas|canvas|let me draw|i want to draw)\s*[.!]?\s*$",
+                     re.IGNORECASE)
+_SKETCH = re.compile(r"^\s*(?:sketch|trace|draw)\s+(?:the\s+|this\s+)?(?:current\s+)?"
+                     r"(?:picture|image|one)\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def draw_request(text: str) -> DrawRequest | None:
+    """``draw FILE.png`` → a file to draw; "draw" → the canvas; "sketch the
+    current picture" → the canvas filled with the current picture's sketch.
+    None for every other line (the parser reads it)."""
+    if not isinstance(text, str) or len(text) > 1000:
+        return None
+    m = _FILE.match(text)
+    if m:
+        return DrawRequest("file", m.group("path").strip())
+    if _CANVAS.match(text):
+        return DrawRequest("canvas")
+    if _SKETCH.match(text):
+        return DrawRequest("sketch")
+    return None
+
+
+def sketch_from_file(path: str) -> np.ndarray:
+    """A drawing file as the 64×64 sketch pix2pix reads (``DrawingError``
+    with a clear message when it is missing, unreadable or empty)."""
+    from generators.studio.sketch import fit_drawing, load_drawing
+    return fit_drawing(load_drawing(Path(path).expanduser()))
+
+
+# -- reading a drawing back --------------------------------------------------------------
+def read_back(domain: str, picture: np.ndarray, attributes: dict[str, Any]
+              ) -> tuple[dict[str, Any], str]:
+    """The attributes to set from the picture of a drawing and the reply's
+    sentence (faces: what the judge reads; chairs: nothing, said)."""
+    if domain != "faces":
+        return {}, ("I drew your chair. Nothing reads a chair's parts back from a picture yet "
+                    "(there is no chairs judge), so edits go on from the chair before the "
+                    "drawing.")
+    from generators.weights import has_weights
+    if not has_weights("judge", "faces"):
+        return {}, ("I drew your face. The faces judge is not installed, so I can't read it "
+                    "back; edits go on from the face before the drawing.")
+    import torch
+
+    from dialogue.verify import default_verifier
+    from generators.pix2pix_gen import read_drawing
+    with torch.inference_mode():
+        got, sentence = read_drawing(picture, default_verifier().judge())
+    got = {k: (bool(v) if isinstance(v, (bool, np.bool_)) else
+               float(v) if isinstance(v, (float, np.floating)) else
+               str(v) if isinstance(v, (str, np.str_)) else v) for k, v in got.items()}
+    if got.get("expression", "neutral") != "neutral":
+        got["expression_strength"] = max(0.5, float(attributes.get("expression_strength", 0.5)))
+    return got, sentence
+
+
+def drawn_op(state, sketch: np.ndarray, store) -> tuple[O.Draw, list[str]]:
+    """The op of a drawn turn (the sketch stored in ``store``, its picture
+    drawn and read back) and warnings for the caller (a drawing not saved)."""
+    from sessions.drawings import check_sketch, render_drawn
+    sketch = check_sketch(sketch)
+    if not (sketch < 128).any():
+        from generators.studio.sketch import DrawingError
+        raise DrawingError("the drawing is empty: no dark strokes on it")
+    name, sha, problem = store.add(sketch)
+    picture = render_drawn(state.evolve(size=64), sketch)
+    attrs, sentence = read_back(state.domain, picture, dict(state.attributes))
+    return O.Draw(name, sha, attrs, sentence), ([problem] if problem else [])
+
+
+CANVAS_ONLY = ("The drawing canvas opens in the app: type 'draw' there (or press F2), and "
+               "'sketch the current picture' to start from this picture's outlines. In a "
+               "script, 'draw FILE.png' draws from a file.")
