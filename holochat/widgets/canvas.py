@@ -1,0 +1,335 @@
+"""The drawing canvas: draw a 64×64 sketch with the mouse (issue 23).
+
+Mapping from the terminal grid to the sketch: the canvas is 64 cells wide and
+32 rows high, and every cell shows two sketch pixels, one above the other,
+as a half block ("▀": the top pixel in the foreground colour, the bottom one
+in the background colour).  A terminal cell is about twice as high as it is
+wide, so the pixels come out square.  Cell (column c, row r) is pixels
+(x = c, y = 2r) and (x = c, y = 2r + 1).  The mouse reports cells, not
+pixels, so the pen inks the whole cell under it: a 1×2-pixel dot, strokes 1
+pixel wide when drawn up and down and 2 pixels wide when drawn across (the
+training sketches' strokes are 0.7–1.8 pixels).  The eraser clears 3×2
+pixels (the cell and its left and right neighbours).
+
+Between two mouse-move events the pen draws a straight line through every
+cell between them (Bresenham), so a fast drag leaves no gaps.
+
+The sketch is exactly what is drawn, where it is drawn: it is not cropped or
+re-centred (``holochat sketch`` and ``draw FILE.png`` fit a drawing file to
+the frame; here the frame is the canvas).
+
+Keys: left button draws, right button (or ``e``, which toggles) erases;
+``u`` / backspace / ctrl+z undoes the last stroke (a clear, too); ``c`` clears;
+``s`` starts again from the current picture's sketch; enter renders;
+escape cancels.  ``DrawScreen`` dismisses with the 64×64 uint8 sketch (255
+paper, 0 ink) or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+SIZE = 64
+PAPER, INK = 255, 0
+ROWS = SIZE // 2
+
+
+@dataclass
+class Stroke:
+    """One press-drag-release: the cells it went through, pen or eraser."""
+    erase: bool = False
+    cells: list[tuple[int, int]] = field(default_factory=list)
+
+
+CLEAR = "clear"           # a clear in the list of actions (undo brings the drawing back)
+
+
+def line_cells(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every cell of a straight line from ``a`` to ``b`` (Bresenham, both ends
+    included, 8-connected)."""
+    (x0, y0), (x1, y1) = a, b
+    dx, dy = abs(x1 - x0), -abs(y1 - y0)
+    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
+    err = dx + dy
+    out = []
+    while True:
+        out.append((x0, y0))
+        if (x0, y0) == (x1, y1):
+            return out
+        e2 = 2 * err
+        if e2 >= dy:
+            err += dy
+            x0 += sx
+        if e2 <= dx:
+            err += dx
+            y0 += sy
+
+
+def paint(pixels: np.ndarray, cell: tuple[int, int], erase: bool) -> None:
+    """Ink (or erase) the pixels of one cell in place."""
+    c, r = cell
+    if not (0 <= c < SIZE and 0 <= r < ROWS):
+        return
+    if erase:
+        pixels[2 * r:2 * r + 2, max(0, c - 1):c + 2] = PAPER
+    else:
+        pixels[2 * r:2 * r + 2, c] = INK
+
+
+class SketchCanvas(Widget, can_focus=True):
+    """A 64×64 black-on-white sketch on 64×32 half-block cells."""
+
+    DEFAULT_CSS = """
+    SketchCanvas { width: 64; height: 32; }
+    """
+
+    class Changed(Message):
+        """The drawing changed (a stroke, an undo, a clear)."""
+
+    def __init__(self, base: np.ndarray | None = None, **kw):
+        super().__init__(**kw)
+        self.base = self._blank() if base is None else self._checked(base)
+        self.actions: list[Stroke | str] = []
+        self.eraser = False                 # the left button erases (``e`` toggles)
+        self._stroke: Stroke | None = None
+        self.pixels = self.base.copy()
+
+    @staticmethod
+    def _blank() -> np.ndarray:
+        return np.full((SIZE, SIZE), PAPER, np.uint8)
+
+    @staticmethod
+    def _checked(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)
+        if a.shape != (SIZE, SIZE):
+            raise ValueError(f"a canvas holds a {SIZE}×{SIZE} sketch, got {a.shape}")
+        return np.ascontiguousarray(a, dtype=np.uint8).copy()
+
+    # -- what is drawn ---------------------------------------------------------------
+    @property
+    def strokes(self) -> list[Stroke]:
+        return [a for a in self.actions if isinstance(a, Stroke)]
+
+    def sketch(self) -> np.ndarray:
+        """The drawing as the 64×64 uint8 sketch pix2pix reads."""
+        return self.pixels.copy()
+
+    def is_empty(self) -> bool:
+        return not (self.pixels < 128).any()
+
+    def _redraw(self) -> None:
+        """The pixels from the base and every action since the last clear."""
+        px = self.base.copy()
+        for a in self.actions:
+            if a == CLEAR:
+                px[:] = PAPER
+                continue
+            for cell in a.cells:
+                paint(px, cell, a.erase)
+        self.pixels = px
+        self.refresh()
+        self.post_message(self.Changed())
+
+    def load(self, base: np.ndarray) -> None:
+        """Start again from ``base`` (the current picture's sketch): the
+        strokes before it are dropped, undo goes back to ``base``."""
+        self.base = self._checked(base)
+        self.actions = []
+        self._stroke = None
+        self._redraw()
+
+    def clear(self) -> None:
+        if self.is_empty():
+            return
+        self._end_stroke()
+        self.actions.append(CLEAR)
+        self._redraw()
+
+    def undo(self) -> bool:
+        """Take back the last stroke (or clear); False when there is none."""
+        self._end_stroke()
+        if not self.actions:
+            return False
+        self.actions.pop()
+        self._redraw()
+        return True
+
+    # -- the mouse ---------------------------------------------------------------------
+    @staticmethod
+    def cell_of(event: events.MouseEvent) -> tuple[int, int]:
+        return int(event.x), int(event.y)
+
+    def _add(self, cell: tuple[int, int]) -> None:
+        s = self._stroke
+        if s is None:
+            return
+        cells = line_cells(s.cells[-1], cell) if s.cells else [cell]
+        new = cells[1:] if s.cells else cells
+        for c in new:
+            paint(self.pixels, c, s.erase)
+        s.cells.extend(new)
+        self.refresh()
+
+    def _end_stroke(self) -> None:
+        if self._stroke is not None:
+            self._stroke = None
+            self.release_mouse()
+            self.post_message(self.Changed())
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        event.stop()
+        self._end_stroke()
+        self._stroke = Stroke(erase=self.eraser or event.button == 3)
+        self.actions.append(self._stroke)
+        self.capture_mouse()
+        self._add(self.cell_of(event))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._stroke is not None:
+            event.stop()
+            self._add(self.cell_of(event))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._stroke is not None:
+            event.stop()
+            self._add(self.cell_of(event))
+            self._end_stroke()
+
+    # -- drawing on screen -----------------------------------------------------------------
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return SIZE
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return ROWS
+
+    _STYLES: dict[tuple[int, int], Style] = {}
+
+    def render_line(self, y: int) -> Strip:
+        if not 0 <= y < ROWS:
+            return Strip.blank(self.size.width)
+        top, bottom = self.pixels[2 * y], self.pixels[2 * y + 1]
+        segs: list[Segment] = []
+        run_key, run = None, 0
+        for a, b in zip(top.tolist(), bottom.tolist()):
+            k = (a, b)
+            if k == run_key:
+                run += 1
+                continue
+            if run:
+                segs.append(Segment("▀" * run, self._style(run_key)))
+            run_key, run = k, 1
+        if run:
+            segs.append(Segment("▀" * run, self._style(run_key)))
+        return Strip(segs, SIZE)
+
+    def _style(self, k: tuple[int, int]) -> Style:
+        st = self._STYLES.get(k)
+        if st is None:
+            st = self._STYLES[k] = Style(color=Color.from_rgb(k[0], k[0], k[0]),
+                                         bgcolor=Color.from_rgb(k[1], k[1], k[1]))
+        return st
+
+
+HELP = ("left button: draw · right button or e: eraser · u: undo stroke · c: clear · "
+        "s: sketch of the current picture · enter: render · esc: cancel")
+
+
+class DrawScreen(ModalScreen):
+    """The canvas on its own screen.  ``current`` gives the current picture's
+    sketch for ``s`` (None: there is none); dismisses with the sketch or None."""
+
+    DEFAULT_CSS = """
+    DrawScreen { align: center middle; }
+    DrawScreen #draw-box { width: 68; height: auto; border: round $accent; padding: 0 1;
+                           background: $surface; }
+    DrawScreen #draw-help { color: $text-muted; height: auto; }
+    DrawScreen #draw-status { height: 1; }
+    """
+    BINDINGS = [
+        Binding("enter", "render", "render"),
+        Binding("escape", "cancel", "cancel"),
+        Binding("u", "undo", "undo stroke"),
+        Binding("backspace", "undo", "undo stroke", show=False),
+        Binding("ctrl+z", "undo", "undo stroke", show=False),
+        Binding("c", "clear", "clear"),
+        Binding("e", "eraser", "eraser"),
+        Binding("s", "from_picture", "sketch the picture"),
+    ]
+
+    def __init__(self, base: np.ndarray | None = None,
+                 current: Callable[[], np.ndarray | None] | None = None):
+        super().__init__()
+        self._base = base
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="draw-box"):
+            yield Static(HELP, id="draw-help", markup=False)
+            with Center():
+                yield SketchCanvas(self._base, id="canvas")
+            yield Static("", id="draw-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#draw-box").border_title = "draw (64×64)"
+        self.query_one(SketchCanvas).focus()
+        self._status()
+
+    @property
+    def canvas(self) -> SketchCanvas:
+        return self.query_one(SketchCanvas)
+
+    def _status(self, note: str = "") -> None:
+        c = self.canvas
+        n = len(c.strokes)
+        mode = "eraser" if c.eraser else "pen"
+        text = f"{mode} · {n} stroke{'s' if n != 1 else ''}"
+        self.query_one("#draw-status", Static).update(f"{text}{' · ' + note if note else ''}")
+
+    def on_sketch_canvas_changed(self, _msg: SketchCanvas.Changed) -> None:
+        self._status()
+
+    def action_render(self) -> None:
+        c = self.canvas
+        if c.is_empty():
+            self._status("nothing drawn yet: draw with the mouse, or esc to cancel")
+            return
+        self.dismiss(c.sketch())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_undo(self) -> None:
+        if not self.canvas.undo():
+            self._status("nothing to undo")
+
+    def action_clear(self) -> None:
+        self.canvas.clear()
+
+    def action_eraser(self) -> None:
+        self.canvas.eraser = not self.canvas.eraser
+        self._status()
+
+    def action_from_picture(self) -> None:
+        sk = self._current() if self._current is not None else None
+        if sk is None:
+            self._status("there is no current picture to sketch")
+            return
+        self.canvas.load(sk)
+        self._status("the current picture's sketch: change it by hand")
