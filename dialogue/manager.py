@@ -487,6 +487,9 @@ class DialogueManager:
         """The dialogue context after this turn."""
         outcome = a.outcome
         changes = [ch for eff in outcome.effects for ch in eff.changes] if shown.changed else []
+        drew = any(isinstance(o, O.Draw) for o in outcome.ops)
+        if drew:          # a drawing is no move to go on with ("again" does not redraw it)
+            changes = []
         # a correction stands for the turn it replaced: a second correction
         # goes back to the picture before both
         ctx_before = a.step_before
@@ -494,7 +497,8 @@ class DialogueManager:
                 and self.context.last_step_before is not None:
             ctx_before = self.context.last_step_before
         self.context = C.advance(self.context, domain=self.state.domain, text=text,
-                                 ops=list(outcome.ops) if shown.changed else [], changes=changes,
+                                 ops=list(outcome.ops) if shown.changed and not drew else [],
+                                 changes=changes,
                                  step_before=ctx_before, step=shown.step, changed=shown.changed,
                                  pending=C.pending_to_json(self.pending))
 
