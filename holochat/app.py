@@ -424,7 +424,8 @@ class HoloApp(App):
     def _refresh(self, v: View, changed: set | None, timing: str) -> None:
         s = v.state
         self.query_one(ImagePanel).show(
-            v.image, f"step {v.step} · {s.domain} · {s.generator}{timing}")
+            v.image, f"step {v.step} · {s.domain} · "
+                     f"{'drawing (pix2pix)' if s.drawing else s.generator}{timing}")
         self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed, v.moves)
         self.query_one(HistoryList).show(list(v.history), v.step)
 

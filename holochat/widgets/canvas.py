@@ -246,8 +246,7 @@ class SketchCanvas(Widget, can_focus=True):
         return st
 
 
-HELP = ("left button: draw · right button or e: eraser · u: undo stroke · c: clear · "
-        "s: sketch of the current picture · enter: render · esc: cancel")
+HELP = "mouse: left button draws, right button erases · keys: see below"
 
 
 class DrawScreen(ModalScreen):
