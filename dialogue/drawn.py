@@ -75,8 +75,11 @@ def draw_request(text: str) -> DrawRequest | None:
 def sketch_from_file(path: str) -> np.ndarray:
     """A drawing file as the 64×64 sketch pix2pix reads (``DrawingError``
     with a clear message when it is missing, unreadable or empty)."""
-    from generators.studio.sketch import fit_drawing, load_drawing
-    return fit_drawing(load_drawing(Path(path).expanduser()))
+    from generators.studio.sketch import DrawingError, fit_drawing, load_drawing
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir() and not p.is_file():     # a FIFO or device would block
+        raise DrawingError(f"{path} is not a regular file")
+    return fit_drawing(load_drawing(p))
 
 
 # -- reading a drawing back --------------------------------------------------------------

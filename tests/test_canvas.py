@@ -96,7 +96,7 @@ def test_undo_stroke_clear_and_undo_clear():
             assert canvas.is_empty()
             await pilot.press("u")                   # nothing left: says so, changes nothing
             assert canvas.is_empty()
-            assert "nothing to undo" in str(app.screen.query_one("#draw-status").render())
+            assert "nothing to undo" in app.screen.status
     asyncio.run(go())
 
 

@@ -43,7 +43,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 SIZE = 64
 PAPER, INK = 255, 0
@@ -246,7 +246,7 @@ class SketchCanvas(Widget, can_focus=True):
         return st
 
 
-HELP = "mouse: left button draws, right button erases · keys: see below"
+HELP = "draw 64×64 · left button draws, right button erases"
 
 
 class DrawScreen(ModalScreen):
@@ -255,10 +255,9 @@ class DrawScreen(ModalScreen):
 
     DEFAULT_CSS = """
     DrawScreen { align: center middle; }
-    DrawScreen #draw-box { width: 68; height: auto; border: round $accent; padding: 0 1;
+    DrawScreen #draw-box { width: 70; height: auto; max-height: 100%; margin-bottom: 1;
+                           overflow-y: auto; border: round $accent; padding: 0 1;
                            background: $surface; }
-    DrawScreen #draw-help { color: $text-muted; height: auto; }
-    DrawScreen #draw-status { height: 1; }
     """
     BINDINGS = [
         Binding("enter", "render", "render"),
@@ -278,15 +277,13 @@ class DrawScreen(ModalScreen):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="draw-box"):
-            yield Static(HELP, id="draw-help", markup=False)
+        with Vertical(id="draw-box"):       # help in its title, the status below it
             with Center():
                 yield SketchCanvas(self._base, id="canvas")
-            yield Static("", id="draw-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#draw-box").border_title = "draw (64×64)"
+        self.query_one("#draw-box").border_title = HELP
         self.query_one(SketchCanvas).focus()
         self._status()
 
@@ -294,12 +291,21 @@ class DrawScreen(ModalScreen):
     def canvas(self) -> SketchCanvas:
         return self.query_one(SketchCanvas)
 
+    NEEDS = (72, ROWS + 4)      # terminal columns and rows that show the whole canvas
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._status()
+
     def _status(self, note: str = "") -> None:
         c = self.canvas
         n = len(c.strokes)
         mode = "eraser" if c.eraser else "pen"
         text = f"{mode} · {n} stroke{'s' if n != 1 else ''}"
-        self.query_one("#draw-status", Static).update(f"{text}{' · ' + note if note else ''}")
+        w, h = self.app.size
+        if not note and (w < self.NEEDS[0] or h < self.NEEDS[1]):
+            note = f"{w}×{h}: scroll, or enlarge to {self.NEEDS[0]}×{self.NEEDS[1]}"
+        self.status = f"{text}{' · ' + note if note else ''}"
+        self.query_one("#draw-box").border_subtitle = self.status
 
     def on_sketch_canvas_changed(self, _msg: SketchCanvas.Changed) -> None:
         self._status()
