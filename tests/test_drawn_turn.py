@@ -237,3 +237,21 @@ def test_store_reads_back_and_refuses_a_wrong_size(tmp_path):
     (tmp_path / "drawings" / f"{sha2}.png").write_bytes(data)
     with pytest.raises(DrawingFileError, match="64×64"):
         DrawingStore(read_dirs=[tmp_path]).get(sha2)
+
+
+def test_replay_in_the_app_plays_the_logged_draw_op(tmp_path):
+    """replay --ui: a manager without a log plays the logged ops, the sketch
+    read from the log's drawings/ folder (holochat.app._build sets it)."""
+    m = _manager(tmp_path)
+    r1 = m.turn(f"draw {_face_png(tmp_path / 'face.png')}")
+    r2 = m.turn("add a hat")
+    m.close()
+    recs = [json.loads(x) for x in m.log_path.read_text().splitlines()]
+    start = ImageState.from_json(recs[0]["state"])
+    p = DialogueManager("faces", recs[0]["start_seed"], log=False, _start=start)
+    p.drawings.read_dirs.append(m.log_path.parent)
+    p.start()
+    a = p.replay_turn(recs[1]["input"], recs[1]["ops"])
+    b = p.replay_turn(recs[2]["input"], recs[2]["ops"])
+    assert a.image_sha256 == r1.image_sha256 == recs[1]["image_sha256"]
+    assert a.reply == r1.reply and b.image_sha256 == r2.image_sha256
