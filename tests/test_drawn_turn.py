@@ -106,6 +106,13 @@ def test_canvas_input_and_again_does_not_redraw(tmp_path):
     step = m.step
     r2 = m.turn("again")
     assert not r2.changed and m.step in (step, step + 1) and m.state.drawing
+    r3 = m.turn(DrawnInput(sk, "drawn on the canvas"))      # the same drawing again
+    assert not r3.changed and "already the picture" in r3.reply
+    # a logged op whose file does not name its hash is refused, the state unchanged
+    from sessions.apply import apply
+    from sessions.ops import Draw
+    st, eff = apply(m.state, Draw("drawings/../../x.png", m.state.drawing, {}))
+    assert st == m.state and "SHA-256" in eff.error
     m.close()
 
 
