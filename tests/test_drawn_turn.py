@@ -125,6 +125,9 @@ def test_replay_verify_of_a_session_with_a_drawn_turn(tmp_path, capsys):
     log = m.log_path
     assert main(["replay", str(log), "--verify"]) == 0
     assert "verified: all 7 images match the log" in capsys.readouterr().out
+    # --reparse reads 'draw FILE.png' from the file again (and prints each line)
+    assert main(["replay", str(log), "--reparse"]) == 0
+    assert "  1  =  draw " in capsys.readouterr().out
     # the drawing file as the user copied the session elsewhere: drawings/ travels with it
     other = tmp_path / "copy"
     other.mkdir()
@@ -212,7 +215,7 @@ def test_chairs_drawing_keeps_the_chair_and_says_why(tmp_path):
     r = m.turn(f"draw {tmp_path / 'chair.png'}")
     assert r.changed and m.state.drawing and dict(m.state.attributes) == before
     assert "no chairs judge" in r.reply
-    r2 = m.turn("make it red")
+    m.turn("make it red")
     assert m.state.attributes["color"] == "red" and not m.state.drawing
     m.close()
 
