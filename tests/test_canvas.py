@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from textual.app import App
 
-from holochat.widgets.canvas import (INK, PAPER, DrawScreen, SketchCanvas, line_cells)
+from holochat.widgets.canvas import (INK, PAPER, DrawScreen, SketchCanvas, line_points)
 
 
 @pytest.fixture(autouse=True)
@@ -44,12 +44,12 @@ async def _stroke(pilot, canvas, cells, button=1):
     await pilot.pause()
 
 
-def test_line_cells_are_gapless():
-    cells = line_cells((0, 0), (20, 7))
+def test_line_points_are_gapless():
+    cells = line_points((0, 0), (20, 7))
     assert cells[0] == (0, 0) and cells[-1] == (20, 7)
     for (x0, y0), (x1, y1) in zip(cells, cells[1:]):
         assert max(abs(x1 - x0), abs(y1 - y0)) == 1          # 8-connected
-    assert line_cells((5, 5), (5, 5)) == [(5, 5)]
+    assert line_points((5, 5), (5, 5)) == [(5, 5)]
 
 
 def test_press_move_release_draws_a_gapless_stroke():
@@ -222,4 +222,27 @@ def test_app_draw_renders_the_drawing_as_a_turn_and_chat_continues():
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, DrawScreen) and m.step == 2
+    asyncio.run(go())
+
+
+def test_pixel_precise_pointer_reaches_either_half_of_a_cell():
+    """A terminal that reports the pointer in pixels (fractional cells): the
+    lower half of row 10 is pixel row 21, so the pen inks rows 21 and 22."""
+    from textual import events
+
+    def ev(cls, canvas, x, y, button=1):
+        return cls(canvas, x, y, 0, 0, button, False, False, False)
+
+    async def go():
+        app = CanvasApp()
+        async with app.run_test(size=(100, 42)) as pilot:
+            canvas = _canvas(app)
+            canvas.on_mouse_down(ev(events.MouseDown, canvas, 12.3, 10.6))
+            canvas.on_mouse_move(ev(events.MouseMove, canvas, 16.8, 10.6))
+            canvas.on_mouse_up(ev(events.MouseUp, canvas, 16.8, 10.6, 0))
+            await pilot.pause()
+            px = canvas.sketch()
+            assert (px[21:23, 12:17] == INK).all()
+            assert (px[20, :] == PAPER).all() and (px[23, :] == PAPER).all()
+            assert canvas.strokes[0].points[0] == (12, 21)
     asyncio.run(go())

@@ -5,14 +5,19 @@ Mapping from the terminal grid to the sketch: the canvas is 64 cells wide and
 as a half block ("▀": the top pixel in the foreground colour, the bottom one
 in the background colour).  A terminal cell is about twice as high as it is
 wide, so the pixels come out square.  Cell (column c, row r) is pixels
-(x = c, y = 2r) and (x = c, y = 2r + 1).  The mouse reports cells, not
-pixels, so the pen inks the whole cell under it: a 1×2-pixel dot, strokes 1
-pixel wide when drawn up and down and 2 pixels wide when drawn across (the
-training sketches' strokes are 0.7–1.8 pixels).  The eraser clears 3×2
-pixels (the cell and its left and right neighbours).
+(x = c, y = 2r) and (x = c, y = 2r + 1).
 
-Between two mouse-move events the pen draws a straight line through every
-cell between them (Bresenham), so a fast drag leaves no gaps.
+The mouse position becomes the pixel (x, y) = (⌊pointer x⌋, ⌊2 · pointer y⌋).
+Most terminals report whole cells, so y is the cell's top pixel (2r); a
+terminal that reports the pointer in pixels (Textual's SGR-pixels mode, e.g.
+kitty, WezTerm) gives fractional rows and so either half of a cell.  The pen
+is 1 pixel wide and 2 high, from y down: with whole cells it inks exactly
+the cell under the mouse, strokes come out 1 pixel wide drawn up and down
+and 2 drawn across (the training sketches' strokes are 0.7–1.8 pixels).  The
+eraser clears 3×2 pixels (the pen's and its left and right neighbours).
+
+Between two mouse events the pen draws a straight line through every pixel
+between their points (Bresenham, 8-connected), so a fast drag leaves no gaps.
 
 The sketch is exactly what is drawn, where it is drawn: it is not cropped or
 re-centred (``holochat sketch`` and ``draw FILE.png`` fit a drawing file to
@@ -27,6 +32,7 @@ paper, 0 ink) or None.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -52,17 +58,17 @@ ROWS = SIZE // 2
 
 @dataclass
 class Stroke:
-    """One press-drag-release: the cells it went through, pen or eraser."""
+    """One press-drag-release: the pixels (x, y) its pen went through, pen or eraser."""
     erase: bool = False
-    cells: list[tuple[int, int]] = field(default_factory=list)
+    points: list[tuple[int, int]] = field(default_factory=list)
 
 
 CLEAR = "clear"           # a clear in the list of actions (undo brings the drawing back)
 
 
-def line_cells(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]:
-    """Every cell of a straight line from ``a`` to ``b`` (Bresenham, both ends
-    included, 8-connected)."""
+def line_points(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]:
+    """Every point of a straight line from ``a`` to ``b`` on the integer grid
+    (Bresenham, both ends included, 8-connected)."""
     (x0, y0), (x1, y1) = a, b
     dx, dy = abs(x1 - x0), -abs(y1 - y0)
     sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
@@ -81,15 +87,17 @@ def line_cells(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]:
             y0 += sy
 
 
-def paint(pixels: np.ndarray, cell: tuple[int, int], erase: bool) -> None:
-    """Ink (or erase) the pixels of one cell in place."""
-    c, r = cell
-    if not (0 <= c < SIZE and 0 <= r < ROWS):
+def paint(pixels: np.ndarray, point: tuple[int, int], erase: bool) -> None:
+    """Ink the pen's 1×2 pixels at ``point`` = (x, y), y the upper one (or
+    erase 3×2 around it), in place; what falls outside the sketch is dropped."""
+    x, y = point
+    if not (0 <= x < SIZE and -1 <= y < SIZE):
         return
+    rows = slice(max(0, y), y + 2)
     if erase:
-        pixels[2 * r:2 * r + 2, max(0, c - 1):c + 2] = PAPER
+        pixels[rows, max(0, x - 1):x + 2] = PAPER
     else:
-        pixels[2 * r:2 * r + 2, c] = INK
+        pixels[rows, x] = INK
 
 
 class SketchCanvas(Widget, can_focus=True):
@@ -140,8 +148,8 @@ class SketchCanvas(Widget, can_focus=True):
             if a == CLEAR:
                 px[:] = PAPER
                 continue
-            for cell in a.cells:
-                paint(px, cell, a.erase)
+            for point in a.points:
+                paint(px, point, a.erase)
         self.pixels = px
         self.refresh()
         self.post_message(self.Changed())
@@ -172,18 +180,20 @@ class SketchCanvas(Widget, can_focus=True):
 
     # -- the mouse ---------------------------------------------------------------------
     @staticmethod
-    def cell_of(event: events.MouseEvent) -> tuple[int, int]:
-        return int(event.x), int(event.y)
+    def point_of(event: events.MouseEvent) -> tuple[int, int]:
+        """The sketch pixel under the pointer (see the module's docstring)."""
+        return math.floor(event.pointer_x), math.floor(2 * event.pointer_y)
 
-    def _add(self, cell: tuple[int, int]) -> None:
+    def _add(self, point: tuple[int, int]) -> None:
         s = self._stroke
         if s is None:
             return
-        cells = line_cells(s.cells[-1], cell) if s.cells else [cell]
-        new = cells[1:] if s.cells else cells
-        for c in new:
-            paint(self.pixels, c, s.erase)
-        s.cells.extend(new)
+        if s.points and s.points[-1] == point:
+            return
+        new = line_points(s.points[-1], point)[1:] if s.points else [point]
+        for p in new:
+            paint(self.pixels, p, s.erase)
+        s.points.extend(new)
         self.refresh()
 
     def _end_stroke(self) -> None:
@@ -198,17 +208,17 @@ class SketchCanvas(Widget, can_focus=True):
         self._stroke = Stroke(erase=self.eraser or event.button == 3)
         self.actions.append(self._stroke)
         self.capture_mouse()
-        self._add(self.cell_of(event))
+        self._add(self.point_of(event))
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         if self._stroke is not None:
             event.stop()
-            self._add(self.cell_of(event))
+            self._add(self.point_of(event))
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         if self._stroke is not None:
             event.stop()
-            self._add(self.cell_of(event))
+            self._add(self.point_of(event))
             self._end_stroke()
 
     # -- drawing on screen -----------------------------------------------------------------
