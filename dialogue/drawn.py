@@ -13,8 +13,9 @@ turned into one ``ops.Draw``:
    from the drawing with the usual generator.  A smile read back also sets
    ``expression_strength`` to at least 0.5, so it shows once redrawn.
    Chairs have no judge (nothing reads a chair's attributes back from a
-   picture): a drawn chair keeps the attributes of the chair before it, and
-   the reply says so.
+   picture), so the drawing itself is matched against studio sketches of the
+   chair on screen (``generators.sketch_reader``): legs and armrests are read,
+   the view is kept, and the reply says so.
 
 The app hands a canvas over as a ``DrawnInput``; ``draw_request`` reads the
 typed forms: ``draw FILE.png`` (any black-on-white drawing, fitted to 64×64
@@ -85,12 +86,13 @@ def sketch_from_file(path: str) -> np.ndarray:
 # -- reading a drawing back --------------------------------------------------------------
 def read_back(domain: str, picture: np.ndarray, attributes: dict[str, Any]
               ) -> tuple[dict[str, Any], str]:
-    """The attributes to set from the picture of a drawing and the reply's
-    sentence (faces: what the judge reads; chairs: nothing, said)."""
+    """The attributes to set from a drawing and the reply's sentence (faces:
+    what the judge reads in ``picture``, the drawing's pix2pix picture;
+    chairs: ``picture`` is the drawing itself, matched to studio sketches)."""
+    if domain == "chairs":
+        return _read_chair(picture, attributes)
     if domain != "faces":
-        return {}, ("I drew your chair. Nothing reads a chair's parts back from a picture yet "
-                    "(there is no chairs judge), so edits go on from the chair before the "
-                    "drawing.")
+        return {}, "Here is your drawing."
     from generators.weights import has_weights
     if not has_weights("judge", "faces"):
         return {}, ("I drew your face. The faces judge is not installed, so I can't read it "
@@ -109,6 +111,17 @@ def read_back(domain: str, picture: np.ndarray, attributes: dict[str, Any]
     return got, sentence
 
 
+def _read_chair(sketch: np.ndarray, attributes: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A chair: no judge reads a chair picture, so the drawing itself is
+    matched against studio sketches of the chair on screen
+    (``generators.sketch_reader``): legs and armrests are read, the view is not."""
+    from generators.sketch_reader import READ, describe_chair, read_chair_drawing
+    got, _ = read_chair_drawing(sketch, attributes)
+    got = {k: got[k] for k in READ}
+    return got, (describe_chair(got) + " (The view can't be read from a drawing yet: it stays "
+                 "as it was.)")
+
+
 def drawn_op(state, sketch: np.ndarray, store) -> tuple[O.Draw, list[str]]:
     """The op of a drawn turn (the sketch stored in ``store``, its picture
     drawn and read back) and warnings for the caller (a drawing not saved)."""
@@ -118,8 +131,11 @@ def drawn_op(state, sketch: np.ndarray, store) -> tuple[O.Draw, list[str]]:
         from generators.studio.sketch import DrawingError
         raise DrawingError("the drawing is empty: no dark strokes on it")
     name, sha, problem = store.add(sketch)
-    picture = render_drawn(state.evolve(size=64), sketch)
-    attrs, sentence = read_back(state.domain, picture, dict(state.attributes))
+    if state.domain == "chairs":           # read from the drawing itself (no chairs judge)
+        attrs, sentence = read_back("chairs", sketch, dict(state.attributes))
+    else:
+        picture = render_drawn(state.evolve(size=64), sketch)
+        attrs, sentence = read_back(state.domain, picture, dict(state.attributes))
     return O.Draw(name, sha, attrs, sentence), ([problem] if problem else [])
 
 

@@ -202,7 +202,7 @@ def test_canvas_words_headless_and_an_empty_canvas(tmp_path):
     m.close()
 
 
-def test_chairs_drawing_keeps_the_chair_and_says_why(tmp_path):
+def test_chairs_drawing_reads_legs_and_armrests_and_keeps_the_view(tmp_path):
     m = _manager(tmp_path, "chairs")
     before = dict(m.state.attributes)
     im = Image.new("L", (120, 120), 255)
@@ -213,8 +213,13 @@ def test_chairs_drawing_keeps_the_chair_and_says_why(tmp_path):
         d.line((x, 75, x, 115), fill=0, width=3)              # legs
     im.save(tmp_path / "chair.png")
     r = m.turn(f"draw {tmp_path / 'chair.png'}")
-    assert r.changed and m.state.drawing and dict(m.state.attributes) == before
-    assert "no chairs judge" in r.reply
+    assert r.changed and m.state.drawing
+    (op,) = r.ops
+    assert set(op["attributes"]) == {"legs", "armrests"}
+    after = dict(m.state.attributes)
+    assert {k: v for k, v in after.items() if k not in ("legs", "armrests")} == \
+        {k: v for k, v in before.items() if k not in ("legs", "armrests")}
+    assert r.reply.startswith("I see a chair ") and "view can't be read" in r.reply
     m.turn("make it red")
     assert m.state.attributes["color"] == "red" and not m.state.drawing
     m.close()
@@ -265,3 +270,25 @@ def test_replay_in_the_app_plays_the_logged_draw_op(tmp_path):
     b = p.replay_turn(recs[2]["input"], recs[2]["ops"])
     assert a.image_sha256 == r1.image_sha256 == recs[1]["image_sha256"]
     assert a.reply == r1.reply and b.image_sha256 == r2.image_sha256
+
+
+def test_chair_reader_reads_legs_and_armrests_of_studio_sketches():
+    """generators/sketch_reader.py on 12 held-out studio chairs, each in a random
+    sketch style, read against the chair itself (as after "sketch the current
+    picture"): legs and armrests come back far above the 50 % of a guess
+    (benchmarks/drawn_readback.py --chairs measures 200: 0.885 and 0.87)."""
+    from generators.datasets import _plan
+    from generators.sketch_reader import describe_chair, read_chair_drawing
+    from generators.studio.sketch import sketch
+    plan = _plan("chairs", 12, 3, "test")
+    legs = arms = 0
+    for i, a in enumerate(plan):
+        got, score = read_chair_drawing(sketch("chairs", a, [3, i]), dict(a))
+        assert set(got) == {"azimuth", "elevation", "legs", "armrests"} and 0 < score <= 1
+        legs += got["legs"] == a["legs"]
+        arms += got["armrests"] == a["armrests"]
+    assert legs >= 10 and arms >= 9
+    assert describe_chair({"legs": "pedestal", "armrests": True}) == \
+        "I see a chair on a pedestal, with armrests."
+    assert describe_chair({"legs": "four", "armrests": False}) == \
+        "I see a chair with four legs, without armrests."
