@@ -73,14 +73,32 @@ def draw_request(text: str) -> DrawRequest | None:
     return None
 
 
+MAX_SIDE = 4096          # a drawing file larger than this on a side is refused (memory)
+
+
 def sketch_from_file(path: str) -> np.ndarray:
     """A drawing file as the 64×64 sketch pix2pix reads (``DrawingError``
-    with a clear message when it is missing, unreadable or empty)."""
+    with a clear message when it is missing, unreadable, too large or empty)."""
     from generators.studio.sketch import DrawingError, fit_drawing, load_drawing
     p = Path(path).expanduser()
     if p.exists() and not p.is_dir() and not p.is_file():     # a FIFO or device would block
         raise DrawingError(f"{path} is not a regular file")
-    return fit_drawing(load_drawing(p))
+    if p.is_file():
+        from PIL import Image
+        try:
+            with Image.open(p) as im:                          # reads the header only
+                w, h = im.size
+        except Exception:  # noqa: BLE001 - load_drawing says what is wrong with it
+            w = h = 0
+        if max(w, h) > MAX_SIDE:
+            raise DrawingError(f"{path} is {w}×{h} pixels; a drawing may be at most "
+                               f"{MAX_SIDE}×{MAX_SIDE}")
+    try:
+        return fit_drawing(load_drawing(p))
+    except DrawingError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any file gets a reply, never a crash
+        raise DrawingError(f"{path} is not a usable drawing ({type(e).__name__}: {e})") from None
 
 
 # -- reading a drawing back --------------------------------------------------------------

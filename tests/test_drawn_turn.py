@@ -171,6 +171,8 @@ def test_resume_a_drawn_session_and_a_missing_drawing(tmp_path):
     (b"\x89PNG\r\n\x1a\n broken", "not a readable image"),
     ("white", "empty"),
     ("dir", "folder"),
+    ("huge", "at most 4096×4096"),
+    ("fifo", "not a regular file"),
 ])
 def test_bad_drawing_files_change_nothing(tmp_path, content, why):
     m = _manager(tmp_path)
@@ -180,6 +182,11 @@ def test_bad_drawing_files_change_nothing(tmp_path, content, why):
         Image.new("RGB", (50, 80), "white").save(p)
     elif content == "dir":
         p.mkdir()
+    elif content == "huge":                      # a 1-bit 5000×5000 PNG: small file, huge image
+        Image.new("1", (5000, 5000), 1).save(p)
+    elif content == "fifo":
+        import os
+        os.mkfifo(p)
     elif content is not None:
         p.write_bytes(content)
     r = m.turn(f"draw {p}")
