@@ -355,7 +355,8 @@ def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:
              "pedestal base" if attributes.get("legs") == "four" else "four legs",
              "zoom in", "taller back", "another chair"]
     meta = ["undo", "redo", "go back to step 2", "start over", "again", "less",
-            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history"]
+            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history",
+            "draw", "sketch the current picture"]
     names = ", ".join(get_schema(domain).names)
     text = ("Try: " + ", ".join(f"'{x}'" for x in s) + ". Also: " + ", ".join(meta) +
             f". Attributes: {names}.")
