@@ -246,3 +246,16 @@ def test_pixel_precise_pointer_reaches_either_half_of_a_cell():
             assert (px[20, :] == PAPER).all() and (px[23, :] == PAPER).all()
             assert canvas.strokes[0].points[0] == (12, 21)
     asyncio.run(go())
+
+
+def test_canvas_layout_snapshot(snap_compare):
+    """The canvas screen at 100×40: help in the title, a drawn circle and a
+    stroke, the status below, the keys in the footer."""
+    base = np.full((64, 64), PAPER, np.uint8)
+    yy, xx = np.mgrid[:64, :64]
+    base[np.abs(np.hypot(yy - 30, xx - 32) - 20) < 0.8] = INK
+
+    async def run_before(pilot):
+        await _stroke(pilot, _canvas(pilot.app), [(12, 26), (52, 26)])
+
+    assert snap_compare(CanvasApp(base=base), terminal_size=(100, 40), run_before=run_before)
