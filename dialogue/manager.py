@@ -163,6 +163,8 @@ class DialogueManager:
         self.verify = True                          # read each turn back (dialogue/verify.py)
         self.latent_options = latent.Options()      # dcgan mode (dialogue/latent.py)
         self.session_name = session_name or paths.new_session_name()
+        from sessions.drawings import DrawingStore
+        self.drawings = DrawingStore()              # drawn turns' sketches (sessions/drawings.py)
         self.log: SessionLog | None = None
         self.log_path: Path | None = None
         if log:
@@ -175,6 +177,7 @@ class DialogueManager:
         try:
             self.log = SessionLog(path, fresh=fresh)
             self.log_path = path
+            self.drawings.write_dir = path.parent
         except LogWriteError as e:
             self.warnings.append(f"{e}; this session will not be saved")
             self.log, self.log_path = None, None
@@ -206,7 +209,7 @@ class DialogueManager:
 
     # -- rendering ------------------------------------------------------
     def render(self, state: ImageState) -> np.ndarray:
-        return render_state(state)
+        return render_state(state, self.drawings)
 
     def _render_step(self, step: int) -> tuple[np.ndarray | None, str | None, float]:
         """Render the current state as ``step``'s image; a failure comes back
@@ -236,12 +239,55 @@ class DialogueManager:
         return res
 
     def turn(self, text: str) -> TurnResult:
+        from dialogue import drawn
+        if isinstance(text, drawn.DrawnInput):             # the app's canvas
+            return self.draw(text.sketch, text.text)
         text = text if isinstance(text, str) else str(text)
         shown = text[:MAX_INPUT]
         t0 = time.perf_counter()
+        request = drawn.draw_request(text)
+        if request is not None:
+            return self._draw_request(shown, request, t0)
         reading = self.read(text)
         parse_ms = (time.perf_counter() - t0) * 1000
         return self._play(shown, reading.parsed, parse_ms, reading.resolution)
+
+    # -- drawn turns (dialogue/drawn.py) ----------------------------------------------
+    def draw(self, sketch: np.ndarray, text: str = "(drawing)", t0: float | None = None
+             ) -> TurnResult:
+        """A drawn turn: the 64×64 sketch is kept beside the log, its picture
+        (pix2pix) is the new image, and what the judge reads in it goes into
+        the state.  A sketch that cannot be used changes nothing."""
+        from dialogue import drawn
+        from generators.studio.sketch import DrawingError
+        t0 = time.perf_counter() if t0 is None else t0
+        try:
+            op, problems = drawn.drawn_op(self.state, sketch, self.drawings)
+        except (DrawingError, ValueError, GeneratorError) as e:
+            parsed = ParseResult((), "unknown", message=f"I couldn't use that drawing: {e}")
+            return self._play(text[:MAX_INPUT], parsed, (time.perf_counter() - t0) * 1000)
+        except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
+            parsed = ParseResult((), "unknown",
+                                 message=f"I couldn't read that drawing ({describe(e)})")
+            return self._play(text[:MAX_INPUT], parsed, (time.perf_counter() - t0) * 1000)
+        for p in problems:
+            if p not in self.warnings:
+                self.warnings.append(p)
+        return self._play(text[:MAX_INPUT], ParseResult((op,), "drawn"),
+                          (time.perf_counter() - t0) * 1000)
+
+    def _draw_request(self, text: str, request, t0: float) -> TurnResult:
+        from dialogue import drawn
+        from generators.studio.sketch import DrawingError
+        if request.kind != "file":
+            parsed = ParseResult((), "chat", message=drawn.CANVAS_ONLY)
+            return self._play(text, parsed, (time.perf_counter() - t0) * 1000)
+        try:
+            sketch = drawn.sketch_from_file(request.path)
+        except DrawingError as e:
+            parsed = ParseResult((), "unknown", message=f"I couldn't use that drawing: {e}")
+            return self._play(text, parsed, (time.perf_counter() - t0) * 1000)
+        return self.draw(sketch, text, t0)
 
     # -- parse → resolve --------------------------------------------------------
     def facts(self) -> Facts:
@@ -316,7 +362,9 @@ class DialogueManager:
         record: dict[str, Any] = dict(shown.record)
         ms = {"parse": parse_ms, "render": shown.render_ms}
         # --- per-turn verification (dialogue/verify.py) ---
-        if self.verify and shown.changed and shown.image is not None and kind != "error":
+        drew = any(isinstance(o, O.Draw) for o in applied.outcome.ops)
+        if self.verify and shown.changed and shown.image is not None and kind != "error" \
+                and not drew:
             from dialogue.verify import verify_turn
             check = verify_turn(before, self.state, shown.image)
             if check is not None:
@@ -400,6 +448,9 @@ class DialogueManager:
                 kind = "meta"
             if parsed.source == "fallback" and parsed.matched:
                 reply.read_as = parsed.matched
+            draws = [o for o in outcome.ops if isinstance(o, O.Draw)]
+            if draws and shown.changed:       # a drawn turn says what was read in it
+                reply = replies.Reply(whole=draws[-1].read or "Here is your drawing.")
             if resolution is not None and resolution.corrects is not None:
                 self._as_correction(reply, resolution, outcome)
         if a.notes:
@@ -438,6 +489,9 @@ class DialogueManager:
         """The dialogue context after this turn."""
         outcome = a.outcome
         changes = [ch for eff in outcome.effects for ch in eff.changes] if shown.changed else []
+        drew = any(isinstance(o, O.Draw) for o in outcome.ops)
+        if drew:          # a drawing is no move to go on with ("again" does not redraw it)
+            changes = []
         # a correction stands for the turn it replaced: a second correction
         # goes back to the picture before both
         ctx_before = a.step_before
@@ -445,7 +499,8 @@ class DialogueManager:
                 and self.context.last_step_before is not None:
             ctx_before = self.context.last_step_before
         self.context = C.advance(self.context, domain=self.state.domain, text=text,
-                                 ops=list(outcome.ops) if shown.changed else [], changes=changes,
+                                 ops=list(outcome.ops) if shown.changed and not drew else [],
+                                 changes=changes,
                                  step_before=ctx_before, step=shown.step, changed=shown.changed,
                                  pending=C.pending_to_json(self.pending))
 

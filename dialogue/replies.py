@@ -44,6 +44,8 @@ def describe_change(domain: str, ch: Change) -> str:
         return f'set the description to "{new}"' if new else "cleared the description"
     if a == "z":
         return "changed the latent code"
+    if a == "drawing":
+        return "showed the drawing" if new else "left the drawing"
     if a.startswith("offset:"):
         return _latent_text(domain, a[7:], old, new)
     if a in ("identity", "style"):
@@ -357,7 +359,8 @@ def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:
              "pedestal base" if attributes.get("legs") == "four" else "four legs",
              "zoom in", "taller back", "another chair"]
     meta = ["undo", "redo", "go back to step 2", "start over", "again", "less",
-            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history"]
+            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history",
+            "draw", "sketch the current picture"]
     names = ", ".join(get_schema(domain).names)
     text = ("Try: " + ", ".join(f"'{x}'" for x in s) + ". Also: " + ", ".join(meta) +
             f". Attributes: {names}.")

@@ -27,6 +27,7 @@ from textual.widgets import Footer, Header
 from generators.errors import describe
 from holochat.display import shown
 from holochat.errors import explain
+from holochat.widgets.canvas import DrawScreen
 from holochat.widgets.chat import ChatLog
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.history import HistoryList
@@ -116,6 +117,7 @@ class HoloApp(App):
         Binding("ctrl+s", "command('export')", "export", priority=True),
         Binding("ctrl+n", "new_session", "new", priority=True),
         Binding("f1", "command('help')", "help", priority=True),
+        Binding("f2", "draw", "draw", priority=True),
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
 
@@ -249,9 +251,9 @@ class HoloApp(App):
                 pass
 
     # -- sending commands ----------------------------------------------------------
-    def submit(self, text: str) -> None:
+    def submit(self, text) -> None:
         chat = self.query_one(ChatLog)
-        chat.user(text)
+        chat.user(getattr(text, "text", text))      # a canvas drawing is a DrawnInput
         if self.dead is not None:
             chat.reply("Not run: this session could not start. Press ctrl+n for a new "
                        "session, or ctrl+q to quit.", "error")
@@ -281,7 +283,41 @@ class HoloApp(App):
         inp.value = ""
         if not text.strip():
             return
+        from dialogue.drawn import draw_request
+        request = draw_request(text)
+        if request is not None and request.kind != "file":   # "draw", "sketch the current picture"
+            self.query_one(ChatLog).user(text)
+            self.action_draw(request.kind == "sketch")
+            return
         self.submit(text)
+
+    # -- the drawing canvas (holochat/widgets/canvas.py, dialogue/drawn.py) -------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The app's keys do nothing while the canvas is open (ctrl+z there must
+        not undo a turn behind it)."""
+        if isinstance(self.screen, DrawScreen) and action in ("command", "new_session", "draw"):
+            return False
+        return True
+
+    def current_sketch(self):
+        """The current picture's line drawing (None before the first image)."""
+        if self.view is None or self.manager is None:
+            return None
+        from sessions.drawings import sketch_of_state
+        return sketch_of_state(self.view.state, self.manager.drawings)
+
+    def action_draw(self, from_picture: bool = False) -> None:
+        base = self.current_sketch() if from_picture else None
+        if from_picture and base is None:
+            self.query_one(ChatLog).note("(no picture to sketch yet: starting from a blank page)")
+        self.push_screen(DrawScreen(base, self.current_sketch), self._drawn)
+
+    def _drawn(self, sketch) -> None:
+        if sketch is None:
+            self.query_one(ChatLog).note("(drawing put away; nothing changed)")
+            return
+        from dialogue.drawn import DrawnInput
+        self.submit(DrawnInput(sketch, "drawn on the canvas"))
 
     def action_command(self, text: str) -> None:
         self.submit(text)
@@ -390,7 +426,8 @@ class HoloApp(App):
     def _refresh(self, v: View, changed: set | None, timing: str) -> None:
         s = v.state
         self.query_one(ImagePanel).show(
-            v.image, f"step {v.step} · {s.domain} · {s.generator}{timing}")
+            v.image, f"step {v.step} · {s.domain} · "
+                     f"{'drawing (pix2pix)' if s.drawing else s.generator}{timing}")
         self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed, v.moves)
         self.query_one(HistoryList).show(list(v.history), v.step)
 
@@ -438,6 +475,8 @@ def _build(spec: SessionSpec):
             gen = "studio"
     m = DialogueManager(spec.domain, spec.seed, gen, session_name=spec.session_name,
                         log=spec.replay is None)
+    if spec.replay:                                  # drawn turns' sketches, beside the log
+        m.drawings.read_dirs.append(Path(spec.replay).parent)
     first = m.start()
     return m, first, notices
 

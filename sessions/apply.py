@@ -136,6 +136,23 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             effect.changes.append(Change("text", state.text, text))
             state = state.evolve(text=text)
         return state
+    if isinstance(op, O.Draw):
+        if not isinstance(op.sha256, str) or len(op.sha256) != 64 \
+                or any(c not in "0123456789abcdef" for c in op.sha256):
+            raise InvalidValueError("a drawing is named by its SHA-256 (64 hex digits)")
+        if op.file != f"drawings/{op.sha256}.png":
+            raise InvalidValueError(f"a drawing's file is drawings/<its SHA-256>.png, "
+                                    f"not {str(op.file)[:80]!r}")
+        if not hasattr(op.attributes, "items"):
+            raise InvalidValueError("a drawing's read-back attributes must be a mapping")
+        for name, value in op.attributes.items():
+            state = _set_one(state, name, value, effect)
+        if op.sha256 == state.drawing:
+            if not effect.changes:
+                effect.noop = "that drawing is already the picture"
+            return state
+        effect.changes.append(Change("drawing", state.drawing, op.sha256))
+        return state.evolve(drawing=op.sha256)
     if isinstance(op, O.SwitchDomain):
         if op.domain == state.domain:
             effect.noop = f"already showing {op.domain}"
@@ -255,6 +272,8 @@ def diff(old: ImageState, new: ImageState) -> list[Change]:
         out.append(Change("generator", old.generator, new.generator))
     if old.text != new.text:
         out.append(Change("text", old.text, new.text))
+    if old.drawing != new.drawing:
+        out.append(Change("drawing", old.drawing, new.drawing))
     if old.z != new.z and not any(c.attr == get_schema(old.domain).seed_attribute for c in out):
         out.append(Change("z", None, None))
     for k in set(old.offsets) | set(new.offsets):

@@ -145,6 +145,24 @@ class SetLatent(Op):
         return {"op": self.tag, "z": list(self.z), "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class Draw(Op):
+    """A drawn turn (sessions/drawings.py): the picture is the sketch stored
+    at ``file`` (beside the session log, named by its ``sha256``) through
+    pix2pix, and ``attributes`` are what the judge read in that picture, as
+    read when the turn was played (replay never reads again); ``read`` is the
+    reply's sentence ("I see a smiling face ...")."""
+    tag: ClassVar[str] = "draw"
+    edits: ClassVar[bool] = True
+    file: str
+    sha256: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    read: str = ""
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.file, self.sha256, tuple(sorted(self.attributes.items()))))
+
+
 # -- meta ops (history, files, help) ----------------------------------------
 @dataclass(frozen=True)
 class Undo(Op):
@@ -203,7 +221,7 @@ class ShowHistory(Op):
 
 OP_TYPES: dict[str, type[Op]] = {
     cls.tag: cls for cls in (Set, Adjust, Toggle, LatentMove, NewSeed, Describe, SwitchDomain,
-                             SwitchGenerator, Interpolate, Complete, SetLatent, Undo, Redo, Goto,
+                             SwitchGenerator, Interpolate, Complete, SetLatent, Draw, Undo, Redo, Goto,
                              Reset, Repeat, Save, Export, Help, ShowHistory)
 }
 

@@ -36,6 +36,14 @@ def derived_seed(start_seed: int, step: int, k: int = 0) -> int:
     return int(np.random.default_rng([int(start_seed) % 2**32, step, k, 99]).integers(2**31))
 
 
+def _after_drawing(state: ImageState, op: O.Op) -> ImageState:
+    """An edit of a drawn state (sessions/drawings.py) leaves the drawing:
+    the state's own generator draws the read-back attributes from here on."""
+    if state.drawing and not isinstance(op, O.Draw):
+        return state.evolve(drawing="")
+    return state
+
+
 class Session:
     def __init__(self, start: ImageState, start_seed: int | None = None):
         self.history = History(start)
@@ -69,6 +77,8 @@ class Session:
         for i, eff in enumerate(self.last_edit):
             if isinstance(eff.op, O.NewSeed):
                 out.append(O.NewSeed(derived_seed(self.start_seed, step, 100 + i)))
+                continue
+            if isinstance(eff.op, O.Draw):        # "again" does not draw again
                 continue
             if isinstance(eff.op, O.LatentMove):
                 out.append(O.LatentMove(eff.op.direction, eff.op.amount * factor))
@@ -118,11 +128,13 @@ class Session:
                     effects.append(eff)
                     if eff.changed:
                         edit_effects.append(eff)
+                        state = _after_drawing(state, op)
                 elif isinstance(op, O.Interpolate):
                     state, eff = self._interpolate(state, op)
                     effects.append(eff)
                     if eff.changed:
                         edit_effects.append(eff)
+                        state = _after_drawing(state, op)
                 elif isinstance(op, (O.Undo, O.Redo, O.Goto, O.Reset)):
                     if state != self.state:               # commit pending edits first
                         self.history.push(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -11,6 +12,7 @@ from generators.protocol import Z_DIM, z_from_seed
 from generators.schema import get_schema
 
 STATE_SIZES = (64, 128)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _frozen(d: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -33,6 +35,10 @@ class ImageState:
     offsets: Mapping[str, float] = field(default_factory=dict)
     text: str = ""
     size: int = 64
+    #: a drawn turn's sketch (its SHA-256, hex; the file ``drawings/<sha>.png``
+    #: beside the session log, sessions/drawings.py): the picture is that
+    #: drawing through pix2pix until the next edit; "" for every other state
+    drawing: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", _frozen(self.attributes))
@@ -71,6 +77,7 @@ class ImageState:
             "offsets": dict(self.offsets),
             "text": self.text,
             "size": self.size,
+            **({"drawing": self.drawing} if self.drawing else {}),
         }
 
     @classmethod
@@ -109,9 +116,12 @@ class ImageState:
             generator = d.get("generator", "studio")
             if not isinstance(generator, str):
                 raise ValueError("state.generator must be a string")
+            drawing = d.get("drawing", "")
+            if not isinstance(drawing, str) or (drawing and not _SHA256.fullmatch(drawing)):
+                raise ValueError("state.drawing must be a SHA-256 (64 hex digits)")
         except KeyError as e:
             raise ValueError(f"state lacks {e}") from None
         return cls(domain=domain, generator=generator, attributes=attrs,
                    z=tuple(float(x) for x in z),
                    offsets={str(k): float(v) for k, v in offsets.items()},
-                   text=text, size=int(size))
+                   text=text, size=int(size), drawing=drawing)
