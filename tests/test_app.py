@@ -160,3 +160,18 @@ def test_dcgan_moves_are_listed_in_the_state_panel():
             assert r["move: sunglasses"] == "+1.5" and r["move: yaw"] == "● -1"
             assert r["eyewear"] == "none"                 # the attribute itself is untouched
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("size", [(90, 30), (70, 24), (60, 20)])
+def test_narrow_terminals_work(size):
+    """At 90 columns the history list once got zero width and the app crashed
+    drawing it (Rich's line divider with width 0); every panel keeps room now."""
+    async def go():
+        app = HoloApp(_spec())
+        async with app.run_test(size=size) as pilot:
+            await _idle(app, pilot)
+            await _type(pilot, "add sunglasses")
+            await _idle(app, pilot)
+            assert app.query_one(HistoryList).size.width > 0
+            assert app.manager.state.attributes["eyewear"] == "sunglasses"
+    asyncio.run(go())
