@@ -260,7 +260,7 @@ def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path)
 
 
 def test_linear_decay_of_both_learning_rates(faces):
-    from generators.training.textgan import lr_at
+    from generators.training.kernel import linear_decay as lr_at
     assert lr_at(0, 1e-3, 10, None) == lr_at(9, 1e-3, 10, None) == 1e-3
     assert lr_at(5, 1e-3, 10, 6) == 1e-3
     assert lr_at(6, 1e-3, 10, 6) == pytest.approx(1e-3)

@@ -325,7 +325,10 @@ class Trainer:
             self._sums[k] = self._sums[k] + v if k in self._sums else v
         self._n += 1
 
-    def read_losses(self) -> dict[str, float]:
+    def read_losses(self) -> Any:
+        return self.read_terms()
+
+    def read_terms(self) -> dict[str, float]:
         """Mean of each logged term since the last read, over all ranks (one sync)."""
         keys = list(self._sums)
         if not keys:
@@ -484,6 +487,16 @@ class Trainer:
         return True
 
 
+def linear_decay(step: float, base: float, steps: int, decay_from: int | None) -> float:
+    """Learning rate of (0-based) step ``step``: ``base`` until ``decay_from``,
+    then a straight line to zero at ``steps`` (pix2pix's schedule), so the
+    last step still moves a little. A pure function of the step: resuming
+    gives the same schedule."""
+    if decay_from is None or step < decay_from or steps <= decay_from:
+        return base
+    return base * max(0.0, (steps - step) / (steps - decay_from))
+
+
 def has_checkpoint(out: str | Path | None) -> bool:
     return bool(out) and (Path(str(out)) / STATE_FILE).exists()
 
@@ -550,7 +563,7 @@ def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = N
             end = last or stop
             if step % loop.log_every == 0 or end:
                 now = time.perf_counter()
-                rec = trainer.record({"step": step, **trainer.read_losses(),
+                rec = trainer.record({"step": step, **trainer.read_terms(),
                                       "images_per_s": (step - n_log) * trainer.batch_size()
                                       * max(1, loop.accum) * world / max(now - t_log, 1e-9)})
                 t_log, n_log = now, step
@@ -600,7 +613,7 @@ def measure(trainer: Trainer, *, steps: int, warmup: int = 2) -> dict[str, float
     t0 = time.perf_counter()
     for _ in range(steps):
         trainer.step()
-    trainer.read_losses()                                  # drain the queue
+    trainer.read_terms()                                   # drain the queue
     sync()
     dt = time.perf_counter() - t0
     return {"images_per_s": steps * trainer.batch_size() / dt, "step_s": dt / steps}
