@@ -71,7 +71,7 @@ def judge_faces(out: Path) -> list[dict[str, Any]]:
     from generators.training.judge import JudgeTrainOptions, train_judge
     ds = make_dataset("faces", 32, seed=3, workers=1)
     opts = JudgeTrainOptions(steps=4, identities_per_batch=3, per_identity=4, width=8,
-                             progress=False, log_every=1, lr=3e-3, out=str(out), save_every=0,
+                             progress=False, log_every=1, lr=3e-3, out=str(out), checkpoint_every=0,
                              fine_blocks=1, fine_width=8)
     return train_judge(opts, dataset=ds).train_log
 
