@@ -259,7 +259,7 @@ def test_r1_penalty_is_added_to_the_discriminator_loss_on_its_steps():
     plain = T.DCGANTrainer(TINY, imgs, _opts(batch=8))
     r1cfg = DCGANConfig(ngf=4, ndf=4, r1_gamma=5.0, r1_every=2)
     reg = T.DCGANTrainer(r1cfg, imgs, _opts(batch=8))
-    real = reg.batch_real(0).detach().requires_grad_(True)
+    real = reg.batch(0).detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(reg.netD(real).sum(), real)
     penalty = grad.pow(2).flatten(1).sum(1).mean().item()
     assert penalty > 0

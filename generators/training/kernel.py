@@ -235,6 +235,11 @@ class Trainer:
         return " ".join(f"{k} {v:.3f}" for k, v in rec.items()
                         if k not in ("step", "images_per_s") and isinstance(v, float))[:80]
 
+    def note(self, text: str) -> None:
+        """A line for the person training (rank 0 only, on stderr)."""
+        if self.dist.is_main:
+            print(text, file=sys.stderr, flush=True)
+
     def on_eval(self) -> None:
         """The evaluation hook, every ``eval_every`` steps."""
 
@@ -408,7 +413,7 @@ class Trainer:
         if not self.same_architecture(loaded.cfg):
             raise TrainingError(f"{what} {path} holds a {self.name} with config "
                                 f"{settings_dict(loaded.cfg)}, not {settings_dict(self.cfg)}; "
-                                "use the same config or choose another --out")
+                                "use the same model flags or choose another --out")
         return loaded
 
     def load(self, out: str | Path) -> int:
