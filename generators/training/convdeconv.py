@@ -40,22 +40,14 @@ __all__ = ["ConvDeconvTrainOptions", "ConvDeconvTrainer", "TrainingError", "trai
 
 
 @dataclass
-class ConvDeconvTrainOptions:
+class ConvDeconvTrainOptions(kernel.Loop):
     domain: str = "chairs"
     steps: int = 6000
     batch: int = 64
     lr: float = 1e-3
     n_train: int = 20000
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
-    resume: bool = False
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
     log_every: int = 100
     mask_weight: float = 0.5
-    progress: bool = True
-    time_limit_s: float | None = None     # stop early (checkpointed) after this long
     init: str | None = None               # start from these weights (fresh optimizer, step 0)
     feature_weight: float = 8.0           # faces: feature pixels weigh 1 + this (0: plain MSE)
     perceptual: float = 0.0               # faces: weight of the judge-feature term (0: none)

@@ -54,7 +54,7 @@ from generators.nets.dcgan import (ARCH_VERSION, DCGAN, DCGANConfig, augment_ops
 from generators.training import distributed, kernel
 from generators.training.augment import diff_augment
 from generators.training.distributed import Dist, EpochSharder
-from generators.training.kernel import TrainingError
+from generators.training.kernel import TrainingError, seed_of
 from generators.training.losses import kl_normal, ns_fake, ns_real, r1_penalty
 
 __all__ = ["DCGANTrainer", "TrainOptions", "TrainingError", "train"]
@@ -66,20 +66,11 @@ SAMPLE_GRID = 8                      # sample sheets are SAMPLE_GRID × SAMPLE_G
 
 
 @dataclass
-class TrainOptions:
-    steps: int = 1000                # total optimizer steps (a resumed run continues to it)
+class TrainOptions(kernel.Loop):
     batch: int = 64                  # images per step per process
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None           # output folder (None: train without saving)
-    resume: bool = False
-    log_every: int = 50
     sample_every: int = 500
-    checkpoint_every: int = 1000
     compile: bool = False
-    progress: bool = True
     dump_digests: bool = False       # each rank writes out/rank-R.sha256 of its weights
-    time_limit_s: float | None = None  # stop (checkpointed) after this many seconds of training
 
 
 # ---------------------------------------------------------------------------
@@ -165,7 +156,7 @@ class DCGANTrainer(kernel.Trainer):
         return real.contiguous(memory_format=torch.channels_last)
 
     def batch_noise(self, step: int) -> torch.Tensor:
-        self.noise.manual_seed(_mix(self.opts.seed, self.dist.rank, step))
+        self.noise.manual_seed(seed_of(self.opts.seed, self.dist.rank, step))
         return torch.randn(self.opts.batch, self.cfg.z_dim, 1, 1, device=self.device,
                            generator=self.noise)                   # B×z×1×1
 
@@ -186,7 +177,7 @@ class DCGANTrainer(kernel.Trainer):
         assert self.E is not None
         mu, logvar = self.E(real)
         mu, logvar = mu.float(), logvar.float()
-        self.noise.manual_seed(_mix(self.opts.seed + 1, self.dist.rank, step))
+        self.noise.manual_seed(seed_of(self.opts.seed + 1, self.dist.rank, step))
         eps = torch.randn(mu.shape, device=self.device, generator=self.noise)
         z = mu + eps * (0.5 * logvar).exp()
         return z[:, :, None, None], kl_normal(mu, logvar)
@@ -248,7 +239,7 @@ class DCGANTrainer(kernel.Trainer):
         it); the draws are a function of (seed, rank, step, which)."""
         if not self.augment:
             return x
-        self.aug_noise.manual_seed(_mix(self.opts.seed + 2 + which, self.dist.rank, step))
+        self.aug_noise.manual_seed(seed_of(self.opts.seed + 2 + which, self.dist.rank, step))
         return diff_augment(x, self.augment, self.aug_noise, self.cfg.augment_p)
 
     def update_ema(self, step: int) -> None:
@@ -336,12 +327,6 @@ class DCGANTrainer(kernel.Trainer):
             h.update(name.encode())
             h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
         return h.hexdigest()
-
-
-def _mix(seed: int, rank: int, step: int) -> int:
-    """A 63-bit seed for the noise of (seed, rank, step)."""
-    d = hashlib.blake2b(f"{seed}/{rank}/{step}".encode(), digest_size=8).digest()
-    return int.from_bytes(d, "little") >> 1
 
 
 def _check_images(images: torch.Tensor, cfg: DCGANConfig) -> None:

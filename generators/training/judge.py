@@ -33,7 +33,7 @@ from generators.training.kernel import Losses, Sheet
 
 
 @dataclass
-class JudgeTrainOptions:
+class JudgeTrainOptions(kernel.Loop):
     domain: str = "faces"
     steps: int = 3000
     identities_per_batch: int = 32   # P
@@ -41,24 +41,15 @@ class JudgeTrainOptions:
     lr: float = 1e-3
     n_train: int = 60000
     images_per_identity: int = 4     # renders per training identity: many identities generalise
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
     width: int = 32
     blocks: int = 1
     local_blocks: int = 1
     log_every: int = 100
-    checkpoint_every: int = 1000     # snapshot to ``out`` every so many steps (0: only at the end)
-    sample_every: int = 1000
-    resume: bool = False
     init: str | None = None          # start from these judge weights (same config), not at random
     weights: dict | None = None      # cross-entropy weight per class attribute (DEFAULT_WEIGHTS, else 1)
     expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
-    progress: bool = True
-    echo: bool = False               # without a bar: one plain log line per interval (stderr)
     fine_blocks: int = 0             # faces: the 32×32 eye-and-mouth branch (0: none)
     fine_width: int = 64
-    time_limit_s: float | None = None
 
 
 # the subtle one: a faces expression changes a few pixels at 64 px

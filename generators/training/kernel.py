@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 import sys
 import time
@@ -72,8 +73,8 @@ class TrainingError(RuntimeError):
 
 @dataclass
 class Loop:
-    """What the kernel needs of a run (each model's settings carry these)."""
-    steps: int
+    """What the kernel needs of a run; each model's settings extend it."""
+    steps: int = 1000
     seed: int = 0
     device: str = "cpu"
     out: str | None = None
@@ -161,7 +162,7 @@ class Trainer:
 
     def __init__(self, settings: Any, *, dist: Dist | None = None, recipe: str | None = None):
         self.settings = settings
-        self.loop = Loop.of(settings)
+        self.loop = settings if isinstance(settings, Loop) else Loop.of(settings)
         self.recipe = recipe
         self.dist = dist or Dist(device=torch.device(self.loop.device))
         self.device = self.dist.device
@@ -492,6 +493,14 @@ class Trainer:
         return True
 
 
+def seed_of(*parts: object) -> int:
+    """A 63-bit seed that is a pure function of ``parts`` (e.g. a model's
+    name, the run's seed and the step): per-step draws that a resumed run
+    repeats exactly."""
+    d = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(d, "little") >> 1
+
+
 def linear_decay(step: float, base: float, steps: int, decay_from: int | None) -> float:
     """Learning rate of (0-based) step ``step``: ``base`` until ``decay_from``,
     then a straight line to zero at ``steps`` (pix2pix's schedule), so the
@@ -542,8 +551,6 @@ def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = N
     from generators.training.progress import lease_time_limit, progress_bar
     loop, dist = trainer.loop, trainer.dist
     loop.time_limit_s = lease_time_limit(loop.time_limit_s)     # a lease's deadline
-    if hasattr(trainer.settings, "time_limit_s"):
-        trainer.settings.time_limit_s = loop.time_limit_s
     out = Path(loop.out) if loop.out else None
     main = dist.is_main
     t0 = time.perf_counter()

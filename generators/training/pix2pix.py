@@ -24,7 +24,6 @@ on CUDA only.  Sample sheets (sketch / output / studio rows) every
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,7 +37,7 @@ from generators.errors import WeightsError
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.pix2pix import ARCH_VERSION, Pix2Pix, Pix2PixConfig, build, sketch_input
 from generators.training import kernel
-from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay
+from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import ns_fake, ns_real, r1_penalty
 
 __all__ = ["Pix2PixTrainOptions", "Pix2PixTrainer", "TrainingError", "load_pix2pix",
@@ -53,14 +52,10 @@ def retrain_hint(domain: str = "faces") -> str:
 
 
 @dataclass
-class Pix2PixTrainOptions:
+class Pix2PixTrainOptions(kernel.Loop):
     domain: str = "faces"
     steps: int = 20000
     batch: int = 16
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
-    resume: bool = False
     n_train: int = 10000              # studio training pictures
     images_per_seed: int = 20         # renders per identity / style
     variants: int = 1                 # random sketches per picture
@@ -70,11 +65,6 @@ class Pix2PixTrainOptions:
     decay_from: int | None = None     # from this step both lrs fall linearly to 0 at ``steps``
     r1_gamma: float = 0.0
     r1_every: int = 4
-    log_every: int = 50
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
-    time_limit_s: float | None = None
-    progress: bool = True
     workers: int | None = None        # processes that draw the sketches (None: 2, or 8 on CUDA)
 
 
@@ -105,11 +95,6 @@ def to_device(sketches: np.ndarray, images: np.ndarray, device: str) -> Pix2PixD
         sk = sk[:, None]
     return Pix2PixData(torch.from_numpy(np.ascontiguousarray(sk)).to(device),
                        torch.from_numpy(np.ascontiguousarray(images)).to(device))
-
-
-def _mix(seed: int, step: int) -> int:
-    d = hashlib.blake2b(f"pix2pix/{seed}/{step}".encode(), digest_size=8).digest()
-    return int.from_bytes(d, "little") >> 1
 
 
 class Pix2PixTrainer(kernel.Trainer):
@@ -146,7 +131,7 @@ class Pix2PixTrainer(kernel.Trainer):
     def batch(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(B×1×64² sketches, B×3×64² pictures) in [-1, 1]: a pure function of (seed, step)."""
         d, B, g = self.data, self.opts.batch, self.rng
-        g.manual_seed(_mix(self.opts.seed, index))
+        g.manual_seed(seed_of("pix2pix", self.opts.seed, index))
         n, V = d.sketches.shape[:2]
         idx = torch.randint(n, (B,), generator=g, device=self.device)
         var = torch.randint(V, (B,), generator=g, device=self.device)
@@ -161,7 +146,7 @@ class Pix2PixTrainer(kernel.Trainer):
         """One D and one G update (D idle in the L1-only baseline)."""
         o = self.opts
         s, real = batch
-        torch.manual_seed(_mix(o.seed + 1, step))                   # the dropout of this step
+        torch.manual_seed(seed_of("pix2pix", o.seed + 1, step))     # the dropout of this step
         with self.autocast():
             fake = self.G(s)                                         # B×3×64×64
         terms: dict[str, torch.Tensor] = {}

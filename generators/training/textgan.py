@@ -65,7 +65,6 @@ The data lives on the device; losses are summed there and read every
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -77,7 +76,7 @@ import torch.nn.functional as F
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
 from generators.training import kernel
-from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay
+from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import (feature_weights, ns_fake, ns_real, r1_penalty,
                                         weighted_rec)
 
@@ -90,13 +89,9 @@ TERMS = ("loss_d", "d_real_right", "d_real_wrong", "d_fake_right", "loss_g", "g_
 
 
 @dataclass
-class TextGANTrainOptions:
+class TextGANTrainOptions(kernel.Loop):
     steps: int = 20000
     batch: int = 64
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
-    resume: bool = False
     n_train: int = 40000              # studio training faces
     images_per_identity: int = 8      # renders per identity (n_train / this identities)
     captions_per_image: int = 4       # paraphrased training captions per face
@@ -109,11 +104,6 @@ class TextGANTrainOptions:
     warmup: int = 0                   # first steps: G on the reconstruction term alone, D idle
     r1_gamma: float = 0.0             # R1 penalty γ/2·E‖∇D(real, right)‖² (0: none)
     r1_every: int = 4                 # lazily, every k D steps, scaled by k
-    log_every: int = 50
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
-    time_limit_s: float | None = None
-    progress: bool = True
     init: str | None = None           # start from these weights (fresh optimizers, step 0)
     feature_weight: float = 0.0       # feature pixels weigh 1 + this in the rec term (0: plain)
     perceptual: float = 0.0           # weight of the judge-feature term in G's loss (0: none)
@@ -188,11 +178,6 @@ def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
                         for i, lg in enumerate(logits)]).mean()
 
 
-def _mix(seed: int, step: int) -> int:
-    d = hashlib.blake2b(f"textgan/{seed}/{step}".encode(), digest_size=8).digest()
-    return int.from_bytes(d, "little") >> 1
-
-
 class TextGANTrainer(kernel.Trainer):
     """The GAN-CLS pair, its batches and losses on the kernel."""
 
@@ -254,7 +239,7 @@ class TextGANTrainer(kernel.Trainer):
     def batch(self, index: int) -> dict[str, torch.Tensor]:
         """The step's batch, a pure function of (seed, step); all on the device."""
         d, B, dev, g = self.data, self.opts.batch, self.device, self.rng
-        g.manual_seed(_mix(self.opts.seed, index))
+        g.manual_seed(seed_of("textgan", self.opts.seed, index))
         n, C = d.cap_index.shape
         idx = torch.randint(n, (B,), generator=g, device=dev)
         cap = d.cap_index[idx, torch.randint(C, (B,), generator=g, device=dev)]
