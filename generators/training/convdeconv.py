@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from generators.datasets import cached_dataset
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode
-from generators.training import kernel
+from generators.training import kernel, recipes
 from generators.training.kernel import Losses, Sheet, TrainingError
 from generators.training.losses import feature_weights, weighted_rec
 
@@ -112,7 +112,7 @@ class ConvDeconvTrainer(kernel.Trainer):
     terms = ("rec_weighted", "mse", "mask", "perceptual")
 
     def __init__(self, opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
-                 dataset: Any = None, *, recipe: str | None = None):
+                 dataset: Any = None, *, recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         torch.manual_seed(opts.seed)
         self.opts = opts
@@ -216,7 +216,7 @@ class ConvDeconvTrainer(kernel.Trainer):
 
 
 def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
-                     dataset: Any = None, *, recipe: str | None = None) -> ConvDeconv:
+                     dataset: Any = None, *, recipe: dict[str, Any] | None = None) -> ConvDeconv:
     """Train (or resume) to ``opts.steps``; returns the model (EMA weights
     where there is an EMA) with its log as ``train_log``."""
     trainer = ConvDeconvTrainer(opts, cfg, dataset, recipe=recipe)
@@ -236,3 +236,17 @@ def measure_throughput(*, batch: int = 64, steps: int = 10, warmup: int = 2,
                                   device=device, progress=False)
     return kernel.measure(ConvDeconvTrainer(opts, dataset=ds), steps=steps, warmup=warmup)
 
+
+
+def from_recipe(r: recipes.Resolved) -> tuple[ConvDeconvConfig, ConvDeconvTrainOptions]:
+    cfg, opts = recipes.build(r.values, ConvDeconvConfig, ConvDeconvTrainOptions)
+    if cfg.domain != opts.domain:
+        raise recipes.RecipeError(f"domain {opts.domain!r}: the config says {cfg.domain!r}")
+    return cfg, opts
+
+
+def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
+    """Train as the resolved recipe says; returns the last log record."""
+    cfg, opts = from_recipe(r)
+    model = train_convdeconv(opts, cfg, recipe=recipes.record(r))
+    return {"out": opts.out, **(model.train_log[-1] if model.train_log else {})}

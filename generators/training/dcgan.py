@@ -51,7 +51,7 @@ from generators import checkpoint
 from generators.errors import WeightsError
 from generators.nets.dcgan import (ARCH_VERSION, DCGAN, DCGANConfig, augment_ops, build,
                                    from_uint8, to_uint8)
-from generators.training import distributed, kernel
+from generators.training import distributed, kernel, recipes
 from generators.training.augment import diff_augment
 from generators.training.distributed import Dist, EpochSharder
 from generators.training.kernel import TrainingError, seed_of
@@ -71,6 +71,10 @@ class TrainOptions(kernel.Loop):
     sample_every: int = 500
     compile: bool = False
     dump_digests: bool = False       # each rank writes out/rank-R.sha256 of its weights
+    data: str | None = None          # train on every image of this folder (else studio faces)
+    n_images: int = 20000            # studio faces to train on (without ``data``)
+    init: str | None = None          # start from these weights: "faces" (shipped) or a folder
+    name: str | None = None          # a personal model: saved as the data dir's dcgan-NAME
 
 
 # ---------------------------------------------------------------------------
@@ -88,7 +92,7 @@ class DCGANTrainer(kernel.Trainer):
     terms = ("loss_d", "loss_g", "loss_vae")
 
     def __init__(self, cfg: DCGANConfig, images: np.ndarray | torch.Tensor,
-                 opts: TrainOptions, dist: Dist | None = None, *, recipe: str | None = None):
+                 opts: TrainOptions, dist: Dist | None = None, *, recipe: dict[str, Any] | None = None):
         super().__init__(opts, dist=dist, recipe=recipe)
         self.cfg, self.opts = cfg, opts
         dev = self.device
@@ -426,7 +430,7 @@ def resolve_from(source: str | Path) -> Path:
 def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any],
           opts: TrainOptions, *, dist: Dist | None = None, init_from: Path | None = None,
           on_log: Callable[[dict], None] | None = None,
-          recipe: str | None = None) -> DCGANTrainer:
+          recipe: dict[str, Any] | None = None) -> DCGANTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer.
 
     ``images`` is a uint8 N×S×S×3 array, or a function returning one (called
@@ -491,3 +495,45 @@ def step_flops(cfg: DCGANConfig, batch: int) -> float:
     with counter:
         trainer.step()
     return float(counter.get_total_flops()) * batch / small
+
+
+# ---------------------------------------------------------------------------
+# recipes
+
+
+def from_recipe(r: recipes.Resolved) -> tuple[DCGANConfig, TrainOptions]:
+    cfg, opts = recipes.build(r.values, DCGANConfig, TrainOptions)
+    return cfg, opts
+
+
+def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
+    """Train as the resolved recipe says (under torchrun, on every rank);
+    returns the last log record (rank 0; {} elsewhere)."""
+    cfg, opts = from_recipe(r)
+    if opts.name:
+        from generators.dcgan_gen import personal_dir
+        from generators.errors import GeneratorError
+        try:
+            opts.out = str(personal_dir(opts.name))
+        except GeneratorError as e:
+            raise TrainingError(str(e)) from None
+    init_from = resolve_from(opts.init) if opts.init else None
+    dist = distributed.init(opts.device)
+    ok = False
+    try:
+        trainer = train(cfg, lambda: load_images(opts.data, n_images=opts.n_images,
+                                                  seed=opts.seed, size=cfg.image_size),
+                        opts, dist=dist, init_from=init_from, recipe=recipes.record(r))
+        ok = True
+    finally:
+        # tear the process group down before the interpreter exits: gloo's
+        # threads otherwise abort the process now and then
+        dist.close(barrier=ok)
+    if not dist.is_main:
+        return {}
+    if opts.name:
+        trainer.note(f"Saved the personal DCGAN '{opts.name}' in {opts.out}.\n"
+                     f"Use it with: holochat --generator dcgan:{opts.name}\n"
+                     f"Fit its attribute directions with: holochat train directions "
+                     f"--weights {opts.out}")
+    return {"out": opts.out, "step": trainer.step_count, **trainer.last_log}

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from generators.datasets import cached_dataset, expression_maps, shown_attributes
 from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig
-from generators.training import kernel
+from generators.training import kernel, recipes
 from generators.training.kernel import Losses, Sheet
 
 
@@ -183,7 +183,7 @@ class JudgeTrainer(kernel.Trainer):
     retrain = "holochat train judge --out DIR"
 
     def __init__(self, opts: JudgeTrainOptions, dataset: Any = None, *,
-                 recipe: str | None = None):
+                 recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         self.opts = opts
         self.weights = class_weights(opts.domain, opts.weights)
@@ -297,7 +297,7 @@ class JudgeTrainer(kernel.Trainer):
 
 
 def train_judge(opts: JudgeTrainOptions, dataset: Any = None, *,
-                recipe: str | None = None) -> Judge:
+                recipe: dict[str, Any] | None = None) -> Judge:
     """Train to ``opts.steps`` (or the time limit); returns the judge in eval
     mode, its log as ``train_log``."""
     trainer = JudgeTrainer(opts, dataset, recipe=recipe)
@@ -318,3 +318,17 @@ def load_judge(path: str | os.PathLike) -> Judge:
     from generators.checkpoint import from_pretrained
     return from_pretrained(Judge, JudgeConfig, path, model_name="judge",
                            code_version=ARCH_VERSION, retrain_hint=f"holochat train judge --out {path}")
+
+
+def from_recipe(r: recipes.Resolved) -> tuple[JudgeTrainOptions]:
+    (opts,) = recipes.build(r.values, JudgeTrainOptions)
+    class_weights(opts.domain, opts.weights)                   # unknown attributes: an error
+    return (opts,)
+
+
+def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
+    """Train as the resolved recipe says; returns the last log record."""
+    (opts,) = from_recipe(r)
+    judge = train_judge(opts, recipe=recipes.record(r))
+    log = judge.train_log  # type: ignore[attr-defined]
+    return {"out": opts.out, **(log[-1] if log else {})}

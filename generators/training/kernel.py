@@ -89,6 +89,21 @@ class Loop:
     accum: int = 1                   # batches per optimiser step (gradient accumulation)
     amp: str = "auto"                # auto (bf16 on CUDA), bf16, fp16, none (always on CPU)
 
+    def __post_init__(self) -> None:
+        for name in ("steps", "log_every", "accum"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("sample_every", "checkpoint_every", "eval_every"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (never) or positive, got "
+                                 f"{getattr(self, name)}")
+        if self.time_limit_s is not None and not self.time_limit_s >= 0:
+            raise ValueError(f"time_limit_s must be positive, got {self.time_limit_s}")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"device must be cpu or cuda, got {self.device!r}")
+        if self.amp not in ("auto", "bf16", "fp16", "none"):
+            raise ValueError(f"amp must be auto, bf16, fp16 or none, not {self.amp!r}")
+
     @classmethod
     def of(cls, settings: Any) -> "Loop":
         """The loop settings found (by name) in a model's settings dataclass."""
@@ -160,7 +175,8 @@ class Trainer:
     retrain: ClassVar[str] = ""              # how to retrain, for weight errors
     terms: ClassVar[tuple[str, ...]] = ()    # loss terms always logged (0 when a step lacks one)
 
-    def __init__(self, settings: Any, *, dist: Dist | None = None, recipe: str | None = None):
+    def __init__(self, settings: Any, *, dist: Dist | None = None,
+                 recipe: dict[str, Any] | None = None):
         self.settings = settings
         self.loop = settings if isinstance(settings, Loop) else Loop.of(settings)
         self.recipe = recipe
@@ -170,8 +186,6 @@ class Trainer:
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         amp = self.loop.amp
-        if amp not in ("auto", "bf16", "fp16", "none"):
-            raise TrainingError(f"amp must be auto, bf16, fp16 or none, not {amp!r}")
         self.amp_dtype = None if not self.cuda or amp == "none" else (
             torch.float16 if amp == "fp16" else torch.bfloat16)
         self.scaler = (torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16

@@ -36,7 +36,7 @@ from generators import checkpoint
 from generators.errors import WeightsError
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.pix2pix import ARCH_VERSION, Pix2Pix, Pix2PixConfig, build, sketch_input
-from generators.training import kernel
+from generators.training import kernel, recipes
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import ns_fake, ns_real, r1_penalty
 
@@ -107,7 +107,7 @@ class Pix2PixTrainer(kernel.Trainer):
     terms = TERMS
 
     def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions, *,
-                 recipe: str | None = None):
+                 recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
         self.retrain = retrain_hint(cfg.domain)
@@ -208,7 +208,7 @@ def has_checkpoint(out: Path) -> bool:
 def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
                   data: Pix2PixData | None = None, *,
                   on_log: Callable[[dict], None] | None = None,
-                  recipe: str | None = None) -> Pix2PixTrainer:
+                  recipe: dict[str, Any] | None = None) -> Pix2PixTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or Pix2PixConfig(domain=opts.domain)
@@ -234,3 +234,17 @@ def load_pix2pix(path: str | os.PathLike, device: str = "cpu") -> Pix2Pix:
                                       code_version=ARCH_VERSION,
                                       retrain_hint=retrain_hint(cfg.get("domain", "faces")),
                                       device=device)
+
+
+def from_recipe(r: recipes.Resolved) -> tuple[Pix2PixConfig, Pix2PixTrainOptions]:
+    cfg, opts = recipes.build(r.values, Pix2PixConfig, Pix2PixTrainOptions)
+    if cfg.domain != opts.domain:
+        raise recipes.RecipeError(f"domain {opts.domain!r}: the config says {cfg.domain!r}")
+    return cfg, opts
+
+
+def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
+    """Train as the resolved recipe says; returns the last log record."""
+    cfg, opts = from_recipe(r)
+    trainer = train_pix2pix(opts, cfg, recipe=recipes.record(r))
+    return {"out": opts.out, **(trainer.log[-1] if trainer.log else {})}

@@ -75,7 +75,7 @@ import torch.nn.functional as F
 
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
-from generators.training import kernel
+from generators.training import kernel, recipes
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import (feature_weights, ns_fake, ns_real, r1_penalty,
                                         weighted_rec)
@@ -189,7 +189,7 @@ class TextGANTrainer(kernel.Trainer):
     terms = TERMS
 
     def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions, *,
-                 recipe: str | None = None):
+                 recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
         if opts.rec_loss not in ("l1", "l2"):
@@ -353,7 +353,7 @@ class TextGANTrainer(kernel.Trainer):
 def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, dataset=None, *,
                   embedder: Callable | None = None,
                   on_log: Callable[[dict], None] | None = None,
-                  recipe: str | None = None) -> TextGANTrainer:
+                  recipe: dict[str, Any] | None = None) -> TextGANTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or TextGANConfig()
@@ -373,3 +373,17 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
     kernel.prepare(trainer, init=opts.init)
     kernel.fit(trainer, on_log=on_log)
     return trainer
+
+
+def from_recipe(r: recipes.Resolved) -> tuple[TextGANConfig, TextGANTrainOptions]:
+    cfg, opts = recipes.build(r.values, TextGANConfig, TextGANTrainOptions)
+    if opts.rec_loss not in ("l1", "l2"):
+        raise recipes.RecipeError(f"rec_loss must be l1 or l2, not {opts.rec_loss!r}")
+    return cfg, opts
+
+
+def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
+    """Train as the resolved recipe says; returns the last log record."""
+    cfg, opts = from_recipe(r)
+    trainer = train_textgan(opts, cfg, recipe=recipes.record(r))
+    return {"out": opts.out, **(trainer.log[-1] if trainer.log else {})}
