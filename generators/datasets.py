@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,7 +286,7 @@ def _shown_version() -> str:
 
 
 def _save(ds: StudioDataset, path: Path) -> None:
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")   # one file per writer (jobs render in parallel)
     arrays = {"images": ds.images, "seeds": ds.seeds,
               "attributes": np.array(json.dumps(ds.attributes))}
     if ds.masks is not None:

@@ -63,7 +63,8 @@ class Job:
     default: bool = True              # in a run without --only
 
 
-def _pix2pix(name: str, domain: str, *extra: str, wait_for: str | None = None) -> Job:
+def _pix2pix(name: str, domain: str, *extra: str, wait_for: str | None = None,
+             default: bool = False) -> Job:
     """A pix2pix job: the same recipe for both domains and the L1-only baseline."""
     return Job(name, "pix2pix", domain,
                gpu=("--domain", domain, "--n-train", "15000", "--variants", "2", "--batch", "256",
@@ -72,19 +73,38 @@ def _pix2pix(name: str, domain: str, *extra: str, wait_for: str | None = None) -
                smoke=("--domain", domain, "--n-train", "16", "--steps", "3", "--batch", "4",
                       "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
                       "--checkpoint-every", "100", *extra),
-               wait_for=wait_for)
+               wait_for=wait_for, default=default)
+
+
+def _textgan(name: str, warmup: str, *extra: str) -> Job:
+    """A text GAN job: feature-weighted L2 plus the judge-feature term, then
+    GAN-CLS for the part of the run after ``warmup`` (of 100,000 steps, or the
+    same share of the clock when the time limit ends the run first)."""
+    return Job(name, "textgan", "faces",
+               gpu=("--n-train", "40000", "--images-per-identity", "4", "--captions-per-image", "4",
+                    "--batch", "256", "--ngf", "64", "--ndf", "64", "--output", "compose",
+                    "--aux-weight", "1", "--rec-weight", "300", "--rec-loss", "l2",
+                    "--feature-weight", "8", "--lr", "1e-3",
+                    "--gan-lr", "2e-4", "--r1", "1", "--steps", "100000", "--warmup", warmup,
+                    "--decay-from", "60000", "--ema", "0.999", "--sample-every", "2000",
+                    "--checkpoint-every", "2000", "--log-every", "200", *extra),
+               smoke=("--batch", "4", "--steps", "3", "--n-train", "16", "--images-per-identity",
+                      "2", "--ngf", "8", "--ndf", "8", "--output", "compose", "--warmup", "1",
+                      "--feature-weight", "8", "--ema", "0.99", "--checkpoint-every", "100",
+                      "--sample-every", "100", "--log-every", "1", *extra),
+               shipped="textgan-faces", init_flag="--init", captions=FACES_TEXT)
 
 
 FACES_TEXT = {"n": 40000, "seed": 0, "per_seed": 4, "captions_per_image": 4}
 
-# The recipes of a lease (about 8 minutes on one H200 shared by seven trainers;
+# The recipes of a lease (about 8 minutes on one H200 shared by the default jobs;
 # each trainer renders its own studio set first, then trains until the lease's
 # deadline).  Measured on 2026-12-04: docs/training.md.
 JOBS: tuple[Job, ...] = (
     Job("judge-faces", "judge", "faces",
         gpu=("--domain", "faces", "--init", "generators/weights/judge-faces", "--fine-blocks", "2",
              "--fine-width", "64", "--n-train", "40000", "--images-per-identity", "4",
-             "--identities-per-batch", "128", "--lr", "1e-3", "--weight", "expression=4",
+             "--identities-per-batch", "128", "--lr", "3e-4", "--weight", "expression=4",
              "--weight", "hair_color=2", "--steps", "1000000", "--save-every", "0",
              "--log-every", "200"),
         smoke=("--domain", "faces", "--n-train", "16", "--images-per-identity", "2",
@@ -93,11 +113,13 @@ JOBS: tuple[Job, ...] = (
     _pix2pix("pix2pix-faces", "faces"),
     _pix2pix("pix2pix-chairs", "chairs"),
     Job("convdeconv-faces", "convdeconv", "faces",
-        gpu=("--domain", "faces", "--n-train", "40000", "--batch", "256", "--lr", "2e-3",
-             "--steps", "200000", "--feature-weight", "8", "--ema", "0.999",
+        gpu=("--domain", "faces", "--n-train", "40000", "--batch", "256", "--lr", "1e-3",
+             "--steps", "200000", "--feature-weight", "8", "--perceptual", "0.05",
+             "--ema", "0.999",
              "--sample-every", "2000", "--log-every", "200"),
         smoke=("--domain", "faces", "--batch", "4", "--steps", "3", "--n-train", "16",
-               "--sample-every", "100", "--log-every", "1", "--ema", "0.99"),
+               "--sample-every", "100", "--log-every", "1", "--ema", "0.99",
+               "--perceptual", "0.05"),
         shipped="convdeconv-faces", init_flag="--init"),
     Job("dcgan-faces", "dcgan", "faces",
         gpu=("--steps", "100000", "--batch", "256", "--ngf", "64", "--ndf", "64", "--lr", "2e-4",
@@ -109,19 +131,9 @@ JOBS: tuple[Job, ...] = (
                "--mapping", "2", "--style", "--mbstd", "4", "--ema", "0.99", "--augment",
                "translation,cutout", "--upsample", "bilinear", "--no-progress",
                "--log-every", "1", "--checkpoint-every", "100", "--sample-every", "100"),
-        shipped="dcgan-faces", init_flag="--from"),
-    Job("textgan-faces", "textgan", "faces",
-        gpu=("--n-train", "40000", "--images-per-identity", "4", "--captions-per-image", "4",
-             "--batch", "256", "--ngf", "64", "--ndf", "64", "--output", "compose",
-             "--aux-weight", "1", "--rec-weight", "300", "--rec-loss", "l2",
-             "--feature-weight", "8", "--lr", "1e-3", "--gan-lr", "2e-4", "--r1", "1",
-             "--steps", "100000", "--warmup", "85000", "--decay-from", "60000", "--ema", "0.999",
-             "--sample-every", "2000", "--checkpoint-every", "2000", "--log-every", "200"),
-        smoke=("--batch", "4", "--steps", "3", "--n-train", "16", "--images-per-identity", "2",
-               "--ngf", "8", "--ndf", "8", "--output", "compose", "--warmup", "1",
-               "--feature-weight", "8", "--ema", "0.99", "--checkpoint-every", "100",
-               "--sample-every", "100", "--log-every", "1"),
-        shipped="textgan-faces", init_flag="--init", captions=FACES_TEXT),
+        shipped="dcgan-faces", init_flag="--from", default=False),
+    _textgan("textgan-faces", "85000", "--perceptual", "0.05"),
+    _textgan("textgan-faces-gan", "20000"),
     _pix2pix("pix2pix-faces-l1", "faces", "--gan-weight", "0",       # the eval's baseline
              wait_for="sketch-faces-train-n15000-*x2-*.npz"),
     Job("convdeconv-chairs", "convdeconv", "chairs",
@@ -138,7 +150,7 @@ def job_names() -> list[str]:
 
 
 def default_jobs() -> list[str]:
-    """The jobs of a run without --only (seven bundles and the summary: the
+    """The jobs of a run without --only (one bundle each and the summary, within the
     lease's eight files)."""
     return [j.name for j in JOBS if j.default]
 
@@ -277,21 +289,21 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
                                     cwd=str(REPO), start_new_session=True)
         running.append(Running(j, proc, jout, log, time.time()))
 
-    # 1. the jobs that need nothing ahead start at once
+    # 1. the text GANs' captions, embedded into the cache (on the GPU) before
+    #    anything else starts: beside six renderers it took 186 s, alone 51 s
     waiting = [j for j in jobs if j.wait_for]
-    for j in jobs:
-        if not j.captions and not j.wait_for:
-            launch(j)
-    # 2. the text GAN's captions, embedded into the cache (on the GPU), then it
     caption_jobs = [j for j in jobs if j.captions]
     if caption_jobs:
         _prepare_embedding(work, smoke, device)
-        for j in caption_jobs:
-            if not smoke:
+        if not smoke:
+            for spec in {json.dumps(j.captions, sort_keys=True) for j in caption_jobs}:
                 try:
-                    embed_captions(j.captions)
-                except Exception as e:            # the job then fails and says why
+                    embed_captions(json.loads(spec))
+                except Exception as e:            # the jobs then fail and say why
                     _say(f"caption embedding failed: {type(e).__name__}: {e}")
+    # 2. then every job that waits for nothing
+    for j in jobs:
+        if not j.wait_for:
             launch(j)
     # 3. the rest as their data appears; report; stop what overruns
     next_report = time.time() + 60
@@ -334,15 +346,28 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         except Exception:
             pass
     summary["python"] = sys.version.split()[0]
-    # each bundle's share of the 64 MiB a lease returns (the summary's few kB aside)
-    share = min(MAX_FILE_BYTES, (MAX_TOTAL_BYTES - 2**20) // max(1, len(running)))
-    for r in running:
-        summary["jobs"][r.job.name] = _collect(r, out, summary, smoke, from_shipped, extra,
-                                               share)
+    # each bundle's share of the 64 MiB a lease returns (the summary's few kB
+    # aside): the smallest weights first, each taking what it needs of an
+    # equal share of what is left, so the large ones get what the small leave
+    left = MAX_TOTAL_BYTES - 2**20
+    by_size = sorted(running, key=lambda r: _weights_bytes(r.out))
+    for i, r in enumerate(by_size):
+        share = min(MAX_FILE_BYTES, left // (len(by_size) - i))
+        info = _collect(r, out, summary, smoke, from_shipped, extra, share)
+        summary["jobs"][r.job.name] = info
+        left -= int(info.get("bundle_bytes", 0))
+    summary["jobs"] = {r.job.name: summary["jobs"][r.job.name] for r in running}
     summary["wall_seconds"] = round(time.time() - t0, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     check_limits(out)
     return summary
+
+
+def _weights_bytes(folder: Path) -> int:
+    try:
+        return (folder / "model.safetensors").stat().st_size
+    except OSError:
+        return 0
 
 
 def _prepare_embedding(work: Path, smoke: bool, device: str) -> None:

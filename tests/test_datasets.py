@@ -173,3 +173,32 @@ def test_studio_cli_sheets(tmp_path):
     r = subprocess.run([sys.executable, "-m", "holochat", "studio", "--vary", "shades",
                         "--out", str(tmp_path / "b.png")], capture_output=True, text=True)
     assert r.returncode == 2 and "valid attributes" in r.stderr and not (tmp_path / "b.png").exists()
+
+
+def test_writers_of_one_cache_file_in_parallel_do_not_collide(tmp_path, monkeypatch):
+    """Two trainers rendering the same set at once (a GPU lease runs several)
+    each write their own temporary file; both finish and the cache reads back."""
+    import threading
+
+    from generators import datasets
+    monkeypatch.setenv("HOLOCHAT_CACHE_DIR", str(tmp_path))
+    ds = datasets.make_dataset("faces", 4, seed=2, split="train")
+    path = tmp_path / "shared.npz"
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(5):
+                datasets._save(ds, path)
+        except BaseException as e:           # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with np.load(path) as f:
+        assert np.array_equal(f["images"], ds.images)
+    assert not list(tmp_path.glob("*.tmp.npz"))

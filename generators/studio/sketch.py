@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -323,7 +324,7 @@ def sketch_dataset(domain: str, n: int, seed: int = 0, split: str = "train", *,
         sk[:, v] = sketch_attributes(domain, ds.attributes, sketch_seeds(seed, split, len(ds), v),
                                      perturb, workers)
     d.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")   # one file per writer (jobs render in parallel)
     np.savez(tmp, sketches=sk, meta=np.array(json.dumps({"version": SKETCH_VERSION})))
     os.replace(tmp, path)
     return ds, sk
