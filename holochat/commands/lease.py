@@ -22,8 +22,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="train only these jobs (default: all but convdeconv-chairs; "
                         "a lease returns 8 files)")
     p.add_argument("--set", action="append", default=[], metavar="JOB:ARGS",
-                   help="extra training arguments for one job, e.g. "
-                        "'textgan-faces:--steps 9000' (repeatable)")
+                   help="extra training arguments for one job: recipe settings or "
+                        "options, e.g. 'textgan-faces:warmup=20000 --steps 9000' (repeatable)")
     p.add_argument("--device", choices=["cpu", "cuda"], default=None,
                    help="default: cuda when there is one (cpu with --smoke)")
 
@@ -44,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"holochat lease: --set wants JOB:ARGS with JOB one of "
                   f"{', '.join(lease.job_names())}; got {item!r}", file=sys.stderr)
             return 2
-        extra.setdefault(name, []).extend(rest.split())
+        args = extra.setdefault(name, [])
+        for token in rest.split():          # a bare KEY=VALUE is a recipe setting (--set)
+            if "=" in token and not token.startswith("-") and args[-1:] != ["--set"]:
+                args.append("--set")
+            args.append(token)
     try:
         summary = lease.run(args.out, minutes=args.minutes, smoke=args.smoke,
                             from_shipped=args.from_shipped, only=only or None,
