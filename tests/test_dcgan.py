@@ -342,8 +342,8 @@ def test_cli_refuses_bad_input_and_changes_nothing(tmp_path, capsys):
     from holochat.cli import main
     (tmp_path / "empty").mkdir()
     out = tmp_path / "out"
-    assert main(["train", "dcgan", "--data", str(tmp_path / "empty"), "--out", str(out),
-                 "--steps", "1", "--no-progress"]) == 2
+    assert main(["train", "dcgan", "--set", f"data={tmp_path / 'empty'}", "--out", str(out),
+                 "--steps", "1", "--device", "cpu"]) == 2
     assert "no images" in capsys.readouterr().err and not out.exists()
     assert main(["train", "dcgan", "--out", str(out), "--steps", "0"]) == 2
     assert "--steps must be positive" in capsys.readouterr().err
@@ -357,14 +357,15 @@ def test_cli_trains_on_a_folder_then_resumes(tmp_path, capsys):
     for i, im in enumerate(_images(6, size=70)):
         Image.fromarray(im).save(tmp_path / "photos" / f"{i}.jpg")
     out = tmp_path / "out"
-    base = ["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
-            "--batch", "4", "--device", "cpu", "--no-progress"]
-    assert main([*base, "--ngf", "4", "--ndf", "4", "--r1", "0.5", "--steps", "2"]) == 0
-    assert main([*base, "--ngf", "4", "--ndf", "4", "--steps", "3"]) == 2   # would overwrite
+    base = ["train", "dcgan", "--set", f"data={tmp_path / 'photos'}", "--out", str(out),
+            "--set", "batch=4", "--device", "cpu"]
+    tiny = ["--set", "ngf=4", "--set", "ndf=4"]
+    assert main([*base, *tiny, "--set", "r1_gamma=0.5", "--steps", "2"]) == 0
+    assert main([*base, *tiny, "--steps", "3"]) == 2                        # would overwrite
     assert "--resume" in capsys.readouterr().err
-    assert main([*base, "--steps", "3", "--resume"]) == 0       # widths and R1 from the checkpoint
+    assert main([*base, "--steps", "3", "--resume"]) == 0   # the checkpoint's recorded settings
     assert json.loads((out / "trainer.json").read_text())["step"] == 3
     cfg = json.loads((out / "config.json").read_text())["config"]
     assert (cfg["ngf"], cfg["r1_gamma"]) == (4, 0.5)
-    assert main([*base, "--steps", "4", "--resume", "--r1", "2"]) == 2  # another model: refused
+    assert main([*base, "--steps", "4", "--resume", "--set", "r1_gamma=2"]) == 2   # another model
     assert "r1_gamma" in capsys.readouterr().err

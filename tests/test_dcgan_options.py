@@ -178,19 +178,19 @@ def test_cli_takes_the_new_flags_and_prints_a_json_last_line(tmp_path, capsys):
     for i, im in enumerate(_images(6, size=64)):
         Image.fromarray(im).save(tmp_path / "photos" / f"{i}.png")
     out = tmp_path / "out"
-    assert main(["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
-                 "--batch", "4", "--device", "cpu", "--no-progress", "--ngf", "4", "--ndf", "4",
-                 "--steps", "100000", "--time-limit", "0.001", "--mapping", "2", "--style",
-                 "--mbstd", "2", "--ema", "0.99", "--augment", "translation,cutout",
-                 "--lr", "1e-4", "--lr-d", "3e-4", "--upsample", "bilinear"]) == 0
+    sets = ["batch=4", "ngf=4", "ndf=4", "mapping=2", "style=true", "mbstd_group=2", "ema=0.99",
+            "augment=translation,cutout", "lr=1e-4", "lr_d=3e-4", "upsample=bilinear",
+            f"data={tmp_path / 'photos'}"]
+    assert main(["train", "dcgan", "--out", str(out), "--device", "cpu", "--steps", "100000",
+                 "--minutes", "0.00002", *[a for s in sets for a in ("--set", s)]]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["step"] == 1 and "images_per_s" in last
     cfg = json.loads((out / "config.json").read_text())["config"]
     assert (cfg["mapping"], cfg["style"], cfg["mbstd_group"], cfg["ema"], cfg["augment"],
             cfg["lr"], cfg["lr_d"]) == (2, True, 2, 0.99, "translation,cutout", 1e-4, 3e-4)
-    assert main(["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
-                 "--steps", "2", "--resume", "--batch", "4", "--no-progress"]) == 0
+    assert main(["train", "dcgan", "--out", str(out), "--steps", "2", "--resume",
+                 "--device", "cpu"]) == 0
     assert json.loads((out / "trainer.json").read_text())["step"] == 2
-    assert main(["train", "dcgan", "--out", str(tmp_path / "x"), "--augment", "flip",
-                 "--steps", "1", "--no-progress"]) == 2
+    assert main(["train", "dcgan", "--out", str(tmp_path / "x"), "--set", "augment=flip",
+                 "--steps", "1", "--device", "cpu"]) == 2
     assert "augmentation" in capsys.readouterr().err

@@ -435,10 +435,10 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     p = argparse.ArgumentParser()
     train_cmd.configure(p)
     out = tmp_path / "w"
-    args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
-                         "--n-train", "24", "--ngf", "8", "--ndf", "8", "--lr", "1e-3",
-                         "--trunk", "16", "--aux-weight", "1", "--rec-loss", "l2",
-                         "--warmup", "1", "--output", "compose", "--refine", "--device", "cpu"])
+    sets = ["batch=4", "n_train=24", "ngf=8", "ndf=8", "lr=1e-3", "trunk=16", "aux_weight=1",
+            "aux_classifier=true", "rec_loss=l2", "warmup=1", "output=compose", "refine=true"]
+    args = p.parse_args(["textgan", "--recipe", "faces:smoke", "--out", str(out), "--steps", "2",
+                         *[a for s in sets for a in ("--set", s)]])
     assert train_cmd.run(args) == 0
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
@@ -447,26 +447,24 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     assert saved["config"]["output"] == "compose" and saved["config"]["refine"]
     assert saved["config"]["aux_classifier"] and saved["extra"]["train"]["aux_weight"] == 1
     assert saved["extra"]["train"]["rec_loss"] == "l2" and saved["extra"]["train"]["warmup"] == 1
-    # --resume continues with the checkpoint's own widths
-    more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--batch", "4",
-                         "--n-train", "24", "--resume"])
+    assert saved["extra"]["recipe"]["name"] == "faces:smoke"
+    # --resume continues with the checkpoint's own settings
+    more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--resume"])
     assert train_cmd.run(more) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 3
     gen = TextGANGenerator("faces", out)                          # the real embedder
     assert gen.render(_state()).shape == (64, 64, 3)
-    bad = p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--device", "tpu"])
+    x = ["textgan", "--recipe", "faces:smoke", "--out", str(tmp_path / "x")]
+    bad = p.parse_args([*x, "--device", "tpu"])
     assert train_cmd.run(bad) == 2
-    assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--lr", "0"])) == 2
-    assert "--lr must be positive" in capsys.readouterr().err
-    assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--steps", "3",
-                                       "--decay-from", "3"])) == 2
-    assert "--decay-from must lie in 0…2" in capsys.readouterr().err
-    for flag, value, msg in (("--trunk", "-1", "--trunk must be"),
-                             ("--warmup", "30000", "--warmup must lie"),
-                             ("--r1", "-1", "--r1 must be"),
-                             ("--aux-weight", "nan", "--aux-weight must be")):
-        assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"),
-                                           flag, value])) == 2
+    assert train_cmd.run(p.parse_args([*x, "--set", "lr=0"])) == 2
+    assert "lr must be positive" in capsys.readouterr().err
+    assert train_cmd.run(p.parse_args([*x, "--steps", "3", "--set", "decay_from=3"])) == 2
+    assert "decay_from must lie in 0…2" in capsys.readouterr().err
+    for item, msg in (("trunk=-1", "trunk must be"), ("warmup=30000", "warmup must lie"),
+                      ("r1_gamma=-1", "r1_gamma must be"), ("aux_weight=nan", "aux_weight must be"),
+                      ("colour=3", "unknown setting colour")):
+        assert train_cmd.run(p.parse_args([*x, "--set", item])) == 2
         assert msg in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 

@@ -346,6 +346,12 @@ def _check_images(images: torch.Tensor, cfg: DCGANConfig) -> None:
 # files
 
 
+def save_model(out: Path, pair: DCGAN, step: int) -> None:
+    """``config.json`` + ``model.safetensors`` (generator.* and discriminator.*)."""
+    checkpoint.save_pretrained(pair, pair.cfg, out, model_name="dcgan", code_version=ARCH_VERSION,
+                               extra={"step": step})
+
+
 def read_config(folder: Path) -> DCGANConfig:
     """The DCGANConfig of a checkpoint folder (clear error if it is not one)."""
     try:

@@ -27,6 +27,8 @@ from typing import Any
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
 SETTINGS = ("cpu", "gpu", "smoke")
+#: settings of one invocation, not of the recipe: never recorded, never carried to a resume
+RUNTIME = ("progress", "echo", "resume", "out", "time_limit_s")
 
 
 class RecipeError(ValueError):
@@ -95,11 +97,34 @@ def parse_set(item: str) -> tuple[str, Any]:
     return key, parse_value(value.strip())
 
 
+def recorded(folder: str | Path) -> Resolved | None:
+    """The recipe a checkpoint folder records (None where it records none)."""
+    import json
+    try:
+        meta = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+        rec = meta["extra"]["recipe"]
+        name, _, setting = rec["name"].partition(":")
+        values = {k: v for k, v in rec["values"].items() if k not in RUNTIME}
+        return Resolved(meta["model"], name, setting, values)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def resolve(model: str, spec: str | None = None, *, device: str | None = None,
-            sets: list[str] | tuple[str, ...] = (), **overrides: Any) -> Resolved:
+            sets: list[str] | tuple[str, ...] = (), base: Resolved | None = None,
+            **overrides: Any) -> Resolved:
     """``spec`` is ``NAME`` or ``NAME:SETTING``; without a setting, ``device``
     picks it (cuda: gpu, else cpu), and without a device, a GPU here picks
-    gpu.  Then ``--set`` items and ``overrides`` (those not None)."""
+    gpu.  Then ``--set`` items and ``overrides`` (those not None).  With
+    ``base`` (a resumed checkpoint's recorded recipe) its values stand in for
+    the file's, and ``spec`` must name the same recipe if it names one."""
+    if base is not None:
+        name = (spec or base.name).partition(":")[0]
+        if name != base.name:
+            raise RecipeError(f"the checkpoint was trained with the {model} recipe "
+                              f"{base.label}, not {spec}; resume without --recipe")
+        return _override(Resolved(model, base.name, base.setting, dict(base.values)), device,
+                         sets, overrides)
     name, _, setting = (spec or default_name(model)).partition(":")
     data = load(model, name)
     if not setting:
@@ -113,6 +138,12 @@ def resolve(model: str, spec: str | None = None, *, device: str | None = None,
     if setting not in data:
         raise RecipeError(f"the {model} recipe {name!r} has no [{setting}] setting")
     values: dict[str, Any] = {**data.get("base", {}), **data[setting]}
+    return _override(Resolved(model, name, setting, values), device, sets, overrides)
+
+
+def _override(r: Resolved, device: str | None, sets: list[str] | tuple[str, ...],
+              overrides: dict[str, Any]) -> Resolved:
+    values = r.values
     for item in sets:
         key, value = parse_set(item)
         head, dot, sub = key.partition(".")
@@ -124,7 +155,38 @@ def resolve(model: str, spec: str | None = None, *, device: str | None = None,
     values.update({k: v for k, v in overrides.items() if v is not None})
     if device is not None:
         values["device"] = device
-    return Resolved(model, name, setting, values)
+    check(values)
+    return r
+
+
+POSITIVE = {"lr", "gan_lr", "lr_d", "batch", "n_train", "n_images", "identities_per_batch",
+            "per_identity", "images_per_identity", "images_per_seed", "variants", "width",
+            "captions_per_image", "workers", "ngf", "ndf", "r1_every", "fine_width"}
+NON_NEGATIVE = {"r1_gamma", "perceptual", "ema", "expression_map", "trunk", "warmup",
+                "fine_blocks", "blocks", "local_blocks", "mapping", "mbstd_group", "seed"}
+
+
+def check(values: dict[str, Any]) -> None:
+    """The checks every recipe value gets: numbers finite, counts, rates and
+    weights in range, the schedule's steps inside the run."""
+    import math
+    for k, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if not math.isfinite(v):
+            raise RecipeError(f"{k} must be a finite number, got {v}")
+        if k in POSITIVE and not v > 0:
+            raise RecipeError(f"{k} must be positive, got {v}")
+        if (k in NON_NEGATIVE or k.endswith("_weight")) and v < 0:
+            raise RecipeError(f"{k} must be 0 or more, got {v}")
+    steps = values.get("steps")
+    if isinstance(steps, int):
+        d = values.get("decay_from")
+        if isinstance(d, int) and not 0 <= d < steps:
+            raise RecipeError(f"decay_from must lie in 0…{steps - 1} (before steps), got {d}")
+        w = values.get("warmup")
+        if isinstance(w, int) and w > steps:
+            raise RecipeError(f"warmup must lie in 0…{steps} (the steps), got {w}")
 
 
 def split(values: dict[str, Any], *classes: type) -> list[dict[str, Any]]:
@@ -159,7 +221,8 @@ def build(values: dict[str, Any], *classes: type) -> list[Any]:
 
 def record(r: Resolved) -> dict[str, Any]:
     """What a checkpoint's config records of the recipe."""
-    return {"name": r.label, "values": r.values}
+    return {"name": r.label,
+            "values": {k: v for k, v in r.values.items() if k not in RUNTIME[:2]}}
 
 
 def show(r: Resolved, *instances: Any) -> str:

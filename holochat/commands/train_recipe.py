@@ -68,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--device {args.device}: no CUDA GPU is available here")
     try:
         spec = args.show_recipe or args.recipe
+        base = None
+        if args.resume and args.out and not args.show_recipe:
+            base = recipes.recorded(args.out)      # continue with the checkpoint's settings
         r = recipes.resolve(model, spec, device=args.device, sets=args.sets, steps=args.steps,
+                            base=base,
                             resume=args.resume, out=args.out,
                             time_limit_s=args.minutes * 60 if args.minutes else None)
         if args.show_recipe:
