@@ -250,3 +250,16 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     cfg, opts = from_recipe(r)
     model = train_convdeconv(opts, cfg, recipe=recipes.record(r))
     return {"out": opts.out, **(model.train_log[-1] if model.train_log else {})}
+
+
+@kernel.tiny("convdeconv")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> ConvDeconvTrainer:
+    """A seconds-long faces run with every term on: feature weights and an EMA."""
+    from generators.datasets import make_dataset
+    ds = make_dataset("faces", 16, seed=2, workers=1)
+    cfg = ConvDeconvConfig(domain="faces", mask=False, group_width=8, shared=16,
+                           channels=(8, 8, 4, 4, 4))
+    opts = ConvDeconvTrainOptions(domain="faces", steps=steps, batch=4, lr=3e-3, log_every=1,
+                                  progress=False, out=out, resume=resume, sample_every=100,
+                                  feature_weight=8.0, ema=0.9)
+    return ConvDeconvTrainer(opts, cfg, ds)

@@ -543,3 +543,15 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
                      f"Fit its attribute directions with: holochat train directions "
                      f"--weights {opts.out}")
     return {"out": opts.out, "step": trainer.step_count, **trainer.last_log}
+
+
+@kernel.tiny("dcgan")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> DCGANTrainer:
+    """A seconds-long DCGAN with every option of issue #24 on (R1 each step)."""
+    images = np.random.default_rng(0).integers(0, 256, (16, 64, 64, 3), dtype=np.uint8)
+    cfg = DCGANConfig(ngf=4, ndf=4, mapping=2, style=True, mbstd_group=2, ema=0.9,
+                      augment="color,translation,cutout", lr_d=4e-4, upsample="bilinear",
+                      r1_gamma=1.0, r1_every=1)
+    opts = TrainOptions(steps=steps, batch=4, log_every=1, sample_every=100, progress=False,
+                        out=out, resume=resume)
+    return DCGANTrainer(cfg, images, opts)

@@ -332,3 +332,14 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     judge = train_judge(opts, recipe=recipes.record(r))
     log = judge.train_log  # type: ignore[attr-defined]
     return {"out": opts.out, **(log[-1] if log else {})}
+
+
+@kernel.tiny("judge")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> JudgeTrainer:
+    """A seconds-long faces judge with the expression map and the fine branch."""
+    from generators.datasets import make_dataset
+    ds = make_dataset("faces", 24, seed=3, workers=1)
+    opts = JudgeTrainOptions(steps=steps, identities_per_batch=3, per_identity=4, width=8,
+                             fine_blocks=1, fine_width=8, progress=False, log_every=1, lr=3e-4,
+                             out=out, resume=resume, sample_every=100)
+    return JudgeTrainer(opts, ds)

@@ -67,6 +67,35 @@ RAW = "raw."                         # prefix of the raw (non-EMA) weights in th
 Losses = Iterator[tuple[str, torch.Tensor]]
 
 
+#: the models that train on the kernel: name -> trainer module (each registers a tiny run)
+MODELS: dict[str, str] = {
+    "convdeconv": "generators.training.convdeconv",
+    "judge": "generators.training.judge",
+    "dcgan": "generators.training.dcgan",
+    "textgan": "generators.training.textgan",
+    "pix2pix": "generators.training.pix2pix",
+}
+_TINY: dict[str, Callable[..., "Trainer"]] = {}
+
+
+def tiny(name: str) -> Callable[[Callable[..., "Trainer"]], Callable[..., "Trainer"]]:
+    """Register ``fn(out, steps, resume) -> Trainer``: a tiny seeded run of
+    model ``name`` (seconds on two cores), which the shared trainer tests
+    (tests/test_trainers.py) put through one step, resume and its sheet."""
+    def add(fn: Callable[..., "Trainer"]) -> Callable[..., "Trainer"]:
+        _TINY[name] = fn
+        return fn
+    return add
+
+
+def tiny_runs() -> dict[str, Callable[..., "Trainer"]]:
+    """Every registered model's tiny run (importing each trainer module)."""
+    import importlib
+    for module in MODELS.values():
+        importlib.import_module(module)
+    return dict(_TINY)
+
+
 class TrainingError(RuntimeError):
     """A training run that cannot start or continue; the message says why."""
 
@@ -315,21 +344,32 @@ class Trainer:
                 elif phase != name:
                     raise TrainingError(f"{self.name}: micro-batches disagree on the update "
                                         f"({name} vs {phase})")
-                loss = loss / accum if accum > 1 else loss
-                (self.scaler.scale(loss) if self.scaler else loss).backward()
+                self._backward(loss / accum if accum > 1 else loss)
             if name is not None:
-                opt = self.optimizers[name]
-                if self.scaler:
-                    self.scaler.step(opt)
-                    self.scaler.update()
-                else:
-                    opt.step()
+                self._opt_step(name)
         if self.ema is not None:
             target = self.ema_target()
             assert target is not None
             self.ema.update(target[1], step)
         self._tally(terms)
         self.step_count += 1
+
+    def update(self, name: str, loss: torch.Tensor) -> None:
+        """One update of optimiser ``name`` on ``loss``: zero, backward, step."""
+        self.optimizers[name].zero_grad(set_to_none=True)
+        self._backward(loss)
+        self._opt_step(name)
+
+    def _backward(self, loss: torch.Tensor) -> None:
+        (self.scaler.scale(loss) if self.scaler else loss).backward()
+
+    def _opt_step(self, name: str) -> None:
+        opt = self.optimizers[name]
+        if self.scaler:
+            self.scaler.step(opt)
+            self.scaler.update()
+        else:
+            opt.step()
 
     def _tally(self, terms: list[dict[str, torch.Tensor]]) -> None:
         merged: dict[str, torch.Tensor] = {}
@@ -560,8 +600,10 @@ def prepare(trainer: Trainer, *, init: str | Path | None = None) -> bool:
     return resuming
 
 
-def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = None) -> Trainer:
-    """Train to ``steps`` (or the time budget) from where ``trainer`` stands."""
+def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = None,
+        until: int | None = None) -> Trainer:
+    """Train to ``steps`` (or the time budget) from where ``trainer`` stands;
+    with ``until``, stop (checkpointed) at that step of the ``steps``."""
     from generators.training.progress import lease_time_limit, progress_bar
     loop, dist = trainer.loop, trainer.dist
     loop.time_limit_s = lease_time_limit(loop.time_limit_s)     # a lease's deadline
@@ -581,7 +623,9 @@ def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = N
                 bar.advance(task)
             last = step >= loop.steps
             stop = False
-            if loop.time_limit_s is not None and not last:
+            if until is not None and step >= until and not last:
+                stop = True
+            elif loop.time_limit_s is not None and not last:
                 stop = time.perf_counter() - t0 > loop.time_limit_s
                 if world > 1:          # every rank stops at one step: rank 0's clock,
                     # read at log intervals only (no host sync in between)
@@ -616,7 +660,7 @@ def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = N
                 trainer.save(out)
                 dist.barrier()
             if stop:
-                if main and (bar or loop.echo):
+                if main and (bar or loop.echo) and until is None:
                     msg = f"{label}: time limit reached at step {step}" + (
                         "; checkpointed" if out else "")
                     if bar:

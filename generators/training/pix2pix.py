@@ -248,3 +248,17 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     cfg, opts = from_recipe(r)
     trainer = train_pix2pix(opts, cfg, recipe=recipes.record(r))
     return {"out": opts.out, **(trainer.log[-1] if trainer.log else {})}
+
+
+@kernel.tiny("pix2pix")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> Pix2PixTrainer:
+    """A seconds-long pix2pix on eight synthetic (bar sketch, picture) pairs."""
+    rng = np.random.default_rng(0)
+    sk = np.full((8, 2, 64, 64), 255, np.uint8)
+    img = rng.integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    for i in range(8):                      # a sketch that tells the pictures apart
+        sk[i, :, 8 + 5 * i:12 + 5 * i, 10:50] = 0
+        img[i, 8 + 5 * i:12 + 5 * i] = 0
+    opts = Pix2PixTrainOptions(steps=steps, batch=4, progress=False, sample_every=100,
+                               log_every=1, out=out, resume=resume, r1_gamma=1.0, r1_every=2)
+    return Pix2PixTrainer(Pix2PixConfig(ngf=8, ndf=8), to_device(sk, img, "cpu"), opts)

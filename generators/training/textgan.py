@@ -387,3 +387,18 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     cfg, opts = from_recipe(r)
     trainer = train_textgan(opts, cfg, recipe=recipes.record(r))
     return {"out": opts.out, **(trainer.log[-1] if trainer.log else {})}
+
+
+@kernel.tiny("textgan")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> TextGANTrainer:
+    """A seconds-long text GAN (hashed captions) with the auxiliary classifier,
+    R1, feature weights and an EMA; no warm-up, so every term trains."""
+    from generators.datasets import make_dataset
+    from generators.text.embedding import hash_embedder
+    cfg = TextGANConfig(ngf=8, ndf=8, cond_dim=16, aux_classifier=True, output="compose")
+    opts = TextGANTrainOptions(steps=steps, batch=4, log_every=1, progress=False,
+                               sample_every=100, out=out, resume=resume, feature_weight=8.0,
+                               ema=0.9, r1_gamma=1.0, r1_every=2, rec_loss="l2")
+    data = prepare_data(cfg, make_dataset("faces", 16, seed=1, workers=1), embedder=hash_embedder,
+                        features=True)
+    return TextGANTrainer(cfg, data, opts)

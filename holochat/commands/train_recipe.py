@@ -17,14 +17,18 @@ import importlib
 import json
 import sys
 
+from generators.training.kernel import MODELS
+
+_HELP = {
+    "convdeconv": "conv-deconv generator (chairs / faces)",
+    "judge": "attribute-reading judge (faces / chairs)",
+    "dcgan": "unconditional DCGAN (studio faces or a folder)",
+    "textgan": "text-conditioned face GAN (GAN-CLS)",
+    "pix2pix": "sketch-to-picture U-Net + PatchGAN (pix2pix)",
+}
 #: model -> (trainer module, help)
 KERNEL_MODELS: dict[str, tuple[str, str]] = {
-    "convdeconv": ("generators.training.convdeconv", "conv-deconv generator (chairs / faces)"),
-    "judge": ("generators.training.judge", "attribute-reading judge (faces / chairs)"),
-    "dcgan": ("generators.training.dcgan", "unconditional DCGAN (studio faces or a folder)"),
-    "textgan": ("generators.training.textgan", "text-conditioned face GAN (GAN-CLS)"),
-    "pix2pix": ("generators.training.pix2pix", "sketch-to-picture U-Net + PatchGAN (pix2pix)"),
-}
+    name: (module, _HELP.get(name, name)) for name, module in MODELS.items()}
 
 
 def configure(p: argparse.ArgumentParser, model: str) -> None:
