@@ -55,6 +55,7 @@ class Job:
     model: str                        # holochat train MODEL
     recipe: str                       # generators/recipes/MODEL-RECIPE.toml
     sets: tuple[str, ...] = ()        # KEY=VALUE overrides of the recipe (GPU and smoke)
+    gpu_sets: tuple[str, ...] = ()    # ... on the GPU only
     shipped: str | None = None        # weights folder that --from-shipped continues (init=)
     captions: dict | None = None      # text GAN caption table to embed ahead (on the GPU)
     wait_for: str | None = None       # start once a file matching this glob is in the cache
@@ -67,7 +68,7 @@ class Job:
     def args(self, smoke: bool) -> list[str]:
         """The ``holochat train MODEL`` arguments of this job."""
         out = ["--recipe", f"{self.recipe}:{'smoke' if smoke else 'gpu'}"]
-        for item in self.sets:
+        for item in self.sets + (() if smoke else self.gpu_sets):
             out += ["--set", item]
         return out
 
@@ -86,9 +87,9 @@ JOBS: tuple[Job, ...] = (
     Job("pix2pix-chairs", "pix2pix", "chairs", default=False),
     Job("convdeconv-faces", "convdeconv", "faces", shipped="convdeconv-faces"),
     Job("dcgan-faces", "dcgan", "faces", shipped="dcgan-faces", default=False),
-    Job("textgan-faces", "textgan", "faces", ("warmup=85000", "perceptual=0.05"),
+    Job("textgan-faces", "textgan", "faces", ("perceptual=0.05",),
         shipped="textgan-faces", captions=FACES_TEXT),
-    Job("textgan-faces-gan", "textgan", "faces", ("warmup=20000",),
+    Job("textgan-faces-gan", "textgan", "faces", gpu_sets=("warmup=20000",),
         shipped="textgan-faces", captions=FACES_TEXT),
     Job("pix2pix-faces-l1", "pix2pix", "l1-faces", default=False,      # the eval's baseline
         wait_for="sketch-faces-train-n15000-*x2-*.npz"),

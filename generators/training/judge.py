@@ -322,7 +322,10 @@ def load_judge(path: str | os.PathLike) -> Judge:
 
 def from_recipe(r: recipes.Resolved) -> tuple[JudgeTrainOptions]:
     (opts,) = recipes.build(r.values, JudgeTrainOptions)
-    class_weights(opts.domain, opts.weights)                   # unknown attributes: an error
+    try:
+        class_weights(opts.domain, opts.weights)               # unknown attributes: an error
+    except ValueError as e:
+        raise recipes.RecipeError(str(e)) from None
     return (opts,)
 
 
