@@ -68,8 +68,8 @@ def _l1(trainer, data):
 
 def test_one_training_step_lowers_the_loss():
     data = _data()
-    cfg = replace(TINY, dropout=0.0, lr=1e-3)
-    trainer = Pix2PixTrainer(cfg, data, _opts(batch=8, flip=False))
+    cfg = replace(TINY, dropout=0.0)
+    trainer = Pix2PixTrainer(cfg, data, _opts(batch=8, flip=False, lr=1e-3))
     trainer.G.train()
     before = _l1(trainer, data)
     trainer.step()

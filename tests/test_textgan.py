@@ -124,8 +124,8 @@ def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
         train_textgan(_opts(steps=6, out=str(out), resume=True), TextGANConfig(ngf=8, ndf=16,
                       cond_dim=16), faces, embedder=hash_embedder)
     # ...but a new learning rate is a fine-tuning phase, not a new network
-    tuned = train_textgan(_opts(steps=6, out=str(out), resume=True),
-                          TextGANConfig(ngf=8, ndf=8, cond_dim=16, lr=1e-5), faces,
+    tuned = train_textgan(_opts(steps=6, out=str(out), resume=True, lr=1e-5),
+                          TextGANConfig(ngf=8, ndf=8, cond_dim=16), faces,
                           embedder=hash_embedder)
     assert tuned.step_count == 6 and tuned.optG.param_groups[0]["lr"] == 1e-5
 
@@ -268,7 +268,7 @@ def test_linear_decay_of_both_learning_rates(faces):
     assert lr_at(9, 1e-3, 10, 6) == pytest.approx(2.5e-4)          # the last step still moves
     tr = train_textgan(_opts(steps=4, decay_from=2), TINY, faces, embedder=hash_embedder)
     for opt in (tr.optG, tr.optD):                                  # step 3 ran at (4-3)/(4-2)
-        assert opt.param_groups[0]["lr"] == pytest.approx(TINY.lr / 2)
+        assert opt.param_groups[0]["lr"] == pytest.approx(tr.opts.lr / 2)
 
 
 def test_caption_embeddings_are_cached_on_disk(faces, tmp_path):
@@ -443,7 +443,7 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
     saved = json.loads((out / "config.json").read_text())
-    assert saved["config"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
+    assert saved["extra"]["train"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
     assert saved["config"]["output"] == "compose" and saved["config"]["refine"]
     assert saved["config"]["aux_classifier"] and saved["extra"]["train"]["aux_weight"] == 1
     assert saved["extra"]["train"]["rec_loss"] == "l2" and saved["extra"]["train"]["warmup"] == 1

@@ -25,7 +25,7 @@ on CUDA only.  Sample sheets (sketch / output / studio rows) every
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,6 +66,9 @@ class Pix2PixTrainOptions(kernel.Loop):
     r1_gamma: float = 0.0
     r1_every: int = 4
     workers: int | None = None        # processes that draw the sketches (None: 2, or 8 on CUDA)
+    lr: float = 2e-4                  # Adam, both networks
+    beta1: float = 0.5
+    beta2: float = 0.999
 
 
 @dataclass
@@ -113,19 +116,16 @@ class Pix2PixTrainer(kernel.Trainer):
         self.retrain = retrain_hint(cfg.domain)
         self.pair = self.module = build(cfg, seed=opts.seed).to(self.device)
         self.G, self.D = self.pair.generator, self.pair.discriminator
-        betas = (cfg.beta1, cfg.beta2)
-        self.optG = self.add_optimizer("G", self.G.parameters(), lr=cfg.lr, betas=betas)
-        self.optD = self.add_optimizer("D", self.D.parameters(), lr=cfg.lr, betas=betas)
+        betas = (opts.beta1, opts.beta2)
+        self.optG = self.add_optimizer("G", self.G.parameters(), lr=opts.lr, betas=betas)
+        self.optD = self.add_optimizer("D", self.D.parameters(), lr=opts.lr, betas=betas)
         self.rng = torch.Generator(self.device)
 
     def label(self) -> str:
         return f"pix2pix {self.opts.domain}" + (" (L1 only)" if self.opts.gan_weight <= 0 else "")
 
-    def same_architecture(self, cfg: Pix2PixConfig) -> bool:
-        return replace(cfg, lr=self.cfg.lr) == self.cfg
-
     def lr(self, step: int, clock: float | None) -> dict[str, float]:
-        lr = linear_decay(step, self.cfg.lr, self.opts.steps, self.opts.decay_from)
+        lr = linear_decay(step, self.opts.lr, self.opts.steps, self.opts.decay_from)
         return {"D": lr, "G": lr}
 
     def batch(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -65,7 +65,7 @@ The data lives on the device; losses are summed there and read every
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -109,7 +109,10 @@ class TextGANTrainOptions(kernel.Loop):
     perceptual: float = 0.0           # weight of the judge-feature term in G's loss (0: none)
     perceptual_judge: str | None = None   # its judge (default: the shipped faces judge)
     ema: float = 0.0                  # decay of the EMA of G that the checkpoint ships (0: none)
-    gan_lr: float | None = None       # learning rate after the warm-up (None: the config's)
+    gan_lr: float | None = None       # learning rate after the warm-up (None: ``lr``)
+    lr: float = 2e-4                  # Adam, as in DCGAN and GAN-CLS
+    beta1: float = 0.5
+    beta2: float = 0.999
 
 
 @dataclass
@@ -200,9 +203,9 @@ class TextGANTrainer(kernel.Trainer):
         self.pair = self.module = build(cfg, seed=opts.seed).to(dev)
         self.pair.set_text_stats(data.cap_emb)      # a resumed run loads its own
         self.G, self.D = self.pair.generator, self.pair.discriminator
-        betas = (cfg.beta1, cfg.beta2)
-        self.optG = self.add_optimizer("G", self.G.parameters(), lr=cfg.lr, betas=betas)
-        self.optD = self.add_optimizer("D", self.D.parameters(), lr=cfg.lr, betas=betas)
+        betas = (opts.beta1, opts.beta2)
+        self.optG = self.add_optimizer("G", self.G.parameters(), lr=opts.lr, betas=betas)
+        self.optD = self.add_optimizer("D", self.D.parameters(), lr=opts.lr, betas=betas)
         self.rng = torch.Generator(dev)
         self.start_ema(opts.ema)
         self.perceptual = None
@@ -218,11 +221,6 @@ class TextGANTrainer(kernel.Trainer):
     def ema_target(self) -> tuple[str, torch.nn.Module]:
         return "generator", self.G
 
-    def same_architecture(self, cfg: TextGANConfig) -> bool:
-        """The learning rate may change on resume (a fine-tuning phase); the
-        architecture may not."""
-        return replace(cfg, lr=self.cfg.lr) == self.cfg
-
     def label(self) -> str:
         return "textgan"
 
@@ -232,7 +230,7 @@ class TextGANTrainer(kernel.Trainer):
         clock's share of the time limit when that is ahead."""
         o = self.opts
         self._at = float(step) if clock is None else max(float(step), clock * o.steps)
-        base = self.cfg.lr if self._at < o.warmup or o.gan_lr is None else o.gan_lr
+        base = o.lr if self._at < o.warmup or o.gan_lr is None else o.gan_lr
         lr = linear_decay(self._at, base, o.steps, o.decay_from)
         return {"D": lr, "G": lr}
 
