@@ -79,9 +79,13 @@ def judge_faces(out: Path) -> list[dict[str, Any]]:
 def _dcgan(out: Path, **cfg: Any) -> list[dict[str, Any]]:
     from generators.nets.dcgan import DCGANConfig
     from generators.training import dcgan as T
+    import dataclasses
+    arch = {f.name for f in dataclasses.fields(DCGANConfig)}    # before issue 25: all of them
     opts = T.TrainOptions(steps=5, batch=4, log_every=1, sample_every=100, checkpoint_every=100,
-                          progress=False, out=str(out))
-    T.train(DCGANConfig(ngf=4, ndf=4, **cfg), _images(), opts)
+                          progress=False, out=str(out),
+                          **{k: v for k, v in cfg.items() if k not in arch})
+    T.train(DCGANConfig(ngf=4, ndf=4, **{k: v for k, v in cfg.items() if k in arch}), _images(),
+            opts)
     return [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
 
 

@@ -49,8 +49,8 @@ import torch
 
 from generators import checkpoint
 from generators.errors import WeightsError
-from generators.nets.dcgan import (ARCH_VERSION, DCGAN, DCGANConfig, augment_ops, build,
-                                   from_uint8, to_uint8)
+from generators.nets.dcgan import (ARCH_VERSION, AUGMENTS, DCGAN, DCGANConfig, augment_ops,
+                                   build, from_uint8, to_uint8)
 from generators.training import distributed, kernel, recipes
 from generators.training.augment import diff_augment
 from generators.training.distributed import Dist, EpochSharder
@@ -75,6 +75,40 @@ class TrainOptions(kernel.Loop):
     n_images: int = 20000            # studio faces to train on (without ``data``)
     init: str | None = None          # start from these weights: "faces" (shipped) or a folder
     name: str | None = None          # a personal model: saved as the data dir's dcgan-NAME
+    lr: float = 2e-4                 # Adam learning rate (G; and D unless lr_d)
+    beta1: float = 0.5               # Adam β1
+    beta2: float = 0.999             # Adam β2
+    lr_d: float = 0.0                # D's learning rate (two time-scale update rule; 0: lr)
+    r1_gamma: float = 0.0            # R1 penalty γ/2·E‖∇D(x_real)‖² (0: the paper's plain loss)
+    r1_every: int = 4                # apply R1 every k discriminator steps, scaled by k (lazy)
+    kl_weight: float = 0.08          # VAE: KL (nats per image) × this / pixels beside the MSE
+    #                                  (0.08 = a Gaussian pixel likelihood with σ = 0.2)
+    rec_weight: float = 300.0        # after the warm-up: G's loss = adversarial + this × VAE loss
+    vae_warmup: int = 0              # steps with the VAE loss alone before the GAN losses start
+    warmup_lr: float = 1e-3          # Adam learning rate of the warm-up (× 0.3 in its last 30 %)
+    mapping_lr_mul: float = 0.1      # the mapping network's learning rate is lr × this
+    ema: float = 0.0                 # decay of an EMA of G's weights, sampled and shipped (0: none)
+    augment: str = ""                # DiffAugment on real and fake before D: "color,translation,cutout"
+    augment_p: float = 1.0           # probability of each augmentation, per image
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if not 0.0 < self.augment_p <= 1.0:
+            raise ValueError(f"augment_p must be in (0, 1], got {self.augment_p}")
+        if self.lr_d < 0 or self.mapping_lr_mul <= 0:
+            raise ValueError("lr_d must be ≥ 0 and mapping_lr_mul > 0")
+        bad = [a for a in augment_ops(self.augment) if a not in AUGMENTS]
+        if bad:
+            raise ValueError(f"unknown augmentation {bad[0]!r}; choose from "
+                             f"{', '.join(AUGMENTS)}")
+        if self.vae_warmup < 0 or self.kl_weight < 0 or self.rec_weight < 0 or self.warmup_lr <= 0:
+            raise ValueError("vae_warmup, kl_weight and rec_weight must be ≥ 0, warmup_lr > 0")
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be ≥ 0, got {self.r1_gamma}")
+        if self.r1_every < 1:
+            raise ValueError(f"r1_every must be positive, got {self.r1_every}")
 
 
 # ---------------------------------------------------------------------------
@@ -99,6 +133,9 @@ class DCGANTrainer(kernel.Trainer):
         if self.cuda:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
+        if opts.vae_warmup and not cfg.encoder:
+            raise TrainingError("vae_warmup needs a config with the encoder (the warm-up "
+                                "trains it)")
         images = torch.as_tensor(images)
         _check_images(images, cfg)
         self.images = images.to(dev)                               # N×S×S×C uint8
@@ -120,23 +157,23 @@ class DCGANTrainer(kernel.Trainer):
         if opts.compile:
             self.G, self.D = torch.compile(self.G), torch.compile(self.D)
             self.D_frozen = torch.compile(self.netD)
-        betas = (cfg.beta1, cfg.beta2)
+        betas = (opts.beta1, opts.beta2)
         mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
         g_params = [p for n, p in self.netG.named_parameters() if not n.startswith("mapping.")]
         if self.netE is not None:                                  # G and E learn together
             g_params += list(self.netE.parameters())
         groups: list[dict[str, Any]] = [{"params": g_params, "lr_mul": 1.0}]
         if mapping:                                                # the mapping's slower rate
-            groups.append({"params": mapping, "lr_mul": cfg.mapping_lr_mul})
+            groups.append({"params": mapping, "lr_mul": opts.mapping_lr_mul})
         for g in groups:
-            g["lr"] = cfg.lr * g["lr_mul"]
-        self.optG = self.add_optimizer("G", groups, lr=cfg.lr, betas=betas)
-        self.optD = self.add_optimizer("D", self.netD.parameters(), lr=cfg.lr_d or cfg.lr,
+            g["lr"] = opts.lr * g["lr_mul"]
+        self.optG = self.add_optimizer("G", groups, lr=opts.lr, betas=betas)
+        self.optD = self.add_optimizer("D", self.netD.parameters(), lr=opts.lr_d or opts.lr,
                                        betas=betas)
         # the EMA of G's weights (sampled and shipped), never trained directly; its
         # batch-norm statistics are re-measured before use (recalibrate_ema)
-        self.start_ema(cfg.ema, ramp=True, copy_buffers=False)
-        self.augment = augment_ops(cfg.augment)
+        self.start_ema(opts.ema, ramp=True, copy_buffers=False)
+        self.augment = augment_ops(opts.augment)
         self.aug_noise = torch.Generator(dev)
         self.noise = torch.Generator(dev)
         self.pixels = cfg.channels * cfg.image_size ** 2
@@ -167,10 +204,10 @@ class DCGANTrainer(kernel.Trainer):
     def lr_at(self, step: int) -> float:
         """The generator's learning rate at ``step``: ``warmup_lr`` during the VAE
         warm-up (× 0.3 in its last 30 %), then ``lr``."""
-        w = self.cfg.vae_warmup if self.netE is not None else 0
+        w = self.opts.vae_warmup if self.netE is not None else 0
         if step >= w:
-            return self.cfg.lr
-        return self.cfg.warmup_lr * (0.3 if step >= int(0.7 * w) else 1.0)
+            return self.opts.lr
+        return self.opts.warmup_lr * (0.3 if step >= int(0.7 * w) else 1.0)
 
     def lr(self, step: int, clock: float | None) -> dict[str, float]:
         return {"G": self.lr_at(step)}
@@ -189,13 +226,13 @@ class DCGANTrainer(kernel.Trainer):
     def vae_loss(self, recon: torch.Tensor, real: torch.Tensor, kl: torch.Tensor) -> torch.Tensor:
         """Squared error per pixel plus ``kl_weight`` × the KL term per pixel."""
         mse = (recon.float() - real.float()).pow(2).mean()
-        return mse + self.cfg.kl_weight * kl / self.pixels
+        return mse + self.opts.kl_weight * kl / self.pixels
 
     def losses(self, real: torch.Tensor, step: int) -> kernel.Losses:
         """One discriminator and one generator update; during the VAE warm-up,
         one update of the encoder and generator."""
         vae = self.E is not None
-        if vae and step < self.cfg.vae_warmup:
+        if vae and step < self.opts.vae_warmup:
             with self.autocast():
                 z_post, kl = self.posterior(real, step)
                 loss_vae = self.vae_loss(self.G(z_post), real, kl)
@@ -205,7 +242,7 @@ class DCGANTrainer(kernel.Trainer):
         b = len(z)
 
         # D: maximise log D(x) + log(1 − D(G(z))) [+ lazy R1 on the real images]
-        r1 = self.cfg.r1_gamma > 0 and step % self.cfg.r1_every == 0
+        r1 = self.opts.r1_gamma > 0 and step % self.opts.r1_every == 0
         with self.autocast():
             if vae:     # one generator pass renders the prior samples and the reconstructions
                 z_post, kl = self.posterior(real, step)
@@ -220,7 +257,7 @@ class DCGANTrainer(kernel.Trainer):
             d_fake = self.D(self.aug(fake.detach(), step, 1))
         loss_d = ns_real(d_real) + ns_fake(d_fake)
         if r1:
-            loss_d = loss_d + 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * r1_penalty(d_real, real)
+            loss_d = loss_d + 0.5 * self.opts.r1_gamma * self.opts.r1_every * r1_penalty(d_real, real)
         yield "D", loss_d
 
         # G: maximise log D(G(z)) (the non-saturating loss), D's weights frozen;
@@ -233,18 +270,18 @@ class DCGANTrainer(kernel.Trainer):
         total = loss_g
         if vae:
             loss_vae = self.vae_loss(recon, real.detach(), kl)
-            total = loss_g + self.cfg.rec_weight * loss_vae
+            total = loss_g + self.opts.rec_weight * loss_vae
         yield "G", total
         self.netD.requires_grad_(True)
         return {"loss_d": loss_d, "loss_g": loss_g, "loss_vae": loss_vae}
 
     def aug(self, x: torch.Tensor, step: int, which: int) -> torch.Tensor:
-        """DiffAugment of a batch before D (``cfg.augment``; the identity without
+        """DiffAugment of a batch before D (``opts.augment``; the identity without
         it); the draws are a function of (seed, rank, step, which)."""
         if not self.augment:
             return x
         self.aug_noise.manual_seed(seed_of(self.opts.seed + 2 + which, self.dist.rank, step))
-        return diff_augment(x, self.augment, self.aug_noise, self.cfg.augment_p)
+        return diff_augment(x, self.augment, self.aug_noise, self.opts.augment_p)
 
     def update_ema(self, step: int) -> None:
         """G_ema ← decay · G_ema + (1 − decay) · G, decay = min(ema, (1+t)/(10+t))."""
@@ -549,9 +586,8 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
 def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> DCGANTrainer:
     """A seconds-long DCGAN with every option of issue #24 on (R1 each step)."""
     images = np.random.default_rng(0).integers(0, 256, (16, 64, 64, 3), dtype=np.uint8)
-    cfg = DCGANConfig(ngf=4, ndf=4, mapping=2, style=True, mbstd_group=2, ema=0.9,
-                      augment="color,translation,cutout", lr_d=4e-4, upsample="bilinear",
-                      r1_gamma=1.0, r1_every=1)
+    cfg = DCGANConfig(ngf=4, ndf=4, mapping=2, style=True, mbstd_group=2, upsample="bilinear")
     opts = TrainOptions(steps=steps, batch=4, log_every=1, sample_every=100, progress=False,
-                        out=out, resume=resume)
+                        out=out, resume=resume, ema=0.9, augment="color,translation,cutout",
+                        lr_d=4e-4, r1_gamma=1.0, r1_every=1)
     return DCGANTrainer(cfg, images, opts)
