@@ -10,10 +10,11 @@ nothing needs installing).  It
    when the model itself is not installed there, and embeds the text GAN's
    captions on the GPU into the on-disk cache;
 2. starts ``python -m holochat train MODEL --recipe NAME:gpu --device cuda
-   --minutes M [--set KEY=VALUE ...]`` for every job of ``JOBS`` at once, each with its own output folder and
-   log; each renders its studio set with every core (the renders overlap the
-   other jobs' training) and then trains until ``$HOLOCHAT_DEADLINE`` (its
-   time limit is capped by what is left of the lease when its loop starts,
+   --minutes M [--set KEY=VALUE ...]`` for every job of ``JOBS`` at once,
+   each with its own output folder and log; each renders its studio set with
+   every core (the renders overlap the other jobs' training) and then trains
+   until ``$HOLOCHAT_DEADLINE`` (its time limit is capped by what is left of
+   the lease when its loop starts,
    ``generators.training.progress.lease_time_limit``); a job that fails does
    not stop the others, and one that overruns is stopped at the hard deadline;
 3. packs each finished checkpoint into ``OUT/NAME.tar`` (``generators.bundles``)
@@ -408,6 +409,7 @@ def check_limits(out: str | Path) -> None:
     total = sum(p.stat().st_size for p in files)
     if total > MAX_TOTAL_BYTES:
         raise RuntimeError(f"{total} bytes in {out}; a lease returns at most {MAX_TOTAL_BYTES}")
-    big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files if p.stat().st_size > MAX_FILE_BYTES]
+    big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files
+           if p.stat().st_size > MAX_FILE_BYTES]
     if big:
         raise RuntimeError(f"over the {MAX_FILE_BYTES}-byte file limit: {', '.join(big)}")

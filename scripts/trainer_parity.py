@@ -20,8 +20,9 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -77,9 +78,10 @@ def judge_faces(out: Path) -> list[dict[str, Any]]:
 
 
 def _dcgan(out: Path, **cfg: Any) -> list[dict[str, Any]]:
+    import dataclasses
+
     from generators.nets.dcgan import DCGANConfig
     from generators.training import dcgan as T
-    import dataclasses
     arch = {f.name for f in dataclasses.fields(DCGANConfig)}    # before issue 25: all of them
     opts = T.TrainOptions(steps=5, batch=4, log_every=1, sample_every=100, checkpoint_every=100,
                           progress=False, out=str(out),

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("trainer_parity", ROOT / "scripts" / "trainer_parity.py")
+spec = importlib.util.spec_from_file_location("trainer_parity",
+                                              ROOT / "scripts" / "trainer_parity.py")
 assert spec and spec.loader
 parity = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(parity)

@@ -223,7 +223,7 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
     kernel.prepare(trainer, init=opts.init)
     kernel.fit(trainer)
     model = trainer.model
-    model.train_log = trainer.log  # type: ignore[attr-defined]
+    setattr(model, "train_log", trainer.log)                     # noqa: B010 (a Module)
     return model
 
 
@@ -249,7 +249,8 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     """Train as the resolved recipe says; returns the last log record."""
     cfg, opts = from_recipe(r)
     model = train_convdeconv(opts, cfg, recipe=recipes.record(r))
-    return {"out": opts.out, **(model.train_log[-1] if model.train_log else {})}
+    log: list[dict[str, Any]] = getattr(model, "train_log")    # noqa: B009 (a Module)
+    return {"out": opts.out, **(log[-1] if log else {})}
 
 
 @kernel.tiny("convdeconv")

@@ -40,17 +40,26 @@ Output folder:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from generators import checkpoint
 from generators.errors import WeightsError
-from generators.nets.dcgan import (ARCH_VERSION, AUGMENTS, DCGAN, DCGANConfig, augment_ops,
-                                   build, from_uint8, to_uint8)
+from generators.nets.dcgan import (
+    ARCH_VERSION,
+    AUGMENTS,
+    DCGAN,
+    DCGANConfig,
+    augment_ops,
+    build,
+    from_uint8,
+    to_uint8,
+)
 from generators.training import distributed, kernel, recipes
 from generators.training.augment import diff_augment
 from generators.training.distributed import Dist, EpochSharder
@@ -88,7 +97,7 @@ class TrainOptions(kernel.Loop):
     warmup_lr: float = 1e-3          # Adam learning rate of the warm-up (× 0.3 in its last 30 %)
     mapping_lr_mul: float = 0.1      # the mapping network's learning rate is lr × this
     ema: float = 0.0                 # decay of an EMA of G's weights, sampled and shipped (0: none)
-    augment: str = ""                # DiffAugment on real and fake before D: "color,translation,cutout"
+    augment: str = ""                # DiffAugment before D, e.g. "color,translation,cutout"
     augment_p: float = 1.0           # probability of each augmentation, per image
 
     def __post_init__(self) -> None:
@@ -126,7 +135,8 @@ class DCGANTrainer(kernel.Trainer):
     terms = ("loss_d", "loss_g", "loss_vae")
 
     def __init__(self, cfg: DCGANConfig, images: np.ndarray | torch.Tensor,
-                 opts: TrainOptions, dist: Dist | None = None, *, recipe: dict[str, Any] | None = None):
+                 opts: TrainOptions, dist: Dist | None = None, *,
+                 recipe: dict[str, Any] | None = None):
         super().__init__(opts, dist=dist, recipe=recipe)
         self.cfg, self.opts = cfg, opts
         dev = self.device
@@ -145,18 +155,19 @@ class DCGANTrainer(kernel.Trainer):
         self.netG, self.netD = self.pair.generator, self.pair.discriminator
         self.netE = self.pair.encoder                              # None without cfg.encoder
         cl = torch.channels_last
-        self.netG.to(dev, memory_format=cl)
-        self.netD.to(dev, memory_format=cl)
+        self.netG.to(dev, memory_format=cl)  # type: ignore[call-overload]
+        self.netD.to(dev, memory_format=cl)  # type: ignore[call-overload]
         self.G = self.dist.wrap(self.netG)                        # DDP when distributed
         self.D = self.dist.wrap(self.netD)
         self.E = None
         if self.netE is not None:
-            self.netE.to(dev, memory_format=cl)
+            self.netE.to(dev, memory_format=cl)  # type: ignore[call-overload]
             self.E = self.dist.wrap(self.netE)
         self.D_frozen: torch.nn.Module = self.netD                 # G step: no DDP, no D grads
         if opts.compile:
-            self.G, self.D = torch.compile(self.G), torch.compile(self.D)
-            self.D_frozen = torch.compile(self.netD)
+            self.G = cast(torch.nn.Module, torch.compile(self.G))
+            self.D = cast(torch.nn.Module, torch.compile(self.D))
+            self.D_frozen = cast(torch.nn.Module, torch.compile(self.netD))
         betas = (opts.beta1, opts.beta2)
         mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
         g_params = [p for n, p in self.netG.named_parameters() if not n.startswith("mapping.")]
@@ -257,7 +268,8 @@ class DCGANTrainer(kernel.Trainer):
             d_fake = self.D(self.aug(fake.detach(), step, 1))
         loss_d = ns_real(d_real) + ns_fake(d_fake)
         if r1:
-            loss_d = loss_d + 0.5 * self.opts.r1_gamma * self.opts.r1_every * r1_penalty(d_real, real)
+            o = self.opts
+            loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_real, real)
         yield "D", loss_d
 
         # G: maximise log D(G(z)) (the non-saturating loss), D's weights frozen;
@@ -488,8 +500,8 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
     if callable(images):
         with dist.rank0_first():
             images = images()
-    images = getattr(images, "images", images)
-    trainer = DCGANTrainer(cfg, images, opts, dist, recipe=recipe)
+    data = cast(np.ndarray | torch.Tensor, getattr(images, "images", images))
+    trainer = DCGANTrainer(cfg, data, opts, dist, recipe=recipe)
     resumed = kernel.prepare(trainer, init=init_from)
     start = trainer.step_count
     note = trainer.note

@@ -201,4 +201,5 @@ class EpochSharder:
             self._batches = idx[:need].view(self.batches_per_epoch, self.batch).to(
                 self.device, non_blocking=True)
             self._epoch = epoch
+        assert self._batches is not None
         return self._batches[step % self.batches_per_epoch]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ class JudgeTrainOptions(kernel.Loop):
     local_blocks: int = 1
     log_every: int = 100
     init: str | None = None          # start from these judge weights (same config), not at random
-    weights: dict | None = None      # cross-entropy weight per class attribute (DEFAULT_WEIGHTS, else 1)
+    weights: dict | None = None      # CE weight per class attribute (DEFAULT_WEIGHTS, else 1)
     expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
     fine_blocks: int = 0             # faces: the 32×32 eye-and-mouth branch (0: none)
     fine_width: int = 64
@@ -89,26 +89,29 @@ def _masked_smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
                labels: torch.Tensor, weights: dict[str, float] | None = None,
-               map_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+               map_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     parts: dict[str, torch.Tensor] = {}
     codec = judge.codec
     ce = {a.name: F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes}
     # an attribute no image of the batch shows gives NaN: it adds nothing
     w = weights or {}
-    parts["cls"] = sum(w.get(k, 1.0) * torch.nan_to_num(v) for k, v in ce.items())
-    parts["reg"] = 10 * sum(_masked_smooth_l1(out[a.name], targets[a.name]) for a in codec.numeric)
+    parts["cls"] = cast(torch.Tensor, sum(w.get(k, 1.0) * torch.nan_to_num(v)
+                                          for k, v in ce.items()))
+    parts["reg"] = 10 * cast(torch.Tensor, sum(_masked_smooth_l1(out[a.name], targets[a.name])
+                                               for a in codec.numeric))
     parts["id"] = 0.5 * supcon_loss(out["_embed"], labels)
     if "_expression_map" in out and "_expression_map" in targets and map_weight:
         pred = out["_expression_map"]
-        target = F.adaptive_avg_pool2d(targets["_expression_map"][:, None], pred.shape[-2:])[:, 0]
+        size = (pred.shape[-2], pred.shape[-1])
+        target = F.adaptive_avg_pool2d(targets["_expression_map"][:, None], size)[:, 0]
         parts["map"] = map_weight * F.binary_cross_entropy_with_logits(pred, target)
-    total = sum(parts.values())
+    total = cast(torch.Tensor, sum(parts.values()))
     logged = {k: v.detach().float() for k, v in parts.items()}
     logged.update({f"ce_{k}": v.detach().float() for k, v in ce.items()})   # for the log only
     return total, logged
 
 
-LOSS_PARTS = ("cls", "reg", "id", "map")   # the terms of the total (the log has per-attribute CE too)
+LOSS_PARTS = ("cls", "reg", "id", "map")   # the terms of the total (the log: per-attribute CE too)
 _BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4
 
 
@@ -253,7 +256,7 @@ class JudgeTrainer(kernel.Trainer):
             1 + np.cos(np.pi * min(1.0, frac)))
         return {"judge": self.opts.lr * factor}
 
-    def batch(self, index: int) -> dict[str, torch.Tensor]:
+    def batch(self, index: int) -> dict[str, Any]:
         idx = _draw(self.table, self.sizes, self.P, self.opts.per_identity, self.g)
         x = _degrade(self.images.index_select(0, idx).permute(0, 3, 1, 2).float()
                      .div(127.5).sub(1.0), self.g)
@@ -304,7 +307,7 @@ def train_judge(opts: JudgeTrainOptions, dataset: Any = None, *,
     kernel.prepare(trainer, init=opts.init)
     kernel.fit(trainer)
     judge = trainer.judge
-    judge.train_log = trainer.log  # type: ignore[attr-defined]
+    setattr(judge, "train_log", trainer.log)                     # noqa: B010 (a Module)
     return judge
 
 
@@ -317,7 +320,8 @@ def save_judge(judge: Judge, out: str | os.PathLike, extra: dict | None = None) 
 def load_judge(path: str | os.PathLike) -> Judge:
     from generators.checkpoint import from_pretrained
     return from_pretrained(Judge, JudgeConfig, path, model_name="judge",
-                           code_version=ARCH_VERSION, retrain_hint=f"holochat train judge --out {path}")
+                           code_version=ARCH_VERSION,
+                           retrain_hint=f"holochat train judge --out {path}")
 
 
 def from_recipe(r: recipes.Resolved) -> tuple[JudgeTrainOptions]:
@@ -333,7 +337,7 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     """Train as the resolved recipe says; returns the last log record."""
     (opts,) = from_recipe(r)
     judge = train_judge(opts, recipe=recipes.record(r))
-    log = judge.train_log  # type: ignore[attr-defined]
+    log: list[dict[str, Any]] = getattr(judge, "train_log")    # noqa: B009 (a Module)
     return {"out": opts.out, **(log[-1] if log else {})}
 
 

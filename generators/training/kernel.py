@@ -45,9 +45,10 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -64,7 +65,7 @@ LOG_FILE = "train_log.jsonl"
 STATE_FORMAT = "kernel-1"
 RAW = "raw."                         # prefix of the raw (non-EMA) weights in the training state
 
-Losses = Iterator[tuple[str, torch.Tensor]]
+Losses = Generator[tuple[str, torch.Tensor], None, dict[str, torch.Tensor]]
 
 
 #: the models that train on the kernel: name -> trainer module (each registers a tiny run)
@@ -75,20 +76,20 @@ MODELS: dict[str, str] = {
     "textgan": "generators.training.textgan",
     "pix2pix": "generators.training.pix2pix",
 }
-_TINY: dict[str, Callable[..., "Trainer"]] = {}
+_TINY: dict[str, Callable[..., Trainer]] = {}
 
 
-def tiny(name: str) -> Callable[[Callable[..., "Trainer"]], Callable[..., "Trainer"]]:
+def tiny(name: str) -> Callable[[Callable[..., Trainer]], Callable[..., Trainer]]:
     """Register ``fn(out, steps, resume) -> Trainer``: a tiny seeded run of
     model ``name`` (seconds on two cores), which the shared trainer tests
     (tests/test_trainers.py) put through one step, resume and its sheet."""
-    def add(fn: Callable[..., "Trainer"]) -> Callable[..., "Trainer"]:
+    def add(fn: Callable[..., Trainer]) -> Callable[..., Trainer]:
         _TINY[name] = fn
         return fn
     return add
 
 
-def tiny_runs() -> dict[str, Callable[..., "Trainer"]]:
+def tiny_runs() -> dict[str, Callable[..., Trainer]]:
     """Every registered model's tiny run (importing each trainer module)."""
     import importlib
     for module in MODELS.values():
@@ -134,7 +135,7 @@ class Loop:
             raise ValueError(f"amp must be auto, bf16, fp16 or none, not {self.amp!r}")
 
     @classmethod
-    def of(cls, settings: Any) -> "Loop":
+    def of(cls, settings: Any) -> Loop:
         """The loop settings found (by name) in a model's settings dataclass."""
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in vars(settings).items() if k in names})
@@ -165,7 +166,7 @@ class EMA:
     @torch.no_grad()
     def update(self, module: nn.Module, step: int = 0) -> None:
         decay = min(self.decay, (1.0 + step) / (10.0 + step)) if self.ramp else self.decay
-        dst = list(self.shadow.parameters())
+        dst: list[torch.Tensor] = list(self.shadow.parameters())
         src = [p.detach() for p in module.parameters()]
         torch._foreach_lerp_(dst, src, 1.0 - decay)
         if self.copy_buffers:
@@ -201,7 +202,7 @@ class Trainer:
     code_version: ClassVar[int] = 1
     module_cls: ClassVar[Any] = None         # rebuilds ``module`` from a config (resume, init)
     config_cls: ClassVar[Any] = None
-    retrain: ClassVar[str] = ""              # how to retrain, for weight errors
+    retrain: str = ""                        # how to retrain, for weight errors
     terms: ClassVar[tuple[str, ...]] = ()    # loss terms always logged (0 when a step lacks one)
 
     def __init__(self, settings: Any, *, dist: Dist | None = None,
@@ -323,14 +324,14 @@ class Trainer:
         no host synchronisation."""
         step, accum = self.step_count, max(1, self.loop.accum)
         rates = self.lr(step, self.clock())
-        for name, lr in (rates or {}).items():
-            for group in self.optimizers[name].param_groups:
+        for opt_name, lr in (rates or {}).items():
+            for group in self.optimizers[opt_name].param_groups:
                 group["lr"] = lr * group.get("lr_mul", 1.0)
         runs = [self.losses(self.batch(step * accum + i), step) for i in range(accum)]
         terms: list[dict[str, torch.Tensor]] = [{} for _ in runs]
         live = list(range(len(runs)))
         while live:
-            name = None
+            name: str | None = None
             for i in list(live):
                 try:
                     phase, loss = next(runs[i])
@@ -530,7 +531,7 @@ class Trainer:
             step = checkpoint.read_config(out).get("extra", {}).get("step")
         except (OSError, ValueError, WeightsError) as e:
             raise TrainingError(f"cannot read the checkpoint in {out}: {e}") from None
-        steps = {str(record.get("step")), str(step), meta.get("step")}
+        steps = {str(record.get("step")), str(step), str(meta.get("step"))}
         if len(steps) != 1:
             raise TrainingError(f"the checkpoint files in {out} come from different steps "
                                 f"({', '.join(sorted(steps))}); the last save was cut off")

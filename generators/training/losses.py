@@ -26,6 +26,7 @@ the host.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -97,18 +98,18 @@ class JudgePerceptual(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str | torch.device = "cpu"
-             ) -> "JudgePerceptual":
+             ) -> JudgePerceptual:
         from generators.training.judge import load_judge
         from generators.weights import weights_path
         return cls(load_judge(path or weights_path("judge", "faces"))).to(device)
 
-    def train(self, mode: bool = True) -> "JudgePerceptual":
+    def train(self, mode: bool = True) -> JudgePerceptual:
         super().train(mode)
         self.judge.eval()              # BatchNorm keeps its running statistics
         return self
 
     def maps(self, x: torch.Tensor) -> list[torch.Tensor]:
-        j = self.judge
+        j: Any = self.judge
         mid = j.trunk(x)
         out = [mid]
         if getattr(j.cfg, "local_blocks", 0):

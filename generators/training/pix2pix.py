@@ -25,9 +25,10 @@ on CUDA only.  Sample sheets (sketch / output / studio rows) every
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -65,9 +65,10 @@ The data lives on the device; losses are summed there and read every
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -77,8 +78,7 @@ from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
 from generators.training import kernel, recipes
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
-from generators.training.losses import (feature_weights, ns_fake, ns_real, r1_penalty,
-                                        weighted_rec)
+from generators.training.losses import feature_weights, ns_fake, ns_real, r1_penalty, weighted_rec
 
 __all__ = ["TERMS", "TextGANTrainOptions", "TextGANTrainer", "TrainingError", "train_textgan"]
 

@@ -1,9 +1,9 @@
-"""CLI of the conv-deconv generator: ``holochat eval convdeconv`` (training: ``train_recipe.py``)."""
+"""CLI of the conv-deconv generator: ``holochat eval convdeconv`` (training:
+``train_recipe.py``)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 

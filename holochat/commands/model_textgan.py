@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -63,8 +62,11 @@ def run_eval(args: argparse.Namespace) -> int:
         if judge.cfg.domain != "faces":
             return _fail("eval", f"the judge in {judge_path} reads {judge.cfg.domain}, not faces")
         gen = TextGANGenerator("faces", args.weights)
-        from generators.evaluation.textgan import (edit_sheet, evaluate_against_studio,
-                                                   evaluate_textgan)
+        from generators.evaluation.textgan import (
+            edit_sheet,
+            evaluate_against_studio,
+            evaluate_textgan,
+        )
         if args.no_studio:
             res = evaluate_textgan(gen, judge, n=args.n, seed=args.seed)
         else:
