@@ -5,7 +5,6 @@ shipped checkpoint's config records; every setting of every recipe builds;
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 
 import pytest
@@ -22,10 +21,6 @@ def _all() -> list[tuple[str, str]]:
     return [(m, n) for m in kernel.MODELS for n in recipes.names(m)]
 
 
-def _module(model: str):
-    return importlib.import_module(kernel.MODELS[model])
-
-
 def test_every_shipped_trained_model_has_a_recipe():
     shipped = {p.name for p in WEIGHTS_DIR.iterdir()
                if (p / "config.json").exists()
@@ -38,7 +33,7 @@ def test_the_shipped_recipe_reproduces_the_shipped_checkpoint(model, name):
     meta = json.loads((WEIGHTS_DIR / f"{model}-{name}" / "config.json").read_text())
     data = recipes.load(model, name)
     r = recipes.resolve(model, f"{name}:{data['shipped']}")
-    built = {k: v for inst in _module(model).from_recipe(r)
+    built = {k: v for inst in recipes.build_for(model, r)
              for k, v in dataclasses.asdict(inst).items()}
     compared = 0
     for k, v in meta["config"].items():          # the architecture (and its old training keys)
@@ -62,7 +57,7 @@ def test_the_shipped_recipe_reproduces_the_shipped_checkpoint(model, name):
 def test_every_setting_of_every_recipe_builds(model, name, setting):
     r = recipes.resolve(model, f"{name}:{setting}")
     assert r.values["device"] == ("cuda" if setting == "gpu" else "cpu")
-    insts = _module(model).from_recipe(r)
+    insts = recipes.build_for(model, r)
     assert any(isinstance(i, kernel.Loop) for i in insts)
 
 
@@ -73,7 +68,7 @@ def test_lease_jobs_are_recipes_with_overrides():
             args = job.args(smoke)
             sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
             r = recipes.resolve(job.model, args[1], sets=sets)
-            _module(job.model).from_recipe(r)
+            recipes.build_for(job.model, r)
 
 
 def test_set_and_the_errors_of_a_bad_one():
@@ -81,7 +76,7 @@ def test_set_and_the_errors_of_a_bad_one():
     assert r.values["steps"] == 7 and r.values["lr"] == 1e-4
     assert r.values["weights"] == {"expression": 4.0, "hair_color": 2.0, "smile": 2}
     with pytest.raises(recipes.RecipeError, match="no class attribute smile"):
-        _module("judge").from_recipe(r)
+        recipes.build_for("judge", r)
     with pytest.raises(recipes.RecipeError, match="KEY=VALUE"):
         recipes.resolve("judge", "faces:cpu", sets=["steps"])
     with pytest.raises(recipes.RecipeError, match="there are: faces"):
@@ -89,7 +84,7 @@ def test_set_and_the_errors_of_a_bad_one():
     with pytest.raises(recipes.RecipeError, match="cpu, gpu, smoke"):
         recipes.resolve("judge", "faces:tpu")
     with pytest.raises(recipes.RecipeError, match="unknown setting colour"):
-        _module("judge").from_recipe(recipes.resolve("judge", "faces:cpu", sets=["colour=1"]))
+        recipes.build_for("judge", recipes.resolve("judge", "faces:cpu", sets=["colour=1"]))
     assert recipes.parse_value("1e-3") == 1e-3 and recipes.parse_value("a,b") == "a,b"
 
 

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from generators.datasets import cached_dataset
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode
-from generators.training import kernel, recipes
+from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError
 from generators.training.losses import feature_weights, weighted_rec
 
@@ -101,15 +101,11 @@ class EpochOrder:
         return idx
 
 
-class ConvDeconvTrainer(kernel.Trainer):
+class ConvDeconvTrainer(kernel.Trainer, name="convdeconv", code_version=ARCH_VERSION,
+                        module_cls=ConvDeconv, config_cls=ConvDeconvConfig,
+                        retrain="holochat train convdeconv --out DIR",
+                        terms=("rec_weighted", "mse", "mask", "perceptual")):
     """The conv-deconv network, its batches and losses on the kernel."""
-
-    name = "convdeconv"
-    code_version = ARCH_VERSION
-    module_cls = ConvDeconv
-    config_cls = ConvDeconvConfig
-    retrain = "holochat train convdeconv --out DIR"
-    terms = ("rec_weighted", "mse", "mask", "perceptual")
 
     def __init__(self, opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
                  dataset: Any = None, *, recipe: dict[str, Any] | None = None):
@@ -220,8 +216,7 @@ def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None 
     """Train (or resume) to ``opts.steps``; returns the model (EMA weights
     where there is an EMA) with its log as ``train_log``."""
     trainer = ConvDeconvTrainer(opts, cfg, dataset, recipe=recipe)
-    kernel.prepare(trainer, init=opts.init)
-    kernel.fit(trainer)
+    kernel.run(trainer, init=opts.init)
     model = trainer.model
     setattr(model, "train_log", trainer.log)                     # noqa: B010 (a Module)
     return model
@@ -238,19 +233,12 @@ def measure_throughput(*, batch: int = 64, steps: int = 10, warmup: int = 2,
 
 
 
-def from_recipe(r: recipes.Resolved) -> tuple[ConvDeconvConfig, ConvDeconvTrainOptions]:
-    cfg, opts = recipes.build(r.values, ConvDeconvConfig, ConvDeconvTrainOptions)
-    if cfg.domain != opts.domain:
-        raise recipes.RecipeError(f"domain {opts.domain!r}: the config says {cfg.domain!r}")
-    return cfg, opts
+RECIPE_CLASSES = (ConvDeconvConfig, ConvDeconvTrainOptions)
 
 
-def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
-    """Train as the resolved recipe says; returns the last log record."""
-    cfg, opts = from_recipe(r)
-    model = train_convdeconv(opts, cfg, recipe=recipes.record(r))
-    log: list[dict[str, Any]] = getattr(model, "train_log")    # noqa: B009 (a Module)
-    return {"out": opts.out, **(log[-1] if log else {})}
+def train_settings(cfg: ConvDeconvConfig, opts: ConvDeconvTrainOptions, recipe: dict[str, Any]
+                   ) -> ConvDeconvTrainer:
+    return kernel.run(ConvDeconvTrainer(opts, cfg, recipe=recipe), init=opts.init)
 
 
 @kernel.tiny("convdeconv")

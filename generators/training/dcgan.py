@@ -60,7 +60,7 @@ from generators.nets.dcgan import (
     from_uint8,
     to_uint8,
 )
-from generators.training import distributed, kernel, recipes
+from generators.training import distributed, kernel
 from generators.training.augment import diff_augment
 from generators.training.distributed import Dist, EpochSharder
 from generators.training.kernel import TrainingError, seed_of
@@ -124,15 +124,10 @@ class TrainOptions(kernel.Loop):
 # the trainer
 
 
-class DCGANTrainer(kernel.Trainer):
+class DCGANTrainer(kernel.Trainer, name="dcgan", code_version=ARCH_VERSION, module_cls=DCGAN,
+                   config_cls=DCGANConfig, retrain=RETRAIN,
+                   terms=("loss_d", "loss_g", "loss_vae")):
     """The pair (and encoder), their batches and losses on the kernel."""
-
-    name = "dcgan"
-    code_version = ARCH_VERSION
-    module_cls = DCGAN
-    config_cls = DCGANConfig
-    retrain = RETRAIN
-    terms = ("loss_d", "loss_g", "loss_vae")
 
     def __init__(self, cfg: DCGANConfig, images: np.ndarray | torch.Tensor,
                  opts: TrainOptions, dist: Dist | None = None, *,
@@ -151,7 +146,8 @@ class DCGANTrainer(kernel.Trainer):
         self.images = images.to(dev)                               # N×S×S×C uint8
         self.sharder = EpochSharder(len(images), opts.batch, self.dist, opts.seed, dev)
 
-        self.pair = self.module = build(cfg, seed=opts.seed)
+        self.pair: DCGAN = build(cfg, seed=opts.seed)
+        self.module = self.pair
         self.netG, self.netD = self.pair.generator, self.pair.discriminator
         self.netE = self.pair.encoder                              # None without cfg.encoder
         cl = torch.channels_last
@@ -556,15 +552,12 @@ def step_flops(cfg: DCGANConfig, batch: int) -> float:
 # recipes
 
 
-def from_recipe(r: recipes.Resolved) -> tuple[DCGANConfig, TrainOptions]:
-    cfg, opts = recipes.build(r.values, DCGANConfig, TrainOptions)
-    return cfg, opts
+RECIPE_CLASSES = (DCGANConfig, TrainOptions)
 
 
-def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
-    """Train as the resolved recipe says (under torchrun, on every rank);
-    returns the last log record (rank 0; {} elsewhere)."""
-    cfg, opts = from_recipe(r)
+def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any]
+                   ) -> DCGANTrainer:
+    """Train with these settings (under torchrun, on every rank)."""
     if opts.name:
         from generators.dcgan_gen import personal_dir
         from generators.errors import GeneratorError
@@ -578,20 +571,18 @@ def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
     try:
         trainer = train(cfg, lambda: load_images(opts.data, n_images=opts.n_images,
                                                   seed=opts.seed, size=cfg.image_size),
-                        opts, dist=dist, init_from=init_from, recipe=recipes.record(r))
+                        opts, dist=dist, init_from=init_from, recipe=recipe)
         ok = True
     finally:
         # tear the process group down before the interpreter exits: gloo's
         # threads otherwise abort the process now and then
         dist.close(barrier=ok)
-    if not dist.is_main:
-        return {}
     if opts.name:
         trainer.note(f"Saved the personal DCGAN '{opts.name}' in {opts.out}.\n"
                      f"Use it with: holochat --generator dcgan:{opts.name}\n"
                      f"Fit its attribute directions with: holochat train directions "
                      f"--weights {opts.out}")
-    return {"out": opts.out, "step": trainer.step_count, **trainer.last_log}
+    return trainer
 
 
 @kernel.tiny("dcgan")

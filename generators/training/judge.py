@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from generators.datasets import cached_dataset, expression_maps, shown_attributes
 from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig
-from generators.training import kernel, recipes
+from generators.training import kernel
 from generators.training.kernel import Losses, Sheet
 
 
@@ -50,6 +50,10 @@ class JudgeTrainOptions(kernel.Loop):
     expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
     fine_blocks: int = 0             # faces: the 32×32 eye-and-mouth branch (0: none)
     fine_width: int = 64
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        class_weights(self.domain, self.weights)              # unknown attributes: an error
 
 
 # the subtle one: a faces expression changes a few pixels at 64 px
@@ -176,14 +180,9 @@ def _widen_heads(judge: Judge, state: dict[str, torch.Tensor]) -> dict[str, torc
     return out
 
 
-class JudgeTrainer(kernel.Trainer):
+class JudgeTrainer(kernel.Trainer, name="judge", code_version=ARCH_VERSION, module_cls=Judge,
+                   config_cls=JudgeConfig, retrain="holochat train judge --out DIR"):
     """A judge, its P×K batches and its losses on the kernel."""
-
-    name = "judge"
-    code_version = ARCH_VERSION
-    module_cls = Judge
-    config_cls = JudgeConfig
-    retrain = "holochat train judge --out DIR"
 
     def __init__(self, opts: JudgeTrainOptions, dataset: Any = None, *,
                  recipe: dict[str, Any] | None = None):
@@ -304,8 +303,7 @@ def train_judge(opts: JudgeTrainOptions, dataset: Any = None, *,
     """Train to ``opts.steps`` (or the time limit); returns the judge in eval
     mode, its log as ``train_log``."""
     trainer = JudgeTrainer(opts, dataset, recipe=recipe)
-    kernel.prepare(trainer, init=opts.init)
-    kernel.fit(trainer)
+    kernel.run(trainer, init=opts.init)
     judge = trainer.judge
     setattr(judge, "train_log", trainer.log)                     # noqa: B010 (a Module)
     return judge
@@ -324,21 +322,11 @@ def load_judge(path: str | os.PathLike) -> Judge:
                            retrain_hint=f"holochat train judge --out {path}")
 
 
-def from_recipe(r: recipes.Resolved) -> tuple[JudgeTrainOptions]:
-    (opts,) = recipes.build(r.values, JudgeTrainOptions)
-    try:
-        class_weights(opts.domain, opts.weights)               # unknown attributes: an error
-    except ValueError as e:
-        raise recipes.RecipeError(str(e)) from None
-    return (opts,)
+RECIPE_CLASSES = (JudgeTrainOptions,)
 
 
-def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
-    """Train as the resolved recipe says; returns the last log record."""
-    (opts,) = from_recipe(r)
-    judge = train_judge(opts, recipe=recipes.record(r))
-    log: list[dict[str, Any]] = getattr(judge, "train_log")    # noqa: B009 (a Module)
-    return {"out": opts.out, **(log[-1] if log else {})}
+def train_settings(opts: JudgeTrainOptions, recipe: dict[str, Any]) -> JudgeTrainer:
+    return kernel.run(JudgeTrainer(opts, recipe=recipe), init=opts.init)
 
 
 @kernel.tiny("judge")

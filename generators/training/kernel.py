@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -205,6 +205,13 @@ class Trainer:
     retrain: str = ""                        # how to retrain, for weight errors
     terms: ClassVar[tuple[str, ...]] = ()    # loss terms always logged (0 when a step lacks one)
 
+    def __init_subclass__(cls, **checkpoint: Any) -> None:
+        """``class XTrainer(Trainer, name=..., code_version=..., module_cls=...,
+        config_cls=..., terms=...)``: what its checkpoints are."""
+        super().__init_subclass__()
+        for k, v in checkpoint.items():
+            setattr(cls, k, v)
+
     def __init__(self, settings: Any, *, dist: Dist | None = None,
                  recipe: dict[str, Any] | None = None):
         self.settings = settings
@@ -303,6 +310,16 @@ class Trainer:
         opt = cls(params, lr=lr, betas=betas, **kw)
         self.optimizers[name] = opt
         return opt
+
+    def add_gan(self, pair: Any, *, lr: float, betas: tuple[float, float]) -> None:
+        """A (generator, discriminator) pair as the module, on the device, with
+        one Adam each (``optG``, ``optD``: optimisers "G" and "D") at one rate."""
+        self.pair: Any = pair.to(self.device)
+        self.module = self.pair
+        self.G: Any = pair.generator
+        self.D: Any = pair.discriminator
+        self.optG = self.add_optimizer("G", self.G.parameters(), lr=lr, betas=betas)
+        self.optD = self.add_optimizer("D", self.D.parameters(), lr=lr, betas=betas)
 
     def start_ema(self, decay: float, **kw: Any) -> None:
         target = self.ema_target()
@@ -599,6 +616,17 @@ def prepare(trainer: Trainer, *, init: str | Path | None = None) -> bool:
             assert target is not None
             trainer.ema.load_state_dict(target[1].state_dict())
     return resuming
+
+
+T = TypeVar("T", bound=Trainer)
+
+
+def run(trainer: T, *, init: str | Path | None = None,
+        on_log: Callable[[dict[str, Any]], None] | None = None) -> T:
+    """``prepare`` then ``fit``: the whole run."""
+    prepare(trainer, init=init)
+    fit(trainer, on_log=on_log)
+    return trainer
 
 
 def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = None,

@@ -37,7 +37,7 @@ from generators import checkpoint
 from generators.errors import WeightsError
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.pix2pix import ARCH_VERSION, Pix2Pix, Pix2PixConfig, build, sketch_input
-from generators.training import kernel, recipes
+from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import ns_fake, ns_real, r1_penalty
 
@@ -101,25 +101,16 @@ def to_device(sketches: np.ndarray, images: np.ndarray, device: str) -> Pix2PixD
                        torch.from_numpy(np.ascontiguousarray(images)).to(device))
 
 
-class Pix2PixTrainer(kernel.Trainer):
+class Pix2PixTrainer(kernel.Trainer, name=MODEL_NAME, code_version=ARCH_VERSION,
+                     module_cls=Pix2Pix, config_cls=Pix2PixConfig, terms=TERMS):
     """The U-Net and PatchGAN, their batches and losses on the kernel."""
-
-    name = MODEL_NAME
-    code_version = ARCH_VERSION
-    module_cls = Pix2Pix
-    config_cls = Pix2PixConfig
-    terms = TERMS
 
     def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions, *,
                  recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
         self.retrain = retrain_hint(cfg.domain)
-        self.pair = self.module = build(cfg, seed=opts.seed).to(self.device)
-        self.G, self.D = self.pair.generator, self.pair.discriminator
-        betas = (opts.beta1, opts.beta2)
-        self.optG = self.add_optimizer("G", self.G.parameters(), lr=opts.lr, betas=betas)
-        self.optD = self.add_optimizer("D", self.D.parameters(), lr=opts.lr, betas=betas)
+        self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
         self.rng = torch.Generator(self.device)
 
     def label(self) -> str:
@@ -220,8 +211,7 @@ def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
     if data is None:
         data = load_data(opts)
     trainer = Pix2PixTrainer(cfg, data, opts, recipe=recipe)
-    kernel.prepare(trainer)
-    kernel.fit(trainer, on_log=on_log)
+    kernel.run(trainer, on_log=on_log)
     return trainer
 
 
@@ -237,18 +227,12 @@ def load_pix2pix(path: str | os.PathLike, device: str = "cpu") -> Pix2Pix:
                                       device=device)
 
 
-def from_recipe(r: recipes.Resolved) -> tuple[Pix2PixConfig, Pix2PixTrainOptions]:
-    cfg, opts = recipes.build(r.values, Pix2PixConfig, Pix2PixTrainOptions)
-    if cfg.domain != opts.domain:
-        raise recipes.RecipeError(f"domain {opts.domain!r}: the config says {cfg.domain!r}")
-    return cfg, opts
+RECIPE_CLASSES = (Pix2PixConfig, Pix2PixTrainOptions)
 
 
-def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
-    """Train as the resolved recipe says; returns the last log record."""
-    cfg, opts = from_recipe(r)
-    trainer = train_pix2pix(opts, cfg, recipe=recipes.record(r))
-    return {"out": opts.out, **(trainer.log[-1] if trainer.log else {})}
+def train_settings(cfg: Pix2PixConfig, opts: Pix2PixTrainOptions, recipe: dict[str, Any]
+                   ) -> Pix2PixTrainer:
+    return train_pix2pix(opts, cfg, recipe=recipe)
 
 
 @kernel.tiny("pix2pix")

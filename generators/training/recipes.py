@@ -214,9 +214,35 @@ def build(values: dict[str, Any], *classes: type) -> list[Any]:
                 kw[k] = None
         try:
             out.append(cls(**kw))
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, RuntimeError) as e:   # TrainingError too
             raise RecipeError(str(e)) from None
     return out
+
+
+def build_for(model: str, r: Resolved) -> list[Any]:
+    """The instances of ``model``'s recipe classes (its trainer module's
+    ``RECIPE_CLASSES``) for ``r``; the fields they share must agree."""
+    import importlib
+
+    from generators.training.kernel import MODELS
+    insts = build(r.values, *importlib.import_module(MODELS[model]).RECIPE_CLASSES)
+    seen: dict[str, Any] = {}
+    for inst in insts:
+        for k, v in dataclasses.asdict(inst).items():
+            if k in seen and seen[k] != v:
+                raise RecipeError(f"{k}: {v!r} here, {seen[k]!r} in the other settings")
+            seen.setdefault(k, v)
+    return insts
+
+
+def train(r: Resolved) -> Any:
+    """Train as ``r`` says: its model's ``train_settings(*instances, recipe)``;
+    returns the kernel trainer."""
+    import importlib
+
+    from generators.training.kernel import MODELS
+    insts = build_for(r.model, r)
+    return importlib.import_module(MODELS[r.model]).train_settings(*insts, recipe=record(r))
 
 
 def record(r: Resolved) -> dict[str, Any]:

@@ -76,7 +76,7 @@ import torch.nn.functional as F
 
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
-from generators.training import kernel, recipes
+from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import feature_weights, ns_fake, ns_real, r1_penalty, weighted_rec
 
@@ -113,6 +113,11 @@ class TextGANTrainOptions(kernel.Loop):
     lr: float = 2e-4                  # Adam, as in DCGAN and GAN-CLS
     beta1: float = 0.5
     beta2: float = 0.999
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.rec_loss not in ("l1", "l2"):
+            raise TrainingError(f"rec_loss must be l1 or l2, not {self.rec_loss!r}")
 
 
 @dataclass
@@ -181,31 +186,19 @@ def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
                         for i, lg in enumerate(logits)]).mean()
 
 
-class TextGANTrainer(kernel.Trainer):
+class TextGANTrainer(kernel.Trainer, name=MODEL_NAME, code_version=ARCH_VERSION,
+                     module_cls=TextGAN, config_cls=TextGANConfig, retrain=RETRAIN, terms=TERMS):
     """The GAN-CLS pair, its batches and losses on the kernel."""
-
-    name = MODEL_NAME
-    code_version = ARCH_VERSION
-    module_cls = TextGAN
-    config_cls = TextGANConfig
-    retrain = RETRAIN
-    terms = TERMS
 
     def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions, *,
                  recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
-        if opts.rec_loss not in ("l1", "l2"):
-            raise TrainingError(f"rec_loss must be l1 or l2, not {opts.rec_loss!r}")
         if opts.feature_weight > 0 and data.features is None:
             raise TrainingError("feature_weight needs the dataset's feature masks")
         dev = self.device
-        self.pair = self.module = build(cfg, seed=opts.seed).to(dev)
+        self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
         self.pair.set_text_stats(data.cap_emb)      # a resumed run loads its own
-        self.G, self.D = self.pair.generator, self.pair.discriminator
-        betas = (opts.beta1, opts.beta2)
-        self.optG = self.add_optimizer("G", self.G.parameters(), lr=opts.lr, betas=betas)
-        self.optD = self.add_optimizer("D", self.D.parameters(), lr=opts.lr, betas=betas)
         self.rng = torch.Generator(dev)
         self.start_ema(opts.ema)
         self.perceptual = None
@@ -368,23 +361,8 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
                         seed=opts.seed, device=opts.device, progress=opts.progress,
                         features=opts.feature_weight > 0)
     trainer = TextGANTrainer(cfg, data, opts, recipe=recipe)
-    kernel.prepare(trainer, init=opts.init)
-    kernel.fit(trainer, on_log=on_log)
+    kernel.run(trainer, init=opts.init, on_log=on_log)
     return trainer
-
-
-def from_recipe(r: recipes.Resolved) -> tuple[TextGANConfig, TextGANTrainOptions]:
-    cfg, opts = recipes.build(r.values, TextGANConfig, TextGANTrainOptions)
-    if opts.rec_loss not in ("l1", "l2"):
-        raise recipes.RecipeError(f"rec_loss must be l1 or l2, not {opts.rec_loss!r}")
-    return cfg, opts
-
-
-def run_recipe(r: recipes.Resolved) -> dict[str, Any]:
-    """Train as the resolved recipe says; returns the last log record."""
-    cfg, opts = from_recipe(r)
-    trainer = train_textgan(opts, cfg, recipe=recipes.record(r))
-    return {"out": opts.out, **(trainer.log[-1] if trainer.log else {})}
 
 
 @kernel.tiny("textgan")
@@ -400,3 +378,11 @@ def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> TextGA
     data = prepare_data(cfg, make_dataset("faces", 16, seed=1, workers=1), embedder=hash_embedder,
                         features=True)
     return TextGANTrainer(cfg, data, opts)
+
+
+RECIPE_CLASSES = (TextGANConfig, TextGANTrainOptions)
+
+
+def train_settings(cfg: TextGANConfig, opts: TextGANTrainOptions, recipe: dict[str, Any]
+                   ) -> TextGANTrainer:
+    return train_textgan(opts, cfg, recipe=recipe)

@@ -13,7 +13,6 @@ Multi-GPU: ``torchrun --nproc_per_node N -m holochat train dcgan ...``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 
@@ -56,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
     from generators.training import recipes
     from generators.training.kernel import TrainingError
     model = args.model
-    trainer = importlib.import_module(KERNEL_MODELS[model][0])
 
     def fail(msg: str) -> int:
         print(f"holochat train {model}: {msg}", file=sys.stderr)
@@ -80,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                             resume=args.resume, out=args.out,
                             time_limit_s=args.minutes * 60 if args.minutes else None)
         if args.show_recipe:
-            print(recipes.show(r, *trainer.from_recipe(r)))
+            print(recipes.show(r, *recipes.build_for(model, r)))
             return 0
         if r.values.get("device", "cpu").startswith("cuda"):
             import torch
@@ -91,10 +89,10 @@ def run(args: argparse.Namespace) -> int:
             return fail("give --out DIR (the checkpoint folder)")
         values = {**r.values, "progress": sys.stderr.isatty(), "echo": not sys.stderr.isatty()}
         r = recipes.Resolved(r.model, r.name, r.setting, values)
-        trainer.from_recipe(r)                    # every setting checked before any work
-        last = trainer.run_recipe(r)
+        recipes.build_for(model, r)               # every setting checked before any work
+        run = recipes.train(r)
     except (recipes.RecipeError, TrainingError, GeneratorError, ValueError) as e:
         return fail(str(e))
-    if last:
-        print(json.dumps(last))
+    if run.dist.is_main:
+        print(json.dumps({"out": run.loop.out, "step": run.step_count, **run.last_log}))
     return 0
