@@ -49,7 +49,7 @@ TERMS = ("loss_d", "d_real", "d_fake", "loss_g", "g_adv", "l1")
 
 
 def retrain_hint(domain: str = "faces") -> str:
-    return f"holochat train pix2pix --domain {domain} --out DIR"
+    return f"holochat train pix2pix --recipe {domain} --out DIR"
 
 
 @dataclass
