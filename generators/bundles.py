@@ -61,7 +61,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     "textgan": (Figure("attr_accuracy", 1, 0.01), Figure("edit_success", 1, 0.02),
                 Figure("preservation", 1, 0.01), Figure("identity_ratio", -1, 0.01),
                 Figure("yaw_mae", -1, 0.3), Figure("heldout_caption_accuracy", 1, 0.02)),
-    "convdeconv-faces": (Figure("psnr_test", 1, 0.2), Figure("expression_contrast", 1, 0.02)),
+    "convdeconv-faces": (Figure("psnr_test", 1, 0.2), Figure("expression_contrast_in_region_min", 1, 0.02)),
     "convdeconv-chairs": (Figure("psnr_test", 1, 0.2), Figure("mask_iou_test", 1, 0.005),
                           Figure("psnr_extrapolated_elevation", 1, 0.2)),
     "judge": (Figure("min_class_accuracy_visible", 1, 0.005),

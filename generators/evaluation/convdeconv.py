@@ -82,12 +82,30 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
 MIN_EXPRESSION_CONTRAST = 0.5
 
 
-def expression_contrast(gen, attrs) -> dict[str, float]:
+def _dilate(m: np.ndarray, r: int) -> np.ndarray:
+    """Grow a boolean N×H×W mask by ``r`` pixels (a square neighbourhood)."""
+    out = m.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= np.roll(np.roll(m, dy, axis=-2), dx, axis=-1)
+    return out
+
+
+def expression_contrast(gen, attrs) -> dict[str, Any]:
     """How visibly the generator draws expressions: mean |happy − neutral| and
     |surprised − neutral| (strength 1, frontal) of its renders, divided by the
     same difference of the studio's.  PSNR alone cannot see this: the mouth
-    and eyes are a few percent of the pixels."""
-    ratios = {}
+    and eyes are a few percent of the pixels.
+
+    The whole-image ratio (``expression_contrast``) also counts change where
+    the studio changes nothing, so a generator that shifts the whole face a
+    little when the expression changes scores above 1 while drawing the mouth
+    faintly.  Hence beside it: the ratio inside the pixels the studio's
+    expression changes (``..._in_region``, by more than 24/255 summed over
+    channels), the same within one pixel of them (``..._near``: a mouth drawn
+    one pixel off still shows), and the mean change elsewhere
+    (``expression_leak``, levels of 255 summed over channels; the studio's is 0)."""
+    ratios, inside, near, leak = {}, {}, {}, {}
     for expr in ("happy", "surprised"):
         base = [dict(a, expression="neutral", expression_strength=1.0, yaw=0.0, pitch=0.0) for a in attrs]
         edit = [dict(a, expression=expr) for a in base]
@@ -95,8 +113,18 @@ def expression_contrast(gen, attrs) -> dict[str, float]:
         s0 = render_attributes("faces", base, 64, workers=1)[0].astype(float)
         s1 = render_attributes("faces", edit, 64, workers=1)[0].astype(float)
         ratios[expr] = float(np.abs(g1 - g0).mean() / max(np.abs(s1 - s0).mean(), 1e-9))
+        sd, gd = np.abs(s1 - s0).sum(-1), np.abs(g1 - g0).sum(-1)
+        region = sd > 24
+        inside[expr] = float((gd * region).sum() / max((sd * region).sum(), 1e-9))
+        grown = _dilate(region, 1)
+        near[expr] = float((gd * grown).sum() / max((sd * grown).sum(), 1e-9))
+        leak[expr] = float(gd[~grown].mean())
     return {"expression_contrast": float(np.mean(list(ratios.values()))),
-            "expression_contrast_by_expression": ratios}
+            "expression_contrast_by_expression": ratios,
+            "expression_contrast_in_region": inside,
+            "expression_contrast_near": near,
+            "expression_leak": leak,
+            "expression_contrast_in_region_min": float(min(inside.values()))}
 
 
 def comparison_sheet(gen, path, seed: int = 0) -> None:
