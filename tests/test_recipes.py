@@ -32,7 +32,7 @@ def test_every_shipped_trained_model_has_a_recipe():
 def test_the_shipped_recipe_reproduces_the_shipped_checkpoint(model, name):
     meta = json.loads((WEIGHTS_DIR / f"{model}-{name}" / "config.json").read_text())
     data = recipes.load(model, name)
-    r = recipes.resolve(model, f"{name}:{data['shipped']}")
+    r = recipes.resolve(model, f"{name}:{data['shipped']}", sets=data.get("shipped_set", []))
     built = {k: v for inst in recipes.build_for(model, r)
              for k, v in dataclasses.asdict(inst).items()}
     compared = 0

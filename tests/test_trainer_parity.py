@@ -26,3 +26,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def test_the_kernel_trains_as_the_old_loops_did(case):
     res = parity.compare(BASE[case], parity.run_case(case))
     assert res["identical"] and res["max_loss_diff"] == 0.0 and not res["missing_terms"], res
+
+
+def test_shipped_weights_load_and_render_as_before():
+    """Every shipped weights folder, loaded by its loader (configs that still
+    carry training settings included), renders as it did with the pre-kernel
+    code (tests/data/shipped_renders.json, recorded with main's code)."""
+    want = json.loads((ROOT / "tests" / "data" / "shipped_renders.json").read_text())
+    assert parity.shipped_renders() == want
