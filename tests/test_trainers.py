@@ -121,3 +121,12 @@ def test_an_existing_checkpoint_is_never_overwritten_without_resume(tmp_path):
     with pytest.raises(kernel.TrainingError, match="--resume"):
         kernel.prepare(RUNS["pix2pix"](str(tmp_path), steps=2))
     assert (tmp_path / "model.safetensors").read_bytes() == before
+
+
+def test_the_eval_hook_runs_every_eval_every_steps():
+    tr = RUNS["pix2pix"](steps=5)
+    tr.loop.eval_every = 2
+    seen: list[int] = []
+    tr.on_eval = lambda: seen.append(tr.step_count)          # type: ignore[method-assign]
+    kernel.run(tr)
+    assert seen == [2, 4]

@@ -58,6 +58,7 @@ from generators import checkpoint
 from generators.errors import WeightsError
 from generators.files import save_png, write_bytes_atomic
 from generators.training.distributed import Dist
+from generators.training.recipes import MODELS
 
 STATE_FILE = "training_state.safetensors"
 TRAINER_FILE = "trainer.json"
@@ -68,14 +69,6 @@ RAW = "raw."                         # prefix of the raw (non-EMA) weights in th
 Losses = Generator[tuple[str, torch.Tensor], None, dict[str, torch.Tensor]]
 
 
-#: the models that train on the kernel: name -> trainer module (each registers a tiny run)
-MODELS: dict[str, str] = {
-    "convdeconv": "generators.training.convdeconv",
-    "judge": "generators.training.judge",
-    "dcgan": "generators.training.dcgan",
-    "textgan": "generators.training.textgan",
-    "pix2pix": "generators.training.pix2pix",
-}
 _TINY: dict[str, Callable[..., Trainer]] = {}
 
 

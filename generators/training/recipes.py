@@ -26,6 +26,15 @@ from pathlib import Path
 from typing import Any
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
+#: the models that train on the kernel: name -> trainer module (each registers a tiny
+#: run with ``kernel.tiny`` and names its settings' classes in ``RECIPE_CLASSES``)
+MODELS: dict[str, str] = {
+    "convdeconv": "generators.training.convdeconv",
+    "judge": "generators.training.judge",
+    "dcgan": "generators.training.dcgan",
+    "textgan": "generators.training.textgan",
+    "pix2pix": "generators.training.pix2pix",
+}
 SETTINGS = ("cpu", "gpu", "smoke")
 #: settings of one invocation, not of the recipe: never recorded, never carried to a resume
 RUNTIME = ("progress", "echo", "resume", "out", "time_limit_s")
@@ -223,8 +232,6 @@ def build_for(model: str, r: Resolved) -> list[Any]:
     """The instances of ``model``'s recipe classes (its trainer module's
     ``RECIPE_CLASSES``) for ``r``; the fields they share must agree."""
     import importlib
-
-    from generators.training.kernel import MODELS
     insts = build(r.values, *importlib.import_module(MODELS[model]).RECIPE_CLASSES)
     seen: dict[str, Any] = {}
     for inst in insts:
@@ -239,8 +246,6 @@ def train(r: Resolved) -> Any:
     """Train as ``r`` says: its model's ``train_settings(*instances, recipe)``;
     returns the kernel trainer."""
     import importlib
-
-    from generators.training.kernel import MODELS
     insts = build_for(r.model, r)
     return importlib.import_module(MODELS[r.model]).train_settings(*insts, recipe=record(r))
 

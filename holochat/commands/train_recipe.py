@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from generators.training.kernel import MODELS
+from generators.training.recipes import MODELS
 
 _HELP = {
     "convdeconv": "conv-deconv generator (chairs / faces)",
