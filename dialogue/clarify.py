@@ -10,13 +10,13 @@ second", "2"), or words that name exactly one option ("sunglasses"); "no" /
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from dialogue.grammar import clean
 from dialogue.lexicon import FILLER, POLITENESS
 from dialogue.types import Clarification
 from generators.schema import SCHEMAS
-from sessions.ops import Op
+from sessions.ops import Adjust, Describe, Op, Set
 
 YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "exactly",
                  "y", "affirmative", "indeed", "right", "that", "that one", "yes please",
@@ -60,8 +60,9 @@ DESTRUCTIVE = frozenset({"new_seed", "reset", "switch_domain", "switch_generator
 def _attrs(ops: Sequence[Op]) -> frozenset[str]:
     out: set[str] = set()
     for o in ops:
-        if getattr(o, "attr", None):
-            out.add(o.attr)
+        attr = getattr(o, "attr", None)
+        if attr:
+            out.add(attr)
         out.update(getattr(o, "attributes", {}) or {})
     return frozenset(out)
 
@@ -129,7 +130,7 @@ def label_of(ops: Sequence[Op], domain: str) -> str:
     schema = get_schema(domain)
     parts = []
     for o in ops:
-        if o.tag == "describe":
+        if isinstance(o, Describe):
             parts.append(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in o.attributes.items()))
             continue
         attr = getattr(o, "attr", None)
@@ -139,15 +140,15 @@ def label_of(ops: Sequence[Op], domain: str) -> str:
         noun = {"eyewear": "glasses", "hair_color": "hair", "skin_tone": "skin",
                 "expression_strength": "expression", "back_height": "back"}.get(
             attr, attr.replace("_", " "))
-        if o.tag == "set" and isinstance(o.value, bool):
+        if isinstance(o, Set) and isinstance(o.value, bool):
             parts.append(f"{'add' if o.value else 'remove'} the {noun}")
-        elif o.tag == "set" and attr == "eyewear":
+        elif isinstance(o, Set) and attr == "eyewear":
             parts.append("remove the glasses" if o.value == "none" else f"add {o.value}")
-        elif o.tag == "set" and attr == "expression":
+        elif isinstance(o, Set) and attr == "expression":
             parts.append(f"look {o.value}")
-        elif o.tag == "set":
+        elif isinstance(o, Set):
             parts.append(f"make the {noun} {o.value}")
-        elif o.tag == "adjust":
+        elif isinstance(o, Adjust):
             a = schema.get(attr)
             way = "more" if o.delta > 0 else "less"
             if attr in ("yaw", "azimuth", "shift_x", "light_azimuth"):

@@ -20,8 +20,9 @@ resuming a session continues the conversation where it stopped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from generators import vocabulary as V
 from generators.schema import get_schema
@@ -50,7 +51,7 @@ class DialogueContext:
         return d
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any] | None) -> "DialogueContext":
+    def from_json(cls, d: Mapping[str, Any] | None) -> DialogueContext:
         if not isinstance(d, Mapping):
             return cls()
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
@@ -106,7 +107,7 @@ def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], ch
                 a = schema.get(ch.attr)
                 d = float(ch.new) - float(ch.old)
                 if a.wraps:
-                    span = a.hi - a.lo
+                    span = a.bounds[1] - a.bounds[0]
                     d = (d + span / 2) % span - span / 2
                 if d and not any(isinstance(o, O.Adjust) and o.attr == ch.attr for o in ops):
                     # an absolute target ("face right"): going on is one step at a time

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from dialogue.types import ParseContext, ParseResult
 from sessions.apply import apply
@@ -72,7 +73,7 @@ def outcome(row: Mapping[str, Any], res: ParseResult) -> str:
             return "right"
         return "right" if res.source == expect else "asked"
     want = dict(state.attributes)
-    want.update(expect)
+    want.update(expect or {})
     if not res.ops:
         return "asked"
     if not changed:                # a confident reading that happens to change nothing
@@ -91,7 +92,8 @@ def grade(rows: Iterable[Mapping[str, Any]],
           parse: Callable[[str, ParseContext], ParseResult] | None = None) -> dict[str, Any]:
     """Counts, rates and the misses of ``parse`` (default: the full cascade) on ``rows``."""
     if parse is None:
-        from dialogue.parser import parse as parse
+        from dialogue.parser import parse as cascade
+        parse = cascade
     counts = {"right": 0, "asked": 0, "wrong": 0}
     by_category: dict[str, dict[str, int]] = {}
     misses: list[dict[str, Any]] = []

@@ -325,7 +325,7 @@ def _record_templates(domain: str) -> list[Exemplar]:
                 out += _expand(f"no {r.name}", [f"remove the {w}", f"take off the {w}",
                                                 f"without a {w}", f"no {w}"])
         elif r.kind == CATEGORY:
-            for v, w in r.value_words().items():
+            for w in r.value_words().values():
                 if w in L.NUMBER_WORDS or w == "fourlegs":
                     continue
                 noun = r.names[0]
@@ -352,7 +352,7 @@ def _bool_and_category_templates(domain: str) -> list[Exemplar]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bank(domain: str) -> tuple[Exemplar, ...]:
     """Every exemplar of ``domain`` (its own commands and the shared ones)."""
     own = _faces() if domain == "faces" else _chairs()

@@ -22,9 +22,12 @@ import numpy as np
 from dialogue.exemplars import Exemplar, bank, bank_hash
 from generators.files import cache_dir
 from generators.text import embedding as _embedding
-from generators.text.embedding import ENV_MODEL, EmbeddingUnavailable  # noqa: F401 (re-exported)
-from generators.text.embedding import embedding_model_name as model_id
-from generators.text.embedding import load_model as _load
+from generators.text.embedding import (  # noqa: F401 (re-exported)
+    ENV_MODEL,
+    EmbeddingUnavailable,
+    embedding_model_name as model_id,
+    load_model as _load,
+)
 
 _LOCK = threading.RLock()
 _BANKS: dict[str, np.ndarray] = {}

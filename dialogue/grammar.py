@@ -17,15 +17,34 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from dialogue import lexicon as L
 from generators import vocabulary as V
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SCHEMAS, Schema, get_schema
-from sessions.ops import (Adjust, Complete, Describe, Export, Goto, Help, Interpolate, NewSeed,
-                          Op, Redo, Repeat, Reset, Save, Set, ShowHistory, SwitchDomain,
-                          SwitchGenerator, Toggle, Undo)
+from sessions.ops import (
+    Adjust,
+    Complete,
+    Describe,
+    Export,
+    Goto,
+    Help,
+    Interpolate,
+    NewSeed,
+    Op,
+    Redo,
+    Repeat,
+    Reset,
+    Save,
+    Set,
+    ShowHistory,
+    SwitchDomain,
+    SwitchGenerator,
+    Toggle,
+    Undo,
+)
 
 MAX_CHARS = 500
 
@@ -70,7 +89,7 @@ def _phrase_regex(phrases) -> re.Pattern:
     return re.compile(r"(?<![\w~#])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w])")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rewrites() -> tuple[re.Pattern, dict[str, str]]:
     table: dict[str, str] = {}
     for name, words in L.ATTRIBUTE_SYNONYMS.items():
@@ -231,6 +250,15 @@ class Rule:
     domains: tuple[str, ...] = ("faces", "chairs")
 
 
+def _set_matched(attr: str) -> Handler:
+    """A handler that sets ``attr`` to the pattern's ``v`` group."""
+    return lambda m, f, ctx: [Set(attr, m["v"])]
+
+
+def _set_to(attr: str, value: Any) -> Handler:
+    return lambda m, f, ctx: [Set(attr, value)]
+
+
 def _signed(d: str) -> int:
     return -1 if d in ("left", "down", "out", "lower", "less", "decrease", "darker") else 1
 
@@ -248,8 +276,8 @@ def _adjust(ctx: Ctx, attr: str, f: Frame, sign: int) -> list[Op]:
     if f.full:
         if a.wraps or f.amount is not None or f.factor != 1.0:
             raise NoParse
-        return [Set(attr, float(a.lo if sign < 0 else a.hi))]
-    return [Adjust(attr, _delta(f, float(a.step), sign))]
+        return [Set(attr, a.bounds[0] if sign < 0 else a.bounds[1])]
+    return [Adjust(attr, _delta(f, a.step_size, sign))]
 
 
 def _value_words(schema: Schema, attr: str) -> dict[str, str]:
@@ -266,7 +294,7 @@ def _value_words(schema: Schema, attr: str) -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _color_attrs(domain: str) -> dict[str, dict[str, str]]:
     """Colour-like category attributes of a domain → their value words."""
     schema = get_schema(domain)
@@ -283,7 +311,7 @@ def _emotion(ctx: Ctx, emo: str, f: Frame) -> list[Op]:
     if emo == "neutral":
         return [Set("expression", "neutral")]
     if ctx.current("expression") == emo:
-        step = float(ctx.schema.get("expression_strength").step)
+        step = ctx.schema.get("expression_strength").step_size
         return [Adjust("expression_strength", step * f.factor)]
     return [Set("expression", emo)]
 
@@ -447,10 +475,9 @@ def _face_rules() -> list[Rule]:
         if not (r.object and r.kind == CATEGORY):
             continue
         worn = _alt(v for v in r.values if v != r.default)
-        R.append(Rule(re.compile(rf"(?:add )?(?P<v>{worn})"),
-                      lambda m, f, ctx, a=r.name: [Set(a, m["v"])], frozenset(), F))
+        R.append(Rule(re.compile(rf"(?:add )?(?P<v>{worn})"), _set_matched(r.name), frozenset(), F))
         R.append(Rule(re.compile(rf"(?:no|remove) (?:{worn}|{r.name})"),
-                      lambda m, f, ctx, a=r.name, d=r.default: [Set(a, d)], frozenset(), F))
+                      _set_to(r.name, r.default), frozenset(), F))
 
     # skin comparatives
     def skin_step(m, f, ctx):
@@ -479,7 +506,7 @@ def _chair_rules() -> list[Rule]:
                     float(ctx.schema.get("elevation").lo))]
     R.append(Rule(re.compile(r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>above|below)"
                              r"(?: angle| view)?"), seen_from, frozenset(), C))
-    R.append(Rule(re.compile(rf"(?P<d>left|right)"),
+    R.append(Rule(re.compile(r"(?P<d>left|right)"),
                   lambda m, f, ctx: _adjust(ctx, "azimuth", f, _signed(m["d"])),
                   frozenset({"factor", "amount"}), C))
 
@@ -505,7 +532,8 @@ def _chair_rules() -> list[Rule]:
         up = any(m[g] in ("higher", "above", "up") for g in ("d", "d2", "d3") if m[g])
         return _adjust(ctx, "elevation", f, 1 if up else -1)
     R.append(Rule(re.compile(
-        r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>higher|above|lower|below)(?: angle| view)?"
+        r"(?:view|look|see|show)?(?: chair)? ?from (?P<d>higher|above|lower|below)"
+        r"(?: angle| view)?"
         r"|(?:view|camera|angle) (?P<d2>higher|lower|up|down)"
         r"|(?P<d3>higher|lower) (?:view|camera|angle|viewpoint)"), elevation,
         frozenset({"factor", "amount", "full"}), C))
@@ -553,8 +581,9 @@ def _colour_rules() -> list[Rule]:
             raise NoParse
         return [Set(attr, _category_value(ctx, attr, m["v"] or m["v2"]))]
     R.append(Rule(re.compile(
-        r"(?:make |add |turn )?(?:person )?(?P<v>[a-z]+) (?P<a>hair_color|background|skin_tone|color)"
-        r"(?: chair)?|(?:make |turn )?(?:person )?(?P<a2>hair_color|background|skin_tone|color)"
+        r"(?:make |add |turn )?(?:person )?(?P<v>[a-z]+)"
+        r" (?P<a>hair_color|background|skin_tone|color)(?: chair)?"
+        r"|(?:make |turn )?(?:person )?(?P<a2>hair_color|background|skin_tone|color)"
         r" (?P<v2>[a-z]+)"), named))
 
     def bare(m, f, ctx):
@@ -644,7 +673,7 @@ def _meta_rules() -> list[Rule]:
     return R
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules(domain: str) -> tuple[Rule, ...]:
     schema = get_schema(domain)
     rules = (_meta_rules() + _face_rules() + _chair_rules() + _brightness_rules()
@@ -793,7 +822,8 @@ def _describe(cleaned: str, domain: str, original: str) -> list[Op] | None:
 
 
 _SAVE_AS = re.compile(
-    r"(?i)(?:(?:please|could you|can you|now|ok|okay),? )*save(?: it| this| the session| this session"
+    r"(?i)(?:(?:please|could you|can you|now|ok|okay),? )*"
+    r"save(?: it| this| the session| this session"
     r"| my session| my work| a copy| a copy of this session| the whole thing)?"
     r" (?:as|under(?: the name)?|with the name|named|called) (?P<name>.+?)[.!]*")
 

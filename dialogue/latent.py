@@ -2,8 +2,9 @@
 
 An unconditional DCGAN does not read the schema attributes; it renders ``z``
 plus the state's direction offsets (generators/dcgan_gen.py).  So while the
-generator is ``dcgan`` or ``dcgan:NAME``, the edits the parser reads become
-``LatentMove`` ops whose amounts are in calibrated units
+generator declares the ``latent-edits`` capability in the registry (the
+``dcgan`` and its personal models ``dcgan:NAME``), the edits the parser reads
+become ``LatentMove`` ops whose amounts are in calibrated units
 (generators/latent/directions.py):
 
 - "add sunglasses" (Set eyewear=sunglasses): +1 along ``eyewear=sunglasses``;
@@ -15,25 +16,29 @@ generator is ``dcgan`` or ``dcgan:NAME``, the edits the parser reads become
 - numbers: the grammar's degrees / units divided by the schema step ("turn
   left a bit", −7.5°, is −0.5 along ``yaw``); an absolute value ("light from
   the right") is measured from the attribute's default plus the offset so far;
-- "repair the left half" (Complete): the ``z`` that image completion finds for
-  the current image, as a ``SetLatent`` (with the offsets taken back out, so
-  the offsets keep their meaning and the image is G of the found z).
+- "repair the left half" (Complete), where the generator declares the
+  ``completion`` capability: the ``z`` that image completion finds for the
+  current image, as a ``SetLatent`` (with the offsets taken back out, so the
+  offsets keep their meaning and the image is G of the found z).
 
 Edits with no direction change nothing and say so.  After a yes/no move the
 faces judge reads the new picture; where it does not see the attribute (or
 still sees a removed one), the reply says so instead of implying the edit
-worked (``JUDGE_CHECK``).  Meta ops (undo, another
+worked (``Options.judge_check``).  Meta ops (undo, another
 person, interpolate, switch generator, ...) pass through.  The manager logs the
 resolved ops, so a replay never needs the directions or the search again.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from generators import registry
 from generators.blend import is_blend
 from generators.errors import GeneratorError
 from generators.schema import BOOL, CATEGORY, get_schema
@@ -42,16 +47,32 @@ from sessions.apply import apply
 from sessions.state import ImageState
 
 MORE = 0.5          # a second "add X" / "smile more" while X's offset is already positive
-JUDGE_CHECK = True  # read yes/no moves back with the faces judge and say when they do not show
-# keyword arguments of the completion search (tests make it small)
-COMPLETION_KW: dict[str, Any] = {}
 
 REGION_WORDS = {"left": "left half", "right": "right half", "top": "top half",
                 "bottom": "bottom half", "center": "centre", "eyes": "eyes", "mouth": "mouth"}
 
 
-def is_dcgan(generator: str | None) -> bool:
-    return isinstance(generator, str) and (generator == "dcgan" or generator.startswith("dcgan:"))
+@dataclass(frozen=True)
+class Options:
+    """How this mode runs (the manager holds one; tests pass smaller ones)."""
+    judge_check: bool = True          # read yes/no moves back with the faces judge
+    # keyword arguments of the completion search (steps, restarts, ...)
+    completion: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _can(generator: str | None, capability: str) -> bool:
+    return isinstance(generator, str) and capability in registry.capabilities(generator)
+
+
+def latent_edits(generator: str | None) -> bool:
+    """Whether edits become latent moves under ``generator``: it declares the
+    ``latent-edits`` capability in the registry."""
+    return _can(generator, registry.LATENT_EDITS)
+
+
+def can_complete(generator: str | None) -> bool:
+    """Whether ``generator`` declares the ``completion`` capability."""
+    return _can(generator, registry.COMPLETION)
 
 
 def direction_words(name: str) -> str:
@@ -89,34 +110,41 @@ class Resolution:
 
 
 def _load(generator: str, domain: str):
-    from generators import registry
     return registry.get_generator(generator, domain)
 
 
+def _complete_first() -> str:
+    able = sorted(n for n in registry.names() if can_complete(n))
+    return f"Say 'use the {able[0]}' first." if able else "No generator here can do that."
+
+
 def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState], np.ndarray],
-            completion_seed: int, load: Callable[[str, str], Any] = _load) -> Resolution:
+            completion_seed: int, load: Callable[[str, str], Any] = _load,
+            options: Options = Options()) -> Resolution:
     """Rewrite one turn's parsed ``ops`` for dcgan mode (a no-op in other modes).
 
     ``state`` is the state before the turn, ``render`` draws a state (for
     completion), ``completion_seed`` seeds the completion search."""
-    if not is_dcgan(state.generator) and not any(
-            isinstance(o, O.SwitchGenerator) and is_dcgan(o.name) for o in ops):
+    if not (latent_edits(state.generator) or can_complete(state.generator)) and not any(
+            isinstance(o, O.SwitchGenerator)
+            and (latent_edits(o.name) or can_complete(o.name)) for o in ops):
         # not in dcgan mode and not entering it: nothing to rewrite
         needs = any(isinstance(o, O.Complete) for o in ops)
-        return Resolution(list(ops), ["Say 'use the dcgan' first."] if needs else [])
+        return Resolution(list(ops), [_complete_first()] if needs else [])
     out: list[O.Op] = []
     notes: list[str] = []
     converted = False
     cur = state                      # the state as the ops so far leave it (edits only)
     for op in ops:
         gen_name = cur.generator
-        if not is_dcgan(gen_name) or cur.domain != "faces":
+        if isinstance(op, O.Complete):
+            mine = can_complete(gen_name) and cur.domain == "faces"
+        else:
+            mine = (latent_edits(gen_name) and cur.domain == "faces"
+                    and isinstance(op, (O.Set, O.Adjust, O.Toggle, O.Describe)))
+        if not mine:
             if isinstance(op, O.Complete):
-                notes.append("Say 'use the dcgan' first.")
-            out.append(op)
-            cur = _advance(cur, op)
-            continue
-        if not isinstance(op, (O.Set, O.Adjust, O.Toggle, O.Describe, O.Complete)):
+                notes.append(_complete_first())
             out.append(op)
             cur = _advance(cur, op)
             continue
@@ -127,7 +155,8 @@ def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState]
             notes.append(f"I couldn't load the {gen_name} generator ({e}), so nothing changed.")
             continue
         if isinstance(op, O.Complete):
-            new, note = _complete(gen, cur, op.region, render, completion_seed)
+            new, note = _complete(gen, cur, op.region, render, completion_seed,
+                                  options.completion)
         else:
             new, note = _moves(gen, cur, op)
         if note:
@@ -135,7 +164,7 @@ def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState]
         for o in new:
             out.append(o)
             cur = _advance(cur, o)
-        if JUDGE_CHECK and not isinstance(op, O.Complete):
+        if options.judge_check and not isinstance(op, O.Complete):
             seen = _judged_note(gen, cur, new, render)
             if seen:
                 notes.append(seen)
@@ -143,19 +172,15 @@ def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState]
 
 
 # -- what the picture shows after a move ------------------------------------------------------
-_JUDGE: list = []
-
-
+@functools.cache
 def _judge():
     """The shipped faces judge (loaded once), or None where it is missing."""
-    if not _JUDGE:
-        try:
-            from generators.training.judge import load_judge
-            from generators.weights import weights_path
-            _JUDGE.append(load_judge(weights_path("judge", "faces")).eval())
-        except Exception:  # noqa: BLE001 - no judge: no check, the edit still happens
-            _JUDGE.append(None)
-    return _JUDGE[0]
+    try:
+        from generators.training.judge import load_judge
+        from generators.weights import weights_path
+        return load_judge(weights_path("judge", "faces")).eval()
+    except Exception:  # noqa: BLE001 - no judge: no check, the edit still happens
+        return None
 
 
 def _judged_note(gen, state: ImageState, moves: list[O.Op],
@@ -175,9 +200,11 @@ def _judged_note(gen, state: ImageState, moves: list[O.Op],
     size = judge.cfg.image_size
     if image.shape[0] != size:
         from PIL import Image
-        image = np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+        image = np.asarray(Image.fromarray(image).resize((size, size),
+                                                         Image.Resampling.BILINEAR))
     reading = read_attributes(judge, image[None])[0][0]
-    missing, still = [], []
+    missing: list[str] = []
+    still: list[str] = []
     for name, want in checks:
         d = dirs.info(name)
         shown = Target(name, d.attr, d.value, d.kind).positive(reading)
@@ -226,13 +253,15 @@ def _moves(gen, state: ImageState, op: O.Op) -> tuple[list[O.Op], str | None]:
         moves, missing = _set_moves(dirs, state, op.attr, op.value)
     elif isinstance(op, O.Adjust):
         moves, missing = _adjust_moves(dirs, op.attr, op.delta)
-    else:                                                         # Toggle
+    elif isinstance(op, O.Toggle):
         name = dirs.find(op.attr)
         if name is None or dirs.info(name).kind != "binary":
             moves, missing = [], [op.attr]
         else:
             moves, missing = [O.LatentMove(name, -1.0 if state.offsets.get(name, 0.0) > 0
                                            else 1.0)], []
+    else:
+        raise TypeError(f"not an edit: {op.tag}")
     return moves, (_missing_note(gen, missing) if missing else None)
 
 
@@ -290,7 +319,7 @@ def _adjust_moves(dirs, attr_name: str, delta: Any) -> tuple[list[O.Op], list[st
 
 # -- completion ---------------------------------------------------------------------------------
 def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState], np.ndarray],
-              seed: int) -> tuple[list[O.Op], str | None]:
+              seed: int, search: Mapping[str, Any]) -> tuple[list[O.Op], str | None]:
     try:
         from generators.latent.completion import CompletionError, complete_state_z
     except ImportError:
@@ -304,7 +333,7 @@ def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState]
         # directions in w (after a mapping network): search z through G with the
         # state's offsets applied in w, so the state keeps its z-plus-offsets form
         net = gen.shifted(move) if w_space else gen.G
-        z_found, _, _ = complete_state_z(net, gen.D, image, region, seed, **COMPLETION_KW)
+        z_found, _, _ = complete_state_z(net, gen.D, image, region, seed, **search)
     except CompletionError as e:
         return [], f"I couldn't repair that: {e}."
     # keep the offsets: the state's z is the found one (minus the offsets' move in z)
@@ -318,7 +347,7 @@ def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState]
 
 def ignored_note(state: ImageState, load: Callable[[str, str], Any] = _load) -> str | None:
     """A sentence when the state carries direction offsets this dcgan does not have."""
-    if not is_dcgan(state.generator):
+    if not latent_edits(state.generator):
         return None
     names = list(direction_moves(state.offsets))
     if not names:

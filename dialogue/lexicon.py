@@ -271,11 +271,6 @@ GENERATOR_SYNONYMS: dict[str, tuple[str, ...]] = {
     "dcgan": ("dcgan", "dc gan", "dc-gan", "plain gan", "unconditional gan"),
 }
 
-DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
-    "faces": ("faces", "face", "person", "people", "portraits"),
-    "chairs": ("chairs", "chair", "furniture"),
-}
-
 #: nouns that make a sentence a description ("a smiling woman with ...")
 SUBJECT_NOUNS: dict[str, tuple[str, ...]] = {
     "faces": ("woman", "man", "person", "face", "guy", "girl", "boy", "lady",

@@ -25,23 +25,21 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from dialogue import replies
-from dialogue import context as C
+from dialogue import context as C, latent, replies
 from dialogue.resolve import Facts, Resolution, resolve
 from dialogue.types import Clarification, ParseContext, ParseResult
 from generators import registry
 from generators.errors import GeneratorError, describe
 from generators.schema import get_schema
-from sessions import ops as O
-from sessions import paths
-from sessions.export import (export_gif, export_png, export_sheet, image_sha256,
-                             write_bytes_atomic)
+from sessions import ops as O, paths
+from sessions.export import export_gif, export_png, export_sheet, image_sha256, write_bytes_atomic
 from sessions.log import LogError, LogWriteError, SessionLog, load_log, now_iso
 from sessions.replay import render_state
 from sessions.session import Session, TurnOutcome
@@ -163,7 +161,10 @@ class DialogueManager:
         self.write_errors = 0                       # files (turn images, the log) not written
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
         self.verify = True                          # read each turn back (dialogue/verify.py)
+        self.latent_options = latent.Options()      # dcgan mode (dialogue/latent.py)
         self.session_name = session_name or paths.new_session_name()
+        from sessions.drawings import DrawingStore
+        self.drawings = DrawingStore()              # drawn turns' sketches (sessions/drawings.py)
         self.log: SessionLog | None = None
         self.log_path: Path | None = None
         if log:
@@ -176,6 +177,7 @@ class DialogueManager:
         try:
             self.log = SessionLog(path, fresh=fresh)
             self.log_path = path
+            self.drawings.write_dir = path.parent
         except LogWriteError as e:
             self.warnings.append(f"{e}; this session will not be saved")
             self.log, self.log_path = None, None
@@ -207,7 +209,7 @@ class DialogueManager:
 
     # -- rendering ------------------------------------------------------
     def render(self, state: ImageState) -> np.ndarray:
-        return render_state(state)
+        return render_state(state, self.drawings)
 
     def _render_step(self, step: int) -> tuple[np.ndarray | None, str | None, float]:
         """Render the current state as ``step``'s image; a failure comes back
@@ -237,12 +239,55 @@ class DialogueManager:
         return res
 
     def turn(self, text: str) -> TurnResult:
+        from dialogue import drawn
+        if isinstance(text, drawn.DrawnInput):             # the app's canvas
+            return self.draw(text.sketch, text.text)
         text = text if isinstance(text, str) else str(text)
         shown = text[:MAX_INPUT]
         t0 = time.perf_counter()
+        request = drawn.draw_request(text)
+        if request is not None:
+            return self._draw_request(shown, request, t0)
         reading = self.read(text)
         parse_ms = (time.perf_counter() - t0) * 1000
         return self._play(shown, reading.parsed, parse_ms, reading.resolution)
+
+    # -- drawn turns (dialogue/drawn.py) ----------------------------------------------
+    def draw(self, sketch: np.ndarray, text: str = "(drawing)", t0: float | None = None
+             ) -> TurnResult:
+        """A drawn turn: the 64×64 sketch is kept beside the log, its picture
+        (pix2pix) is the new image, and what the judge reads in it goes into
+        the state.  A sketch that cannot be used changes nothing."""
+        from dialogue import drawn
+        from generators.studio.sketch import DrawingError
+        t0 = time.perf_counter() if t0 is None else t0
+        try:
+            op, problems = drawn.drawn_op(self.state, sketch, self.drawings)
+        except (DrawingError, ValueError, GeneratorError) as e:
+            parsed = ParseResult((), "unknown", message=f"I couldn't use that drawing: {e}")
+            return self._play(text[:MAX_INPUT], parsed, (time.perf_counter() - t0) * 1000)
+        except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
+            parsed = ParseResult((), "unknown",
+                                 message=f"I couldn't read that drawing ({describe(e)})")
+            return self._play(text[:MAX_INPUT], parsed, (time.perf_counter() - t0) * 1000)
+        for p in problems:
+            if p not in self.warnings:
+                self.warnings.append(p)
+        return self._play(text[:MAX_INPUT], ParseResult((op,), "drawn"),
+                          (time.perf_counter() - t0) * 1000)
+
+    def _draw_request(self, text: str, request, t0: float) -> TurnResult:
+        from dialogue import drawn
+        from generators.studio.sketch import DrawingError
+        if request.kind != "file":
+            parsed = ParseResult((), "chat", message=drawn.CANVAS_ONLY)
+            return self._play(text, parsed, (time.perf_counter() - t0) * 1000)
+        try:
+            sketch = drawn.sketch_from_file(request.path)
+        except DrawingError as e:
+            parsed = ParseResult((), "unknown", message=f"I couldn't use that drawing: {e}")
+            return self._play(text, parsed, (time.perf_counter() - t0) * 1000)
+        return self.draw(sketch, text, t0)
 
     # -- parse → resolve --------------------------------------------------------
     def facts(self) -> Facts:
@@ -286,11 +331,11 @@ class DialogueManager:
             return parsed, []
         from dataclasses import replace
 
-        from dialogue import latent
         from sessions.session import derived_seed
         try:
             res = latent.resolve(list(parsed.ops), self.state, render=self.render,
-                                 completion_seed=derived_seed(self.seed, self.step + 1, 7))
+                                 completion_seed=derived_seed(self.seed, self.step + 1, 7),
+                                 options=self.latent_options)
         except Exception as e:  # noqa: BLE001 - a model bug must not take the session down
             why = (f"I couldn't do that with the {self.state.generator} generator "
                    f"({describe(e)}), so nothing changed.")
@@ -317,7 +362,9 @@ class DialogueManager:
         record: dict[str, Any] = dict(shown.record)
         ms = {"parse": parse_ms, "render": shown.render_ms}
         # --- per-turn verification (dialogue/verify.py) ---
-        if self.verify and shown.changed and shown.image is not None and kind != "error":
+        drew = any(isinstance(o, O.Draw) for o in applied.outcome.ops)
+        if self.verify and shown.changed and shown.image is not None and kind != "error" \
+                and not drew:
             from dialogue.verify import verify_turn
             check = verify_turn(before, self.state, shown.image)
             if check is not None:
@@ -340,7 +387,7 @@ class DialogueManager:
                             extra_record=record, new_step=shown.step != applied.step_before,
                             resolved=resolved)
 
-    def _apply(self, parsed: ParseResult) -> "Applied":
+    def _apply(self, parsed: ParseResult) -> Applied:
         """The reading's ops played on the session (dcgan mode resolved first)."""
         before = self.state
         step_before = self.step
@@ -351,7 +398,7 @@ class DialogueManager:
         return Applied(parsed, outcome, notes, had_ops, step_before, before.domain,
                        self._meta_texts(outcome))
 
-    def _show(self, a: "Applied") -> "Shown":
+    def _show(self, a: Applied) -> Shown:
         """The image of the new state; a state that cannot be drawn is taken back."""
         step, changed = a.outcome.step, a.outcome.changed
         ops = [o.to_json() for o in a.outcome.ops]
@@ -371,7 +418,7 @@ class DialogueManager:
             return Shown(img, step, False, [], render_ms, err, {"rejected_ops": ops})
         return Shown(img, step, changed, ops, render_ms, err)
 
-    def _describe(self, a: "Applied", shown: "Shown", resolution: Resolution | None
+    def _describe(self, a: Applied, shown: Shown, resolution: Resolution | None
                   ) -> tuple[replies.Reply, str, list[str]]:
         """The reply from its parts, the turn's kind and its suggestions."""
         parsed, outcome = a.parsed, a.outcome
@@ -401,6 +448,9 @@ class DialogueManager:
                 kind = "meta"
             if parsed.source == "fallback" and parsed.matched:
                 reply.read_as = parsed.matched
+            draws = [o for o in outcome.ops if isinstance(o, O.Draw)]
+            if draws and shown.changed:       # a drawn turn says what was read in it
+                reply = replies.Reply(whole=draws[-1].read or "Here is your drawing.")
             if resolution is not None and resolution.corrects is not None:
                 self._as_correction(reply, resolution, outcome)
         if a.notes:
@@ -421,8 +471,11 @@ class DialogueManager:
     def _as_correction(self, reply: replies.Reply, res: Resolution, outcome: TurnOutcome) -> None:
         """A correction says what it replaced and the net change, not the undo."""
         from sessions.apply import diff
+        step = self.context.last_step_before
+        if step is None:
+            return
         try:
-            pre = self.session.history.state_at(self.context.last_step_before)
+            pre = self.session.history.state_at(step)
         except (IndexError, TypeError):
             return
         reply.changed = [replies.describe_change(self.state.domain, c)
@@ -431,11 +484,14 @@ class DialogueManager:
         reply.meta = [m for m in reply.meta if not m.startswith(("Undid", "Went back", "Back at"))]
         reply.instead_of = res.corrects
 
-    def _remember(self, text: str, a: "Applied", shown: "Shown",
+    def _remember(self, text: str, a: Applied, shown: Shown,
                   resolution: Resolution | None) -> None:
         """The dialogue context after this turn."""
         outcome = a.outcome
         changes = [ch for eff in outcome.effects for ch in eff.changes] if shown.changed else []
+        drew = any(isinstance(o, O.Draw) for o in outcome.ops)
+        if drew:          # a drawing is no move to go on with ("again" does not redraw it)
+            changes = []
         # a correction stands for the turn it replaced: a second correction
         # goes back to the picture before both
         ctx_before = a.step_before
@@ -443,7 +499,8 @@ class DialogueManager:
                 and self.context.last_step_before is not None:
             ctx_before = self.context.last_step_before
         self.context = C.advance(self.context, domain=self.state.domain, text=text,
-                                 ops=list(outcome.ops) if shown.changed else [], changes=changes,
+                                 ops=list(outcome.ops) if shown.changed and not drew else [],
+                                 changes=changes,
                                  step_before=ctx_before, step=shown.step, changed=shown.changed,
                                  pending=C.pending_to_json(self.pending))
 
@@ -579,7 +636,7 @@ class DialogueManager:
     @classmethod
     def resume(cls, name_or_path: str | os.PathLike, *, log_dir: str | os.PathLike | None = None,
                parser: Callable[[str, ParseContext], ParseResult] | None = None,
-               out_dir: str | os.PathLike | None = None) -> "DialogueManager":
+               out_dir: str | os.PathLike | None = None) -> DialogueManager:
         """Continue a saved session: re-apply its logged ops and append to its log.
 
         ``name_or_path`` is a log file, or a session name in ``log_dir``

@@ -18,12 +18,9 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import statistics
-import time
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from dialogue import clarify, grammar, reader_step
-from dialogue import lexicon as L
+from dialogue import clarify, grammar, lexicon as L, reader_step
 from dialogue.types import ParseContext, ParseResult
 from generators.schema import SCHEMAS
 from sessions.ops import Op
@@ -70,8 +67,8 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
         if pick == clarify.DECLINED:
             return ParseResult(ops=(), source="unknown", message="okay, nothing changed")
         if pick is not None:
-            label, ops = ctx.pending.options[pick]
-            return ParseResult(ops=tuple(ops), source="resolved", matched=label)
+            label, chosen = ctx.pending.options[pick]
+            return ParseResult(ops=tuple(chosen), source="resolved", matched=label)
 
     ops = grammar.parse_ops(text, domain, attrs)
     if ops and reader_step.empty_describe(ops):           # the request reader fills it in
@@ -95,8 +92,8 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
 
     corrected = _spell_corrected(text, domain, attrs)
     if corrected is not None:
-        fixed, ops, score = corrected
-        return ParseResult(ops=tuple(ops), source="fallback", score=score, matched=fixed,
+        fixed, fixed_ops, score = corrected
+        return ParseResult(ops=tuple(fixed_ops), source="fallback", score=score, matched=fixed,
                            message=note)
     seen: list[str] = []                                    # the learned request reader
     read = reader_step.read(text, domain, attrs, note, seen=seen)
@@ -107,7 +104,7 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
 
 
 # -- spelling -------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _vocabulary() -> tuple[str, ...]:
     words: set[str] = set()
     for phrase, canon in grammar.rewrite_table().items():
@@ -220,10 +217,10 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
             continue
         if not asked_destructive and _destructive(c.command):
             continue               # never guess "another person" / "start over" (convo)
-        ops = _reading(c.command, text, domain, attrs)
-        if not ops:
+        read = _reading(c.command, text, domain, attrs)
+        if not read:
             continue
-        key = tuple(ops)
+        key = tuple(read)
         if any(r[1] == key for r in readings):
             continue
         readings.append((c.command, key, c.score, c.matched))
@@ -245,36 +242,3 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
                            message="I didn't understand that; try 'help' for what I can do")
     return ParseResult(ops=(), source="clarify", score=round(score, 4), clarification=question,
                        matched=matched, message=note)
-
-
-# -- speed --------------------------------------------------------------------------------
-GRAMMAR_SAMPLES = ("add sunglasses", "turn left a bit", "make the background blue",
-                   "add sunglasses and smile, then turn left a bit", "undo",
-                   "go back to step 3", "look straight ahead", "a smiling woman with red hair")
-FALLBACK_SAMPLES = ("could you give her some shades", "the hat has to go",
-                    "show me from a higher viewpoint", "I'd like a gloomier look",
-                    "bring back what I undid", "let me see a different face")
-
-
-def benchmark(repeats: int = 50, fallback: bool = True,
-              clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
-    """p50 latency in ms of the grammar path and (model loaded) the fallback path."""
-    def p50(samples: Sequence[str], n: int) -> float:
-        times = []
-        for _ in range(n):
-            for s in samples:
-                t0 = clock()
-                parse(s)
-                times.append((clock() - t0) * 1000)
-        return statistics.median(times)
-
-    for s in GRAMMAR_SAMPLES:          # warm the lazily built rules
-        parse(s)
-    out = {"grammar_p50_ms": p50(GRAMMAR_SAMPLES, repeats)}
-    if fallback:
-        from dialogue import fallback as fb
-        if fb.warm_up():
-            for s in FALLBACK_SAMPLES:
-                parse(s)
-            out["fallback_p50_ms"] = p50(FALLBACK_SAMPLES, max(1, repeats // 5))
-    return out

@@ -16,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from dialogue import reader_corpus as C
 from generators.schema import get_schema
@@ -95,7 +96,7 @@ def known_word(word: str) -> bool:
     return word in words
 
 
-# -- the head ---------------------------------------------------------------------------------------
+# -- the head --------------------------------------------------------------------------------------
 def label_space() -> dict[str, Any]:
     """The order of acts, degrees and slots the head's outputs follow."""
     return {"acts": list(C.ACTS), "degrees": list(C.DEGREES),
@@ -152,7 +153,7 @@ def _reset_for_tests() -> None:
         _STATE.clear()
 
 
-# -- reading ------------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------------
 @dataclass
 class Reading:
     act: str
@@ -354,14 +355,14 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
         a = schema.get(attr)
         if attr == "light_azimuth" and lab in ("up", "down") and _SIDE.search(text) \
                 and not _MOVE.search(text):
-            from dialogue.lexicon import LIGHT_AZIMUTH_FROM   # "the lamp on her right"
+            from dialogue.lexicon import LIGHT_AZIMUTH_FROM  # "the lamp on her right"
             ops.append(Set(attr, LIGHT_AZIMUTH_FROM["right" if lab == "up" else "left"]))
         elif attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
                 and not _MOVE.search(text):
-            from dialogue.lexicon import FACE_SIDE_YAW     # "looking to the left": absolute
+            from dialogue.lexicon import FACE_SIDE_YAW  # "looking to the left": absolute
             ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))
         elif lab in ("up", "down"):
-            amount = a.step * factor
+            amount = a.step_size * factor
             if len(nums) == 1 and len(numeric) == 1 and a.unit == "°":
                 amount = abs(float(nums[0]))
             ops.append(Adjust(attr, round(amount if lab == "up" else -amount, 6)))

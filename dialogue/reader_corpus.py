@@ -25,8 +25,9 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from dialogue import lexicon as L
 from generators.schema import BOOL, CATEGORY, SCHEMAS
@@ -186,7 +187,7 @@ EXPRESSION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def vocabulary() -> tuple[Slot, ...]:
     """Every attribute slot of both domains with its words (the adapter: schema + lexicon)."""
     slots: list[Slot] = []
@@ -232,7 +233,7 @@ _GROUND_EXTRA: dict[str, tuple[str, ...]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ground_words(domain: str, attr: str) -> frozenset[str]:
     slot = next(s for s in vocabulary() if s.domain == domain and s.attr == attr)
     words: set[str] = set(_GROUND_EXTRA.get(attr, ()))
@@ -284,7 +285,7 @@ class Example:
                 "labels": dict(self.labels), "degree": self.degree}
 
 
-# -- wrappers: hedges, politeness, typos ------------------------------------------------------------
+# -- wrappers: hedges, politeness, typos -----------------------------------------------------------
 PREFIXES = ("", "", "", "", "", "hmm, ", "ok, ", "okay so ", "I think ", "honestly, ", "hey, ",
             "hi! ", "please ", "sorry, ", "umm ", "right, ", "cool. ", "great, ", "alright, ",
             "well, ", "so ", "nice. ", "ok now ", "now ", "and ", "also ", "I guess ",
@@ -350,7 +351,7 @@ def wrap(core: str, rng: random.Random) -> str:
     return f"{rng.choice(PREFIXES)}{core}{rng.choice(SUFFIXES)}"
 
 
-# -- generators per act ------------------------------------------------------------------------------
+# -- generators per act ----------------------------------------------------------------------------
 def _pick(rng, xs):
     return xs[rng.randrange(len(xs))]
 
@@ -536,7 +537,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                                f"make {pron} bearded", f"{pron} with a beard"))
         elif slot.attr == "beard" and not on and rng.random() < 0.3:
             core = _pick(rng, (f"shave {pron}", f"{SUBJECTS[pron]} should be clean-shaven",
-                               f"give {pron} a shave", f"clean shaven please",
+                               f"give {pron} a shave", "clean shaven please",
                                f"shave off the {item.removeprefix('a ')}"))
         else:
             core = _pick(rng, _wear_phrases(item, pron if pron != "it" else "her", on, rng))
@@ -548,10 +549,13 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
         subj = SUBJECTS[pron]
         cands = [f"make {pron} look {_pick(rng, w['adj'])}", f"{subj} should look {_pick(rng, w['adj'])}",
                  f"I'd like {pron} {_pick(rng, w['adj'])}", f"{_pick(rng, w['noun'])} please",
-                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, make {pron} {_pick(rng, w['adj'])}",
+                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, "
+                 f"make {pron} {_pick(rng, w['adj'])}",
                  f"can {subj} look {_pick(rng, w['adj'])}?", f"I want {_pick(rng, w['noun'])}",
-                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, give {pron} {_pick(rng, w['noun'])}",
-                 f"too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, I'd like {pron} {_pick(rng, w['adj'])}",
+                 f"{subj} looks too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, "
+                 f"give {pron} {_pick(rng, w['noun'])}",
+                 f"too {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, "
+                 f"I'd like {pron} {_pick(rng, w['adj'])}",
                  f"less {_pick(rng, EXPRESSION_WORDS[opp]['adj'])}, more {_pick(rng, w['adj'])}",
                  f"give {pron} {_pick(rng, w['noun'])}", f"a more {_pick(rng, w['adj'])} look",
                  f"what about {_pick(rng, w['noun'])}?", f"I'd love to see {pron} {_pick(rng, w['adj'])}",
@@ -606,6 +610,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
 # -- descriptions ----------------------------------------------------------------------------------
 FACE_SUBJECTS = ("the woman", "the man", "she", "he", "the person", "the guy", "this lady",
                  "the girl", "the boy", "my character", "the gentleman", "they")
+BEARD_WORDS = ("short", "thick", "long", "neat", "bushy")
 OOS_FILLERS = ("old", "young", "elderly", "middle-aged", "tired", "handsome", "pretty",
                "tall", "thin", "with long hair", "with curly hair", "with freckles",
                "with a big nose", "with short hair", "wearing a scarf")
@@ -617,8 +622,8 @@ def _face_clause(attr: str, value: str, subj: str, rng) -> str:
     if attr == "eyewear":
         if value == "none":
             return _pick(rng, (f"{subj} {be} not wearing any glasses", f"{subj} {has} no glasses",
-                               f"no glasses", f"{subj} doesn't wear glasses",
-                               f"{subj} {be}n't wearing sunglasses", f"without glasses"))
+                               "no glasses", f"{subj} doesn't wear glasses",
+                               f"{subj} {be}n't wearing sunglasses", "without glasses"))
         item = _pick(rng, WEARABLES[("eyewear", value)])
         return _pick(rng, (f"{subj} {be} wearing {item}", f"{subj} wears {item}",
                            f"{subj} {has} {item} on", f"{subj} {has} {item}", f"with {item}"))
@@ -628,7 +633,8 @@ def _face_clause(attr: str, value: str, subj: str, rng) -> str:
         if value == "true":
             return _pick(rng, (f"{subj} {be} wearing {item}", f"{subj} {has} {item}",
                                f"{subj} {has} got {item}", f"with {item}",
-                               f"{subj} {has} a {_pick(rng, ('short', 'thick', 'long', 'neat', 'bushy'))} beard" if attr == "beard" else f"{subj} wears {item}"))
+                               f"{subj} {has} a {_pick(rng, BEARD_WORDS)} beard"
+                               if attr == "beard" else f"{subj} wears {item}"))
         return _pick(rng, (f"{subj} {be} not wearing a {bare}" if attr == "hat" else f"{subj} {has} no beard",
                            f"{subj} {has} no {bare}", f"without {item}",
                            f"{subj} {be} clean-shaven" if attr == "beard" else f"{subj} {be} bareheaded",
@@ -674,16 +680,16 @@ def _chair_clause(attr: str, value: str, rng) -> str:
                            f"{subj} is upholstered in {w}"))
     if attr == "armrests":
         if value == "true":
-            return _pick(rng, (f"{subj} has armrests", f"it has arms", f"with armrests",
-                               f"an armchair", f"{subj} comes with arm rests"))
-        return _pick(rng, (f"{subj} has no armrests", f"without arms", f"no arms",
-                           f"{subj} doesn't have armrests", f"an armless chair"))
+            return _pick(rng, (f"{subj} has armrests", "it has arms", "with armrests",
+                               "an armchair", f"{subj} comes with arm rests"))
+        return _pick(rng, (f"{subj} has no armrests", "without arms", "no arms",
+                           f"{subj} doesn't have armrests", "an armless chair"))
     if attr == "legs":
         if value == "pedestal":
-            return _pick(rng, (f"{subj} stands on a pedestal", f"on a single pedestal",
-                               f"{subj} has a pedestal base", f"one central leg",
+            return _pick(rng, (f"{subj} stands on a pedestal", "on a single pedestal",
+                               f"{subj} has a pedestal base", "one central leg",
                                f"{subj} has a swivel base"))
-        return _pick(rng, (f"{subj} has four legs", f"on four legs", f"four-legged",
+        return _pick(rng, (f"{subj} has four legs", "on four legs", "four-legged",
                            f"{subj} stands on four legs"))
     raise KeyError(attr)
 
@@ -694,7 +700,7 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
         attrs = rng.sample(["eyewear", "hat", "beard", "expression", "hair_color", "skin_tone",
                             "background"], rng.choice((1, 2, 2, 3, 3, 4)))
         subj = _pick(rng, FACE_SUBJECTS)
-        clauses = []
+        clauses: list[str] = []
         for a in attrs:
             slot = next(s for s in slots("faces") if s.attr == a)
             value = _pick(rng, slot.labels[1:])
@@ -704,12 +710,12 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
                 value = "happy"
             ex.labels[slot.key] = value
             clauses.append(_face_clause(a, value, subj if clauses == [] or rng.random() < 0.7 else
-                                        SUBJECTS.get(_pick(rng, PRONOUNS)), rng))
+                                        SUBJECTS[_pick(rng, PRONOUNS)], rng))
         if rng.random() < 0.35:
             # noun-phrase style: "a smiling man with red hair and glasses"
-            clauses = [c if c.startswith(("with", "without", "against", "in front", "on a")) else
-                       None for c in clauses]
-            if all(c is None for c in clauses):
+            rest = [c for c in clauses
+                    if c.startswith(("with", "without", "against", "in front", "on a"))]
+            if not rest:
                 clauses = [_face_clause(a, ex.labels[f"faces.{a}"], subj, rng) for a in attrs]
             else:
                 noun = _pick(rng, ("woman", "man", "person", "guy", "girl", "boy", "lady"))
@@ -717,11 +723,10 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
                 exp = ex.labels.get("faces.expression")
                 adj = (_pick(rng, EXPRESSION_WORDS[exp]["ing"] or EXPRESSION_WORDS[exp]["adj"]) + " "
                        if exp else "")
-                rest = [c for c in clauses if c]
                 text = f"a {adj}{extra}{noun} " + " and ".join(rest)
                 # labels for attributes whose clause was dropped are removed
                 for a in attrs:
-                    if a != "expression" and not any(c and a_word_in(c, a) for c in rest):
+                    if a != "expression" and not any(a_word_in(c, a) for c in rest):
                         ex.labels.pop(f"faces.{a}", None)
                 text = text.replace("a a", "an a")
                 ex.text = noisy(_pick(rng, ("", "", "show me ", "I want ", "draw ", "picture ")) + text, rng, 0.15)
@@ -729,8 +734,11 @@ def _describe_example(domain: str, rng: random.Random) -> Example:
                     ex.act = "other"
                 return ex
         if rng.random() < 0.2:
-            clauses.insert(rng.randrange(len(clauses) + 1),
-                           f"{subj} is {_pick(rng, OOS_FILLERS).replace('with ', 'wearing ') if 'wearing' in _pick(rng, OOS_FILLERS) else _pick(rng, ('old', 'young', 'tired', 'pretty', 'tall'))}")
+            at = rng.randrange(len(clauses) + 1)
+            filler = (_pick(rng, OOS_FILLERS).replace("with ", "wearing ")
+                      if "wearing" in _pick(rng, OOS_FILLERS)
+                      else _pick(rng, ("old", "young", "tired", "pretty", "tall")))
+            clauses.insert(at, f"{subj} is {filler}")
     else:
         attrs = rng.sample(["color", "armrests", "legs"], rng.choice((1, 2, 2, 3)))
         clauses = []
@@ -763,7 +771,7 @@ def a_word_in(clause: str, attr: str) -> bool:
     return any(k in clause for k in keys)
 
 
-# -- out of schema ------------------------------------------------------------------------------------
+# -- out of schema ---------------------------------------------------------------------------------
 CANT_FACES = (
     "make {p} look older", "make {p} younger", "can {s} look older?", "age {p} a bit",
     "{s} should look about 60", "make {p} look like a teenager", "make {p} look elderly",
@@ -817,7 +825,7 @@ def _cant_example(domain: str, rng: random.Random) -> Example:
     return Example(text, domain, "cant")
 
 
-# -- conversation acts and other -----------------------------------------------------------------------
+# -- conversation acts and other -------------------------------------------------------------------
 CHAT = {
     "greet": ("hi", "hello", "hey", "hiya", "good morning", "good evening", "hey there",
               "hello there", "howdy", "yo", "hi there", "greetings", "morning", "how are you?",
@@ -873,8 +881,9 @@ def _other_example(domain: str, rng: random.Random) -> Example:
     return Example(noisy(text, rng, 0.1), domain, "other")
 
 
-# -- the corpus ------------------------------------------------------------------------------------------
-MIX = (("edit", 0.52), ("describe", 0.2), ("cant", 0.12), ("chat", 0.09), ("other", 0.07))
+# -- the corpus ------------------------------------------------------------------------------------
+MIX: tuple[tuple[str, float], ...] = (("edit", 0.52), ("describe", 0.2), ("cant", 0.12),
+                                      ("chat", 0.09), ("other", 0.07))
 _MAKERS = {"edit": _edit_example, "describe": _describe_example, "cant": _cant_example,
            "chat": _chat_example, "other": _other_example}
 
@@ -887,7 +896,8 @@ def _compound(domain: str, rng: random.Random) -> Example:
             continue
         if a.degree != "one" and b.degree != "one":
             continue
-        ex = Example(f"{a.text}{_pick(rng, (' and ', ', and ', ', then ', '. Also '))}{b.text[:1].lower() + b.text[1:]}",
+        joint = _pick(rng, (" and ", ", and ", ", then ", ". Also "))
+        ex = Example(f"{a.text}{joint}{b.text[:1].lower() + b.text[1:]}",
                      domain, "edit", {**a.labels, **b.labels},
                      a.degree if a.degree != "one" else b.degree)
         return ex
@@ -899,7 +909,8 @@ def generate(n: int, seed: int = 0, exclude: set[str] | None = None) -> Iterator
     (lowercased) are skipped, so a held-out corpus stays held out."""
     rng = random.Random(seed)
     exclude = exclude or set()
-    acts, weights = zip(*MIX)
+    acts = [a for a, _ in MIX]
+    weights = [w for _, w in MIX]
     made = 0
     while made < n:
         domain = "faces" if rng.random() < 0.66 else "chairs"

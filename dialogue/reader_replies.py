@@ -10,7 +10,8 @@ import re
 from generators.schema import get_schema
 
 _CHAT = (
-    (r"\b(?:bye|goodbye|see (?:you|ya)|that'?s (?:all|it|everything)|(?:i'?m|we'?re|all) (?:done|finished)"
+    (r"\b(?:bye|goodbye|see (?:you|ya)|that'?s (?:all|it|everything)"
+     r"|(?:i'?m|we'?re|all) (?:done|finished)"
      r"|nothing else|that'?(?:ll| will) do|no more changes|signing off|done)\b",
      "Glad I could help. The session is saved as you go; type 'export' for a PNG or GIF."),
     (r"\b(?:thanks?|thank you|thx|ty|cheers|ta|appreciated)\b", "You're welcome."),

@@ -14,10 +14,9 @@ import dataclasses
 import difflib
 import re
 
-from dialogue import clarify, grammar
-from dialogue import lexicon as L
+from dialogue import clarify, grammar, lexicon as L
 from dialogue.types import ParseResult
-from sessions.ops import Describe, Set
+from sessions.ops import Describe, Set, Toggle
 
 NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can change; "
                       "try e.g. 'a smiling woman with red hair and glasses'")
@@ -111,11 +110,14 @@ def read(text: str, domain: str, attrs, note: str | None,
     if not ops:
         return None
     if describe is not None:
-        ops = [describe.__class__(ops[0].attributes, describe.text)]
+        found = ops[0]
+        assert isinstance(found, Describe)        # ops_of reads a "describe" act so
+        ops = [Describe(found.attributes, describe.text)]
     puts_on = [o for o in ops if getattr(o, "value", None) is True or (
         getattr(o, "attr", None) == "eyewear" and getattr(o, "value", None) != "none")]
     if puts_on and reader.GOING.search(grammar.clean(text)):   # "those glasses should go"
-        off = tuple(Set(o.attr, "none" if o.attr == "eyewear" else False) for o in puts_on)
+        off = tuple(Set(o.attr, "none" if o.attr == "eyewear" else False)
+                    for o in puts_on if isinstance(o, (Set, Toggle)))
         return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
                            clarification=clarify.ask(clarify.label_of(off, domain), off),
                            message=note)

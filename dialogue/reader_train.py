@@ -11,14 +11,13 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from dialogue import reader as R
-from dialogue import reader_corpus as C
+from dialogue import reader as R, reader_corpus as C
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ def features(examples: Sequence[C.Example], cache: Path | None = None,
     if path is not None and path.exists():
         with np.load(path) as z:
             return z["flat"], z["offsets"]
-    chunks, lengths = [], []
+    chunks: list[np.ndarray] = []
+    lengths: list[int] = []
     t0 = time.perf_counter()
     order = np.argsort([len(t) for t in texts])          # similar lengths per batch: less padding
     out: list[np.ndarray | None] = [None] * len(texts)
@@ -74,6 +74,7 @@ def features(examples: Sequence[C.Example], cache: Path | None = None,
         if progress and (b // 64) % 20 == 0:
             progress(f"features {b + len(idx)}/{len(texts)} ({time.perf_counter() - t0:.0f}s)")
     for a in out:
+        assert a is not None                              # every text's row was filled
         chunks.append(a)
         lengths.append(a.shape[0])
     flat = np.concatenate(chunks)
@@ -141,6 +142,7 @@ def train(settings: TrainSettings, out: Path | None, cache: Path | None = None,
           progress: Callable[[str], None] = print):
     """Generate, featurise, train; save the head to ``out`` (unless None); return (model, info)."""
     import torch
+
     from generators.checkpoint import save_pretrained
     from generators.nets.reader import ReaderConfig, RequestReader
 

@@ -6,8 +6,9 @@ gender), chairs "the chair".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from generators.blend import is_blend
 from generators.schema import get_schema
@@ -43,6 +44,8 @@ def describe_change(domain: str, ch: Change) -> str:
         return f'set the description to "{new}"' if new else "cleared the description"
     if a == "z":
         return "changed the latent code"
+    if a == "drawing":
+        return "showed the drawing" if new else "left the drawing"
     if a.startswith("offset:"):
         return _latent_text(domain, a[7:], old, new)
     if a in ("identity", "style"):
@@ -83,7 +86,8 @@ def describe_change(domain: str, ch: Change) -> str:
     else:
         if a == "azimuth":
             span = (d + 180) % 360 - 180
-            return f"turned the chair {_deg(span)} to the {_side(span, 'left', 'right')} (azimuth {_num(new)}°)"
+            return (f"turned the chair {_deg(span)} to the {_side(span, 'left', 'right')}"
+                    f" (azimuth {_num(new)}°)")
         if a == "elevation":
             return f"moved the view {_side(d, 'lower', 'higher')} (elevation {_num(new)}°)"
         if a == "armrests":
@@ -159,19 +163,20 @@ def _set_latent_text(op) -> str | None:
 
 
 def _clamp_text(domain: str, c) -> str:
-    n, lim = c.name, c.limit
+    n, low = c.name, c.limit == "min"
     if domain == "faces":
         if n == "yaw":
-            return f"They are already looking as far {'left' if lim == 'min' else 'right'} as I can turn them."
+            return f"They are already looking as far {'left' if low else 'right'} as I can turn them."
         if n == "pitch":
-            return f"Their head is already tilted as far {'down' if lim == 'min' else 'up'} as it goes."
+            return f"Their head is already tilted as far {'down' if low else 'up'} as it goes."
         if n == "light_azimuth":
-            return f"The light is already as far to the {'left' if lim == 'min' else 'right'} as it goes."
+            return f"The light is already as far to the {'left' if low else 'right'} as it goes."
     if domain == "chairs" and n == "elevation":
-        return f"The view is already as {'low' if lim == 'min' else 'high'} as it goes ({_num(c.value)}°)."
+        return f"The view is already as {'low' if low else 'high'} as it goes ({_num(c.value)}°)."
     if domain == "chairs" and n == "zoom":
-        return f"It is already zoomed {'out' if lim == 'min' else 'in'} as far as it goes ({_num(c.value)}×)."
-    return f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if lim == 'min' else 'maximum'}, {_num(c.value)}."
+        return f"It is already zoomed {'out' if low else 'in'} as far as it goes ({_num(c.value)}×)."
+    return (f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if low else 'maximum'}, "
+            f"{_num(c.value)}.")
 
 
 def _record(domain: str, name: str):
@@ -276,9 +281,10 @@ def _changes_said(domain: str, effects) -> list[str]:
         said = [describe_change(domain, ch) for ch in eff.changes
                 if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
                 and not _is_blend_change(ch)]
-        if getattr(eff.op, "tag", None) == "set_latent" and eff.changes \
-                and _set_latent_text(eff.op):
-            said = [_set_latent_text(eff.op)]
+        latent_text = (_set_latent_text(eff.op)
+                       if getattr(eff.op, "tag", None) == "set_latent" and eff.changes else None)
+        if latent_text:
+            said = [latent_text]
         if getattr(eff.op, "tag", None) == "interpolate" and eff.changes:
             said = [_blend_text(eff.op)] + [
                 describe_change(domain, ch) for ch in eff.changes
@@ -353,7 +359,8 @@ def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:
              "pedestal base" if attributes.get("legs") == "four" else "four legs",
              "zoom in", "taller back", "another chair"]
     meta = ["undo", "redo", "go back to step 2", "start over", "again", "less",
-            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history"]
+            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history",
+            "draw", "sketch the current picture"]
     names = ", ".join(get_schema(domain).names)
     text = ("Try: " + ", ".join(f"'{x}'" for x in s) + ". Also: " + ", ".join(meta) +
             f". Attributes: {names}.")

@@ -27,8 +27,9 @@ function, tried in this order:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from dialogue import answers, grammar
 from dialogue.context import DialogueContext
@@ -54,7 +55,7 @@ class Facts:
     step: int                                        # the image step shown now
     turns: int                                       # lines typed so far, this one included
     state_at: Callable[[int], Any]                   # ImageState of an image step
-    parse: Callable[[str, Mapping[str, Any]], "list[O.Op] | None"] = field(default=None)  # type: ignore[assignment]
+    parse: Callable[[str, Mapping[str, Any]], list[O.Op] | None] = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.parse is None:
@@ -151,9 +152,11 @@ def _social(t, bare, ctx, facts, text) -> Resolution | None:
 
 # -- questions ------------------------------------------------------------------------
 _QUESTION = re.compile(
-    r"^(?:so |and |ok |okay |hey |um |hmm |wait |sorry )*(?:what(?!\s+(?:about|if)\b)|whats|which|how many|how much|how far"
+    r"^(?:so |and |ok |okay |hey |um |hmm |wait |sorry )*"
+    r"(?:what(?!\s+(?:about|if)\b)|whats|which|how many|how much|how far"
     r"|where|who|why|is (?:she|he|it|the|there|that|this|they)|are (?:they|the|there|those|these)"
-    r"|does (?:she|he|it|the|that|this)|do (?:they|i|we)(?! that)|did (?:you|i|we)|have (?:you|i|we)"
+    r"|does (?:she|he|it|the|that|this)|do (?:they|i|we)(?! that)|did (?:you|i|we)"
+    r"|have (?:you|i|we)"
     r"|has (?:she|he|it|the)|can i (?:change|edit|do)|tell me (?:what|which|how|about)"
     r"|how (?:do|can|should|would) (?:i|you|we)"
     r"|describe (?:the|her|him|it|this|what)|remind me)\b")
@@ -182,8 +185,10 @@ _MARKER = re.compile(
     r"\b\s*,?\s*)*|(?:" + _SOFT + r"\s+)*" + _SOFT + r"\s*,\s*|(?:no|nope|nah)\s+(?=make\s+"
     r"(?:that|those|it|them)))")
 _LEAD_NO = re.compile(r"^(?:(?:no|nope|nah|oops|whoops|sorry|wait|hmm+|actually)\s+)+")
-_NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
-                      r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?(?P<y>[a-z ]+)$")
+_NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*"
+                      r"not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
+                      r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?"
+                      r"(?P<y>[a-z ]+)$")
 _SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher": "lower",
          "lower": "higher", "above": "below", "below": "above", "brighter": "darker",
          "darker": "brighter", "in": "out", "out": "in", "bigger": "smaller",
@@ -226,7 +231,7 @@ def _swap_directions(text: str) -> str:
 
 def _flipped(ctx, attrs, facts) -> list[O.Op] | None:
     """The last edit read the other way round."""
-    out: list[O.Op] | None = []
+    out: list[O.Op] = []
     for d in ctx.last_ops:
         op = O.op_from_json(d)
         if isinstance(op, (O.Undo, O.Goto)):
@@ -237,7 +242,7 @@ def _flipped(ctx, attrs, facts) -> list[O.Op] | None:
                 not isinstance(op.value, bool) and op.attr in ("yaw", "light_azimuth", "shift_x"):
             out.append(O.Set(op.attr, -op.value))
         else:
-            out = None
+            out = []                      # not every op flips: read the words swapped
             break
     if out:
         return out
@@ -343,7 +348,7 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
             op = last[0]
             if isinstance(op, O.Adjust):
                 return [O.Adjust(op.attr, n if op.delta >= 0 else -n)]
-            if not isinstance(op.value, bool):
+            if isinstance(op, O.Set) and not isinstance(op.value, bool):
                 return [O.Set(op.attr, n if op.value >= 0 else -n)]
     ops = facts.parse(rest, attrs)
     if ops and not any(isinstance(o, (O.Undo, O.Redo, O.Goto, O.Reset)) for o in ops):
@@ -430,7 +435,7 @@ def _strength_of(s, ctx, facts, text) -> Resolution | None:
     m = _TONE.fullmatch(re.sub(r"^(?:a bit |a little |slightly )(?=less|softer|weaker)", "", s))
     if not m or facts.attributes.get(ctx.attr) == r.default:
         return None
-    step = float(schema.get(r.strength).step)
+    step = schema.get(r.strength).step_size
     if m["up"]:
         amount = step * (0.5 if "bit" in m["up"] else 2.0 if "much" in m["up"] else 1.0)
     else:
@@ -463,9 +468,10 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         m = None                          # "rotate 45 degrees left" reads on its own
     if m:
         if not attr or attr not in schema:
+            turn = "turn left" if facts.domain == "faces" else "turn it left"
             return Resolution("ellipsis", reply=(
                 f"{m['n']} of what? Say what to change too, for example "
-                f"'{'turn left' if facts.domain == 'faces' else 'turn it left'} {m['n']} degrees'."),
+                f"'{turn} {m['n']} degrees'."),
                 note="a bare amount with no move to continue")
         a = schema.get(attr)
         amount = _num(m["n"])
@@ -479,7 +485,7 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
             else:
                 return None
         if "percent" in (m["more"] or "") or "%" in (m["more"] or ""):
-            amount = amount / 100 * float(a.hi - a.lo)
+            amount = amount / 100 * (a.bounds[1] - a.bounds[0])
         op = O.Adjust(attr, sign * amount)
         return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
                           "continuing the last move")
@@ -491,7 +497,7 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
     r = V.record(facts.domain, attr)
     factor = 1.0
     if len(s.split()) == 1 and s not in _ELL_WORDS and (r is None or s not in r.pos + r.neg):
-        import difflib            # "furthr": a typo of a word that continues a move
+        import difflib  # "furthr": a typo of a word that continues a move
         near = difflib.get_close_matches(s, list(_ELL_WORDS) + list(r.pos + r.neg if r else ()),
                                          n=1, cutoff=0.8)
         s = near[0] if near else s
@@ -595,8 +601,8 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
         r = V.record(facts.domain, "expression_strength")
     if r is not None and (v in r.pos or v in r.neg):
         a = schema.get(r.name)
-        op = O.Adjust(r.name, (1 if v in r.pos else -1) * float(a.step))
-        return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
+        move = O.Adjust(r.name, (1 if v in r.pos else -1) * a.step_size)
+        return Resolution("anaphora", (move,), f"'{_short(text)}' → {_ops_text([move])}, "
                           f"the {r.name.replace('_', ' ')} last mentioned")
     return None
 

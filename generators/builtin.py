@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generators.registry import Entry, register
+from generators.registry import COMPLETION, LATENT_EDITS, Entry, register
 
 
 def _studio(domain: str):
@@ -77,7 +77,8 @@ def _dcgan_variant(domain: str, name: str):
 register(Entry("dcgan", ("faces",), _dcgan, _dcgan_available,
                "unconditional DCGAN with attribute directions (Radford et al.)",
                default_ok=lambda d: False, variants=_dcgan_personal,
-               variant_factory=_dcgan_variant))
+               variant_factory=_dcgan_variant,
+               capabilities=frozenset({LATENT_EDITS, COMPLETION})))
 
 
 def _pix2pix(domain: str):

@@ -153,8 +153,8 @@ def _to_half_if_needed(weights: bytes, max_bytes: int) -> tuple[bytes, str]:
     the float32 file would not fit ``max_bytes``."""
     if len(weights) + 64 * 1024 <= max_bytes:
         return weights, "float32"
-    from safetensors.numpy import load, save
     import numpy as np
+    from safetensors.numpy import load, save
     t = load(weights)
     meta = _safetensors_metadata(weights)
     half = {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in t.items()}
@@ -232,8 +232,8 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
 def unpack(bundle: str | Path, target: str | Path) -> dict[str, Any]:
     """Check ``bundle`` and extract it into ``target`` (config.json +
     float32 model.safetensors + extras); returns the manifest."""
-    from safetensors.numpy import load, save
     import numpy as np
+    from safetensors.numpy import load, save
     manifest = read_manifest(bundle)
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)

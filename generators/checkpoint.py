@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from generators.errors import WeightsError
 from generators.files import write_bytes_atomic
@@ -20,23 +20,23 @@ from generators.files import write_bytes_atomic
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
-M = TypeVar("M")
+if TYPE_CHECKING:
+    from torch import nn
+
+M = TypeVar("M", bound="nn.Module")
 
 
 def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,
-                    code_version: int, extra: dict[str, Any] | None = None,
-                    half: bool = False) -> Path:
+                    code_version: int, extra: dict[str, Any] | None = None) -> Path:
     """Write ``out/config.json`` and ``out/model.safetensors``."""
     import torch
     from safetensors.torch import save
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.detach().to("cpu").contiguous().half() if half and v.is_floating_point()
-                 else v.detach().to("cpu").contiguous())
-             for k, v in model.state_dict().items()}
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     meta = {"model": model_name, "code_version": code_version,
-            "config": dataclasses.asdict(config), "dtype": "float16" if half else "float32",
+            "config": dataclasses.asdict(config), "dtype": "float32",
             "torch": torch.__version__, "extra": extra or {}}
     write_bytes_atomic(out / WEIGHTS_FILE, save(state, metadata={"model": model_name}))
     write_bytes_atomic(out / CONFIG_FILE, json.dumps(meta, indent=2).encode())
@@ -114,9 +114,9 @@ def record_eval(path: str | os.PathLike, result: dict[str, Any]) -> None:
 
 def store_half(path: str | os.PathLike) -> None:
     """Rewrite a weights folder's float tensors as float16 (``dtype`` in its
-    config says so; ``from_pretrained`` widens them again on load), as
-    ``save_pretrained(half=True)`` writes them.  Lossless for weights that
-    came as float16, such as a lease bundle that had to travel so."""
+    config says so; ``from_pretrained`` widens them again on load).  Lossless
+    for weights that came as float16, such as a lease bundle that had to
+    travel so."""
     import numpy as np
     from safetensors.numpy import load, save
 

@@ -53,7 +53,7 @@ class ConvDeconvGenerator:
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
-            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)
 
 

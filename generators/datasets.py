@@ -232,7 +232,7 @@ def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
 
 
 def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
-                   cache_dir_: str | Path | None = None,
+                   cache_dir_: str | os.PathLike | None = None,
                    per_seed: int = IMAGES_PER_SEED, with_shown: bool = False,
                    with_features: bool = False) -> StudioDataset:
     """``make_dataset`` cached as an .npz (built once, then loaded); with
@@ -286,7 +286,8 @@ def _shown_version() -> str:
 
 
 def _save(ds: StudioDataset, path: Path) -> None:
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")   # one file per writer (jobs render in parallel)
+    # one temporary file per writer: a lease's jobs may render the same set at once
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")
     arrays = {"images": ds.images, "seeds": ds.seeds,
               "attributes": np.array(json.dumps(ds.attributes))}
     if ds.masks is not None:
@@ -297,5 +298,5 @@ def _save(ds: StudioDataset, path: Path) -> None:
     if ds.features is not None:
         arrays["features"] = np.packbits(ds.features, axis=-1)
         arrays["features_version"] = np.array(_features_version())
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub reads a name as allow_pickle
     os.replace(tmp, path)

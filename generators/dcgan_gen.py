@@ -121,14 +121,12 @@ class DCGANGenerator:
         if has_directions(self.path):
             d = Directions.load(self.path)
             if d.z_dim != self.cfg.z_dim:
-                from generators.latent.directions import DirectionsError
-                from generators.latent.directions import retrain_hint as fit
+                from generators.latent.directions import DirectionsError, retrain_hint as fit
                 raise DirectionsError(f"the directions in {self.path} are {d.z_dim}-dimensional, "
                                       f"the DCGAN's z has {self.cfg.z_dim} numbers. Fit them "
                                       f"again with: {fit(self.path)}")
             if d.space == "w" and not self.cfg.mapping:
-                from generators.latent.directions import DirectionsError
-                from generators.latent.directions import retrain_hint as fit
+                from generators.latent.directions import DirectionsError, retrain_hint as fit
                 raise DirectionsError(f"the directions in {self.path} live in w, but this DCGAN "
                                       f"has no mapping network. Fit them again with: "
                                       f"{fit(self.path)}")
@@ -203,5 +201,5 @@ class DCGANGenerator:
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
-            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)

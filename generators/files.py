@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("holochat"))
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[object], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Create ``path`` by ``write(binary_file)``: a reader sees the old file or
     the whole new one, never a part."""
     path = Path(path)
@@ -57,7 +58,7 @@ def to_pil(image: np.ndarray, scale: int = 1):
     im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
     scale = max(1, int(scale))
     if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+        im = im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)
     return im
 
 

@@ -45,12 +45,12 @@ class LoadedDataset:
 def _load_image(path: Path, size: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
+        with Image.open(path) as src:
+            im = src.convert("RGB")
             w, h = im.size
             s = min(w, h)                                # centre crop to a square
             im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-            im = im.resize((size, size), Image.BICUBIC)
+            im = im.resize((size, size), Image.Resampling.BICUBIC)
             return np.asarray(im, np.uint8)
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise DatasetError(f"cannot read image {path}: {e}") from None

@@ -80,7 +80,7 @@ class Pix2PixGenerator:
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
-            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)
 
 

@@ -6,7 +6,8 @@ Generators never import ``sessions.ImageState``; they declare what they read
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -15,12 +16,20 @@ Z_DIM = 100  # length of the latent vector every state carries
 
 @runtime_checkable
 class Renderable(Protocol):
-    domain: str                        # "faces" | "chairs"
-    attributes: Mapping[str, Any]      # schema name -> value
-    z: Sequence[float]                 # latent vector, Z_DIM numbers
-    offsets: Mapping[str, float]       # latent direction name -> amount
-    text: str                          # free conditioning text beyond the schema
-    size: int                          # output height = width in pixels
+    """What a generator reads of a state (read-only; ``sessions.ImageState`` is one)."""
+
+    @property
+    def domain(self) -> str: ...                    # "faces" | "chairs"
+    @property
+    def attributes(self) -> Mapping[str, Any]: ...  # schema name -> value
+    @property
+    def z(self) -> Sequence[float]: ...             # latent vector, Z_DIM numbers
+    @property
+    def offsets(self) -> Mapping[str, float]: ...   # latent direction name -> amount
+    @property
+    def text(self) -> str: ...                      # free conditioning text beyond the schema
+    @property
+    def size(self) -> int: ...                      # output height = width in pixels
 
 
 @runtime_checkable

@@ -9,8 +9,8 @@ preferred default (DESIGN.md, "Generators").
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from generators.errors import UnknownGeneratorError
 from generators.protocol import Generator
@@ -31,6 +31,17 @@ class Entry:
     # domain -> variant names that exist, and (domain, variant) -> generator
     variants: Callable[[str], list[str]] | None = None
     variant_factory: Callable[[str, str], Generator] | None = None
+    # what the generator can do beyond rendering a state, for the dialogue to
+    # choose how to read edits (named variants share their generator's):
+    # LATENT_EDITS, COMPLETION
+    capabilities: frozenset[str] = frozenset()
+
+
+#: it renders ``z`` plus latent-direction offsets and ignores the schema
+#: attributes, so the dialogue turns edits into moves along its directions
+LATENT_EDITS = "latent-edits"
+#: it can find the ``z`` whose render best completes a region of an image
+COMPLETION = "completion"
 
 
 _REGISTRY: dict[str, Entry] = {}
@@ -76,6 +87,14 @@ def available(domain: str) -> list[str]:
     _ensure_builtin()
     out = [e.name for e in _REGISTRY.values() if domain in e.domains and e.available(domain)]
     return out + [v for e in _REGISTRY.values() for v in _variant_names(e, domain)]
+
+
+def capabilities(name: str) -> frozenset[str]:
+    """What the generator ``name`` (or the named variant "NAME:VARIANT")
+    declares it can do; empty for an unknown name."""
+    _ensure_builtin()
+    entry = _REGISTRY.get(name.partition(":")[0])
+    return entry.capabilities if entry is not None else frozenset()
 
 
 def default_generator(domain: str) -> str:

@@ -8,8 +8,9 @@ from ``SCHEMAS``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 # attribute kinds
 SEED = "seed"          # int seed (identity / style)
@@ -17,8 +18,6 @@ DEGREES = "degrees"    # float, degrees
 FLOAT = "float"        # float
 CATEGORY = "category"  # one of `values`
 BOOL = "bool"          # True / False
-
-KINDS = (SEED, DEGREES, FLOAT, CATEGORY, BOOL)
 
 
 class UnknownAttributeError(KeyError):
@@ -67,6 +66,20 @@ class Attribute:
     def numeric(self) -> bool:
         return self.kind in (DEGREES, FLOAT)
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(lo, hi)`` of a numeric attribute (a TypeError for the others)."""
+        if self.lo is None or self.hi is None:
+            raise TypeError(f"{self.name} has no numeric range")
+        return float(self.lo), float(self.hi)
+
+    @property
+    def step_size(self) -> float:
+        """The step of a numeric attribute ("a bit" moves half of it)."""
+        if self.step is None:
+            raise TypeError(f"{self.name} has no step")
+        return float(self.step)
+
     def coerce(self, value: Any) -> tuple[Any, Clamp | None]:
         """Return ``(value, clamp)``: the value in this attribute's kind and range.
 
@@ -99,21 +112,16 @@ class Attribute:
             raise InvalidValueError(f"{self.name} must be a finite number, got {value!r}")
         if v == 0.0:
             v = 0.0  # fold -0.0
-        assert self.lo is not None and self.hi is not None
+        lo, hi = self.bounds
         if self.wraps:
-            span = self.hi - self.lo
-            w = (v - self.lo) % span + self.lo
+            span = hi - lo
+            w = (v - lo) % span + lo
             return (0.0 if w == 0 else w), None
-        if v < self.lo:
-            return float(self.lo), Clamp(self.name, v, float(self.lo), "min")
-        if v > self.hi:
-            return float(self.hi), Clamp(self.name, v, float(self.hi), "max")
+        if v < lo:
+            return lo, Clamp(self.name, v, lo, "min")
+        if v > hi:
+            return hi, Clamp(self.name, v, hi, "max")
         return v, None
-
-    def normalized(self, value: Any) -> float:
-        """Numeric value scaled to [0, 1] (for judges and networks)."""
-        assert self.lo is not None and self.hi is not None
-        return (float(value) - self.lo) / (self.hi - self.lo)
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ class Schema:
     attributes: tuple[Attribute, ...]
     seed_attribute: str
     subject: str                      # "person" | "chair": used in replies
-    _index: Mapping[str, Attribute] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    _index: Mapping[str, Attribute] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {a.name: a for a in self.attributes})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -49,7 +49,8 @@ class TextGANGenerator:
         self.cfg = pair.cfg
         self.model = pair.generator.eval()       # the discriminator is not needed to render
         if embedder is None:
-            from generators.text.embedding import embed as embedder
+            from generators.text.embedding import embed
+            embedder = embed
         self.embedder = embedder
         self._torch = torch
         self._lock = threading.Lock()
@@ -92,7 +93,7 @@ class TextGANGenerator:
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
-            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,15 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.content import Content
+from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Header
 
 from generators.errors import describe
 from holochat.display import shown
 from holochat.errors import explain
+from holochat.widgets.canvas import DrawScreen
 from holochat.widgets.chat import ChatLog
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.history import HistoryList
@@ -114,6 +117,7 @@ class HoloApp(App):
         Binding("ctrl+s", "command('export')", "export", priority=True),
         Binding("ctrl+n", "new_session", "new", priority=True),
         Binding("f1", "command('help')", "help", priority=True),
+        Binding("f2", "draw", "draw", priority=True),
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
 
@@ -247,9 +251,9 @@ class HoloApp(App):
                 pass
 
     # -- sending commands ----------------------------------------------------------
-    def submit(self, text: str) -> None:
+    def submit(self, text) -> None:
         chat = self.query_one(ChatLog)
-        chat.user(text)
+        chat.user(getattr(text, "text", text))      # a canvas drawing is a DrawnInput
         if self.dead is not None:
             chat.reply("Not run: this session could not start. Press ctrl+n for a new "
                        "session, or ctrl+q to quit.", "error")
@@ -260,7 +264,7 @@ class HoloApp(App):
             self.query_one(ImagePanel).working()
         self.busy += 1
         self._queue.put(text)
-        if _WARM_STARTED and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
+        if WARM_STARTED.is_set() and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
             self.set_timer(1.5, self._still_loading)
 
     def _still_loading(self) -> None:
@@ -279,7 +283,41 @@ class HoloApp(App):
         inp.value = ""
         if not text.strip():
             return
+        from dialogue.drawn import draw_request
+        request = draw_request(text)
+        if request is not None and request.kind != "file":   # "draw", "sketch the current picture"
+            self.query_one(ChatLog).user(text)
+            self.action_draw(request.kind == "sketch")
+            return
         self.submit(text)
+
+    # -- the drawing canvas (holochat/widgets/canvas.py, dialogue/drawn.py) -------------
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The app's keys do nothing while the canvas is open (ctrl+z there must
+        not undo a turn behind it)."""
+        if isinstance(self.screen, DrawScreen) and action in ("command", "new_session", "draw"):
+            return False
+        return True
+
+    def current_sketch(self):
+        """The current picture's line drawing (None before the first image)."""
+        if self.view is None or self.manager is None:
+            return None
+        from sessions.drawings import sketch_of_state
+        return sketch_of_state(self.view.state, self.manager.drawings)
+
+    def action_draw(self, from_picture: bool = False) -> None:
+        base = self.current_sketch() if from_picture else None
+        if from_picture and base is None:
+            self.query_one(ChatLog).note("(no picture to sketch yet: starting from a blank page)")
+        self.push_screen(DrawScreen(base, self.current_sketch), self._drawn)
+
+    def _drawn(self, sketch) -> None:
+        if sketch is None:
+            self.query_one(ChatLog).note("(drawing put away; nothing changed)")
+            return
+        from dialogue.drawn import DrawnInput
+        self.submit(DrawnInput(sketch, "drawn on the canvas"))
 
     def action_command(self, text: str) -> None:
         self.submit(text)
@@ -309,7 +347,7 @@ class HoloApp(App):
         self._start()
 
     # -- results (on the UI thread) -------------------------------------------------
-    def notice(self, text: str, severity: str = "warning") -> None:
+    def notice(self, text: str, severity: SeverityLevel = "warning") -> None:
         """A toast, shown literally."""
         self.notify(shown(text, limit=400), severity=severity, markup=False, timeout=8)
 
@@ -388,7 +426,8 @@ class HoloApp(App):
     def _refresh(self, v: View, changed: set | None, timing: str) -> None:
         s = v.state
         self.query_one(ImagePanel).show(
-            v.image, f"step {v.step} · {s.domain} · {s.generator}{timing}")
+            v.image, f"step {v.step} · {s.domain} · "
+                     f"{'drawing (pix2pix)' if s.drawing else s.generator}{timing}")
         self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed, v.moves)
         self.query_one(HistoryList).show(list(v.history), v.step)
 
@@ -436,12 +475,15 @@ def _build(spec: SessionSpec):
             gen = "studio"
     m = DialogueManager(spec.domain, spec.seed, gen, session_name=spec.session_name,
                         log=spec.replay is None)
+    if spec.replay:                                  # drawn turns' sketches, beside the log
+        m.drawings.read_dirs.append(Path(spec.replay).parent)
     first = m.start()
     return m, first, notices
 
 
-_WARM_STARTED = False
-WARM_DONE = __import__("threading").Event()     # set when the background load has ended
+WARM_STARTED = threading.Event()     # set when the background load has begun
+WARM_DONE = threading.Event()        # set when the background load has ended
+_WARM_LOCK = threading.Lock()
 
 
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
@@ -449,11 +491,10 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
     thread now, so the first line the grammar does not read waits only for
     what is left of the load.  Once per process; failures are left for the
     parser to report when the model is needed."""
-    global _WARM_STARTED
-    if _WARM_STARTED:
-        return
-    _WARM_STARTED = True
-    import threading
+    with _WARM_LOCK:
+        if WARM_STARTED.is_set():
+            return
+        WARM_STARTED.set()
 
     def warm() -> None:
         try:
@@ -531,7 +572,7 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
         out["ready_s"] = time.perf_counter() - t0
         inp = app.query_one(CommandInput)
 
-        async def turn(text: str) -> float | None:
+        async def turn(text: str) -> float:
             before_busy = app.busy
             inp.value = text
             start = time.perf_counter()

@@ -37,9 +37,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -173,7 +175,7 @@ def bench_parse(s: Settings) -> dict[str, Any]:
     grammar = [t for t in GRAMMAR_INPUTS if parser.parse(t, ctx).source == "grammar"]
     if not grammar:
         raise Unavailable("none of the grammar samples parsed on the grammar path")
-    times = [_timed(lambda t=t: parser.parse(t, ctx))
+    times = [_timed(partial(parser.parse, t, ctx))
              for _ in range(s.reps(50, 5)) for t in grammar]
     out["parse_grammar_ms_p50"], out["parse_grammar_ms_p95"] = percentiles(times)
 
@@ -193,7 +195,7 @@ def bench_parse(s: Settings) -> dict[str, Any]:
         for _ in range(s.reps(10, 2)):
             for t in READER_INPUTS:
                 c0 = time.process_time()
-                times.append(_timed(lambda t=t: reader.read(t, "faces")))
+                times.append(_timed(partial(reader.read, t, "faces")))
                 cpu.append((time.process_time() - c0) * 1000)
         out["reader_ms_p50"], out["reader_ms_p95"] = percentiles(times)
         # CPU time of the one thread: the wall time an idle core would take
@@ -206,7 +208,7 @@ def bench_parse(s: Settings) -> dict[str, Any]:
         out["parse_fallback_ms_p50"] = out["parse_fallback_ms_p95"] = None
     else:
         texts = [t for t in FALLBACK_INPUTS if parser.parse(t, ctx).source != "grammar"]
-        times = [_timed(lambda t=t: parser.parse(t, ctx))
+        times = [_timed(partial(parser.parse, t, ctx))
                  for _ in range(s.reps(10, 2)) for t in texts]
         out["parse_fallback_ms_p50"], out["parse_fallback_ms_p95"] = percentiles(times)
     return {"values": out, "reasons": reasons}
@@ -261,7 +263,7 @@ def bench_render(s: Settings) -> dict[str, Any]:
             times = []
             for i in range(n):
                 state = ImageState.new(domain, seed=i + 1, generator=name)
-                times.append(_timed(lambda st=state: gen.render(st)))
+                times.append(_timed(partial(gen.render, state)))
             by_domain.setdefault(domain, {})[name] = percentiles(times)[0]
             merged.setdefault(name, []).extend(times)
     if not merged:
@@ -282,11 +284,12 @@ def bench_terminal(s: Settings) -> dict[str, Any]:
     for _ in range(s.reps(30, 3)):
         img = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
 
-        def convert():
-            console = Console(file=io.StringIO(), width=80, height=40, force_terminal=True,
+        def convert(img=img):
+            buf = io.StringIO()
+            console = Console(file=buf, width=80, height=40, force_terminal=True,
                               color_system="truecolor")
             console.print(HalfCell(img, width=64, height=32))      # 64 cols × 32 rows
-            return console.file.getvalue()
+            return buf.getvalue()
         times.append(_timed(convert))
     p50, p95 = percentiles(times)
     return {"values": {"image_to_terminal_ms_p50": p50, "image_to_terminal_ms_p95": p95}}
@@ -404,6 +407,7 @@ def bench_replay(s: Settings) -> dict[str, Any]:
 
 def bench_train(s: Settings) -> dict[str, Any]:
     import torch
+
     from generators.nets.dcgan import DCGANConfig
     from generators.training import dcgan, reference_dcgan
     cuda = s.device == "cuda"
@@ -505,7 +509,7 @@ def run(settings: Settings, progress: Callable[[str], None] | None = None) -> di
             raise Unavailable("--device cuda was asked for but no CUDA GPU is available")
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "device": settings.device,
         "quick": settings.quick,
         "machine": machine(settings.device),

@@ -13,9 +13,17 @@ import sys
 import traceback
 from dataclasses import dataclass
 
-from generators.errors import (EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED,
-                               EXIT_MODEL, GeneratorError, describe, is_write_problem,
-                               os_problem)
+from generators.errors import (
+    EXIT_INCOMPLETE,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_MODEL,
+    GeneratorError,
+    describe,
+    is_write_problem,
+    os_problem,
+)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,15 @@ import numpy as np
 from generators import blend, registry
 from generators.errors import GeneratorError
 from generators.protocol import z_from_seed
-from generators.schema import (BOOL, CATEGORY, Clamp, InvalidValueError, UnknownAttributeError,
-                               UnknownDomainError, get_schema)
+from generators.schema import (
+    BOOL,
+    CATEGORY,
+    Clamp,
+    InvalidValueError,
+    UnknownAttributeError,
+    UnknownDomainError,
+    get_schema,
+)
 from sessions import ops as O
 from sessions.state import ImageState
 
@@ -129,6 +136,23 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             effect.changes.append(Change("text", state.text, text))
             state = state.evolve(text=text)
         return state
+    if isinstance(op, O.Draw):
+        if not isinstance(op.sha256, str) or len(op.sha256) != 64 \
+                or any(c not in "0123456789abcdef" for c in op.sha256):
+            raise InvalidValueError("a drawing is named by its SHA-256 (64 hex digits)")
+        if op.file != f"drawings/{op.sha256}.png":
+            raise InvalidValueError(f"a drawing's file is drawings/<its SHA-256>.png, "
+                                    f"not {str(op.file)[:80]!r}")
+        if not hasattr(op.attributes, "items"):
+            raise InvalidValueError("a drawing's read-back attributes must be a mapping")
+        for name, value in op.attributes.items():
+            state = _set_one(state, name, value, effect)
+        if op.sha256 == state.drawing:
+            if not effect.changes:
+                effect.noop = "that drawing is already the picture"
+            return state
+        effect.changes.append(Change("drawing", state.drawing, op.sha256))
+        return state.evolve(drawing=op.sha256)
     if isinstance(op, O.SwitchDomain):
         if op.domain == state.domain:
             effect.noop = f"already showing {op.domain}"
@@ -138,9 +162,9 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             raise InvalidValueError("switching domain needs a seed (the session draws one)")
         gen = state.generator if state.generator in registry.available(op.domain) \
             else registry.default_generator(op.domain)
-        new = ImageState.new(op.domain, int(op.seed), generator=gen, size=state.size)
+        switched = ImageState.new(op.domain, int(op.seed), generator=gen, size=state.size)
         effect.changes.append(Change("domain", state.domain, op.domain))
-        return new
+        return switched
     if isinstance(op, O.SwitchGenerator):
         if op.name == state.generator:
             effect.noop = f"already using the {op.name} generator"
@@ -198,9 +222,11 @@ def _blends(state: ImageState, target: ImageState, t: float, attrs: dict[str, An
     for attr in schema:
         if attr.kind != CATEGORY:
             continue
-        w = ((1 - t) * blend.category_weights(state.domain, state.attributes, attr.name, state.offsets)
-             + t * blend.category_weights(state.domain, target.attributes, attr.name, target.offsets))
-        for value, weight in zip(attr.values, w):
+        mixed = ((1 - t) * blend.category_weights(state.domain, state.attributes, attr.name,
+                                                  state.offsets)
+                 + t * blend.category_weights(state.domain, target.attributes, attr.name,
+                                              target.offsets))
+        for value, weight in zip(attr.values, mixed):
             if value != attrs[attr.name] and weight > 1e-6:
                 out[f"{blend.BLEND}{attr.name}={value}"] = round(float(weight), 6)
     return out
@@ -246,6 +272,8 @@ def diff(old: ImageState, new: ImageState) -> list[Change]:
         out.append(Change("generator", old.generator, new.generator))
     if old.text != new.text:
         out.append(Change("text", old.text, new.text))
+    if old.drawing != new.drawing:
+        out.append(Change("drawing", old.drawing, new.drawing))
     if old.z != new.z and not any(c.attr == get_schema(old.domain).seed_attribute for c in out):
         out.append(Change("z", None, None))
     for k in set(old.offsets) | set(new.offsets):

@@ -8,7 +8,7 @@ of a sheet show the same attributes, identity and z."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -79,9 +79,11 @@ def flag_misses(states: Sequence, rows: Sequence[Sequence[np.ndarray]],
                 check: Callable) -> tuple[list[list[bool]], list[list[dict | None]]]:
     """For each cell, whether ``check(before_state, state, image)`` (the
     per-turn verification) found a change that does not read back."""
-    flags, records = [], []
+    flags: list[list[bool]] = []
+    records: list[list[dict | None]] = []
     for imgs in rows:
-        f, rec = [False], [None]
+        f: list[bool] = [False]
+        rec: list[dict | None] = [None]
         for i in range(1, len(states)):
             v = check(states[i - 1], states[i], imgs[i])
             rec.append(None if v is None else v.record())

@@ -9,8 +9,9 @@ a log never depends on a random generator or the parser.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 
 class OpError(ValueError):
@@ -144,6 +145,24 @@ class SetLatent(Op):
         return {"op": self.tag, "z": list(self.z), "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class Draw(Op):
+    """A drawn turn (sessions/drawings.py): the picture is the sketch stored
+    at ``file`` (beside the session log, named by its ``sha256``) through
+    pix2pix, and ``attributes`` are what the judge read in that picture, as
+    read when the turn was played (replay never reads again); ``read`` is the
+    reply's sentence ("I see a smiling face ...")."""
+    tag: ClassVar[str] = "draw"
+    edits: ClassVar[bool] = True
+    file: str
+    sha256: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    read: str = ""
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.file, self.sha256, tuple(sorted(self.attributes.items()))))
+
+
 # -- meta ops (history, files, help) ----------------------------------------
 @dataclass(frozen=True)
 class Undo(Op):
@@ -193,7 +212,6 @@ class Export(Op):
 @dataclass(frozen=True)
 class Help(Op):
     tag: ClassVar[str] = "help"
-    topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,9 +221,14 @@ class ShowHistory(Op):
 
 OP_TYPES: dict[str, type[Op]] = {
     cls.tag: cls for cls in (Set, Adjust, Toggle, LatentMove, NewSeed, Describe, SwitchDomain,
-                             SwitchGenerator, Interpolate, Complete, SetLatent, Undo, Redo, Goto,
+                             SwitchGenerator, Interpolate, Complete, SetLatent, Draw, Undo, Redo, Goto,
                              Reset, Repeat, Save, Export, Help, ShowHistory)
 }
+
+
+#: fields that older logs wrote and no op has any more: read and dropped, so
+#: those logs still load ("help" had a ``topic`` that nothing ever set)
+_RETIRED_FIELDS: dict[str, tuple[str, ...]] = {"help": ("topic",)}
 
 
 def op_to_json(op: Op) -> dict[str, Any]:
@@ -219,6 +242,7 @@ def op_from_json(d: Mapping[str, Any]) -> Op:
     if cls is None:
         raise OpError(f"unknown op {d['op']!r}; known ops: {', '.join(OP_TYPES)}")
     names = {f.name for f in dataclasses.fields(cls)}
+    d = {k: v for k, v in d.items() if k not in _RETIRED_FIELDS.get(cls.tag, ())}
     extra = set(d) - names - {"op"}
     if extra:
         raise OpError(f"op {cls.tag!r} has unknown fields {sorted(extra)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from generators.files import data_dir
@@ -19,7 +19,7 @@ def exports_dir() -> Path:
 
 def new_session_name() -> str:
     """UTC timestamp plus a short random suffix (names never collide)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{os.urandom(2).hex()}"
 
 

@@ -36,6 +36,14 @@ def derived_seed(start_seed: int, step: int, k: int = 0) -> int:
     return int(np.random.default_rng([int(start_seed) % 2**32, step, k, 99]).integers(2**31))
 
 
+def _after_drawing(state: ImageState, op: O.Op) -> ImageState:
+    """An edit of a drawn state (sessions/drawings.py) leaves the drawing:
+    the state's own generator draws the read-back attributes from here on."""
+    if state.drawing and not isinstance(op, O.Draw):
+        return state.evolve(drawing="")
+    return state
+
+
 class Session:
     def __init__(self, start: ImageState, start_seed: int | None = None):
         self.history = History(start)
@@ -70,6 +78,8 @@ class Session:
             if isinstance(eff.op, O.NewSeed):
                 out.append(O.NewSeed(derived_seed(self.start_seed, step, 100 + i)))
                 continue
+            if isinstance(eff.op, O.Draw):        # "again" does not draw again
+                continue
             if isinstance(eff.op, O.LatentMove):
                 out.append(O.LatentMove(eff.op.direction, eff.op.amount * factor))
                 continue
@@ -85,7 +95,7 @@ class Session:
         if attr.numeric:
             d = float(ch.new) - float(ch.old)
             if attr.wraps:
-                span = attr.hi - attr.lo
+                span = attr.bounds[1] - attr.bounds[0]
                 d = (d + span / 2) % span - span / 2
             return [O.Adjust(ch.attr, d * factor)] if d else []
         if attr.kind == "seed":
@@ -93,7 +103,7 @@ class Session:
         if factor < 0:                      # "less" after a switch: switch back
             return [O.Set(ch.attr, ch.old)]
         if ch.attr == "expression" and ch.new != "neutral":   # "smile", then "more"
-            step = schema.get("expression_strength").step
+            step = schema.get("expression_strength").step_size
             return [O.Adjust("expression_strength", step * factor)]
         return []                           # a category set again changes nothing
 
@@ -118,11 +128,13 @@ class Session:
                     effects.append(eff)
                     if eff.changed:
                         edit_effects.append(eff)
+                        state = _after_drawing(state, op)
                 elif isinstance(op, O.Interpolate):
                     state, eff = self._interpolate(state, op)
                     effects.append(eff)
                     if eff.changed:
                         edit_effects.append(eff)
+                        state = _after_drawing(state, op)
                 elif isinstance(op, (O.Undo, O.Redo, O.Goto, O.Reset)):
                     if state != self.state:               # commit pending edits first
                         self.history.push(state)
@@ -169,7 +181,7 @@ class Session:
             eff.noop = "the two images are already the same"
         return new, eff
 
-    def _navigate(self, op: O.Op) -> tuple[str, Any]:
+    def _navigate(self, op: O.Undo | O.Redo | O.Goto | O.Reset) -> tuple[str, Any]:
         h = self.history
         before = h.state
         if isinstance(op, O.Undo):

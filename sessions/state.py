@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from generators.protocol import Z_DIM, z_from_seed
 from generators.schema import get_schema
 
 STATE_SIZES = (64, 128)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _frozen(d: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -32,6 +35,10 @@ class ImageState:
     offsets: Mapping[str, float] = field(default_factory=dict)
     text: str = ""
     size: int = 64
+    #: a drawn turn's sketch (its SHA-256, hex; the file ``drawings/<sha>.png``
+    #: beside the session log, sessions/drawings.py): the picture is that
+    #: drawing through pix2pix until the next edit; "" for every other state
+    drawing: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", _frozen(self.attributes))
@@ -41,17 +48,17 @@ class ImageState:
     # -- construction -----------------------------------------------------
     @classmethod
     def new(cls, domain: str, seed: int = 0, generator: str = "studio",
-            size: int = 64) -> "ImageState":
+            size: int = 64) -> ImageState:
         schema = get_schema(domain)
         return cls(domain=domain, generator=generator, attributes=schema.defaults(seed),
                    z=z_from_seed(seed), size=size)
 
-    def evolve(self, **changes: Any) -> "ImageState":
+    def evolve(self, **changes: Any) -> ImageState:
         """A copy with fields replaced (``attributes`` may be a partial update
         via ``set_attributes``)."""
         return replace(self, **changes)
 
-    def set_attributes(self, **values: Any) -> "ImageState":
+    def set_attributes(self, **values: Any) -> ImageState:
         merged = dict(self.attributes)
         merged.update(values)
         return replace(self, attributes=merged)
@@ -70,10 +77,11 @@ class ImageState:
             "offsets": dict(self.offsets),
             "text": self.text,
             "size": self.size,
+            **({"drawing": self.drawing} if self.drawing else {}),
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> "ImageState":
+    def from_json(cls, d: Mapping[str, Any]) -> ImageState:
         """Rebuild a state; raises ``ValueError`` with a clear message when the
         data is not a valid state (unknown names, wrong kinds, bad z)."""
         if not isinstance(d, Mapping):
@@ -108,9 +116,12 @@ class ImageState:
             generator = d.get("generator", "studio")
             if not isinstance(generator, str):
                 raise ValueError("state.generator must be a string")
+            drawing = d.get("drawing", "")
+            if not isinstance(drawing, str) or (drawing and not _SHA256.fullmatch(drawing)):
+                raise ValueError("state.drawing must be a SHA-256 (64 hex digits)")
         except KeyError as e:
             raise ValueError(f"state lacks {e}") from None
         return cls(domain=domain, generator=generator, attributes=attrs,
                    z=tuple(float(x) for x in z),
                    offsets={str(k): float(v) for k, v in offsets.items()},
-                   text=text, size=int(size))
+                   text=text, size=int(size), drawing=drawing)

@@ -74,6 +74,8 @@ def test_replay_out_reparse_and_sessions_listing(tmp_path, data, monkeypatch, ca
     assert capsys.readouterr().out.splitlines()[3] == "  3  switch to chairs"
     assert main(["replay", str(log), "--reparse", "--verify"]) == 0
     assert "all 5 images match" in capsys.readouterr().out
+    assert main(["replay", str(log), "--reparse"]) == 0       # each re-read turn, listed
+    assert "  3  =  switch to chairs  →  " in capsys.readouterr().out
     assert main(["sessions", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["turns"] for r in rows] == [1] and Path(rows[0]["path"]).parent == data / "sessions"

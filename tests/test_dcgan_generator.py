@@ -178,14 +178,11 @@ def manager(tmp_path):
     from dialogue import latent
     from dialogue.manager import DialogueManager
     make_model(personal_dir("tiny"))
-    old = dict(latent.COMPLETION_KW)
-    latent.COMPLETION_KW.update(steps=4, restarts=2)          # a tiny completion search
     m = DialogueManager("faces", 3, "dcgan:tiny", log_dir=tmp_path / "logs")
+    m.latent_options = latent.Options(completion={"steps": 4, "restarts": 2})  # a tiny search
     m.start()
     yield m
     m.close()
-    latent.COMPLETION_KW.clear()
-    latent.COMPLETION_KW.update(old)
 
 
 def test_edits_become_latent_moves(manager):
@@ -261,6 +258,34 @@ def test_a_failing_latent_resolution_changes_nothing(manager, monkeypatch):
 
 # -- shipped weights --------------------------------------------------------------------------
 @pytest.mark.skipif(not has_weights("dcgan", "faces"), reason="no shipped dcgan weights")
+def test_dcgan_mode_follows_the_declared_capability_not_the_name(tmp_path, monkeypatch):
+    from dialogue import latent
+    from dialogue.manager import DialogueManager
+    both = {registry.LATENT_EDITS, registry.COMPLETION}
+    assert registry.capabilities("dcgan") == registry.capabilities("dcgan:alice") == both
+    assert registry.capabilities("studio") == frozenset() == registry.capabilities("nosuch")
+    make_model(personal_dir("tiny"))
+    dcgan, studio = registry._REGISTRY["dcgan"], registry._REGISTRY["studio"]
+    # a latent generator under another name, and a "dcgan"-named one that declares nothing
+    monkeypatch.setitem(registry._REGISTRY, "mapper", dataclasses.replace(
+        dcgan, name="mapper", available=lambda d: True, variants=None, variant_factory=None,
+        factory=lambda d: DCGANGenerator(d, personal="tiny")))
+    monkeypatch.setitem(registry._REGISTRY, "dcgan-lookalike", dataclasses.replace(
+        studio, name="dcgan-lookalike", domains=("faces",)))
+    assert latent.latent_edits("mapper") and not latent.latent_edits("dcgan-lookalike")
+    for name, expect in (("mapper", "latent_move"), ("dcgan-lookalike", "set")):
+        m = DialogueManager("faces", 3, name, log_dir=tmp_path / name)
+        m.latent_options = latent.Options(judge_check=False,
+                                          completion={"steps": 2, "restarts": 1})
+        m.start()
+        try:
+            assert m.turn("add sunglasses").ops[0]["op"] == expect
+            ops = [o["op"] for o in m.turn("repair the left half").ops]
+            assert ("set_latent" in ops) == (name == "mapper")
+        finally:
+            m.close()
+
+
 def test_shipped_weights_load_render_and_move_on_cpu():
     """The shipped faces DCGAN loads on CPU with its directions, renders a
     state, and "add sunglasses" (one calibrated unit) changes the image."""

@@ -155,9 +155,8 @@ def test_dialogue_moves_and_completion_with_w_directions(tmp_path):
     from dialogue import latent
     from dialogue.manager import DialogueManager
     mapped_model(personal_dir("wtiny"))
-    old = dict(latent.COMPLETION_KW)
-    latent.COMPLETION_KW.update(steps=3, restarts=2)
     m = DialogueManager("faces", 3, "dcgan:wtiny", log_dir=tmp_path / "logs")
+    m.latent_options = latent.Options(completion={"steps": 3, "restarts": 2})
     m.start()
     try:
         first = m.image.copy()
@@ -175,8 +174,6 @@ def test_dialogue_moves_and_completion_with_w_directions(tmp_path):
         np.testing.assert_array_equal(gen.render(r.state), r.image)
     finally:
         m.close()
-        latent.COMPLETION_KW.clear()
-        latent.COMPLETION_KW.update(old)
 
 
 def test_arithmetic_sheet_works_on_w_for_a_mapped_generator(tmp_path):
@@ -276,7 +273,7 @@ def test_a_move_the_judge_does_not_see_is_said_in_the_reply(tmp_path, monkeypatc
         seen["hat"] = True
         assert "judge" not in m.turn("add a hat").reply
         assert "The judge still sees hat." in m.turn("remove the hat").reply
-        monkeypatch.setattr(latent, "JUDGE_CHECK", False)
+        m.latent_options = latent.Options(judge_check=False)
         assert "judge" not in m.turn("add a hat").reply
     finally:
         m.close()

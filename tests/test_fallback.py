@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from dialogue import exemplars, fallback, grammar, parser
+from dialogue import exemplars, fallback, grammar
 from dialogue.parser import parse
 from dialogue.types import ParseContext
 from sessions.ops import op_to_json
@@ -136,9 +136,3 @@ def test_bank_embeddings_are_cached_on_disk(model, tmp_path, monkeypatch):
     files[0].write_bytes(b"not an array")          # a corrupt cache is rebuilt
     fallback._BANKS.clear()
     assert fallback.nearest("zoom in please", "chairs")[0].command == "zoom in"
-
-
-def test_benchmark_reports_both_paths(model):
-    out = parser.benchmark(repeats=5)
-    assert set(out) == {"grammar_p50_ms", "fallback_p50_ms"}
-    assert all(v > 0 for v in out.values())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dialogue import fallback, parser, reader
+from dialogue import fallback, reader
 from dialogue.parser import parse
 from dialogue.types import Clarification, ParseContext, ParseResult
 from holochat.cli import main
@@ -114,8 +114,3 @@ def test_cli_domain_and_text(capsys):
     assert out.startswith("grammar") and '"attr": "zoom"' in out
     assert main(["parse", "add sunglasses", "--domain", "chairs"]) == 0
     assert "switch to faces first" in capsys.readouterr().out
-
-
-def test_benchmark_reports_p50s_without_the_model():
-    out = parser.benchmark(repeats=2, fallback=False)
-    assert set(out) == {"grammar_p50_ms"} and out["grammar_p50_ms"] > 0

@@ -245,7 +245,7 @@ def test_the_embedding_model_starts_loading_with_the_app(monkeypatch):
         called.set()
         return True
     monkeypatch.setattr(fallback, "warm_up", fake_warm_up)
-    monkeypatch.setattr(A, "_WARM_STARTED", False)
+    monkeypatch.setattr(A, "WARM_STARTED", threading.Event())
     monkeypatch.delenv("HOLOCHAT_WARMUP", raising=False)
 
     async def go():
@@ -331,7 +331,7 @@ def test_a_turn_waiting_for_the_sentence_model_says_why(monkeypatch):
     from dialogue import fallback
     release = threading.Event()
     monkeypatch.setattr(fallback, "warm_up", lambda domains=(): release.wait(20))
-    monkeypatch.setattr(A, "_WARM_STARTED", False)
+    monkeypatch.setattr(A, "WARM_STARTED", threading.Event())
     monkeypatch.setattr(A, "WARM_DONE", threading.Event())
     monkeypatch.delenv("HOLOCHAT_WARMUP", raising=False)
 

@@ -52,6 +52,11 @@ def test_state_and_op_json_round_trip():
         assert O.op_from_json(json.loads(json.dumps(op.to_json()))) == op
     with pytest.raises(O.OpError):
         O.op_from_json({"op": "explode"})
+    # older logs wrote help's retired topic field; they still load
+    assert O.op_from_json({"op": "help", "topic": None}) == O.Help()
+    assert O.Help().to_json() == {"op": "help"}
+    with pytest.raises(O.OpError):
+        O.op_from_json({"op": "undo", "topic": None})
     with pytest.raises(ValueError):
         ImageState.from_json({"domain": "faces", "attributes": {}})
 

@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from generators.datasets import TRAIN_ELEVATIONS, chair_style_is_full_elevation, make_dataset, render_attributes
+from generators.datasets import (
+    TRAIN_ELEVATIONS,
+    chair_style_is_full_elevation,
+    make_dataset,
+    render_attributes,
+)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -20,6 +25,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def _predict(gen, attrs, batch=256, offsets=None):
     import torch
+
     from generators.nets.convdeconv import encode
     imgs, masks = [], []
     with torch.inference_mode():
@@ -60,6 +66,7 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     out: dict[str, Any] = {"domain": domain, "n_test": int(len(keep)),
                            "psnr_test": psnr(pred, ds.images[keep])}
     if domain == "chairs":
+        assert ds.masks is not None                    # chairs carry silhouettes
         tm = ds.masks[keep]
         inter = (pmask & tm).reshape(len(tm), -1).sum(1)
         union = (pmask | tm).reshape(len(tm), -1).sum(1)
@@ -75,11 +82,6 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     if domain == "faces":
         out.update(expression_contrast(gen, attrs[:200]))
     return out
-
-
-# an expression the generator draws must move at least half as many pixel
-# levels as the studio's does, or "smile" would visibly do nothing
-MIN_EXPRESSION_CONTRAST = 0.5
 
 
 def _dilate(m: np.ndarray, r: int) -> np.ndarray:
@@ -132,9 +134,9 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     (chairs: azimuth, then elevation 0…60, past the 10–30 most styles were
     trained at; faces: yaw, then light azimuth), then a blend from one held-out
     identity / style to another (faces: and from one expression to another)."""
-    from generators.studio import render as studio_render
-    from generators.schema import get_schema
     from generators.datasets import TEST_SEED_BASE
+    from generators.schema import get_schema
+    from generators.studio import render as studio_render
     from generators.studio.sheets import grid, save_png
     schema = get_schema(gen.domain)
     rows = []
@@ -161,8 +163,9 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     offs = [{f"mix:{other}": float(t)} | ({"blend:expression=sad": float(t)}
                                             if gen.domain == "faces" else {}) for t in ts]
     from generators.blend import shape_params
-    truth = [studio_render(gen.domain, dict(a, expression="sad") if gen.domain == "faces" and t >= 0.5
-                           else a, 64, shape_params(gen.domain, a, o)) for t, o in zip(ts, offs)]
+    blended = [studio_render(gen.domain, dict(a, expression="sad")
+                             if gen.domain == "faces" and t >= 0.5 else a,
+                             64, shape_params(gen.domain, a, o)) for t, o in zip(ts, offs)]
     pred, _ = _predict(gen, [a] * len(ts), offsets=offs)
-    images += list(truth) + list(pred)
+    images += blended + list(pred)
     save_png(grid(images, 9), path, 2)

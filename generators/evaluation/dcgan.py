@@ -41,7 +41,8 @@ direction space (w for a DCGAN with a mapping network).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -80,16 +81,20 @@ def _render(gen, x: np.ndarray) -> np.ndarray:
     return gen.render_latent(x) if hasattr(gen, "render_latent") else gen.render_z(x)
 
 
-FAST = {"n": 200, "per_direction": 48, "completion_n": 4, "completion_steps": 100,
-        "completion_restarts": 2, "fid_boot": 20}
-FULL = {"n": 500, "per_direction": None, "completion_n": 100, "completion_steps": 200,
-        "completion_restarts": 4, "fid_boot": 20}
+class Preset(TypedDict):
+    n: int
+    per_direction: int | None
+    completion_n: int
+    completion_steps: int
+    completion_restarts: int
+    fid_boot: int
+
+
+FAST: Preset = {"n": 200, "per_direction": 48, "completion_n": 4, "completion_steps": 100,
+                "completion_restarts": 2, "fid_boot": 20}
+FULL: Preset = {"n": 500, "per_direction": None, "completion_n": 100, "completion_steps": 200,
+                "completion_restarts": 4, "fid_boot": 20}
 COMPLETION_REGIONS = ("center", "left", "eyes")
-
-
-def _render(gen, x: np.ndarray) -> np.ndarray:
-    """Renders of latents in the generator's direction space (z, or w)."""
-    return gen.render_latent(x) if hasattr(gen, "render_latent") else gen.render_z(x)
 
 
 def _mean_se(means: Sequence[float], ses: Sequence[float]) -> float | None:
@@ -242,13 +247,13 @@ def convdeconv_renders(attributes: list[dict]) -> np.ndarray | None:
 
 def passes(res: dict[str, Any]) -> bool:
     t = THRESHOLDS
-    vals = [res.get("direction_success"), res.get("direction_preservation"),
-            res.get("completion_gain_db")]
-    if any(v is None for v in vals):
+    success, kept, gain = (res.get("direction_success"), res.get("direction_preservation"),
+                           res.get("completion_gain_db"))
+    if success is None or kept is None or gain is None:
         return False
     ratio = res.get("fid_ratio_to_convdeconv")      # checked where it was measured
-    return bool(vals[0] >= t["direction_success"] and vals[1] >= t["direction_preservation"]
-                and vals[2] >= t["completion_gain_db"]
+    return bool(success >= t["direction_success"] and kept >= t["direction_preservation"]
+                and gain >= t["completion_gain_db"]
                 and (ratio is None or ratio <= t["fid_ratio_to_convdeconv"]))
 
 
@@ -276,8 +281,7 @@ def evaluate_dcgan(gen, judge, *, n: int | None = None, seed: int = 0,
     preset = FULL if full else FAST
     n = preset["n"] if n is None else int(n)
     completion_n = preset["completion_n"] if completion_n is None else int(completion_n)
-    if per_direction == "preset":
-        per_direction = preset["per_direction"]
+    per_dir = preset["per_direction"] if isinstance(per_direction, str) else per_direction
     if n < 2:
         raise ValueError("the eval needs at least 2 samples")
     tick = on_progress or (lambda k: None)
@@ -288,14 +292,14 @@ def evaluate_dcgan(gen, judge, *, n: int | None = None, seed: int = 0,
     base = _read(judge, samples)
     tick(1)
     out: dict[str, Any] = {"preset": "full" if full else "fast", "n": int(n), "seed": int(seed),
-                           "per_direction": per_direction, "space": getattr(gen, "space", "z")}
+                           "per_direction": per_dir, "space": getattr(gen, "space", "z")}
     out.update(direction_metrics(gen, judge, x, base, on_progress=on_progress,
-                                 per_direction=per_direction))
+                                 per_direction=per_dir))
     if sweep:           # the trade-off curve beside the fixed strength of the acceptance
         out["strength_sweep"] = []
         for s in sweep:
             m = direction_metrics(gen, judge, x, base, strength=float(s),
-                                  per_direction=per_direction)
+                                  per_direction=per_dir)
             out["strength_sweep"].append({k: m[k] for k in ("strength", "direction_success",
                                                              "direction_success_se",
                                                              "direction_preservation",

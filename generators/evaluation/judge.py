@@ -95,8 +95,8 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     acc = {}
     shown = shown_attributes(ds)                            # what the images show
     for a in codec.classes:
-        truth = [t[a.name] for t in shown]
-        acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, truth) if t is not None]))
+        told = [t[a.name] for t in shown]
+        acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, told) if t is not None]))
     out["confusion"] = {a.name: confusion(a, rows, shown) for a in codec.classes}
     if domain == "faces":
         out["expression_accuracy_by_changed_pixels"] = by_changed_pixels(ds, rows, shown)

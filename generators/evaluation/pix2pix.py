@@ -66,13 +66,13 @@ def nearest(query: np.ndarray, train_sketches: np.ndarray, train_images: np.ndar
     return train_images[d.argmin(1)]
 
 
-def readback(judge, images: np.ndarray, attrs: list[dict]) -> dict[str, float]:
+def readback(judge, images: np.ndarray, attrs: list[dict]) -> dict[str, Any]:
     """The judge's read-back of ``images`` against what the studio shows for ``attrs``."""
     from generators.evaluation.textgan import CLASS_ATTRS
     from generators.nets.judge import read_attributes
     from generators.studio import visible
     rows, _ = read_attributes(judge, images)
-    right = {k: [] for k in CLASS_ATTRS}
+    right: dict[str, list[bool]] = {k: [] for k in CLASS_ATTRS}
     for row, a in zip(rows, attrs):
         shown = visible("faces", a)
         for k in CLASS_ATTRS:

@@ -13,7 +13,8 @@ GAN's compressor is one linear layer).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,10 +35,10 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
     import torch
 
     from generators.datasets import TEST_SEED_BASE, sample_attributes
+    from generators.evaluation.textgan import CLASS_ATTRS
     from generators.nets.textgan import class_sizes
     from generators.text.embedding import EmbeddingCache
     from generators.training.textgan import category_codes
-    from generators.evaluation.textgan import CLASS_ATTRS
     rng = np.random.default_rng([seed, 515])
     train = [sample_attributes("faces", rng, int(rng.integers(TEST_SEED_BASE)))
              for _ in range(n_train)]
@@ -59,7 +60,8 @@ def caption_probe(n_train: int = 3000, n_test: int = 1000, seed: int = 0,
     for _ in range(steps):
         b = torch.randint(len(x), (256,), generator=g)
         logits = net(x[b]).split(sizes, 1)
-        loss = sum(torch.nn.functional.cross_entropy(lg, y[b, i]) for i, lg in enumerate(logits))
+        loss = sum((torch.nn.functional.cross_entropy(lg, y[b, i])
+                    for i, lg in enumerate(logits)), torch.zeros(()))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -30,7 +30,8 @@ edit is visible at all (below 0.2 the studio itself draws a neutral face).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,6 @@ CLASS_ATTRS = tuple(a.name for a in FACES.of_kind(CATEGORY, BOOL))
 EDIT_KINDS = (("expression", "set"), ("eyewear", "set"), ("hair_color", "set"),
               ("skin_tone", "set"), ("background", "set"), ("hat", "toggle"),
               ("beard", "toggle"), ("yaw", "move"), ("light_azimuth", "move"))
-Z_SEED_BASE = 7_000_000
 
 
 def random_states(n: int, seed: int = 0, min_strength: float = 0.0
@@ -76,8 +76,9 @@ def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
             if _visible(new)[name] is None:
                 continue
             return name, new, 0.0
-        delta = float(attr.step) * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
-        if not attr.lo <= a[name] + delta <= attr.hi:
+        delta = attr.step_size * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
+        lo, hi = attr.bounds
+        if not lo <= a[name] + delta <= hi:
             delta = -delta            # turn the other way rather than hit the limit
         return name, dict(a, **{name: float(a[name]) + delta}), delta
 
@@ -175,7 +176,9 @@ def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed
     after = [e[1] for e in edits]
     rows_b, emb_b = read_attributes(judge, _render(gen, base, zb))
     rows_a, emb_a = read_attributes(judge, _render(gen, after, zb))
-    success, kept, by_attr = [], [], {}
+    success: list[bool] = []
+    kept: list[bool] = []
+    by_attr: dict[str, list[bool]] = {}
     for (name, new, delta), a0, rb, ra in zip(edits, base, rows_b, rows_a):
         if delta:
             moved = ra[name] - rb[name]

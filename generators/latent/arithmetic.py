@@ -19,8 +19,9 @@ noise is scaled by the spread of ``w``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -80,8 +81,8 @@ def vector_arithmetic(z_a, z_b, z_c) -> np.ndarray:
 def _read(judge, images: np.ndarray) -> list[dict]:
     """A judge's readings of N×H×W×3 uint8 images.  ``judge`` is a ``Judge`` or
     any function images → list of attribute dicts."""
-    if isinstance(judge, torch.nn.Module):
-        from generators.nets.judge import read_attributes
+    from generators.nets.judge import Judge, read_attributes
+    if isinstance(judge, Judge):
         return read_attributes(judge, images)[0]
     return list(judge(images))
 
@@ -94,8 +95,9 @@ def render_z(G: torch.nn.Module, z: np.ndarray, batch: int = 256) -> np.ndarray:
     was = G.training
     G.eval()
     try:
-        z = torch.as_tensor(np.asarray(z, np.float32))
-        out = [to_uint8(G(z[i:i + batch].to(dev))).cpu().numpy() for i in range(0, len(z), batch)]
+        zt = torch.as_tensor(np.asarray(z, np.float32))
+        out = [to_uint8(G(zt[i:i + batch].to(dev))).cpu().numpy()
+               for i in range(0, len(zt), batch)]
     finally:
         G.train(was)
     return np.concatenate(out)
@@ -106,7 +108,8 @@ def sample_readings(G: torch.nn.Module, judge, n: int = 2000, seed: int = 0,
     """``n`` latents drawn from N(0, I) with ``seed`` (n×z_dim float32) and the
     judge's reading of each one's render."""
     from generators.protocol import Z_DIM
-    zd = G.cfg.z_dim if hasattr(G, "cfg") else Z_DIM
+    cfg = getattr(G, "cfg", None)
+    zd = int(cfg.z_dim) if cfg is not None else Z_DIM
     z = torch.randn(int(n), zd, generator=torch.Generator().manual_seed(int(seed))).numpy()
     readings: list[dict] = []
     for i in range(0, len(z), batch):
@@ -150,6 +153,7 @@ def _compose(rows: list[list[np.ndarray]], means: list[np.ndarray], results: lis
     """The sheet as one uint8 image: title; three rows (sign, exemplars, mean);
     '=' and the 3×3 results."""
     from PIL import Image, ImageDraw, ImageFont
+
     from generators.files import to_pil
     font = ImageFont.load_default()
     tile = rows[0][0].shape[0] * scale
@@ -196,8 +200,11 @@ def arithmetic_sheet(G: torch.nn.Module, judge, path: str | Path, seed: int = 0,
     Raises ``ExemplarError`` when a group has fewer than ``k`` exemplars.
     """
     from generators.files import save_png
-    from generators.latent.directions import render_space, space_of
-    from generators.latent.directions import sample_readings as sample_scored
+    from generators.latent.directions import (
+        render_space,
+        sample_readings as sample_scored,
+        space_of,
+    )
     space = space_of(G, space)
     z, x, readings, probs = sample_scored(G, judge, n, seed, with_scores=True, space=space)
     x = np.asarray(x, np.float64)                                 # z, or w = G.to_w(z)

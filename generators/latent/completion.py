@@ -23,9 +23,9 @@ parameters are never changed.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -90,12 +90,13 @@ def _open_square(path: str | Path, size: int, mode: str, what: str):
     if not path.is_file():
         raise CompletionError(f"cannot read {what} {path}: no such file")
     try:
-        with Image.open(path) as im:
-            im = im.convert(mode)
+        with Image.open(path) as src:
+            im = src.convert(mode)
             w, h = im.size
             s = min(w, h)
             im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-            return im.resize((size, size), Image.BICUBIC if mode == "RGB" else Image.BILINEAR)
+            filt = Image.Resampling.BICUBIC if mode == "RGB" else Image.Resampling.BILINEAR
+            return im.resize((size, size), filt)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
         raise CompletionError(f"cannot read {what} {path}: {e}") from None
 
@@ -256,13 +257,14 @@ def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
             idx = torch.arange(n, device=dev) * r + best
             gen = to_uint8(g[idx]).cpu().numpy()                          # N×H×W×3
             z_best = z[idx].detach().float().cpu().numpy()
-            total, ctx, prior = (t.view(n, r).gather(1, best[:, None])[:, 0].cpu().tolist()
-                                 for t in (total, ctx.view(n, r), prior.view(n, r)))
+            best_total, best_ctx, best_prior = (
+                t.view(n, r).gather(1, best[:, None])[:, 0].cpu().tolist()
+                for t in (total, ctx.view(n, r), prior.view(n, r)))
     out = []
     for i in range(n):
         blended = np.where(missing[i][..., None], gen[i], images[i]).astype(np.uint8)
-        out.append(CompletionResult(z_best[i], gen[i], blended, float(total[i]),
-                                    float(ctx[i]), float(prior[i])))
+        out.append(CompletionResult(z_best[i], gen[i], blended, float(best_total[i]),
+                                    float(best_ctx[i]), float(best_prior[i])))
     return out
 
 
@@ -299,9 +301,10 @@ def complete_state_z(G: torch.nn.Module, D: torch.nn.Module, current_image_uint8
     if image.ndim != 3 or image.shape[2] != 3:
         raise CompletionError(f"the image must be H×W×3, got shape {image.shape}")
     if image.shape[:2] != (s, s):
-        from generators.files import to_pil
         from PIL import Image
-        image = np.asarray(to_pil(image).resize((s, s), Image.BICUBIC), np.uint8)
+
+        from generators.files import to_pil
+        image = np.asarray(to_pil(image).resize((s, s), Image.Resampling.BICUBIC), np.uint8)
     missing = region_mask(region, s)
     res = complete(G, D, image, missing, seed=seed, **kw)
     return tuple(float(v) for v in res.z), with_hole(image, missing), res.generated

@@ -74,9 +74,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -313,7 +314,10 @@ class DirectionInfo:
     def scale(self, which: str = USED) -> float:
         """Latent units of one calibrated unit along the ``which`` vector."""
         c = self.calibration[which]
-        return c * self.step if self.kind == "numeric" else c
+        if self.kind != "numeric":
+            return c
+        assert self.step is not None                # numeric directions carry their step
+        return c * self.step
 
 
 @dataclass
@@ -404,7 +408,7 @@ class Directions:
         return folder
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> "Directions":
+    def load(cls, folder: str | os.PathLike) -> Directions:
         """Read a folder's directions; DirectionsError (with the command that
         fits them again) when they are missing, cut off or do not match."""
         from safetensors import SafetensorError
@@ -484,9 +488,9 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
     skipped: dict[str, str] = {}
     for t in targets(domain):
         if t.kind == "binary":
-            lab = [t.positive(r) for r in readings]
-            known = np.array([v is not None for v in lab])
-            pos = np.array([bool(v) for v in lab])
+            read = [t.positive(r) for r in readings]
+            known = np.array([v is not None for v in read])
+            pos = np.array([bool(v) for v in read])
             n_pos, n_neg = int((pos & known).sum()), int((~pos & known).sum())
             if min(n_pos, n_neg) < min_group:
                 skipped[t.name] = (f"too few samples on one side ({n_pos} read as {t.name}, "
@@ -616,10 +620,11 @@ def read_with_scores(judge, images: np.ndarray) -> tuple[list[dict], dict[str, n
     import torch
 
     from generators.latent.arithmetic import _read
-    if not isinstance(judge, torch.nn.Module) or not hasattr(judge, "codec"):
+    codec = getattr(judge, "codec", None)
+    if not isinstance(judge, torch.nn.Module) or codec is None:
         return _read(judge, images), {}
     seen: list[dict] = []
-    names = {a.name for a in judge.codec.classes}
+    names = {a.name for a in codec.classes}
     hook = judge.register_forward_hook(
         lambda m, i, o: seen.append({k: v.detach() for k, v in o.items() if k in names}))
     try:
@@ -724,7 +729,3 @@ def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None =
     d = fit_directions((x - mu) @ inv_half, readings, domain, meta=meta, scores=scores,
                        extremes=extremes)
     return unwhiten(d, half)
-
-
-def iter_binary(directions: Directions) -> Iterable[DirectionInfo]:
-    return (d for d in directions.infos if d.kind == "binary")

@@ -12,7 +12,7 @@ The sheet and GIF of a morph are written by the CLI through ``sessions.export``
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -42,15 +42,16 @@ Only the network and the input encoding live here; the loop is in
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from generators.schema import get_schema
 from generators.blend import category_weights, shape_params
+from generators.schema import get_schema
 from generators.studio.chairs import style_params
 from generators.studio.faces import identity_params
 

@@ -126,7 +126,7 @@ class DCGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DCGANConfig":
+    def from_dict(cls, d: dict) -> DCGANConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k not in TRAINING_KEYS}
         unknown = sorted(set(d) - known)
@@ -315,6 +315,8 @@ class Shifted(nn.Module):
     """A generator with a fixed move in its direction space, as a module z →
     image: G(z + shift) ("z") or synthesis(to_w(z) + shift) ("w"); ``cfg`` and
     parameters are G's (completion searches z through it)."""
+
+    shift: torch.Tensor                  # buffer
 
     def __init__(self, generator: Generator, shift, space: str = "z"):
         super().__init__()

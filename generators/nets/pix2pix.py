@@ -58,7 +58,7 @@ class Pix2PixConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Pix2PixConfig":
+    def from_dict(cls, d: dict) -> Pix2PixConfig:
         names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in names})
 

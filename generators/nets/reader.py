@@ -46,6 +46,8 @@ class ReaderConfig:
 
 
 class RequestReader(nn.Module):
+    valid: torch.Tensor                  # buffer: which word slots each slot has
+
     def __init__(self, cfg: ReaderConfig):
         super().__init__()
         self.cfg = cfg

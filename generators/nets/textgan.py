@@ -30,8 +30,9 @@ logit per image.  Trained on (real, right text), (real, wrong text) and
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -126,7 +127,7 @@ class TextGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TextGANConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> TextGANConfig:
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k not in TRAINING_KEYS}
         unknown = sorted(set(d) - known)
@@ -205,6 +206,9 @@ class TextCompressor(nn.Module):
     ``set_text_stats``, saved with the weights) makes that part the input.
     One scale for all dimensions, not one each, so that a rare direction of
     an unseen caption is not blown up."""
+
+    text_mean: torch.Tensor              # buffers
+    text_scale: torch.Tensor
 
     def __init__(self, cfg: TextGANConfig):
         super().__init__()

@@ -8,7 +8,7 @@ an oracle and a fallback, never the preferred renderer.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

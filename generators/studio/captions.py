@@ -10,7 +10,8 @@ hat) and their order is shuffled.  The schema has no gender, so faces are
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -212,6 +213,16 @@ CHAIR_HELDOUT: dict[str, list[Phrase]] = {
     "elevation": [lambda a: "from a bird's-eye angle" if a["elevation"] > 35 else None],
 }
 
+def _phrase(name: str, key: str, text: str) -> Phrase:
+    """``text`` where attribute ``name`` is ``key`` ("true"/"false" for bools)."""
+    def phrase(a: Mapping[str, Any]) -> str | None:
+        v = a.get(name)
+        hit = (str(v).lower() == key) if not isinstance(v, bool) else \
+            (key == ("true" if v else "false"))
+        return text if hit else None
+    return phrase
+
+
 def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, list[Phrase]]:
     """Caption phrases of attributes with no hand-written templates, from their
     vocabulary record's ``[caption]`` (``"true"`` / ``"false"`` for bools, a
@@ -222,15 +233,9 @@ def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, 
     for r in V.vocabulary(domain):
         if r.name in out or not r.caption:
             continue
-        phrases = []
+        phrases: list[Phrase] = []
         for key, texts in r.caption.items():
-            for i, text in enumerate(texts):
-                def phrase(a, key=key, text=text, name=r.name):
-                    v = a.get(name)
-                    hit = (str(v).lower() == key) if not isinstance(v, bool) else \
-                        (key == ("true" if v else "false"))
-                    return text if hit else None
-                phrases.append(phrase)
+            phrases += [_phrase(r.name, key, text) for text in texts]
         out[r.name] = phrases
     return out
 
@@ -256,7 +261,7 @@ def captions(domain: str, attributes: Mapping[str, Any], rng: np.random.Generato
     out = []
     for _ in range(n):
         phrases = []
-        for attr, templates in table.items():
+        for templates in table.values():
             order = rng.permutation(len(templates))
             for i in order:                       # first template that speaks
                 p = templates[i](attributes)

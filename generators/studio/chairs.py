@@ -9,8 +9,8 @@ colours; the foreground mask follows zoom and shift.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 import numpy as np
 

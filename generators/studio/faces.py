@@ -9,8 +9,8 @@ coordinates and turns with the head.  Identity seeds vary the geometry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 import numpy as np
 

@@ -29,8 +29,10 @@ def sweep_values(domain: str, attribute: str, cols: int) -> list:
         return [False, True]
     if a.kind == SEED:
         return list(range(cols))
-    hi = a.hi - (a.hi - a.lo) / cols if a.wraps else a.hi
-    return [float(v) for v in np.linspace(a.lo, hi, cols)]
+    lo, hi = a.bounds
+    if a.wraps:
+        hi -= (hi - lo) / cols
+    return [float(v) for v in np.linspace(lo, hi, cols)]
 
 
 def vary_sheet(domain: str, attribute: str, rows: int = 6, cols: int = 9, size: int = 64,

@@ -35,9 +35,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -324,7 +324,8 @@ def sketch_dataset(domain: str, n: int, seed: int = 0, split: str = "train", *,
         sk[:, v] = sketch_attributes(domain, ds.attributes, sketch_seeds(seed, split, len(ds), v),
                                      perturb, workers)
     d.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")   # one file per writer (jobs render in parallel)
+    # one temporary file per writer: a lease's jobs may render the same set at once
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")
     np.savez(tmp, sketches=sk, meta=np.array(json.dumps({"version": SKETCH_VERSION})))
     os.replace(tmp, path)
     return ds, sk
@@ -384,8 +385,9 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     oy, ox = (canvas.shape[0] - h) // 2, (canvas.shape[1] - w) // 2
     canvas[oy:oy + h, ox:ox + w] = crop
     big = SCALE * size
-    fine = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize(
-        (big, big), Image.BOX if canvas.shape[0] >= big else Image.BILINEAR), np.float64) / 255
+    filt = Image.Resampling.BOX if canvas.shape[0] >= big else Image.Resampling.BILINEAR
+    fine = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize((big, big), filt),
+                      np.float64) / 255
     # strokes thinned by the reduction are darkened back to full ink ...
     level = np.quantile(fine[fine > 0.05], 0.9) if (fine > 0.05).any() else 1.0
     fine = np.clip(fine / max(level, 0.2), 0, 1)
@@ -399,7 +401,3 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
                        for dy, dx in _disc(1.0)], axis=0)
     small = fine.reshape(size, SCALE, size, SCALE).mean((1, 3))
     return np.rint(255 * (1 - small)).astype(np.uint8)
-
-
-def style_dict(style: SketchStyle) -> dict[str, Any]:
-    return asdict(style)

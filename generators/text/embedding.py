@@ -21,9 +21,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +38,9 @@ LRU_SIZE = 4096
 Embedder = Callable[[Sequence[str]], np.ndarray]    # texts -> N×D float32
 
 _LOCK = threading.RLock()
-_MODEL = None
-_MODEL_ERROR: str | None = None
-_LRU: "OrderedDict[str, np.ndarray]" = OrderedDict()
+# the loaded model ("model") or why it could not load ("error"), once per process
+_STATE: dict[str, Any] = {}
+_LRU: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
 class EmbeddingUnavailable(GeneratorError):
@@ -64,12 +65,11 @@ def load_model():
     """The SentenceTransformer, loaded once per process (shared with the
     dialogue's embedding fallback); raises EmbeddingUnavailable with a message
     a user can act on."""
-    global _MODEL, _MODEL_ERROR
     with _LOCK:
-        if _MODEL is not None:
-            return _MODEL
-        if _MODEL_ERROR is not None:
-            raise EmbeddingUnavailable(_MODEL_ERROR)
+        if "model" in _STATE:
+            return _STATE["model"]
+        if "error" in _STATE:
+            raise EmbeddingUnavailable(_STATE["error"])
         try:
             name = embedding_model_name()
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -83,16 +83,16 @@ def load_model():
             transformers.utils.logging.disable_progress_bar()
             from sentence_transformers import SentenceTransformer
             # HOLOCHAT_EMBEDDING_DEVICE: a lease embeds its caption tables on the GPU
-            _MODEL = SentenceTransformer(name, device=os.environ.get(ENV_DEVICE, "cpu"))
+            _STATE["model"] = SentenceTransformer(name, device=os.environ.get(ENV_DEVICE, "cpu"))
         except EmbeddingUnavailable as e:
-            _MODEL_ERROR = str(e)
+            _STATE["error"] = str(e)
             raise
         except Exception as e:
-            _MODEL_ERROR = (f"the sentence-embedding model could not be loaded "
-                            f"({type(e).__name__}: {str(e)[:200]}); set {ENV_MODEL} to a "
-                            f"model path or id")
-            raise EmbeddingUnavailable(_MODEL_ERROR) from None
-        return _MODEL
+            _STATE["error"] = (f"the sentence-embedding model could not be loaded "
+                               f"({type(e).__name__}: {str(e)[:200]}); set {ENV_MODEL} to a "
+                               f"model path or id")
+            raise EmbeddingUnavailable(_STATE["error"]) from None
+        return _STATE["model"]
 
 
 def _encode(texts: list[str]) -> np.ndarray:
@@ -153,9 +153,8 @@ def embedder_name(embedder: Embedder) -> str:
 
 
 def _reset_for_tests() -> None:
-    global _MODEL, _MODEL_ERROR
     with _LOCK:
-        _MODEL, _MODEL_ERROR = None, None
+        _STATE.clear()
         _LRU.clear()
 
 

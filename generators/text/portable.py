@@ -15,8 +15,9 @@ embedding rows that a given list of texts tokenises to::
 The weights travel in half precision: for every text whose tokens were kept,
 the unpacked model's embedding agrees with the original's to 2e-4 per
 component (cosine >= 0.999999, measured on 400 training and held-out
-captions); with the rows dropped alone (float32) it was exact.  ``check(TARGET, texts)`` says which texts would touch a row that
-was dropped, so a run refuses them instead of embedding them wrongly.
+captions); with the rows dropped alone (float32) it was exact.
+``check(TARGET, texts)`` says which texts would touch a row that was
+dropped, so a run refuses them instead of embedding them wrongly.
 
     python -m generators.text.portable pack OUT_DIR      # captions of the lease sets
     python -m generators.text.portable unpack PACK_DIR TARGET_DIR
@@ -27,8 +28,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 

@@ -19,9 +19,10 @@ import contextlib
 import functools
 import re
 import tomllib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 DOMAINS = ("faces", "chairs")
 
@@ -147,7 +148,7 @@ def vocabulary_from_dict(domain: str, d: Mapping[str, Any]) -> Vocabulary:
                           for u in d.get("unsupported", ())))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raw(domain: str) -> dict:
     if domain not in DOMAINS:
         raise KeyError(domain)

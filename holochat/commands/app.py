@@ -39,12 +39,12 @@ def plan(args: argparse.Namespace):
     if args.session is not None:
         from sessions.log import LogError, load_log
         from sessions.names import InvalidNameError, name_problem
-        from sessions.paths import is_named_session, resolve_session
-        from sessions.paths import looks_like_path
+        from sessions.paths import is_named_session, looks_like_path, resolve_session
         given = str(args.session)
-        if not looks_like_path(given) and name_problem(given) is not None:
+        problem = name_problem(given)
+        if not looks_like_path(given) and problem is not None:
             if len(given) > 255 or not Path(given).is_file():
-                return str(InvalidNameError(given, name_problem(given)))
+                return str(InvalidNameError(given, problem))
         path = resolve_session(given)
         if is_named_session(given, path):
             if not path.exists():

@@ -36,18 +36,28 @@ def run(args: argparse.Namespace) -> int:
     n = 0
     # an unreadable log, a model that fails, a file that cannot be written: raised,
     # and put in words (with the exit code) by holochat.errors
+    unreadable = []
     for t in iter_replay(path, args.out, warnings):
         n += 1
-        if not t.matches and first_bad is None:
+        if t.error is not None:             # a drawn step whose sketch file is gone
+            unreadable.append(t)
+            print(f"holochat replay: turn {t.turn} ({shown(repr(t.input), limit=200)}) cannot "
+                  f"be drawn: {shown(t.error, limit=600)}; the log is unchanged",
+                  file=sys.stderr)
+        elif not t.matches and first_bad is None:
             first_bad = t
         if not args.verify:
             print(f"{t.turn:3d}  {shown(t.input or '(start)', limit=200)}")
     for w in warnings:
         print(f"warning: {shown(w, limit=600)}", file=sys.stderr)
+    if unreadable:
+        print(f"holochat replay: {len(unreadable)} of {n} images could not be drawn, so they "
+              "were not checked", file=sys.stderr)
+        return 1
     if args.verify:
         if first_bad is not None:
             print(f"holochat replay: turn {first_bad.turn} differs: logged image "
-                  f"{first_bad.logged_sha256[:12]}…, replayed {first_bad.sha256[:12]}… "
+                  f"{(first_bad.logged_sha256 or '')[:12]}…, replayed {(first_bad.sha256 or '')[:12]}… "
                   f"(input: {shown(repr(first_bad.input), limit=200)})", file=sys.stderr)
             return 1
         print(f"verified: all {n} images match the log")
@@ -58,6 +68,7 @@ def _reparse(path, args) -> int:
     """Read the logged inputs again through the current parser (a new,
     unlogged session from the same start) and show where the images differ."""
     from dialogue.manager import DialogueManager
+    from holochat.display import shown
     from sessions.log import LogError, load_log
     from sessions.state import ImageState
     loaded = load_log(path)

@@ -14,10 +14,10 @@ import time
 from collections import OrderedDict
 
 import numpy as np
+from PIL import Image as PILImage
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.widgets import Static
@@ -45,7 +45,7 @@ def _quiet_terminal_probe() -> None:
         if not size[0] or not size[1]:
             raise OSError("the terminal reports no size")
         return size
-    safe_probe._holochat_safe = True
+    safe_probe._holochat_safe = True  # type: ignore[attr-defined]  # a marker on the function
     term.get_tiocgwinsz = safe_probe
 
 
@@ -64,11 +64,11 @@ class _Converted:
     pair, and the segments are cached by the image's hash, so an undo back to
     an earlier image, a repaint or a resize back costs nothing."""
 
-    CACHE: "OrderedDict[tuple, list[Segment]]" = OrderedDict()
+    CACHE: OrderedDict[tuple, list[Segment]] = OrderedDict()
     CACHE_SIZE = 64
     _STYLES: dict[tuple, Style] = {}
 
-    def __init__(self, widget: "CachedHalfcellImage", width, height):
+    def __init__(self, widget: CachedHalfcellImage, width, height):
         from textual_image._geometry import ImageSize
         self.widget = widget
         self.size = ImageSize(widget._image_width, widget._image_height, width, height)
@@ -87,8 +87,11 @@ class _Converted:
         key = (self.widget.image_key, width, height)
         segments = self.CACHE.get(key) if self.widget.image_key is not None else None
         if segments is None:
+            image = self.widget.image
+            if not isinstance(image, PILImage.Image):    # set_image always gives a PIL image
+                return iter(())
             t0 = time.perf_counter()
-            segments = self.convert(self.widget.image, width, height)
+            segments = self.convert(image, width, height)
             self.widget.convert_ms.append((time.perf_counter() - t0) * 1000)
             if self.widget.image_key is not None:
                 self.CACHE[key] = segments
@@ -108,7 +111,8 @@ class _Converted:
         newline = Segment("\n")
         for y in range(height):
             top, bottom = px[2 * y].tolist(), px[2 * y + 1].tolist()
-            run_key, run = None, 0
+            run_key: tuple = ()
+            run = 0
             for a, b in zip(top, bottom):
                 k = (*a, *b)
                 if k == run_key:
@@ -192,7 +196,7 @@ class ImagePanel(Vertical):
                 widget = self.query_one("#image")
                 if isinstance(widget, CachedHalfcellImage):
                     widget.set_image(pil, key)
-                else:
+                elif isinstance(widget, AutoImage):
                     widget.image = pil
                 self.call_after_refresh(self._painted)
         self.query_one("#image-caption", Static).update(literal(caption, limit=200), layout=False)
@@ -208,7 +212,7 @@ class ImagePanel(Vertical):
             literal(f"{getattr(self, '_caption', '')} · working…", limit=200), layout=False)
 
 
-_UPSCALED: "OrderedDict[str, PILImage.Image]" = OrderedDict()
+_UPSCALED: OrderedDict[str, PILImage.Image] = OrderedDict()
 
 
 def _upscaled(arr: np.ndarray, key: str, px: int) -> PILImage.Image:
@@ -218,7 +222,7 @@ def _upscaled(arr: np.ndarray, key: str, px: int) -> PILImage.Image:
         pil = PILImage.fromarray(arr)
         if pil.width < px:
             k = px // pil.width
-            pil = pil.resize((pil.width * k, pil.height * k), PILImage.NEAREST)
+            pil = pil.resize((pil.width * k, pil.height * k), PILImage.Resampling.NEAREST)
         _UPSCALED[key] = pil
         while len(_UPSCALED) > 64:
             _UPSCALED.popitem(last=False)
