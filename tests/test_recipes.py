@@ -114,3 +114,14 @@ def test_a_checkpoint_records_its_recipe_and_resumes_with_it(tmp_path, capsys):
     assert recipes.recorded(out).values["batch"] == 2
     assert main(["train", "pix2pix", "--out", str(out), "--steps", "2", "--resume"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 2
+
+
+def test_lease_set_items_become_recipe_settings_or_options():
+    from holochat.commands.lease import job_arguments
+    jobs = ["textgan-faces", "judge-faces"]
+    assert job_arguments(["textgan-faces:warmup=20000 --steps 9", "judge-faces:--set lr=1e-4",
+                          "textgan-faces:perceptual=0.1"], jobs) == {
+        "textgan-faces": ["--set", "warmup=20000", "--steps", "9", "--set", "perceptual=0.1"],
+        "judge-faces": ["--set", "lr=1e-4"]}
+    with pytest.raises(ValueError, match="JOB one of"):
+        job_arguments(["dogs:lr=1"], jobs)

@@ -37,18 +37,11 @@ def run(args: argparse.Namespace) -> int:
         print("holochat lease: --minutes must be positive", file=sys.stderr)
         return 2
     only = [s for s in args.only.split(",") if s]
-    extra: dict[str, list[str]] = {}
-    for item in args.set:
-        name, sep, rest = item.partition(":")
-        if not sep or name not in lease.job_names():
-            print(f"holochat lease: --set wants JOB:ARGS with JOB one of "
-                  f"{', '.join(lease.job_names())}; got {item!r}", file=sys.stderr)
-            return 2
-        args = extra.setdefault(name, [])
-        for token in rest.split():          # a bare KEY=VALUE is a recipe setting (--set)
-            if "=" in token and not token.startswith("-") and args[-1:] != ["--set"]:
-                args.append("--set")
-            args.append(token)
+    try:
+        extra = job_arguments(args.set, lease.job_names())
+    except ValueError as e:
+        print(f"holochat lease: {e}", file=sys.stderr)
+        return 2
     try:
         summary = lease.run(args.out, minutes=args.minutes, smoke=args.smoke,
                             from_shipped=args.from_shipped, only=only or None,
@@ -62,3 +55,20 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def job_arguments(items: list[str], jobs: list[str]) -> dict[str, list[str]]:
+    """``--set JOB:ARGS`` items as each job's extra ``holochat train`` arguments;
+    a bare KEY=VALUE is a recipe setting (``--set KEY=VALUE``)."""
+    extra: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, rest = item.partition(":")
+        if not sep or name not in jobs:
+            raise ValueError(f"--set wants JOB:ARGS with JOB one of {', '.join(jobs)}; "
+                             f"got {item!r}")
+        out = extra.setdefault(name, [])
+        for token in rest.split():
+            if "=" in token and not token.startswith("-") and out[-1:] != ["--set"]:
+                out.append("--set")
+            out.append(token)
+    return extra

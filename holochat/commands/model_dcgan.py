@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def configure_eval(p: argparse.ArgumentParser) -> None:
@@ -129,7 +130,7 @@ class _stderr_bar:
     def __init__(self, enabled: bool, label: str, total: int):
         self.enabled = enabled and sys.stderr.isatty()
         self.label, self.total = label, total
-        self.bar = None
+        self.bar: Any = None
 
     def __enter__(self):
         if not self.enabled:

@@ -14,7 +14,8 @@ def _fail(cmd: str, msg: str) -> int:
 
 def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
-    p.add_argument("--weights", default=None, help="pix2pix weights folder (default: the shipped ones)")
+    p.add_argument("--weights", default=None,
+                   help="pix2pix weights folder (default: the shipped ones)")
     p.add_argument("--baseline", default=None, metavar="DIR",
                    help="the same U-Net trained with L1 only (holochat train pix2pix "
                         "--gan-weight 0), measured beside it")
@@ -25,7 +26,8 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
                         "(default: the model's own training set size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--sheet", metavar="PNG", help="also write a sheet: sketch / output / studio rows")
+    p.add_argument("--sheet", metavar="PNG",
+                   help="also write a sheet: sketch / output / studio rows")
     p.add_argument("--record", action="store_true",
                    help="store the result in the weights' config.json (extra.eval)")
 
@@ -50,7 +52,8 @@ def run_eval(args: argparse.Namespace) -> int:
         from generators.training.pix2pix import load_pix2pix
         model = load_pix2pix(path)
         if model.cfg.domain != args.domain:
-            return _fail("eval", f"the weights in {path} draw {model.cfg.domain}, not {args.domain}")
+            return _fail("eval",
+                         f"the weights in {path} draw {model.cfg.domain}, not {args.domain}")
         baseline = load_pix2pix(args.baseline) if args.baseline else None
         if args.domain == "faces":
             from generators.training.judge import load_judge
