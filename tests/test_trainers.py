@@ -130,3 +130,12 @@ def test_the_eval_hook_runs_every_eval_every_steps():
     tr.on_eval = lambda: seen.append(tr.step_count)          # type: ignore[method-assign]
     kernel.run(tr)
     assert seen == [2, 4]
+
+
+def test_a_training_state_from_before_the_kernel_is_refused_clearly(tmp_path):
+    from safetensors.torch import save_file
+    tr = RUNS["judge"](str(tmp_path), steps=1)
+    kernel.run(tr)
+    save_file({"__step__": torch.tensor(1)}, str(tmp_path / kernel.STATE_FILE))   # the old format
+    with pytest.raises(kernel.TrainingError, match="older trainer"):
+        kernel.prepare(RUNS["judge"](str(tmp_path), steps=2, resume=True))
