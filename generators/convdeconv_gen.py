@@ -15,7 +15,7 @@ from generators.weights import has_weights, weights_path
 
 
 def retrain_hint(domain: str) -> str:
-    return (f"holochat train convdeconv --domain {domain} --out "
+    return (f"holochat train convdeconv --recipe {domain} --out "
             f"{weights_path('convdeconv', domain)}")
 
 

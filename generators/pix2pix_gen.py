@@ -22,7 +22,7 @@ from generators.weights import has_weights, weights_path
 
 
 def retrain_hint(domain: str) -> str:
-    return f"holochat train pix2pix --domain {domain} --out {weights_path('pix2pix', domain)}"
+    return f"holochat train pix2pix --recipe {domain} --out {weights_path('pix2pix', domain)}"
 
 
 class Pix2PixGenerator:

@@ -9,11 +9,12 @@ nothing needs installing).  It
 1. unpacks the carried sentence-embedding pack (``generators.text.portable``)
    when the model itself is not installed there, and embeds the text GAN's
    captions on the GPU into the on-disk cache;
-2. starts ``python -m holochat train MODEL --device cuda --time-limit S ...``
-   for every job of ``JOBS`` at once, each with its own output folder and
-   log; each renders its studio set with every core (the renders overlap the
-   other jobs' training) and then trains until ``$HOLOCHAT_DEADLINE`` (its
-   time limit is capped by what is left of the lease when its loop starts,
+2. starts ``python -m holochat train MODEL --recipe NAME:gpu --device cuda
+   --minutes M [--set KEY=VALUE ...]`` for every job of ``JOBS`` at once,
+   each with its own output folder and log; each renders its studio set with
+   every core (the renders overlap the other jobs' training) and then trains
+   until ``$HOLOCHAT_DEADLINE`` (its time limit is capped by what is left of
+   the lease when its loop starts,
    ``generators.training.progress.lease_time_limit``); a job that fails does
    not stop the others, and one that overruns is stopped at the hard deadline;
 3. packs each finished checkpoint into ``OUT/NAME.tar`` (``generators.bundles``)
@@ -49,99 +50,51 @@ PACK_DIR = REPO / ".lease" / "minilm"     # carried, ignored by git (see docs/tr
 
 @dataclass(frozen=True)
 class Job:
-    """One model trained in a lease: ``holochat train MODEL`` with the
-    recipe's GPU (or smoke) arguments."""
+    """One model trained in a lease: ``holochat train MODEL --recipe
+    RECIPE:gpu`` (``:smoke`` for the CPU smoke run) with ``--set`` overrides."""
     name: str                         # bundle name: NAME.tar
     model: str                        # holochat train MODEL
-    domain: str
-    gpu: tuple[str, ...]              # extra arguments on the GPU
-    smoke: tuple[str, ...]            # extra arguments for the CPU smoke run
-    shipped: str | None = None        # weights folder that --from-shipped continues
-    init_flag: str | None = None      # the trainer's "start from these weights" option
+    recipe: str                       # generators/recipes/MODEL-RECIPE.toml
+    sets: tuple[str, ...] = ()        # KEY=VALUE overrides of the recipe (GPU and smoke)
+    gpu_sets: tuple[str, ...] = ()    # ... on the GPU only
+    shipped: str | None = None        # weights folder that --from-shipped continues (init=)
     captions: dict | None = None      # text GAN caption table to embed ahead (on the GPU)
     wait_for: str | None = None       # start once a file matching this glob is in the cache
     default: bool = True              # in a run without --only
 
+    @property
+    def domain(self) -> str:
+        return self.recipe.rsplit("-", 1)[-1]
 
-def _pix2pix(name: str, domain: str, *extra: str, wait_for: str | None = None,
-             default: bool = False) -> Job:
-    """A pix2pix job: the same recipe for both domains and the L1-only baseline."""
-    return Job(name, "pix2pix", domain,
-               gpu=("--domain", domain, "--n-train", "15000", "--variants", "2", "--batch", "256",
-                    "--lr", "4e-4", "--steps", "100000", "--workers", "8", "--log-every", "100",
-                    "--sample-every", "1000", "--checkpoint-every", "1000", *extra),
-               smoke=("--domain", domain, "--n-train", "16", "--steps", "3", "--batch", "4",
-                      "--ngf", "8", "--ndf", "8", "--log-every", "1", "--sample-every", "100",
-                      "--checkpoint-every", "100", *extra),
-               wait_for=wait_for, default=default)
-
-
-def _textgan(name: str, warmup: str, *extra: str) -> Job:
-    """A text GAN job: feature-weighted L2 plus the judge-feature term, then
-    GAN-CLS for the part of the run after ``warmup`` (of 100,000 steps, or the
-    same share of the clock when the time limit ends the run first)."""
-    return Job(name, "textgan", "faces",
-               gpu=("--n-train", "40000", "--images-per-identity", "4", "--captions-per-image", "4",
-                    "--batch", "256", "--ngf", "64", "--ndf", "64", "--output", "compose",
-                    "--aux-weight", "1", "--rec-weight", "300", "--rec-loss", "l2",
-                    "--feature-weight", "8", "--lr", "1e-3",
-                    "--gan-lr", "2e-4", "--r1", "1", "--steps", "100000", "--warmup", warmup,
-                    "--decay-from", "60000", "--ema", "0.999", "--sample-every", "2000",
-                    "--checkpoint-every", "2000", "--log-every", "200", *extra),
-               smoke=("--batch", "4", "--steps", "3", "--n-train", "16", "--images-per-identity",
-                      "2", "--ngf", "8", "--ndf", "8", "--output", "compose", "--warmup", "1",
-                      "--feature-weight", "8", "--ema", "0.99", "--checkpoint-every", "100",
-                      "--sample-every", "100", "--log-every", "1", *extra),
-               shipped="textgan-faces", init_flag="--init", captions=FACES_TEXT)
+    def args(self, smoke: bool) -> list[str]:
+        """The ``holochat train MODEL`` arguments of this job."""
+        out = ["--recipe", f"{self.recipe}:{'smoke' if smoke else 'gpu'}"]
+        for item in self.sets + (() if smoke else self.gpu_sets):
+            out += ["--set", item]
+        return out
 
 
 FACES_TEXT = {"n": 40000, "seed": 0, "per_seed": 4, "captions_per_image": 4}
 
-# The recipes of a lease (about 8 minutes on one H200 shared by the default jobs;
+# The jobs of a lease (about 8 minutes on one H200 shared by the default jobs;
 # each trainer renders its own studio set first, then trains until the lease's
-# deadline).  Measured on 2026-12-04: docs/training.md.
+# deadline).  Their settings are the recipes' [gpu] (generators/recipes/);
+# measured on 2026-12-04: docs/training.md.  The text GAN jobs run feature-
+# weighted L2 plus the judge-feature term, then GAN-CLS for the part of the
+# run after ``warmup`` (of 100,000 steps, or that share of the clock).
 JOBS: tuple[Job, ...] = (
-    Job("judge-faces", "judge", "faces",
-        gpu=("--domain", "faces", "--init", "generators/weights/judge-faces", "--fine-blocks", "2",
-             "--fine-width", "64", "--n-train", "40000", "--images-per-identity", "4",
-             "--identities-per-batch", "128", "--lr", "3e-4", "--weight", "expression=4",
-             "--weight", "hair_color=2", "--steps", "1000000", "--save-every", "0",
-             "--log-every", "200"),
-        smoke=("--domain", "faces", "--n-train", "16", "--images-per-identity", "2",
-               "--steps", "3", "--identities-per-batch", "4", "--width", "8", "--fine-blocks", "1",
-               "--fine-width", "8", "--log-every", "1", "--save-every", "0")),
-    _pix2pix("pix2pix-faces", "faces"),
-    _pix2pix("pix2pix-chairs", "chairs"),
-    Job("convdeconv-faces", "convdeconv", "faces",
-        gpu=("--domain", "faces", "--n-train", "40000", "--batch", "256", "--lr", "1e-3",
-             "--steps", "200000", "--feature-weight", "8", "--perceptual", "0.05",
-             "--ema", "0.999",
-             "--sample-every", "2000", "--log-every", "200"),
-        smoke=("--domain", "faces", "--batch", "4", "--steps", "3", "--n-train", "16",
-               "--sample-every", "100", "--log-every", "1", "--ema", "0.99",
-               "--perceptual", "0.05"),
-        shipped="convdeconv-faces", init_flag="--init"),
-    Job("dcgan-faces", "dcgan", "faces",
-        gpu=("--steps", "100000", "--batch", "256", "--ngf", "64", "--ndf", "64", "--lr", "2e-4",
-             "--lr-d", "4e-4", "--r1", "1", "--mapping", "4", "--style", "--mbstd", "4",
-             "--ema", "0.999", "--augment", "translation,cutout", "--upsample", "bilinear",
-             "--no-progress", "--log-every", "100", "--sample-every", "1000",
-             "--checkpoint-every", "1000"),
-        smoke=("--batch", "4", "--steps", "3", "--n-images", "16", "--ngf", "8", "--ndf", "8",
-               "--mapping", "2", "--style", "--mbstd", "4", "--ema", "0.99", "--augment",
-               "translation,cutout", "--upsample", "bilinear", "--no-progress",
-               "--log-every", "1", "--checkpoint-every", "100", "--sample-every", "100"),
-        shipped="dcgan-faces", init_flag="--from", default=False),
-    _textgan("textgan-faces", "85000", "--perceptual", "0.05"),
-    _textgan("textgan-faces-gan", "20000"),
-    _pix2pix("pix2pix-faces-l1", "faces", "--gan-weight", "0",       # the eval's baseline
-             wait_for="sketch-faces-train-n15000-*x2-*.npz"),
-    Job("convdeconv-chairs", "convdeconv", "chairs",
-        gpu=("--domain", "chairs", "--batch", "256", "--lr", "2e-3", "--n-train", "40000",
-             "--steps", "12000", "--sample-every", "2000", "--log-every", "200"),
-        smoke=("--domain", "chairs", "--batch", "4", "--steps", "3", "--n-train", "16",
-               "--sample-every", "100", "--log-every", "1"),
-        shipped="convdeconv-chairs", init_flag="--init", default=False),
+    Job("judge-faces", "judge", "faces"),
+    Job("pix2pix-faces", "pix2pix", "faces", default=False),
+    Job("pix2pix-chairs", "pix2pix", "chairs", default=False),
+    Job("convdeconv-faces", "convdeconv", "faces", shipped="convdeconv-faces"),
+    Job("dcgan-faces", "dcgan", "faces", shipped="dcgan-faces", default=False),
+    Job("textgan-faces", "textgan", "faces", ("perceptual=0.05",),
+        shipped="textgan-faces", captions=FACES_TEXT),
+    Job("textgan-faces-gan", "textgan", "faces", gpu_sets=("warmup=20000",),
+        shipped="textgan-faces", captions=FACES_TEXT),
+    Job("pix2pix-faces-l1", "pix2pix", "l1-faces", default=False,      # the eval's baseline
+        wait_for="sketch-faces-train-n15000-*x2-*.npz"),
+    Job("convdeconv-chairs", "convdeconv", "chairs", shipped="convdeconv-chairs", default=False),
 )
 
 
@@ -272,14 +225,14 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
             [str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         jout = runs / j.name
         cmd = [sys.executable, "-m", "holochat", "train", j.model, "--out", str(jout),
-               "--device", device, *(j.smoke if smoke else j.gpu), *(extra or {}).get(j.name, [])]
-        if "--time-limit" not in cmd and _accepts(j.model, "--time-limit"):
-            cmd += ["--time-limit", f"{max(2.0, save_by - time.time()):.0f}"]
-        if from_shipped and j.shipped and j.init_flag and j.init_flag not in cmd:
+               "--device", device, *j.args(smoke), *(extra or {}).get(j.name, [])]
+        if "--minutes" not in cmd:
+            cmd += ["--minutes", f"{max(2.0, save_by - time.time()) / 60:.2f}"]
+        if from_shipped and j.shipped and not any(a.startswith("init=") for a in cmd):
             from generators.weights import weights_path
             shipped = weights_path(*j.shipped.rsplit("-", 1))
             if (shipped / "model.safetensors").exists():
-                cmd += [j.init_flag, str(shipped)]
+                cmd += ["--set", f"init={shipped}"]
             else:
                 _say(f"{j.name}: no shipped weights at {shipped}; training from scratch")
         log = runs / f"{j.name}.log"
@@ -397,7 +350,7 @@ def _collect(r: Running, out: Path, summary: dict, smoke: bool, from_shipped: bo
     text = _tail(r.log, 200_000)
     last = _last_json(text)
     secs = (r.ended or time.time()) - r.started
-    args = [*(r.job.smoke if smoke else r.job.gpu), *(extra or {}).get(r.job.name, [])]
+    args = [*r.job.args(smoke), *(extra or {}).get(r.job.name, [])]
     info: dict[str, Any] = {"exit": r.proc.returncode, "killed": r.killed,
                             "seconds": round(secs, 1), "args": args,
                             "step": last.get("step"), "images_per_s": last.get("images_per_s"),
@@ -437,23 +390,6 @@ def _fmt(v) -> str:
     return f"{v:.0f}" if isinstance(v, (int, float)) else "?"
 
 
-_ACCEPTS: dict[str, set[str]] = {}
-
-
-def _accepts(model: str, flag: str) -> bool:
-    """Whether ``holochat train MODEL`` takes ``flag`` (read from its parser)."""
-    if model not in _ACCEPTS:
-        import argparse
-
-        from holochat.commands.train import MODELS
-        import importlib
-        mod = importlib.import_module(MODELS[model][0])
-        p = argparse.ArgumentParser()
-        mod.configure_train(p)
-        _ACCEPTS[model] = {s for a in p._actions for s in a.option_strings}
-    return flag in _ACCEPTS[model]
-
-
 def _stop(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -473,6 +409,7 @@ def check_limits(out: str | Path) -> None:
     total = sum(p.stat().st_size for p in files)
     if total > MAX_TOTAL_BYTES:
         raise RuntimeError(f"{total} bytes in {out}; a lease returns at most {MAX_TOTAL_BYTES}")
-    big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files if p.stat().st_size > MAX_FILE_BYTES]
+    big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files
+           if p.stat().st_size > MAX_FILE_BYTES]
     if big:
         raise RuntimeError(f"over the {MAX_FILE_BYTES}-byte file limit: {', '.join(big)}")

@@ -79,7 +79,9 @@ def test_config_validation_and_round_trip():
     with pytest.raises(ValueError, match="unknown DCGAN config keys: bogus"):
         DCGANConfig.from_dict({"bogus": 1})
     assert DCGANConfig.from_dict(TINY.to_dict()) == TINY
-    assert (TINY.lr, TINY.beta1, TINY.z_dim) == (2e-4, 0.5, 100)
+    assert (T.TrainOptions().lr, T.TrainOptions().beta1, TINY.z_dim) == (2e-4, 0.5, 100)
+    # configs saved before the training settings left them still load
+    assert DCGANConfig.from_dict({**TINY.to_dict(), "lr": 1e-3, "r1_gamma": 1.0}) == TINY
 
 
 def test_uint8_round_trip():
@@ -89,7 +91,8 @@ def test_uint8_round_trip():
     assert torch.equal(to_uint8(x), imgs)
 
 
-VAE = DCGANConfig(ngf=4, ndf=4, output="compose", encoder=True, vae_warmup=3, r1_gamma=1.0)
+VAE = DCGANConfig(ngf=4, ndf=4, output="compose", encoder=True)
+VAE_OPTS = dict(vae_warmup=3, r1_gamma=1.0)
 
 
 def test_compose_output_and_encoder_shapes_and_validation():
@@ -111,18 +114,19 @@ def test_compose_output_and_encoder_shapes_and_validation():
     assert DCGANConfig.from_dict(old) == TINY and TINY.output == "tanh" and not TINY.encoder
     with pytest.raises(ValueError, match="output"):
         DCGANConfig(output="rgb")
-    with pytest.raises(ValueError, match="encoder"):
-        DCGANConfig(vae_warmup=10)
+    with pytest.raises(T.TrainingError, match="encoder"):
+        T.DCGANTrainer(TINY, _images(8), _opts(vae_warmup=10))
     with pytest.raises(ValueError, match="channels"):
         DCGANConfig(output="compose", channels=1)
 
 
 def test_vae_warmup_trains_encoder_and_generator_then_the_gan_losses_start(tmp_path):
     imgs = np.repeat(_images(2, seed=1), 4, axis=0)
-    trainer = T.DCGANTrainer(VAE, imgs, _opts(batch=4))
+    trainer = T.DCGANTrainer(VAE, imgs, _opts(batch=4, **VAE_OPTS))
     d0 = {k: v.clone() for k, v in trainer.netD.state_dict().items()}
-    assert trainer.lr_at(0) == VAE.warmup_lr and trainer.lr_at(2) == 0.3 * VAE.warmup_lr
-    assert trainer.lr_at(3) == VAE.lr
+    o = trainer.opts
+    assert trainer.lr_at(0) == o.warmup_lr and trainer.lr_at(2) == 0.3 * o.warmup_lr
+    assert trainer.lr_at(3) == o.lr
     for _ in range(3):
         trainer.step()
     loss_d, loss_g = trainer.read_losses()
@@ -140,9 +144,8 @@ def test_the_vae_loss_falls_on_a_fixed_task():
     imgs[::2, ..., 0] = 220                              # and green
     imgs[::2, 4:10, 4:10] = (20, 30, 200)
     imgs[1::2, ..., 1] = 180
-    cfg = DCGANConfig(image_size=16, ngf=8, ndf=8, output="compose", encoder=True,
-                      vae_warmup=60)
-    trainer = T.DCGANTrainer(cfg, imgs, _opts(batch=8))
+    cfg = DCGANConfig(image_size=16, ngf=8, ndf=8, output="compose", encoder=True)
+    trainer = T.DCGANTrainer(cfg, imgs, _opts(batch=8, vae_warmup=60))
     losses = []
     for _ in range(6):
         for _ in range(10):
@@ -153,9 +156,10 @@ def test_the_vae_loss_falls_on_a_fixed_task():
 
 
 def test_vae_gan_resume_equals_an_uninterrupted_run_and_logs_the_vae_loss(tmp_path):
-    whole = T.train(VAE, _images(), _opts(tmp_path / "whole", steps=6))
-    T.train(VAE, _images(), _opts(tmp_path / "split", steps=2))      # inside the warm-up
-    resumed = T.train(VAE, _images(), _opts(tmp_path / "split", steps=6, resume=True))
+    whole = T.train(VAE, _images(), _opts(tmp_path / "whole", steps=6, **VAE_OPTS))
+    T.train(VAE, _images(), _opts(tmp_path / "split", steps=2, **VAE_OPTS))  # inside the warm-up
+    resumed = T.train(VAE, _images(), _opts(tmp_path / "split", steps=6, resume=True,
+                                            **VAE_OPTS))
     assert resumed.weights_digest() == whole.weights_digest()
     log = [json.loads(line) for line in (tmp_path / "whole/train_log.jsonl").read_text().splitlines()]
     assert all(r["loss_vae"] > 0 for r in log)
@@ -257,9 +261,8 @@ def test_r1_penalty_is_added_to_the_discriminator_loss_on_its_steps():
     γ/2 · k · E‖∇ₓD(x_real)‖², computed here by hand on the same batch."""
     imgs = _images(16)
     plain = T.DCGANTrainer(TINY, imgs, _opts(batch=8))
-    r1cfg = DCGANConfig(ngf=4, ndf=4, r1_gamma=5.0, r1_every=2)
-    reg = T.DCGANTrainer(r1cfg, imgs, _opts(batch=8))
-    real = reg.batch_real(0).detach().requires_grad_(True)
+    reg = T.DCGANTrainer(TINY, imgs, _opts(batch=8, r1_gamma=5.0, r1_every=2))
+    real = reg.batch(0).detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(reg.netD(real).sum(), real)
     penalty = grad.pow(2).flatten(1).sum(1).mean().item()
     assert penalty > 0
@@ -272,8 +275,7 @@ def test_r1_penalty_is_added_to_the_discriminator_loss_on_its_steps():
     reg.step()                               # step 1: not an R1 step (every 2)
     assert np.isfinite(reg.read_losses()).all()
     with pytest.raises(ValueError, match="r1_gamma"):
-        DCGANConfig(r1_gamma=-1)
-    assert DCGANConfig.from_dict(r1cfg.to_dict()) == r1cfg
+        T.TrainOptions(r1_gamma=-1)
 
 
 def test_flop_count_scales_with_batch():
@@ -342,8 +344,8 @@ def test_cli_refuses_bad_input_and_changes_nothing(tmp_path, capsys):
     from holochat.cli import main
     (tmp_path / "empty").mkdir()
     out = tmp_path / "out"
-    assert main(["train", "dcgan", "--data", str(tmp_path / "empty"), "--out", str(out),
-                 "--steps", "1", "--no-progress"]) == 2
+    assert main(["train", "dcgan", "--set", f"data={tmp_path / 'empty'}", "--out", str(out),
+                 "--steps", "1", "--device", "cpu"]) == 2
     assert "no images" in capsys.readouterr().err and not out.exists()
     assert main(["train", "dcgan", "--out", str(out), "--steps", "0"]) == 2
     assert "--steps must be positive" in capsys.readouterr().err
@@ -357,14 +359,15 @@ def test_cli_trains_on_a_folder_then_resumes(tmp_path, capsys):
     for i, im in enumerate(_images(6, size=70)):
         Image.fromarray(im).save(tmp_path / "photos" / f"{i}.jpg")
     out = tmp_path / "out"
-    base = ["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
-            "--batch", "4", "--device", "cpu", "--no-progress"]
-    assert main([*base, "--ngf", "4", "--ndf", "4", "--r1", "0.5", "--steps", "2"]) == 0
-    assert main([*base, "--ngf", "4", "--ndf", "4", "--steps", "3"]) == 2   # would overwrite
+    base = ["train", "dcgan", "--set", f"data={tmp_path / 'photos'}", "--out", str(out),
+            "--set", "batch=4", "--device", "cpu"]
+    tiny = ["--set", "ngf=4", "--set", "ndf=4"]
+    assert main([*base, *tiny, "--set", "r1_gamma=0.5", "--steps", "2"]) == 0
+    assert main([*base, *tiny, "--steps", "3"]) == 2                        # would overwrite
     assert "--resume" in capsys.readouterr().err
-    assert main([*base, "--steps", "3", "--resume"]) == 0       # widths and R1 from the checkpoint
+    assert main([*base, "--steps", "3", "--resume"]) == 0   # the checkpoint's recorded settings
     assert json.loads((out / "trainer.json").read_text())["step"] == 3
-    cfg = json.loads((out / "config.json").read_text())["config"]
-    assert (cfg["ngf"], cfg["r1_gamma"]) == (4, 0.5)
-    assert main([*base, "--steps", "4", "--resume", "--r1", "2"]) == 2  # another model: refused
-    assert "r1_gamma" in capsys.readouterr().err
+    meta = json.loads((out / "config.json").read_text())
+    assert (meta["config"]["ngf"], meta["extra"]["train"]["r1_gamma"]) == (4, 0.5)
+    assert main([*base, "--steps", "4", "--resume", "--set", "ngf=8"]) == 2   # another model
+    assert "ngf" in capsys.readouterr().err

@@ -159,15 +159,16 @@ def test_personal_models_are_named_generators():
 
 def test_train_dcgan_name_saves_a_personal_model(capsys):
     from holochat.cli import main
-    rc = main(["train", "dcgan", "--name", "bob", "--steps", "1", "--batch", "4",
-               "--n-images", "8", "--ngf", "8", "--ndf", "8", "--device", "cpu",
-               "--no-progress"])
+    rc = main(["train", "dcgan", "--set", "name=bob", "--steps", "1", "--set", "batch=4",
+               "--set", "n_images=8", "--set", "ngf=8", "--set", "ndf=8", "--device", "cpu"])
     assert rc == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
     assert "holochat --generator dcgan:bob" in out and "holochat train directions" in out
     assert (personal_dir("bob") / "model.safetensors").exists()
     assert "dcgan:bob" in registry.available("faces")
-    assert main(["train", "dcgan", "--name", "no/slash", "--steps", "1"]) == 2
+    assert main(["train", "dcgan", "--set", "name=no/slash", "--steps", "1",
+                 "--device", "cpu"]) == 2
     assert "can't be a model name" in capsys.readouterr().err
 
 
@@ -312,8 +313,8 @@ def test_a_personal_model_fine_tunes_from_the_shipped_weights(tmp_path, capsys):
     rng = np.random.default_rng(0)
     for i in range(6):
         Image.fromarray(rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)).save(photos / f"{i}.jpg")
-    rc = main(["train", "dcgan", "--data", str(photos), "--from", "faces", "--name", "carol",
-               "--steps", "2", "--batch", "4", "--device", "cpu", "--no-progress"])
+    rc = main(["train", "dcgan", "--set", f"data={photos}", "--set", "init=faces",
+               "--set", "name=carol", "--steps", "2", "--set", "batch=4", "--device", "cpu"])
     assert rc == 0, capsys.readouterr().err
     mine, shipped = DCGANGenerator(personal="carol"), DCGANGenerator("faces")
     assert mine.cfg == shipped.cfg                       # the shipped width, not the default

@@ -15,20 +15,19 @@ from generators.training.augment import cutout, diff_augment, translation
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY = DCGANConfig(ngf=4, ndf=4)
-NEW = DCGANConfig(ngf=4, ndf=4, mapping=2, style=True, mbstd_group=2, ema=0.9,
-                  augment="color,translation,cutout", lr_d=4e-4, upsample="bilinear",
-                  r1_gamma=1.0)
-NEW_KEYS = ("mapping", "mapping_lr_mul", "style", "mbstd_group", "ema", "augment", "augment_p",
-            "lr_d")
+NEW = DCGANConfig(ngf=4, ndf=4, mapping=2, style=True, mbstd_group=2, upsample="bilinear")
+NEW_OPTS = dict(ema=0.9, augment="color,translation,cutout", lr_d=4e-4, r1_gamma=1.0)
+NEW_KEYS = ("mapping", "style", "mbstd_group")
 
 
 def _images(n=24, size=64, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 
 
-def _opts(tmp_path=None, **kw):
+def _opts(tmp_path=None, new=False, **kw):
     base = dict(steps=4, batch=4, log_every=2, sample_every=2, checkpoint_every=2,
-                progress=False, out=str(tmp_path) if tmp_path else None)
+                progress=False, out=str(tmp_path) if tmp_path else None,
+                **(NEW_OPTS if new else {}))
     base.update(kw)
     return T.TrainOptions(**base)
 
@@ -36,16 +35,19 @@ def _opts(tmp_path=None, **kw):
 def test_every_option_is_off_by_default_and_old_configs_load_unchanged():
     old = {k: v for k, v in TINY.to_dict().items() if k not in NEW_KEYS}
     assert DCGANConfig.from_dict(old) == TINY
-    assert (TINY.mapping, TINY.style, TINY.mbstd_group, TINY.ema, TINY.augment, TINY.lr_d) == \
+    o = T.TrainOptions()
+    assert (TINY.mapping, TINY.style, TINY.mbstd_group, o.ema, o.augment, o.lr_d) == \
         (0, False, 0, 0.0, "", 0.0)
     # the default networks keep the paper's tensors, names and counts (old weights load)
     keys = set(build(DCGANConfig(), seed=0).state_dict())
     assert not any("mapping" in k or "affine" in k for k in keys)
     assert DCGANConfig.from_dict(NEW.to_dict()) == NEW
-    for bad in (dict(mapping=-1), dict(ema=1.0), dict(augment="color,flip"), dict(augment_p=0),
-                dict(lr_d=-1.0), dict(mbstd_group=-2), dict(upsample="cubic")):
+    for bad in (dict(mapping=-1), dict(mbstd_group=-2), dict(upsample="cubic")):
         with pytest.raises(ValueError):
             DCGANConfig(**bad)
+    for bad in (dict(ema=1.0), dict(augment="color,flip"), dict(augment_p=0), dict(lr_d=-1.0)):
+        with pytest.raises(ValueError):
+            T.TrainOptions(**bad)
 
 
 def test_mapping_network_and_style_modulation():
@@ -120,18 +122,18 @@ def test_diff_augment_is_seeded_shape_preserving_and_differentiable():
 
 
 def test_two_time_scales_and_the_mapping_rate():
-    tr = T.DCGANTrainer(NEW, _images(8), _opts())
+    tr = T.DCGANTrainer(NEW, _images(8), _opts(new=True))
     assert tr.optD.param_groups[0]["lr"] == 4e-4
     lrs = sorted(g["lr"] for g in tr.optG.param_groups)
-    assert lrs == pytest.approx([NEW.lr * NEW.mapping_lr_mul, NEW.lr])
+    assert lrs == pytest.approx([tr.opts.lr * tr.opts.mapping_lr_mul, tr.opts.lr])
     tr.step()
     assert sorted(g["lr"] for g in tr.optG.param_groups) == pytest.approx(lrs)
     plain = T.DCGANTrainer(TINY, _images(8), _opts())
-    assert plain.optD.param_groups[0]["lr"] == TINY.lr and len(plain.optG.param_groups) == 1
+    assert plain.optD.param_groups[0]["lr"] == plain.opts.lr and len(plain.optG.param_groups) == 1
 
 
 def test_ema_follows_the_generator_and_is_what_is_saved(tmp_path):
-    tr = T.train(NEW, _images(), _opts(tmp_path, steps=4))
+    tr = T.train(NEW, _images(), _opts(tmp_path, steps=4, new=True))
     ema = dict(tr.G_ema.named_parameters())
     raw = dict(tr.netG.named_parameters())
     assert any(not torch.equal(ema[k], raw[k]) for k in raw)
@@ -144,7 +146,7 @@ def test_ema_follows_the_generator_and_is_what_is_saved(tmp_path):
     # one update by hand: decay = min(ema, (1 + t) / (10 + t))
     before = {n: p.detach().clone() for n, p in tr.G_ema.named_parameters()}
     tr.update_ema(100)
-    d = min(NEW.ema, 101 / 110)
+    d = min(tr.opts.ema, 101 / 110)
     for n, p in tr.G_ema.named_parameters():
         assert torch.allclose(p, d * before[n] + (1 - d) * raw[n].detach(), atol=1e-6)
     # the sample sheet comes from the EMA; the model file's G renders
@@ -152,9 +154,10 @@ def test_ema_follows_the_generator_and_is_what_is_saved(tmp_path):
 
 
 def test_resume_with_every_option_equals_an_uninterrupted_run(tmp_path):
-    whole = T.train(NEW, _images(), _opts(tmp_path / "whole", steps=6))
-    T.train(NEW, _images(), _opts(tmp_path / "split", steps=4))
-    resumed = T.train(NEW, _images(), _opts(tmp_path / "split", steps=6, resume=True))
+    whole = T.train(NEW, _images(), _opts(tmp_path / "whole", steps=6, new=True))
+    T.train(NEW, _images(), _opts(tmp_path / "split", steps=4, new=True))
+    resumed = T.train(NEW, _images(), _opts(tmp_path / "split", steps=6, resume=True,
+                                            new=True))
     assert resumed.weights_digest() == whole.weights_digest()
     for a, b in zip(resumed.G_ema.parameters(), whole.G_ema.parameters()):
         assert torch.equal(a, b)
@@ -178,19 +181,20 @@ def test_cli_takes_the_new_flags_and_prints_a_json_last_line(tmp_path, capsys):
     for i, im in enumerate(_images(6, size=64)):
         Image.fromarray(im).save(tmp_path / "photos" / f"{i}.png")
     out = tmp_path / "out"
-    assert main(["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
-                 "--batch", "4", "--device", "cpu", "--no-progress", "--ngf", "4", "--ndf", "4",
-                 "--steps", "100000", "--time-limit", "0.001", "--mapping", "2", "--style",
-                 "--mbstd", "2", "--ema", "0.99", "--augment", "translation,cutout",
-                 "--lr", "1e-4", "--lr-d", "3e-4", "--upsample", "bilinear"]) == 0
+    sets = ["batch=4", "ngf=4", "ndf=4", "mapping=2", "style=true", "mbstd_group=2", "ema=0.99",
+            "augment=translation,cutout", "lr=1e-4", "lr_d=3e-4", "upsample=bilinear",
+            f"data={tmp_path / 'photos'}"]
+    assert main(["train", "dcgan", "--out", str(out), "--device", "cpu", "--steps", "100000",
+                 "--minutes", "0.00002", *[a for s in sets for a in ("--set", s)]]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["step"] == 1 and "images_per_s" in last
-    cfg = json.loads((out / "config.json").read_text())["config"]
-    assert (cfg["mapping"], cfg["style"], cfg["mbstd_group"], cfg["ema"], cfg["augment"],
-            cfg["lr"], cfg["lr_d"]) == (2, True, 2, 0.99, "translation,cutout", 1e-4, 3e-4)
-    assert main(["train", "dcgan", "--data", str(tmp_path / "photos"), "--out", str(out),
-                 "--steps", "2", "--resume", "--batch", "4", "--no-progress"]) == 0
+    meta = json.loads((out / "config.json").read_text())
+    cfg, train = meta["config"], meta["extra"]["train"]
+    assert (cfg["mapping"], cfg["style"], cfg["mbstd_group"], train["ema"], train["augment"],
+            train["lr"], train["lr_d"]) == (2, True, 2, 0.99, "translation,cutout", 1e-4, 3e-4)
+    assert main(["train", "dcgan", "--out", str(out), "--steps", "2", "--resume",
+                 "--device", "cpu"]) == 0
     assert json.loads((out / "trainer.json").read_text())["step"] == 2
-    assert main(["train", "dcgan", "--out", str(tmp_path / "x"), "--augment", "flip",
-                 "--steps", "1", "--no-progress"]) == 2
+    assert main(["train", "dcgan", "--out", str(tmp_path / "x"), "--set", "augment=flip",
+                 "--steps", "1", "--device", "cpu"]) == 2
     assert "augmentation" in capsys.readouterr().err

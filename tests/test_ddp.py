@@ -75,8 +75,9 @@ def test_two_gloo_processes_hold_identical_weights_and_resume(tmp_path):
     for i in range(12):
         Image.fromarray(rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)).save(photos / f"{i}.png")
     out = tmp_path / "run"
-    common = ["--data", str(photos), "--batch", "4", "--ngf", "4", "--ndf", "4", "--device", "cpu",
-              "--out", str(out), "--debug-dump-weights", "--log-every", "1"]
+    common = ["--device", "cpu", "--out", str(out)] + [
+        a for s in (f"data={photos}", "batch=4", "ngf=4", "ndf=4", "dump_digests=true",
+                    "log_every=1") for a in ("--set", s)]
     _torchrun(["--steps", "3", *common], tmp_path)
     digests = [(out / f"rank-{r}.sha256").read_text() for r in (0, 1)]
     assert digests[0] == digests[1]

@@ -235,7 +235,7 @@ def test_training_can_start_from_a_judge_without_the_map_head(tmp_path):
 def test_train_judge_cli_refuses_an_unknown_weight(tmp_path, capsys):
     from holochat.cli import main
     rc = main(["train", "judge", "--out", str(tmp_path / "j"), "--steps", "1",
-               "--weight", "smile=2"])
+               "--set", "weights.smile=2", "--device", "cpu"])
     assert rc == 2 and "no class attribute smile" in capsys.readouterr().err
     assert not (tmp_path / "j").exists()
 
@@ -259,7 +259,7 @@ def test_evaluate_judge_reports_accuracy_confusions_and_expression_size():
 def test_train_judge_cli_explains_an_init_that_does_not_fit(tmp_path, capsys):
     from holochat.cli import main
     rc = main(["train", "judge", "--out", str(tmp_path / "j"), "--steps", "1",
-               "--init", str(tmp_path / "nothing-here")])
+               "--set", f"init={tmp_path / 'nothing-here'}", "--device", "cpu"])
     assert rc == 2
     err = capsys.readouterr().err
     assert err.startswith("holochat train judge: ") and "Traceback" not in err

@@ -68,8 +68,8 @@ def _l1(trainer, data):
 
 def test_one_training_step_lowers_the_loss():
     data = _data()
-    cfg = replace(TINY, dropout=0.0, lr=1e-3)
-    trainer = Pix2PixTrainer(cfg, data, _opts(batch=8, flip=False))
+    cfg = replace(TINY, dropout=0.0)
+    trainer = Pix2PixTrainer(cfg, data, _opts(batch=8, flip=False, lr=1e-3))
     trainer.G.train()
     before = _l1(trainer, data)
     trainer.step()
@@ -166,15 +166,16 @@ def test_cli_train_and_eval(tmp_path, capsys, monkeypatch):
     from holochat.cli import main
     monkeypatch.setenv("HOLOCHAT_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "run"
-    assert main(["train", "pix2pix", "--domain", "chairs", "--out", str(out), "--steps", "2",
-                 "--batch", "2", "--n-train", "4", "--ngf", "8", "--ndf", "8",
-                 "--log-every", "1"]) == 0
+    assert main(["train", "pix2pix", "--recipe", "chairs:smoke", "--out", str(out),
+                 "--steps", "2", "--set", "batch=2", "--set", "n_train=4"]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["step"] == 2 and last["images_per_s"] > 0
-    assert main(["train", "pix2pix", "--domain", "faces", "--out", str(out), "--steps", "3",
-                 "--resume", "--n-train", "4"]) == 2
+    assert main(["train", "pix2pix", "--recipe", "faces", "--out", str(out), "--steps", "3",
+                 "--resume"]) == 2
     assert "chairs" in capsys.readouterr().err
-    assert main(["train", "pix2pix", "--out", str(out), "--batch", "0"]) == 2
+    assert main(["train", "pix2pix", "--recipe", "faces:smoke", "--out", str(out),
+                 "--set", "batch=0"]) == 2
+    assert "batch must be positive" in capsys.readouterr().err
     assert main(["eval", "pix2pix", "--domain", "chairs", "--weights", str(out), "--n", "2",
                  "--n-train", "4", "--json", "--record"]) == 0
     res = json.loads(capsys.readouterr().out)

@@ -1,4 +1,4 @@
-"""Against blur (generators/training/sharpness.py): the studio's feature mask,
+"""Against blur (generators/training/losses.py, kernel.py): the studio's feature mask,
 the weighted reconstruction, the judge-feature term and the sampling EMA, and
 the trainers that use them (resume == continuous with an EMA)."""
 
@@ -9,7 +9,8 @@ import torch
 from generators.datasets import cached_dataset, make_dataset
 from generators.studio import feature_mask, render_face
 from generators.schema import FACES
-from generators.training.sharpness import EMA, JudgePerceptual, feature_weights, weighted_rec
+from generators.training.kernel import EMA
+from generators.training.losses import JudgePerceptual, feature_weights, weighted_rec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -124,8 +124,8 @@ def test_resume_continues_exactly_and_is_deterministic(faces, tmp_path):
         train_textgan(_opts(steps=6, out=str(out), resume=True), TextGANConfig(ngf=8, ndf=16,
                       cond_dim=16), faces, embedder=hash_embedder)
     # ...but a new learning rate is a fine-tuning phase, not a new network
-    tuned = train_textgan(_opts(steps=6, out=str(out), resume=True),
-                          TextGANConfig(ngf=8, ndf=8, cond_dim=16, lr=1e-5), faces,
+    tuned = train_textgan(_opts(steps=6, out=str(out), resume=True, lr=1e-5),
+                          TextGANConfig(ngf=8, ndf=8, cond_dim=16), faces,
                           embedder=hash_embedder)
     assert tuned.step_count == 6 and tuned.optG.param_groups[0]["lr"] == 1e-5
 
@@ -260,7 +260,7 @@ def test_caption_input_is_standardised_by_the_training_captions(faces, tmp_path)
 
 
 def test_linear_decay_of_both_learning_rates(faces):
-    from generators.training.textgan import lr_at
+    from generators.training.kernel import linear_decay as lr_at
     assert lr_at(0, 1e-3, 10, None) == lr_at(9, 1e-3, 10, None) == 1e-3
     assert lr_at(5, 1e-3, 10, 6) == 1e-3
     assert lr_at(6, 1e-3, 10, 6) == pytest.approx(1e-3)
@@ -268,7 +268,7 @@ def test_linear_decay_of_both_learning_rates(faces):
     assert lr_at(9, 1e-3, 10, 6) == pytest.approx(2.5e-4)          # the last step still moves
     tr = train_textgan(_opts(steps=4, decay_from=2), TINY, faces, embedder=hash_embedder)
     for opt in (tr.optG, tr.optD):                                  # step 3 ran at (4-3)/(4-2)
-        assert opt.param_groups[0]["lr"] == pytest.approx(TINY.lr / 2)
+        assert opt.param_groups[0]["lr"] == pytest.approx(tr.opts.lr / 2)
 
 
 def test_caption_embeddings_are_cached_on_disk(faces, tmp_path):
@@ -435,38 +435,36 @@ def test_cli_train_tiny_run(real_embed, tmp_path, capsys):
     p = argparse.ArgumentParser()
     train_cmd.configure(p)
     out = tmp_path / "w"
-    args = p.parse_args(["textgan", "--out", str(out), "--steps", "2", "--batch", "4",
-                         "--n-train", "24", "--ngf", "8", "--ndf", "8", "--lr", "1e-3",
-                         "--trunk", "16", "--aux-weight", "1", "--rec-loss", "l2",
-                         "--warmup", "1", "--output", "compose", "--refine", "--device", "cpu"])
+    sets = ["batch=4", "n_train=24", "ngf=8", "ndf=8", "lr=1e-3", "trunk=16", "aux_weight=1",
+            "aux_classifier=true", "rec_loss=l2", "warmup=1", "output=compose", "refine=true"]
+    args = p.parse_args(["textgan", "--recipe", "faces:smoke", "--out", str(out), "--steps", "2",
+                         *[a for s in sets for a in ("--set", s)]])
     assert train_cmd.run(args) == 0
     rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rec["step"] == 2 and math.isfinite(rec["loss_d"])
     saved = json.loads((out / "config.json").read_text())
-    assert saved["config"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
+    assert saved["extra"]["train"]["lr"] == 1e-3 and saved["config"]["trunk"] == 16
     assert saved["config"]["output"] == "compose" and saved["config"]["refine"]
     assert saved["config"]["aux_classifier"] and saved["extra"]["train"]["aux_weight"] == 1
     assert saved["extra"]["train"]["rec_loss"] == "l2" and saved["extra"]["train"]["warmup"] == 1
-    # --resume continues with the checkpoint's own widths
-    more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--batch", "4",
-                         "--n-train", "24", "--resume"])
+    assert saved["extra"]["recipe"]["name"] == "faces:smoke"
+    # --resume continues with the checkpoint's own settings
+    more = p.parse_args(["textgan", "--out", str(out), "--steps", "3", "--resume"])
     assert train_cmd.run(more) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 3
     gen = TextGANGenerator("faces", out)                          # the real embedder
     assert gen.render(_state()).shape == (64, 64, 3)
-    bad = p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--device", "tpu"])
+    x = ["textgan", "--recipe", "faces:smoke", "--out", str(tmp_path / "x")]
+    bad = p.parse_args([*x, "--device", "tpu"])
     assert train_cmd.run(bad) == 2
-    assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--lr", "0"])) == 2
-    assert "--lr must be positive" in capsys.readouterr().err
-    assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"), "--steps", "3",
-                                       "--decay-from", "3"])) == 2
-    assert "--decay-from must lie in 0…2" in capsys.readouterr().err
-    for flag, value, msg in (("--trunk", "-1", "--trunk must be"),
-                             ("--warmup", "30000", "--warmup must lie"),
-                             ("--r1", "-1", "--r1 must be"),
-                             ("--aux-weight", "nan", "--aux-weight must be")):
-        assert train_cmd.run(p.parse_args(["textgan", "--out", str(tmp_path / "x"),
-                                           flag, value])) == 2
+    assert train_cmd.run(p.parse_args([*x, "--set", "lr=0"])) == 2
+    assert "lr must be positive" in capsys.readouterr().err
+    assert train_cmd.run(p.parse_args([*x, "--steps", "3", "--set", "decay_from=3"])) == 2
+    assert "decay_from must lie in 0…2" in capsys.readouterr().err
+    for item, msg in (("trunk=-1", "trunk must be"), ("warmup=30000", "warmup must lie"),
+                      ("r1_gamma=-1", "r1_gamma must be"), ("aux_weight=nan", "aux_weight must be"),
+                      ("colour=3", "unknown setting colour")):
+        assert train_cmd.run(p.parse_args([*x, "--set", item])) == 2
         assert msg in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 

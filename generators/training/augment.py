@@ -19,7 +19,7 @@ here synchronises with the host.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -42,8 +42,9 @@ def color(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def _grid(b: int, h: int, w: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return torch.meshgrid(torch.arange(b, device=device), torch.arange(h, device=device),
-                          torch.arange(w, device=device), indexing="ij")
+    gb, gh, gw = torch.meshgrid(torch.arange(b, device=device), torch.arange(h, device=device),
+                                torch.arange(w, device=device), indexing="ij")
+    return gb, gh, gw
 
 
 def translation(x: torch.Tensor, gen: torch.Generator,

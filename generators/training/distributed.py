@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.distributed as td
@@ -201,4 +202,5 @@ class EpochSharder:
             self._batches = idx[:need].view(self.batches_per_epoch, self.batch).to(
                 self.device, non_blocking=True)
             self._epoch = epoch
+        assert self._batches is not None
         return self._batches[step % self.batches_per_epoch]

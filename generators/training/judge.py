@@ -18,20 +18,22 @@ judge's reading.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from generators.datasets import cached_dataset, expression_maps, shown_attributes
-from generators.training.progress import progress_bar
 from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig
+from generators.training import kernel
+from generators.training.kernel import Losses, Sheet
 
 
 @dataclass
-class JudgeTrainOptions:
+class JudgeTrainOptions(kernel.Loop):
     domain: str = "faces"
     steps: int = 3000
     identities_per_batch: int = 32   # P
@@ -39,22 +41,19 @@ class JudgeTrainOptions:
     lr: float = 1e-3
     n_train: int = 60000
     images_per_identity: int = 4     # renders per training identity: many identities generalise
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
     width: int = 32
     blocks: int = 1
     local_blocks: int = 1
     log_every: int = 100
-    save_every: int = 1000           # snapshot to ``out`` every so many steps (0: only at the end)
     init: str | None = None          # start from these judge weights (same config), not at random
-    weights: dict | None = None      # cross-entropy weight per class attribute (DEFAULT_WEIGHTS, else 1)
+    weights: dict | None = None      # CE weight per class attribute (DEFAULT_WEIGHTS, else 1)
     expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
-    progress: bool = True
-    echo: bool = False               # without a bar: one plain log line per interval (stderr)
     fine_blocks: int = 0             # faces: the 32×32 eye-and-mouth branch (0: none)
     fine_width: int = 64
-    time_limit_s: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        class_weights(self.domain, self.weights)              # unknown attributes: an error
 
 
 # the subtle one: a faces expression changes a few pixels at 64 px
@@ -94,26 +93,29 @@ def _masked_smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
                labels: torch.Tensor, weights: dict[str, float] | None = None,
-               map_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+               map_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     parts: dict[str, torch.Tensor] = {}
     codec = judge.codec
     ce = {a.name: F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes}
     # an attribute no image of the batch shows gives NaN: it adds nothing
     w = weights or {}
-    parts["cls"] = sum(w.get(k, 1.0) * torch.nan_to_num(v) for k, v in ce.items())
-    parts["reg"] = 10 * sum(_masked_smooth_l1(out[a.name], targets[a.name]) for a in codec.numeric)
+    parts["cls"] = cast(torch.Tensor, sum(w.get(k, 1.0) * torch.nan_to_num(v)
+                                          for k, v in ce.items()))
+    parts["reg"] = 10 * cast(torch.Tensor, sum(_masked_smooth_l1(out[a.name], targets[a.name])
+                                               for a in codec.numeric))
     parts["id"] = 0.5 * supcon_loss(out["_embed"], labels)
     if "_expression_map" in out and "_expression_map" in targets and map_weight:
         pred = out["_expression_map"]
-        target = F.adaptive_avg_pool2d(targets["_expression_map"][:, None], pred.shape[-2:])[:, 0]
+        size = (pred.shape[-2], pred.shape[-1])
+        target = F.adaptive_avg_pool2d(targets["_expression_map"][:, None], size)[:, 0]
         parts["map"] = map_weight * F.binary_cross_entropy_with_logits(pred, target)
-    total = sum(parts.values())
+    total = cast(torch.Tensor, sum(parts.values()))
     logged = {k: v.detach().float() for k, v in parts.items()}
     logged.update({f"ce_{k}": v.detach().float() for k, v in ce.items()})   # for the log only
     return total, logged
 
 
-LOSS_PARTS = ("cls", "reg", "id", "map")   # the terms of the total (the log has per-attribute CE too)
+LOSS_PARTS = ("cls", "reg", "id", "map")   # the terms of the total (the log: per-attribute CE too)
 _BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4
 
 
@@ -178,126 +180,132 @@ def _widen_heads(judge: Judge, state: dict[str, torch.Tensor]) -> dict[str, torc
     return out
 
 
-def train_judge(opts: JudgeTrainOptions, dataset=None) -> Judge:
-    import contextlib
-    import sys
-    import time
-    weights = class_weights(opts.domain, opts.weights)
-    start = load_judge(opts.init) if opts.init else None       # fail before the data is built
-    torch.manual_seed(opts.seed)
-    dev = torch.device(opts.device)
-    cuda = dev.type == "cuda"
-    ds = dataset if dataset is not None else cached_dataset(
-        opts.domain, opts.n_train, seed=opts.seed, per_seed=opts.images_per_identity,
-        with_shown=True)
-    use_map = bool(opts.expression_map) and opts.domain == "faces" and opts.local_blocks > 0
-    cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1], width=opts.width,
-                      blocks=opts.blocks, local_blocks=opts.local_blocks, expression_map=use_map,
-                      fine_blocks=opts.fine_blocks, fine_width=opts.fine_width)
-    judge = Judge(cfg)
-    if start is not None:
-        if replace(start.cfg, expression_map=use_map, fine_blocks=cfg.fine_blocks,
+class JudgeTrainer(kernel.Trainer, name="judge", code_version=ARCH_VERSION, module_cls=Judge,
+                   config_cls=JudgeConfig, retrain="holochat train judge --out DIR"):
+    """A judge, its P×K batches and its losses on the kernel."""
+
+    def __init__(self, opts: JudgeTrainOptions, dataset: Any = None, *,
+                 recipe: dict[str, Any] | None = None):
+        super().__init__(opts, recipe=recipe)
+        self.opts = opts
+        self.weights = class_weights(opts.domain, opts.weights)
+        self.start = load_judge(opts.init) if opts.init else None   # fail before the data
+        torch.manual_seed(opts.seed)
+        dev = self.device
+        ds = dataset if dataset is not None else cached_dataset(
+            opts.domain, opts.n_train, seed=opts.seed, per_seed=opts.images_per_identity,
+            with_shown=True)
+        self.use_map = (bool(opts.expression_map) and opts.domain == "faces"
+                        and opts.local_blocks > 0)
+        self.cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1],
+                               width=opts.width, blocks=opts.blocks,
+                               local_blocks=opts.local_blocks, expression_map=self.use_map,
+                               fine_blocks=opts.fine_blocks, fine_width=opts.fine_width)
+        self.judge = self.module = Judge(self.cfg)
+        # the data (built on the host, in worker processes) then onto the device
+        targets = {k: torch.from_numpy(v) for k, v in
+                   self.judge.codec.encode(shown_attributes(ds), shown=True).items()}
+        if self.use_map:
+            targets["_expression_map"] = torch.from_numpy(expression_maps(ds))
+        table, sizes = _groups(ds.seeds)
+        self.judge.to(dev)
+        self.images = torch.from_numpy(ds.images).to(dev)              # N×H×W×3 uint8
+        self.targets = {k: v.to(dev) for k, v in targets.items()}
+        self.seeds = torch.from_numpy(np.asarray(ds.seeds)).to(dev)
+        self.table, self.sizes = table.to(dev), sizes.to(dev)
+        self.add_optimizer("judge", self.judge.parameters(), lr=opts.lr, betas=(0.9, 0.999),
+                           weight_decay=1e-4, kind="adamw")
+        self.g = torch.Generator(dev).manual_seed(opts.seed)
+        self.P = min(opts.identities_per_batch, len(sizes))
+        self.judge.train()
+
+    def label(self) -> str:
+        return f"judge {self.opts.domain}"
+
+    def generators(self) -> dict[str, torch.Generator]:
+        return {"draw": self.g}
+
+    def batch_size(self) -> int:
+        return self.P * self.opts.per_identity
+
+    def init_from(self, path: Path) -> None:
+        """A start without the map head gets a fresh one; one without the fine
+        branch gets a fresh branch, its heads widened with zeros."""
+        start, cfg = self.start, self.cfg
+        assert start is not None
+        if replace(start.cfg, expression_map=self.use_map, fine_blocks=cfg.fine_blocks,
                    fine_width=cfg.fine_width) != cfg or (start.cfg.fine_blocks and (
                        start.cfg.fine_blocks, start.cfg.fine_width)
                        != (cfg.fine_blocks, cfg.fine_width)):
-            raise ValueError(f"--init {opts.init}: its config {start.cfg} differs from {cfg}")
-        # a start without the map head gets a fresh one; one without the fine
-        # branch gets a fresh branch, its heads widened with zeros
+            raise ValueError(f"--init {path}: its config {start.cfg} differs from {cfg}")
         sd = start.state_dict()
         if cfg.fine_blocks and not start.cfg.fine_blocks:
-            sd = _widen_heads(judge, sd)
-        missing, unexpected = judge.load_state_dict(sd, strict=False)
+            sd = _widen_heads(self.judge, sd)
+        missing, unexpected = self.judge.load_state_dict(sd, strict=False)
         if unexpected or any(not k.startswith(("expr_map.", "fine.")) for k in missing):
-            raise ValueError(f"--init {opts.init}: weights do not fit ({missing + unexpected})")
-    # the data (built on the host, in worker processes) then onto the device
-    targets_np = judge.codec.encode(shown_attributes(ds), shown=True)
-    targets = {k: torch.from_numpy(v) for k, v in targets_np.items()}
-    if use_map:
-        targets["_expression_map"] = torch.from_numpy(expression_maps(ds))
-    table, sizes = _groups(ds.seeds)
-    judge = judge.to(dev)
-    if cuda:
-        torch.backends.cudnn.benchmark = True
-    images = torch.from_numpy(ds.images).to(dev)                        # N×H×W×3 uint8
-    targets = {k: v.to(dev) for k, v in targets.items()}
-    seeds = torch.from_numpy(np.asarray(ds.seeds)).to(dev)
-    table, sizes = table.to(dev), sizes.to(dev)
-    kw = {"fused": True} if cuda else {}
-    opt = torch.optim.AdamW(judge.parameters(), lr=opts.lr, weight_decay=1e-4, **kw)
-    from generators.training.progress import lease_time_limit
-    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
-    warm = max(1, opts.steps // 20)             # linear warm-up, then cosine decay
-    t0 = time.perf_counter()
+            raise ValueError(f"--init {path}: weights do not fit ({missing + unexpected})")
 
-    def lr_factor(s: int) -> float:
-        frac = s / opts.steps
-        if opts.time_limit_s:                   # the clock, when it is further along
-            frac = max(frac, (time.perf_counter() - t0) / opts.time_limit_s)
-        return min(1.0, max((s + 1) / warm, frac * 20)) * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
+    def lr(self, step: int, clock: float | None) -> dict[str, float]:
+        """Linear warm-up, then cosine decay, following the clock when that
+        is further along than the steps."""
+        steps = self.opts.steps
+        warm = max(1, steps // 20)
+        frac = step / steps if clock is None else max(step / steps, clock)
+        factor = min(1.0, max((step + 1) / warm, frac * 20)) * 0.5 * (
+            1 + np.cos(np.pi * min(1.0, frac)))
+        return {"judge": self.opts.lr * factor}
 
-    g = torch.Generator(dev).manual_seed(opts.seed)
-    amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else contextlib.nullcontext
-    log = []
-    progress = progress_bar(opts.progress)
-    what = f"judge {opts.domain}"
-    P = min(opts.identities_per_batch, len(sizes))
-    judge.train()
-    with progress as bar:
-        task = bar.add_task(what, total=opts.steps) if bar else None
-        running: dict[str, torch.Tensor] = {}
-        n_run, t_log, n_log = 0, t0, 0
-        for step in range(1, opts.steps + 1):
-            for group in opt.param_groups:
-                group["lr"] = opts.lr * lr_factor(step - 1)
-            idx = _draw(table, sizes, P, opts.per_identity, g)
-            x = _degrade(images.index_select(0, idx).permute(0, 3, 1, 2).float()
-                         .div(127.5).sub(1.0), g)
-            t = {k: v.index_select(0, idx) for k, v in targets.items()}
-            with amp():
-                out = judge(x)
-            out = {k: v.float() for k, v in out.items()}
-            loss, parts = judge_loss(judge, out, t, seeds.index_select(0, idx), weights,
-                                     opts.expression_map)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            for k, v in parts.items():
-                running[k] = running[k] + v if k in running else v
-            n_run += 1
-            stop = opts.time_limit_s is not None and time.perf_counter() - t0 > opts.time_limit_s
-            if step % opts.log_every == 0 or step == opts.steps or stop:
-                keys = list(running)
-                vals = (torch.stack([running[k] for k in keys]) / n_run).tolist()  # one sync
-                now = time.perf_counter()
-                log.append({"step": step, **dict(zip(keys, vals)),
-                            "images_per_s": round((step - n_log) * len(idx)
-                                                  / max(now - t_log, 1e-9), 1)})
-                running, n_run, t_log, n_log = {}, 0, now, step
-                loss_text = f"loss {sum(v for k, v in log[-1].items() if k in LOSS_PARTS):.3f}"
-                if bar:
-                    bar.update(task, description=f"{what} · {loss_text}")
-                elif opts.echo:
-                    print(f"{what} step {step}/{opts.steps} · {loss_text} · "
-                          + " ".join(f"{k} {log[-1][k]:.3f}" for k in parts), file=sys.stderr,
-                          flush=True)
-            if opts.out and opts.save_every and step % opts.save_every == 0 and step < opts.steps \
-                    and not stop:
-                judge.eval()                    # a snapshot to look at while training goes on
-                save_judge(judge, opts.out, extra={"train": asdict(opts), "step": step,
-                                                   "log": log[-5:]})
-                judge.train()
-            if bar:
-                bar.advance(task)
-            if stop:
-                if opts.echo or bar:
-                    print(f"{what}: time limit reached at step {step}", file=sys.stderr)
-                break
-    judge.eval()
-    judge.train_log = log  # type: ignore[attr-defined]
-    if opts.out:
-        save_judge(judge.cpu(), opts.out,
-                   extra={"train": asdict(opts), "step": log[-1]["step"] if log else 0,
-                          "log": log[-5:]})
+    def batch(self, index: int) -> dict[str, Any]:
+        idx = _draw(self.table, self.sizes, self.P, self.opts.per_identity, self.g)
+        x = _degrade(self.images.index_select(0, idx).permute(0, 3, 1, 2).float()
+                     .div(127.5).sub(1.0), self.g)
+        return {"x": x, "targets": {k: v.index_select(0, idx) for k, v in self.targets.items()},
+                "labels": self.seeds.index_select(0, idx)}
+
+    def losses(self, b: dict[str, Any], step: int) -> Losses:
+        with self.autocast():
+            out = self.judge(b["x"])
+        out = {k: v.float() for k, v in out.items()}
+        loss, parts = judge_loss(self.judge, out, b["targets"], b["labels"], self.weights,
+                                 self.opts.expression_map)
+        yield "judge", loss
+        return parts
+
+    def record(self, rec: dict[str, Any]) -> dict[str, Any]:
+        rec["images_per_s"] = round(rec["images_per_s"], 1)
+        return rec
+
+    def describe(self, rec: dict[str, Any]) -> str:
+        return (f"loss {sum(v for k, v in rec.items() if k in LOSS_PARTS):.3f} · "
+                + " ".join(f"{k} {rec[k]:.3f}" for k in LOSS_PARTS if k in rec))
+
+    @torch.no_grad()
+    def sheet(self) -> Sheet:
+        """What the identity embedding reads: the first eight training images
+        (top) and, below each, its nearest neighbour by the embedding among
+        the first 64 other images."""
+        was = self.judge.training
+        self.judge.eval()
+        pool = self.images[:64]
+        x = pool.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+        emb = self.judge(x)["_embed"].float()
+        sim = emb @ emb.T
+        sim.fill_diagonal_(-2.0)
+        n = min(8, len(pool))
+        near = sim[:n].argmax(1)
+        self.judge.train(was)
+        top = pool[:n].cpu().numpy()
+        return Sheet(list(top) + list(pool.index_select(0, near).cpu().numpy()), n, 2)
+
+
+def train_judge(opts: JudgeTrainOptions, dataset: Any = None, *,
+                recipe: dict[str, Any] | None = None) -> Judge:
+    """Train to ``opts.steps`` (or the time limit); returns the judge in eval
+    mode, its log as ``train_log``."""
+    trainer = JudgeTrainer(opts, dataset, recipe=recipe)
+    kernel.run(trainer, init=opts.init)
+    judge = trainer.judge
+    setattr(judge, "train_log", trainer.log)                     # noqa: B010 (a Module)
     return judge
 
 
@@ -310,4 +318,23 @@ def save_judge(judge: Judge, out: str | os.PathLike, extra: dict | None = None) 
 def load_judge(path: str | os.PathLike) -> Judge:
     from generators.checkpoint import from_pretrained
     return from_pretrained(Judge, JudgeConfig, path, model_name="judge",
-                           code_version=ARCH_VERSION, retrain_hint=f"holochat train judge --out {path}")
+                           code_version=ARCH_VERSION,
+                           retrain_hint=f"holochat train judge --out {path}")
+
+
+RECIPE_CLASSES = (JudgeTrainOptions,)
+
+
+def train_settings(opts: JudgeTrainOptions, recipe: dict[str, Any]) -> JudgeTrainer:
+    return kernel.run(JudgeTrainer(opts, recipe=recipe), init=opts.init)
+
+
+@kernel.tiny("judge")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> JudgeTrainer:
+    """A seconds-long faces judge with the expression map and the fine branch."""
+    from generators.datasets import make_dataset
+    ds = make_dataset("faces", 24, seed=3, workers=1)
+    opts = JudgeTrainOptions(steps=steps, identities_per_batch=3, per_identity=4, width=8,
+                             fine_blocks=1, fine_width=8, progress=False, log_every=1, lr=3e-4,
+                             out=out, resume=resume, sample_every=100)
+    return JudgeTrainer(opts, ds)

@@ -24,49 +24,39 @@ on CUDA only.  Sample sheets (sketch / output / studio rows) every
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from generators import checkpoint
 from generators.errors import WeightsError
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.pix2pix import ARCH_VERSION, Pix2Pix, Pix2PixConfig, build, sketch_input
-from generators.training.dcgan import r1_penalty
-from generators.training.textgan import _load_optim, _optim_tensors, lr_at
+from generators.training import kernel
+from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
+from generators.training.losses import ns_fake, ns_real, r1_penalty
 
-STATE_FILE = "training_state.safetensors"
-LOG_FILE = "train_log.jsonl"
+__all__ = ["Pix2PixTrainOptions", "Pix2PixTrainer", "TrainingError", "load_pix2pix",
+           "train_pix2pix"]
+
 MODEL_NAME = "pix2pix"
 TERMS = ("loss_d", "d_real", "d_fake", "loss_g", "g_adv", "l1")
 
 
 def retrain_hint(domain: str = "faces") -> str:
-    return f"holochat train pix2pix --domain {domain} --out DIR"
-
-
-class TrainingError(RuntimeError):
-    """A training run that cannot start or continue; the message says why."""
+    return f"holochat train pix2pix --recipe {domain} --out DIR"
 
 
 @dataclass
-class Pix2PixTrainOptions:
+class Pix2PixTrainOptions(kernel.Loop):
     domain: str = "faces"
     steps: int = 20000
     batch: int = 16
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
-    resume: bool = False
     n_train: int = 10000              # studio training pictures
     images_per_seed: int = 20         # renders per identity / style
     variants: int = 1                 # random sketches per picture
@@ -76,12 +66,10 @@ class Pix2PixTrainOptions:
     decay_from: int | None = None     # from this step both lrs fall linearly to 0 at ``steps``
     r1_gamma: float = 0.0
     r1_every: int = 4
-    log_every: int = 50
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
-    time_limit_s: float | None = None
-    progress: bool = True
     workers: int | None = None        # processes that draw the sketches (None: 2, or 8 on CUDA)
+    lr: float = 2e-4                  # Adam, both networks
+    beta1: float = 0.5
+    beta2: float = 0.999
 
 
 @dataclass
@@ -113,41 +101,29 @@ def to_device(sketches: np.ndarray, images: np.ndarray, device: str) -> Pix2PixD
                        torch.from_numpy(np.ascontiguousarray(images)).to(device))
 
 
-def _mix(seed: int, step: int) -> int:
-    d = hashlib.blake2b(f"pix2pix/{seed}/{step}".encode(), digest_size=8).digest()
-    return int.from_bytes(d, "little") >> 1
+class Pix2PixTrainer(kernel.Trainer, name=MODEL_NAME, code_version=ARCH_VERSION,
+                     module_cls=Pix2Pix, config_cls=Pix2PixConfig, terms=TERMS):
+    """The U-Net and PatchGAN, their batches and losses on the kernel."""
 
-
-class Pix2PixTrainer:
-    """Builds the pair and optimizers on the device; ``step()`` is the hot loop."""
-
-    def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions):
+    def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions, *,
+                 recipe: dict[str, Any] | None = None):
+        super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
-        dev = self.device = torch.device(opts.device)
-        self.cuda = dev.type == "cuda"
-        if self.cuda:
-            torch.backends.cudnn.benchmark = True
-        self.pair = build(cfg, seed=opts.seed).to(dev)
-        self.G, self.D = self.pair.generator, self.pair.discriminator
-        kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
-        betas = (cfg.beta1, cfg.beta2)
-        self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas, **kw)
-        self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas, **kw)
-        self.rng = torch.Generator(dev)
-        self.loss_sum = torch.zeros(len(TERMS), device=dev)
-        self.loss_steps = 0
-        self.step_count = 0
-        self.log: list[dict] = []
+        self.retrain = retrain_hint(cfg.domain)
+        self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
+        self.rng = torch.Generator(self.device)
 
-    def autocast(self):
-        if self.cuda:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+    def label(self) -> str:
+        return f"pix2pix {self.opts.domain}" + (" (L1 only)" if self.opts.gan_weight <= 0 else "")
 
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def lr(self, step: int, clock: float | None) -> dict[str, float]:
+        lr = linear_decay(step, self.opts.lr, self.opts.steps, self.opts.decay_from)
+        return {"D": lr, "G": lr}
+
+    def batch(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(B×1×64² sketches, B×3×64² pictures) in [-1, 1]: a pure function of (seed, step)."""
         d, B, g = self.data, self.opts.batch, self.rng
-        g.manual_seed(_mix(self.opts.seed, step))
+        g.manual_seed(seed_of("pix2pix", self.opts.seed, index))
         n, V = d.sketches.shape[:2]
         idx = torch.randint(n, (B,), generator=g, device=self.device)
         var = torch.randint(V, (B,), generator=g, device=self.device)
@@ -158,15 +134,11 @@ class Pix2PixTrainer:
             s, y = torch.where(f, s.flip(3), s), torch.where(f, y.flip(3), y)
         return s, y
 
-    def step(self) -> None:
-        """One D and one G update (no host synchronisation)."""
-        o, step = self.opts, self.step_count
-        s, real = self.batch(step)
-        torch.manual_seed(_mix(o.seed + 1, step))                   # the dropout of this step
-        lr = lr_at(step, self.cfg.lr, o.steps, o.decay_from)
-        for opt in (self.optD, self.optG):
-            for group in opt.param_groups:
-                group["lr"] = lr
+    def losses(self, batch: tuple[torch.Tensor, torch.Tensor], step: int) -> Losses:
+        """One D and one G update (D idle in the L1-only baseline)."""
+        o = self.opts
+        s, real = batch
+        torch.manual_seed(seed_of("pix2pix", o.seed + 1, step))     # the dropout of this step
         with self.autocast():
             fake = self.G(s)                                         # B×3×64×64
         terms: dict[str, torch.Tensor] = {}
@@ -176,38 +148,27 @@ class Pix2PixTrainer:
             if r1:
                 real.requires_grad_(True)
             with self.autocast():
-                d_real = self.D(s, real).float()                     # B×1×14×14
-                d_fake = self.D(s, fake.detach()).float()
-            l_real, l_fake = F.softplus(-d_real).mean(), F.softplus(d_fake).mean()
+                d_real = self.D(s, real)                             # B×1×14×14
+                d_fake = self.D(s, fake.detach())
+            l_real, l_fake = ns_real(d_real), ns_fake(d_fake)
             loss_d = 0.5 * (l_real + l_fake)
             if r1:
                 loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_real, real)
                 real = real.detach()
-            self.optD.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.optD.step()
+            yield "D", loss_d
             self.D.requires_grad_(False)
             with self.autocast():
-                g_adv = F.softplus(-self.D(s, fake).float()).mean()
+                g_adv = ns_real(self.D(s, fake))
             terms.update(loss_d=loss_d, d_real=l_real, d_fake=l_fake, g_adv=g_adv)
         l1 = (fake.float() - real).abs().mean()
         loss_g = o.l1_weight * l1 + (o.gan_weight * g_adv if g_adv is not None else 0.0)
-        self.optG.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optG.step()
+        yield "G", loss_g
         self.D.requires_grad_(True)
         terms.update(loss_g=loss_g, l1=l1)
-        zero = self.loss_sum.new_zeros(())
-        self.loss_sum += torch.stack([terms.get(k, zero).detach().float() for k in TERMS])
-        self.loss_steps += 1
-        self.step_count += 1
+        return terms
 
-    def read_losses(self) -> dict[str, float]:
-        """Mean of each loss term since the last read (one host sync)."""
-        vals = (self.loss_sum / max(1, self.loss_steps)).tolist()
-        self.loss_sum.zero_()
-        self.loss_steps = 0
-        return dict(zip(TERMS, vals))
+    def describe(self, rec: dict[str, Any]) -> str:
+        return f"D {rec['loss_d']:.3f} G {rec['g_adv']:.3f} L1 {rec['l1']:.3f}"
 
     @torch.no_grad()
     def samples(self, sketches: torch.Tensor) -> np.ndarray:
@@ -219,66 +180,17 @@ class Pix2PixTrainer:
         finally:
             self.G.train(was)
 
-    # checkpoints -----------------------------------------------------------
-
-    def save(self, out: Path) -> None:
-        from safetensors.torch import save
-        from generators.files import write_bytes_atomic
-        out.mkdir(parents=True, exist_ok=True)
-        checkpoint.save_pretrained(self.pair, self.cfg, out, model_name=MODEL_NAME,
-                                   code_version=ARCH_VERSION,
-                                   extra={"step": self.step_count, "train": asdict(self.opts),
-                                          "log": self.log[-3:]})
-        state = {**_optim_tensors("optG", self.optG), **_optim_tensors("optD", self.optD)}
-        write_bytes_atomic(out / STATE_FILE, save({k: v.detach().cpu().contiguous()
-                                                   for k, v in state.items()},
-                                                  metadata={"step": str(self.step_count)}))
-
-    def load(self, out: Path) -> int:
-        """Continue from the checkpoint in ``out``; returns its step."""
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-        try:
-            meta = checkpoint.read_config(out)
-            pair = checkpoint.from_pretrained(Pix2Pix, Pix2PixConfig, out, model_name=MODEL_NAME,
-                                              code_version=ARCH_VERSION,
-                                              retrain_hint=retrain_hint(self.cfg.domain))
-        except WeightsError as e:
-            raise TrainingError(str(e)) from None
-        if replace(pair.cfg, lr=self.cfg.lr) != self.cfg:
-            raise TrainingError(f"{out} holds a pix2pix with config {pair.cfg.to_dict()}, not "
-                                f"{self.cfg.to_dict()}; resume with the same config or choose "
-                                "another --out")
-        try:
-            with safe_open(str(out / STATE_FILE), framework="pt") as f:
-                st_step = (f.metadata() or {}).get("step")
-            state = load_file(str(out / STATE_FILE))
-        except Exception as e:  # missing / truncated
-            raise TrainingError(f"cannot read {out / STATE_FILE}: {e}") from None
-        step = meta.get("extra", {}).get("step")
-        if str(step) != st_step:
-            raise TrainingError(f"the checkpoint files in {out} come from different steps "
-                                f"({step}, {st_step}); the last save was cut off")
-        self.pair.load_state_dict(pair.state_dict())
-        _load_optim("optG", self.optG, state, self.device)
-        _load_optim("optD", self.optD, state, self.device)
-        self.step_count = int(step)
-        return self.step_count
+    def sheet(self) -> Sheet:
+        """Rows: sketches, outputs, studio pictures, one column per pair."""
+        n = min(8, len(self.data))
+        sk = self.data.sketches[:n, 0].cpu()
+        rows = [np.repeat(np.asarray(x)[..., None], 3, 2) for x in sk.numpy()]
+        truth = self.data.images[:n].cpu().numpy()
+        return Sheet(rows + list(self.samples(sk)) + list(truth), n, 2)
 
 
 def has_checkpoint(out: Path) -> bool:
-    return (Path(out) / STATE_FILE).exists()
-
-
-def save_sheet(sketches: np.ndarray, outputs: np.ndarray, truth: np.ndarray | None,
-               path: str | os.PathLike, scale: int = 2) -> None:
-    """Rows: sketches, outputs, studio pictures (when given), one column per pair."""
-    from generators.files import save_png
-    from generators.studio.sheets import grid
-    rows = [np.repeat(np.asarray(s)[..., None], 3, 2) for s in sketches] + list(outputs)
-    if truth is not None:
-        rows += list(truth)
-    save_png(grid(rows, len(sketches)), path, scale)
+    return kernel.has_checkpoint(out)
 
 
 # ---------------------------------------------------------------------------
@@ -287,64 +199,19 @@ def save_sheet(sketches: np.ndarray, outputs: np.ndarray, truth: np.ndarray | No
 
 def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
                   data: Pix2PixData | None = None, *,
-                  on_log: Callable[[dict], None] | None = None) -> Pix2PixTrainer:
+                  on_log: Callable[[dict], None] | None = None,
+                  recipe: dict[str, Any] | None = None) -> Pix2PixTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or Pix2PixConfig(domain=opts.domain)
     out = Path(opts.out) if opts.out else None
-    resuming = bool(out and opts.resume and has_checkpoint(out))
     if out and not opts.resume and has_checkpoint(out):
         raise TrainingError(f"{out} already holds a pix2pix checkpoint; pass --resume to "
                             "continue it, or choose another --out")
     if data is None:
         data = load_data(opts)
-    trainer = Pix2PixTrainer(cfg, data, opts)
-    if resuming:
-        trainer.load(out)
-    n_show = min(8, len(data))
-    show_sk = data.sketches[:n_show, 0].cpu()
-    truth = data.images[:n_show].cpu().numpy()
-    from generators.training.progress import lease_time_limit
-    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
-    from generators.training.progress import progress_bar
-    t0 = time.perf_counter()
-    t_log, n_log = t0, trainer.step_count
-    label = f"pix2pix {opts.domain}" + (" (L1 only)" if opts.gan_weight <= 0 else "")
-    with progress_bar(opts.progress) as bar:
-        task = bar.add_task(label, total=opts.steps, completed=trainer.step_count) if bar else None
-        while trainer.step_count < opts.steps:
-            trainer.step()
-            step = trainer.step_count
-            if bar:
-                bar.advance(task)
-            last = step == opts.steps
-            stop = opts.time_limit_s is not None and time.perf_counter() - t0 > opts.time_limit_s
-            if step % opts.log_every == 0 or last or stop:
-                now = time.perf_counter()
-                rec = {"step": step, **trainer.read_losses(),
-                       "images_per_s": (step - n_log) * opts.batch / max(now - t_log, 1e-9)}
-                t_log, n_log = now, step
-                trainer.log.append(rec)
-                if bar:
-                    bar.update(task, description=f"{label} · D {rec['loss_d']:.3f} "
-                                                 f"G {rec['g_adv']:.3f} L1 {rec['l1']:.3f}")
-                if out:
-                    out.mkdir(parents=True, exist_ok=True)
-                    with open(out / LOG_FILE, "a", encoding="utf-8") as f:
-                        f.write(json.dumps(rec) + "\n")
-                if on_log:
-                    on_log(rec)
-            if out and (step % opts.sample_every == 0 or last or stop):
-                save_sheet(show_sk.numpy(), trainer.samples(show_sk), truth,
-                           out / "samples" / f"step-{step:06d}.png")
-            if out and (step % opts.checkpoint_every == 0 or last or stop):
-                trainer.save(out)
-            if stop:
-                if bar:
-                    bar.console.print(f"time limit reached at step {step}; checkpointed"
-                                      if out else f"time limit reached at step {step}")
-                break
-    trainer.pair.eval()
+    trainer = Pix2PixTrainer(cfg, data, opts, recipe=recipe)
+    kernel.run(trainer, on_log=on_log)
     return trainer
 
 
@@ -358,3 +225,25 @@ def load_pix2pix(path: str | os.PathLike, device: str = "cpu") -> Pix2Pix:
                                       code_version=ARCH_VERSION,
                                       retrain_hint=retrain_hint(cfg.get("domain", "faces")),
                                       device=device)
+
+
+RECIPE_CLASSES = (Pix2PixConfig, Pix2PixTrainOptions)
+
+
+def train_settings(cfg: Pix2PixConfig, opts: Pix2PixTrainOptions, recipe: dict[str, Any]
+                   ) -> Pix2PixTrainer:
+    return train_pix2pix(opts, cfg, recipe=recipe)
+
+
+@kernel.tiny("pix2pix")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> Pix2PixTrainer:
+    """A seconds-long pix2pix on eight synthetic (bar sketch, picture) pairs."""
+    rng = np.random.default_rng(0)
+    sk = np.full((8, 2, 64, 64), 255, np.uint8)
+    img = rng.integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    for i in range(8):                      # a sketch that tells the pictures apart
+        sk[i, :, 8 + 5 * i:12 + 5 * i, 10:50] = 0
+        img[i, 8 + 5 * i:12 + 5 * i] = 0
+    opts = Pix2PixTrainOptions(steps=steps, batch=4, progress=False, sample_every=100,
+                               log_every=1, out=out, resume=resume, r1_gamma=1.0, r1_every=2)
+    return Pix2PixTrainer(Pix2PixConfig(ngf=8, ndf=8), to_device(sk, img, "cpu"), opts)

@@ -20,6 +20,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from generators.nets.dcgan import DCGANConfig, build
 
+LR, BETAS = 2e-4, (0.5, 0.999)           # the paper's Adam
+
 
 class PNGFolder(Dataset):
     """Every ``*.png`` in a folder, decoded on access to C×H×W float in [-1, 1]."""
@@ -64,8 +66,8 @@ class ReferenceLoop:
         self.netG = netG.to(self.device)
         self.netD = nn.Sequential(netD, nn.Sigmoid()).to(self.device)   # D(x) in (0, 1)
         self.criterion = nn.BCELoss()
-        self.optG = torch.optim.Adam(netG.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-        self.optD = torch.optim.Adam(netD.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+        self.optG = torch.optim.Adam(netG.parameters(), lr=LR, betas=BETAS)
+        self.optD = torch.optim.Adam(netD.parameters(), lr=LR, betas=BETAS)
         self.log: list[tuple[float, float, float, float, float]] = []
 
     def batches(self):

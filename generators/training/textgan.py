@@ -42,7 +42,7 @@ image is a valid target for G(z, right condition), as in pix2pix's GAN + L1.
 It anchors the face geometry that edits must preserve; the adversarial terms
 keep the images sharp and the text matching.
 
-Against blur (``generators/training/sharpness.py``, docs/faces.md):
+Against blur (``losses.py``, docs/faces.md):
 ``feature_weight`` weights the reconstruction term by the studio's feature
 mask (eyes, brows, mouth, rims, lenses, the beard's edge: 1 + weight there),
 ``perceptual`` adds a term on the faces judge's features, and ``ema`` keeps
@@ -65,44 +65,33 @@ The data lives on the device; losses are summed there and read every
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from generators import checkpoint
-from generators.errors import WeightsError
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
-from generators.training.dcgan import r1_penalty
+from generators.training import kernel
+from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
+from generators.training.losses import feature_weights, ns_fake, ns_real, r1_penalty, weighted_rec
 
-STATE_FILE = "training_state.safetensors"
-LOG_FILE = "train_log.jsonl"
+__all__ = ["TERMS", "TextGANTrainOptions", "TextGANTrainer", "TrainingError", "train_textgan"]
+
 MODEL_NAME = "textgan"
 RETRAIN = "holochat train textgan --out DIR"
 TERMS = ("loss_d", "d_real_right", "d_real_wrong", "d_fake_right", "loss_g", "g_fake_right",
          "g_int", "rec", "aux_real", "aux_fake")
 
 
-class TrainingError(RuntimeError):
-    """A training run that cannot start or continue; the message says why."""
-
-
 @dataclass
-class TextGANTrainOptions:
+class TextGANTrainOptions(kernel.Loop):
     steps: int = 20000
     batch: int = 64
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
-    resume: bool = False
     n_train: int = 40000              # studio training faces
     images_per_identity: int = 8      # renders per identity (n_train / this identities)
     captions_per_image: int = 4       # paraphrased training captions per face
@@ -115,17 +104,20 @@ class TextGANTrainOptions:
     warmup: int = 0                   # first steps: G on the reconstruction term alone, D idle
     r1_gamma: float = 0.0             # R1 penalty γ/2·E‖∇D(real, right)‖² (0: none)
     r1_every: int = 4                 # lazily, every k D steps, scaled by k
-    log_every: int = 50
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
-    time_limit_s: float | None = None
-    progress: bool = True
     init: str | None = None           # start from these weights (fresh optimizers, step 0)
     feature_weight: float = 0.0       # feature pixels weigh 1 + this in the rec term (0: plain)
     perceptual: float = 0.0           # weight of the judge-feature term in G's loss (0: none)
     perceptual_judge: str | None = None   # its judge (default: the shipped faces judge)
     ema: float = 0.0                  # decay of the EMA of G that the checkpoint ships (0: none)
-    gan_lr: float | None = None       # learning rate after the warm-up (None: the config's)
+    gan_lr: float | None = None       # learning rate after the warm-up (None: ``lr``)
+    lr: float = 2e-4                  # Adam, as in DCGAN and GAN-CLS
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.rec_loss not in ("l1", "l2"):
+            raise TrainingError(f"rec_loss must be l1 or l2, not {self.rec_loss!r}")
 
 
 @dataclass
@@ -185,16 +177,6 @@ def _features(ds, dev) -> torch.Tensor:
     return torch.from_numpy(feature_masks(ds)).to(dev)
 
 
-def lr_at(step: int, base: float, steps: int, decay_from: int | None) -> float:
-    """Learning rate of (0-based) step ``step``: ``base`` until ``decay_from``,
-    then a straight line to zero at ``steps`` (pix2pix's schedule), so the
-    last step still moves a little. A pure function of the step: resuming
-    gives the same schedule."""
-    if decay_from is None or step < decay_from or steps <= decay_from:
-        return base
-    return base * max(0.0, (steps - step) / (steps - decay_from))
-
-
 def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
     """Mean over attributes of the cross-entropy of the auxiliary classifier
     (0 without one)."""
@@ -204,63 +186,51 @@ def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
                         for i, lg in enumerate(logits)]).mean()
 
 
-def _mix(seed: int, step: int) -> int:
-    d = hashlib.blake2b(f"textgan/{seed}/{step}".encode(), digest_size=8).digest()
-    return int.from_bytes(d, "little") >> 1
+class TextGANTrainer(kernel.Trainer, name=MODEL_NAME, code_version=ARCH_VERSION,
+                     module_cls=TextGAN, config_cls=TextGANConfig, retrain=RETRAIN, terms=TERMS):
+    """The GAN-CLS pair, its batches and losses on the kernel."""
 
-
-class TextGANTrainer:
-    """Builds the pair and optimizers on the device; ``step()`` is the hot loop."""
-
-    def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions):
+    def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions, *,
+                 recipe: dict[str, Any] | None = None):
+        super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
-        if opts.rec_loss not in ("l1", "l2"):
-            raise TrainingError(f"rec_loss must be l1 or l2, not {opts.rec_loss!r}")
-        dev = self.device = torch.device(opts.device)
-        self.cuda = dev.type == "cuda"
-        if self.cuda:
-            torch.backends.cudnn.benchmark = True
-        self.pair = build(cfg, seed=opts.seed).to(dev)
-        self.pair.set_text_stats(data.cap_emb)      # a resumed run loads its own
-        self.G, self.D = self.pair.generator, self.pair.discriminator
-        kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
-        betas = (cfg.beta1, cfg.beta2)
-        self.optG = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=betas, **kw)
-        self.optD = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=betas, **kw)
-        self.rng = torch.Generator(dev)
-        self.loss_sum = torch.zeros(len(TERMS), device=dev)
-        self.loss_steps = 0
-        self.step_count = 0
-        self.t0 = time.perf_counter()              # the clock of time-limited phases
-        self.ema = None
-        if opts.ema:
-            from generators.training.sharpness import EMA
-            self.ema = EMA(self.G, opts.ema)
-        self.perceptual = None
-        if opts.perceptual > 0:
-            from generators.training.sharpness import JudgePerceptual
-            self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
         if opts.feature_weight > 0 and data.features is None:
             raise TrainingError("feature_weight needs the dataset's feature masks")
+        dev = self.device
+        self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
+        self.pair.set_text_stats(data.cap_emb)      # a resumed run loads its own
+        self.rng = torch.Generator(dev)
+        self.start_ema(opts.ema)
+        self.perceptual = None
+        if opts.perceptual > 0:
+            from generators.training.losses import JudgePerceptual
+            self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
+        n_show = min(8, len(data))
+        self.show = torch.arange(n_show)
+        self.fixed_z = torch.randn(n_show, cfg.z_dim,
+                                   generator=torch.Generator().manual_seed(opts.seed + 1))
+        self._at = 0.0
 
-    def progress(self) -> float:
-        """The run's position in steps: the step count, or further along the
+    def ema_target(self) -> tuple[str, torch.nn.Module]:
+        return "generator", self.G
+
+    def label(self) -> str:
+        return "textgan"
+
+    def lr(self, step: int, clock: float | None) -> dict[str, float]:
+        """Both learning rates; the warm-up's end, ``decay_from`` and the rate
+        are read against the run's position: the step, or further along the
         clock's share of the time limit when that is ahead."""
         o = self.opts
-        if not o.time_limit_s:
-            return float(self.step_count)
-        return max(float(self.step_count),
-                   (time.perf_counter() - self.t0) / o.time_limit_s * o.steps)
+        self._at = float(step) if clock is None else max(float(step), clock * o.steps)
+        base = o.lr if self._at < o.warmup or o.gan_lr is None else o.gan_lr
+        lr = linear_decay(self._at, base, o.steps, o.decay_from)
+        return {"D": lr, "G": lr}
 
-    def autocast(self):
-        if self.cuda:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
-    def batch(self, step: int) -> dict[str, torch.Tensor]:
+    def batch(self, index: int) -> dict[str, torch.Tensor]:
         """The step's batch, a pure function of (seed, step); all on the device."""
         d, B, dev, g = self.data, self.opts.batch, self.device, self.rng
-        g.manual_seed(_mix(self.opts.seed, step))
+        g.manual_seed(seed_of("textgan", self.opts.seed, index))
         n, C = d.cap_index.shape
         idx = torch.randint(n, (B,), generator=g, device=dev)
         cap = d.cap_index[idx, torch.randint(C, (B,), generator=g, device=dev)]
@@ -284,21 +254,20 @@ class TextGANTrainer:
             "z_int": torch.randn(B, self.cfg.z_dim, generator=g, device=dev),
         }
 
-    def step(self) -> None:
-        """One discriminator and one generator update (no host synchronisation)."""
-        b = self.batch(self.step_count)
+    def losses(self, b: dict[str, torch.Tensor], step: int) -> Losses:
+        """One discriminator and one generator update; in the warm-up, G on the
+        reconstruction term alone (D idle, its terms logged as 0)."""
         o = self.opts
-        at = self.progress()
-        warm = at < o.warmup
-        base = self.cfg.lr if warm or o.gan_lr is None else o.gan_lr
-        lr = lr_at(at, base, o.steps, o.decay_from)
-        for opt in (self.optD, self.optG):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        if warm:
-            self._warmup_step(b)
-            return
-        r1 = o.r1_gamma > 0 and self.step_count % o.r1_every == 0
+        if self._at < o.warmup:
+            with self.autocast():
+                fake = self.G(b["z"], b["emb"], b["extra"])
+            rec = self._rec(fake, b["real"], b["idx"])
+            loss = o.rec_weight * rec
+            if self.perceptual is not None:
+                loss = loss + o.perceptual * self._perc(fake, b["real"])
+            yield "G", loss
+            return {"loss_g": loss, "rec": rec}
+        r1 = o.r1_gamma > 0 and step % o.r1_every == 0
         if r1:
             b["real"].requires_grad_(True)
         with self.autocast():
@@ -306,88 +275,53 @@ class TextGANTrainer:
             d_rr, aux_r = self.D.score(b["real"], b["emb"], b["extra"])       # real, right text
             d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"])        # real, wrong
             d_fr = self.D(fake.detach(), b["emb"], b["extra"])                # fake, right
-        d_rr, d_rw, d_fr = d_rr.float(), d_rw.float(), d_fr.float()
-        l_rr, l_rw, l_fr = F.softplus(-d_rr).mean(), F.softplus(d_rw).mean(), F.softplus(d_fr).mean()
+        l_rr, l_rw, l_fr = ns_real(d_rr), ns_fake(d_rw), ns_fake(d_fr)
         aux_real = _class_loss(aux_r, b["cats"])
         loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
         if r1:          # Mescheder et al. 2018, on real images with their own condition
             loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_rr, b["real"])
             b["real"] = b["real"].detach()
-        self.optD.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.optD.step()
+        yield "D", loss_d
 
         self.D.requires_grad_(False)
         with self.autocast():
             g_logit, aux_f = self.D.score(fake, b["emb"], b["extra"])
-            g_fr = F.softplus(-g_logit.float()).mean()
+            g_fr = ns_real(g_logit)
             fake_int = self.G(b["z_int"], b["emb_int"], b["extra"])
-            g_int = F.softplus(-self.D(fake_int, b["emb_int"], b["extra"]).float()).mean()
+            g_int = ns_real(self.D(fake_int, b["emb_int"], b["extra"]))
         rec = self._rec(fake, b["real"], b["idx"])
         aux_fake = _class_loss(aux_f, b["cats"])
         loss_g = g_fr + o.int_weight * g_int + o.rec_weight * rec + o.aux_weight * aux_fake
         if self.perceptual is not None:
             loss_g = loss_g + o.perceptual * self._perc(fake, b["real"])
-        self.optG.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.optG.step()
+        yield "G", loss_g
         self.D.requires_grad_(True)
-        if self.ema is not None:
-            self.ema.update(self.G)
-
-        self._add_losses(loss_d=loss_d, d_real_right=l_rr, d_real_wrong=l_rw, d_fake_right=l_fr,
-                         loss_g=loss_g, g_fake_right=g_fr, g_int=g_int, rec=rec,
-                         aux_real=aux_real, aux_fake=aux_fake)
+        return {"loss_d": loss_d, "d_real_right": l_rr, "d_real_wrong": l_rw,
+                "d_fake_right": l_fr, "loss_g": loss_g, "g_fake_right": g_fr, "g_int": g_int,
+                "rec": rec, "aux_real": aux_real, "aux_fake": aux_fake}
 
     def _rec(self, fake: torch.Tensor, real: torch.Tensor,
              idx: torch.Tensor | None = None) -> torch.Tensor:
         """The reconstruction term: mean |fake − real| (l1) or (fake − real)² (l2),
         weighted by 1 + feature_weight on the studio's feature pixels."""
-        from generators.training.sharpness import feature_weights, weighted_rec
         w = None
-        if self.opts.feature_weight > 0 and idx is not None:
+        if self.opts.feature_weight > 0 and idx is not None and self.data.features is not None:
             w = feature_weights(self.data.features.index_select(0, idx), self.opts.feature_weight)
         return weighted_rec(fake, real, w, self.opts.rec_loss)
 
     def _perc(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        assert self.perceptual is not None
         with self.autocast():
             return self.perceptual(fake, real).float()
 
-    def _warmup_step(self, b: dict[str, torch.Tensor]) -> None:
-        """G on the reconstruction term alone (D idle); the other terms log as 0."""
-        with self.autocast():
-            fake = self.G(b["z"], b["emb"], b["extra"])
-        rec = self._rec(fake, b["real"], b["idx"])
-        loss = self.opts.rec_weight * rec
-        if self.perceptual is not None:
-            loss = loss + self.opts.perceptual * self._perc(fake, b["real"])
-        self.optG.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optG.step()
-        if self.ema is not None:
-            self.ema.update(self.G)
-        self._add_losses(loss_g=loss, rec=rec)
-
-    def _add_losses(self, **terms: torch.Tensor) -> None:
-        """Add this step's loss terms (those of ``TERMS`` not given count as 0)
-        to the running sums, and count the step."""
-        zero = self.loss_sum.new_zeros(())
-        self.loss_sum += torch.stack([terms.get(k, zero).float() for k in TERMS]).detach()
-        self.loss_steps += 1
-        self.step_count += 1
-
-    def read_losses(self) -> dict[str, float]:
-        """Mean of each loss term since the last read (one host sync)."""
-        vals = (self.loss_sum / max(1, self.loss_steps)).tolist()
-        self.loss_sum.zero_()
-        self.loss_steps = 0
-        return dict(zip(TERMS, vals))
+    def describe(self, rec: dict[str, Any]) -> str:
+        return f"D {rec['loss_d']:.3f} G {rec['g_fake_right']:.3f} L1 {rec['rec']:.3f}"
 
     @torch.no_grad()
     def samples(self, idx: torch.Tensor, z: torch.Tensor) -> np.ndarray:
         """G in eval mode for images ``idx`` with their first caption: B×S×S×3 uint8."""
         d = self.data
-        G = self.ema.shadow if self.ema is not None else self.G
+        G = self.shipped_module(self.G)
         was = G.training
         G.eval()
         try:
@@ -397,113 +331,10 @@ class TextGANTrainer:
         finally:
             G.train(was)
 
-    # checkpoints -----------------------------------------------------------
-
-    def save(self, out: Path, log: list[dict]) -> None:
-        from safetensors.torch import save
-        from generators.files import write_bytes_atomic
-        out.mkdir(parents=True, exist_ok=True)
-        raw_g = None
-        if self.ema is not None:     # ship the average; keep the raw G for resuming
-            raw_g = {k: v.detach().clone() for k, v in self.G.state_dict().items()}
-            self.G.load_state_dict(self.ema.state_dict())
-        try:
-            checkpoint.save_pretrained(self.pair, self.cfg, out, model_name=MODEL_NAME,
-                                       code_version=ARCH_VERSION,
-                                       extra={"step": self.step_count, "train": asdict(self.opts),
-                                              "log": log[-3:]})
-        finally:
-            if raw_g is not None:
-                self.G.load_state_dict(raw_g)
-        state = {**_optim_tensors("optG", self.optG), **_optim_tensors("optD", self.optD)}
-        if raw_g is not None:
-            state.update({f"rawG.{k}": v for k, v in raw_g.items()})
-        write_bytes_atomic(out / STATE_FILE, save({k: v.detach().cpu().contiguous()
-                                                   for k, v in state.items()},
-                                                  metadata={"step": str(self.step_count)}))
-
-    def init_from(self, path: Path) -> None:
-        """Start from the weights in ``path`` (same architecture; the learning
-        rate may differ), with fresh optimizers at step 0."""
-        try:
-            pair = checkpoint.from_pretrained(TextGAN, TextGANConfig, path, model_name=MODEL_NAME,
-                                              code_version=ARCH_VERSION, retrain_hint=RETRAIN)
-        except WeightsError as e:
-            raise TrainingError(str(e)) from None
-        if replace(pair.cfg, lr=self.cfg.lr) != self.cfg:
-            raise TrainingError(f"--init {path} holds a textgan with config {pair.cfg.to_dict()}, "
-                                f"not {self.cfg.to_dict()}")
-        self.pair.load_state_dict(pair.state_dict())
-        if self.ema is not None:
-            self.ema.load_state_dict(self.G.state_dict())
-
-    def load(self, out: Path) -> int:
-        """Continue from the checkpoint in ``out``; returns its step."""
-        from safetensors.torch import load_file
-        try:
-            meta = checkpoint.read_config(out)
-            pair = checkpoint.from_pretrained(TextGAN, TextGANConfig, out, model_name=MODEL_NAME,
-                                              code_version=ARCH_VERSION, retrain_hint=RETRAIN)
-        except WeightsError as e:
-            raise TrainingError(str(e)) from None
-        # the learning rate may change on resume (a fine-tuning phase); the
-        # architecture may not
-        if replace(pair.cfg, lr=self.cfg.lr) != self.cfg:
-            raise TrainingError(f"{out} holds a textgan with config {pair.cfg.to_dict()}, not "
-                                f"{self.cfg.to_dict()}; resume with the same config or choose "
-                                "another --out")
-        try:
-            from safetensors import safe_open
-            with safe_open(str(out / STATE_FILE), framework="pt") as f:
-                st_step = (f.metadata() or {}).get("step")
-            state = load_file(str(out / STATE_FILE))
-        except Exception as e:  # missing / truncated
-            raise TrainingError(f"cannot read {out / STATE_FILE}: {e}") from None
-        step = meta.get("extra", {}).get("step")
-        if str(step) != st_step:
-            raise TrainingError(f"the checkpoint files in {out} come from different steps "
-                                f"({step}, {st_step}); the last save was cut off")
-        self.pair.load_state_dict(pair.state_dict())
-        if self.ema is not None:            # model.safetensors holds the average
-            self.ema.load_state_dict(self.G.state_dict())
-        raw_g = {k[len("rawG."):]: v for k, v in state.items() if k.startswith("rawG.")}
-        if raw_g:
-            self.G.load_state_dict(raw_g)
-        _load_optim("optG", self.optG, state, self.device)
-        _load_optim("optD", self.optD, state, self.device)
-        self.step_count = int(step)
-        return self.step_count
-
-
-def _optim_tensors(prefix: str, opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    out = {}
-    for pid, st in opt.state_dict()["state"].items():
-        for k, v in st.items():
-            out[f"{prefix}.{pid}.{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
-    return out
-
-
-def _load_optim(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                device) -> None:
-    sd = opt.state_dict()
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, v in tensors.items():
-        if key.startswith(prefix + "."):
-            _, pid, name = key.split(".", 2)
-            state.setdefault(int(pid), {})[name] = v if name == "step" else v.to(device)
-    sd["state"] = state
-    opt.load_state_dict(sd)
-
-
-def has_checkpoint(out: Path) -> bool:
-    return (Path(out) / STATE_FILE).exists()
-
-
-def save_sheet(truth: np.ndarray, generated: np.ndarray, path: Path) -> None:
-    """Studio truth row above the generated row."""
-    from generators.files import save_png
-    from generators.studio.sheets import grid
-    save_png(grid(list(truth) + list(generated), len(truth)), path, 2)
+    def sheet(self) -> Sheet:
+        """Studio truth row above the generated row."""
+        truth = self.data.images[:len(self.show)].cpu().numpy()
+        return Sheet(list(truth) + list(self.samples(self.show, self.fixed_z)), len(truth), 2)
 
 
 # ---------------------------------------------------------------------------
@@ -512,13 +343,13 @@ def save_sheet(truth: np.ndarray, generated: np.ndarray, path: Path) -> None:
 
 def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, dataset=None, *,
                   embedder: Callable | None = None,
-                  on_log: Callable[[dict], None] | None = None) -> TextGANTrainer:
+                  on_log: Callable[[dict], None] | None = None,
+                  recipe: dict[str, Any] | None = None) -> TextGANTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or TextGANConfig()
     out = Path(opts.out) if opts.out else None
-    resuming = bool(out and opts.resume and has_checkpoint(out))
-    if out and not opts.resume and has_checkpoint(out):
+    if out and not opts.resume and kernel.has_checkpoint(out):
         raise TrainingError(f"{out} already holds a textgan checkpoint; pass --resume to "
                             "continue it, or choose another --out")
     if dataset is None:
@@ -529,56 +360,29 @@ def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, d
     data = prepare_data(cfg, dataset, embedder=embedder, captions_per_image=opts.captions_per_image,
                         seed=opts.seed, device=opts.device, progress=opts.progress,
                         features=opts.feature_weight > 0)
-    trainer = TextGANTrainer(cfg, data, opts)
-    if resuming:
-        trainer.load(out)
-    elif opts.init:
-        trainer.init_from(Path(opts.init))
-    trainer.log = []                                             # type: ignore[attr-defined]
-    n_show = min(8, len(data))
-    show = torch.arange(n_show)
-    fixed_z = torch.randn(n_show, cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 1))
-    truth = data.images[:n_show].cpu().numpy()
-    from generators.training.progress import lease_time_limit
-    opts.time_limit_s = lease_time_limit(opts.time_limit_s)   # a lease's deadline
-    from generators.training.progress import progress_bar
-    t0 = time.perf_counter()
-    trainer.t0 = t0                         # time-limited phases follow this clock
-    t_log, n_log = t0, trainer.step_count
-    with progress_bar(opts.progress) as bar:
-        task = (bar.add_task("textgan", total=opts.steps, completed=trainer.step_count)
-                if bar else None)
-        while trainer.step_count < opts.steps:
-            trainer.step()
-            step = trainer.step_count
-            if bar:
-                bar.advance(task)
-            last = step == opts.steps
-            stop = opts.time_limit_s is not None and time.perf_counter() - t0 > opts.time_limit_s
-            if step % opts.log_every == 0 or last or stop:
-                now = time.perf_counter()
-                rec = {"step": step, **trainer.read_losses(),
-                       "images_per_s": (step - n_log) * opts.batch / max(now - t_log, 1e-9)}
-                t_log, n_log = now, step
-                trainer.log.append(rec)
-                if bar:
-                    bar.update(task, description=f"textgan · D {rec['loss_d']:.3f} "
-                                                 f"G {rec['g_fake_right']:.3f} L1 {rec['rec']:.3f}")
-                if out:
-                    out.mkdir(parents=True, exist_ok=True)
-                    with open(out / LOG_FILE, "a", encoding="utf-8") as f:
-                        f.write(json.dumps(rec) + "\n")
-                if on_log:
-                    on_log(rec)
-            if out and (step % opts.sample_every == 0 or last or stop):
-                save_sheet(truth, trainer.samples(show, fixed_z),
-                           out / "samples" / f"step-{step:06d}.png")
-            if out and (step % opts.checkpoint_every == 0 or last or stop):
-                trainer.save(out, trainer.log)
-            if stop:
-                if bar:
-                    bar.console.print(f"time limit reached at step {step}; checkpointed"
-                                      if out else f"time limit reached at step {step}")
-                break
-    trainer.pair.eval()
+    trainer = TextGANTrainer(cfg, data, opts, recipe=recipe)
+    kernel.run(trainer, init=opts.init, on_log=on_log)
     return trainer
+
+
+@kernel.tiny("textgan")
+def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> TextGANTrainer:
+    """A seconds-long text GAN (hashed captions) with the auxiliary classifier,
+    R1, feature weights and an EMA; no warm-up, so every term trains."""
+    from generators.datasets import make_dataset
+    from generators.text.embedding import hash_embedder
+    cfg = TextGANConfig(ngf=8, ndf=8, cond_dim=16, aux_classifier=True, output="compose")
+    opts = TextGANTrainOptions(steps=steps, batch=4, log_every=1, progress=False,
+                               sample_every=100, out=out, resume=resume, feature_weight=8.0,
+                               ema=0.9, r1_gamma=1.0, r1_every=2, rec_loss="l2")
+    data = prepare_data(cfg, make_dataset("faces", 16, seed=1, workers=1), embedder=hash_embedder,
+                        features=True)
+    return TextGANTrainer(cfg, data, opts)
+
+
+RECIPE_CLASSES = (TextGANConfig, TextGANTrainOptions)
+
+
+def train_settings(cfg: TextGANConfig, opts: TextGANTrainOptions, recipe: dict[str, Any]
+                   ) -> TextGANTrainer:
+    return train_textgan(opts, cfg, recipe=recipe)

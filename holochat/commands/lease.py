@@ -22,8 +22,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="train only these jobs (default: all but convdeconv-chairs; "
                         "a lease returns 8 files)")
     p.add_argument("--set", action="append", default=[], metavar="JOB:ARGS",
-                   help="extra training arguments for one job, e.g. "
-                        "'textgan-faces:--steps 9000' (repeatable)")
+                   help="extra training arguments for one job: recipe settings or "
+                        "options, e.g. 'textgan-faces:warmup=20000 --steps 9000' (repeatable)")
     p.add_argument("--device", choices=["cpu", "cuda"], default=None,
                    help="default: cuda when there is one (cpu with --smoke)")
 
@@ -37,14 +37,11 @@ def run(args: argparse.Namespace) -> int:
         print("holochat lease: --minutes must be positive", file=sys.stderr)
         return 2
     only = [s for s in args.only.split(",") if s]
-    extra: dict[str, list[str]] = {}
-    for item in args.set:
-        name, sep, rest = item.partition(":")
-        if not sep or name not in lease.job_names():
-            print(f"holochat lease: --set wants JOB:ARGS with JOB one of "
-                  f"{', '.join(lease.job_names())}; got {item!r}", file=sys.stderr)
-            return 2
-        extra.setdefault(name, []).extend(rest.split())
+    try:
+        extra = job_arguments(args.set, lease.job_names())
+    except ValueError as e:
+        print(f"holochat lease: {e}", file=sys.stderr)
+        return 2
     try:
         summary = lease.run(args.out, minutes=args.minutes, smoke=args.smoke,
                             from_shipped=args.from_shipped, only=only or None,
@@ -58,3 +55,20 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def job_arguments(items: list[str], jobs: list[str]) -> dict[str, list[str]]:
+    """``--set JOB:ARGS`` items as each job's extra ``holochat train`` arguments;
+    a bare KEY=VALUE is a recipe setting (``--set KEY=VALUE``)."""
+    extra: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, rest = item.partition(":")
+        if not sep or name not in jobs:
+            raise ValueError(f"--set wants JOB:ARGS with JOB one of {', '.join(jobs)}; "
+                             f"got {item!r}")
+        out = extra.setdefault(name, [])
+        for token in rest.split():
+            if "=" in token and not token.startswith("-") and out[-1:] != ["--set"]:
+                out.append("--set")
+            out.append(token)
+    return extra

@@ -103,7 +103,8 @@ def run_train(args: argparse.Namespace) -> int:
                      f"{gen.cfg.image_size}-pixel ones")
     try:
         with progress_bar(not args.no_progress) as bar:
-            task = bar.add_task("directions: sample and label", total=args.n_samples) if bar else None
+            task = (bar.add_task("directions: sample and label", total=args.n_samples)
+                    if bar else None)
             d = estimate(gen.G, judge, n=args.n_samples, seed=args.dir_seed,
                          judge_dir=str(judge_dir), space=args.space, extremes=extremes,
                          whiten=False if args.no_whiten else None,

@@ -87,9 +87,11 @@ def run_eval(args: argparse.Namespace) -> int:
               f"wrong {r['wrong_rate']:.1%}")
         if name == "requests":
             for cat, c in r["by_category"].items():
-                print(f"  {cat:14s} right {c['right']:3d}  asked {c['asked']:3d}  wrong {c['wrong']:3d}")
+                print(f"  {cat:14s} right {c['right']:3d}  asked {c['asked']:3d}  "
+                      f"wrong {c['wrong']:3d}")
         for m in r.get("misses", []):
-            print(f"    {m['outcome']:5s} [{m['source']}] {m['text']!r} -> {m['ops']} {m['reply'] or ''}")
+            print(f"    {m['outcome']:5s} [{m['source']}] {m['text']!r} -> {m['ops']} "
+                  f"{m['reply'] or ''}")
     return 0
 
 

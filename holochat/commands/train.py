@@ -1,8 +1,9 @@
 """``holochat train MODEL ...``: one sub-command per model.
 
-Each entry of ``MODELS`` names a module in ``holochat/commands/`` with
-``configure_train(parser)`` and ``run_train(args) -> int``; add a model by
-adding an entry.
+The models of the training kernel (``train_recipe.KERNEL_MODELS``) share one
+command line: a recipe and a handful of options.  Each other entry of
+``MODELS`` names a module in ``holochat/commands/`` with
+``configure_train(parser)`` and ``run_train(args) -> int``.
 """
 
 from __future__ import annotations
@@ -10,19 +11,19 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from holochat.commands.train_recipe import KERNEL_MODELS
+
+#: the other trainers, each a module with ``configure_train`` and ``run_train``
 MODELS: dict[str, tuple[str, str]] = {
-    "convdeconv": ("holochat.commands.model_convdeconv", "conv-deconv generator (chairs / faces)"),
-    "judge": ("holochat.commands.model_judge", "attribute-reading judge (faces / chairs)"),
-    "dcgan": ("holochat.commands.model_dcgan", "unconditional DCGAN (studio faces or a folder)"),
-    "textgan": ("holochat.commands.model_textgan", "text-conditioned face GAN (GAN-CLS)"),
     "directions": ("holochat.commands.model_directions",
                    "latent attribute directions of a DCGAN (read by the faces judge)"),
-    "pix2pix": ("holochat.commands.model_pix2pix", "sketch-to-picture U-Net + PatchGAN (pix2pix)"),
     "reader": ("holochat.commands.model_reader", "request reader (a head over MiniLM token "
                "features)"),
 }
-#: eval-only entries of ``holochat eval``
+#: the entries of ``holochat eval`` beside those: the kernel models' evals and an eval-only one
 EVALS: dict[str, tuple[str, str]] = {
+    **{name: (f"holochat.commands.model_{name}", help_)
+       for name, (_, help_) in KERNEL_MODELS.items()},
     "parser": ("holochat.commands.model_reader",
                "parse cascade on the held-out request corpus and the command corpus"),
 }
@@ -38,7 +39,12 @@ def _modules(evals: bool = False):
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    from holochat.commands import train_recipe
     sub = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    for name, (_, help_) in KERNEL_MODELS.items():
+        sp = sub.add_parser(name, help=help_, description=help_)
+        train_recipe.configure(sp, name)
+        sp.set_defaults(_train=train_recipe.run)
     for name, help_, mod in _modules():
         sp = sub.add_parser(name, help=help_, description=help_)
         mod.configure_train(sp)

@@ -1,0 +1,125 @@
+"""The losses the trainers share, each written once.
+
+- Reconstruction: ``weighted_rec`` (L1 or L2, optionally weighted per pixel
+  by ``feature_weights``: a studio face render comes with its feature mask,
+  eyes, brows, mouth, rims, lenses and the beard's edge, about 3 % of the
+  pixels; a plain per-pixel loss lets the network trade those few pixels for
+  the skin around them, so the features blur; weighting them by
+  ``1 + feature_weight`` makes each count as much as that many skin pixels.
+  The loss is divided by the mean weight, so its scale does not move with
+  the weight and ``feature_weight = 0`` is the plain loss).
+- Adversarial: the non-saturating GAN's two terms (``ns_real``: −log σ(x),
+  which is also the generator's loss; ``ns_fake``: −log(1 − σ(x))), the
+  hinge loss's (``hinge_real``, ``hinge_fake``, ``hinge_g``) and
+  Mescheder et al.'s R1 penalty (``r1_penalty``).
+- ``JudgePerceptual``: the squared distance between the faces judge's 16×16
+  feature maps (trunk and local branch, the layers that read expressions
+  and eyewear) of the generated and the studio image, each layer divided by
+  the studio image's mean squared activation; the judge is frozen and in
+  eval mode.
+- ``kl_normal``: KL(N(μ, σ²) ‖ N(0, I)) of a VAE's posterior.
+
+All tensors stay on the training device; nothing here reads a value back to
+the host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def feature_weights(features: torch.Tensor, weight: float) -> torch.Tensor:
+    """B×H×W bool (or 0/1) feature masks → B×1×H×W float weights 1 + weight · mask."""
+    return 1.0 + float(weight) * features.float().unsqueeze(1)
+
+
+def weighted_rec(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None,
+                 kind: str = "l2") -> torch.Tensor:
+    """Mean of w · (pred − target)² (``l2``) or w · |pred − target| (``l1``)
+    divided by the mean of w; the plain mean where ``weights`` is None.
+    ``weights`` broadcasts over the channels (B×1×H×W)."""
+    d = pred.float() - target.float()
+    per = d.pow(2) if kind == "l2" else d.abs()
+    if weights is None:
+        return per.mean()
+    w = weights.expand_as(per)
+    return (per * w).sum() / w.sum()
+
+
+def ns_real(logits: torch.Tensor) -> torch.Tensor:
+    """Mean −log σ(x): D's loss on what should read real, and G's
+    non-saturating loss on its samples."""
+    return F.softplus(-logits.float()).mean()
+
+
+def ns_fake(logits: torch.Tensor) -> torch.Tensor:
+    """Mean −log(1 − σ(x)): D's loss on what should read fake."""
+    return F.softplus(logits.float()).mean()
+
+
+def hinge_real(logits: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - logits.float()).mean()
+
+
+def hinge_fake(logits: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 + logits.float()).mean()
+
+
+def hinge_g(logits: torch.Tensor) -> torch.Tensor:
+    return -logits.float().mean()
+
+
+def r1_penalty(d_real: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mescheder et al.'s (2018) R1 term E‖∇ₓD(x)‖² at the real images ``real``
+    (created with ``requires_grad``), from their logits ``d_real``; differentiable."""
+    (grad,) = torch.autograd.grad(d_real.float().sum(), real, create_graph=True)
+    return grad.float().pow(2).flatten(1).sum(1).mean()
+
+
+def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, exp(logvar)) ‖ N(0, I)) in nats per row (summed over dim 1),
+    averaged over the batch."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
+
+
+class JudgePerceptual(nn.Module):
+    """Perceptual distance on a frozen faces judge's 16×16 feature maps
+    (inputs in [-1, 1])."""
+
+    def __init__(self, judge: nn.Module):
+        super().__init__()
+        self.judge = judge.eval()
+        self.judge.requires_grad_(False)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str | torch.device = "cpu"
+             ) -> JudgePerceptual:
+        from generators.training.judge import load_judge
+        from generators.weights import weights_path
+        return cls(load_judge(path or weights_path("judge", "faces"))).to(device)
+
+    def train(self, mode: bool = True) -> JudgePerceptual:
+        super().train(mode)
+        self.judge.eval()              # BatchNorm keeps its running statistics
+        return self
+
+    def maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        j: Any = self.judge
+        mid = j.trunk(x)
+        out = [mid]
+        if getattr(j.cfg, "local_blocks", 0):
+            out.append(j.local(mid))
+        return out
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            want = [m.float() for m in self.maps(real)]
+        got = self.maps(fake)
+        terms = [F.mse_loss(g.float(), w) / w.pow(2).mean().clamp_min(1e-6)
+                 for g, w in zip(got, want)]
+        return torch.stack(terms).mean()
