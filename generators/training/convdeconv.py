@@ -30,7 +30,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from generators.datasets import cached_dataset
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError
@@ -101,11 +100,13 @@ class EpochOrder:
         return idx
 
 
-class ConvDeconvTrainer(kernel.Trainer, name="convdeconv", code_version=ARCH_VERSION,
-                        module_cls=ConvDeconv, config_cls=ConvDeconvConfig,
-                        retrain="holochat train convdeconv --out DIR",
-                        terms=("rec_weighted", "mse", "mask", "perceptual")):
+class ConvDeconvTrainer(kernel.Trainer):
     """The conv-deconv network, its batches and losses on the kernel."""
+
+    name, code_version = "convdeconv", ARCH_VERSION
+    module_cls, config_cls = ConvDeconv, ConvDeconvConfig
+    retrain = "holochat train convdeconv --out DIR"
+    terms = ("rec_weighted", "mse", "mask", "perceptual")
 
     def __init__(self, opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
                  dataset: Any = None, *, recipe: dict[str, Any] | None = None):
@@ -118,9 +119,7 @@ class ConvDeconvTrainer(kernel.Trainer, name="convdeconv", code_version=ARCH_VER
         self.model.train()
         self.add_optimizer("model", self.model.parameters(), lr=opts.lr, betas=(0.9, 0.99))
         faces = opts.domain == "faces"
-        ds = dataset if dataset is not None else cached_dataset(
-            opts.domain, opts.n_train, seed=opts.seed,
-            with_features=faces and opts.feature_weight > 0)
+        ds = kernel.studio_set(opts, dataset, with_features=faces and opts.feature_weight > 0)
         inputs, images, masks = prepare(opts.domain, ds)
         self.features = None
         if faces and opts.feature_weight > 0:

@@ -124,10 +124,12 @@ class TrainOptions(kernel.Loop):
 # the trainer
 
 
-class DCGANTrainer(kernel.Trainer, name="dcgan", code_version=ARCH_VERSION, module_cls=DCGAN,
-                   config_cls=DCGANConfig, retrain=RETRAIN,
-                   terms=("loss_d", "loss_g", "loss_vae")):
+class DCGANTrainer(kernel.Trainer):
     """The pair (and encoder), their batches and losses on the kernel."""
+
+    name, code_version = "dcgan", ARCH_VERSION
+    module_cls, config_cls = DCGAN, DCGANConfig
+    retrain, terms = RETRAIN, ("loss_d", "loss_g", "loss_vae")
 
     def __init__(self, cfg: DCGANConfig, images: np.ndarray | torch.Tensor,
                  opts: TrainOptions, dist: Dist | None = None, *,

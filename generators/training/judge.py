@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from generators.datasets import cached_dataset, expression_maps, shown_attributes
+from generators.datasets import expression_maps, shown_attributes
 from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet
@@ -180,9 +180,12 @@ def _widen_heads(judge: Judge, state: dict[str, torch.Tensor]) -> dict[str, torc
     return out
 
 
-class JudgeTrainer(kernel.Trainer, name="judge", code_version=ARCH_VERSION, module_cls=Judge,
-                   config_cls=JudgeConfig, retrain="holochat train judge --out DIR"):
+class JudgeTrainer(kernel.Trainer):
     """A judge, its P×K batches and its losses on the kernel."""
+
+    name, code_version = "judge", ARCH_VERSION
+    module_cls, config_cls = Judge, JudgeConfig
+    retrain = "holochat train judge --out DIR"
 
     def __init__(self, opts: JudgeTrainOptions, dataset: Any = None, *,
                  recipe: dict[str, Any] | None = None):
@@ -192,9 +195,7 @@ class JudgeTrainer(kernel.Trainer, name="judge", code_version=ARCH_VERSION, modu
         self.start = load_judge(opts.init) if opts.init else None   # fail before the data
         torch.manual_seed(opts.seed)
         dev = self.device
-        ds = dataset if dataset is not None else cached_dataset(
-            opts.domain, opts.n_train, seed=opts.seed, per_seed=opts.images_per_identity,
-            with_shown=True)
+        ds = kernel.studio_set(opts, dataset, per_seed=opts.images_per_identity, with_shown=True)
         self.use_map = (bool(opts.expression_map) and opts.domain == "faces"
                         and opts.local_blocks > 0)
         self.cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1],

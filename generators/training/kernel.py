@@ -558,6 +558,16 @@ class Trainer:
         return True
 
 
+def studio_set(opts: Any, dataset: Any = None, **wanted: Any) -> Any:
+    """The training set: ``dataset`` when given (tests), else the cached studio
+    renders of ``opts.domain`` (``opts.n_train`` of them, ``opts.seed``), with
+    what the model wants beside the images (features, shown attributes, ...)."""
+    if dataset is not None:
+        return dataset
+    from generators.datasets import cached_dataset
+    return cached_dataset(opts.domain, opts.n_train, seed=opts.seed, **wanted)
+
+
 def seed_of(*parts: object) -> int:
     """A 63-bit seed that is a pure function of ``parts`` (e.g. a model's
     name, the run's seed and the step): per-step draws that a resumed run

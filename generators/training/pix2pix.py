@@ -101,11 +101,14 @@ def to_device(sketches: np.ndarray, images: np.ndarray, device: str) -> Pix2PixD
                        torch.from_numpy(np.ascontiguousarray(images)).to(device))
 
 
-class Pix2PixTrainer(kernel.Trainer, name=MODEL_NAME, code_version=ARCH_VERSION,
-                     module_cls=Pix2Pix, config_cls=Pix2PixConfig, terms=TERMS):
+class Pix2PixTrainer(kernel.Trainer):
     """The U-Net and PatchGAN, their batches and losses on the kernel."""
 
-    def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions, *,
+    name, code_version = MODEL_NAME, ARCH_VERSION
+    module_cls, config_cls = Pix2Pix, Pix2PixConfig
+    terms = TERMS
+
+    def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions,
                  recipe: dict[str, Any] | None = None):
         super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
@@ -199,9 +202,9 @@ def has_checkpoint(out: Path) -> bool:
 
 def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
                   data: Pix2PixData | None = None, *,
-                  on_log: Callable[[dict], None] | None = None,
-                  recipe: dict[str, Any] | None = None) -> Pix2PixTrainer:
-    """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
+                  recipe: dict[str, Any] | None = None,
+                  on_log: Callable[[dict], None] | None = None) -> Pix2PixTrainer:
+    """Train the pair (or resume it) up to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or Pix2PixConfig(domain=opts.domain)
     out = Path(opts.out) if opts.out else None

@@ -108,9 +108,9 @@ class ReferenceLoop:
         self.log.append((errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
 
 
-def measure_throughput(cfg: DCGANConfig, images: np.ndarray, *, batch: int, steps: int,
-                       warmup: int = 2, device: str = "cpu", workers: int = 0,
-                       tmp_dir: str | Path) -> dict[str, float]:
+def measure_throughput(cfg: DCGANConfig, images: np.ndarray, *, tmp_dir: str | Path,
+                       workers: int = 0, batch: int, steps: int, warmup: int = 2,
+                       device: str = "cpu") -> dict[str, float]:
     """Images per second of the reference loop, data loading included (as in the
     example, which times nothing but runs exactly this)."""
     if len(images) < batch:

@@ -186,9 +186,12 @@ def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
                         for i, lg in enumerate(logits)]).mean()
 
 
-class TextGANTrainer(kernel.Trainer, name=MODEL_NAME, code_version=ARCH_VERSION,
-                     module_cls=TextGAN, config_cls=TextGANConfig, retrain=RETRAIN, terms=TERMS):
+class TextGANTrainer(kernel.Trainer):
     """The GAN-CLS pair, its batches and losses on the kernel."""
+
+    name, code_version = MODEL_NAME, ARCH_VERSION
+    module_cls, config_cls = TextGAN, TextGANConfig
+    retrain, terms = RETRAIN, TERMS
 
     def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions, *,
                  recipe: dict[str, Any] | None = None):
