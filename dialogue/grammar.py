@@ -116,6 +116,13 @@ def rewrite_table() -> Mapping[str, str]:
 
 
 _TAKE_OFF = re.compile(r"\btake (.{1,40}?) off\b")
+#: "make her look at the camera", "have him turn left", "get them to face left": the
+#: causative around a pose verb is stripped before reading ("look at the camera")
+_CAUSATIVE = re.compile(r"\b(?:make|have|get|let) (?:her|him|them|the (?:person|man|woman)) "
+                        r"(?:to )?(?=(?:look|face|turn|tilt|glance|gaze)\b)")
+#: "I'd like it in black and white": the "in" before a grayscale word is no zoom
+_IN_GRAYSCALE = re.compile(r"\bin (?=(?:grayscale|greyscale|gray scale|monochrome"
+                           r"|black (?:and|&) white)\b)")
 #: "glasses off", "the hat off": a thing then "off" (no verb before it)
 _THING_OFF = re.compile(r"^(?!(?:take|turn|switch|put|set|light|move|zoom|shut|log|sign|back)\b)"
                         r"((?:[a-z]+ ){0,2}[a-z]+) off(?: please| thanks| now)?$")
@@ -125,6 +132,8 @@ _NUM = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 def tokens(piece: str) -> list[str]:
     """Canonical tokens of one piece (filler dropped, numbers as '#<value>')."""
     pat, table = _rewrites()
+    piece = _CAUSATIVE.sub("", piece)
+    piece = _IN_GRAYSCALE.sub("", piece)
     piece = _TAKE_OFF.sub(r"remove \1", piece)
     piece = _THING_OFF.sub(r"remove \1", piece)
     text = pat.sub(lambda m: " " + table[m.group(0)] + " ", " " + _strip_punct(piece) + " ")

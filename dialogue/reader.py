@@ -161,6 +161,7 @@ class Reading:
     degree_p: float
     slots: dict[str, tuple[str, float]] = field(default_factory=dict)   # attr -> (label, p)
     probs: dict[str, dict[str, float]] = field(default_factory=dict)    # attr -> label -> p
+    act_probs: dict[str, float] = field(default_factory=dict)           # act -> p
 
     @property
     def touched(self) -> dict[str, str]:
@@ -168,8 +169,14 @@ class Reading:
 
     @property
     def confidence(self) -> float:
-        """The weakest probability among the act, every slot and (for numbers) the degree."""
-        ps = [self.act_p] + [p for _, p in self.slots.values()]
+        """The weakest probability among the act, every slot and (for numbers) the degree.
+        For an edit or a description the act counts as sure as "it asks for these changes"
+        (edit and describe together): both set the attributes read, so a line between the
+        two ("I want to see her laughing") is not asked back for that."""
+        act_p = self.act_p
+        if self.act in ("edit", "describe") and self.act_probs:
+            act_p = self.act_probs.get("edit", 0.0) + self.act_probs.get("describe", 0.0)
+        ps = [act_p] + [p for _, p in self.slots.values()]
         if any(lab in ("up", "down") for lab in self.touched.values()):
             ps.append(self.degree_p)
         return min(ps)
@@ -197,7 +204,8 @@ def read_many(texts: Sequence[str], domains: Sequence[str]) -> list[Reading]:
             slots[s.attr] = (s.labels[k], float(slot_p[i, j, k]))
             probs[s.attr] = {lab: float(slot_p[i, j, n]) for n, lab in enumerate(s.labels)}
         readings.append(Reading(C.ACTS[a], float(act_p[i, a]), C.DEGREES[g],
-                                float(deg_p[i, g]), slots, probs))
+                                float(deg_p[i, g]), slots, probs,
+                                {act: float(act_p[i, n]) for n, act in enumerate(C.ACTS)}))
     return readings
 
 
@@ -346,6 +354,15 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
             attrs[attr] = {"true": True, "false": False}.get(lab, lab)
         return [Describe(attrs, text.strip())] if attrs else []
     touched = _against_state(reading, schema, attributes)
+    if touched.get("expression_strength") == "up" and "expression" not in touched \
+            and attributes.get("expression") == "neutral":
+        # a neutral face has no expression to strengthen: "make her smile way more"
+        # asks for the expression its words name
+        named = C.expression_named(text)
+        if named and named != "neutral":
+            touched = {("expression" if a == "expression_strength" else a):
+                       (named if a == "expression_strength" else lab)
+                       for a, lab in touched.items()}
     ops: list[Op] = []
     factor = C.DEGREE_FACTOR[reading.degree]
     nums = _NUMBER.findall(text)

@@ -34,12 +34,19 @@ def a_word(word: str) -> bool:
         return False
 
 
+_SO_ADJ = re.compile(r"\b(?:so|that|as|too)\s+(?!much\b)[a-z]+")
+
+
 def doubtful(ops, cleaned: str) -> bool:
     """A grammar parse the reader should read again: two ops on one attribute ("not
-    sunglasses, regular glasses"), or "off" read as putting something on ("hat off")."""
+    sunglasses, regular glasses"), "off" read as putting something on ("hat off"), or
+    a negated expression with a degree ("don't look so angry": less angry)."""
     attrs = [getattr(o, "attr", None) for o in ops if getattr(o, "attr", None)]
     if len(attrs) != len(set(attrs)):
         return True
+    if _SO_ADJ.search(cleaned) and any(getattr(o, "attr", None) == "expression"
+                                       and getattr(o, "value", None) == "neutral" for o in ops):
+        return True                        # "don't look so angry": less angry, not neutral
     return bool(re.search(r"\boff\b", cleaned)) and any(
         getattr(o, "value", None) is True or (getattr(o, "attr", None) == "eyewear"
                                               and getattr(o, "value", None) != "none")
