@@ -173,6 +173,7 @@ def train(settings: TrainSettings, out: Path | None, cache: Path | None = None,
         run_key = hashlib.sha256((json.dumps(vars(settings), sort_keys=True) + str(offsets[-1])
                                   + str(len(examples))).encode()).hexdigest()[:12]
         ckpt = cache / f"run-{run_key}.pt"
+        cache.mkdir(parents=True, exist_ok=True)
     start = 0
     if ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
