@@ -311,3 +311,20 @@ def test_generated_corpus_covers_the_second_pass_kinds():
     assert any(e.act == "other" and any(t in e.text.lower() for t in C.OFF_TOPIC_THINGS)
                for e in exs)
     assert any("don't mind" in t for t in texts)
+
+
+def test_respelling_prefers_one_edit_and_the_domains_words():
+    from dialogue import reader_step
+    from dialogue.parser import _vocabulary
+    assert reader_step._edits("hta", "hat") == 1 and reader_step._edits("hta", "tan") == 2
+    assert reader_step._closest("blak", _vocabulary(), "chairs") == "black"
+    assert reader_step._closest("hta", _vocabulary(), "faces") == "hat"
+
+
+def test_a_line_with_typos_is_read_respelled(loaded):
+    r = _parse("zom in", "chairs")
+    assert [o.attr for o in r.ops] == ["zoom"] and r.ops[0].delta > 0
+    assert _parse("make it blak", "chairs").ops == (Set("color", "black"),)
+    assert _parse("put a hta on her").ops == (Set("hat", True),)
+    r = _parse("asdfgh")
+    assert not r.ops
