@@ -247,7 +247,10 @@ def read(text: str, domain: str) -> Reading:
     act = "describe" if (whole.act == "describe" or any(r.act == "describe" for r in kept)) \
         else "edit"
     best = max(kept, key=lambda r: r.degree_p)
-    return Reading(act, min(r.act_p for r in kept), best.degree, best.degree_p, slots, probs)
+    # each kept sentence asks for changes (edit or describe) this surely
+    act_p = min((r.act_probs.get("edit", 0.0) + r.act_probs.get("describe", 0.0))
+                if r.act_probs else r.act_p for r in kept)
+    return Reading(act, act_p, best.degree, best.degree_p, slots, probs)
 
 
 _LOOK = re.compile(r"\b(?:look|looks|looking|face|faces|facing|gaze|gazing)\b")
@@ -336,6 +339,24 @@ def ground(reading: Reading, domain: str, text: str) -> Reading:
         return reading
     return dataclasses.replace(reading, slots={
         a: ((C.NONE, p) if a in ungrounded else (lab, p)) for a, (lab, p) in reading.slots.items()})
+
+
+def polarity(reading: Reading, domain: str, text: str) -> Reading:
+    """The reading with the direction of a number the line calls "too X" set by the
+    vocabulary ("too dark" is brighter, "way too big" is smaller): the inversion a
+    small head learns least surely.  The slot is then as sure as "it is touched"."""
+    slots = dict(reading.slots)
+    changed = False
+    for attr, (lab, p) in reading.slots.items():
+        if lab not in ("up", "down"):
+            continue
+        direc = C.too_direction(domain, attr, text)
+        if direc is None:
+            continue
+        probs = reading.probs.get(attr, {})
+        slots[attr] = (direc, probs.get("up", 0.0) + probs.get("down", 0.0) or p)
+        changed = True
+    return dataclasses.replace(reading, slots=slots) if changed else reading
 
 
 def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],

@@ -309,6 +309,22 @@ def expression_named(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def too_direction(domain: str, attr: str, text: str) -> str | None:
+    """"too dark" asks for the opposite of dark: "up" / "down" when ``text`` says the
+    number ``attr`` is too much of one of its "too" words, else None ("not too dark",
+    "too much" and words of other attributes say nothing)."""
+    words = NUMERIC_WORDS.get((domain, attr), {})
+    said = None
+    for m in re.finditer(r"(?<!not )(?<!n't )\btoo ([a-z]+(?: [a-z]+)?)", text.lower()):
+        phrase = m.group(1)
+        for key, direc in (("too_up", "down"), ("too_down", "up")):
+            if any(phrase == w or phrase.split()[0] == w for w in words.get(key, ())):
+                if said not in (None, direc):
+                    return None
+                said = direc
+    return said
+
+
 # -- a training example -------------------------------------------------------------------------
 @dataclass
 class Example:

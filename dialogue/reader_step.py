@@ -140,7 +140,7 @@ def read(text: str, domain: str, attrs, note: str | None,
             r2 = reader.read(fixed, domain)
             if r2.act in ("edit", "describe") and r2.confidence >= reader.ACCEPT:
                 r = r2
-    r = reader.ground(r, domain, text)
+    r = reader.polarity(reader.ground(r, domain, text), domain, text)
     if seen is not None:
         seen.append(r.act)
     if r.act == "chat" and not reader_replies.has_chat_word(text):
