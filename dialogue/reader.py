@@ -268,12 +268,14 @@ ALTERNATIVE = 0.1
 DOUBT = 0.02
 
 
-def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> dict[str, str]:
+def _against_state(reading: Reading, schema, attributes: Mapping[str, Any],
+                   text: str = "") -> dict[str, str]:
     """The touched labels of an edit, read against the current state: a category or
     on/off label equal to what is already there ("I'd prefer glasses instead of the
     shades" read as "sunglasses" while wearing sunglasses) is replaced by the best other
     value when that one is likely enough, and dropped otherwise (the attribute is
-    already as asked; for the expression the strength may still move)."""
+    already as asked; for the expression the strength may still move).  The other value
+    is never one the line refuses ("I don't want a pedestal" on four legs: already so)."""
     out = {}
     for attr, lab in reading.touched.items():
         if lab in ("up", "down") or attr not in attributes:
@@ -287,7 +289,8 @@ def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> d
         probs = reading.probs.get(attr, {})
         alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
                       reverse=True)
-        if alts and alts[0][0] >= ALTERNATIVE:
+        if alts and alts[0][0] >= ALTERNATIVE \
+                and not C.refused(schema.domain, attr, alts[0][1], text):
             out[attr] = alts[0][1]
     return out
 
@@ -308,7 +311,8 @@ def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
     return "; ".join(parts) or None
 
 
-def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]) -> list[Op]:
+def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any],
+                    text: str = "") -> list[Op]:
     """For an edit whose every label equals what is already shown: the ops of the best
     other value of each such slot (on/off flipped), to ask about ("Remove the hat?")."""
     ops: list[Op] = []
@@ -320,7 +324,7 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
         probs = reading.probs.get(attr, {})
         alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
                       reverse=True)
-        if not alts or alts[0][0] < DOUBT:
+        if not alts or alts[0][0] < DOUBT or C.refused(domain, attr, alts[0][1], text):
             return []
         v = alts[0][1]
         ops.append(Set(attr, {"true": True, "false": False}.get(v, v)))
@@ -374,7 +378,7 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
                 continue
             attrs[attr] = {"true": True, "false": False}.get(lab, lab)
         return [Describe(attrs, text.strip())] if attrs else []
-    touched = _against_state(reading, schema, attributes)
+    touched = _against_state(reading, schema, attributes, text)
     if touched.get("expression_strength") == "up" and "expression" not in touched \
             and attributes.get("expression") == "neutral":
         # a neutral face has no expression to strengthen: "make her smile way more"

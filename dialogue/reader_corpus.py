@@ -309,6 +309,42 @@ def expression_named(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def value_words(domain: str, attr: str, value: str) -> tuple[str, ...]:
+    """The words that name ``value`` of ``attr`` ("pedestal", "shades", "a hat")."""
+    slot = next((s for s in slots(domain) if s.attr == attr), None)
+    if slot is None:
+        return ()
+    words = list(slot.values.get(value, ()))
+    words += WEARABLES.get((attr, value), ())
+    if slot.kind == "bool" and value == "true":
+        words += list(slot.nouns)
+    if attr == "expression":
+        words += [p for g in EXPRESSION_WORDS.get(value, {}).values() for p in g]
+    out = []
+    for w in words:
+        for art in ("a pair of ", "a ", "an ", "some "):
+            w = w.removeprefix(art)
+        if w and w != "none":
+            out.append(w)
+    return tuple(dict.fromkeys(out))
+
+
+_CLAUSE = re.compile(r"[,;.!?]|\bbut\b|\binstead\b|\brather\b")
+_REFUSING = re.compile(r"\b(?:no|not|never|without|nope|nah|rid|lose|remove|ditch|drop|hate"
+                       r"|dislike)\b|n't\b|\bdont\b")
+
+
+def refused(domain: str, attr: str, value: str, text: str) -> bool:
+    """Whether ``text`` names ``value`` in a clause that refuses something ("I don't want
+    a pedestal", "no shades"; not "I don't love the black hair, try brown" for brown)."""
+    phrases = value_words(domain, attr, value)
+    for clause in _CLAUSE.split(text.lower()):
+        if _REFUSING.search(clause) and any(
+                re.search(r"(?<![\w-])" + re.escape(p) + r"(?![\w-])", clause) for p in phrases):
+            return True
+    return False
+
+
 def too_direction(domain: str, attr: str, text: str) -> str | None:
     """"too dark" asks for the opposite of dark: "up" / "down" when ``text`` says the
     number ``attr`` is too much of one of its "too" words, else None ("not too dark",

@@ -155,7 +155,7 @@ def read(text: str, domain: str, attrs, note: str | None,
         r = dataclasses.replace(r, act="describe")
     ops = reader.ops_of(r, domain, attrs, text)
     if not ops and r.act == "edit" and describe is None:
-        alt = reader.alternative_ops(r, domain, attrs)   # read as what is already there:
+        alt = reader.alternative_ops(r, domain, attrs, text)   # read as what is shown:
         if alt:                                          # ask about the other value
             return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
                                clarification=clarify.ask(clarify.label_of(alt, domain),

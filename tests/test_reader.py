@@ -328,3 +328,13 @@ def test_a_line_with_typos_is_read_respelled(loaded):
     assert _parse("put a hta on her").ops == (Set("hat", True),)
     r = _parse("asdfgh")
     assert not r.ops
+
+
+def test_the_other_value_is_never_one_the_line_refuses(loaded):
+    assert C.refused("chairs", "legs", "pedestal", "I don't want a pedestal")
+    assert not C.refused("faces", "hair_color", "brown", "I don't love the black hair, try brown")
+    assert not C.refused("faces", "eyewear", "glasses", "not sunglasses, regular glasses")
+    r = _parse("I don't want a pedestal", "chairs", legs="four")
+    assert not r.ops and r.clarification is None
+    assert _parse("I don't want a pedestal", "chairs", legs="pedestal").ops in (
+        (), (Set("legs", "four"),))
