@@ -76,6 +76,44 @@ def _strip_punct(piece: str) -> str:
 _SPLIT = re.compile(r"\s*(?:;|,\s*and then\b|,\s*then\b|\band then\b|\bthen\b|,|\band\b|&)\s*")
 
 
+# -- hedges around a request ------------------------------------------------------
+#: interjections, greetings and hedges before a request ("ok, ", "hey there, ",
+#: "if you don't mind, ", "no rush, but "); one-word ones need their punctuation
+_HEDGE_LEAD = re.compile(
+    r"^(?:(?:(?:hey|hi|hello|hiya|howdy)(?: there)?|ok(?:ay)?|so|well|right|alright|oh|ooh|um+"
+    r"|uh+|hm+|yeah|yes|yep|cool|nice(?: one)?|great|good(?: stuff)?|lovely|perfect|wow(?: nice)?"
+    r"|sorry|honestly|next|love it|looks good|not bad|one more thing|in that case|actually"
+    r"|if you (?:could|can|don't mind|do not mind)|if possible|if it's not too much trouble"
+    r"|don't mind me|nothing major|not a big deal|no rush|no pressure|no hurry|not sure"
+    r"|i'm not sure|i am not sure|i don't know|not to be picky|no offen[cs]e|excuse me"
+    r"|quick one|one thing)"
+    r"\s*[,.!:;]+\s*(?:(?:but|now|and|so|then|maybe)\s+)?"
+    r"|(?:oh and|and also|in that case|i guess|(?:could|can|would|will) (?:u|ya)|hm+|um+|uh+"
+    r"|yeah|ok(?:ay)? so|ok(?:ay)? now|right so|(?:no rush|no pressure|not sure|no offen[cs]e"
+    r"|not to be picky|not a big deal|i don't know),? but|i don't know,? maybe)\s+)+")
+#: hedges, thanks and conditions after a request (", if that's ok", " when you get a
+#: chance", ", no rush", ", that would be great")
+_HEDGE_TAIL = re.compile(
+    r"(?:[\s,.;:!-]+(?:if (?:that's|that is|it's|it is) (?:ok|okay|alright|fine|possible"
+    r"|not too much trouble)|if (?:it )?(?:isn't|is not) (?:a hassle|too much trouble)"
+    r"|if (?:you )?(?:can|could|possible|don't mind|do not mind)"
+    r"|when you (?:get a chance|can|have a (?:sec|second|moment|minute))"
+    r"|(?:that|it|this) (?:would|will|'d) be (?:great|cool|nice|lovely|awesome|perfect|good|ideal)"
+    r"|that'd be (?:great|cool|nice|lovely|awesome|perfect|good|ideal)"
+    r"|(?:would|'d) be (?:nice|great|cool|lovely)|is that possible|can you do that|could you do that"
+    r"|(?:many )?(?:thanks|thank you|thx|ty|cheers|much appreciated)"
+    r"(?: (?:a lot|so much|very much|in advance|a bunch))?"
+    r"|no (?:rush|pressure|need to hurry|hurry)|don't worry if not|nothing else"
+    r"|(?:it )?doesn't have to be perfect|for me)[\s.!?:)(]*)+$")
+
+
+def strip_hedges(cleaned: str) -> str:
+    """``cleaned`` without the hedges, greetings and thanks around the request (what
+    is left when that would leave nothing)."""
+    out = _HEDGE_TAIL.sub("", _HEDGE_LEAD.sub("", cleaned)).strip()
+    return out if re.search(r"[a-z0-9]", out) else cleaned
+
+
 def split_pieces(cleaned: str) -> list[str]:
     """Split a cleaned command into pieces on ';', ',', 'then', 'and'."""
     for pat, rep in _PROTECTED:
@@ -135,6 +173,13 @@ def rewrite_table() -> Mapping[str, str]:
 
 
 _TAKE_OFF = re.compile(r"\btake (.{1,40}?) off\b")
+#: "make her look at the camera", "have him turn left", "get them to face left": the
+#: causative around a pose verb is stripped before reading ("look at the camera")
+_CAUSATIVE = re.compile(r"\b(?:make|have|get|let) (?:her|him|them|the (?:person|man|woman)) "
+                        r"(?:to )?(?=(?:look|face|turn|tilt|glance|gaze)\b)")
+#: "I'd like it in black and white": the "in" before a grayscale word is no zoom
+_IN_GRAYSCALE = re.compile(r"\bin (?=(?:grayscale|greyscale|gray scale|monochrome"
+                           r"|black (?:and|&) white)\b)")
 #: "glasses off", "the hat off": a thing then "off" (no verb before it)
 _THING_OFF = re.compile(r"^(?!(?:take|turn|switch|put|set|light|move|zoom|shut|log|sign|back)\b)"
                         r"((?:[a-z]+ ){0,2}[a-z]+) off(?: please| thanks| now)?$")
@@ -144,6 +189,8 @@ _NUM = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 def tokens(piece: str) -> list[str]:
     """Canonical tokens of one piece (filler dropped, numbers as '#<value>')."""
     pat, table = _rewrites()
+    piece = _CAUSATIVE.sub("", piece)
+    piece = _IN_GRAYSCALE.sub("", piece)
     piece = _TAKE_OFF.sub(r"remove \1", piece)
     piece = _THING_OFF.sub(r"remove \1", piece)
     text = pat.sub(lambda m: " " + table[m.group(0)] + " ", " " + _strip_punct(piece) + " ")
@@ -848,7 +895,7 @@ _STARTERS = _INHERITABLE | {"zoom", "toggle", "smile", "frown", "undo", "redo", 
 def parse_ops(text: str, domain: str, attributes: Mapping[str, Any] | None = None) -> list[Op] | None:
     """The ops of a full grammar parse of ``text`` in ``domain``, or None."""
     ctx = Ctx(domain, get_schema(domain), attributes or {})
-    cleaned = clean(text)[:MAX_CHARS]
+    cleaned = strip_hedges(clean(text)[:MAX_CHARS])
     if not cleaned:
         return None
     whole = (save_as(text) or _interpolate(cleaned) or _complete(cleaned, domain)

@@ -162,6 +162,7 @@ class Reading:
     degree_p: float
     slots: dict[str, tuple[str, float]] = field(default_factory=dict)   # attr -> (label, p)
     probs: dict[str, dict[str, float]] = field(default_factory=dict)    # attr -> label -> p
+    act_probs: dict[str, float] = field(default_factory=dict)           # act -> p
 
     @property
     def touched(self) -> dict[str, str]:
@@ -169,8 +170,14 @@ class Reading:
 
     @property
     def confidence(self) -> float:
-        """The weakest probability among the act, every slot and (for numbers) the degree."""
-        ps = [self.act_p] + [p for _, p in self.slots.values()]
+        """The weakest probability among the act, every slot and (for numbers) the degree.
+        For an edit or a description the act counts as sure as "it asks for these changes"
+        (edit and describe together): both set the attributes read, so a line between the
+        two ("I want to see her laughing") is not asked back for that."""
+        act_p = self.act_p
+        if self.act in ("edit", "describe") and self.act_probs:
+            act_p = self.act_probs.get("edit", 0.0) + self.act_probs.get("describe", 0.0)
+        ps = [act_p] + [p for _, p in self.slots.values()]
         if any(lab in ("up", "down") for lab in self.touched.values()):
             ps.append(self.degree_p)
         return min(ps)
@@ -198,7 +205,8 @@ def read_many(texts: Sequence[str], domains: Sequence[str]) -> list[Reading]:
             slots[s.attr] = (s.labels[k], float(slot_p[i, j, k]))
             probs[s.attr] = {lab: float(slot_p[i, j, n]) for n, lab in enumerate(s.labels)}
         readings.append(Reading(C.ACTS[a], float(act_p[i, a]), C.DEGREES[g],
-                                float(deg_p[i, g]), slots, probs))
+                                float(deg_p[i, g]), slots, probs,
+                                {act: float(act_p[i, n]) for n, act in enumerate(C.ACTS)}))
     return readings
 
 
@@ -240,7 +248,10 @@ def read(text: str, domain: str) -> Reading:
     act = "describe" if (whole.act == "describe" or any(r.act == "describe" for r in kept)) \
         else "edit"
     best = max(kept, key=lambda r: r.degree_p)
-    return Reading(act, min(r.act_p for r in kept), best.degree, best.degree_p, slots, probs)
+    # each kept sentence asks for changes (edit or describe) this surely
+    act_p = min((r.act_probs.get("edit", 0.0) + r.act_probs.get("describe", 0.0))
+                if r.act_probs else r.act_p for r in kept)
+    return Reading(act, act_p, best.degree, best.degree_p, slots, probs)
 
 
 _LOOK = re.compile(r"\b(?:look|looks|looking|face|faces|facing|gaze|gazing)\b")
@@ -258,12 +269,14 @@ ALTERNATIVE = 0.1
 DOUBT = 0.02
 
 
-def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> dict[str, str]:
+def _against_state(reading: Reading, schema, attributes: Mapping[str, Any],
+                   text: str = "") -> dict[str, str]:
     """The touched labels of an edit, read against the current state: a category or
     on/off label equal to what is already there ("I'd prefer glasses instead of the
     shades" read as "sunglasses" while wearing sunglasses) is replaced by the best other
     value when that one is likely enough, and dropped otherwise (the attribute is
-    already as asked; for the expression the strength may still move)."""
+    already as asked; for the expression the strength may still move).  The other value
+    is never one the line refuses ("I don't want a pedestal" on four legs: already so)."""
     out = {}
     for attr, lab in reading.touched.items():
         if lab in ("up", "down") or attr not in attributes:
@@ -277,7 +290,8 @@ def _against_state(reading: Reading, schema, attributes: Mapping[str, Any]) -> d
         probs = reading.probs.get(attr, {})
         alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
                       reverse=True)
-        if alts and alts[0][0] >= ALTERNATIVE:
+        if alts and alts[0][0] >= ALTERNATIVE \
+                and not C.refused(schema.domain, attr, alts[0][1], text):
             out[attr] = alts[0][1]
     return out
 
@@ -298,7 +312,8 @@ def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
     return "; ".join(parts) or None
 
 
-def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]) -> list[Op]:
+def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any],
+                    text: str = "") -> list[Op]:
     """For an edit whose every label equals what is already shown: the ops of the best
     other value of each such slot (on/off flipped), to ask about ("Remove the hat?")."""
     ops: list[Op] = []
@@ -310,7 +325,7 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
         probs = reading.probs.get(attr, {})
         alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
                       reverse=True)
-        if not alts or alts[0][0] < DOUBT:
+        if not alts or alts[0][0] < DOUBT or C.refused(domain, attr, alts[0][1], text):
             return []
         v = alts[0][1]
         ops.append(Set(attr, {"true": True, "false": False}.get(v, v)))
@@ -331,6 +346,24 @@ def ground(reading: Reading, domain: str, text: str) -> Reading:
         a: ((C.NONE, p) if a in ungrounded else (lab, p)) for a, (lab, p) in reading.slots.items()})
 
 
+def polarity(reading: Reading, domain: str, text: str) -> Reading:
+    """The reading with the direction of a number the line calls "too X" set by the
+    vocabulary ("too dark" is brighter, "way too big" is smaller): the inversion a
+    small head learns least surely.  The slot is then as sure as "it is touched"."""
+    slots = dict(reading.slots)
+    changed = False
+    for attr, (lab, p) in reading.slots.items():
+        if lab not in ("up", "down"):
+            continue
+        direc = C.too_direction(domain, attr, text)
+        if direc is None:
+            continue
+        probs = reading.probs.get(attr, {})
+        slots[attr] = (direc, probs.get("up", 0.0) + probs.get("down", 0.0) or p)
+        changed = True
+    return dataclasses.replace(reading, slots=slots) if changed else reading
+
+
 def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
            text: str = "") -> list[Op]:
     """The ops a reading asks for (empty for can't / chat / other, or nothing touched)."""
@@ -346,7 +379,16 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
                 continue
             attrs[attr] = {"true": True, "false": False}.get(lab, lab)
         return [Describe(attrs, text.strip())] if attrs else []
-    touched = _against_state(reading, schema, attributes)
+    touched = _against_state(reading, schema, attributes, text)
+    if touched.get("expression_strength") == "up" and "expression" not in touched \
+            and attributes.get("expression") == "neutral":
+        # a neutral face has no expression to strengthen: "make her smile way more"
+        # asks for the expression its words name
+        named = C.expression_named(text)
+        if named and named != "neutral":
+            touched = {("expression" if a == "expression_strength" else a):
+                       (named if a == "expression_strength" else lab)
+                       for a, lab in touched.items()}
     ops: list[Op] = []
     factor = C.DEGREE_FACTOR[reading.degree]
     nums = _NUMBER.findall(text)

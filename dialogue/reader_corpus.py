@@ -92,13 +92,17 @@ NUMERIC_WORDS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "down": ("tone the expression down", "soften the expression", "weaken the expression",
                  "dial back the expression", "subtler expression", "rein in the expression",
                  "calm the expression down"),
-        "too_up": ("intense", "strong", "exaggerated", "over the top"),
+        "too_up": ("intense", "strong", "exaggerated", "over the top", "extreme", "overdone"),
         "too_down": ("subtle", "weak", "faint")},
     ("chairs", "azimuth"): {
         "up": ("turn it to the right", "rotate the chair right", "spin it rightwards",
-               "turn the chair right", "swivel it to the right", "rotate it clockwise"),
+               "turn the chair right", "swivel it to the right", "rotate it clockwise",
+               "more to the right", "further to the right", "angle it more to the right",
+               "twist it right", "swing it round to the right"),
         "down": ("turn it to the left", "rotate the chair left", "spin it leftwards",
-                 "turn the chair left", "swivel it to the left", "rotate it anticlockwise")},
+                 "turn the chair left", "swivel it to the left", "rotate it anticlockwise",
+                 "more to the left", "further to the left", "angle it more to the left",
+                 "twist it left", "swing it round to the left")},
     ("chairs", "elevation"): {
         "up": ("view it from higher", "raise the camera", "look from further above",
                "a higher viewpoint", "move the camera up", "see it from more above"),
@@ -118,9 +122,13 @@ NUMERIC_WORDS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "too_up": ("big", "large", "close"), "too_down": ("small", "tiny", "far away")},
     ("chairs", "shift_x"): {
         "up": ("move it to the right", "shift the chair right", "slide it rightwards",
-               "push it towards the right edge"),
+               "push it towards the right edge", "nudge it to the right",
+               "scoot the chair right", "push the chair over to the right",
+               "slide it over to the right", "shove it right", "nudge the chair rightwards"),
         "down": ("move it to the left", "shift the chair left", "slide it leftwards",
-                 "push it towards the left edge"),
+                 "push it towards the left edge", "nudge it to the left",
+                 "scoot the chair left", "push the chair over to the left",
+                 "slide it over to the left", "shove it left", "nudge the chair leftwards"),
         "too_up": ("far right",), "too_down": ("far left",)},
     ("chairs", "shift_y"): {
         "up": ("move it up", "shift the chair upwards", "raise it in the frame",
@@ -135,7 +143,9 @@ NUMERIC_WORDS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
                  "pull the tint back")},
     ("chairs", "saturation"): {
         "up": ("more saturated", "make the colours more vivid", "boost the saturation",
-               "richer colours", "more colourful", "punchier colours"),
+               "richer colours", "more colourful", "punchier colours", "make it pop",
+               "make the colours pop", "more vibrant", "juice up the colours",
+               "stronger colours", "deeper colours", "more colour"),
         "down": ("less saturated", "make the colours more muted", "reduce the saturation",
                  "duller colours", "less colourful", "tone the colours down"),
         "too_up": ("saturated", "vivid", "garish", "loud", "intense"),
@@ -148,6 +158,12 @@ NUMERIC_WORDS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "too_up": ("bright", "light", "overexposed"), "too_down": ("dark", "dim", "murky")},
 }
 
+#: words that say which kind of eyewear ("regular glasses", "tinted ones"), used in swaps
+EYEWEAR_KINDS: dict[str, tuple[str, ...]] = {
+    "glasses": ("regular", "normal", "ordinary", "plain", "clear", "see-through",
+                "prescription", "reading", "everyday", "standard", "transparent"),
+    "sunglasses": ("dark", "tinted", "black", "mirrored", "shaded", "sun"),
+}
 #: how people name the things one can wear or have (bools and eyewear)
 WEARABLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("eyewear", "glasses"): ("glasses", "specs", "spectacles", "eyeglasses",
@@ -271,6 +287,81 @@ def grounded(domain: str, attr: str, text: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=None)
+def _expression_words() -> dict[str, str]:
+    """word -> expression value, for the words that name one expression only."""
+    seen: dict[str, set[str]] = {}
+    for value, groups in EXPRESSION_WORDS.items():
+        phrases = [p for g in groups.values() for p in g]
+        phrases += list(next(s for s in vocabulary() if s.attr == "expression").values[value])
+        for phrase in phrases:
+            w = phrase.split()[-1]
+            seen.setdefault(w, set()).add(value)
+            for form in (w + "s", w + "es", w + "ed", w + "ing", w + "ning"):
+                seen.setdefault(form, set()).add(value)
+    return {w: next(iter(v)) for w, v in seen.items()
+            if len(v) == 1 and w not in ("face", "look", "expression", "down")}
+
+
+def expression_named(text: str) -> str | None:
+    """The one expression ``text`` names by a word ("smile more" -> happy), else None."""
+    words = _expression_words()
+    found = {words[w] for w in re.findall(r"[a-z]+", text.lower()) if w in words}
+    return found.pop() if len(found) == 1 else None
+
+
+def value_words(domain: str, attr: str, value: str) -> tuple[str, ...]:
+    """The words that name ``value`` of ``attr`` ("pedestal", "shades", "a hat")."""
+    slot = next((s for s in slots(domain) if s.attr == attr), None)
+    if slot is None:
+        return ()
+    words = list(slot.values.get(value, ()))
+    words += WEARABLES.get((attr, value), ())
+    if slot.kind == "bool" and value == "true":
+        words += list(slot.nouns)
+    if attr == "expression":
+        words += [p for g in EXPRESSION_WORDS.get(value, {}).values() for p in g]
+    out = []
+    for w in words:
+        for art in ("a pair of ", "a ", "an ", "some "):
+            w = w.removeprefix(art)
+        if w and w != "none":
+            out.append(w)
+    return tuple(dict.fromkeys(out))
+
+
+_CLAUSE = re.compile(r"[,;.!?]|\bbut\b|\binstead\b|\brather\b")
+_REFUSING = re.compile(r"\b(?:no|not|never|without|nope|nah|rid|lose|remove|ditch|drop|hate"
+                       r"|dislike)\b|n't\b|\bdont\b")
+
+
+def refused(domain: str, attr: str, value: str, text: str) -> bool:
+    """Whether ``text`` names ``value`` in a clause that refuses something ("I don't want
+    a pedestal", "no shades"; not "I don't love the black hair, try brown" for brown)."""
+    phrases = value_words(domain, attr, value)
+    for clause in _CLAUSE.split(text.lower()):
+        if _REFUSING.search(clause) and any(
+                re.search(r"(?<![\w-])" + re.escape(p) + r"(?![\w-])", clause) for p in phrases):
+            return True
+    return False
+
+
+def too_direction(domain: str, attr: str, text: str) -> str | None:
+    """"too dark" asks for the opposite of dark: "up" / "down" when ``text`` says the
+    number ``attr`` is too much of one of its "too" words, else None ("not too dark",
+    "too much" and words of other attributes say nothing)."""
+    words = NUMERIC_WORDS.get((domain, attr), {})
+    said = None
+    for m in re.finditer(r"(?<!not )(?<!n't )\btoo ([a-z]+(?: [a-z]+)?)", text.lower()):
+        phrase = m.group(1)
+        for key, direc in (("too_up", "down"), ("too_down", "up")):
+            if any(phrase == w or phrase.split()[0] == w for w in words.get(key, ())):
+                if said not in (None, direc):
+                    return None
+                said = direc
+    return said
+
+
 # -- a training example -------------------------------------------------------------------------
 @dataclass
 class Example:
@@ -292,23 +383,31 @@ PREFIXES = ("", "", "", "", "", "hmm, ", "ok, ", "okay so ", "I think ", "honest
             "in that case ", "one more thing: ", "hello, ", "yeah ", "oh and ", "uh, ",
             "if you could, ", "next, ", "lovely, ", "good, ", "hm ", "actually ", "ooh, ",
             "wow nice, ", "nice one, ", "love it! now ", "perfect. ", "good stuff, ", "yes! ",
-            "could u ", "can u ", "pls ", "thanks! ", "looks good, but ", "not bad, ")
+            "could u ", "can u ", "pls ", "thanks! ", "looks good, but ", "not bad, ",
+            "if you don't mind, ", "no rush, but ", "not sure, but ", "no pressure, but ",
+            "I don't know, maybe ", "not to be picky, but ", "no offence, but ",
+            "if it's not too much trouble, ", "don't mind me, ", "I'm not sure, ",
+            "not a big deal, but ", "I never said this before, but ", "nothing major, ")
 SUFFIXES = ("", "", "", "", "", " please", " thanks", ", thank you", " if possible",
             ", if you can", ", that would be great", ", cheers", "?", "!", " for me",
             " pls", ", thanks a lot", " thx", " I think", ", would be nice", " :)", "...",
             ", if that's ok", " when you get a chance", ", much appreciated", " ty",
             ", that'd be cool", " maybe", " now", " please and thank you", ", it would be cool",
-            ". thanks!", ". that would be nice", ", is that possible?", ", can you do that?")
+            ". thanks!", ". that would be nice", ", is that possible?", ", can you do that?",
+            ", if you don't mind", ", no rush", ", don't worry if not", ", no pressure",
+            ", if it's not too much trouble", ", nothing else", ", if it isn't a hassle",
+            ", doesn't have to be perfect", ", no need to hurry")
 PRONOUNS = ("her", "him", "them")
 SUBJECTS = {"her": "she", "him": "he", "them": "they"}
 
 DEGREE_WORDS = {
     "half": ("a bit", "a little", "a touch", "a tad", "slightly", "a little bit",
              "a smidge", "just a bit", "a hair", "ever so slightly", "a tiny bit", "marginally",
-             "somewhat", "a wee bit", "a fraction"),
+             "somewhat", "a wee bit", "a fraction", "just a tiny bit", "just a touch",
+             "only slightly", "a teeny bit", "the tiniest bit", "just slightly", "a notch"),
     "two": ("a lot", "way", "much", "far", "loads", "a great deal", "heaps",
             "significantly", "dramatically", "a ton", "really", "considerably", "massively",
-            "way more", "lots"),
+            "way more", "lots", "a whole lot", "by a lot", "a good deal", "tons", "hugely"),
 }
 
 
@@ -375,6 +474,8 @@ def _set_phrases(slot: Slot, value: str, words: str, pron: str, rng) -> list[str
     out = [f"make the {noun} {words}", f"{words} {noun}", f"change the {noun} to {words}",
            f"the {noun} should be {words}", f"I'd like the {noun} {words}",
            f"{words} would be nice for the {noun}", f"what about a {words} {noun}?",
+           f"the {noun} must be {words}", f"the {noun} has to be {words}",
+           f"the {noun} has got to be {words}", f"{pron} {noun} must be {words}".replace("him ", "his ").replace("them ", "their "),
            f"could the {noun} be {words}?", f"I want a {words} {noun}",
            f"let's go with {words} for the {noun}", f"set the {noun} to {words}",
            f"try a {words} {noun}", f"{noun} in {words}", f"I'd prefer a {words} {noun}",
@@ -445,7 +546,98 @@ def _wear_phrases(item: str, pron: str, on: bool, rng) -> list[str]:
             f"not a big fan of {bare}", f"the {bare} don't suit {pron}",
             f"{subj} shouldn't wear {bare}", f"I don't think {subj} needs {bare}",
             f"{bare} off", f"get the {bare} off {pron}", f"take those {bare} off",
-            f"{bare} gone please", f"I'd rather not have {bare}", f"nope to the {bare}"]
+            f"{bare} gone please", f"I'd rather not have {bare}", f"nope to the {bare}",
+            f"the {bare} {_pick(rng, ('are', 'is'))} too much, {_pick(rng, LOSE_IT)}",
+            f"the {bare} {_pick(rng, ('are', 'is'))} a bit much, {_pick(rng, LOSE_IT)}",
+            f"too much with the {bare}, {_pick(rng, LOSE_IT)}",
+            f"the {bare} {_pick(rng, ('are', 'is'))} way too much",
+            f"{_pick(rng, LOSE_IT)}, the {bare} {_pick(rng, ('are', 'is'))} too much",
+            f"the {bare} {_pick(rng, ('are', 'is'))} distracting, {_pick(rng, LOSE_IT)}",
+            f"the {bare} {_pick(rng, ('are', 'is'))} ugly, {_pick(rng, LOSE_IT)}",
+            f"I'm over the {bare}, {_pick(rng, LOSE_IT)}"]
+
+
+LOSE_IT = ("lose them", "lose it", "get rid of them", "get rid of it", "take them off",
+           "take it off", "remove them", "remove it", "ditch them", "ditch it", "drop them",
+           "off with them", "away with them")
+
+
+#: who or what is "too X" ("the colours are way too dull")
+TOO_SUBJECTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("chairs", "saturation"): ("the colours are", "the colors are", "the colours look",
+                               "the colors look", "the colour is", "everything looks",
+                               "the image is", "the tones are"),
+    ("chairs", "brightness"): ("the photo is", "the image is", "the lighting is",
+                               "the picture looks", "everything is"),
+    ("faces", "brightness"): ("the photo is", "the image is", "the lighting is",
+                              "the picture looks", "her face is", "everything is"),
+    ("chairs", "zoom"): ("the chair is", "the chair looks", "it's", "the seat looks"),
+    ("chairs", "back_height"): ("the back is", "the backrest is", "the seat back looks",
+                                "the back looks"),
+    ("faces", "expression_strength"): ("the expression is", "the look is", "her face is",
+                                       "his face is", "the emotion is"),
+}
+TOO_AFTER = ("", "", "", ", fix it", ", can you fix that", ", fix that please",
+             ", please sort it", ", change it")
+#: a stronger or softer version of the expression already shown
+SOFTEN = ("tone it down", "calm it down", "dial it back", "soften it", "ease off",
+          "calm down", "take it down a notch", "rein it in", "tone that down",
+          "not so much", "less of that")
+INTENSIFY = ("crank it up", "more of that", "push it further", "turn it up",
+             "even more", "make it stronger", "amp it up")
+
+
+def _strength_phrase(direc: str, d: str, pron: str, rng: random.Random) -> tuple[str, str]:
+    """(text, degree): "she's way too angry, tone it down", "he smiles too much", "don't
+    look so sad", "make her smile way more": the strength of the expression shown, not
+    another expression."""
+    value = _pick(rng, ("happy", "sad", "angry", "surprised"))
+    w = EXPRESSION_WORDS[value]
+    adj = _pick(rng, w["adj"])
+    subj = SUBJECTS.get(pron, "she")
+    be = {"she": "she's", "he": "he's", "they": "they're"}.get(subj, "she's")
+    looks = "look" if subj == "they" else "looks"
+    verb = _pick(rng, w["verb"]) if w["verb"] else None
+    deg = {"one": "", "half": _pick(rng, DEGREE_WORDS["half"]),
+           "two": _pick(rng, ("a lot", "much", "way", "loads", "a great deal", "heaps"))}[d]
+    if direc == "down":
+        way = {"one": "", "half": _pick(rng, ("a bit ", "a little ", "slightly ")),
+               "two": _pick(rng, ("way ", "far ", "much "))}[d]
+        graded = [f"{be} {way}too {adj}", f"{subj} {looks} {way}too {adj}",
+                  f"{be} {way}too {adj}, {_pick(rng, SOFTEN)}",
+                  f"{subj} {looks} {way}too {adj}, {_pick(rng, SOFTEN)}",
+                  f"{be} too {adj}, {_pick(rng, SOFTEN)} {deg}",
+                  f"{deg} less {adj}", f"{_pick(rng, SOFTEN)} {deg}, {subj} {looks} too {adj}"]
+        flat = [f"don't look so {adj}", f"{subj} shouldn't look so {adj}", f"not so {adj}",
+                f"less {adj} please", f"{subj} doesn't need to look so {adj}"]
+        if verb:
+            verbs = verb if subj == "they" else verb + ("es" if verb.endswith("h") else "s")
+            graded += [f"make {pron} {verb} {deg} less", f"{verb} {deg} less"]
+            flat += [f"{subj} {verbs} too much", f"{subj} {verbs} way too much",
+                     f"too much {_pick(rng, w['ing'])}" if w["ing"] else f"less {verb}"]
+        if d != "one" and rng.random() < 0.8:
+            return " ".join(_pick(rng, graded).split()), d
+        core = _pick(rng, flat + [g for g in graded if "{" not in g])
+        return " ".join(core.split()).replace("  ", " "), ("two" if "way too much" in core else
+                                                          "one" if core in flat else d)
+    verb = verb or "smile"
+    if d != "one":
+        return _pick(rng, (f"make {pron} {verb} {deg} more", f"{verb} {deg} more",
+                           f"{deg} more {adj}")), d
+    return _pick(rng, (f"make {pron} {verb} more", f"make {pron} {verb} even more",
+                       f"{subj} could {verb} more", f"even more {adj}",
+                       f"{_pick(rng, INTENSIFY)}, {subj} could look more {adj}",
+                       f"{adj} is good, {_pick(rng, INTENSIFY)}")), "one"
+
+
+#: how a value is named when it is refused ("no pedestal", "no four legs")
+NEGATABLE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("legs", "four"): ("four legs", "legs", "four-legged base", "four leg base"),
+    ("legs", "pedestal"): ("pedestal", "pedestal base", "single leg", "central leg",
+                           "swivel base", "pedestal leg"),
+}
+BIG_SMILES = ("a big smile", "a broad grin", "a wide smile", "a huge grin", "a real smile",
+              "a nice smile", "a warm smile", "a beaming smile", "a big grin")
 
 
 def _edit_example(domain: str, rng: random.Random) -> Example:
@@ -470,7 +662,7 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
             poss = {"her": "her", "him": "his", "them": "their"}[pron_f]
         else:
             poss = "its"
-        if too and r < 0.4:
+        if too and r < 0.32:
             adj = _pick(rng, too)
             way = {"one": "", "half": _pick(rng, ("a bit ", "a little ", "slightly ")),
                    "two": _pick(rng, ("way ", "far ", "much "))}[d]
@@ -478,6 +670,9 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                                f"this is {way}too {adj}", f"looks {way}too {adj}",
                                f"it looks {way}too {adj}, fix it", f"not so {adj}",
                                f"{way}too {adj}, bring it back"))
+            if (domain, slot.attr) in TOO_SUBJECTS and rng.random() < 0.6:
+                who = _pick(rng, TOO_SUBJECTS[(domain, slot.attr)])
+                core = f"{who} {way}too {adj}{_pick(rng, TOO_AFTER)}"
             if core.startswith("not so"):
                 d = "one"
         else:
@@ -502,6 +697,8 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                     d = "one"
                 elif d != "one":
                     core = f"{core} {post}"
+            if slot.attr == "expression_strength" and rng.random() < 0.35:
+                core, d = _strength_phrase(direc, d, pron_f if pron_f != "it" else "her", rng)
         ex.labels[key] = direc
         ex.degree = d
     elif slot.kind == "bool" or (slot.attr == "eyewear"):
@@ -516,10 +713,21 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
                 a, b = rng.sample(["glasses", "sunglasses"], 2)
                 wa = _pick(rng, WEARABLES[("eyewear", a)]).removeprefix("a pair of ")
                 wb = _pick(rng, WEARABLES[("eyewear", b)])
+                if rng.random() < 0.4:        # "regular glasses", "tinted ones"
+                    mod = _pick(rng, EYEWEAR_KINDS[b])
+                    wb = f"{mod} {_pick(rng, ('glasses', 'ones', 'specs', 'lenses'))}" \
+                        if b == "glasses" else f"{mod} {_pick(rng, ('glasses', 'ones', 'lenses'))}"
                 core = _pick(rng, (f"swap the {wa} for {wb}", f"not {wa}, {wb}",
                                    f"{wb} instead of {wa}", f"replace the {wa} with {wb}",
                                    f"I'd prefer {wb} over the {wa}", f"change the {wa} to {wb}",
-                                   f"no {wa}, {wb} instead"))
+                                   f"no {wa}, {wb} instead", f"{wb}, not {wa}",
+                                   f"the {wa} should be {wb}", f"the {wa} should be {wb}, not {wa}",
+                                   f"I meant {wb}, not {wa}", f"make them {wb} rather than {wa}",
+                                   f"trade the {wa} for {wb}", f"turn the {wa} into {wb}",
+                                   f"I'd rather have {wb} than {wa}", f"can the {wa} be {wb} instead?",
+                                   f"{wb} would be better than {wa}", f"exchange the {wa} for {wb}",
+                                   f"the {wa} are wrong, {wb} please", f"swap out the {wa} for {wb}",
+                                   f"change {_pick(rng, ('her', 'his', 'their'))} {wa} to {wb}"))
                 ex.labels[key] = b
                 ex.text = noisy(wrap(core, rng), rng)
                 return ex
@@ -567,8 +775,20 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
             cands += [f"make {pron} {v}", f"can {subj} {v}?", f"let {pron} {v}", f"{v} please",
                       f"have {pron} {v}", f"I'd like to see {pron} {v}"]
         if w["ing"]:
-            cands += [f"{subj} should be {_pick(rng, w['ing'])}", f"I want {pron} {_pick(rng, w['ing'])}"]
+            ing = _pick(rng, w["ing"])
+            cands += [f"{subj} should be {_pick(rng, w['ing'])}", f"I want {pron} {_pick(rng, w['ing'])}",
+                      f"I want to see {pron} {ing}", f"I'd like to see {pron} {ing}",
+                      f"show {pron} {ing}", f"let's see {pron} {ing}", f"can I see {pron} {ing}?",
+                      f"I'd love to see {pron} {ing}", f"what would {subj} look like {ing}?"]
         if value == "happy":
+            sad = _pick(rng, EXPRESSION_WORDS[_pick(rng, ("sad", "angry"))]["adj"])
+            up = _pick(rng, ("", "", " a little", " a bit", " a lot", " a touch", " some"))
+            cands += [f"give {pron} {_pick(rng, BIG_SMILES)}", f"{_pick(rng, BIG_SMILES)} please",
+                      f"I want {_pick(rng, BIG_SMILES)}", f"{subj} needs {_pick(rng, BIG_SMILES)}",
+                      f"{subj} looks too {sad}, cheer {pron} up{up}",
+                      f"{subj} seems {sad}, cheer {pron} up{up}",
+                      f"cheer {pron} up{up}, {subj} looks too {sad}",
+                      f"too {sad}, cheer {pron} up{up}", f"{subj}'s so {sad}, make {pron} smile"]
             cands += [f"cheer {pron} up", f"cheer {pron} up a little", "brighten up the mood",
                       f"put a smile on {pron} face".replace("him face", "his face").replace("them face", "their face")]
         if value == "neutral":
@@ -588,7 +808,16 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
         words = _pick(rng, slot.values[value])
         r = rng.random()
         others = [v for v in slot.labels[1:] if v != value]
-        if r < 0.22 and others:
+        if len(others) == 1 and r < 0.3:
+            # two values: not the one means the other ("no pedestal", "not on four legs")
+            old = others[0]
+            ow = _pick(rng, NEGATABLE.get((slot.attr, old), slot.values[old]))
+            core = _pick(rng, (f"no {ow}", f"no {ow} please", f"not on a {ow}", f"not the {ow}",
+                               f"I don't want a {ow}", f"get rid of the {ow}", f"lose the {ow}",
+                               f"without the {ow}", f"the {ow} has to go", f"I don't like the {ow}",
+                               f"not a fan of the {ow}", f"no more {ow}", f"ditch the {ow}",
+                               f"I'd rather not have a {ow}", f"the {ow} isn't working"))
+        elif r < 0.22 and others:
             old = _pick(rng, others)
             ow = _pick(rng, slot.values[old])
             noun = _pick(rng, slot.nouns)
@@ -603,8 +832,26 @@ def _edit_example(domain: str, rng: random.Random) -> Example:
             core = {"light": _pick(rng, ("much lighter skin", "make her skin a lot lighter", "paler skin")),
                     "dark": _pick(rng, ("much darker skin", "make his skin a lot darker", "a deep tan")),
                     "medium": _pick(rng, ("give her a tan", "tanned skin", "olive skin"))}[value]
+    if rng.random() < 0.12:                # a typo in the word that matters ("hta", "blak")
+        core = _typo_keyword(core, domain, slot, rng)
     ex.text = noisy(wrap(core, rng), rng, p_typo=0.3)
     return ex
+
+
+def _typo_keyword(core: str, domain: str, slot: Slot, rng: random.Random) -> str:
+    words = core.split(" ")
+    if slot.kind == "numeric":
+        keys = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 3
+                and w not in ("the", "and", "her", "his", "its", "make", "more", "bit", "too")]
+    else:
+        ground = _ground_words(domain, slot.attr)
+        keys = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 3 and w in ground
+                and w not in ("chair", "seat", "it", "one")]
+    if not keys:
+        return core
+    i = _pick(rng, keys)
+    words[i] = typo(words[i], rng)
+    return " ".join(words)
 
 
 # -- descriptions ----------------------------------------------------------------------------------
@@ -812,14 +1059,76 @@ CANT_CHAIRS = (
 CANT_AFTER = ("", "", "", " please", "?", " if you can", ", thanks", " for me")
 
 
+#: parts of a face, changes of them, colours and states the schema does not have
+OOS_PARTS = ("nose", "ears", "eyes", "lips", "mouth", "chin", "forehead", "eyebrows",
+             "cheeks", "neck", "teeth", "jaw", "head", "eyelashes", "cheekbones")
+OOS_CHANGES = ("bigger", "smaller", "longer", "shorter", "thinner", "wider", "narrower",
+               "fuller", "rounder", "pointier", "sharper", "straighter", "larger", "tinier")
+OOS_HAIR = ("purple", "pink", "green", "blue", "orange", "teal", "turquoise", "lilac",
+            "violet", "rainbow", "neon green", "pastel pink", "lavender", "magenta")
+OOS_BACKGROUND = ("purple", "pink", "orange", "black", "brown", "beige", "teal", "navy",
+                  "gold", "striped", "checkered", "sunset")
+OOS_STATES = ("bald", "old", "older", "elderly", "young", "younger", "a teenager", "wrinkled",
+              "tattooed", "tired", "sleepy", "sunburnt", "muscular", "skinny", "chubby",
+              "freckled", "bald-headed", "a kid", "balding", "ninety years old")
+OOS_CHAIR_COLOURS = ("purple", "pink", "orange", "yellow", "gray", "grey", "beige", "gold",
+                     "silver", "turquoise", "teal", "cream", "lime")
+OOS_MATERIALS = ("wooden", "metal", "leather", "plastic", "velvet", "wicker", "glass",
+                 "bamboo", "steel", "marble", "oak", "fabric", "chrome")
+
+
+def _cant_composed(domain: str, rng: random.Random) -> str:
+    """An out-of-schema request composed from parts ("make her nose smaller", "she should
+    have purple hair", "the guy is bald", "a wicker chair")."""
+    pron = _pick(rng, PRONOUNS)
+    subj = SUBJECTS[pron]
+    poss = {"her": "her", "him": "his", "them": "their"}[pron]
+    if domain == "chairs":
+        c, m = _pick(rng, OOS_CHAIR_COLOURS), _pick(rng, OOS_MATERIALS)
+        return _pick(rng, (f"make it {c}", f"a {c} chair", f"the chair should be {c}",
+                           f"paint it {c}", f"could it be {c}?", f"I'd like it in {c}",
+                           f"how about {c}?", f"can we go for {c}", f"{c} would look nicer",
+                           f"make it {m}", f"a {m} chair", f"it should be {m}",
+                           f"I want a {m} one", f"could it be made of {m}?",
+                           f"the seat should be {m}", f"{m} legs please",
+                           f"the chair is {m}.", f"It's a {m} chair."))
+    part, chg = _pick(rng, OOS_PARTS), _pick(rng, OOS_CHANGES)
+    hair, bg, st = _pick(rng, OOS_HAIR), _pick(rng, OOS_BACKGROUND), _pick(rng, OOS_STATES)
+    who = _pick(rng, FACE_SUBJECTS)
+    be = "are" if who == "they" else "is"
+    return _pick(rng, (
+        f"make {poss} {part} {chg}", f"{poss} {part} should be {chg}", f"{chg} {part} please",
+        f"could {subj} have {chg} {part}?", f"give {pron} {chg} {part}",
+        f"I think {poss} {part} could be {chg}", f"can you make the {part} {chg}",
+        f"{subj} should have {hair} hair", f"give {pron} {hair} hair", f"dye {poss} hair {hair}",
+        f"make {poss} hair {hair}", f"{hair} hair please", f"what about {hair} hair?",
+        f"I'd love to see {pron} with {hair} hair", f"can {poss} hair be {hair}?",
+        f"{hair} hair would suit {pron}", f"the hair should be {hair}",
+        f"make the background {bg}", f"a {bg} background please", f"the backdrop should be {bg}",
+        f"put {pron} in front of a {bg} wall", f"how about a {bg} background?",
+        f"make {pron} {st}", f"{subj} should be {st}", f"{subj} should look {st}",
+        f"can {subj} look {st}?", f"I want {pron} to look {st}",
+        f"{who[:1].upper() + who[1:]} {be} {st}.", f"{who} {be} {st}",
+        f"In the picture {who} {be} {st}.", f"{who[:1].upper() + who[1:]} looks {st}."))
+
+
 def _cant_example(domain: str, rng: random.Random) -> Example:
     pron = _pick(rng, PRONOUNS)
+    if rng.random() < 0.4:
+        core = _cant_composed(domain, rng)
+        lead = _pick(rng, ("", "", "", "", "can you ", "please ", "I'd like to "))
+        if core[:1].isupper() or core.startswith(("could", "can", "I ", "I'd", "what", "how")):
+            lead = ""
+        return Example(noisy(f"{_pick(rng, PREFIXES[:20])}{lead}{core}{_pick(rng, CANT_AFTER)}",
+                             rng, 0.15), domain, "cant")
     core = _pick(rng, CANT_FACES if domain == "faces" else CANT_CHAIRS)
     core = core.replace("{p}", pron).replace("{s}", SUBJECTS[pron])
     core = core.replace("him hair", "his hair").replace("him eyes", "his eyes").replace(
         "him lips", "his lips").replace("him cheeks", "his cheeks").replace("him shoulder", "his shoulder").replace(
         "him hand", "his hand").replace("him neck", "his neck").replace("him ears", "his ears").replace(
         "him mouth", "his mouth").replace("him tongue", "his tongue").replace("them hair", "their hair")
+    core = re.sub(r"\bthem (hair|eyes|lips|cheeks|shoulder|hand|neck|ears|mouth|tongue)\b",
+                  r"their \1", core)
     lead = _pick(rng, ("", "", "", "can you ", "could you ", "I'd like to ", "please ", "I want you to "))
     text = noisy(f"{_pick(rng, PREFIXES[:20])}{lead}{core}{_pick(rng, CANT_AFTER)}", rng, 0.15)
     return Example(text, domain, "cant")
@@ -874,8 +1183,30 @@ def _chat_example(domain: str, rng: random.Random) -> Example:
     return Example(noisy(text, rng, 0.12), domain, "chat")
 
 
+#: off-topic sentences that happen to use the vocabulary's words ("my car is red")
+OFF_TOPIC_THINGS = ("car", "dog", "cat", "bike", "house", "phone", "shirt", "sofa", "sky",
+                    "door", "kitchen", "garden", "horse", "boat", "mug", "umbrella", "fox",
+                    "bird", "jacket", "laptop", "train", "bus", "apple", "wall of my office")
+OFF_TOPIC_WORDS = ("red", "blue", "green", "black", "white", "brown", "gray", "yellow", "happy",
+                   "sad", "angry", "bright", "dark", "big", "small", "tall", "old", "fast",
+                   "lazy", "surprised", "smiling", "four legs", "a hat", "glasses")
+
+
+def _off_topic(rng: random.Random) -> str:
+    thing, word = _pick(rng, OFF_TOPIC_THINGS), _pick(rng, OFF_TOPIC_WORDS)
+    owner = _pick(rng, ("my", "the", "our", "a", "her", "his", "my neighbour's", "that"))
+    verb = "has" if word in ("four legs", "a hat", "glasses") else "is"
+    return _pick(rng, (f"{owner} {thing} {verb} {word}", f"I saw a {word} {thing} today",
+                       f"{owner} {thing} {verb} {word} and very {_pick(rng, OFF_TOPIC_WORDS)}",
+                       f"yesterday {owner} {thing} looked {word}",
+                       f"do you like {word} {thing}s?", f"I once had a {word} {thing}",
+                       f"the {word} {thing} ran across the road",
+                       f"there is a {word} {thing} outside my window",
+                       f"my favourite {thing} is {word}"))
+
+
 def _other_example(domain: str, rng: random.Random) -> Example:
-    text = _pick(rng, OTHER)
+    text = _pick(rng, OTHER) if rng.random() < 0.75 else _off_topic(rng)
     if rng.random() < 0.3:
         text = wrap(text, rng)
     return Example(noisy(text, rng, 0.1), domain, "other")

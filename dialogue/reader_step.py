@@ -33,12 +33,19 @@ def a_word(word: str) -> bool:
         return False
 
 
+_SO_ADJ = re.compile(r"\b(?:so|that|as|too)\s+(?!much\b)[a-z]+")
+
+
 def doubtful(ops, cleaned: str) -> bool:
     """A grammar parse the reader should read again: two ops on one attribute ("not
-    sunglasses, regular glasses"), or "off" read as putting something on ("hat off")."""
+    sunglasses, regular glasses"), "off" read as putting something on ("hat off"), or
+    a negated expression with a degree ("don't look so angry": less angry)."""
     attrs = [getattr(o, "attr", None) for o in ops if getattr(o, "attr", None)]
     if len(attrs) != len(set(attrs)):
         return True
+    if _SO_ADJ.search(cleaned) and any(getattr(o, "attr", None) == "expression"
+                                       and getattr(o, "value", None) == "neutral" for o in ops):
+        return True                        # "don't look so angry": less angry, not neutral
     return bool(re.search(r"\boff\b", cleaned)) and any(
         getattr(o, "value", None) is True or (getattr(o, "attr", None) == "eyewear"
                                               and getattr(o, "value", None) != "none")
@@ -49,19 +56,60 @@ def empty_describe(ops) -> bool:
     return isinstance(ops[-1], Describe) and not ops[-1].attributes
 
 
-def _respelled(text: str) -> str:
+def _edits(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (a swap of two letters is one edit: "hta" -> "hat")."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _domain_words(domain: str) -> frozenset[str]:
+    from dialogue import reader_corpus as C
+    words: set[str] = set()
+    for s in C.slots(domain):
+        words |= C._ground_words(domain, s.attr)
+    for (d, _), groups in C.NUMERIC_WORDS.items():
+        if d == domain:
+            for phrases in groups.values():
+                for p in phrases:
+                    words.update(p.split())
+    return frozenset(words)
+
+
+def _closest(word: str, vocab, domain: str | None) -> str | None:
+    """The vocabulary word ``word`` most likely misspells: fewest edits (a swap counts
+    one), then a word of the domain ("blak" -> "black" for a chair, not "blank"), then
+    difflib's similarity."""
+    from dialogue.parser import SPELL_CUTOFF
+    cands = difflib.get_close_matches(word, vocab, n=6,
+                                      cutoff=SPELL_CUTOFF if len(word) > 3 else 0.6)
+    if not cands:
+        return None
+    near = _domain_words(domain) if domain else frozenset()
+    return min(cands, key=lambda c: (_edits(word, c), c not in near,
+                                     -difflib.SequenceMatcher(None, word, c).ratio()))
+
+
+def _respelled(text: str, domain: str | None = None) -> str:
     """``text`` with misspelt words (unknown to the vocabulary and to the encoder's
     word list) replaced by their nearest vocabulary word ("put a hta on her" → "put a
     hat on her"; "eyes" is a word and stays)."""
-    from dialogue.parser import SPELL_CUTOFF, _vocabulary
+    from dialogue.parser import _vocabulary
     vocab = _vocabulary()
     known = set(vocab) | {w for p in L.POLITENESS for w in p.split()}
     out = []
     for w in re.findall(r"[a-z]+|[^a-z]+", grammar.clean(text)):
         if w.isalpha() and len(w) >= 3 and w not in known and not a_word(w):
-            best = difflib.get_close_matches(w, vocab, n=1,
-                                             cutoff=SPELL_CUTOFF if len(w) > 3 else 0.6)
-            w = best[0] if best else w
+            w = _closest(w, vocab, domain) or w
         out.append(w)
     return "".join(out)
 
@@ -78,13 +126,20 @@ def read(text: str, domain: str, attrs, note: str | None,
         r = reader.read(text, domain)
     except Exception:          # no model or weights: the older fallback goes on
         return None
-    if r.act == "cant" and not chat_only:               # maybe a typo: read it respelled
-        fixed = _respelled(text)
+    unsure = r.act in ("cant", "other") or (r.act == "chat"
+                                            and not reader_replies.has_chat_word(text))
+    if unsure and not chat_only:                        # maybe a typo: read it respelled
+        fixed = _respelled(text, domain)
         if fixed != grammar.clean(text):
+            ops = grammar.parse_ops(fixed, domain, attrs) if describe is None else None
+            if ops and all(o.edits for o in ops) and not doubtful(ops, fixed) \
+                    and not empty_describe(ops):
+                return ParseResult(ops=tuple(ops), source="fallback", score=None,
+                                   matched=fixed, message=note)
             r2 = reader.read(fixed, domain)
             if r2.act in ("edit", "describe") and r2.confidence >= reader.ACCEPT:
                 r = r2
-    r = reader.ground(r, domain, text)
+    r = reader.polarity(reader.ground(r, domain, text), domain, text)
     if seen is not None:
         seen.append(r.act)
     if r.act == "chat" and not reader_replies.has_chat_word(text):
@@ -99,7 +154,7 @@ def read(text: str, domain: str, attrs, note: str | None,
         r = dataclasses.replace(r, act="describe")
     ops = reader.ops_of(r, domain, attrs, text)
     if not ops and r.act == "edit" and describe is None:
-        alt = reader.alternative_ops(r, domain, attrs)   # read as what is already there:
+        alt = reader.alternative_ops(r, domain, attrs, text)   # read as what is shown:
         if alt:                                          # ask about the other value
             return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
                                clarification=clarify.ask(clarify.label_of(alt, domain),

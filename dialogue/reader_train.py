@@ -31,6 +31,7 @@ class TrainSettings:
     seed: int = 0
     hidden: int = 96
     encoder: str = "bigru"
+    members: int = 1
 
 
 def _labels(examples: Sequence[C.Example]) -> dict[str, np.ndarray]:
@@ -159,7 +160,7 @@ def train(settings: TrainSettings, out: Path | None, cache: Path | None = None,
     cfg = ReaderConfig(feat_dim=int(flat.shape[1]), hidden=settings.hidden,
                        n_acts=len(C.ACTS), n_degrees=len(C.DEGREES),
                        slot_sizes=tuple(len(s.labels) for s in C.vocabulary()),
-                       encoder=settings.encoder)
+                       encoder=settings.encoder, members=settings.members)
     model = RequestReader(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                             weight_decay=settings.weight_decay)
@@ -167,20 +168,46 @@ def train(settings: TrainSettings, out: Path | None, cache: Path | None = None,
         opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * s / settings.steps)))
     model.train()
     t1 = time.perf_counter()
-    losses = []
-    for step in range(settings.steps):
+    losses: list[float] = []
+    # resumable: a checkpoint of the run (keyed by corpus and settings) every 250 steps
+    ckpt = None
+    if cache is not None:
+        run_key = hashlib.sha256((json.dumps(vars(settings), sort_keys=True) + str(offsets[-1])
+                                  + str(len(examples))).encode()).hexdigest()[:12]
+        ckpt = cache / f"run-{run_key}.pt"
+        cache.mkdir(parents=True, exist_ok=True)
+    start = 0
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        losses, start = state["losses"], state["step"]
+        progress(f"resumed at step {start} from {ckpt}")
+    for step in range(start, settings.steps):
         idx = rng.choice(tr, settings.batch, replace=False)
-        logits = model(*_batch(flat, offsets, idx))
-        loss = loss_of(logits, labels, idx)
+        loss = sum(loss_of(out, labels, idx) for out in model.forward_members(*_batch(flat, offsets, idx)))
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        for part in (model.heads if settings.members > 1 else [model]):
+            torch.nn.utils.clip_grad_norm_(part.parameters(), 1.0)
         opt.step()
         sched.step()
         losses.append(float(loss.detach()))
+        if ckpt is not None and (step + 1) % 250 == 0 and step + 1 < settings.steps:
+            tmp = ckpt.with_suffix(".tmp")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "rng": rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state(), "losses": losses[-200:],
+                        "step": step + 1}, tmp)
+            tmp.replace(ckpt)
         if (step + 1) % 500 == 0 or step == 0:
             progress(f"step {step + 1}/{settings.steps} loss {np.mean(losses[-100:]):.4f} "
                      f"({time.perf_counter() - t1:.0f}s)")
+    if ckpt is not None and ckpt.exists():
+        ckpt.unlink()
     acc = dev_accuracy(model, flat, offsets, labels, dev)
     model.eval()
     info = {"dev_accuracy": round(acc, 4), "feature_seconds": round(t_feat, 1),

@@ -15,13 +15,18 @@ tokens that concern it ("not a fan of *the glasses*") and the GRU carries negati
 and degree words to them.  ``encoder="pooled"``: the measured baseline, logistic heads
 on the mean-pooled features (no token-level reading).
 
+``members`` > 1: an ensemble of that many heads of the same shape (trained side by side
+from different initialisations); its output is the log of the members' mean
+probabilities, so a softmax of it is their average (steadier readings, fewer confident
+mistakes than one head).
+
 Only the network lives here; the labels and corpus are in ``dialogue.reader_corpus``,
 training in ``dialogue.reader_train``, inference in ``dialogue.reader``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -38,11 +43,14 @@ class ReaderConfig:
     slot_sizes: tuple[int, ...] = field(default_factory=tuple)
     encoder: str = "bigru"         # "bigru" | "pooled"
     dropout: float = 0.1
+    members: int = 1               # heads averaged (an ensemble)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slot_sizes", tuple(int(s) for s in self.slot_sizes))
         if self.encoder not in ("bigru", "pooled"):
             raise ValueError(f"unknown reader encoder {self.encoder!r}")
+        if self.members < 1:
+            raise ValueError("members must be at least 1")
 
 
 class RequestReader(nn.Module):
@@ -51,6 +59,10 @@ class RequestReader(nn.Module):
     def __init__(self, cfg: ReaderConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.members > 1:
+            self.heads = nn.ModuleList(RequestReader(replace(cfg, members=1))
+                                       for _ in range(cfg.members))
+            return
         n_slots = len(cfg.slot_sizes)
         width = max(cfg.slot_sizes) if cfg.slot_sizes else 1
         self.drop = nn.Dropout(cfg.dropout)
@@ -71,8 +83,20 @@ class RequestReader(nn.Module):
             valid[i, :s] = True
         self.register_buffer("valid", valid, persistent=False)
 
+    def forward_members(self, feats: torch.Tensor,
+                        mask: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+        """Each member's logits (one entry for a single head): what training fits."""
+        if self.cfg.members > 1:
+            return [h(feats, mask) for h in self.heads]
+        return [self(feats, mask)]
+
     def forward(self, feats: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``feats`` [B, T, F], ``mask`` [B, T] (1 for tokens) → logits by head."""
+        """``feats`` [B, T, F], ``mask`` [B, T] (1 for tokens) → logits by head (for an
+        ensemble: log mean probability)."""
+        if self.cfg.members > 1:
+            outs = [h(feats, mask) for h in self.heads]
+            return {k: torch.stack([o[k].softmax(-1) for o in outs]).mean(0)
+                    .clamp_min(1e-12).log() for k in outs[0]}
         m = mask.to(feats.dtype)
         if self.cfg.encoder == "pooled":
             pooled = (feats * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp_min(1)

@@ -22,6 +22,9 @@ def configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", type=int, default=d.hidden, help="GRU width per direction")
     p.add_argument("--encoder", choices=["bigru", "pooled"], default=d.encoder,
                    help="token-level BiGRU head, or logistic heads on mean-pooled features")
+    p.add_argument("--members", type=int, default=d.members,
+                   help="heads trained side by side and averaged (an ensemble)")
+    p.add_argument("--dev", type=int, default=d.dev, help="generated lines held back for dev")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=None,
@@ -37,6 +40,7 @@ def run_train(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     settings = TrainSettings(examples=args.examples, steps=args.steps, batch=args.batch,
                              lr=args.lr, hidden=args.hidden, encoder=args.encoder,
+                             members=args.members, dev=args.dev,
                              seed=args.seed)
     out = Path(args.out) if args.out else reader.weights_dir()
     _, info = train(settings, out, cache_dir() / "reader", exclude=heldout_texts(HELDOUT),
