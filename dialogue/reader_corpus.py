@@ -287,7 +287,7 @@ def grounded(domain: str, attr: str, text: str) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _expression_words() -> dict[str, str]:
     """word -> expression value, for the words that name one expression only."""
     seen: dict[str, set[str]] = {}
