@@ -131,6 +131,13 @@ class HoloApp(App):
             self.gen, self.result, self.view, self.warnings = gen, result, view, warnings
             super().__init__()
 
+    class ImageShown(Message):
+        """A turn's image, posted as soon as it is rendered (before the turn is
+        checked and logged), with the caption of the state it shows."""
+        def __init__(self, gen: int, image, caption: str):
+            self.gen, self.image, self.caption = gen, image, caption
+            super().__init__()
+
     class Queued(Message):
         def __init__(self, gen: int, n: int):
             self.gen, self.n = gen, n
@@ -157,8 +164,10 @@ class HoloApp(App):
         self._queue: queue.Queue = queue.Queue()
         self._gen = 0
         self.busy = 0              # commands queued or running (UI thread only)
+        self._deferred = 0         # finished turns waiting for their image's frame
         self.started_at = time.perf_counter()
         self.first_image_s: float | None = None
+        one_thread()
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -183,15 +192,7 @@ class HoloApp(App):
             warm = os.environ.get("HOLOCHAT_WARMUP", "1") != "0"
         if warm:
             start_fallback_warmup((self.spec.domain,))
-            self._warm_reader()
         self._start()
-
-    @work(thread=True, group="reader", exit_on_error=False)
-    def _warm_reader(self) -> None:
-        """Load the request reader (dialogue.reader) in the background, so the first
-        loosely phrased request does not wait for it; a missing model only logs."""
-        from dialogue import reader
-        reader.available()
 
     def _start(self) -> None:
         self._gen += 1
@@ -214,6 +215,12 @@ class HoloApp(App):
             shown_warnings = len(m.warnings)
             self.post_message(self.Ready(gen, m, _view(m, vocabulary=True), reply, kind,
                                          warnings, notices))
+            _settle()
+
+            def image_known(step: int, image) -> None:      # on this worker thread
+                self.post_message(self.ImageShown(
+                    gen, image, f"step {step} · {m.state.domain} · {m.state.generator}"))
+            m.on_image = image_known
             if spec.replay:
                 from sessions.log import load_log
                 recs = load_log(spec.replay).records[1:]
@@ -303,6 +310,7 @@ class HoloApp(App):
         self.manager, self.view, self.dead = None, None, None
         self._queue = queue.Queue()
         self.busy = 0
+        self._deferred = 0
         chat = self.query_one(ChatLog)
         chat.clear()
         chat.note(note)
@@ -339,6 +347,11 @@ class HoloApp(App):
         if self.first_image_s is None and v.image is not None:
             self.first_image_s = time.perf_counter() - self.started_at
 
+    @on(ImageShown)
+    def handle_image_shown(self, msg: ImageShown) -> None:
+        if msg.gen == self._gen:
+            self.query_one(ImagePanel).show(msg.image, msg.caption)
+
     @on(Queued)
     def handle_queued(self, msg: Queued) -> None:
         if msg.gen == self._gen:
@@ -348,9 +361,28 @@ class HoloApp(App):
     def handle_turn_done(self, msg: TurnDone) -> None:
         if msg.gen != self._gen:
             return
-        r, v = msg.result, msg.view
-        self.view = v
+        self.view = msg.view
+        self._after_paint(self._turn_done_shown, msg)
+
+    def _after_paint(self, show, msg) -> None:
+        """``show(msg)`` now, or, while the turn's image is not on screen yet,
+        after the frame that draws it: that frame then carries the image alone
+        (cheap), and the chat, state and history follow in the next one.
+        Results are shown in the order they came."""
+        if not self.query_one(ImagePanel).paint_pending and not self._deferred:
+            show(msg)
+            return
+        self._deferred += 1
+
+        def later() -> None:
+            if msg.gen == self._gen:        # (a new session reset the count)
+                self._deferred -= 1
+                show(msg)
+        self.query_one(ImagePanel).call_after_refresh(later)
+
+    def _turn_done_shown(self, msg: TurnDone) -> None:
         self.busy = max(0, self.busy - 1)
+        r, v = msg.result, msg.view
         chat = self.query_one(ChatLog)
         if self.spec.replay:       # replayed inputs were never typed here: show them
             chat.user(r.input)
@@ -366,8 +398,10 @@ class HoloApp(App):
 
     @on(Failed)
     def handle_failed(self, msg: Failed) -> None:
-        if msg.gen != self._gen:
-            return
+        if msg.gen == self._gen:
+            self._after_paint(self._failed_shown, msg)
+
+    def _failed_shown(self, msg: Failed) -> None:
         self.busy = max(0, self.busy - 1)
         self.query_one(ChatLog).reply(msg.error, "error")
 
@@ -444,27 +478,71 @@ _WARM_STARTED = False
 WARM_DONE = __import__("threading").Event()     # set when the background load has ended
 
 
+def _settle() -> None:
+    """Move what is loaded so far (torch, the models, the app) out of the
+    garbage collector's sight: a full collection over it took 200-240 ms, the
+    slowest keypress-to-pixels turns; what a turn allocates is still collected."""
+    import gc
+    gc.freeze()
+
+
+def one_thread() -> None:
+    """Torch on one thread in the app: its renders and checks are small, and
+    with two threads each op waits on the other, which under load (other
+    processes, the background model load) made keypress-to-pixels p95 ~600 ms
+    instead of ~100 ms.  The environment is read when torch loads (every thread
+    then starts with one); ``OMP_NUM_THREADS`` set by the person wins."""
+    import sys
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    if "torch" in sys.modules and os.environ["OMP_NUM_THREADS"] == "1":
+        sys.modules["torch"].set_num_threads(1)
+
+
+_WARM_STOP = __import__("threading").Event()   # the process is ending: load no more
+
+
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
-    """Load the sentence-embedding model (and the exemplar bank) in a daemon
-    thread now, so the first line the grammar does not read waits only for
-    what is left of the load.  Once per process; failures are left for the
-    parser to report when the model is needed."""
+    """Load, in one daemon thread started now, what reads the lines the grammar
+    does not: the request reader (the model most such lines reach) first, then
+    the sentence-embedding model and the exemplar bank, so the first such line
+    waits only for what is left of the load; one thread, so the two loads do
+    not fight each other (and the session's own start) for the interpreter.
+    Once per process; failures are left for the parser to report when the
+    model is needed."""
     global _WARM_STARTED
     if _WARM_STARTED:
         return
     _WARM_STARTED = True
+    import atexit
     import threading
+    one_thread()
 
     def warm() -> None:
         try:
-            from dialogue import fallback
-            fallback.warm_up(domains)
+            from dialogue import reader
+            reader.available()
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            if not _WARM_STOP.is_set():
+                from dialogue import fallback
+                fallback.warm_up(domains)
         except Exception:  # noqa: BLE001
             pass
         finally:
             WARM_DONE.set()
+            _settle()
 
-    threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True).start()
+    thread = threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        # a daemon thread stopped inside torch at exit aborts the process
+        # ("terminate called without an active exception"): let the load end
+        _WARM_STOP.set()
+        thread.join(timeout=20)
+    atexit.register(finish)
 
 
 def run_app(spec: SessionSpec) -> int:
