@@ -476,6 +476,7 @@ def _build(spec: SessionSpec):
 
 _WARM_STARTED = False
 WARM_DONE = __import__("threading").Event()     # set when the background load has ended
+WARM_TIMES: dict[str, float] = {}               # perf_counter() at "start", "reader", "done"
 
 
 def _settle() -> None:
@@ -524,6 +525,7 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
             reader.available()
         except Exception:  # noqa: BLE001
             pass
+        WARM_TIMES["reader"] = time.perf_counter()
         try:
             if not _WARM_STOP.is_set():
                 from dialogue import fallback
@@ -531,9 +533,11 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
         except Exception:  # noqa: BLE001
             pass
         finally:
+            WARM_TIMES["done"] = time.perf_counter()
             WARM_DONE.set()
             _settle()
 
+    WARM_TIMES["start"] = time.perf_counter()
     thread = threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True)
     thread.start()
 
@@ -591,19 +595,22 @@ def measure_startup() -> dict:
 KEYPRESS_LINES = ("add sunglasses", "turn left a bit", "smile", "make the background blue",
                   "a bit brighter", "add a hat", "turn right 30 degrees", "undo",
                   "make the hair red", "look up", "undo", "undo", "redo", "frown")
-FALLBACK_LINE = "I would like a gloomier look"   # read by the embedding fallback
+FALLBACK_LINE = "I would like a gloomier look"   # read by the request reader
+LOADING_LINE = "add a beard"                      # a grammar line typed during the load
 
 
 async def _measure_latency(rounds: int, generator: str | None) -> dict:
-    """In one fresh app: the first fallback line typed as soon as the first
-    image shows (the embedding model loading in the background meanwhile),
-    then keypress (enter) → the new image painted, for each line."""
+    """In one fresh app: a grammar line typed as soon as the first image
+    shows (keypress → its image painted, while the models still load in the
+    background), then the first line the grammar does not read, then
+    keypress (enter) → the new image painted, for each line.  Also when the
+    background load ended, from the app's start."""
     app = HoloApp(SessionSpec(seed=0, generator=generator, session_name=None,
                               warm_fallback=True))
     out: dict = {"keypress_to_pixels_ms": [], "fallback_first_ms": None}
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one(ImagePanel)
-        t0 = time.perf_counter()
+        t0 = app.started_at
         while panel.painted == 0 and time.perf_counter() - t0 < 120:
             await asyncio.sleep(0.005)
         out["ready_s"] = time.perf_counter() - t0
@@ -618,9 +625,21 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
                 await asyncio.sleep(0.01)
             return start
 
-        # the first line the grammar does not read, straight after start-up
+        # a grammar line straight after start-up, the models loading meanwhile
+        out["loading_when_typed"] = not WARM_DONE.is_set()
+        painted = panel.painted
+        start = await turn(LOADING_LINE)
+        while panel.painted == painted and time.perf_counter() - start < 5:
+            await asyncio.sleep(0.005)
+        if panel.painted != painted and panel.painted_at is not None:
+            out["during_load_ms"] = (panel.painted_at - start) * 1000
+        # the first line the grammar does not read, straight after that
+        out["fallback_typed_s"] = time.perf_counter() - t0
         start = await turn(FALLBACK_LINE)
         out["fallback_first_ms"] = (time.perf_counter() - start) * 1000
+        WARM_DONE.wait(120)
+        if "done" in WARM_TIMES:
+            out["background_load_s"] = WARM_TIMES["done"] - t0
         for _ in range(rounds):
             for text in KEYPRESS_LINES:
                 painted = panel.painted
