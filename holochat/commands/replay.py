@@ -58,6 +58,7 @@ def _reparse(path, args) -> int:
     """Read the logged inputs again through the current parser (a new,
     unlogged session from the same start) and show where the images differ."""
     from dialogue.manager import DialogueManager
+    from holochat.display import shown
     from sessions.log import LogError, load_log
     from sessions.state import ImageState
     loaded = load_log(path)
