@@ -243,6 +243,14 @@ def _needs(form: Form) -> None:
             pytest.skip("the request reader is not available")
 
 
+@pytest.fixture
+def small(monkeypatch, one_torch_thread):
+    """One torch thread, and a tiny dcgan repair search (400 steps x 8 restarts
+    is ~14 s a line; what is tested here is that the line is read and applied)."""
+    from dialogue import latent
+    monkeypatch.setattr(latent, "COMPLETION_KW", {"steps": 4, "restarts": 2})
+
+
 def _play(form: Form, tmp_path) -> None:
     _needs(form)
     m = DialogueManager(form.domain, 3, form.generator)      # logs in the test's data dir
@@ -279,12 +287,12 @@ def _play(form: Form, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("form", THINGS_TO_TYPE, ids=[f.text for f in THINGS_TO_TYPE])
-def test_things_to_type(form, tmp_path):
+def test_things_to_type(form, tmp_path, small):
     _play(form, tmp_path)
 
 
 @pytest.mark.parametrize("form", PROSE, ids=[f.text for f in PROSE])
-def test_forms_in_the_prose(form, tmp_path):
+def test_forms_in_the_prose(form, tmp_path, small):
     _play(form, tmp_path)
 
 
