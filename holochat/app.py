@@ -496,8 +496,14 @@ def one_thread() -> None:
     import sys
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
-    if "torch" in sys.modules and os.environ["OMP_NUM_THREADS"] == "1":
-        sys.modules["torch"].set_num_threads(1)
+    # torch already loaded (tests, the benchmark): tell it too.  Not while another
+    # thread is still importing it (the warm-up): that import reads the environment
+    set_threads = getattr(sys.modules.get("torch"), "set_num_threads", None)
+    if set_threads is not None and os.environ["OMP_NUM_THREADS"] == "1":
+        try:
+            set_threads(1)
+        except Exception:  # noqa: BLE001 - a half-initialised module: the environment holds
+            pass
 
 
 _WARM_STOP = __import__("threading").Event()   # the process is ending: load no more
