@@ -58,6 +58,9 @@ def test_the_new_image_is_painted_before_the_reply_is_shown():
         async with app.run_test(size=(120, 40)) as pilot:
             await _idle(app, pilot)
             panel = app.query_one(ImagePanel)
+            t0 = time.perf_counter()
+            while (panel.painted == 0 or panel.paint_pending) and time.perf_counter() - t0 < 20:
+                await pilot.pause(0.02)                 # the start image is on screen
             chat = app.query_one(ChatLog)
             reply = chat.reply
             chat.reply = lambda text, kind="edit": (order.append((text, panel.painted)),
