@@ -634,6 +634,9 @@ _YES_NO = frozenset({"yes", "no", "yeah", "yep", "nope", "nah", "true", "false",
                      "sure", "y", "n", "right", "correct", "wrong"})
 
 
+_VERTICAL = frozenset({"higher", "lower", "up", "down", "above", "below"})
+
+
 def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
     if not ctx.attr or len(bare.split()) > 3 or set(bare.split()) & _YES_NO \
             or facts.parse(text, dict(facts.attributes)):
@@ -642,6 +645,8 @@ def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
     if r is None or r.kind == "seed":
         return None
     words = re.sub(r"^(?:and |now |then |a bit |even )+", "", bare)
+    if set(r.pos + r.neg) & {"left", "right"} and set(words.split()) & _VERTICAL:
+        return None             # "higher" after "turn left" is not "more to the right"
     for phrase in (f"{words} {r.names[0]}", f"make {r.names[0]} {words}"):
         ops = facts.parse(phrase, dict(facts.attributes))
         if ops and all(getattr(o, "attr", None) == r.name for o in ops):

@@ -79,3 +79,14 @@ def test_no_op_turns_are_not_steps(m):
         m.turn(line)
     assert m.step == 1
     assert m.turn("history").reply.endswith("1: add a hat.")
+
+
+def test_higher_after_a_left_turn_is_not_a_right_turn(m):
+    """'higher' was read as "more yaw" about the yaw last mentioned, and
+    turned the head right; now it is asked about, and after a tilt it goes on."""
+    m.turn("turn left")
+    r = m.turn("higher")
+    assert m.state.attributes["yaw"] == -15.0 and "right" not in r.reply
+    m.turn("look up")
+    m.turn("higher")
+    assert m.state.attributes["pitch"] == 20.0
