@@ -571,6 +571,19 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
         op = O.Set(target, False if a.kind == "bool" else "none")
         return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
                           f"the {target.replace('_', ' ')} last mentioned")
+    if ctx.attr and re.fullmatch(rf"(?:change|edit|modify|alter|adjust) {_PRON}", bare):
+        a = schema.get(ctx.attr) if ctx.attr in schema else None
+        if a is not None and a.kind != "seed":      # "change it": to what? (no guess)
+            name = ctx.attr.replace("_", " ")
+            if a.kind == "bool":
+                what = f"Change the {name} how? Say 'no {name}' or 'add a {name}'."
+            elif a.values:
+                what = (f"Change the {name} to what? It can be "
+                        f"{', '.join(map(str, a.values[:-1]))} or {a.values[-1]}.")
+            else:
+                what = f"Change the {name} how? For example 'more', 'less' or a number."
+            return Resolution("anaphora", reply=f"{what} Nothing changed.",
+                              note=f"'{_short(text)}': the {name} last mentioned, no value")
     m = _MAKE.match(bare)
     if not m or not ctx.attr:
         return None

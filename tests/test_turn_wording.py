@@ -90,3 +90,14 @@ def test_higher_after_a_left_turn_is_not_a_right_turn(m):
     m.turn("look up")
     m.turn("higher")
     assert m.state.attributes["pitch"] == 20.0
+
+
+@pytest.mark.parametrize("before, asks", [("make the hair red", "hair color to what?"),
+                                          ("from above", "pitch how?"),
+                                          ("add a hat", "'no hat' or 'add a hat'")])
+def test_change_it_without_a_value_asks(m, before, asks):
+    m.turn(before)
+    state = dict(m.state.attributes)
+    r = m.turn("change it")
+    assert asks in r.reply and "Nothing changed" in r.reply
+    assert dict(m.state.attributes) == state and m.step == 1
