@@ -87,6 +87,7 @@ def _bank_embeddings(domain: str) -> np.ndarray:
 def warm_up(domains: tuple[str, ...] = ("faces", "chairs")) -> bool:
     """Load the model and the banks' embeddings now; False if the model is unavailable."""
     try:
+        _load()                        # also when the banks come from the disk cache
         for d in domains:
             _bank_embeddings(d)
     except EmbeddingUnavailable:

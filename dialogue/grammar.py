@@ -387,6 +387,8 @@ def _generic_rules(schema: Schema) -> list[Rule]:
     num = _alt(numeric)
 
     def set_num(m, f, ctx):
+        if f.absolute is None:        # "change the pitch": no value to set it to
+            raise NoParse
         return [Set(m["a"], f.absolute)]
     R.append(Rule(re.compile(rf"(?:set |make )?(?P<a>{num})(?: be)?"), set_num,
                   frozenset({"absolute"})))

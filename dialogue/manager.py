@@ -162,6 +162,9 @@ class DialogueManager:
         self._save_as: Path | None = None           # "save as NAME": copy the log after this turn
         self.verify = True                          # read each turn back (dialogue/verify.py)
         self.latent_options = latent.Options()      # dcgan mode (dialogue/latent.py)
+        # called with (step, image) as soon as a turn's image is known, before the
+        # turn is checked and logged (the app paints it while the rest of the turn runs)
+        self.on_image: Callable[[int, np.ndarray], None] | None = None
         self.session_name = session_name or paths.new_session_name()
         from sessions.drawings import DrawingStore
         self.drawings = DrawingStore()              # drawn turns' sketches (sessions/drawings.py)
@@ -357,6 +360,11 @@ class DialogueManager:
         before = self.state
         applied = self._apply(parsed)
         shown = self._show(applied)
+        if self.on_image is not None and shown.image is not None:
+            try:
+                self.on_image(shown.step, shown.image)
+            except Exception:  # noqa: BLE001 - a display hook must not cost the turn
+                pass
         reply, kind, suggestions = self._describe(applied, shown, resolution)
         self._remember(text, applied, shown, resolution)
         record: dict[str, Any] = dict(shown.record)

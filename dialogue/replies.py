@@ -318,8 +318,12 @@ def reply_parts(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None 
         if kind == "undo" and detail is not None and len(undos) > 1:
             continue
         if kind in ("undo", "redo"):
-            if detail is None:
-                out.append("Nothing to undo." if kind == "undo" else "Nothing to redo.")
+            if detail is None:          # said once ("undo twice" with nothing to undo)
+                done = any(k == kind and d is not None for k, d in outcome.meta)
+                text = (f"There was nothing more to {kind}." if done
+                        else f"Nothing to {kind}.")
+                if text not in out:
+                    out.append(text)
             else:
                 what = sentence(describe_change(domain, ch) for ch in detail if ch.attr != "z")
                 verb = "Undid the last change" if kind == "undo" else "Redid it"

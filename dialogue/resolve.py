@@ -577,6 +577,19 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
         op = O.Set(target, False if a.kind == "bool" else "none")
         return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
                           f"the {target.replace('_', ' ')} last mentioned")
+    if ctx.attr and re.fullmatch(rf"(?:change|edit|modify|alter|adjust) {_PRON}", bare):
+        asked = schema.get(ctx.attr) if ctx.attr in schema else None
+        if asked is not None and asked.kind != "seed":      # "change it": to what? (no guess)
+            name = ctx.attr.replace("_", " ")
+            if asked.kind == "bool":
+                what = f"Change the {name} how? Say 'no {name}' or 'add a {name}'."
+            elif asked.values:
+                what = (f"Change the {name} to what? It can be "
+                        f"{', '.join(map(str, asked.values[:-1]))} or {asked.values[-1]}.")
+            else:
+                what = f"Change the {name} how? For example 'more', 'less' or a number."
+            return Resolution("anaphora", reply=f"{what} Nothing changed.",
+                              note=f"'{_short(text)}': the {name} last mentioned, no value")
     m = _MAKE.match(bare)
     if not m or not ctx.attr:
         return None
@@ -640,6 +653,9 @@ _YES_NO = frozenset({"yes", "no", "yeah", "yep", "nope", "nah", "true", "false",
                      "sure", "y", "n", "right", "correct", "wrong"})
 
 
+_VERTICAL = frozenset({"higher", "lower", "up", "down", "above", "below"})
+
+
 def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
     if not ctx.attr or len(bare.split()) > 3 or set(bare.split()) & _YES_NO \
             or facts.parse(text, dict(facts.attributes)):
@@ -648,6 +664,8 @@ def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
     if r is None or r.kind == "seed":
         return None
     words = re.sub(r"^(?:and |now |then |a bit |even )+", "", bare)
+    if set(r.pos + r.neg) & {"left", "right"} and set(words.split()) & _VERTICAL:
+        return None             # "higher" after "turn left" is not "more to the right"
     for phrase in (f"{words} {r.names[0]}", f"make {r.names[0]} {words}"):
         ops = facts.parse(phrase, dict(facts.attributes))
         if ops and all(getattr(o, "attr", None) == r.name for o in ops):

@@ -135,6 +135,13 @@ class HoloApp(App):
             self.gen, self.result, self.view, self.warnings = gen, result, view, warnings
             super().__init__()
 
+    class ImageShown(Message):
+        """A turn's image, posted as soon as it is rendered (before the turn is
+        checked and logged), with the caption of the state it shows."""
+        def __init__(self, gen: int, image, caption: str):
+            self.gen, self.image, self.caption = gen, image, caption
+            super().__init__()
+
     class Queued(Message):
         def __init__(self, gen: int, n: int):
             self.gen, self.n = gen, n
@@ -161,8 +168,10 @@ class HoloApp(App):
         self._queue: queue.Queue = queue.Queue()
         self._gen = 0
         self.busy = 0              # commands queued or running (UI thread only)
+        self._deferred = 0         # finished turns waiting for their image's frame
         self.started_at = time.perf_counter()
         self.first_image_s: float | None = None
+        one_thread()
 
     # -- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -187,15 +196,7 @@ class HoloApp(App):
             warm = os.environ.get("HOLOCHAT_WARMUP", "1") != "0"
         if warm:
             start_fallback_warmup((self.spec.domain,))
-            self._warm_reader()
         self._start()
-
-    @work(thread=True, group="reader", exit_on_error=False)
-    def _warm_reader(self) -> None:
-        """Load the request reader (dialogue.reader) in the background, so the first
-        loosely phrased request does not wait for it; a missing model only logs."""
-        from dialogue import reader
-        reader.available()
 
     def _start(self) -> None:
         self._gen += 1
@@ -218,6 +219,12 @@ class HoloApp(App):
             shown_warnings = len(m.warnings)
             self.post_message(self.Ready(gen, m, _view(m, vocabulary=True), reply, kind,
                                          warnings, notices))
+            _settle()
+
+            def image_known(step: int, image) -> None:      # on this worker thread
+                self.post_message(self.ImageShown(
+                    gen, image, f"step {step} · {m.state.domain} · {m.state.generator}"))
+            m.on_image = image_known
             if spec.replay:
                 from sessions.log import load_log
                 recs = load_log(spec.replay).records[1:]
@@ -341,6 +348,7 @@ class HoloApp(App):
         self.manager, self.view, self.dead = None, None, None
         self._queue = queue.Queue()
         self.busy = 0
+        self._deferred = 0
         chat = self.query_one(ChatLog)
         chat.clear()
         chat.note(note)
@@ -377,6 +385,11 @@ class HoloApp(App):
         if self.first_image_s is None and v.image is not None:
             self.first_image_s = time.perf_counter() - self.started_at
 
+    @on(ImageShown)
+    def handle_image_shown(self, msg: ImageShown) -> None:
+        if msg.gen == self._gen:
+            self.query_one(ImagePanel).show(msg.image, msg.caption)
+
     @on(Queued)
     def handle_queued(self, msg: Queued) -> None:
         if msg.gen == self._gen:
@@ -386,9 +399,28 @@ class HoloApp(App):
     def handle_turn_done(self, msg: TurnDone) -> None:
         if msg.gen != self._gen:
             return
-        r, v = msg.result, msg.view
-        self.view = v
+        self.view = msg.view
+        self._after_paint(self._turn_done_shown, msg)
+
+    def _after_paint(self, show, msg) -> None:
+        """``show(msg)`` now, or, while the turn's image is not on screen yet,
+        after the frame that draws it: that frame then carries the image alone
+        (cheap), and the chat, state and history follow in the next one.
+        Results are shown in the order they came."""
+        if not self.query_one(ImagePanel).paint_pending and not self._deferred:
+            show(msg)
+            return
+        self._deferred += 1
+
+        def later() -> None:
+            if msg.gen == self._gen:        # (a new session reset the count)
+                self._deferred -= 1
+                show(msg)
+        self.query_one(ImagePanel).call_after_refresh(later)
+
+    def _turn_done_shown(self, msg: TurnDone) -> None:
         self.busy = max(0, self.busy - 1)
+        r, v = msg.result, msg.view
         chat = self.query_one(ChatLog)
         if self.spec.replay:       # replayed inputs were never typed here: show them
             chat.user(r.input)
@@ -404,8 +436,10 @@ class HoloApp(App):
 
     @on(Failed)
     def handle_failed(self, msg: Failed) -> None:
-        if msg.gen != self._gen:
-            return
+        if msg.gen == self._gen:
+            self._after_paint(self._failed_shown, msg)
+
+    def _failed_shown(self, msg: Failed) -> None:
         self.busy = max(0, self.busy - 1)
         self.query_one(ChatLog).reply(msg.error, "error")
 
@@ -484,28 +518,82 @@ def _build(spec: SessionSpec):
 WARM_STARTED = threading.Event()     # set when the background load has begun
 WARM_DONE = threading.Event()        # set when the background load has ended
 _WARM_LOCK = threading.Lock()
+WARM_TIMES: dict[str, float] = {}               # perf_counter() at "start", "reader", "done"
+
+
+def _settle() -> None:
+    """Move what is loaded so far (torch, the models, the app) out of the
+    garbage collector's sight: a full collection over it took 200-240 ms, the
+    slowest keypress-to-pixels turns; what a turn allocates is still collected."""
+    import gc
+    gc.freeze()
+
+
+def one_thread() -> None:
+    """Torch on one thread in the app: its renders and checks are small, and
+    with two threads each op waits on the other, which under load (other
+    processes, the background model load) made keypress-to-pixels p95 ~600 ms
+    instead of ~100 ms.  The environment is read when torch loads (every thread
+    then starts with one); ``OMP_NUM_THREADS`` set by the person wins."""
+    import sys
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    # torch already loaded (tests, the benchmark): tell it too.  Not while another
+    # thread is still importing it (the warm-up): that import reads the environment
+    set_threads = getattr(sys.modules.get("torch"), "set_num_threads", None)
+    if set_threads is not None and os.environ["OMP_NUM_THREADS"] == "1":
+        try:
+            set_threads(1)
+        except Exception:  # noqa: BLE001 - a half-initialised module: the environment holds
+            pass
+
+
+_WARM_STOP = threading.Event()       # the process is ending: load no more
 
 
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
-    """Load the sentence-embedding model (and the exemplar bank) in a daemon
-    thread now, so the first line the grammar does not read waits only for
-    what is left of the load.  Once per process; failures are left for the
-    parser to report when the model is needed."""
+    """Load, in one daemon thread started now, what reads the lines the grammar
+    does not: the request reader (the model most such lines reach) first, then
+    the sentence-embedding model and the exemplar bank, so the first such line
+    waits only for what is left of the load; one thread, so the two loads do
+    not fight each other (and the session's own start) for the interpreter.
+    Once per process; failures are left for the parser to report when the
+    model is needed."""
     with _WARM_LOCK:
         if WARM_STARTED.is_set():
             return
         WARM_STARTED.set()
+    import atexit
+    one_thread()
 
     def warm() -> None:
         try:
-            from dialogue import fallback
-            fallback.warm_up(domains)
+            from dialogue import reader
+            reader.available()
+        except Exception:  # noqa: BLE001
+            pass
+        WARM_TIMES["reader"] = time.perf_counter()
+        try:
+            if not _WARM_STOP.is_set():
+                from dialogue import fallback
+                fallback.warm_up(domains)
         except Exception:  # noqa: BLE001
             pass
         finally:
+            WARM_TIMES["done"] = time.perf_counter()
             WARM_DONE.set()
+            _settle()
 
-    threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True).start()
+    WARM_TIMES["start"] = time.perf_counter()
+    thread = threading.Thread(target=warm, name="holochat-fallback-warmup", daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        # a daemon thread stopped inside torch at exit aborts the process
+        # ("terminate called without an active exception"): let the load end
+        _WARM_STOP.set()
+        thread.join(timeout=20)
+    atexit.register(finish)
 
 
 def run_app(spec: SessionSpec) -> int:
@@ -554,19 +642,23 @@ def measure_startup() -> dict:
 KEYPRESS_LINES = ("add sunglasses", "turn left a bit", "smile", "make the background blue",
                   "a bit brighter", "add a hat", "turn right 30 degrees", "undo",
                   "make the hair red", "look up", "undo", "undo", "redo", "frown")
-FALLBACK_LINE = "I would like a gloomier look"   # read by the embedding fallback
+FALLBACK_LINE = "I would like a gloomier look"   # read by the request reader
+LOADING_LINE = "add a beard"                      # a grammar line typed during the load
 
 
 async def _measure_latency(rounds: int, generator: str | None) -> dict:
-    """In one fresh app: the first fallback line typed as soon as the first
-    image shows (the embedding model loading in the background meanwhile),
-    then keypress (enter) → the new image painted, for each line."""
+    """In one fresh app: a grammar line typed as soon as the first image
+    shows (keypress → its image painted, while the models still load in the
+    background), then the first line the grammar does not read, then
+    keypress (enter) → the new image painted, for each line.  Also when the
+    background load ended, from the app's start."""
+    t0 = time.perf_counter()
+    start_fallback_warmup(("faces",))      # as `holochat` does, before the app is built
     app = HoloApp(SessionSpec(seed=0, generator=generator, session_name=None,
                               warm_fallback=True))
     out: dict = {"keypress_to_pixels_ms": [], "fallback_first_ms": None}
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one(ImagePanel)
-        t0 = time.perf_counter()
         while panel.painted == 0 and time.perf_counter() - t0 < 120:
             await asyncio.sleep(0.005)
         out["ready_s"] = time.perf_counter() - t0
@@ -581,9 +673,22 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
                 await asyncio.sleep(0.01)
             return start
 
-        # the first line the grammar does not read, straight after start-up
+        # a grammar line straight after start-up, the models loading meanwhile
+        out["loading_when_typed"] = not WARM_DONE.is_set()
+        painted = panel.painted
+        start = await turn(LOADING_LINE)
+        while panel.painted == painted and time.perf_counter() - start < 5:
+            await asyncio.sleep(0.005)
+        if panel.painted != painted and panel.painted_at is not None:
+            out["during_load_ms"] = (panel.painted_at - start) * 1000
+        # the first line the grammar does not read, straight after that
+        out["fallback_typed_s"] = time.perf_counter() - t0
         start = await turn(FALLBACK_LINE)
         out["fallback_first_ms"] = (time.perf_counter() - start) * 1000
+        while not WARM_DONE.is_set() and time.perf_counter() - t0 < 120:
+            await asyncio.sleep(0.02)
+        if "done" in WARM_TIMES:
+            out["background_load_s"] = WARM_TIMES["done"] - t0
         for _ in range(rounds):
             for text in KEYPRESS_LINES:
                 painted = panel.painted

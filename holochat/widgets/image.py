@@ -178,6 +178,7 @@ class ImagePanel(Vertical):
         self.shown_key: str | None = None
         self.painted = 0
         self.painted_at: float | None = None
+        self.paint_pending = False     # an image was set and its frame is not drawn yet
 
     def compose(self) -> ComposeResult:
         cls = _image_class()
@@ -198,11 +199,13 @@ class ImagePanel(Vertical):
                     widget.set_image(pil, key)
                 elif isinstance(widget, AutoImage):
                     widget.image = pil
+                self.paint_pending = True
                 self.call_after_refresh(self._painted)
         self.query_one("#image-caption", Static).update(literal(caption, limit=200), layout=False)
         self._caption = caption
 
     def _painted(self) -> None:
+        self.paint_pending = False
         self.painted += 1
         self.painted_at = time.perf_counter()
 

@@ -27,8 +27,8 @@ class StatePanel(DataTable):
         self.zebra_stripes = True
         # a fixed value column: an auto-sized one is measured only when the table
         # next goes idle, so a busy app could show "● sungl" for a moment
-        self.add_column("attribute")
-        self.add_column("value", width=VALUE_WIDTH)
+        self.add_column("attribute", key="attribute")
+        self.add_column("value", width=VALUE_WIDTH, key="value")
 
     def show(self, domain: str, generator: str, attributes: Mapping[str, Any],
              changed: set[str] | None = None,
@@ -37,15 +37,20 @@ class StatePanel(DataTable):
         far (dcgan mode), listed before the attributes, which they leave as
         they were."""
         changed = changed or set()
-        self.clear()
-        def row(name: str, value: str) -> None:      # values may come from a file
-            self.add_row(literal(name, limit=40), literal(value, limit=40))
-
-        row("domain", domain)
-        row("generator", generator)
+        rows: list[tuple[str, str]] = [("domain", domain), ("generator", generator)]
         for name, label, amount in moves:
-            mark = "● " if name in changed else ""
-            row(label, mark + amount)
+            rows.append((label, ("● " if name in changed else "") + amount))
         for k, v in attributes.items():
-            mark = "● " if k in changed else ""
-            row(k, mark + _fmt(v))
+            rows.append((k, ("● " if k in changed else "") + _fmt(v)))
+        known: list[tuple[str, str]] = getattr(self, "_rows", [])
+        if [n for n, _ in known] == [n for n, _ in rows]:
+            # the same attributes: only the values that differ are redrawn (a
+            # cleared table re-renders every row in the next frame)
+            for i, ((_, old), (_, value)) in enumerate(zip(known, rows)):
+                if old != value:          # values may come from a file: shown literally
+                    self.update_cell(f"row-{i}", "value", literal(value, limit=40))
+        else:
+            self.clear()
+            for i, (name, value) in enumerate(rows):
+                self.add_row(literal(name, limit=40), literal(value, limit=40), key=f"row-{i}")
+        self._rows = rows
