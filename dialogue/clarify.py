@@ -18,20 +18,85 @@ from dialogue.types import Clarification
 from generators.schema import SCHEMAS
 from sessions.ops import Adjust, Describe, Op, Set
 
-YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "exactly",
-                 "y", "affirmative", "indeed", "right", "that", "that one", "yes please",
-                 "please", "do it", "go ahead"})
-NO = frozenset({"no", "nope", "neither", "neither one", "none", "cancel", "nah",
-                "never mind", "nevermind", "forget it", "n", "none of them", "no thanks",
-                "neither of them", "not really"})
-ORDINALS = {0: ("first", "1", "1st", "one", "former", "top", "a", "option 1", "option one"),
-            1: ("second", "2", "2nd", "two", "latter", "other", "b", "last", "option 2",
-                "option two", "bottom")}
+YES = frozenset(
+    {
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "correct",
+        "exactly",
+        "y",
+        "affirmative",
+        "indeed",
+        "right",
+        "that",
+        "that one",
+        "yes please",
+        "please",
+        "do it",
+        "go ahead",
+    }
+)
+NO = frozenset(
+    {
+        "no",
+        "nope",
+        "neither",
+        "neither one",
+        "none",
+        "cancel",
+        "nah",
+        "never mind",
+        "nevermind",
+        "forget it",
+        "n",
+        "none of them",
+        "no thanks",
+        "neither of them",
+        "not really",
+    }
+)
+ORDINALS = {
+    0: ("first", "1", "1st", "one", "former", "top", "a", "option 1", "option one"),
+    1: (
+        "second",
+        "2",
+        "2nd",
+        "two",
+        "latter",
+        "other",
+        "b",
+        "last",
+        "option 2",
+        "option two",
+        "bottom",
+    ),
+}
 DECLINED = -1
 
 _WORD = re.compile(r"[a-z0-9']+")
-_FILLER = FILLER | {"one", "please", "the", "i", "mean", "meant", "did", "option", "yes",
-                    "yeah", "thanks", "want"} | {p for p in POLITENESS if " " not in p}
+_FILLER = (
+    FILLER
+    | {
+        "one",
+        "please",
+        "the",
+        "i",
+        "mean",
+        "meant",
+        "did",
+        "option",
+        "yes",
+        "yeah",
+        "thanks",
+        "want",
+    }
+    | {p for p in POLITENESS if " " not in p}
+)
 
 
 def label(command: str) -> str:
@@ -42,15 +107,18 @@ def label(command: str) -> str:
         return f"go back to step {m.group(1)}"
     m = re.fullmatch(r"([a-z_]+) ([a-z]+)", command)
     if m and any(m.group(1) in s for s in SCHEMAS.values()):
-        attr, value = m.groups()               # "hair_color red" -> "red hair color"
+        attr, value = m.groups()  # "hair_color red" -> "red hair color"
         if attr == "eyewear":
             return "remove glasses" if value == "none" else f"add {value}"
         if attr == "expression":
             return f"look {value}"
         return f"{value} {attr.replace('_', ' ')}"
     command = command.replace("_", " ")
-    return {"no hat": "remove the hat", "no beard": "remove the beard",
-            "no armrests": "remove the armrests"}.get(command, command)
+    return {
+        "no hat": "remove the hat",
+        "no beard": "remove the beard",
+        "no armrests": "remove the armrests",
+    }.get(command, command)
 
 
 #: ops never offered for an unclear request: they change identity or discard work
@@ -72,12 +140,16 @@ def make(candidates: Sequence[tuple[str, tuple[Op, ...]]]) -> Clarification | No
     when none is left: destructive options are never offered, and two readings of the
     same attribute (typically its two opposite choices) become one question about the
     first ("Did you mean 'remove glasses'?")."""
-    options = tuple((label(c), ops) for c, ops in candidates[:2]
-                    if not any(o.tag in DESTRUCTIVE for o in ops))
+    options = tuple(
+        (label(c), ops) for c, ops in candidates[:2] if not any(o.tag in DESTRUCTIVE for o in ops)
+    )
     if not options:
         return None
-    if len(options) == 2 and _attrs(options[0][1]) and \
-            _attrs(options[0][1]) == _attrs(options[1][1]):
+    if (
+        len(options) == 2
+        and _attrs(options[0][1])
+        and _attrs(options[0][1]) == _attrs(options[1][1])
+    ):
         options = options[:1]
     if len(options) == 1:
         question = f"Did you mean '{options[0][0]}'?"
@@ -114,8 +186,11 @@ def answer(text: str, pending: Clarification) -> int | None:
     label_words = [set(_words(label)) for label in labels]
     if not said <= set().union(*label_words):
         return None
-    hits = [i for i, lw in enumerate(label_words)
-            if said & (lw - set().union(*(o for j, o in enumerate(label_words) if j != i)))]
+    hits = [
+        i
+        for i, lw in enumerate(label_words)
+        if said & (lw - set().union(*(o for j, o in enumerate(label_words) if j != i)))
+    ]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -127,6 +202,7 @@ def ask(label: str, ops: tuple[Op, ...]) -> Clarification:
 def label_of(ops: Sequence[Op], domain: str) -> str:
     """A short command-like label for ops ("remove the glasses", "make the hair red")."""
     from generators.schema import get_schema
+
     schema = get_schema(domain)
     parts = []
     for o in ops:
@@ -137,9 +213,13 @@ def label_of(ops: Sequence[Op], domain: str) -> str:
         if attr is None:
             parts.append(o.tag.replace("_", " "))
             continue
-        noun = {"eyewear": "glasses", "hair_color": "hair", "skin_tone": "skin",
-                "expression_strength": "expression", "back_height": "back"}.get(
-            attr, attr.replace("_", " "))
+        noun = {
+            "eyewear": "glasses",
+            "hair_color": "hair",
+            "skin_tone": "skin",
+            "expression_strength": "expression",
+            "back_height": "back",
+        }.get(attr, attr.replace("_", " "))
         if isinstance(o, Set) and isinstance(o.value, bool):
             parts.append(f"{'add' if o.value else 'remove'} the {noun}")
         elif isinstance(o, Set) and attr == "eyewear":

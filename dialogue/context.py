@@ -42,7 +42,7 @@ class DialogueContext:
     move_delta: float | None = None
     move_is_last: bool = False
     pending: dict | None = None
-    said: str = ""                        # the last line typed (whatever it did)
+    said: str = ""  # the last line typed (whatever it did)
 
     # -- serialisation -----------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -82,8 +82,18 @@ def _mentioned(ops: Iterable[O.Op]) -> list[str]:
     return out
 
 
-def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], changes: list,
-            step_before: int, step: int, changed: bool, pending: dict | None) -> DialogueContext:
+def advance(
+    ctx: DialogueContext,
+    *,
+    domain: str,
+    text: str,
+    ops: list[O.Op],
+    changes: list,
+    step_before: int,
+    step: int,
+    changed: bool,
+    pending: dict | None,
+) -> DialogueContext:
     """The context after one turn: ``ops`` as logged, ``changes`` the
     ``sessions.apply.Change`` list of its edits."""
     if domain != ctx.domain:
@@ -114,12 +124,17 @@ def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], ch
                     d = (1 if d > 0 else -1) * float(a.step or abs(d))
                 if d:
                     move = (ch.attr, d)
-        new = replace(new, last_input=text, last_ops=tuple(o.to_json() for o in ops),
-                      last_step_before=step_before, last_step=step,
-                      move_is_last=move is not None)
+        new = replace(
+            new,
+            last_input=text,
+            last_ops=tuple(o.to_json() for o in ops),
+            last_step_before=step_before,
+            last_step=step,
+            move_is_last=move is not None,
+        )
         if move is not None:
             new = replace(new, move_attr=move[0], move_delta=round(move[1], 6))
-    elif changed:                         # undo, redo, goto: the last edit is not at hand
+    elif changed:  # undo, redo, goto: the last edit is not at hand
         new = replace(new, move_is_last=False, last_step=None)
     return new
 
@@ -127,16 +142,23 @@ def advance(ctx: DialogueContext, *, domain: str, text: str, ops: list[O.Op], ch
 def pending_to_json(clar) -> dict | None:
     if clar is None:
         return None
-    return {"question": clar.question,
-            "options": [[label, [o.to_json() for o in ops]] for label, ops in clar.options]}
+    return {
+        "question": clar.question,
+        "options": [[label, [o.to_json() for o in ops]] for label, ops in clar.options],
+    }
 
 
 def pending_from_json(d):
     from dialogue.types import Clarification
+
     if not isinstance(d, Mapping):
         return None
     try:
-        return Clarification(str(d["question"]), tuple(
-            (str(label), tuple(O.op_from_json(o) for o in ops)) for label, ops in d["options"]))
+        return Clarification(
+            str(d["question"]),
+            tuple(
+                (str(label), tuple(O.op_from_json(o) for o in ops)) for label, ops in d["options"]
+            ),
+        )
     except (KeyError, TypeError, ValueError):
         return None

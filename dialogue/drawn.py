@@ -38,23 +38,32 @@ from sessions import ops as O
 @dataclass(frozen=True)
 class DrawnInput:
     """A drawing from the canvas: the 64×64 uint8 sketch and the line shown for it."""
+
     sketch: np.ndarray
     text: str = "(drawing)"
 
 
 @dataclass(frozen=True)
 class DrawRequest:
-    kind: str                 # "file" | "canvas" | "sketch"
+    kind: str  # "file" | "canvas" | "sketch"
     path: str | None = None
 
 
 _EXT = r"(?:png|jpe?g|gif|bmp|webp|tiff?)"
-_FILE = re.compile(r"^\s*draw\s+(?:from\s+|the\s+file\s+)?(?P<q>[\"']?)(?P<path>[^\"']*?\." + _EXT
-                   + r")(?P=q)\s*$", re.IGNORECASE)
-_CANVAS = re.compile(r"^\s*(?:draw|open the canvas|canvas|let me draw|i want to draw)\s*[.!]?\s*$",
-                     re.IGNORECASE)
-_SKETCH = re.compile(r"^\s*(?:sketch|trace|draw)\s+(?:the\s+|this\s+)?(?:current\s+)?"
-                     r"(?:picture|image|one)\s*[.!]?\s*$", re.IGNORECASE)
+_FILE = re.compile(
+    r"^\s*draw\s+(?:from\s+|the\s+file\s+)?(?P<q>[\"']?)(?P<path>[^\"']*?\."
+    + _EXT
+    + r")(?P=q)\s*$",
+    re.IGNORECASE,
+)
+_CANVAS = re.compile(
+    r"^\s*(?:draw|open the canvas|canvas|let me draw|i want to draw)\s*[.!]?\s*$", re.IGNORECASE
+)
+_SKETCH = re.compile(
+    r"^\s*(?:sketch|trace|draw)\s+(?:the\s+|this\s+)?(?:current\s+)?"
+    r"(?:picture|image|one)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def draw_request(text: str) -> DrawRequest | None:
@@ -73,26 +82,29 @@ def draw_request(text: str) -> DrawRequest | None:
     return None
 
 
-MAX_SIDE = 4096          # a drawing file larger than this on a side is refused (memory)
+MAX_SIDE = 4096  # a drawing file larger than this on a side is refused (memory)
 
 
 def sketch_from_file(path: str) -> np.ndarray:
     """A drawing file as the 64×64 sketch pix2pix reads (``DrawingError``
     with a clear message when it is missing, unreadable, too large or empty)."""
     from generators.studio.sketch import DrawingError, fit_drawing, load_drawing
+
     p = Path(path).expanduser()
-    if p.exists() and not p.is_dir() and not p.is_file():     # a FIFO or device would block
+    if p.exists() and not p.is_dir() and not p.is_file():  # a FIFO or device would block
         raise DrawingError(f"{path} is not a regular file")
     if p.is_file():
         from PIL import Image
+
         try:
-            with Image.open(p) as im:                          # reads the header only
+            with Image.open(p) as im:  # reads the header only
                 w, h = im.size
         except Exception:  # noqa: BLE001 - load_drawing says what is wrong with it
             w = h = 0
         if max(w, h) > MAX_SIDE:
-            raise DrawingError(f"{path} is {w}×{h} pixels; a drawing may be at most "
-                               f"{MAX_SIDE}×{MAX_SIDE}")
+            raise DrawingError(
+                f"{path} is {w}×{h} pixels; a drawing may be at most {MAX_SIDE}×{MAX_SIDE}"
+            )
     try:
         return fit_drawing(load_drawing(p))
     except DrawingError:
@@ -102,8 +114,9 @@ def sketch_from_file(path: str) -> np.ndarray:
 
 
 # -- reading a drawing back --------------------------------------------------------------
-def read_back(domain: str, picture: np.ndarray, attributes: dict[str, Any]
-              ) -> tuple[dict[str, Any], str]:
+def read_back(
+    domain: str, picture: np.ndarray, attributes: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
     """The attributes to set from a drawing and the reply's sentence (faces:
     what the judge reads in ``picture``, the drawing's pix2pix picture;
     chairs: ``picture`` is the drawing itself, matched to studio sketches)."""
@@ -112,18 +125,31 @@ def read_back(domain: str, picture: np.ndarray, attributes: dict[str, Any]
     if domain != "faces":
         return {}, "Here is your drawing."
     from generators.weights import has_weights
+
     if not has_weights("judge", "faces"):
-        return {}, ("I drew your face. The faces judge is not installed, so I can't read it "
-                    "back; edits go on from the face before the drawing.")
+        return {}, (
+            "I drew your face. The faces judge is not installed, so I can't read it "
+            "back; edits go on from the face before the drawing."
+        )
     import torch
 
     from dialogue.verify import default_verifier
     from generators.pix2pix_gen import read_drawing
+
     with torch.inference_mode():
         got, sentence = read_drawing(picture, default_verifier().judge())
-    got = {k: (bool(v) if isinstance(v, (bool, np.bool_)) else
-               float(v) if isinstance(v, (float, np.floating)) else
-               str(v) if isinstance(v, (str, np.str_)) else v) for k, v in got.items()}
+    got = {
+        k: (
+            bool(v)
+            if isinstance(v, (bool, np.bool_))
+            else float(v)
+            if isinstance(v, (float, np.floating))
+            else str(v)
+            if isinstance(v, (str, np.str_))
+            else v
+        )
+        for k, v in got.items()
+    }
     if got.get("expression", "neutral") != "neutral":
         got["expression_strength"] = max(0.5, float(attributes.get("expression_strength", 0.5)))
     return got, sentence
@@ -134,22 +160,26 @@ def _read_chair(sketch: np.ndarray, attributes: dict[str, Any]) -> tuple[dict[st
     matched against studio sketches of the chair on screen
     (``generators.sketch_reader``): legs and armrests are read, the view is not."""
     from generators.sketch_reader import READ, describe_chair, read_chair_drawing
+
     got, _ = read_chair_drawing(sketch, attributes)
     got = {k: got[k] for k in READ}
-    return got, (describe_chair(got) + " (The view can't be read from a drawing yet: it stays "
-                 "as it was.)")
+    return got, (
+        describe_chair(got) + " (The view can't be read from a drawing yet: it stays as it was.)"
+    )
 
 
 def drawn_op(state, sketch: np.ndarray, store) -> tuple[O.Draw, list[str]]:
     """The op of a drawn turn (the sketch stored in ``store``, its picture
     drawn and read back) and warnings for the caller (a drawing not saved)."""
     from sessions.drawings import check_sketch, render_drawn
+
     sketch = check_sketch(sketch)
     if not (sketch < 128).any():
         from generators.studio.sketch import DrawingError
+
         raise DrawingError("the drawing is empty: no dark strokes on it")
     name, sha, problem = store.add(sketch)
-    if state.domain == "chairs":           # read from the drawing itself (no chairs judge)
+    if state.domain == "chairs":  # read from the drawing itself (no chairs judge)
         attrs, sentence = read_back("chairs", sketch, dict(state.attributes))
     else:
         picture = render_drawn(state.evolve(size=64), sketch)
@@ -157,6 +187,8 @@ def drawn_op(state, sketch: np.ndarray, store) -> tuple[O.Draw, list[str]]:
     return O.Draw(name, sha, attrs, sentence), ([problem] if problem else [])
 
 
-CANVAS_ONLY = ("The drawing canvas opens in the app: type 'draw' there (or press F2), and "
-               "'sketch the current picture' to start from this picture's outlines. In a "
-               "script, 'draw FILE.png' draws from a file.")
+CANVAS_ONLY = (
+    "The drawing canvas opens in the app: type 'draw' there (or press F2), and "
+    "'sketch the current picture' to start from this picture's outlines. In a "
+    "script, 'draw FILE.png' draws from a file."
+)

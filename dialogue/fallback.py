@@ -35,6 +35,7 @@ _BANKS: dict[str, np.ndarray] = {}
 
 def _register() -> None:
     from generators import vocabulary as V
+
     V.on_change(_BANKS.clear)
 
 
@@ -43,18 +44,24 @@ _register()
 
 @dataclass(frozen=True)
 class Candidate:
-    command: str        # canonical command (parsed by the grammar)
-    score: float        # cosine similarity of the best exemplar of this command
-    matched: str        # that exemplar's text
+    command: str  # canonical command (parsed by the grammar)
+    score: float  # cosine similarity of the best exemplar of this command
+    matched: str  # that exemplar's text
 
 
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length embeddings, one row per text (float32)."""
     model = _load()
     import torch
+
     with torch.inference_mode():
-        vecs = model.encode(texts, batch_size=64, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        vecs = model.encode(
+            texts,
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
     return np.asarray(vecs, dtype=np.float32)
 
 
@@ -87,7 +94,7 @@ def _bank_embeddings(domain: str) -> np.ndarray:
 def warm_up(domains: tuple[str, ...] = ("faces", "chairs")) -> bool:
     """Load the model and the banks' embeddings now; False if the model is unavailable."""
     try:
-        _load()                        # also when the banks come from the disk cache
+        _load()  # also when the banks come from the disk cache
         for d in domains:
             _bank_embeddings(d)
     except EmbeddingUnavailable:

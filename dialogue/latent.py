@@ -46,16 +46,24 @@ from sessions import ops as O
 from sessions.apply import apply
 from sessions.state import ImageState
 
-MORE = 0.5          # a second "add X" / "smile more" while X's offset is already positive
+MORE = 0.5  # a second "add X" / "smile more" while X's offset is already positive
 
-REGION_WORDS = {"left": "left half", "right": "right half", "top": "top half",
-                "bottom": "bottom half", "center": "centre", "eyes": "eyes", "mouth": "mouth"}
+REGION_WORDS = {
+    "left": "left half",
+    "right": "right half",
+    "top": "top half",
+    "bottom": "bottom half",
+    "center": "centre",
+    "eyes": "eyes",
+    "mouth": "mouth",
+}
 
 
 @dataclass(frozen=True)
 class Options:
     """How this mode runs (the manager holds one; tests pass smaller ones)."""
-    judge_check: bool = True          # read yes/no moves back with the faces judge
+
+    judge_check: bool = True  # read yes/no moves back with the faces judge
     # keyword arguments of the completion search (steps, restarts, ...)
     completion: Mapping[str, Any] = field(default_factory=dict)
 
@@ -80,22 +88,29 @@ def direction_words(name: str) -> str:
     attr, _, value = name.partition("=")
     if not value:
         return attr.replace("_", " ")
-    return {"hair_color": f"{value} hair", "skin_tone": f"{value} skin",
-            "background": f"{value} background", "expression": value}.get(attr, value)
+    return {
+        "hair_color": f"{value} hair",
+        "skin_tone": f"{value} skin",
+        "background": f"{value} background",
+        "expression": value,
+    }.get(attr, value)
 
 
 def direction_moves(offsets) -> dict[str, float]:
     """The non-zero direction offsets of a state, in name order (blends,
     ``mix:``/``blend:``, are offsets but not directions)."""
-    return {k: float(v) for k, v in sorted(dict(offsets or {}).items())
-            if not is_blend(k) and float(v)}
+    return {
+        k: float(v) for k, v in sorted(dict(offsets or {}).items()) if not is_blend(k) and float(v)
+    }
 
 
 def offset_rows(offsets) -> list[tuple[str, str, str]]:
     """The state's latent moves as the state panel lists them, in name order:
     (direction name, "move: sunglasses", "+1.5")."""
-    return [(name, f"move: {direction_words(name)}", f"{amount:+.2g}")
-            for name, amount in direction_moves(offsets).items()]
+    return [
+        (name, f"move: {direction_words(name)}", f"{amount:+.2g}")
+        for name, amount in direction_moves(offsets).items()
+    ]
 
 
 def completion_reason(region: str) -> str:
@@ -105,8 +120,8 @@ def completion_reason(region: str) -> str:
 @dataclass
 class Resolution:
     ops: list[O.Op]
-    notes: list[str] = field(default_factory=list)    # sentences for the reply
-    converted: bool = False                            # some op was rewritten
+    notes: list[str] = field(default_factory=list)  # sentences for the reply
+    converted: bool = False  # some op was rewritten
 
 
 def _load(generator: str, domain: str):
@@ -118,30 +133,40 @@ def _complete_first() -> str:
     return f"Say 'use the {able[0]}' first." if able else "No generator here can do that."
 
 
-def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState], np.ndarray],
-            completion_seed: int, load: Callable[[str, str], Any] = _load,
-            options: Options = Options()) -> Resolution:
+def resolve(
+    ops: list[O.Op],
+    state: ImageState,
+    *,
+    render: Callable[[ImageState], np.ndarray],
+    completion_seed: int,
+    load: Callable[[str, str], Any] = _load,
+    options: Options = Options(),
+) -> Resolution:
     """Rewrite one turn's parsed ``ops`` for dcgan mode (a no-op in other modes).
 
     ``state`` is the state before the turn, ``render`` draws a state (for
     completion), ``completion_seed`` seeds the completion search."""
     if not (latent_edits(state.generator) or can_complete(state.generator)) and not any(
-            isinstance(o, O.SwitchGenerator)
-            and (latent_edits(o.name) or can_complete(o.name)) for o in ops):
+        isinstance(o, O.SwitchGenerator) and (latent_edits(o.name) or can_complete(o.name))
+        for o in ops
+    ):
         # not in dcgan mode and not entering it: nothing to rewrite
         needs = any(isinstance(o, O.Complete) for o in ops)
         return Resolution(list(ops), [_complete_first()] if needs else [])
     out: list[O.Op] = []
     notes: list[str] = []
     converted = False
-    cur = state                      # the state as the ops so far leave it (edits only)
+    cur = state  # the state as the ops so far leave it (edits only)
     for op in ops:
         gen_name = cur.generator
         if isinstance(op, O.Complete):
             mine = can_complete(gen_name) and cur.domain == "faces"
         else:
-            mine = (latent_edits(gen_name) and cur.domain == "faces"
-                    and isinstance(op, (O.Set, O.Adjust, O.Toggle, O.Describe)))
+            mine = (
+                latent_edits(gen_name)
+                and cur.domain == "faces"
+                and isinstance(op, (O.Set, O.Adjust, O.Toggle, O.Describe))
+            )
         if not mine:
             if isinstance(op, O.Complete):
                 notes.append(_complete_first())
@@ -155,8 +180,7 @@ def resolve(ops: list[O.Op], state: ImageState, *, render: Callable[[ImageState]
             notes.append(f"I couldn't load the {gen_name} generator ({e}), so nothing changed.")
             continue
         if isinstance(op, O.Complete):
-            new, note = _complete(gen, cur, op.region, render, completion_seed,
-                                  options.completion)
+            new, note = _complete(gen, cur, op.region, render, completion_seed, options.completion)
         else:
             new, note = _moves(gen, cur, op)
         if note:
@@ -178,30 +202,39 @@ def _judge():
     try:
         from generators.training.judge import load_judge
         from generators.weights import weights_path
+
         return load_judge(weights_path("judge", "faces")).eval()
     except Exception:  # noqa: BLE001 - no judge: no check, the edit still happens
         return None
 
 
-def _judged_note(gen, state: ImageState, moves: list[O.Op],
-                 render: Callable[[ImageState], np.ndarray]) -> str | None:
+def _judged_note(
+    gen, state: ImageState, moves: list[O.Op], render: Callable[[ImageState], np.ndarray]
+) -> str | None:
     """A sentence when the judge does not read a yes/no move's attribute in
     the picture after it (or still reads one that was moved away)."""
     dirs = gen.directions
-    checks = [(m.direction, m.amount > 0) for m in moves
-              if isinstance(m, O.LatentMove) and dirs is not None and m.direction in dirs
-              and dirs.info(m.direction).kind == "binary" and m.amount]
+    checks = [
+        (m.direction, m.amount > 0)
+        for m in moves
+        if isinstance(m, O.LatentMove)
+        and dirs is not None
+        and m.direction in dirs
+        and dirs.info(m.direction).kind == "binary"
+        and m.amount
+    ]
     judge = _judge() if checks else None
     if judge is None:
         return None
     from generators.latent.directions import Target
     from generators.nets.judge import read_attributes
+
     image = np.asarray(render(state))
     size = judge.cfg.image_size
     if image.shape[0] != size:
         from PIL import Image
-        image = np.asarray(Image.fromarray(image).resize((size, size),
-                                                         Image.Resampling.BILINEAR))
+
+        image = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR))
     reading = read_attributes(judge, image[None])[0][0]
     missing: list[str] = []
     still: list[str] = []
@@ -213,8 +246,10 @@ def _judged_note(gen, state: ImageState, moves: list[O.Op],
         (missing if want else still).append(direction_words(name))
     parts = []
     if missing:
-        parts.append(f"The judge does not see {', '.join(missing)} in the picture yet; "
-                     f"saying it again pushes further.")
+        parts.append(
+            f"The judge does not see {', '.join(missing)} in the picture yet; "
+            f"saying it again pushes further."
+        )
     if still:
         parts.append(f"The judge still sees {', '.join(still)}.")
     return " ".join(parts) if parts else None
@@ -231,8 +266,11 @@ def _advance(state: ImageState, op: O.Op) -> ImageState:
 # -- edits → moves ------------------------------------------------------------------------------
 def _no_directions(gen) -> str:
     from generators.latent.directions import retrain_hint
-    return (f"This {gen.name} has no attribute directions yet (fit them with `"
-            f"{retrain_hint(gen.path)}`), so nothing changed.")
+
+    return (
+        f"This {gen.name} has no attribute directions yet (fit them with `"
+        f"{retrain_hint(gen.path)}`), so nothing changed."
+    )
 
 
 def _moves(gen, state: ImageState, op: O.Op) -> tuple[list[O.Op], str | None]:
@@ -258,8 +296,10 @@ def _moves(gen, state: ImageState, op: O.Op) -> tuple[list[O.Op], str | None]:
         if name is None or dirs.info(name).kind != "binary":
             moves, missing = [], [op.attr]
         else:
-            moves, missing = [O.LatentMove(name, -1.0 if state.offsets.get(name, 0.0) > 0
-                                           else 1.0)], []
+            moves, missing = (
+                [O.LatentMove(name, -1.0 if state.offsets.get(name, 0.0) > 0 else 1.0)],
+                [],
+            )
     else:
         raise TypeError(f"not an edit: {op.tag}")
     return moves, (_missing_note(gen, missing) if missing else None)
@@ -297,8 +337,11 @@ def _set_moves(dirs, state: ImageState, attr_name: str, value: Any) -> tuple[lis
             amount = MORE if state.offsets.get(name, 0.0) > 0 else 1.0
             return [O.LatentMove(name, amount)], []
         # back to the default value: away from the values moved toward, or from all of them
-        names = [n for n in (dirs.find(attr_name, v) for v in attr.values if v != attr.default)
-                 if n is not None]
+        names = [
+            n
+            for n in (dirs.find(attr_name, v) for v in attr.values if v != attr.default)
+            if n is not None
+        ]
         if not names:
             return [], [attr_name]
         pos = [n for n in names if state.offsets.get(n, 0.0) > 0]
@@ -318,8 +361,14 @@ def _adjust_moves(dirs, attr_name: str, delta: Any) -> tuple[list[O.Op], list[st
 
 
 # -- completion ---------------------------------------------------------------------------------
-def _complete(gen, state: ImageState, region: str, render: Callable[[ImageState], np.ndarray],
-              seed: int, search: Mapping[str, Any]) -> tuple[list[O.Op], str | None]:
+def _complete(
+    gen,
+    state: ImageState,
+    region: str,
+    render: Callable[[ImageState], np.ndarray],
+    seed: int,
+    search: Mapping[str, Any],
+) -> tuple[list[O.Op], str | None]:
     try:
         from generators.latent.completion import CompletionError, complete_state_z
     except ImportError:
@@ -360,5 +409,7 @@ def ignored_note(state: ImageState, load: Callable[[str, str], Any] = _load) -> 
     unknown = sorted(n for n in names if n not in known)
     if not unknown:
         return None
-    return (f"(The {gen.name} has no direction for "
-            f"{', '.join(direction_words(n) for n in unknown)}; ignored.)")
+    return (
+        f"(The {gen.name} has no direction for "
+        f"{', '.join(direction_words(n) for n in unknown)}; ignored.)"
+    )

@@ -36,10 +36,13 @@ SPELL_CUTOFF = 0.75
 
 _NEGATIONS = frozenset({"no", "remove"})
 #: opposite cues: a reading that says one side while the text says the other is dropped
-_OPPOSITES = ({"left"}, {"right"}), ({"up", "higher", "above", "more", "increase", "in",
-                                      "brighter"},
-                                     {"down", "lower", "below", "less", "decrease", "out",
-                                      "darker"})
+_OPPOSITES = (
+    ({"left"}, {"right"}),
+    (
+        {"up", "higher", "above", "more", "increase", "in", "brighter"},
+        {"down", "lower", "below", "less", "decrease", "out", "darker"},
+    ),
+)
 
 
 def parse(text: Any, context: ParseContext | None = None) -> ParseResult:
@@ -47,8 +50,9 @@ def parse(text: Any, context: ParseContext | None = None) -> ParseResult:
     try:
         return _parse(text if isinstance(text, str) else str(text), context or ParseContext())
     except Exception:  # a bug must not cost the user their session
-        return ParseResult(ops=(), source="unknown",
-                           message="an internal parser error happened; nothing changed")
+        return ParseResult(
+            ops=(), source="unknown", message="an internal parser error happened; nothing changed"
+        )
 
 
 def _parse(text: str, ctx: ParseContext) -> ParseResult:
@@ -60,7 +64,7 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
     note = None
     if len(cleaned) > grammar.MAX_CHARS:
         note = f"only the first {grammar.MAX_CHARS} characters were read"
-        text = cleaned[:grammar.MAX_CHARS]
+        text = cleaned[: grammar.MAX_CHARS]
 
     if ctx.pending is not None:
         pick = clarify.answer(text, ctx.pending)
@@ -71,36 +75,40 @@ def _parse(text: str, ctx: ParseContext) -> ParseResult:
             return ParseResult(ops=tuple(chosen), source="resolved", matched=label)
 
     ops = grammar.parse_ops(text, domain, attrs)
-    if ops and reader_step.empty_describe(ops):           # the request reader fills it in
+    if ops and reader_step.empty_describe(ops):  # the request reader fills it in
         return reader_step.read(text, domain, attrs, note, describe=ops[-1]) or ParseResult(
-            ops=(), source="unknown", message=reader_step.NOTHING_DESCRIBED)
-    if ops and reader_step.doubtful(ops, cleaned):         # the request reader reads it again
+            ops=(), source="unknown", message=reader_step.NOTHING_DESCRIBED
+        )
+    if ops and reader_step.doubtful(ops, cleaned):  # the request reader reads it again
         read = reader_step.read(text, domain, attrs, note)
         if read is not None:
             return read
     if ops:
         return ParseResult(ops=tuple(ops), source="grammar", message=note)
-    if not grammar.tokens(cleaned[:grammar.MAX_CHARS]):
+    if not grammar.tokens(cleaned[: grammar.MAX_CHARS]):
         chat = reader_step.read(text, domain, attrs, note, chat_only=True)  # "hi", "ok"
         return chat or ParseResult(ops=(), source="empty", message="nothing to do")
 
     foreign = grammar.foreign_attribute(text, domain)
     if foreign is not None:
         other, attr = foreign
-        return ParseResult(ops=(), source="unknown",
-                           message=f"{domain} don't have {attr}; switch to {other} first")
+        return ParseResult(
+            ops=(), source="unknown", message=f"{domain} don't have {attr}; switch to {other} first"
+        )
 
     corrected = _spell_corrected(text, domain, attrs)
     if corrected is not None:
         fixed, fixed_ops, score = corrected
-        return ParseResult(ops=tuple(fixed_ops), source="fallback", score=score, matched=fixed,
-                           message=note)
-    seen: list[str] = []                                    # the learned request reader
+        return ParseResult(
+            ops=tuple(fixed_ops), source="fallback", score=score, matched=fixed, message=note
+        )
+    seen: list[str] = []  # the learned request reader
     read = reader_step.read(text, domain, attrs, note, seen=seen)
     if read is not None:
         return read
-    return _embedding_fallback(text, domain, attrs, note,
-                               sure=not (seen and seen[0] in ("edit", "describe")))
+    return _embedding_fallback(
+        text, domain, attrs, note, sure=not (seen and seen[0] in ("edit", "describe"))
+    )
 
 
 # -- spelling -------------------------------------------------------------------------
@@ -124,6 +132,7 @@ def _vocabulary() -> tuple[str, ...]:
 
 def _register() -> None:
     from generators import vocabulary as V
+
     V.on_change(_vocabulary.cache_clear)
 
 
@@ -180,43 +189,53 @@ def _reading(command: str, text: str, domain: str, attrs) -> list[Op] | None:
 def _contradicts(said: set[str], reading: set[str]) -> bool:
     """The text names one side of a direction or polarity and the reading the other."""
     for a, b in _OPPOSITES:
-        if (said & a and not said & b and reading & b and not reading & a) or \
-                (said & b and not said & a and reading & a and not reading & b):
+        if (said & a and not said & b and reading & b and not reading & a) or (
+            said & b and not said & a and reading & a and not reading & b
+        ):
             return True
     return False
 
 
 # -- convo: readings that discard work are offered only when the words ask ----
-_DESTRUCTIVE_WORDS = re.compile(r"\b(?:another|new|different|else|other|someone|somebody|reset"
-                                r"|restart|scratch|start over|start again|switch|swap|replace"
-                                r"|identity|next|reroll)\b")
-_OTHER_DOMAIN = {"faces": r"\b(?:chairs?|furniture|seats?)\b",
-                 "chairs": r"\b(?:faces?|person|people|portraits?|man|woman)\b"}
+_DESTRUCTIVE_WORDS = re.compile(
+    r"\b(?:another|new|different|else|other|someone|somebody|reset"
+    r"|restart|scratch|start over|start again|switch|swap|replace"
+    r"|identity|next|reroll)\b"
+)
+_OTHER_DOMAIN = {
+    "faces": r"\b(?:chairs?|furniture|seats?)\b",
+    "chairs": r"\b(?:faces?|person|people|portraits?|man|woman)\b",
+}
 
 
 def _destructive(command: str) -> bool:
     return bool(re.match(r"(?:another|reset|switch to|start over)\b", command))
 
 
-def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
-                        sure: bool = True) -> ParseResult:
+def _embedding_fallback(
+    text: str, domain: str, attrs, note: str | None, sure: bool = True
+) -> ParseResult:
     """``sure=False``: the reader read an edit it could not settle, so a confident
     embedding match (blind to polarity) is asked about instead of applied."""
     from dialogue import fallback
+
     try:
         cands = fallback.nearest(text, domain, k=6)
     except fallback.EmbeddingUnavailable as e:
-        return ParseResult(ops=(), source="unknown",
-                           message=f"I couldn't read that as a command, and {e}")
+        return ParseResult(
+            ops=(), source="unknown", message=f"I couldn't read that as a command, and {e}"
+        )
     said = set(grammar.tokens(grammar.clean(text)))
     readings: list[tuple[str, tuple[Op, ...], float, str]] = []
-    asked_destructive = bool(_DESTRUCTIVE_WORDS.search(grammar.clean(text))
-                             or re.search(_OTHER_DOMAIN[domain], grammar.clean(text)))
+    asked_destructive = bool(
+        _DESTRUCTIVE_WORDS.search(grammar.clean(text))
+        or re.search(_OTHER_DOMAIN[domain], grammar.clean(text))
+    )
     for c in cands:
         if _contradicts(said, set(grammar.tokens(c.command))):
             continue
         if not asked_destructive and _destructive(c.command):
-            continue               # never guess "another person" / "start over" (convo)
+            continue  # never guess "another person" / "start over" (convo)
         read = _reading(c.command, text, domain, attrs)
         if not read:
             continue
@@ -226,19 +245,37 @@ def _embedding_fallback(text: str, domain: str, attrs, note: str | None,
         readings.append((c.command, key, c.score, c.matched))
     if not readings or readings[0][2] < FLOOR:
         best = readings[0][2] if readings else None
-        return ParseResult(ops=(), source="unknown", score=best,
-                           message="I didn't understand that; try 'help' for what I can do")
+        return ParseResult(
+            ops=(),
+            source="unknown",
+            score=best,
+            message="I didn't understand that; try 'help' for what I can do",
+        )
     label, ops, score, matched = readings[0]
     runner_up = readings[1][2] if len(readings) > 1 else 0.0
-    negated = bool(_NEGATIONS & said) and not (
-        _NEGATIONS & set(grammar.tokens(label)))
-    if score >= ACCEPT and score - runner_up >= MARGIN and not negated and \
-            (sure or not any(o.edits for o in ops)):
-        return ParseResult(ops=ops, source="fallback", score=round(score, 4), matched=matched,
-                           message=note)
+    negated = bool(_NEGATIONS & said) and not (_NEGATIONS & set(grammar.tokens(label)))
+    if (
+        score >= ACCEPT
+        and score - runner_up >= MARGIN
+        and not negated
+        and (sure or not any(o.edits for o in ops))
+    ):
+        return ParseResult(
+            ops=ops, source="fallback", score=round(score, 4), matched=matched, message=note
+        )
     question = clarify.make([(r[0], r[1]) for r in readings[:2]])
     if question is None:
-        return ParseResult(ops=(), source="unknown", score=round(score, 4),
-                           message="I didn't understand that; try 'help' for what I can do")
-    return ParseResult(ops=(), source="clarify", score=round(score, 4), clarification=question,
-                       matched=matched, message=note)
+        return ParseResult(
+            ops=(),
+            source="unknown",
+            score=round(score, 4),
+            message="I didn't understand that; try 'help' for what I can do",
+        )
+    return ParseResult(
+        ops=(),
+        source="clarify",
+        score=round(score, 4),
+        clarification=question,
+        matched=matched,
+        message=note,
+    )

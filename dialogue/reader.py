@@ -37,6 +37,7 @@ _STATE: dict[str, Any] = {}
 
 def weights_dir() -> Path:
     from generators.weights import weights_path
+
     return weights_path("reader", "requests")
 
 
@@ -53,11 +54,13 @@ def _encoder():
         import os
 
         from generators.text.embedding import embedding_model_name
+
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         name = embedding_model_name()
         if Path(name).exists():
             os.environ["HF_HUB_OFFLINE"] = "1"
         import transformers
+
         transformers.utils.logging.set_verbosity_error()
         transformers.utils.logging.disable_progress_bar()
         tok = transformers.AutoTokenizer.from_pretrained(name)
@@ -72,9 +75,11 @@ def _encoder():
 def token_features(texts: Sequence[str]):
     """(features [B, T, 384] float32, mask [B, T]) of the encoder's last layer."""
     import torch
+
     tok, model = _encoder()
-    batch = tok(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS,
-                return_tensors="pt")
+    batch = tok(
+        list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+    )
     with torch.inference_mode():
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
     return out.last_hidden_state, batch["attention_mask"]
@@ -87,10 +92,11 @@ def known_word(word: str) -> bool:
         with _LOCK:
             if "encoder" in _STATE:
                 tok = _STATE["encoder"][0]
-            else:                                   # the tokenizer alone is quick to load
+            else:  # the tokenizer alone is quick to load
                 import transformers
 
                 from generators.text.embedding import embedding_model_name
+
                 tok = transformers.AutoTokenizer.from_pretrained(embedding_model_name())
             words = _STATE["words"] = frozenset(tok.get_vocab())
     return word in words
@@ -99,8 +105,11 @@ def known_word(word: str) -> bool:
 # -- the head --------------------------------------------------------------------------------------
 def label_space() -> dict[str, Any]:
     """The order of acts, degrees and slots the head's outputs follow."""
-    return {"acts": list(C.ACTS), "degrees": list(C.DEGREES),
-            "slots": [[s.key, list(s.labels)] for s in C.vocabulary()]}
+    return {
+        "acts": list(C.ACTS),
+        "degrees": list(C.DEGREES),
+        "slots": [[s.key, list(s.labels)] for s in C.vocabulary()],
+    }
 
 
 def _head():
@@ -109,15 +118,24 @@ def _head():
             return _STATE["head"]
         from generators.checkpoint import from_pretrained, read_config
         from generators.nets.reader import ReaderConfig, RequestReader
+
         path = weights_dir()
-        head = from_pretrained(RequestReader, ReaderConfig, path, model_name=MODEL_NAME,
-                               code_version=CODE_VERSION,
-                               retrain_hint="holochat train reader")
+        head = from_pretrained(
+            RequestReader,
+            ReaderConfig,
+            path,
+            model_name=MODEL_NAME,
+            code_version=CODE_VERSION,
+            retrain_hint="holochat train reader",
+        )
         space = read_config(path).get("extra", {}).get("labels")
         if space != label_space():
             from generators.errors import WeightsError
-            raise WeightsError("the reader weights were trained on another vocabulary; "
-                               "retrain with: holochat train reader")
+
+            raise WeightsError(
+                "the reader weights were trained on another vocabulary; "
+                "retrain with: holochat train reader"
+            )
         _STATE["head"] = head
         return head
 
@@ -137,6 +155,7 @@ def warm_up() -> None:
             raise RuntimeError(_STATE["error"])
         try:
             import torch
+
             _encoder()
             _head()
             if "warm" not in _STATE:
@@ -160,9 +179,9 @@ class Reading:
     act_p: float
     degree: str
     degree_p: float
-    slots: dict[str, tuple[str, float]] = field(default_factory=dict)   # attr -> (label, p)
-    probs: dict[str, dict[str, float]] = field(default_factory=dict)    # attr -> label -> p
-    act_probs: dict[str, float] = field(default_factory=dict)           # act -> p
+    slots: dict[str, tuple[str, float]] = field(default_factory=dict)  # attr -> (label, p)
+    probs: dict[str, dict[str, float]] = field(default_factory=dict)  # attr -> label -> p
+    act_probs: dict[str, float] = field(default_factory=dict)  # act -> p
 
     @property
     def touched(self) -> dict[str, str]:
@@ -185,6 +204,7 @@ class Reading:
 
 def read_many(texts: Sequence[str], domains: Sequence[str]) -> list[Reading]:
     import torch
+
     head = _head()
     feats, mask = token_features([model_input(t, d) for t, d in zip(texts, domains)])
     with torch.inference_mode():
@@ -204,9 +224,17 @@ def read_many(texts: Sequence[str], domains: Sequence[str]) -> list[Reading]:
             k = int(slot_p[i, j].argmax())
             slots[s.attr] = (s.labels[k], float(slot_p[i, j, k]))
             probs[s.attr] = {lab: float(slot_p[i, j, n]) for n, lab in enumerate(s.labels)}
-        readings.append(Reading(C.ACTS[a], float(act_p[i, a]), C.DEGREES[g],
-                                float(deg_p[i, g]), slots, probs,
-                                {act: float(act_p[i, n]) for n, act in enumerate(C.ACTS)}))
+        readings.append(
+            Reading(
+                C.ACTS[a],
+                float(act_p[i, a]),
+                C.DEGREES[g],
+                float(deg_p[i, g]),
+                slots,
+                probs,
+                {act: float(act_p[i, n]) for n, act in enumerate(C.ACTS)},
+            )
+        )
     return readings
 
 
@@ -236,31 +264,45 @@ def read(text: str, domain: str) -> Reading:
     probs: dict[str, dict[str, float]] = {}
     for r in kept:
         for attr, (lab, p) in r.slots.items():
-            if lab != C.NONE and (attr not in slots or slots[attr][0] == C.NONE
-                                  or p > slots[attr][1]):
+            if lab != C.NONE and (
+                attr not in slots or slots[attr][0] == C.NONE or p > slots[attr][1]
+            ):
                 slots[attr], probs[attr] = (lab, p), r.probs.get(attr, {})
             elif attr not in slots:
                 slots[attr], probs[attr] = (lab, p), r.probs.get(attr, {})
-    for attr in list(slots):                    # untouched: as sure as the surest sentence
+    for attr in list(slots):  # untouched: as sure as the surest sentence
         if slots[attr][0] == C.NONE:
-            slots[attr] = (C.NONE, max(r.slots[attr][1] for r in kept
-                                       if r.slots[attr][0] == C.NONE))
-    act = "describe" if (whole.act == "describe" or any(r.act == "describe" for r in kept)) \
+            slots[attr] = (
+                C.NONE,
+                max(r.slots[attr][1] for r in kept if r.slots[attr][0] == C.NONE),
+            )
+    act = (
+        "describe"
+        if (whole.act == "describe" or any(r.act == "describe" for r in kept))
         else "edit"
+    )
     best = max(kept, key=lambda r: r.degree_p)
     # each kept sentence asks for changes (edit or describe) this surely
-    act_p = min((r.act_probs.get("edit", 0.0) + r.act_probs.get("describe", 0.0))
-                if r.act_probs else r.act_p for r in kept)
+    act_p = min(
+        (r.act_probs.get("edit", 0.0) + r.act_probs.get("describe", 0.0))
+        if r.act_probs
+        else r.act_p
+        for r in kept
+    )
     return Reading(act, act_p, best.degree, best.degree_p, slots, probs)
 
 
 _LOOK = re.compile(r"\b(?:look|looks|looking|face|faces|facing|gaze|gazing)\b")
 _SIDE = re.compile(r"\b(?:from|on|at) (?:the |her |his |their |its )?(?:left|right)\b")
 #: "the hat has to go", "glasses off": a reading that puts something on is doubted
-GOING = re.compile(r"\b(?:should|has to|have to|must|can|needs? to|got to|gotta) go\b"
-                   r"|\bgone\b|\boff\b")
-_MOVE = re.compile(r"\b(?:turn\w*|rotat\w*|more|further|bit|little|touch|tad|slightly|"
-                   r"lot|much|way|degrees?|\d+)\b")
+GOING = re.compile(
+    r"\b(?:should|has to|have to|must|can|needs? to|got to|gotta) go\b"
+    r"|\bgone\b|\boff\b"
+)
+_MOVE = re.compile(
+    r"\b(?:turn\w*|rotat\w*|more|further|bit|little|touch|tad|slightly|"
+    r"lot|much|way|degrees?|\d+)\b"
+)
 #: a category value already shown is rarely what an edit asks for; the next reading
 #: is taken when it has at least this share of the probability
 ALTERNATIVE = 0.1
@@ -269,8 +311,9 @@ ALTERNATIVE = 0.1
 DOUBT = 0.02
 
 
-def _against_state(reading: Reading, schema, attributes: Mapping[str, Any],
-                   text: str = "") -> dict[str, str]:
+def _against_state(
+    reading: Reading, schema, attributes: Mapping[str, Any], text: str = ""
+) -> dict[str, str]:
     """The touched labels of an edit, read against the current state: a category or
     on/off label equal to what is already there ("I'd prefer glasses instead of the
     shades" read as "sunglasses" while wearing sunglasses) is replaced by the best other
@@ -288,16 +331,18 @@ def _against_state(reading: Reading, schema, attributes: Mapping[str, Any],
             out[attr] = lab
             continue
         probs = reading.probs.get(attr, {})
-        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
-                      reverse=True)
-        if alts and alts[0][0] >= ALTERNATIVE \
-                and not C.refused(schema.domain, attr, alts[0][1], text):
+        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)), reverse=True)
+        if (
+            alts
+            and alts[0][0] >= ALTERNATIVE
+            and not C.refused(schema.domain, attr, alts[0][1], text)
+        ):
             out[attr] = alts[0][1]
     return out
 
 
 def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
-    """"the hat is already off"-style text when every label of an edit is what is shown."""
+    """ "the hat is already off"-style text when every label of an edit is what is shown."""
     parts = []
     for attr, lab in reading.touched.items():
         if lab in ("up", "down") or attr not in attributes:
@@ -307,13 +352,15 @@ def already(reading: Reading, attributes: Mapping[str, Any]) -> str | None:
             return None
         name = attr.replace("_", " ")
         verb = "are" if name.endswith("s") else "is"
-        parts.append(f"the {name} {verb} already "
-                     f"{'on' if cur is True else 'off' if cur is False else cur}")
+        parts.append(
+            f"the {name} {verb} already {'on' if cur is True else 'off' if cur is False else cur}"
+        )
     return "; ".join(parts) or None
 
 
-def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any],
-                    text: str = "") -> list[Op]:
+def alternative_ops(
+    reading: Reading, domain: str, attributes: Mapping[str, Any], text: str = ""
+) -> list[Op]:
     """For an edit whose every label equals what is already shown: the ops of the best
     other value of each such slot (on/off flipped), to ask about ("Remove the hat?")."""
     ops: list[Op] = []
@@ -323,8 +370,7 @@ def alternative_ops(reading: Reading, domain: str, attributes: Mapping[str, Any]
         cur = attributes[attr]
         cur = ("true" if cur else "false") if isinstance(cur, bool) else str(cur)
         probs = reading.probs.get(attr, {})
-        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)),
-                      reverse=True)
+        alts = sorted(((p, v) for v, p in probs.items() if v not in (C.NONE, cur)), reverse=True)
         if not alts or alts[0][0] < DOUBT or C.refused(domain, attr, alts[0][1], text):
             return []
         v = alts[0][1]
@@ -338,12 +384,20 @@ _NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?![\w.])")
 def ground(reading: Reading, domain: str, text: str) -> Reading:
     """The reading without category or on/off labels the line never names (no noun,
     value or wearable word for them): "look at the camera" is not read as glasses."""
-    ungrounded = {a for a, lab in reading.touched.items()
-                  if lab not in ("up", "down") and not C.grounded(domain, a, text)}
+    ungrounded = {
+        a
+        for a, lab in reading.touched.items()
+        if lab not in ("up", "down") and not C.grounded(domain, a, text)
+    }
     if not ungrounded:
         return reading
-    return dataclasses.replace(reading, slots={
-        a: ((C.NONE, p) if a in ungrounded else (lab, p)) for a, (lab, p) in reading.slots.items()})
+    return dataclasses.replace(
+        reading,
+        slots={
+            a: ((C.NONE, p) if a in ungrounded else (lab, p))
+            for a, (lab, p) in reading.slots.items()
+        },
+    )
 
 
 def polarity(reading: Reading, domain: str, text: str) -> Reading:
@@ -364,8 +418,9 @@ def polarity(reading: Reading, domain: str, text: str) -> Reading:
     return dataclasses.replace(reading, slots=slots) if changed else reading
 
 
-def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
-           text: str = "") -> list[Op]:
+def ops_of(
+    reading: Reading, domain: str, attributes: Mapping[str, Any], text: str = ""
+) -> list[Op]:
     """The ops a reading asks for (empty for can't / chat / other, or nothing touched)."""
     if reading.act not in ("edit", "describe"):
         return []
@@ -380,28 +435,44 @@ def ops_of(reading: Reading, domain: str, attributes: Mapping[str, Any],
             attrs[attr] = {"true": True, "false": False}.get(lab, lab)
         return [Describe(attrs, text.strip())] if attrs else []
     touched = _against_state(reading, schema, attributes, text)
-    if touched.get("expression_strength") == "up" and "expression" not in touched \
-            and attributes.get("expression") == "neutral":
+    if (
+        touched.get("expression_strength") == "up"
+        and "expression" not in touched
+        and attributes.get("expression") == "neutral"
+    ):
         # a neutral face has no expression to strengthen: "make her smile way more"
         # asks for the expression its words name
         named = C.expression_named(text)
         if named and named != "neutral":
-            touched = {("expression" if a == "expression_strength" else a):
-                       (named if a == "expression_strength" else lab)
-                       for a, lab in touched.items()}
+            touched = {
+                ("expression" if a == "expression_strength" else a): (
+                    named if a == "expression_strength" else lab
+                )
+                for a, lab in touched.items()
+            }
     ops: list[Op] = []
     factor = C.DEGREE_FACTOR[reading.degree]
     nums = _NUMBER.findall(text)
     numeric = [a for a, lab in touched.items() if lab in ("up", "down")]
     for attr, lab in touched.items():
         a = schema.get(attr)
-        if attr == "light_azimuth" and lab in ("up", "down") and _SIDE.search(text) \
-                and not _MOVE.search(text):
+        if (
+            attr == "light_azimuth"
+            and lab in ("up", "down")
+            and _SIDE.search(text)
+            and not _MOVE.search(text)
+        ):
             from dialogue.lexicon import LIGHT_AZIMUTH_FROM  # "the lamp on her right"
+
             ops.append(Set(attr, LIGHT_AZIMUTH_FROM["right" if lab == "up" else "left"]))
-        elif attr == "yaw" and lab in ("up", "down") and _LOOK.search(text) \
-                and not _MOVE.search(text):
+        elif (
+            attr == "yaw"
+            and lab in ("up", "down")
+            and _LOOK.search(text)
+            and not _MOVE.search(text)
+        ):
             from dialogue.lexicon import FACE_SIDE_YAW  # "looking to the left": absolute
+
             ops.append(Set(attr, FACE_SIDE_YAW if lab == "up" else -FACE_SIDE_YAW))
         elif lab in ("up", "down"):
             amount = a.step_size * factor

@@ -18,8 +18,10 @@ from dialogue import clarify, grammar, lexicon as L
 from dialogue.types import ParseResult
 from sessions.ops import Describe, Set, Toggle
 
-NOTHING_DESCRIBED = ("I read that as a description, but it names nothing I can change; "
-                      "try e.g. 'a smiling woman with red hair and glasses'")
+NOTHING_DESCRIBED = (
+    "I read that as a description, but it names nothing I can change; "
+    "try e.g. 'a smiling woman with red hair and glasses'"
+)
 
 
 def a_word(word: str) -> bool:
@@ -27,6 +29,7 @@ def a_word(word: str) -> bool:
     a misspelling to correct toward the vocabulary ("hat", "subtler").  False when the
     word list cannot be loaded."""
     from dialogue import reader
+
     try:
         return reader.known_word(word)
     except Exception:
@@ -43,13 +46,16 @@ def doubtful(ops, cleaned: str) -> bool:
     attrs = [getattr(o, "attr", None) for o in ops if getattr(o, "attr", None)]
     if len(attrs) != len(set(attrs)):
         return True
-    if _SO_ADJ.search(cleaned) and any(getattr(o, "attr", None) == "expression"
-                                       and getattr(o, "value", None) == "neutral" for o in ops):
-        return True                        # "don't look so angry": less angry, not neutral
+    if _SO_ADJ.search(cleaned) and any(
+        getattr(o, "attr", None) == "expression" and getattr(o, "value", None) == "neutral"
+        for o in ops
+    ):
+        return True  # "don't look so angry": less angry, not neutral
     return bool(re.search(r"\boff\b", cleaned)) and any(
-        getattr(o, "value", None) is True or (getattr(o, "attr", None) == "eyewear"
-                                              and getattr(o, "value", None) != "none")
-        for o in ops)
+        getattr(o, "value", None) is True
+        or (getattr(o, "attr", None) == "eyewear" and getattr(o, "value", None) != "none")
+        for o in ops
+    )
 
 
 def empty_describe(ops) -> bool:
@@ -74,6 +80,7 @@ def _edits(a: str, b: str) -> int:
 
 def _domain_words(domain: str) -> frozenset[str]:
     from dialogue import reader_corpus as C
+
     words: set[str] = set()
     for s in C.slots(domain):
         words |= C._ground_words(domain, s.attr)
@@ -90,13 +97,21 @@ def _closest(word: str, vocab, domain: str | None) -> str | None:
     one), then a word of the domain ("blak" -> "black" for a chair, not "blank"), then
     difflib's similarity."""
     from dialogue.parser import SPELL_CUTOFF
-    cands = difflib.get_close_matches(word, vocab, n=6,
-                                      cutoff=SPELL_CUTOFF if len(word) > 3 else 0.6)
+
+    cands = difflib.get_close_matches(
+        word, vocab, n=6, cutoff=SPELL_CUTOFF if len(word) > 3 else 0.6
+    )
     if not cands:
         return None
     near = _domain_words(domain) if domain else frozenset()
-    return min(cands, key=lambda c: (_edits(word, c), c not in near,
-                                     -difflib.SequenceMatcher(None, word, c).ratio()))
+    return min(
+        cands,
+        key=lambda c: (
+            _edits(word, c),
+            c not in near,
+            -difflib.SequenceMatcher(None, word, c).ratio(),
+        ),
+    )
 
 
 def _respelled(text: str, domain: str | None = None) -> str:
@@ -104,6 +119,7 @@ def _respelled(text: str, domain: str | None = None) -> str:
     word list) replaced by their nearest vocabulary word ("put a hta on her" → "put a
     hat on her"; "eyes" is a word and stays)."""
     from dialogue.parser import _vocabulary
+
     vocab = _vocabulary()
     known = set(vocab) | {w for p in L.POLITENESS for w in p.split()}
     out = []
@@ -114,28 +130,41 @@ def _respelled(text: str, domain: str | None = None) -> str:
     return "".join(out)
 
 
-def read(text: str, domain: str, attrs, note: str | None,
-          describe=None, chat_only: bool = False,
-          seen: list[str] | None = None) -> ParseResult | None:
+def read(
+    text: str,
+    domain: str,
+    attrs,
+    note: str | None,
+    describe=None,
+    chat_only: bool = False,
+    seen: list[str] | None = None,
+) -> ParseResult | None:
     """The reader's reading of ``text``: ops above its threshold, a one-option question
     about the thing in doubt below it, a short reply for chat and out-of-schema requests;
     None when the reader is unavailable or reads "none of these" (the fallback goes on).
     ``describe``: the grammar's attribute-less Describe, to fill with what the reader finds."""
     from dialogue import reader, reader_replies
+
     try:
         r = reader.read(text, domain)
-    except Exception:          # no model or weights: the older fallback goes on
+    except Exception:  # no model or weights: the older fallback goes on
         return None
-    unsure = r.act in ("cant", "other") or (r.act == "chat"
-                                            and not reader_replies.has_chat_word(text))
-    if unsure and not chat_only:                        # maybe a typo: read it respelled
+    unsure = r.act in ("cant", "other") or (
+        r.act == "chat" and not reader_replies.has_chat_word(text)
+    )
+    if unsure and not chat_only:  # maybe a typo: read it respelled
         fixed = _respelled(text, domain)
         if fixed != grammar.clean(text):
             ops = grammar.parse_ops(fixed, domain, attrs) if describe is None else None
-            if ops and all(o.edits for o in ops) and not doubtful(ops, fixed) \
-                    and not empty_describe(ops):
-                return ParseResult(ops=tuple(ops), source="fallback", score=None,
-                                   matched=fixed, message=note)
+            if (
+                ops
+                and all(o.edits for o in ops)
+                and not doubtful(ops, fixed)
+                and not empty_describe(ops)
+            ):
+                return ParseResult(
+                    ops=tuple(ops), source="fallback", score=None, matched=fixed, message=note
+                )
             r2 = reader.read(fixed, domain)
             if r2.act in ("edit", "describe") and r2.confidence >= reader.ACCEPT:
                 r = r2
@@ -143,10 +172,13 @@ def read(text: str, domain: str, attrs, note: str | None,
     if seen is not None:
         seen.append(r.act)
     if r.act == "chat" and not reader_replies.has_chat_word(text):
-        return None                                      # a lone "please" is no chat
+        return None  # a lone "please" is no chat
     if r.act in ("chat", "cant") and r.act_p >= reader.ACCEPT and describe is None:
-        msg = (reader_replies.chat_reply(text) if r.act == "chat"
-               else reader_replies.cant_reply(text, domain))
+        msg = (
+            reader_replies.chat_reply(text)
+            if r.act == "chat"
+            else reader_replies.cant_reply(text, domain)
+        )
         return ParseResult(ops=(), source=r.act, score=round(r.act_p, 4), message=msg)
     if chat_only:
         return None
@@ -154,31 +186,52 @@ def read(text: str, domain: str, attrs, note: str | None,
         r = dataclasses.replace(r, act="describe")
     ops = reader.ops_of(r, domain, attrs, text)
     if not ops and r.act == "edit" and describe is None:
-        alt = reader.alternative_ops(r, domain, attrs, text)   # read as what is shown:
-        if alt:                                          # ask about the other value
-            return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
-                               clarification=clarify.ask(clarify.label_of(alt, domain),
-                                                         tuple(alt)), message=note)
+        alt = reader.alternative_ops(r, domain, attrs, text)  # read as what is shown:
+        if alt:  # ask about the other value
+            return ParseResult(
+                ops=(),
+                source="clarify",
+                score=round(r.confidence, 4),
+                clarification=clarify.ask(clarify.label_of(alt, domain), tuple(alt)),
+                message=note,
+            )
     if not ops and r.act == "edit" and describe is None and reader.already(r, attrs):
-        return ParseResult(ops=(), source="unknown", score=round(r.confidence, 4),
-                           message=f"nothing to change: {reader.already(r, attrs)}")
+        return ParseResult(
+            ops=(),
+            source="unknown",
+            score=round(r.confidence, 4),
+            message=f"nothing to change: {reader.already(r, attrs)}",
+        )
     if not ops:
         return None
     if describe is not None:
         found = ops[0]
-        assert isinstance(found, Describe)        # ops_of reads a "describe" act so
+        assert isinstance(found, Describe)  # ops_of reads a "describe" act so
         ops = [Describe(found.attributes, describe.text)]
-    puts_on = [o for o in ops if getattr(o, "value", None) is True or (
-        getattr(o, "attr", None) == "eyewear" and getattr(o, "value", None) != "none")]
-    if puts_on and reader.GOING.search(grammar.clean(text)):   # "those glasses should go"
-        off = tuple(Set(o.attr, "none" if o.attr == "eyewear" else False)
-                    for o in puts_on if isinstance(o, (Set, Toggle)))
-        return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
-                           clarification=clarify.ask(clarify.label_of(off, domain), off),
-                           message=note)
+    puts_on = [
+        o
+        for o in ops
+        if getattr(o, "value", None) is True
+        or (getattr(o, "attr", None) == "eyewear" and getattr(o, "value", None) != "none")
+    ]
+    if puts_on and reader.GOING.search(grammar.clean(text)):  # "those glasses should go"
+        off = tuple(
+            Set(o.attr, "none" if o.attr == "eyewear" else False)
+            for o in puts_on
+            if isinstance(o, (Set, Toggle))
+        )
+        return ParseResult(
+            ops=(),
+            source="clarify",
+            score=round(r.confidence, 4),
+            clarification=clarify.ask(clarify.label_of(off, domain), off),
+            message=note,
+        )
     if r.confidence >= reader.ACCEPT:
-        return ParseResult(ops=tuple(ops), source="reader", score=round(r.confidence, 4),
-                           message=note)
+        return ParseResult(
+            ops=tuple(ops), source="reader", score=round(r.confidence, 4), message=note
+        )
     question = clarify.ask(clarify.label_of(ops, domain), tuple(ops))
-    return ParseResult(ops=(), source="clarify", score=round(r.confidence, 4),
-                       clarification=question, message=note)
+    return ParseResult(
+        ops=(), source="clarify", score=round(r.confidence, 4), clarification=question, message=note
+    )

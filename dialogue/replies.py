@@ -50,7 +50,11 @@ def describe_change(domain: str, ch: Change) -> str:
         return _latent_text(domain, a[7:], old, new)
     if a in ("identity", "style"):
         return "switched to another person" if a == "identity" else "switched to another chair"
-    d = (float(new) - float(old)) if isinstance(new, (int, float)) and not isinstance(new, bool) else 0.0
+    d = (
+        (float(new) - float(old))
+        if isinstance(new, (int, float)) and not isinstance(new, bool)
+        else 0.0
+    )
     if domain == "faces":
         if a == "yaw":
             now = f" (now {_yaw_pos(new)})" if abs(float(old)) >= 0.05 else ""
@@ -58,15 +62,21 @@ def describe_change(domain: str, ch: Change) -> str:
         if a == "pitch":
             return f"tilted their head {_side(d, 'down', 'up')} {_deg(d)} (now {_num(new)}°)"
         if a == "light_azimuth":
-            where = "the front" if abs(new) < 0.5 else f"{_deg(new)} {'left' if new < 0 else 'right'}"
+            where = (
+                "the front" if abs(new) < 0.5 else f"{_deg(new)} {'left' if new < 0 else 'right'}"
+            )
             now = f" (now from {where})" if abs(float(old)) >= 0.05 else ""
             return f"moved the light {_deg(d)} to the {_side(d, 'left', 'right')}{now}"
         if a == "light_elevation":
             return f"{_side(d, 'lowered', 'raised')} the light to {_num(new)}°"
         if a == "expression":
-            return {"happy": "made them smile", "sad": "made them look sad",
-                    "angry": "made them look angry", "surprised": "made them look surprised",
-                    "neutral": "gave them a neutral face"}[new]
+            return {
+                "happy": "made them smile",
+                "sad": "made them look sad",
+                "angry": "made them look angry",
+                "surprised": "made them look surprised",
+                "neutral": "gave them a neutral face",
+            }[new]
         if a == "expression_strength":
             return f"made the expression {_side(d, 'weaker', 'stronger')} ({_num(new)})"
         if a == "eyewear":
@@ -86,8 +96,10 @@ def describe_change(domain: str, ch: Change) -> str:
     else:
         if a == "azimuth":
             span = (d + 180) % 360 - 180
-            return (f"turned the chair {_deg(span)} to the {_side(span, 'left', 'right')}"
-                    f" (azimuth {_num(new)}°)")
+            return (
+                f"turned the chair {_deg(span)} to the {_side(span, 'left', 'right')}"
+                f" (azimuth {_num(new)}°)"
+            )
         if a == "elevation":
             return f"moved the view {_side(d, 'lower', 'higher')} (elevation {_num(new)}°)"
         if a == "armrests":
@@ -138,6 +150,7 @@ def _latent_text(domain: str, name: str, old: Any, new: Any) -> str:
     unit takes a face across to the attribute; numeric directions move in
     schema steps, said in the attribute's units too."""
     from dialogue.latent import direction_words
+
     try:
         amount = float(new or 0.0) - float(old or 0.0)
     except (TypeError, ValueError):
@@ -157,6 +170,7 @@ def _set_latent_text(op) -> str | None:
     reason = str(getattr(op, "reason", "") or "")
     if reason.startswith("complete:"):
         from dialogue.latent import REGION_WORDS
+
         region = reason.split(":", 1)[1]
         return f"repaired the {REGION_WORDS.get(region, region)} from the rest of the image"
     return None
@@ -166,7 +180,9 @@ def _clamp_text(domain: str, c) -> str:
     n, low = c.name, c.limit == "min"
     if domain == "faces":
         if n == "yaw":
-            return f"They are already looking as far {'left' if low else 'right'} as I can turn them."
+            return (
+                f"They are already looking as far {'left' if low else 'right'} as I can turn them."
+            )
         if n == "pitch":
             return f"Their head is already tilted as far {'down' if low else 'up'} as it goes."
         if n == "light_azimuth":
@@ -174,13 +190,18 @@ def _clamp_text(domain: str, c) -> str:
     if domain == "chairs" and n == "elevation":
         return f"The view is already as {'low' if low else 'high'} as it goes ({_num(c.value)}°)."
     if domain == "chairs" and n == "zoom":
-        return f"It is already zoomed {'out' if low else 'in'} as far as it goes ({_num(c.value)}×)."
-    return (f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if low else 'maximum'}, "
-            f"{_num(c.value)}.")
+        return (
+            f"It is already zoomed {'out' if low else 'in'} as far as it goes ({_num(c.value)}×)."
+        )
+    return (
+        f"{n.replace('_', ' ').capitalize()} stops at its {'minimum' if low else 'maximum'}, "
+        f"{_num(c.value)}."
+    )
 
 
 def _record(domain: str, name: str):
     from generators import vocabulary as V
+
     return V.record(domain, name)
 
 
@@ -194,7 +215,9 @@ def _noop_text(domain: str, eff: Effect, attributes: dict) -> str | None:
     if isinstance(op, O.Set):
         v = attributes.get(op.attr)
         if op.attr == "eyewear":
-            return "They are not wearing glasses." if v == "none" else f"They are already wearing {v}."
+            return (
+                "They are not wearing glasses." if v == "none" else f"They are already wearing {v}."
+            )
         r = _record(domain, op.attr)
         if r is not None and r.kind == "bool":
             word = r.reply.thing or r.spoken
@@ -203,7 +226,9 @@ def _noop_text(domain: str, eff: Effect, attributes: dict) -> str | None:
             return f"They already have {word}." if v else f"They don't have {word}."
         r = _record(domain, op.attr)
         noun = r.spoken if r is not None else op.attr.replace("_", " ")
-        return f"{noun[0].upper() + noun[1:]} is already {v if not isinstance(v, float) else _num(v)}."
+        return (
+            f"{noun[0].upper() + noun[1:]} is already {v if not isinstance(v, float) else _num(v)}."
+        )
     if eff.noop and eff.noop != "nothing changed":
         return eff.noop[0].upper() + eff.noop[1:] + "."
     return None
@@ -220,13 +245,14 @@ def sentence(parts: Iterable[str]) -> str:
 def _is_blend_change(ch: Change) -> bool:
     """Identity / style and category blends (``offset:mix:…``,
     ``offset:blend:…``) are said once, as the blend, not one by one."""
-    return ch.attr.startswith("offset:") and is_blend(ch.attr[len("offset:"):])
+    return ch.attr.startswith("offset:") and is_blend(ch.attr[len("offset:") :])
 
 
 def _blend_text(op) -> str:
     t = float(op.t) if isinstance(op.t, (int, float)) and not isinstance(op.t, bool) else 0.5
     how = {0.5: "halfway", 0.25: "a quarter of the way", 0.75: "three quarters of the way"}.get(
-        round(t, 3), f"{t:.0%} of the way")
+        round(t, 3), f"{t:.0%} of the way"
+    )
     ref = op.ref
     where = {"previous": "the previous image", "first": "the first image"}.get(ref, f"step {ref}")
     return f"blended {how} toward {where}"
@@ -242,6 +268,7 @@ class Reply:
     generator's remarks, ``errors`` what went wrong after applying.  ``whole``
     is a reply that is one message (a question, an answer, a refusal);
     ``read_as`` and ``instead_of`` frame a fallback reading and a correction."""
+
     changed: list[str] = field(default_factory=list)
     clamped: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -278,17 +305,25 @@ class Reply:
 def _changes_said(domain: str, effects) -> list[str]:
     changes: list[str] = []
     for eff in effects:
-        said = [describe_change(domain, ch) for ch in eff.changes
-                if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
-                and not _is_blend_change(ch)]
-        latent_text = (_set_latent_text(eff.op)
-                       if getattr(eff.op, "tag", None) == "set_latent" and eff.changes else None)
+        said = [
+            describe_change(domain, ch)
+            for ch in eff.changes
+            if not (ch.attr == "z" and any(c.attr in ("identity", "style") for c in eff.changes))
+            and not _is_blend_change(ch)
+        ]
+        latent_text = (
+            _set_latent_text(eff.op)
+            if getattr(eff.op, "tag", None) == "set_latent" and eff.changes
+            else None
+        )
         if latent_text:
             said = [latent_text]
         if getattr(eff.op, "tag", None) == "interpolate" and eff.changes:
             said = [_blend_text(eff.op)] + [
-                describe_change(domain, ch) for ch in eff.changes
-                if ch.attr not in ("z", "identity", "style") and not _is_blend_change(ch)][:4]
+                describe_change(domain, ch)
+                for ch in eff.changes
+                if ch.attr not in ("z", "identity", "style") and not _is_blend_change(ch)
+            ][:4]
         changes += said
     return changes
 
@@ -310,18 +345,20 @@ def reply_parts(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None 
                 r.unchanged.append(t)
     out = r.meta
     undos = [d for k, d in outcome.meta if k == "undo" and d is not None]
-    if len(undos) > 1:                   # "undo twice": one sentence for all of them
+    if len(undos) > 1:  # "undo twice": one sentence for all of them
         what = sentence(describe_change(domain, ch) for d in undos for ch in d if ch.attr != "z")
-        out.append(f"Went back {len(undos)} steps: {what[0].lower() + what[1:]}" if what
-                   else f"Went back {len(undos)} steps.")
+        out.append(
+            f"Went back {len(undos)} steps: {what[0].lower() + what[1:]}"
+            if what
+            else f"Went back {len(undos)} steps."
+        )
     for kind, detail in outcome.meta:
         if kind == "undo" and detail is not None and len(undos) > 1:
             continue
         if kind in ("undo", "redo"):
-            if detail is None:          # said once ("undo twice" with nothing to undo)
+            if detail is None:  # said once ("undo twice" with nothing to undo)
                 done = any(k == kind and d is not None for k, d in outcome.meta)
-                text = (f"There was nothing more to {kind}." if done
-                        else f"Nothing to {kind}.")
+                text = f"There was nothing more to {kind}." if done else f"Nothing to {kind}."
                 if text not in out:
                     out.append(text)
             else:
@@ -333,8 +370,11 @@ def reply_parts(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None 
             head = "Started over from step 0" if kind == "reset" else f"Back at step {step}"
             out.append(f"{head}." if changes_ else f"{head}; the image is the same as now.")
         elif kind == "repeat_none":
-            out.append("The last change has no more or less to it, so nothing changed."
-                       if detail else "There is no edit yet to repeat.")
+            out.append(
+                "The last change has no more or less to it, so nothing changed."
+                if detail
+                else "There is no edit yet to repeat."
+            )
         elif kind == "goto_missing":
             step, last = detail
             out.append(f"There is no step {step}; the steps so far are 0 to {last}.")
@@ -351,21 +391,46 @@ def reply_for(domain: str, outcome: TurnOutcome, extra: dict[str, Any] | None = 
 def help_text(domain: str, attributes: dict) -> tuple[str, list[str]]:
     """Suggestions drawn from the schema and the current state."""
     if domain == "faces":
-        s = ["add sunglasses" if attributes.get("eyewear") == "none" else "take off the glasses",
-             "turn left a bit", "light from the right",
-             "smile" if attributes.get("expression") != "happy" else "smile more",
-             "make the hair red" if attributes.get("hair_color") != "red" else "make the hair blond",
-             "add a hat" if not attributes.get("hat") else "remove the hat",
-             "another person", "a bit brighter"]
+        s = [
+            "add sunglasses" if attributes.get("eyewear") == "none" else "take off the glasses",
+            "turn left a bit",
+            "light from the right",
+            "smile" if attributes.get("expression") != "happy" else "smile more",
+            "make the hair red" if attributes.get("hair_color") != "red" else "make the hair blond",
+            "add a hat" if not attributes.get("hat") else "remove the hat",
+            "another person",
+            "a bit brighter",
+        ]
     else:
-        s = ["turn it left", "view from higher up", "add armrests" if not attributes.get("armrests")
-             else "remove the armrests", "make it red" if attributes.get("color") != "red" else "make it blue",
-             "pedestal base" if attributes.get("legs") == "four" else "four legs",
-             "zoom in", "taller back", "another chair"]
-    meta = ["undo", "redo", "go back to step 2", "start over", "again", "less",
-            "switch to " + ("chairs" if domain == "faces" else "faces"), "export a gif", "history",
-            "draw", "sketch the current picture"]
+        s = [
+            "turn it left",
+            "view from higher up",
+            "add armrests" if not attributes.get("armrests") else "remove the armrests",
+            "make it red" if attributes.get("color") != "red" else "make it blue",
+            "pedestal base" if attributes.get("legs") == "four" else "four legs",
+            "zoom in",
+            "taller back",
+            "another chair",
+        ]
+    meta = [
+        "undo",
+        "redo",
+        "go back to step 2",
+        "start over",
+        "again",
+        "less",
+        "switch to " + ("chairs" if domain == "faces" else "faces"),
+        "export a gif",
+        "history",
+        "draw",
+        "sketch the current picture",
+    ]
     names = ", ".join(get_schema(domain).names)
-    text = ("Try: " + ", ".join(f"'{x}'" for x in s) + ". Also: " + ", ".join(meta) +
-            f". Attributes: {names}.")
+    text = (
+        "Try: "
+        + ", ".join(f"'{x}'" for x in s)
+        + ". Also: "
+        + ", ".join(meta)
+        + f". Attributes: {names}."
+    )
     return text, s + meta

@@ -40,21 +40,22 @@ from sessions import ops as O
 
 @dataclass(frozen=True)
 class Resolution:
-    kind: str                         # social | question | correction | reverse | ellipsis | ...
+    kind: str  # social | question | correction | reverse | ellipsis | ...
     ops: tuple[O.Op, ...] = ()
-    note: str = ""                    # how the line was read (the record's "resolved")
-    reply: str | None = None          # the reply of a line that changes nothing
-    corrects: str | None = None       # the input of the corrected turn
+    note: str = ""  # how the line was read (the record's "resolved")
+    reply: str | None = None  # the reply of a line that changes nothing
+    corrects: str | None = None  # the input of the corrected turn
 
 
 @dataclass
 class Facts:
     """What rules may read besides the context (the manager fills it in)."""
+
     domain: str
     attributes: Mapping[str, Any]
-    step: int                                        # the image step shown now
-    turns: int                                       # lines typed so far, this one included
-    state_at: Callable[[int], Any]                   # ImageState of an image step
+    step: int  # the image step shown now
+    turns: int  # lines typed so far, this one included
+    state_at: Callable[[int], Any]  # ImageState of an image step
     parse: Callable[[str, Mapping[str, Any]], list[O.Op] | None] = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -76,8 +77,17 @@ def resolve(text: str, ctx: DialogueContext, facts: Facts) -> Resolution | None:
         return None
     bare = t.replace(",", " ")
     bare = " ".join(bare.split())
-    for rule in (_social, _question, _correction, _reverse, _ellipsis, _anaphora, _view,
-                 _attribute_words, _unsupported):
+    for rule in (
+        _social,
+        _question,
+        _correction,
+        _reverse,
+        _ellipsis,
+        _anaphora,
+        _view,
+        _attribute_words,
+        _unsupported,
+    ):
         try:
             got = rule(t, bare, ctx, facts, text)
         except (KeyError, ValueError, TypeError, IndexError):
@@ -88,26 +98,148 @@ def resolve(text: str, ctx: DialogueContext, facts: Facts) -> Resolution | None:
 
 
 # -- social ------------------------------------------------------------------------
-_THANKS = ("thank you so much", "thank you very much", "thanks a lot", "thanks so much",
-           "many thanks", "much appreciated", "thank you", "thanks", "thx", "ty", "cheers",
-           "ta")
-_DONE = ("thats all for now", "that is all for now", "thats all", "that is all", "thats it",
-         "that is it", "im done", "i am done", "we are done", "were done", "all done", "done",
-         "bye", "goodbye", "good bye", "see you", "see ya", "for now", "thats enough",
-         "enough for now", "nothing else", "nothing more", "no more changes", "finished",
-         "that will do", "thatll do", "good night")
-_LIKE = ("looks good", "looks great", "looks nice", "looks perfect", "looks fine", "looks lovely",
-         "looks amazing", "love it", "i love it", "i like it", "i like that", "nice one",
-         "perfect", "great", "nice", "cool", "awesome", "good", "lovely", "wonderful",
-         "excellent", "brilliant", "amazing", "wow", "fine", "ok", "okay", "alright",
-         "all right", "sweet", "neat", "beautiful", "fantastic", "super", "very good",
-         "well done", "good job", "that works", "much better", "better")
-_HELLO = ("good morning", "good afternoon", "good evening", "hello there", "hi there",
-          "hey there", "hello", "hi", "hey", "howdy", "yo", "greetings", "hiya")
-_GLUE = {"so", "very", "really", "for", "now", "much", "and", "oh", "that", "this", "is",
-         "its", "it", "thank", "you", "then", "just", "all", "ok", "okay", "yes", "yeah",
-         "great", "please", "lol", "haha", "again", "anyway", "alright", "well", "one",
-         "bot", "assistant", "holochat", "buddy", "mate", "a", "lot", "my", "friend"}
+_THANKS = (
+    "thank you so much",
+    "thank you very much",
+    "thanks a lot",
+    "thanks so much",
+    "many thanks",
+    "much appreciated",
+    "thank you",
+    "thanks",
+    "thx",
+    "ty",
+    "cheers",
+    "ta",
+)
+_DONE = (
+    "thats all for now",
+    "that is all for now",
+    "thats all",
+    "that is all",
+    "thats it",
+    "that is it",
+    "im done",
+    "i am done",
+    "we are done",
+    "were done",
+    "all done",
+    "done",
+    "bye",
+    "goodbye",
+    "good bye",
+    "see you",
+    "see ya",
+    "for now",
+    "thats enough",
+    "enough for now",
+    "nothing else",
+    "nothing more",
+    "no more changes",
+    "finished",
+    "that will do",
+    "thatll do",
+    "good night",
+)
+_LIKE = (
+    "looks good",
+    "looks great",
+    "looks nice",
+    "looks perfect",
+    "looks fine",
+    "looks lovely",
+    "looks amazing",
+    "love it",
+    "i love it",
+    "i like it",
+    "i like that",
+    "nice one",
+    "perfect",
+    "great",
+    "nice",
+    "cool",
+    "awesome",
+    "good",
+    "lovely",
+    "wonderful",
+    "excellent",
+    "brilliant",
+    "amazing",
+    "wow",
+    "fine",
+    "ok",
+    "okay",
+    "alright",
+    "all right",
+    "sweet",
+    "neat",
+    "beautiful",
+    "fantastic",
+    "super",
+    "very good",
+    "well done",
+    "good job",
+    "that works",
+    "much better",
+    "better",
+)
+_HELLO = (
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "hello there",
+    "hi there",
+    "hey there",
+    "hello",
+    "hi",
+    "hey",
+    "howdy",
+    "yo",
+    "greetings",
+    "hiya",
+)
+_GLUE = {
+    "so",
+    "very",
+    "really",
+    "for",
+    "now",
+    "much",
+    "and",
+    "oh",
+    "that",
+    "this",
+    "is",
+    "its",
+    "it",
+    "thank",
+    "you",
+    "then",
+    "just",
+    "all",
+    "ok",
+    "okay",
+    "yes",
+    "yeah",
+    "great",
+    "please",
+    "lol",
+    "haha",
+    "again",
+    "anyway",
+    "alright",
+    "well",
+    "one",
+    "bot",
+    "assistant",
+    "holochat",
+    "buddy",
+    "mate",
+    "a",
+    "lot",
+    "my",
+    "friend",
+}
 
 
 def _strip_phrases(t: str, phrases) -> tuple[str, bool]:
@@ -121,11 +253,18 @@ def _strip_phrases(t: str, phrases) -> tuple[str, bool]:
 
 def _social(t, bare, ctx, facts, text) -> Resolution | None:
     if bare in ("yes", "yeah", "yep", "yup", "sure"):
-        return Resolution("social", reply="There is no open question just now; tell me "
-                          "what to change, or type 'help'.", note="a stray yes")
+        return Resolution(
+            "social",
+            reply="There is no open question just now; tell me what to change, or type 'help'.",
+            note="a stray yes",
+        )
     if bare in ("no", "nope", "nah", "no thanks", "no no", "wrong", "not that"):
-        return Resolution("social", reply="Okay. Say what you'd like instead, or 'undo' to take "
-                          "back the last change; nothing changed.", note="a stray no")
+        return Resolution(
+            "social",
+            reply="Okay. Say what you'd like instead, or 'undo' to take "
+            "back the last change; nothing changed.",
+            note="a stray no",
+        )
     rest = bare
     rest, thanks = _strip_phrases(rest, _THANKS)
     rest, done = _strip_phrases(rest, _DONE)
@@ -137,17 +276,21 @@ def _social(t, bare, ctx, facts, text) -> Resolution | None:
         return None
     subject = get_schema(facts.domain).subject
     if done:
-        reply = ("You're welcome. " if thanks else "") + \
-            "Glad to help; every turn is already saved, so you can come back to it any time."
+        reply = (
+            "You're welcome. " if thanks else ""
+        ) + "Glad to help; every turn is already saved, so you can come back to it any time."
     elif thanks:
         reply = "You're welcome. Tell me if you want to change anything else."
     elif hello:
-        reply = (f"Hello! Tell me what to change about the {subject}, or ask "
-                 "'what can I change?'.")
+        reply = f"Hello! Tell me what to change about the {subject}, or ask 'what can I change?'."
     else:
         reply = "Glad you like it. Tell me if you want to change anything else."
-    return Resolution("social", reply=reply, note="conversation: " + (
-        "thanks" if thanks else "done" if done else "greeting" if hello else "approval"))
+    return Resolution(
+        "social",
+        reply=reply,
+        note="conversation: "
+        + ("thanks" if thanks else "done" if done else "greeting" if hello else "approval"),
+    )
 
 
 # -- questions ------------------------------------------------------------------------
@@ -159,11 +302,14 @@ _QUESTION = re.compile(
     r"|have (?:you|i|we)"
     r"|has (?:she|he|it|the)|can i (?:change|edit|do)|tell me (?:what|which|how|about)"
     r"|how (?:do|can|should|would) (?:i|you|we)"
-    r"|describe (?:the|her|him|it|this|what)|remind me)\b")
+    r"|describe (?:the|her|him|it|this|what)|remind me)\b"
+)
 
 
-_HELP = re.compile(r"(?:so |and |ok )?(?:what can (?:i|you) do(?: here| for me)?|how does (?:this|it) work"
-                   r"|what commands(?: are there)?|what can i say)")
+_HELP = re.compile(
+    r"(?:so |and |ok )?(?:what can (?:i|you) do(?: here| for me)?|how does (?:this|it) work"
+    r"|what commands(?: are there)?|what can i say)"
+)
 
 
 def _question(t, bare, ctx, facts, text) -> Resolution | None:
@@ -178,31 +324,71 @@ _FILL = r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|ugh|whoa|woah)\s*,?\s*)*"
 # words that mark a correction only before a comma ("no, sunglasses"; "no sunglasses"
 # is a command) and words that always do ("sorry, I meant a hat", "oops I meant green")
 _SOFT = r"(?:no|nope|nah|wait|oops|whoops|hmm+|um+|ugh|oh|sorry|actually)"
-_HARD = (r"(?:sorry|actually|rather|instead|i mean|i meant|i said|what i meant was|correction"
-         r"|my bad|my mistake|scratch that|wrong)")
+_HARD = (
+    r"(?:sorry|actually|rather|instead|i mean|i meant|i said|what i meant was|correction"
+    r"|my bad|my mistake|scratch that|wrong)"
+)
 _MARKER = re.compile(
-    r"^" + _FILL + r"(?:(?:" + _SOFT + r"\s*,?\s*)*" + _HARD + r"\b\s*,?\s*(?:" + _HARD +
-    r"\b\s*,?\s*)*|(?:" + _SOFT + r"\s+)*" + _SOFT + r"\s*,\s*|(?:no|nope|nah)\s+(?=make\s+"
-    r"(?:that|those|it|them)))")
+    r"^"
+    + _FILL
+    + r"(?:(?:"
+    + _SOFT
+    + r"\s*,?\s*)*"
+    + _HARD
+    + r"\b\s*,?\s*(?:"
+    + _HARD
+    + r"\b\s*,?\s*)*|(?:"
+    + _SOFT
+    + r"\s+)*"
+    + _SOFT
+    + r"\s*,\s*|(?:no|nope|nah)\s+(?=make\s+"
+    r"(?:that|those|it|them)))"
+)
 _LEAD_NO = re.compile(r"^(?:(?:no|nope|nah|oops|whoops|sorry|wait|hmm+|actually)\s+)+")
-_NOT_X_Y = re.compile(r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*"
-                      r"not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
-                      r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?"
-                      r"(?P<y>[a-z ]+)$")
-_SWAP = {"left": "right", "right": "left", "up": "down", "down": "up", "higher": "lower",
-         "lower": "higher", "above": "below", "below": "above", "brighter": "darker",
-         "darker": "brighter", "in": "out", "out": "in", "bigger": "smaller",
-         "smaller": "bigger", "taller": "shorter", "shorter": "taller", "more": "less",
-         "less": "more", "lighter": "darker", "stronger": "weaker", "weaker": "stronger"}
-_OTHER_SIDE = re.compile(r"^(?:(?:to |on |from )?the )?(?:other|opposite) (?:side|way|direction)"
-                         r"(?: instead| then| please)*$|^(?:the )?opposite(?: direction| way| side)?"
-                         r"(?: instead| please)*$|^(?:reverse|flip) (?:it|that|the direction)$"
-                         r"|^(?:(?:thats |that is |its )?the )?wrong (?:way|direction|side)$")
-_INSTEAD = re.compile(r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|maybe|perhaps|how about|what about"
-                      r"|lets try|let's try|try|go with|make it|make that|make them)\s+)*"
-                      r"(?P<what>[a-z0-9 ]+?)\s+(?:instead|rather)(?: please| then)?")
-_LEADS = re.compile(r"^(?:make (?:that|those|it|them|this|these)|change (?:that|those|it|them) to"
-                    r"|(?:i )?(?:want|wanted|said)|give (?:her|him|them|it)|put on|use|just)\s+")
+_NOT_X_Y = re.compile(
+    r"^" + _FILL + r"(?:(?:no|oops|sorry|actually|wait)\s*,?\s*)*"
+    r"not (?:the |her |his |its |their )?(?P<x>[a-z ]+?)\s*,\s*"
+    r"(?:but |i meant |rather |instead )?(?:the |her |his |its |their )?"
+    r"(?P<y>[a-z ]+)$"
+)
+_SWAP = {
+    "left": "right",
+    "right": "left",
+    "up": "down",
+    "down": "up",
+    "higher": "lower",
+    "lower": "higher",
+    "above": "below",
+    "below": "above",
+    "brighter": "darker",
+    "darker": "brighter",
+    "in": "out",
+    "out": "in",
+    "bigger": "smaller",
+    "smaller": "bigger",
+    "taller": "shorter",
+    "shorter": "taller",
+    "more": "less",
+    "less": "more",
+    "lighter": "darker",
+    "stronger": "weaker",
+    "weaker": "stronger",
+}
+_OTHER_SIDE = re.compile(
+    r"^(?:(?:to |on |from )?the )?(?:other|opposite) (?:side|way|direction)"
+    r"(?: instead| then| please)*$|^(?:the )?opposite(?: direction| way| side)?"
+    r"(?: instead| please)*$|^(?:reverse|flip) (?:it|that|the direction)$"
+    r"|^(?:(?:thats |that is |its )?the )?wrong (?:way|direction|side)$"
+)
+_INSTEAD = re.compile(
+    r"(?:(?:hmm+|um+|uh+|oh|well|ok|okay|ah|maybe|perhaps|how about|what about"
+    r"|lets try|let's try|try|go with|make it|make that|make them)\s+)*"
+    r"(?P<what>[a-z0-9 ]+?)\s+(?:instead|rather)(?: please| then)?"
+)
+_LEADS = re.compile(
+    r"^(?:make (?:that|those|it|them|this|these)|change (?:that|those|it|them) to"
+    r"|(?:i )?(?:want|wanted|said)|give (?:her|him|them|it)|put on|use|just)\s+"
+)
 
 
 def _corrected_pre_state(ctx, facts):
@@ -218,9 +404,12 @@ def _undo_ops(ctx, facts) -> list[O.Op]:
     """The ops that take the corrected turn back."""
     ops = list(ctx.last_ops)
     if ops and ops[0].get("op") in ("undo", "goto") and ctx.last_input:
-        ops = ops[1:]                     # the last turn was itself a correction
-    if ctx.last_step is not None and ctx.last_step == facts.step and \
-            not any(o.get("op") in ("undo", "redo", "goto", "reset") for o in ops):
+        ops = ops[1:]  # the last turn was itself a correction
+    if (
+        ctx.last_step is not None
+        and ctx.last_step == facts.step
+        and not any(o.get("op") in ("undo", "redo", "goto", "reset") for o in ops)
+    ):
         return [O.Undo()]
     return [O.Goto(int(ctx.last_step_before))]
 
@@ -235,14 +424,18 @@ def _flipped(ctx, attrs, facts) -> list[O.Op] | None:
     for d in ctx.last_ops:
         op = O.op_from_json(d)
         if isinstance(op, (O.Undo, O.Goto)):
-            continue                      # the last turn was itself a correction
+            continue  # the last turn was itself a correction
         if isinstance(op, O.Adjust):
             out.append(O.Adjust(op.attr, -op.delta))
-        elif isinstance(op, O.Set) and isinstance(op.value, (int, float)) and \
-                not isinstance(op.value, bool) and op.attr in ("yaw", "light_azimuth", "shift_x"):
+        elif (
+            isinstance(op, O.Set)
+            and isinstance(op.value, (int, float))
+            and not isinstance(op.value, bool)
+            and op.attr in ("yaw", "light_azimuth", "shift_x")
+        ):
             out.append(O.Set(op.attr, -op.value))
         else:
-            out = []                      # not every op flips: read the words swapped
+            out = []  # not every op flips: read the words swapped
             break
     if out:
         return out
@@ -266,8 +459,11 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
         if re.search(rf"\b{re.escape(x)}\b", prev):
             ops = facts.parse(re.sub(rf"\b{re.escape(x)}\b", y, prev), dict(facts.attributes))
             if ops:
-                return Resolution("correction", tuple(ops),
-                                  f"'{_short(text)}' → '{_short(ctx.said)}' with '{y}' for '{x}'")
+                return Resolution(
+                    "correction",
+                    tuple(ops),
+                    f"'{_short(text)}' → '{_short(ctx.said)}' with '{y}' for '{x}'",
+                )
     if m and pre is not None:
         x, y = m["x"].strip(), m["y"].strip()
         prev = ctx.last_input.lower()
@@ -285,17 +481,21 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
             new_ops = _reading_of(late["what"], ctx, dict(pre.attributes), facts)
             if new_ops:
                 ops = _undo_ops(ctx, facts) + list(new_ops)
-                return Resolution("correction", tuple(ops),
-                                  f"'{_short(text)}' corrects '{_short(ctx.last_input)}': read as "
-                                  f"{_ops_text(new_ops)} instead", corrects=ctx.last_input)
+                return Resolution(
+                    "correction",
+                    tuple(ops),
+                    f"'{_short(text)}' corrects '{_short(ctx.last_input)}': read as "
+                    f"{_ops_text(new_ops)} instead",
+                    corrects=ctx.last_input,
+                )
             return None
         if not mm and not side:
             return None
         if pre is None:
             return None
-        rest = t[mm.end():].strip(" ,") if mm else _LEAD_NO.sub("", bare)
-        while (more := _MARKER.match(rest)) and more.end():      # "actually no, four legs"
-            rest = rest[more.end():].strip(" ,")
+        rest = t[mm.end() :].strip(" ,") if mm else _LEAD_NO.sub("", bare)
+        while (more := _MARKER.match(rest)) and more.end():  # "actually no, four legs"
+            rest = rest[more.end() :].strip(" ,")
         rest = re.sub(r"^(?:i meant|i mean|i said)\s*,?\s*", "", rest).strip(" ,")
         if not rest:
             return None
@@ -312,16 +512,18 @@ def _correction(t, bare, ctx, facts, text) -> Resolution | None:
             new_ops = _reading_of(rest, ctx, attrs, facts)
     if new_ops is None:
         return None
-    ops = _undo_ops(ctx, facts) + list(new_ops)       # [] = only take the turn back
-    note = (f"'{_short(text)}' corrects '{_short(ctx.last_input)}': read as "
-            f"{_ops_text(new_ops)} instead")
+    ops = _undo_ops(ctx, facts) + list(new_ops)  # [] = only take the turn back
+    note = (
+        f"'{_short(text)}' corrects '{_short(ctx.last_input)}': read as "
+        f"{_ops_text(new_ops)} instead"
+    )
     return Resolution("correction", tuple(ops), note, corrects=ctx.last_input)
 
 
 def _named_direction(ctx, attrs, facts, word) -> list[O.Op] | None:
     prev = normal(ctx.last_input)
     said = [w for w in _SWAP if re.search(rf"\b{w}\b", prev)]
-    for w in sorted(said, key=lambda w: _SWAP[w] != word):   # the opposite first
+    for w in sorted(said, key=lambda w: _SWAP[w] != word):  # the opposite first
         ops = facts.parse(re.sub(rf"\b{w}\b", word, prev), attrs)
         if ops:
             return ops
@@ -331,8 +533,11 @@ def _named_direction(ctx, attrs, facts, word) -> list[O.Op] | None:
 def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
     """What a correction's words mean in the state before the corrected turn."""
     rest = _LEADS.sub("", rest).strip()
-    gone = re.fullmatch(r"(?:remove|get rid of|lose|drop|ditch|undo|no|take away|take off|forget)"
-                        r" (?:the |that |this |those )?(?P<w>[a-z ]+)", rest)
+    gone = re.fullmatch(
+        r"(?:remove|get rid of|lose|drop|ditch|undo|no|take away|take off|forget)"
+        r" (?:the |that |this |those )?(?P<w>[a-z ]+)",
+        rest,
+    )
     if gone and ctx.attr:
         # "actually, get rid of the red": the corrected turn is only taken back
         r = V.record(facts.domain, ctx.attr)
@@ -340,10 +545,11 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
         if gone["w"] in said or gone["w"] in ("change", "last change", "that", "it"):
             return []
     amount = re.fullmatch(_NUMBER + r"(?:\s*(?:degrees?|deg|percent))?", rest)
-    if amount:                            # "no, 15": the same move by that much
+    if amount:  # "no, 15": the same move by that much
         last = [O.op_from_json(d) for d in ctx.last_ops if d.get("op") in ("adjust", "set")]
-        if len(last) == 1 and isinstance(getattr(last[0], "delta", getattr(last[0], "value", None)),
-                                          (int, float)):
+        if len(last) == 1 and isinstance(
+            getattr(last[0], "delta", getattr(last[0], "value", None)), (int, float)
+        ):
             n = _num(amount["n"])
             op = last[0]
             if isinstance(op, O.Adjust):
@@ -360,7 +566,7 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
         return [O.Set(r.name, r.value_words()[word])]
     first = ctx.last_input.lower().split()[:1]
     words = [w for w in grammar.tokens(rest) if not w.startswith(("~", "#"))]
-    if first and words:                   # "no, from the right" after "light from the left"
+    if first and words:  # "no, from the right" after "light from the left"
         ops = facts.parse(f"{first[0]} {rest}", attrs)
         if ops:
             return ops
@@ -368,10 +574,12 @@ def _reading_of(rest: str, ctx, attrs, facts) -> list[O.Op] | None:
 
 
 # -- "the other way" ------------------------------------------------------------------------
-_REVERSE = re.compile(r"^(?P<now>(?:now|then|and|ok|okay|so)\s+(?:now\s+)?)?(?:go |turn |move |do it |try )?"
-                      r"(?:(?:the )?other way(?: round| around)?|the opposite(?: way| direction)?"
-                      r"|(?:in )?(?:the )?other direction|opposite direction|backwards|the reverse)"
-                      r"(?: now| please| instead)*$")
+_REVERSE = re.compile(
+    r"^(?P<now>(?:now|then|and|ok|okay|so)\s+(?:now\s+)?)?(?:go |turn |move |do it |try )?"
+    r"(?:(?:the )?other way(?: round| around)?|the opposite(?: way| direction)?"
+    r"|(?:in )?(?:the )?other direction|opposite direction|backwards|the reverse)"
+    r"(?: now| please| instead)*$"
+)
 
 
 def _reverse(t, bare, ctx, facts, text) -> Resolution | None:
@@ -383,42 +591,106 @@ def _reverse(t, bare, ctx, facts, text) -> Resolution | None:
         flipped = _flipped(ctx, dict(pre.attributes), facts)
         if flipped:
             ops = _undo_ops(ctx, facts) + flipped
-            return Resolution("reverse", tuple(ops),
-                              f"'{_short(text)}' → '{_short(ctx.last_input)}' the other way round "
-                              f"({_ops_text(flipped)}), replacing it", corrects=ctx.last_input)
+            return Resolution(
+                "reverse",
+                tuple(ops),
+                f"'{_short(text)}' → '{_short(ctx.last_input)}' the other way round "
+                f"({_ops_text(flipped)}), replacing it",
+                corrects=ctx.last_input,
+            )
     op = O.Adjust(ctx.move_attr, -ctx.move_delta)
-    return Resolution("reverse", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
-                      "the last move the other way")
+    return Resolution(
+        "reverse", (op,), f"'{_short(text)}' → {_ops_text([op])}, the last move the other way"
+    )
 
 
 # -- ellipsis -------------------------------------------------------------------------------
-_ELL_FILLER = re.compile(r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|maybe|hmm|go|whoa|woah"
-                         r"|oops|oh|ah|uh|um|hmm+|ugh|wow"
-                         r"|still|even|yet)\s+)+")
-_DEGREE = {"a bit": 0.5, "a little": 0.5, "a little bit": 0.5, "slightly": 0.5, "a tad": 0.5,
-           "a tiny bit": 0.5, "tiny bit": 0.5, "a wee bit": 0.5, "just a bit": 0.5, "a smidge": 0.5,
-           "just a little": 0.5, "a touch more": 0.5,
-           "a touch": 0.5, "bit": 0.5, "little": 0.5, "a lot": 2.0, "much": 2.0, "way": 2.0,
-           "a lot more": 2.0, "far": 2.0, "lots": 2.0}
-_NUMBER = r"(?P<n>\d+(?:\.\d+)?|" + "|".join(sorted(
-    (w for w in grammar.L.NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")"
+_ELL_FILLER = re.compile(
+    r"^(?:(?:and|now|ok|okay|then|so|yes|yeah|please|just|maybe|hmm|go|whoa|woah"
+    r"|oops|oh|ah|uh|um|hmm+|ugh|wow"
+    r"|still|even|yet)\s+)+"
+)
+_DEGREE = {
+    "a bit": 0.5,
+    "a little": 0.5,
+    "a little bit": 0.5,
+    "slightly": 0.5,
+    "a tad": 0.5,
+    "a tiny bit": 0.5,
+    "tiny bit": 0.5,
+    "a wee bit": 0.5,
+    "just a bit": 0.5,
+    "a smidge": 0.5,
+    "just a little": 0.5,
+    "a touch more": 0.5,
+    "a touch": 0.5,
+    "bit": 0.5,
+    "little": 0.5,
+    "a lot": 2.0,
+    "much": 2.0,
+    "way": 2.0,
+    "a lot more": 2.0,
+    "far": 2.0,
+    "lots": 2.0,
+}
+_NUMBER = (
+    r"(?P<n>\d+(?:\.\d+)?|"
+    + "|".join(sorted((w for w in grammar.L.NUMBER_WORDS if " " not in w), key=len, reverse=True))
+    + r")"
+)
 _UNIT = r"(?:\s*(?:degrees?|deg|°|percent|%|steps?|more))*"
 
 
-_TWICE = frozenset({"twice as much", "double it", "double that", "twice that", "twice as far",
-                    "double", "twice"})
-_LESS = frozenset({"not so much", "not that much", "too much", "that is too much", "thats too much",
-                   "half as much", "less", "tone it down", "back a bit", "not as much", "too far",
-                   "a bit too much", "bit too much", "way too much", "less so", "less than that",
-                   "thats too far", "that is too far", "too much now"})
-_ELL_WORDS = frozenset({"further", "farther", "more", "again", "keep going", "some more", "go on",
-                        "continue", "the same again", "same again", "once more", "more of that",
-                        "further still"})
+_TWICE = frozenset(
+    {"twice as much", "double it", "double that", "twice that", "twice as far", "double", "twice"}
+)
+_LESS = frozenset(
+    {
+        "not so much",
+        "not that much",
+        "too much",
+        "that is too much",
+        "thats too much",
+        "half as much",
+        "less",
+        "tone it down",
+        "back a bit",
+        "not as much",
+        "too far",
+        "a bit too much",
+        "bit too much",
+        "way too much",
+        "less so",
+        "less than that",
+        "thats too far",
+        "that is too far",
+        "too much now",
+    }
+)
+_ELL_WORDS = frozenset(
+    {
+        "further",
+        "farther",
+        "more",
+        "again",
+        "keep going",
+        "some more",
+        "go on",
+        "continue",
+        "the same again",
+        "same again",
+        "once more",
+        "more of that",
+        "further still",
+    }
+)
 
 
-_TONE = re.compile(r"(?:tone it down|tone down|less|not so much|not that much|too much|softer|subtler"
-                   r"|weaker|calm it down|dial it back|dial it down)(?P<deg> a bit| a little| slightly)?"
-                   r"|(?P<up>more|stronger|a bit more|even more|much more)")
+_TONE = re.compile(
+    r"(?:tone it down|tone down|less|not so much|not that much|too much|softer|subtler"
+    r"|weaker|calm it down|dial it back|dial it down)(?P<deg> a bit| a little| slightly)?"
+    r"|(?P<up>more|stronger|a bit more|even more|much more)"
+)
 
 
 def _strength_of(s, ctx, facts, text) -> Resolution | None:
@@ -441,8 +713,12 @@ def _strength_of(s, ctx, facts, text) -> Resolution | None:
     else:
         amount = -step * (0.5 if m["deg"] else 1.0)
     op = O.Adjust(r.strength, amount)
-    return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
-                      f"the strength of the {ctx.attr.replace('_', ' ')} just set")
+    return Resolution(
+        "ellipsis",
+        (op,),
+        f"'{_short(text)}' → {_ops_text([op])}, "
+        f"the strength of the {ctx.attr.replace('_', ' ')} just set",
+    )
 
 
 def _num(word: str) -> float:
@@ -460,19 +736,28 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
     if not s:
         return None
     # a bare amount: "30 degrees", "and 10 more degrees", "another 10", "by 20 more"
-    m = re.fullmatch(r"(?:do |go |turn |move |rotate |and )?(?:another |by |an extra |a further )?"
-                     + _NUMBER +
-                     r"(?P<more>" + _UNIT + r")(?: (?:more|further|extra))?"
-                     r"(?: (?P<d>left|right|up|down|higher|lower))?", s)
+    m = re.fullmatch(
+        r"(?:do |go |turn |move |rotate |and )?(?:another |by |an extra |a further )?"
+        + _NUMBER
+        + r"(?P<more>"
+        + _UNIT
+        + r")(?: (?:more|further|extra))?"
+        r"(?: (?P<d>left|right|up|down|higher|lower))?",
+        s,
+    )
     if m and facts.parse(text, dict(facts.attributes)):
-        m = None                          # "rotate 45 degrees left" reads on its own
+        m = None  # "rotate 45 degrees left" reads on its own
     if m:
         if not attr or attr not in schema:
             turn = "turn left" if facts.domain == "faces" else "turn it left"
-            return Resolution("ellipsis", reply=(
-                f"{m['n']} of what? Say what to change too, for example "
-                f"'{turn} {m['n']} degrees'."),
-                note="a bare amount with no move to continue")
+            return Resolution(
+                "ellipsis",
+                reply=(
+                    f"{m['n']} of what? Say what to change too, for example "
+                    f"'{turn} {m['n']} degrees'."
+                ),
+                note="a bare amount with no move to continue",
+            )
         a = schema.get(attr)
         amount = _num(m["n"])
         sign = ctx.direction or 1
@@ -487,8 +772,9 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         if "percent" in (m["more"] or "") or "%" in (m["more"] or ""):
             amount = amount / 100 * (a.bounds[1] - a.bounds[0])
         op = O.Adjust(attr, sign * amount)
-        return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
-                          "continuing the last move")
+        return Resolution(
+            "ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, continuing the last move"
+        )
     strength = _strength_of(s, ctx, facts, text)
     if strength is not None:
         return strength
@@ -498,15 +784,17 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
     factor = 1.0
     if len(s.split()) == 1 and s not in _ELL_WORDS and (r is None or s not in r.pos + r.neg):
         import difflib  # "furthr": a typo of a word that continues a move
-        near = difflib.get_close_matches(s, list(_ELL_WORDS) + list(r.pos + r.neg if r else ()),
-                                         n=1, cutoff=0.8)
+
+        near = difflib.get_close_matches(
+            s, list(_ELL_WORDS) + list(r.pos + r.neg if r else ()), n=1, cutoff=0.8
+        )
         s = near[0] if near else s
     for deg in sorted(_DEGREE, key=len, reverse=True):
         if s in _TWICE or s in _LESS:
             break
         if s.startswith(deg + " ") or s.endswith(" " + deg):
             factor = _DEGREE[deg]
-            s = (s[len(deg) + 1:] if s.startswith(deg + " ") else s[:-len(deg) - 1]).strip()
+            s = (s[len(deg) + 1 :] if s.startswith(deg + " ") else s[: -len(deg) - 1]).strip()
             break
     s = re.sub(r"^(?:even|yet|still)\s+", "", s)
     sign = ctx.direction
@@ -516,8 +804,11 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
         factor, word = (-0.5 if s != "way too much" else -1.0), "less"
     elif s in _ELL_WORDS:
         word = "more"
-    elif r is not None and (s in r.pos or s in r.neg or
-                            re.fullmatch(r"(?:further|more|bit more|farther)(?: to the)? (\w+)", s)):
+    elif r is not None and (
+        s in r.pos
+        or s in r.neg
+        or re.fullmatch(r"(?:further|more|bit more|farther)(?: to the)? (\w+)", s)
+    ):
         w = s.split()[-1]
         if w not in r.pos and w not in r.neg:
             # "further right" after a move on another axis: that direction alone
@@ -533,29 +824,35 @@ def _ellipsis(t, bare, ctx, facts, text) -> Resolution | None:
     step = float(schema.get(attr).step or abs(delta))
     if word == "less":
         op = O.Adjust(attr, factor * delta)
-    elif factor != 1.0:               # "a bit more" = half a step, "a lot more" = two steps
+    elif factor != 1.0:  # "a bit more" = half a step, "a lot more" = two steps
         op = O.Adjust(attr, sign * step * factor)
-    else:                             # "further", "even higher": the last amount again
+    else:  # "further", "even higher": the last amount again
         op = O.Adjust(attr, sign * abs(delta))
-    return Resolution("ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
-                      "continuing the last move")
+    return Resolution(
+        "ellipsis", (op,), f"'{_short(text)}' → {_ops_text([op])}, continuing the last move"
+    )
 
 
 # -- anaphora --------------------------------------------------------------------------------
 _PRON = r"(?:it|them|those|that|these|this|they|the thing|em)"
-_REMOVE = re.compile(rf"^(?:(?:take|get|pull) {_PRON} off|(?:remove|lose|ditch|drop|delete|"
-                     rf"get rid of|take away|take off|scrap|bin) {_PRON}|{_PRON} off"
-                     rf"|no more of {_PRON}|{_PRON} (?:has|have|need|needs) to go"
-                     rf"|(?:i )?(?:dont|do not) (?:like|want) {_PRON}(?: anymore| any more)?)"
-                     r"(?: (?:again|now|please|too|as well))*$")
-_MAKE = re.compile(rf"^(?:(?:make|change|turn|paint|switch|color|colour|set) {_PRON}"
-                   r"(?: (?:to|into|in))?|(?:swap|replace|exchange|trade|switch) " + _PRON +
-                   r" (?:for|with|to))"
-                   r" (?:a |an |the |some )?(?P<v>[a-z ]+?)(?: (?:instead|please|now))*$")
+_REMOVE = re.compile(
+    rf"^(?:(?:take|get|pull) {_PRON} off|(?:remove|lose|ditch|drop|delete|"
+    rf"get rid of|take away|take off|scrap|bin) {_PRON}|{_PRON} off"
+    rf"|no more of {_PRON}|{_PRON} (?:has|have|need|needs) to go"
+    rf"|(?:i )?(?:dont|do not) (?:like|want) {_PRON}(?: anymore| any more)?)"
+    r"(?: (?:again|now|please|too|as well))*$"
+)
+_MAKE = re.compile(
+    rf"^(?:(?:make|change|turn|paint|switch|color|colour|set) {_PRON}"
+    r"(?: (?:to|into|in))?|(?:swap|replace|exchange|trade|switch) " + _PRON + r" (?:for|with|to))"
+    r" (?:a |an |the |some )?(?P<v>[a-z ]+?)(?: (?:instead|please|now))*$"
+)
 
 
-_ANA_FILL = re.compile(r"^(?:(?:actually|hmm+|um+|ok|okay|so|now|then|and|please|just|well|oh|yeah"
-                       r"|yes|no|nah|nope|sorry|wait|oops|ah|right|ugh|whoa)\s+)+")
+_ANA_FILL = re.compile(
+    r"^(?:(?:actually|hmm+|um+|ok|okay|so|now|then|and|please|just|well|oh|yeah"
+    r"|yes|no|nah|nope|sorry|wait|oops|ah|right|ugh|whoa)\s+)+"
+)
 
 
 def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
@@ -564,32 +861,48 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
     bare = re.sub(r"\s+(?:please|then|now|instead)$", "", bare)
     if _REMOVE.match(bare):
         target = ctx.object if ctx.object in schema else None
-        on = [r.name for r in V.vocabulary(facts.domain) if r.object and r.name in schema
-              and facts.attributes.get(r.name) not in (False, "none", None)]
+        on = [
+            r.name
+            for r in V.vocabulary(facts.domain)
+            if r.object
+            and r.name in schema
+            and facts.attributes.get(r.name) not in (False, "none", None)
+        ]
         if target is None or target not in on:
             target = on[-1] if len(on) == 1 else (target if target in on else None)
         if target is None:
             if not on:
-                return Resolution("anaphora", reply="There is nothing to take off.",
-                                  note=f"'{_short(text)}': nothing is on")
+                return Resolution(
+                    "anaphora",
+                    reply="There is nothing to take off.",
+                    note=f"'{_short(text)}': nothing is on",
+                )
             return None
         a = schema.get(target)
         op = O.Set(target, False if a.kind == "bool" else "none")
-        return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
-                          f"the {target.replace('_', ' ')} last mentioned")
+        return Resolution(
+            "anaphora",
+            (op,),
+            f"'{_short(text)}' → {_ops_text([op])}, the {target.replace('_', ' ')} last mentioned",
+        )
     if ctx.attr and re.fullmatch(rf"(?:change|edit|modify|alter|adjust) {_PRON}", bare):
         asked = schema.get(ctx.attr) if ctx.attr in schema else None
-        if asked is not None and asked.kind != "seed":      # "change it": to what? (no guess)
+        if asked is not None and asked.kind != "seed":  # "change it": to what? (no guess)
             name = ctx.attr.replace("_", " ")
             if asked.kind == "bool":
                 what = f"Change the {name} how? Say 'no {name}' or 'add a {name}'."
             elif asked.values:
-                what = (f"Change the {name} to what? It can be "
-                        f"{', '.join(map(str, asked.values[:-1]))} or {asked.values[-1]}.")
+                what = (
+                    f"Change the {name} to what? It can be "
+                    f"{', '.join(map(str, asked.values[:-1]))} or {asked.values[-1]}."
+                )
             else:
                 what = f"Change the {name} how? For example 'more', 'less' or a number."
-            return Resolution("anaphora", reply=f"{what} Nothing changed.",
-                              note=f"'{_short(text)}': the {name} last mentioned, no value")
+            return Resolution(
+                "anaphora",
+                reply=f"{what} Nothing changed.",
+                note=f"'{_short(text)}': the {name} last mentioned, no value",
+            )
     m = _MAKE.match(bare)
     if not m or not ctx.attr:
         return None
@@ -602,28 +915,46 @@ def _anaphora(t, bare, ctx, facts, text) -> Resolution | None:
         # the thing last mentioned, or the one attribute with that value word
         others = [V.record(facts.domain, ctx.object)] if ctx.object else []
         others += [x for x in V.vocabulary(facts.domain) if x.bare_values]
-        hit = next((x for x in others if x is not None and x.kind == "category"
-                    and x.name in schema and v in x.value_words()), None)
+        hit = next(
+            (
+                x
+                for x in others
+                if x is not None
+                and x.kind == "category"
+                and x.name in schema
+                and v in x.value_words()
+            ),
+            None,
+        )
         if hit is not None:
             r, attr = hit, hit.name
     if r.kind == "category" and v in r.value_words():
         op = O.Set(attr, r.value_words()[v])
-        return Resolution("anaphora", (op,), f"'{_short(text)}' → {_ops_text([op])}, "
-                          f"the {attr.replace('_', ' ')} last mentioned")
+        return Resolution(
+            "anaphora",
+            (op,),
+            f"'{_short(text)}' → {_ops_text([op])}, the {attr.replace('_', ' ')} last mentioned",
+        )
     if attr == "expression":
         r = V.record(facts.domain, "expression_strength")
     if r is not None and (v in r.pos or v in r.neg):
         a = schema.get(r.name)
         move = O.Adjust(r.name, (1 if v in r.pos else -1) * a.step_size)
-        return Resolution("anaphora", (move,), f"'{_short(text)}' → {_ops_text([move])}, "
-                          f"the {r.name.replace('_', ' ')} last mentioned")
+        return Resolution(
+            "anaphora",
+            (move,),
+            f"'{_short(text)}' → {_ops_text([move])}, "
+            f"the {r.name.replace('_', ' ')} last mentioned",
+        )
     return None
 
 
 # -- views -------------------------------------------------------------------------------------
-_AROUND = re.compile(r"\b(?:turn (?:(?:her|him|them|it|the head|the face|the person) )?(?:a)?round"
-                     r"|(?:from|view from) (?:the )?(?:behind|back)|back of (?:the |her |his |their )?head"
-                     r"|show (?:me )?(?:the|her|his) back|rear view|back view)\b")
+_AROUND = re.compile(
+    r"\b(?:turn (?:(?:her|him|them|it|the head|the face|the person) )?(?:a)?round"
+    r"|(?:from|view from) (?:the )?(?:behind|back)|back of (?:the |her |his |their )?head"
+    r"|show (?:me )?(?:the|her|his) back|rear view|back view)\b"
+)
 
 
 def _view(t, bare, ctx, facts, text) -> Resolution | None:
@@ -631,47 +962,81 @@ def _view(t, bare, ctx, facts, text) -> Resolution | None:
         return None
     if _AROUND.search(bare):
         hi = get_schema("faces").get("yaw").hi
-        return Resolution("view", reply=(
-            f"I can only turn a face up to {hi:g}° either way, so I can't show it from behind; "
-            "nothing changed. Try 'face fully left' or 'profile'."),
-            note="a face cannot be seen from behind")
+        return Resolution(
+            "view",
+            reply=(
+                f"I can only turn a face up to {hi:g}° either way, so I can't show it from behind; "
+                "nothing changed. Try 'face fully left' or 'profile'."
+            ),
+            note="a face cannot be seen from behind",
+        )
     m = re.search(r"\bfrom (above|below|the top|underneath|beneath)\b", bare)
     if m and not re.search(r"\blight|lamp|lit\b", bare):
-        ops = facts.parse("from above" if m.group(1) in ("above", "the top") else "from below",
-                          dict(facts.attributes))
+        ops = facts.parse(
+            "from above" if m.group(1) in ("above", "the top") else "from below",
+            dict(facts.attributes),
+        )
         if not ops:
             return None
         how = "down" if m.group(1) in ("above", "the top") else "up"
-        return Resolution("view", tuple(ops),
-                          f"'{_short(text)}' → {_ops_text(ops)}: faces are seen from the front, "
-                          f"so the head tilts {how} instead")
+        return Resolution(
+            "view",
+            tuple(ops),
+            f"'{_short(text)}' → {_ops_text(ops)}: faces are seen from the front, "
+            f"so the head tilts {how} instead",
+        )
     return None
 
 
 # -- a word about the attribute last mentioned ("lighter" after "dark skin") -----------------
-_YES_NO = frozenset({"yes", "no", "yeah", "yep", "nope", "nah", "true", "false", "ok", "okay",
-                     "sure", "y", "n", "right", "correct", "wrong"})
+_YES_NO = frozenset(
+    {
+        "yes",
+        "no",
+        "yeah",
+        "yep",
+        "nope",
+        "nah",
+        "true",
+        "false",
+        "ok",
+        "okay",
+        "sure",
+        "y",
+        "n",
+        "right",
+        "correct",
+        "wrong",
+    }
+)
 
 
 _VERTICAL = frozenset({"higher", "lower", "up", "down", "above", "below"})
 
 
 def _attribute_words(t, bare, ctx, facts, text) -> Resolution | None:
-    if not ctx.attr or len(bare.split()) > 3 or set(bare.split()) & _YES_NO \
-            or facts.parse(text, dict(facts.attributes)):
+    if (
+        not ctx.attr
+        or len(bare.split()) > 3
+        or set(bare.split()) & _YES_NO
+        or facts.parse(text, dict(facts.attributes))
+    ):
         return None
     r = V.record(facts.domain, ctx.attr)
     if r is None or r.kind == "seed":
         return None
     words = re.sub(r"^(?:and |now |then |a bit |even )+", "", bare)
     if set(r.pos + r.neg) & {"left", "right"} and set(words.split()) & _VERTICAL:
-        return None             # "higher" after "turn left" is not "more to the right"
+        return None  # "higher" after "turn left" is not "more to the right"
     for phrase in (f"{words} {r.names[0]}", f"make {r.names[0]} {words}"):
         ops = facts.parse(phrase, dict(facts.attributes))
         if ops and all(getattr(o, "attr", None) == r.name for o in ops):
-            return Resolution("anaphora", tuple(ops),
-                              f"'{_short(text)}' → {_ops_text(ops)}, about the "
-                              f"{r.name.replace('_', ' ')} last mentioned")
+            return Resolution(
+                "anaphora",
+                tuple(ops),
+                f"'{_short(text)}' → {_ops_text(ops)}, about the "
+                f"{r.name.replace('_', ' ')} last mentioned",
+            )
     return None
 
 
@@ -681,28 +1046,43 @@ def _unsupported(t, bare, ctx, facts, text) -> Resolution | None:
     if hit is None or facts.parse(text, dict(facts.attributes)):
         return None
     u, word = hit
-    return Resolution("unsupported", reply=cant_reply(u, word),
-                      note=f"outside the vocabulary: {u.name}")
+    return Resolution(
+        "unsupported", reply=cant_reply(u, word), note=f"outside the vocabulary: {u.name}"
+    )
 
 
 def cant_reply(u: V.Unsupported, word: str) -> str:
     near = " or ".join(f"'{n}'" for n in u.nearest[:3])
-    return (f"Sorry, '{word}' is outside what I can draw ({u.name} can't be changed here), "
-            f"so nothing changed. The nearest things I can do: {near}.")
+    return (
+        f"Sorry, '{word}' is outside what I can draw ({u.name} can't be changed here), "
+        f"so nothing changed. The nearest things I can do: {near}."
+    )
 
 
 # -- wording --------------------------------------------------------------------------------------
 def _short(s: str, n: int = 40) -> str:
     s = " ".join(str(s).split())
-    return s if len(s) <= n else s[:n - 1] + "…"
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _ops_text(ops) -> str:
     parts = []
     for op in ops:
         if isinstance(op, O.Adjust):
-            unit = "°" if op.attr in ("yaw", "pitch", "light_azimuth", "light_elevation", "azimuth",
-                                      "elevation", "hue") else ""
+            unit = (
+                "°"
+                if op.attr
+                in (
+                    "yaw",
+                    "pitch",
+                    "light_azimuth",
+                    "light_elevation",
+                    "azimuth",
+                    "elevation",
+                    "hue",
+                )
+                else ""
+            )
             parts.append(f"{op.attr} {op.delta:+g}{unit}")
         elif isinstance(op, O.Set):
             parts.append(f"{op.attr} = {op.value}")

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 CHECKED = ("expression", "eyewear", "hat", "beard", "hair_color", "skin_tone", "background")
-CONFIRM_P = 0.05         # calibrated on the studio (``calibrate``): docs/faces.md
-YAW_TOLERANCE = 7.5      # degrees: half of a "turn left" step
+CONFIRM_P = 0.05  # calibrated on the studio (``calibrate``): docs/faces.md
+YAW_TOLERANCE = 7.5  # degrees: half of a "turn left" step
 
 
 @dataclass
@@ -66,17 +66,27 @@ def changed_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> l
 def _noun(attr: str, asked: Any, before: Any) -> tuple[str, bool]:
     """How the reply names the change, and whether that name is plural."""
     if attr == "expression":
-        return {"happy": ("The smile", False), "sad": ("The sad look", False),
-                "angry": ("The frown", False), "surprised": ("The surprised look", False),
-                "neutral": ("The calm face", False)}.get(asked, (f"The {asked} look", False))
+        return {
+            "happy": ("The smile", False),
+            "sad": ("The sad look", False),
+            "angry": ("The frown", False),
+            "surprised": ("The surprised look", False),
+            "neutral": ("The calm face", False),
+        }.get(asked, (f"The {asked} look", False))
     if attr == "eyewear":
         if asked == "none":
-            return (f"Taking off the {before}" if before in ("glasses", "sunglasses")
-                    else "Taking off the glasses"), False
+            return (
+                f"Taking off the {before}"
+                if before in ("glasses", "sunglasses")
+                else "Taking off the glasses"
+            ), False
         return f"The {asked}", True
     if attr in ("hat", "beard"):
-        return (f"The {attr}", False) if asked else (f"Taking off the {attr}" if attr == "hat"
-                                                     else "Shaving the beard", False)
+        return (
+            (f"The {attr}", False)
+            if asked
+            else (f"Taking off the {attr}" if attr == "hat" else "Shaving the beard", False)
+        )
     if attr == "hair_color":
         return f"The {asked} hair", False
     if attr == "skin_tone":
@@ -94,7 +104,11 @@ def note_for(missed: list[tuple[str, Any, Any]], generator: str) -> str | None:
         return None
     names = [_noun(a, asked, before) for a, asked, before in missed]
     words = [n for n, _ in names]
-    subject = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1][0].lower() + words[-1][1:]
+    subject = (
+        words[0]
+        if len(words) == 1
+        else ", ".join(words[:-1]) + " and " + words[-1][0].lower() + words[-1][1:]
+    )
     plural = len(words) > 1 or names[0][1]
     verb = "show" if plural else "shows"
     if generator == "studio":
@@ -113,6 +127,7 @@ class Verifier:
 
     def available(self) -> bool:
         from generators.weights import has_weights
+
         return self.judge_path is not None or has_weights("judge", "faces")
 
     def judge(self):
@@ -122,11 +137,12 @@ class Verifier:
 
                 from generators.training.judge import load_judge
                 from generators.weights import weights_path
+
                 # BatchNorm folded and channels-last: 4.1 → 3.2 ms of CPU a check
                 # on one loaded core (docs/faces.md)
-                self._judge = _fuse_batchnorm(load_judge(
-                    self.judge_path or weights_path("judge", "faces")).eval()).to(
-                        memory_format=torch.channels_last)
+                self._judge = _fuse_batchnorm(
+                    load_judge(self.judge_path or weights_path("judge", "faces")).eval()
+                ).to(memory_format=torch.channels_last)
             return self._judge
 
     def read(self, image: np.ndarray) -> tuple[dict[str, dict[Any, float]], float]:
@@ -134,6 +150,7 @@ class Verifier:
         import torch
 
         from generators.nets.judge import to_input
+
         j = self.judge()
         with torch.inference_mode():
             x = to_input(np.ascontiguousarray(image)[None])
@@ -149,8 +166,13 @@ class Verifier:
         yaw = float(j.codec.decode_numeric(yaw_attr, out["yaw"].float().numpy())[0])
         return probs, yaw
 
-    def check(self, before: Mapping[str, Any], after: Mapping[str, Any], image: np.ndarray,
-              generator: str = "") -> Verification | None:
+    def check(
+        self,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        image: np.ndarray,
+        generator: str = "",
+    ) -> Verification | None:
         """None when nothing checkable changed; else what was asked and read."""
         attrs = changed_attributes(before, after)
         if not attrs or image is None:
@@ -163,8 +185,11 @@ class Verifier:
             asked = after[k]
             if k == "yaw":
                 ok = abs(yaw - float(asked)) <= YAW_TOLERANCE
-                res.checked[k] = {"asked": round(float(asked), 1), "read": round(yaw, 1),
-                                  "confirmed": ok}
+                res.checked[k] = {
+                    "asked": round(float(asked), 1),
+                    "read": round(yaw, 1),
+                    "confirmed": ok,
+                }
             else:
                 p = probs[k]
                 read = max(p, key=lambda v: p[v])
@@ -188,6 +213,7 @@ def _fuse_batchnorm(judge):
     into one convolution: the same outputs, one pass less over each map."""
     from torch import nn
     from torch.nn.utils.fusion import fuse_conv_bn_eval
+
     for mod in list(judge.modules()):
         if isinstance(mod, nn.Sequential):
             for i in range(len(mod) - 1):
@@ -202,9 +228,10 @@ def _fuse_batchnorm(judge):
 def _hidden_in_studio(attributes: Mapping[str, Any], names: list[str]) -> set[str]:
     """Of ``names``, those the studio itself would not show (``studio.visible``)."""
     from generators.studio import visible
+
     try:
         shown = visible("faces", dict(attributes))
-    except Exception:           # noqa: BLE001 - a partial state: assume it shows
+    except Exception:  # noqa: BLE001 - a partial state: assume it shows
         return set()
     out = set()
     for k in names:
@@ -215,8 +242,12 @@ def _hidden_in_studio(attributes: Mapping[str, Any], names: list[str]) -> set[st
     return out
 
 
-def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3),
-              verifier: Verifier | None = None) -> dict[str, Any]:
+def calibrate(
+    n: int = 1500,
+    seed: int = 5,
+    taus: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3),
+    verifier: Verifier | None = None,
+) -> dict[str, Any]:
     """How often the check confirms single studio edits, and how often it
     (wrongly) confirms an edit a generator ignored, for thresholds ``taus``.
 
@@ -228,6 +259,7 @@ def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1
     from generators.datasets import _plan
     from generators.schema import get_schema
     from generators.studio import render_face
+
     v = verifier or Verifier()
     schema = get_schema("faces")
     rng = np.random.default_rng(seed)
@@ -242,7 +274,7 @@ def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1
             attr = schema.get(k)
             vals = [False, True] if attr.kind == "bool" else list(attr.values)
             after[k] = [x for x in vals if x != a[k]][rng.integers(len(vals) - 1)]
-            if k == "expression" and after[k] != "neutral":   # "make her smile" gives 0.5
+            if k == "expression" and after[k] != "neutral":  # "make her smile" gives 0.5
                 after["expression_strength"] = max(0.5, float(a["expression_strength"]))
         t = time.perf_counter()
         p_edit, yaw_edit = v.read(render_face(after, 64))
@@ -251,14 +283,21 @@ def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1
         if k == "yaw":
             rows.append((k, abs(yaw_edit - after["yaw"]), abs(yaw_ign - after["yaw"]), False))
         else:
+
             def score(p, k=k, want=after[k]):
                 return 1.0 if max(p[k], key=p[k].get) == want else p[k][want]
+
             rows.append((k, score(p_edit), score(p_ign), bool(_hidden_in_studio(after, [k]))))
     cls = [r for r in rows if r[0] != "yaw" and not r[3]]
     yaw = [r for r in rows if r[0] == "yaw"]
-    out: dict[str, Any] = {"n": n, "class_edits": len(cls), "yaw_edits": len(yaw),
-                           "hidden_class_edits": sum(r[3] for r in rows if r[0] != "yaw"),
-                           "read_ms_p50": float(np.median(ms)), "by_threshold": {}}
+    out: dict[str, Any] = {
+        "n": n,
+        "class_edits": len(cls),
+        "yaw_edits": len(yaw),
+        "hidden_class_edits": sum(r[3] for r in rows if r[0] != "yaw"),
+        "read_ms_p50": float(np.median(ms)),
+        "by_threshold": {},
+    }
     yaw_ok = sum(r[1] <= YAW_TOLERANCE for r in yaw)
     yaw_fa = sum(r[2] <= YAW_TOLERANCE for r in yaw)
     for tau in taus:
@@ -267,8 +306,10 @@ def calibrate(n: int = 1500, seed: int = 5, taus: tuple[float, ...] = (0.05, 0.1
         out["by_threshold"][str(tau)] = {
             "studio_confirmed": (ok + yaw_ok) / max(1, len(cls) + len(yaw)),
             "ignored_confirmed": (fa + yaw_fa) / max(1, len(cls) + len(yaw)),
-            "misses_by_attribute": {k: sum(1 for r in cls if r[0] == k and r[1] < tau)
-                                    for k in CHECKED}}
+            "misses_by_attribute": {
+                k: sum(1 for r in cls if r[0] == k and r[1] < tau) for k in CHECKED
+            },
+        }
     return out
 
 
@@ -291,5 +332,5 @@ def verify_turn(before, after, image: np.ndarray | None) -> Verification | None:
         if not v.available():
             return None
         return v.check(dict(before.attributes), dict(after.attributes), image, after.generator)
-    except Exception:          # noqa: BLE001 - a broken judge must not take the turn down
+    except Exception:  # noqa: BLE001 - a broken judge must not take the turn down
         return None

@@ -33,8 +33,10 @@ BLEND = "blend:"
 def _params_fn(domain: str):
     if domain == "chairs":
         from generators.studio.chairs import style_params
+
         return style_params
     from generators.studio.faces import identity_params
+
     return identity_params
 
 
@@ -44,14 +46,15 @@ def mixes(offsets: Mapping[str, float] | None) -> dict[int, float]:
     for k, w in (offsets or {}).items():
         if k.startswith(MIX):
             try:
-                out[int(k[len(MIX):])] = float(w)
+                out[int(k[len(MIX) :])] = float(w)
             except ValueError:
                 continue
     return out
 
 
-def shape_params(domain: str, attributes: Mapping[str, Any],
-                 offsets: Mapping[str, float] | None = None) -> np.ndarray:
+def shape_params(
+    domain: str, attributes: Mapping[str, Any], offsets: Mapping[str, float] | None = None
+) -> np.ndarray:
     """The identity / style shape parameters of a state, blends included."""
     fn = _params_fn(domain)
     own = fn(int(attributes[get_schema(domain).seed_attribute]))
@@ -61,15 +64,19 @@ def shape_params(domain: str, attributes: Mapping[str, Any],
     return p
 
 
-def category_weights(domain: str, attributes: Mapping[str, Any], name: str,
-                     offsets: Mapping[str, float] | None = None) -> np.ndarray:
+def category_weights(
+    domain: str,
+    attributes: Mapping[str, Any],
+    name: str,
+    offsets: Mapping[str, float] | None = None,
+) -> np.ndarray:
     """Weights over the values of category ``name`` (sums to 1)."""
     values = get_schema(domain).get(name).values
     w = np.zeros(len(values))
     prefix = f"{BLEND}{name}="
     for k, amount in (offsets or {}).items():
-        if k.startswith(prefix) and k[len(prefix):] in values:
-            w[values.index(k[len(prefix):])] += float(amount)
+        if k.startswith(prefix) and k[len(prefix) :] in values:
+            w[values.index(k[len(prefix) :])] += float(amount)
     w = np.clip(w, 0.0, 1.0)
     w[values.index(attributes[name])] += max(0.0, 1.0 - w.sum())
     return w / w.sum()

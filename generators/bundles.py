@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 BUNDLE_VERSION = 1
-MAX_FILE_BYTES = 16 * 1024 * 1024          # the lease's limit on one returned file
-MAX_TOTAL_BYTES = 64 * 1024 * 1024         # ... and on all of them together
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the lease's limit on one returned file
+MAX_TOTAL_BYTES = 64 * 1024 * 1024  # ... and on all of them together
 MANIFEST = "bundle.json"
 MEMBERS = ("config.json", "model.safetensors")
 OPTIONAL = ("sample.png", "directions.json", "directions.safetensors")
@@ -52,29 +52,51 @@ class BundleError(ValueError):
 @dataclass(frozen=True)
 class Figure:
     key: str
-    sign: int            # +1: higher is better; -1: lower is better
-    tol: float           # absolute tolerance
-    relative: bool = False   # tol is a fraction of the shipped value
+    sign: int  # +1: higher is better; -1: lower is better
+    tol: float  # absolute tolerance
+    relative: bool = False  # tol is a fraction of the shipped value
 
 
 FIGURES: dict[str, tuple[Figure, ...]] = {
-    "textgan": (Figure("attr_accuracy", 1, 0.01), Figure("edit_success", 1, 0.02),
-                Figure("preservation", 1, 0.01), Figure("identity_ratio", -1, 0.01),
-                Figure("yaw_mae", -1, 0.3), Figure("heldout_caption_accuracy", 1, 0.02)),
-    "convdeconv-faces": (Figure("psnr_test", 1, 0.2), Figure("expression_contrast_in_region_min", 1, 0.02)),
-    "convdeconv-chairs": (Figure("psnr_test", 1, 0.2), Figure("mask_iou_test", 1, 0.005),
-                          Figure("psnr_extrapolated_elevation", 1, 0.2)),
-    "judge": (Figure("min_class_accuracy_visible", 1, 0.005),
-              Figure("min_class_accuracy", 1, 0.005), Figure("yaw_mae", -1, 0.1),
-              Figure("light_azimuth_mae", -1, 0.2)),
-    "dcgan": (Figure("direction_success", 1, 0.03), Figure("direction_preservation", 1, 0.02),
-              Figure("completion_gain_db", 1, 0.3), Figure("fid_judge", -1, 0.05, True)),
-    "pix2pix-faces": (Figure("heldout.pix2pix.psnr", 1, 0.2),
-                      Figure("perturbed.pix2pix.psnr", 1, 0.2),
-                      Figure("heldout.pix2pix.attr_drawn", 1, 0.01),
-                      Figure("perturbed.pix2pix.attr_drawn", 1, 0.01)),
-    "pix2pix-chairs": (Figure("heldout.pix2pix.psnr", 1, 0.2),
-                       Figure("perturbed.pix2pix.psnr", 1, 0.2)),
+    "textgan": (
+        Figure("attr_accuracy", 1, 0.01),
+        Figure("edit_success", 1, 0.02),
+        Figure("preservation", 1, 0.01),
+        Figure("identity_ratio", -1, 0.01),
+        Figure("yaw_mae", -1, 0.3),
+        Figure("heldout_caption_accuracy", 1, 0.02),
+    ),
+    "convdeconv-faces": (
+        Figure("psnr_test", 1, 0.2),
+        Figure("expression_contrast_in_region_min", 1, 0.02),
+    ),
+    "convdeconv-chairs": (
+        Figure("psnr_test", 1, 0.2),
+        Figure("mask_iou_test", 1, 0.005),
+        Figure("psnr_extrapolated_elevation", 1, 0.2),
+    ),
+    "judge": (
+        Figure("min_class_accuracy_visible", 1, 0.005),
+        Figure("min_class_accuracy", 1, 0.005),
+        Figure("yaw_mae", -1, 0.1),
+        Figure("light_azimuth_mae", -1, 0.2),
+    ),
+    "dcgan": (
+        Figure("direction_success", 1, 0.03),
+        Figure("direction_preservation", 1, 0.02),
+        Figure("completion_gain_db", 1, 0.3),
+        Figure("fid_judge", -1, 0.05, True),
+    ),
+    "pix2pix-faces": (
+        Figure("heldout.pix2pix.psnr", 1, 0.2),
+        Figure("perturbed.pix2pix.psnr", 1, 0.2),
+        Figure("heldout.pix2pix.attr_drawn", 1, 0.01),
+        Figure("perturbed.pix2pix.attr_drawn", 1, 0.01),
+    ),
+    "pix2pix-chairs": (
+        Figure("heldout.pix2pix.psnr", 1, 0.2),
+        Figure("perturbed.pix2pix.psnr", 1, 0.2),
+    ),
 }
 
 
@@ -87,7 +109,7 @@ class Verdict:
     better: bool
     improved: list[str]
     worse: list[str]
-    rows: list[dict[str, Any]]          # figure, shipped, bundle, verdict
+    rows: list[dict[str, Any]]  # figure, shipped, bundle, verdict
     reason: str
 
 
@@ -113,8 +135,14 @@ def compare(model: str, domain: str, shipped: dict | None, new: dict) -> Verdict
     acceptance figures?  No shipped weights: better when it measured at all."""
     figs = figures_for(model, domain)
     if not figs:
-        return Verdict(False, [], [], [], f"no acceptance figures are defined for {model} "
-                                          f"({domain}); install it by hand if you mean to")
+        return Verdict(
+            False,
+            [],
+            [],
+            [],
+            f"no acceptance figures are defined for {model} "
+            f"({domain}); install it by hand if you mean to",
+        )
     rows, improved, worse = [], [], []
     for f in figs:
         a, b = _num(_get(shipped, f.key)), _num(_get(new, f.key))
@@ -139,8 +167,11 @@ def compare(model: str, domain: str, shipped: dict | None, new: dict) -> Verdict
     elif not improved:
         reason = "level with the shipped weights on every acceptance figure"
     else:
-        reason = "better on " + ", ".join(improved) + (", level on the rest"
-                                                       if len(improved) < len(figs) else "")
+        reason = (
+            "better on "
+            + ", ".join(improved)
+            + (", level on the rest" if len(improved) < len(figs) else "")
+        )
     return Verdict(bool(improved) and not worse, improved, worse, rows, reason)
 
 
@@ -155,6 +186,7 @@ def _to_half_if_needed(weights: bytes, max_bytes: int) -> tuple[bytes, str]:
         return weights, "float32"
     import numpy as np
     from safetensors.numpy import load, save
+
     t = load(weights)
     meta = _safetensors_metadata(weights)
     half = {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in t.items()}
@@ -163,12 +195,16 @@ def _to_half_if_needed(weights: bytes, max_bytes: int) -> tuple[bytes, str]:
 
 def _safetensors_metadata(blob: bytes) -> dict[str, str]:
     n = int.from_bytes(blob[:8], "little")
-    header = json.loads(blob[8:8 + n])
+    header = json.loads(blob[8 : 8 + n])
     return dict(header.get("__metadata__") or {})
 
 
-def pack(weights_dir: str | Path, out_file: str | Path, info: dict[str, Any],
-         max_bytes: int | None = None) -> Path:
+def pack(
+    weights_dir: str | Path,
+    out_file: str | Path,
+    info: dict[str, Any],
+    max_bytes: int | None = None,
+) -> Path:
     """Write ``out_file`` (a .tar) from a checkpoint folder; ``info`` must name
     ``model`` and ``domain`` and may carry steps, device, args, timings.
     ``max_bytes`` (at most the lease's file limit): the weights travel in
@@ -184,12 +220,14 @@ def pack(weights_dir: str | Path, out_file: str | Path, info: dict[str, Any],
     for name in OPTIONAL[1:]:
         if (weights_dir / name).is_file():
             files[name] = (weights_dir / name).read_bytes()
-    samples = sorted((weights_dir / "samples").glob("*.png")) if (weights_dir / "samples").is_dir() \
+    samples = (
+        sorted((weights_dir / "samples").glob("*.png"))
+        if (weights_dir / "samples").is_dir()
         else sorted(weights_dir.glob("*.png"))
+    )
     if samples and sum(map(len, files.values())) + samples[-1].stat().st_size < max_bytes - 2**16:
         files["sample.png"] = samples[-1].read_bytes()
-    manifest = {"bundle_version": BUNDLE_VERSION, "dtype": dtype, **info,
-                "files": sorted(files)}
+    manifest = {"bundle_version": BUNDLE_VERSION, "dtype": dtype, **info, "files": sorted(files)}
     for k in ("model", "domain"):
         if not manifest.get(k):
             raise BundleError(f"bundle info must name the {k}")
@@ -205,8 +243,10 @@ def pack(weights_dir: str | Path, out_file: str | Path, info: dict[str, Any],
     if out_file.stat().st_size > max_bytes:
         size = out_file.stat().st_size
         out_file.unlink()
-        raise BundleError(f"{out_file.name} would be {size} bytes, over its {max_bytes} byte "
-                          "share of what a lease returns")
+        raise BundleError(
+            f"{out_file.name} would be {size} bytes, over its {max_bytes} byte "
+            "share of what a lease returns"
+        )
     return out_file
 
 
@@ -221,11 +261,15 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
                 raise KeyError(MANIFEST)
             manifest = json.loads(f.read())
     except (tarfile.TarError, KeyError, OSError, json.JSONDecodeError, EOFError) as e:
-        raise BundleError(f"{bundle} is not a readable weights bundle ({type(e).__name__}: "
-                          f"{str(e)[:120]}); it may be damaged or cut off") from None
+        raise BundleError(
+            f"{bundle} is not a readable weights bundle ({type(e).__name__}: "
+            f"{str(e)[:120]}); it may be damaged or cut off"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("bundle_version") != BUNDLE_VERSION:
-        raise BundleError(f"{bundle}: unknown bundle version "
-                          f"{manifest.get('bundle_version') if isinstance(manifest, dict) else '?'}")
+        raise BundleError(
+            f"{bundle}: unknown bundle version "
+            f"{manifest.get('bundle_version') if isinstance(manifest, dict) else '?'}"
+        )
     return manifest
 
 
@@ -234,6 +278,7 @@ def unpack(bundle: str | Path, target: str | Path) -> dict[str, Any]:
     float32 model.safetensors + extras); returns the manifest."""
     import numpy as np
     from safetensors.numpy import load, save
+
     manifest = read_manifest(bundle)
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
@@ -254,11 +299,15 @@ def unpack(bundle: str | Path, target: str | Path) -> dict[str, Any]:
                     try:
                         tensors = load(data)
                     except Exception as e:
-                        raise BundleError(f"{bundle}: the weights do not read "
-                                          f"({str(e)[:120]}); the bundle is damaged") from None
+                        raise BundleError(
+                            f"{bundle}: the weights do not read "
+                            f"({str(e)[:120]}); the bundle is damaged"
+                        ) from None
                     if manifest.get("dtype") == "float16":
-                        tensors = {k: v.astype(np.float32) if v.dtype == np.float16 else v
-                                   for k, v in tensors.items()}
+                        tensors = {
+                            k: v.astype(np.float32) if v.dtype == np.float16 else v
+                            for k, v in tensors.items()
+                        }
                         data = save(tensors, metadata=_safetensors_metadata(data) or None)
                 elif name == "config.json":
                     try:
@@ -267,6 +316,7 @@ def unpack(bundle: str | Path, target: str | Path) -> dict[str, Any]:
                         raise BundleError(f"{bundle}: config.json is not JSON") from None
                 (target / name).write_bytes(data)
     except (tarfile.TarError, OSError, EOFError) as e:
-        raise BundleError(f"{bundle} is damaged or cut off ({type(e).__name__}: "
-                          f"{str(e)[:120]})") from None
+        raise BundleError(
+            f"{bundle} is damaged or cut off ({type(e).__name__}: {str(e)[:120]})"
+        ) from None
     return manifest

@@ -26,8 +26,15 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="nn.Module")
 
 
-def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,
-                    code_version: int, extra: dict[str, Any] | None = None) -> Path:
+def save_pretrained(
+    model,
+    config,
+    out: str | os.PathLike,
+    *,
+    model_name: str,
+    code_version: int,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``out/config.json`` and ``out/model.safetensors``."""
     import torch
     from safetensors.torch import save
@@ -35,9 +42,14 @@ def save_pretrained(model, config, out: str | os.PathLike, *, model_name: str,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    meta = {"model": model_name, "code_version": code_version,
-            "config": dataclasses.asdict(config), "dtype": "float32",
-            "torch": torch.__version__, "extra": extra or {}}
+    meta = {
+        "model": model_name,
+        "code_version": code_version,
+        "config": dataclasses.asdict(config),
+        "dtype": "float32",
+        "torch": torch.__version__,
+        "extra": extra or {},
+    }
     write_bytes_atomic(out / WEIGHTS_FILE, save(state, metadata={"model": model_name}))
     write_bytes_atomic(out / CONFIG_FILE, json.dumps(meta, indent=2).encode())
     return out
@@ -54,8 +66,16 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
         raise WeightsError(f"{cfg} is unreadable ({e})") from None
 
 
-def from_pretrained(model_cls: type[M], config_cls, path: str | os.PathLike, *, model_name: str,
-                    code_version: int, retrain_hint: str, device: str = "cpu") -> M:
+def from_pretrained(
+    model_cls: type[M],
+    config_cls,
+    path: str | os.PathLike,
+    *,
+    model_name: str,
+    code_version: int,
+    retrain_hint: str,
+    device: str = "cpu",
+) -> M:
     """Build ``model_cls(config_cls(**config))`` and load its weights."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -63,8 +83,10 @@ def from_pretrained(model_cls: type[M], config_cls, path: str | os.PathLike, *, 
     path = Path(path)
     how = f" Retrain with: {retrain_hint}"
     if not (path / WEIGHTS_FILE).exists() or not (path / CONFIG_FILE).exists():
-        raise WeightsError(f"the {model_name} weights are missing: expected {CONFIG_FILE} and "
-                           f"{WEIGHTS_FILE} in {path}.{how}")
+        raise WeightsError(
+            f"the {model_name} weights are missing: expected {CONFIG_FILE} and "
+            f"{WEIGHTS_FILE} in {path}.{how}"
+        )
     try:
         meta = read_config(path)
     except WeightsError as e:
@@ -72,30 +94,41 @@ def from_pretrained(model_cls: type[M], config_cls, path: str | os.PathLike, *, 
     if meta.get("model") != model_name:
         raise WeightsError(f"{path} holds {meta.get('model')!r} weights, not {model_name}.{how}")
     if meta.get("code_version") != code_version:
-        raise WeightsError(f"the {model_name} weights in {path} were made for code version "
-                           f"{meta.get('code_version')}, this holochat needs {code_version}.{how}")
+        raise WeightsError(
+            f"the {model_name} weights in {path} were made for code version "
+            f"{meta.get('code_version')}, this holochat needs {code_version}.{how}"
+        )
     try:
         fields = {f.name for f in dataclasses.fields(config_cls)}
         cfg = config_cls(**{k: v for k, v in meta["config"].items() if k in fields})
     except (KeyError, TypeError) as e:
-        raise WeightsError(f"{path / CONFIG_FILE} has a config this code cannot read ({e}).{how}") from None
+        raise WeightsError(
+            f"{path / CONFIG_FILE} has a config this code cannot read ({e}).{how}"
+        ) from None
     try:
         state = load_file(str(path / WEIGHTS_FILE), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise WeightsError(f"the {model_name} weights in {path} are truncated or corrupt "
-                           f"({e}).{how}") from None
+        raise WeightsError(
+            f"the {model_name} weights in {path} are truncated or corrupt ({e}).{how}"
+        ) from None
     model = model_cls(cfg)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     bad = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
     if missing or unexpected or bad:
-        detail = "; ".join(x for x in (
-            f"missing {missing[:3]}" if missing else "",
-            f"unexpected {unexpected[:3]}" if unexpected else "",
-            f"shape mismatch in {bad[:3]}" if bad else "") if x)
-        raise WeightsError(f"the {model_name} weights in {path} do not match its config "
-                           f"({detail}).{how}")
+        detail = "; ".join(
+            x
+            for x in (
+                f"missing {missing[:3]}" if missing else "",
+                f"unexpected {unexpected[:3]}" if unexpected else "",
+                f"shape mismatch in {bad[:3]}" if bad else "",
+            )
+            if x
+        )
+        raise WeightsError(
+            f"the {model_name} weights in {path} do not match its config ({detail}).{how}"
+        )
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
     model.to(device)
     model.eval()
@@ -122,11 +155,11 @@ def store_half(path: str | os.PathLike) -> None:
 
     path = Path(path)
     blob = (path / WEIGHTS_FILE).read_bytes()
-    header = json.loads(blob[8:8 + int.from_bytes(blob[:8], "little")])
-    tensors = {k: v.astype(np.float16) if v.dtype == np.float32 else v
-               for k, v in load(blob).items()}
+    header = json.loads(blob[8 : 8 + int.from_bytes(blob[:8], "little")])
+    tensors = {
+        k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in load(blob).items()
+    }
     meta = json.loads((path / CONFIG_FILE).read_text())
     meta["dtype"] = "float16"
     write_bytes_atomic(path / WEIGHTS_FILE, save(tensors, metadata=header.get("__metadata__")))
     write_bytes_atomic(path / CONFIG_FILE, json.dumps(meta, indent=2).encode())
-

@@ -15,8 +15,7 @@ from generators.weights import has_weights, weights_path
 
 
 def retrain_hint(domain: str) -> str:
-    return (f"holochat train convdeconv --recipe {domain} --out "
-            f"{weights_path('convdeconv', domain)}")
+    return f"holochat train convdeconv --recipe {domain} --out {weights_path('convdeconv', domain)}"
 
 
 class ConvDeconvGenerator:
@@ -27,15 +26,24 @@ class ConvDeconvGenerator:
 
         from generators.checkpoint import from_pretrained
         from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig
+
         self.domain = domain
         self.path = path or weights_path("convdeconv", domain)
-        self.model = from_pretrained(ConvDeconv, ConvDeconvConfig, self.path,
-                                     model_name="convdeconv", code_version=ARCH_VERSION,
-                                     retrain_hint=retrain_hint(domain))
+        self.model = from_pretrained(
+            ConvDeconv,
+            ConvDeconvConfig,
+            self.path,
+            model_name="convdeconv",
+            code_version=ARCH_VERSION,
+            retrain_hint=retrain_hint(domain),
+        )
         if self.model.cfg.domain != domain:
             from generators.errors import WeightsError
-            raise WeightsError(f"the weights in {self.path} are for {self.model.cfg.domain}, "
-                               f"not {domain}. Retrain with: {retrain_hint(domain)}")
+
+            raise WeightsError(
+                f"the weights in {self.path} are for {self.model.cfg.domain}, "
+                f"not {domain}. Retrain with: {retrain_hint(domain)}"
+            )
         self._torch = torch
         self._lock = threading.Lock()
 
@@ -43,6 +51,7 @@ class ConvDeconvGenerator:
         """N attribute dicts (and their states' offsets: identity / style and
         category blends) → N×64×64×3 uint8."""
         from generators.nets.convdeconv import encode
+
         torch = self._torch
         with self._lock, torch.inference_mode():
             rgb, _ = self.model(encode(self.domain, attributes, offsets))
@@ -53,6 +62,7 @@ class ConvDeconvGenerator:
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
+
             img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)
 

@@ -40,12 +40,12 @@ FULL_ELEVATION_RANGE = (0.0, 50.0)
 @dataclass
 class StudioDataset:
     domain: str
-    images: np.ndarray                 # N×H×W×3 uint8
-    masks: np.ndarray | None           # N×H×W bool (chairs), else None
-    attributes: list[dict[str, Any]]   # schema names, JSON-ready values
-    seeds: np.ndarray                  # N int64: identity / style
-    shown: list[dict[str, Any]] | None = None   # ``visible`` attributes, filled on demand
-    features: np.ndarray | None = None          # N×H×W bool (faces): ``studio.feature_mask``
+    images: np.ndarray  # N×H×W×3 uint8
+    masks: np.ndarray | None  # N×H×W bool (chairs), else None
+    attributes: list[dict[str, Any]]  # schema names, JSON-ready values
+    seeds: np.ndarray  # N int64: identity / style
+    shown: list[dict[str, Any]] | None = None  # ``visible`` attributes, filled on demand
+    features: np.ndarray | None = None  # N×H×W bool (faces): ``studio.feature_mask``
 
     def __len__(self) -> int:
         return len(self.images)
@@ -82,8 +82,9 @@ def sample_attributes(domain: str, rng: np.random.Generator, seed_value: int) ->
     return out
 
 
-def _plan(domain: str, n: int, seed: int, split: str,
-          per_seed: int = IMAGES_PER_SEED) -> list[dict[str, Any]]:
+def _plan(
+    domain: str, n: int, seed: int, split: str, per_seed: int = IMAGES_PER_SEED
+) -> list[dict[str, Any]]:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     base = 0 if split == "train" else TEST_SEED_BASE
@@ -98,6 +99,7 @@ def _render_chunk(args: tuple[str, list[dict[str, Any]], int]):
     """Images and, per domain, chair silhouettes or face feature masks."""
     domain, attrs, size = args
     from generators.studio import render_chair, render_face
+
     imgs = np.empty((len(attrs), size, size, 3), np.uint8)
     masks = np.empty((len(attrs), size, size), bool)
     for i, a in enumerate(attrs):
@@ -130,14 +132,19 @@ def _strided_map(fn, args_of, n: int, workers: int | None, serial_below: int) ->
         return list(zip(slices, ex.map(fn, [args_of(sl) for sl in slices])))
 
 
-def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
-                      workers: int | None = None, features: bool = False
-                      ) -> tuple[np.ndarray, np.ndarray | None]:
+def render_attributes(
+    domain: str,
+    attrs: list[dict[str, Any]],
+    size: int = 64,
+    workers: int | None = None,
+    features: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Render a list of attribute dicts (in parallel for large lists): the
     images and the chairs' silhouettes (None for faces), or with ``features``
     the faces' feature masks."""
-    parts = _strided_map(_render_chunk, lambda sl: (domain, attrs[sl], size), len(attrs),
-                         workers, 2000)
+    parts = _strided_map(
+        _render_chunk, lambda sl: (domain, attrs[sl], size), len(attrs), workers, 2000
+    )
     imgs = np.empty((len(attrs), size, size, 3), np.uint8)
     masks = np.empty((len(attrs), size, size), bool)
     for sl, (im, m) in parts:
@@ -150,25 +157,32 @@ def render_attributes(domain: str, attrs: list[dict[str, Any]], size: int = 64,
 
 def _visible_chunk(args: tuple[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     from generators.studio import visible
+
     domain, attrs = args
     return [visible(domain, a) for a in attrs]
 
 
-def visible_attributes(domain: str, attrs: list[dict[str, Any]],
-                       workers: int | None = None) -> list[dict[str, Any]]:
+def visible_attributes(
+    domain: str, attrs: list[dict[str, Any]], workers: int | None = None
+) -> list[dict[str, Any]]:
     """``studio.visible`` of every attribute dict (in parallel for large lists)."""
     out: list[dict[str, Any]] = [{} for _ in attrs]
-    for sl, part in _strided_map(_visible_chunk, lambda sl: (domain, attrs[sl]), len(attrs),
-                                 workers, 1000):
+    for sl, part in _strided_map(
+        _visible_chunk, lambda sl: (domain, attrs[sl]), len(attrs), workers, 1000
+    ):
         out[sl] = part
     return out
 
 
 def _map_chunk(args: tuple[list[dict[str, Any]], np.ndarray]) -> np.ndarray:
     from generators.studio import expression_change_map
+
     attrs, images = args
-    return np.stack([expression_change_map(a, im) for a, im in zip(attrs, images)]
-                    ) if attrs else np.zeros((0, 16, 16), np.float32)
+    return (
+        np.stack([expression_change_map(a, im) for a, im in zip(attrs, images)])
+        if attrs
+        else np.zeros((0, 16, 16), np.float32)
+    )
 
 
 def expression_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
@@ -177,8 +191,9 @@ def expression_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray
     if ds.domain != "faces":
         raise ValueError("expression maps are a faces thing")
     out = np.zeros((len(ds), 16, 16), np.float32)
-    for sl, part in _strided_map(_map_chunk, lambda sl: (ds.attributes[sl], ds.images[sl]),
-                                 len(ds), workers, 1000):
+    for sl, part in _strided_map(
+        _map_chunk, lambda sl: (ds.attributes[sl], ds.images[sl]), len(ds), workers, 1000
+    ):
         out[sl] = part
     return out
 
@@ -190,9 +205,16 @@ def shown_attributes(ds: StudioDataset, workers: int | None = None) -> list[dict
     return ds.shown
 
 
-def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
-                 split: str = "train", workers: int | None = None,
-                 per_seed: int = IMAGES_PER_SEED) -> StudioDataset:
+def make_dataset(
+    domain: str,
+    n: int,
+    *,
+    seed: int = 0,
+    size: int = 64,
+    split: str = "train",
+    workers: int | None = None,
+    per_seed: int = IMAGES_PER_SEED,
+) -> StudioDataset:
     """``n`` renders of ``n // per_seed`` identities / styles (``per_seed``
     renders each: fewer renders of more identities generalise better)."""
     get_schema(domain)
@@ -204,16 +226,20 @@ def make_dataset(domain: str, n: int, *, seed: int = 0, size: int = 64,
     images, masks = render_attributes(domain, attrs, size, workers, features=True)
     seed_attr = get_schema(domain).seed_attribute
     seeds = np.array([a[seed_attr] for a in attrs], np.int64)
-    if domain == "faces":     # the faces' masks are their feature masks
+    if domain == "faces":  # the faces' masks are their feature masks
         return StudioDataset(domain, images, None, attrs, seeds, features=masks)
     return StudioDataset(domain, images, masks, attrs, seeds)
 
 
 def _features_chunk(args: tuple[list[dict[str, Any]], int]) -> np.ndarray:
     from generators.studio import feature_mask
+
     attrs, size = args
-    return (np.stack([feature_mask(a, size) for a in attrs]) if attrs
-            else np.zeros((0, size, size), bool))
+    return (
+        np.stack([feature_mask(a, size) for a in attrs])
+        if attrs
+        else np.zeros((0, size, size), bool)
+    )
 
 
 def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
@@ -224,37 +250,58 @@ def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
     if ds.features is None or len(ds.features) != len(ds):
         size = ds.images.shape[1]
         out = np.zeros((len(ds), size, size), bool)
-        for sl, part in _strided_map(_features_chunk, lambda sl: (ds.attributes[sl], size),
-                                     len(ds), workers, 2000):
+        for sl, part in _strided_map(
+            _features_chunk, lambda sl: (ds.attributes[sl], size), len(ds), workers, 2000
+        ):
             out[sl] = part
         ds.features = out
     return ds.features
 
 
-def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: str = "train",
-                   cache_dir_: str | os.PathLike | None = None,
-                   per_seed: int = IMAGES_PER_SEED, with_shown: bool = False,
-                   with_features: bool = False) -> StudioDataset:
+def cached_dataset(
+    domain: str,
+    n: int,
+    seed: int = 0,
+    size: int = 64,
+    split: str = "train",
+    cache_dir_: str | os.PathLike | None = None,
+    per_seed: int = IMAGES_PER_SEED,
+    with_shown: bool = False,
+    with_features: bool = False,
+) -> StudioDataset:
     """``make_dataset`` cached as an .npz (built once, then loaded); with
     ``with_shown`` also what each image shows (``studio.visible``).  Faces
     keep their feature masks (``studio.feature_mask``) with the images; with
     ``with_features`` a cache written before them gets them added."""
     d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
     k = "" if per_seed == IMAGES_PER_SEED else f"-k{per_seed}"
-    path = d / (f"studio-{domain}-{split}-n{n}{k}-s{seed}-{size}px-"
-                f"v{DATASET_VERSION}.{STUDIO_VERSION[domain]}.npz")
+    path = d / (
+        f"studio-{domain}-{split}-n{n}{k}-s{seed}-{size}px-"
+        f"v{DATASET_VERSION}.{STUDIO_VERSION[domain]}.npz"
+    )
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
                 masks = z["masks"] if "masks" in z.files else None
-                shown = (json.loads(str(z["shown"]))
-                         if "shown" in z.files and str(z["shown_version"]) == _shown_version()
-                         else None)
-                features = (np.unpackbits(z["features"], axis=-1, count=size).astype(bool)
-                            if "features" in z.files
-                            and str(z["features_version"]) == _features_version() else None)
-                ds = StudioDataset(domain, z["images"], masks,
-                                   json.loads(str(z["attributes"])), z["seeds"], shown, features)
+                shown = (
+                    json.loads(str(z["shown"]))
+                    if "shown" in z.files and str(z["shown_version"]) == _shown_version()
+                    else None
+                )
+                features = (
+                    np.unpackbits(z["features"], axis=-1, count=size).astype(bool)
+                    if "features" in z.files and str(z["features_version"]) == _features_version()
+                    else None
+                )
+                ds = StudioDataset(
+                    domain,
+                    z["images"],
+                    masks,
+                    json.loads(str(z["attributes"])),
+                    z["seeds"],
+                    shown,
+                    features,
+                )
             changed = False
             if with_shown and ds.shown is None:
                 shown_attributes(ds)
@@ -266,7 +313,7 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
                 _save(ds, path)
             return ds
         except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)   # corrupt cache: rebuild
+            path.unlink(missing_ok=True)  # corrupt cache: rebuild
     ds = make_dataset(domain, n, seed=seed, size=size, split=split, per_seed=per_seed)
     if with_shown:
         shown_attributes(ds)
@@ -277,19 +324,24 @@ def cached_dataset(domain: str, n: int, seed: int = 0, size: int = 64, split: st
 
 def _features_version() -> str:
     from generators.studio.faces import FEATURES_VERSION
+
     return str(FEATURES_VERSION)
 
 
 def _shown_version() -> str:
     from generators.studio import VISIBLE_VERSION
+
     return str(VISIBLE_VERSION)
 
 
 def _save(ds: StudioDataset, path: Path) -> None:
     # one temporary file per writer: a lease's jobs may render the same set at once
     tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")
-    arrays = {"images": ds.images, "seeds": ds.seeds,
-              "attributes": np.array(json.dumps(ds.attributes))}
+    arrays = {
+        "images": ds.images,
+        "seeds": ds.seeds,
+        "attributes": np.array(json.dumps(ds.attributes)),
+    }
     if ds.masks is not None:
         arrays["masks"] = ds.masks
     if ds.shown is not None:

@@ -43,8 +43,10 @@ def models_dir() -> Path:
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        raise GeneratorError(f"{name!r} can't be a model name: use letters, digits, '-', '_' or "
-                             "'.' (up to 64, starting with a letter or digit)")
+        raise GeneratorError(
+            f"{name!r} can't be a model name: use letters, digits, '-', '_' or "
+            "'.' (up to 64, starting with a letter or digit)"
+        )
     return name
 
 
@@ -60,7 +62,7 @@ def personal_models() -> list[str]:
         return []
     out = []
     for p in base.iterdir():
-        name = p.name[len(PERSONAL_PREFIX):]
+        name = p.name[len(PERSONAL_PREFIX) :]
         if p.name.startswith(PERSONAL_PREFIX) and NAME_RE.fullmatch(name) and _has_weights(p):
             out.append(name)
     return sorted(out)
@@ -68,6 +70,7 @@ def personal_models() -> list[str]:
 
 def shipped_dir(domain: str = "faces") -> Path:
     from generators.weights import weights_path
+
     return weights_path("dcgan", domain)
 
 
@@ -89,8 +92,13 @@ def retrain_hint(folder: Path, name: str | None = None) -> str:
 class DCGANGenerator:
     name = "dcgan"
 
-    def __init__(self, domain: str = "faces", path: str | os.PathLike | None = None, *,
-                 personal: str | None = None):
+    def __init__(
+        self,
+        domain: str = "faces",
+        path: str | os.PathLike | None = None,
+        *,
+        personal: str | None = None,
+    ):
         if domain != "faces":
             raise GeneratorError(f"the dcgan renders faces only, not {domain}")
         import torch
@@ -99,21 +107,32 @@ class DCGANGenerator:
         from generators.latent.directions import Directions, has_directions
         from generators.nets.dcgan import ARCH_VERSION, DCGAN, DCGANConfig
         from generators.protocol import Z_DIM
+
         self.domain = domain
         if personal is not None:
             self.name = f"dcgan:{personal}"
             path = path or personal_dir(personal)
         self.path = Path(path) if path is not None else shipped_dir(domain)
         hint = retrain_hint(self.path, personal)
-        pair = from_pretrained(DCGAN, DCGANConfig, self.path, model_name="dcgan",
-                               code_version=ARCH_VERSION, retrain_hint=hint)
+        pair = from_pretrained(
+            DCGAN,
+            DCGANConfig,
+            self.path,
+            model_name="dcgan",
+            code_version=ARCH_VERSION,
+            retrain_hint=hint,
+        )
         self.cfg = pair.cfg
         if self.cfg.z_dim > Z_DIM:
-            raise WeightsError(f"the DCGAN in {self.path} takes z of {self.cfg.z_dim} numbers; "
-                               f"states carry {Z_DIM}. Retrain with: {hint}")
+            raise WeightsError(
+                f"the DCGAN in {self.path} takes z of {self.cfg.z_dim} numbers; "
+                f"states carry {Z_DIM}. Retrain with: {hint}"
+            )
         if self.cfg.channels != 3:
-            raise WeightsError(f"the DCGAN in {self.path} makes {self.cfg.channels}-channel "
-                               f"images, not RGB. Retrain with: {hint}")
+            raise WeightsError(
+                f"the DCGAN in {self.path} makes {self.cfg.channels}-channel "
+                f"images, not RGB. Retrain with: {hint}"
+            )
         self.pair = pair.eval()
         self.G, self.D = pair.generator, pair.discriminator
         # directions are optional: without them the model renders z and ignores offsets
@@ -122,14 +141,20 @@ class DCGANGenerator:
             d = Directions.load(self.path)
             if d.z_dim != self.cfg.z_dim:
                 from generators.latent.directions import DirectionsError, retrain_hint as fit
-                raise DirectionsError(f"the directions in {self.path} are {d.z_dim}-dimensional, "
-                                      f"the DCGAN's z has {self.cfg.z_dim} numbers. Fit them "
-                                      f"again with: {fit(self.path)}")
+
+                raise DirectionsError(
+                    f"the directions in {self.path} are {d.z_dim}-dimensional, "
+                    f"the DCGAN's z has {self.cfg.z_dim} numbers. Fit them "
+                    f"again with: {fit(self.path)}"
+                )
             if d.space == "w" and not self.cfg.mapping:
                 from generators.latent.directions import DirectionsError, retrain_hint as fit
-                raise DirectionsError(f"the directions in {self.path} live in w, but this DCGAN "
-                                      f"has no mapping network. Fit them again with: "
-                                      f"{fit(self.path)}")
+
+                raise DirectionsError(
+                    f"the directions in {self.path} live in w, but this DCGAN "
+                    f"has no mapping network. Fit them again with: "
+                    f"{fit(self.path)}"
+                )
             self.directions = d
         self.last_ignored: list[str] = []
         self._torch = torch
@@ -144,6 +169,7 @@ class DCGANGenerator:
     def to_space(self, z: np.ndarray) -> np.ndarray:
         """Latents z (N×z_dim) in this generator's direction space (N×D float64)."""
         from generators.latent.directions import to_space
+
         if self.space == "z":
             return np.asarray(z, np.float64)
         with self._lock:
@@ -160,18 +186,22 @@ class DCGANGenerator:
         G(z + move) or synthesis(to_w(z) + move) (for completion searches that
         keep a state's offsets)."""
         from generators.nets.dcgan import Shifted
+
         return Shifted(self.G, np.asarray(move, np.float32), self.space)
 
     def latent(self, state) -> np.ndarray:
         """The latent this state renders (D float64, in ``space``): the state's
         z (or its w) plus its direction offsets.  Sets ``last_ignored``."""
         from generators.blend import is_blend
+
         z = np.asarray(list(state.z)[: self.cfg.z_dim], np.float64)
         if len(z) != self.cfg.z_dim:
-            raise GeneratorError(f"the state's z has {len(z)} numbers; the DCGAN needs "
-                                 f"{self.cfg.z_dim}")
-        offsets = {k: v for k, v in dict(getattr(state, "offsets", {}) or {}).items()
-                   if not is_blend(k)}
+            raise GeneratorError(
+                f"the state's z has {len(z)} numbers; the DCGAN needs {self.cfg.z_dim}"
+            )
+        offsets = {
+            k: v for k, v in dict(getattr(state, "offsets", {}) or {}).items() if not is_blend(k)
+        }
         if self.directions is None:
             self.last_ignored = sorted(offsets)
             return z
@@ -182,6 +212,7 @@ class DCGANGenerator:
     def render_z(self, z: np.ndarray, batch: int = 256, synthesis: bool = False) -> np.ndarray:
         """N×z_dim latents → N×64×64×3 uint8 (``synthesis``: the latents are w)."""
         from generators.nets.dcgan import to_uint8
+
         torch = self._torch
         z = np.asarray(z, np.float32)
         if z.ndim != 2 or z.shape[1] != self.cfg.z_dim:
@@ -189,7 +220,7 @@ class DCGANGenerator:
         out = []
         with self._lock, torch.inference_mode():
             for i in range(0, len(z), batch):
-                zb = torch.from_numpy(z[i:i + batch])
+                zb = torch.from_numpy(z[i : i + batch])
                 out.append(to_uint8(self.G.synthesis(zb) if synthesis else self.G(zb)).numpy())
         if not out:
             s = self.cfg.image_size
@@ -201,5 +232,6 @@ class DCGANGenerator:
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
+
             img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)

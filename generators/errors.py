@@ -19,11 +19,11 @@ class WeightsError(GeneratorError):
 # -- messages for the person ---------------------------------------------------------
 # Exit codes (documented in docs/robustness.md; every subcommand uses them):
 EXIT_OK = 0
-EXIT_INCOMPLETE = 1   # finished, but something did not hold: a --verify difference,
+EXIT_INCOMPLETE = 1  # finished, but something did not hold: a --verify difference,
 #                       or files (session log, turn images, exports) could not be written
-EXIT_INPUT = 2        # the input cannot be used: usage, names, scripts, session logs
-EXIT_MODEL = 3        # a model could not be loaded or could not render
-EXIT_INTERNAL = 70    # a bug: an error nobody anticipated (details with --debug)
+EXIT_INPUT = 2  # the input cannot be used: usage, names, scripts, session logs
+EXIT_MODEL = 3  # a model could not be loaded or could not render
+EXIT_INTERNAL = 70  # a bug: an error nobody anticipated (details with --debug)
 EXIT_INTERRUPTED = 130
 
 _WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG", "ENOTDIR"}
@@ -32,17 +32,21 @@ _WRITE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG", "ENOTD
 def os_problem(e: OSError) -> str:
     """An ``OSError`` in words: what happened (to which file) and what to do."""
     import errno
+
     name = errno.errorcode.get(e.errno or 0, "")
     f = f" ({e.filename})" if e.filename else ""
     if name in ("ENOSPC", "EDQUOT"):
-        return (f"the disk is full{f}. Free some space (or set HOLOCHAT_DATA_DIR to a "
-                "directory on another disk) and try again")
+        return (
+            f"the disk is full{f}. Free some space (or set HOLOCHAT_DATA_DIR to a "
+            "directory on another disk) and try again"
+        )
     if name == "EROFS":
-        return (f"the file system is read-only{f}. Set HOLOCHAT_DATA_DIR to a writable "
-                "directory")
+        return f"the file system is read-only{f}. Set HOLOCHAT_DATA_DIR to a writable directory"
     if name in ("EACCES", "EPERM"):
-        return (f"permission denied{f}. Set HOLOCHAT_DATA_DIR to a directory you can "
-                "write, or fix its permissions")
+        return (
+            f"permission denied{f}. Set HOLOCHAT_DATA_DIR to a directory you can "
+            "write, or fix its permissions"
+        )
     if name == "ENOTDIR":
         return f"a part of the path is a file, not a directory{f}"
     if name == "EFBIG":
@@ -56,6 +60,7 @@ def os_problem(e: OSError) -> str:
 
 def is_write_problem(e: OSError) -> bool:
     import errno
+
     return errno.errorcode.get(e.errno or 0, "") in _WRITE_ERRNOS
 
 
@@ -67,7 +72,7 @@ def describe(e: BaseException) -> str:
     other exception is a bug, said as such."""
     if isinstance(e, GeneratorError) and str(e):
         return str(e)
-    if isinstance(e, OSError):          # errno set: from the OS; else raised with a sentence
+    if isinstance(e, OSError):  # errno set: from the OS; else raised with a sentence
         return os_problem(e) if e.errno is not None or not str(e) else str(e)
     if isinstance(e, MemoryError):
         return "the computer ran out of memory"

@@ -19,6 +19,7 @@ def data_dir() -> Path:
     if env:
         return Path(env)
     from platformdirs import user_data_dir
+
     return Path(user_data_dir("holochat"))
 
 
@@ -29,6 +30,7 @@ def cache_dir() -> Path:
     if env:
         return Path(env)
     from platformdirs import user_cache_dir
+
     return Path(user_cache_dir("holochat"))
 
 
@@ -55,6 +57,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 def to_pil(image: np.ndarray, scale: int = 1):
     """An H×W×3 uint8 array as a PIL image, upscaled ``scale``× (nearest)."""
     from PIL import Image
+
     im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
     scale = max(1, int(scale))
     if scale > 1:

@@ -34,7 +34,7 @@ class DatasetError(ValueError):
 
 @dataclass
 class LoadedDataset:
-    images: np.ndarray                                   # N×size×size×3 uint8
+    images: np.ndarray  # N×size×size×3 uint8
     attributes: list[dict[str, Any]] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)
 
@@ -44,11 +44,12 @@ class LoadedDataset:
 
 def _load_image(path: Path, size: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as src:
             im = src.convert("RGB")
             w, h = im.size
-            s = min(w, h)                                # centre crop to a square
+            s = min(w, h)  # centre crop to a square
             im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
             im = im.resize((size, size), Image.Resampling.BICUBIC)
             return np.asarray(im, np.uint8)
@@ -78,8 +79,9 @@ def _finish(root: Path, items: list[tuple[Path, dict]], size: int, what: str) ->
         attrs.append(a)
         paths.append(p)
     if not images:
-        raise DatasetError(f"none of the {len(items)} {what} in {root} could be read "
-                           f"(first: {bad[0]})")
+        raise DatasetError(
+            f"none of the {len(items)} {what} in {root} could be read (first: {bad[0]})"
+        )
     return LoadedDataset(np.stack(images), attrs, paths)
 
 
@@ -93,19 +95,35 @@ def load_yale_b(root: str | Path, size: int = 64) -> LoadedDataset:
     items = []
     for p in sorted(root.rglob("*.pgm")):
         m = _YALE.match(p.name)
-        if not m:                                       # ambient and stray files
+        if not m:  # ambient and stray files
             continue
         subject, pose, az, el = (int(g) for g in m.groups())
-        items.append((p, {"identity": subject, "pose": pose,
-                          "light_azimuth": float(az), "light_elevation": float(el)}))
+        items.append(
+            (
+                p,
+                {
+                    "identity": subject,
+                    "pose": pose,
+                    "light_azimuth": float(az),
+                    "light_elevation": float(el),
+                },
+            )
+        )
     return _finish(root, items, size, "Extended Yale B images (yaleBNN_PxxA±aaaE±ee.pgm)")
 
 
-_RAFD = re.compile(r"^Rafd(\d{3})_(\d+)_([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+)\.(jpe?g|png)$",
-                   re.IGNORECASE)
+_RAFD = re.compile(
+    r"^Rafd(\d{3})_(\d+)_([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+)\.(jpe?g|png)$",
+    re.IGNORECASE,
+)
 # RaFD emotions onto the schema's expressions (others kept as rafd_emotion only)
-_RAFD_EXPR = {"happy": "happy", "sad": "sad", "angry": "angry", "surprised": "surprised",
-              "neutral": "neutral"}
+_RAFD_EXPR = {
+    "happy": "happy",
+    "sad": "sad",
+    "angry": "angry",
+    "surprised": "surprised",
+    "neutral": "neutral",
+}
 
 
 def load_rafd(root: str | Path, size: int = 64) -> LoadedDataset:
@@ -120,13 +138,18 @@ def load_rafd(root: str | Path, size: int = 64) -> LoadedDataset:
         angle, ident, _ethn, _sex, emotion, gaze, _ = m.groups()
         if gaze.lower() != "frontal":
             continue
-        a: dict[str, Any] = {"identity": int(ident), "camera_angle": int(angle),
-                             "yaw": float(np.clip(int(angle) - 90, -60, 60)),
-                             "rafd_emotion": emotion.lower()}
+        a: dict[str, Any] = {
+            "identity": int(ident),
+            "camera_angle": int(angle),
+            "yaw": float(np.clip(int(angle) - 90, -60, 60)),
+            "rafd_emotion": emotion.lower(),
+        }
         if emotion.lower() in _RAFD_EXPR:
             a["expression"] = _RAFD_EXPR[emotion.lower()]
         items.append((p, a))
-    return _finish(root, items, size, "frontal-gaze RaFD images (RafdAAA_II_eth_sex_emotion_frontal.jpg)")
+    return _finish(
+        root, items, size, "frontal-gaze RaFD images (RafdAAA_II_eth_sex_emotion_frontal.jpg)"
+    )
 
 
 def _read_csv(path: Path, domain: str) -> dict[str, dict[str, Any]]:
@@ -137,8 +160,10 @@ def _read_csv(path: Path, domain: str) -> dict[str, dict[str, Any]]:
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DatasetError(f"cannot read attributes CSV {path}: {e}") from None
     if not rows or "file" not in (rows[0].keys() if rows else ()):
-        raise DatasetError(f"attributes CSV {path} needs a header with a 'file' column "
-                           "and schema attribute columns")
+        raise DatasetError(
+            f"attributes CSV {path} needs a header with a 'file' column "
+            "and schema attribute columns"
+        )
     out = {}
     for i, row in enumerate(rows, start=2):
         if None in row:
@@ -156,7 +181,9 @@ def _read_csv(path: Path, domain: str) -> dict[str, dict[str, Any]]:
                 try:
                     raw = float(v)
                 except ValueError:
-                    raise DatasetError(f"{path}, line {i}: {k} must be a number, got {v!r}") from None
+                    raise DatasetError(
+                        f"{path}, line {i}: {k} must be a number, got {v!r}"
+                    ) from None
             try:
                 attrs[k], _ = attr.coerce(raw)
             except InvalidValueError as e:
@@ -165,16 +192,20 @@ def _read_csv(path: Path, domain: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def load_image_folder(root: str | Path, size: int = 64, csv_path: str | Path | None = None,
-                      domain: str = "faces") -> LoadedDataset:
+def load_image_folder(
+    root: str | Path, size: int = 64, csv_path: str | Path | None = None, domain: str = "faces"
+) -> LoadedDataset:
     """Every image under ``root``; attributes from ``csv_path`` (or
     ``root/attributes.csv`` when present), keyed by path relative to ``root``."""
     root = _require_dir(root)
     if csv_path is None and (root / "attributes.csv").exists():
         csv_path = root / "attributes.csv"
     table = _read_csv(Path(csv_path), domain) if csv_path is not None else {}
-    items = [(p, dict(table.get(p.relative_to(root).as_posix(), table.get(p.name, {}))))
-             for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    items = [
+        (p, dict(table.get(p.relative_to(root).as_posix(), table.get(p.name, {}))))
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    ]
     return _finish(root, items, size, f"images ({', '.join(sorted(IMAGE_SUFFIXES))})")
 
 

@@ -19,17 +19,17 @@ class Renderable(Protocol):
     """What a generator reads of a state (read-only; ``sessions.ImageState`` is one)."""
 
     @property
-    def domain(self) -> str: ...                    # "faces" | "chairs"
+    def domain(self) -> str: ...  # "faces" | "chairs"
     @property
     def attributes(self) -> Mapping[str, Any]: ...  # schema name -> value
     @property
-    def z(self) -> Sequence[float]: ...             # latent vector, Z_DIM numbers
+    def z(self) -> Sequence[float]: ...  # latent vector, Z_DIM numbers
     @property
-    def offsets(self) -> Mapping[str, float]: ...   # latent direction name -> amount
+    def offsets(self) -> Mapping[str, float]: ...  # latent direction name -> amount
     @property
-    def text(self) -> str: ...                      # free conditioning text beyond the schema
+    def text(self) -> str: ...  # free conditioning text beyond the schema
     @property
-    def size(self) -> int: ...                      # output height = width in pixels
+    def size(self) -> int: ...  # output height = width in pixels
 
 
 @runtime_checkable

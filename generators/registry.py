@@ -21,8 +21,8 @@ from generators.schema import get_schema
 class Entry:
     name: str
     domains: tuple[str, ...]
-    factory: Callable[[str], Generator]          # domain -> generator
-    available: Callable[[str], bool]             # domain -> has what it needs
+    factory: Callable[[str], Generator]  # domain -> generator
+    available: Callable[[str], bool]  # domain -> has what it needs
     description: str = ""
     # domain -> whether it may be the default: learned generators take over as
     # defaults only when their shipped weights passed their acceptance eval
@@ -115,11 +115,12 @@ def get_generator(name: str, domain: str) -> Generator:
         return _get_variant(entry, name, variant, domain)
     if entry is None:
         raise UnknownGeneratorError(
-            f"unknown generator {name!r}; known generators: {', '.join(sorted(_REGISTRY))}")
+            f"unknown generator {name!r}; known generators: {', '.join(sorted(_REGISTRY))}"
+        )
     if domain not in entry.domains:
         raise UnknownGeneratorError(
-            f"generator {name!r} does not render {domain}; "
-            f"it renders {', '.join(entry.domains)}")
+            f"generator {name!r} does not render {domain}; it renders {', '.join(entry.domains)}"
+        )
     key = (name, domain)
     with _LOCK:
         gen = _CACHE.get(key)
@@ -131,14 +132,17 @@ def get_generator(name: str, domain: str) -> Generator:
 
 def _get_variant(entry: Entry, name: str, variant: str, domain: str) -> Generator:
     if entry.variant_factory is None or entry.variants is None:
-        raise UnknownGeneratorError(f"the {entry.name} generator has no named variants like {name!r}")
+        raise UnknownGeneratorError(
+            f"the {entry.name} generator has no named variants like {name!r}"
+        )
     if domain not in entry.domains:
         raise UnknownGeneratorError(f"generator {name!r} does not render {domain}")
     known = entry.variants(domain)
     if variant not in known:
         raise UnknownGeneratorError(
             f"there is no {entry.name} model called {variant!r}"
-            + (f"; yours: {', '.join(f'{entry.name}:{v}' for v in known)}" if known else ""))
+            + (f"; yours: {', '.join(f'{entry.name}:{v}' for v in known)}" if known else "")
+        )
     key = (name, domain)
     with _LOCK:
         gen = _CACHE.get(key)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # attribute kinds
-SEED = "seed"          # int seed (identity / style)
-DEGREES = "degrees"    # float, degrees
-FLOAT = "float"        # float
+SEED = "seed"  # int seed (identity / style)
+DEGREES = "degrees"  # float, degrees
+FLOAT = "float"  # float
 CATEGORY = "category"  # one of `values`
-BOOL = "bool"          # True / False
+BOOL = "bool"  # True / False
 
 
 class UnknownAttributeError(KeyError):
@@ -28,8 +28,10 @@ class UnknownAttributeError(KeyError):
         super().__init__(name)
 
     def __str__(self) -> str:  # KeyError would repr() the message otherwise
-        return (f"unknown {self.domain} attribute {self.name!r}; "
-                f"valid attributes: {', '.join(self.valid)}")
+        return (
+            f"unknown {self.domain} attribute {self.name!r}; "
+            f"valid attributes: {', '.join(self.valid)}"
+        )
 
 
 class InvalidValueError(ValueError):
@@ -46,8 +48,12 @@ class Clamp:
     limit: str  # "min" | "max"
 
     def to_json(self) -> dict:
-        return {"name": self.name, "requested": self.requested,
-                "value": self.value, "limit": self.limit}
+        return {
+            "name": self.name,
+            "requested": self.requested,
+            "value": self.value,
+            "limit": self.limit,
+        }
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,9 @@ class Attribute:
     lo: float | None = None
     hi: float | None = None
     values: tuple[str, ...] = ()
-    default: Any = None          # None for seeds: drawn at random
+    default: Any = None  # None for seeds: drawn at random
     step: float | None = None
-    wraps: bool = False          # angles that wrap around (chair azimuth)
+    wraps: bool = False  # angles that wrap around (chair azimuth)
     unit: str = ""
 
     @property
@@ -103,7 +109,8 @@ class Attribute:
             if isinstance(value, str) and value.lower() in self.values:
                 return value.lower(), None
             raise InvalidValueError(
-                f"{self.name} must be one of {', '.join(self.values)}; got {value!r}")
+                f"{self.name} must be one of {', '.join(self.values)}; got {value!r}"
+            )
         # numeric
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidValueError(f"{self.name} must be a number, got {value!r}")
@@ -129,7 +136,7 @@ class Schema:
     domain: str
     attributes: tuple[Attribute, ...]
     seed_attribute: str
-    subject: str                      # "person" | "chair": used in replies
+    subject: str  # "person" | "chair": used in replies
     _index: Mapping[str, Attribute] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -179,16 +186,32 @@ def schema_from_vocabulary(domain: str) -> Schema:
     """The schema of ``domain`` built from its vocabulary records
     (generators/vocabulary/<domain>.toml): names, kinds, ranges, defaults, steps."""
     from generators import vocabulary as V
+
     voc = V.vocabulary(domain)
     attrs = []
     for r in voc.records:
         default = r.default
         if r.kind in (DEGREES, FLOAT) and default is not None:
             default = float(default)
-        attrs.append(Attribute(r.name, r.kind, r.lo, r.hi, values=tuple(r.values),
-                               default=default, step=r.step, wraps=r.wraps, unit=r.unit))
-    return Schema(domain=domain, attributes=tuple(attrs),
-                  seed_attribute=voc.seed_attribute, subject=voc.subject)
+        attrs.append(
+            Attribute(
+                r.name,
+                r.kind,
+                r.lo,
+                r.hi,
+                values=tuple(r.values),
+                default=default,
+                step=r.step,
+                wraps=r.wraps,
+                unit=r.unit,
+            )
+        )
+    return Schema(
+        domain=domain,
+        attributes=tuple(attrs),
+        seed_attribute=voc.seed_attribute,
+        subject=voc.subject,
+    )
 
 
 FACES = schema_from_vocabulary("faces")
@@ -206,6 +229,7 @@ def _rebuild() -> None:
 
 def _register() -> None:
     from generators import vocabulary as V
+
     V.on_change(_rebuild)
 
 

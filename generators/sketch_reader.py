@@ -39,6 +39,7 @@ def _feature(sketch: np.ndarray) -> np.ndarray:
     """A drawing (any size, uint8 black on white) → unit vector of its
     fitted, blurred ink at READ_SIZE."""
     from generators.studio.sketch import _blur, fit_drawing
+
     ink = 1.0 - fit_drawing(sketch, READ_SIZE).astype(np.float64) / 255.0
     f = _blur(ink, BLUR).ravel()
     f -= f.mean()
@@ -48,11 +49,13 @@ def _feature(sketch: np.ndarray) -> np.ndarray:
 
 def _candidate(attrs: Mapping[str, Any]) -> np.ndarray:
     from generators.studio.sketch import sketch
+
     return _feature(sketch("chairs", attrs, clean=True, size=READ_SIZE))
 
 
-def read_chair_drawing(drawing: np.ndarray, attributes: Mapping[str, Any]
-                       ) -> tuple[dict[str, Any], float]:
+def read_chair_drawing(
+    drawing: np.ndarray, attributes: Mapping[str, Any]
+) -> tuple[dict[str, Any], float]:
     """(the attributes read, the best match's correlation in −1…1) for a
     chair drawing, matched against sketches of the chair ``attributes``
     describes.  ``DrawingError`` for an empty drawing."""
@@ -64,11 +67,17 @@ def read_chair_drawing(drawing: np.ndarray, attributes: Mapping[str, Any]
         return float(_candidate({**base, **kv}) @ target)
 
     legs, arms = base["legs"], bool(base["armrests"])
-    views = [(score(azimuth=a, elevation=e, legs=legs, armrests=arms), a, e)
-             for a in AZIMUTHS for e in ELEVATIONS]
+    views = [
+        (score(azimuth=a, elevation=e, legs=legs, armrests=arms), a, e)
+        for a in AZIMUTHS
+        for e in ELEVATIONS
+    ]
     _, az, el = max(views)
-    parts = [(score(azimuth=az, elevation=el, legs=lg, armrests=ar), lg, ar)
-             for lg in ("four", "pedestal") for ar in (False, True)]
+    parts = [
+        (score(azimuth=az, elevation=el, legs=lg, armrests=ar), lg, ar)
+        for lg in ("four", "pedestal")
+        for ar in (False, True)
+    ]
     best, lg, ar = max(parts)
     return {"azimuth": az, "elevation": el, "legs": lg, "armrests": ar}, best
 
@@ -78,6 +87,9 @@ def describe_chair(got: Mapping[str, Any]) -> str:
     chair with four legs and armrests.")."""
     pedestal = got.get("legs") == "pedestal"
     legs = "on a pedestal" if pedestal else "with four legs"
-    arms = ((", with armrests" if pedestal else " and armrests") if got.get("armrests")
-            else ", without armrests")
+    arms = (
+        (", with armrests" if pedestal else " and armrests")
+        if got.get("armrests")
+        else ", without armrests"
+    )
     return f"I see a chair {legs}{arms}."

@@ -30,8 +30,13 @@ def retrain_hint() -> str:
 class TextGANGenerator:
     name = "textgan"
 
-    def __init__(self, domain: str = "faces", path: str | os.PathLike | None = None, *,
-                 embedder: Callable[[Sequence[str]], np.ndarray] | None = None):
+    def __init__(
+        self,
+        domain: str = "faces",
+        path: str | os.PathLike | None = None,
+        *,
+        embedder: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ):
         if domain != "faces":
             raise GeneratorError(f"textgan renders faces only, not {domain}")
         import torch
@@ -39,17 +44,27 @@ class TextGANGenerator:
         from generators.checkpoint import from_pretrained
         from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig
         from generators.protocol import Z_DIM
+
         self.domain = domain
         self.path = path or weights_path("textgan", domain)
-        pair = from_pretrained(TextGAN, TextGANConfig, self.path, model_name="textgan",
-                               code_version=ARCH_VERSION, retrain_hint=retrain_hint())
+        pair = from_pretrained(
+            TextGAN,
+            TextGANConfig,
+            self.path,
+            model_name="textgan",
+            code_version=ARCH_VERSION,
+            retrain_hint=retrain_hint(),
+        )
         if pair.cfg.z_dim != Z_DIM:
-            raise WeightsError(f"the textgan weights in {self.path} take z of {pair.cfg.z_dim} "
-                               f"numbers, states carry {Z_DIM}. Retrain with: {retrain_hint()}")
+            raise WeightsError(
+                f"the textgan weights in {self.path} take z of {pair.cfg.z_dim} "
+                f"numbers, states carry {Z_DIM}. Retrain with: {retrain_hint()}"
+            )
         self.cfg = pair.cfg
-        self.model = pair.generator.eval()       # the discriminator is not needed to render
+        self.model = pair.generator.eval()  # the discriminator is not needed to render
         if embedder is None:
             from generators.text.embedding import embed
+
             embedder = embed
         self.embedder = embedder
         self._torch = torch
@@ -58,17 +73,25 @@ class TextGANGenerator:
     def condition_text(self, attributes, text: str = "") -> str:
         """The sentence the image is conditioned on."""
         from generators.studio.captions import caption
+
         return caption("faces", attributes, text or "")
 
-    def render_batch(self, attrs_list: Sequence[dict], z, texts: Sequence[str] | None = None, *,
-                     captions: Sequence[str] | None = None,
-                     offsets: Sequence[dict | None] | None = None) -> np.ndarray:
+    def render_batch(
+        self,
+        attrs_list: Sequence[dict],
+        z,
+        texts: Sequence[str] | None = None,
+        *,
+        captions: Sequence[str] | None = None,
+        offsets: Sequence[dict | None] | None = None,
+    ) -> np.ndarray:
         """N attribute dicts, z (N×z_dim) and free texts → N×64×64×3 uint8.
 
         ``captions`` replaces the whole conditioning sentences (e.g. held-out
         templates); ``offsets`` are the states' offsets (identity blends)."""
         from generators.nets.dcgan import to_uint8
         from generators.nets.textgan import encode_extra
+
         torch = self._torch
         attrs_list = [dict(a) for a in attrs_list]
         n = len(attrs_list)
@@ -87,12 +110,16 @@ class TextGANGenerator:
         return to_uint8(out).numpy()
 
     def render(self, state) -> np.ndarray:
-        img = self.render_batch([dict(state.attributes)], [list(state.z)],
-                                [getattr(state, "text", "") or ""],
-                                offsets=[dict(getattr(state, "offsets", {}) or {})])[0]
+        img = self.render_batch(
+            [dict(state.attributes)],
+            [list(state.z)],
+            [getattr(state, "text", "") or ""],
+            offsets=[dict(getattr(state, "offsets", {}) or {})],
+        )[0]
         size = int(state.size)
         if size != img.shape[0]:
             from PIL import Image
+
             img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
         return np.ascontiguousarray(img)
 

@@ -41,11 +41,11 @@ class SessionSpec:
     seed: int | None = None
     generator: str | None = None
     resume: str | os.PathLike | None = None
-    replay: str | os.PathLike | None = None     # play a saved session back step by step
+    replay: str | os.PathLike | None = None  # play a saved session back step by step
     session_name: str | None = None
     replay_delay: float = 0.8
-    greeting: str | None = None                 # said first (e.g. "a new session called X")
-    warm_fallback: bool | None = None           # load the embedding model in the background
+    greeting: str | None = None  # said first (e.g. "a new session called X")
+    warm_fallback: bool | None = None  # load the embedding model in the background
     #                                             (None: unless HOLOCHAT_WARMUP=0)
 
 
@@ -54,6 +54,7 @@ class View:
     """What the screen shows after a turn.  The worker takes it from the
     manager it owns and posts it in a message, so the UI thread never reads
     the manager while a turn runs."""
+
     step: int
     state: Any
     image: Any
@@ -66,9 +67,17 @@ class View:
 
 def _view(m, vocabulary: bool = False) -> View:
     from dialogue.latent import offset_rows
-    return View(m.step, m.state, m.image, tuple(m.history()), tuple(offset_rows(m.state.offsets)),
-                m.session_name, m.log_path is not None,
-                tuple(m.vocabulary()) if vocabulary else None)
+
+    return View(
+        m.step,
+        m.state,
+        m.image,
+        tuple(m.history()),
+        tuple(offset_rows(m.state.offsets)),
+        m.session_name,
+        m.log_path is not None,
+        tuple(m.vocabulary()) if vocabulary else None,
+    )
 
 
 class HoloCommands(Provider):
@@ -80,14 +89,16 @@ class HoloCommands(Provider):
         matcher = self.matcher(query)
         items = [(f"Switch to {d}", f"switch to {d}") for d in ("faces", "chairs")]
         items += [(f"Use the {g} generator", f"use the {g}") for g in app.generator_names()]
-        items += [("Export the history as a GIF", "export a gif"),
-                  ("Export a contact sheet of the history", "contact sheet"),
-                  ("Export the current image (PNG)", "export"), ("Help", "help")]
+        items += [
+            ("Export the history as a GIF", "export a gif"),
+            ("Export a contact sheet of the history", "contact sheet"),
+            ("Export the current image (PNG)", "export"),
+            ("Help", "help"),
+        ]
         for label, cmd in items:
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, _highlight(matcher, label), lambda c=cmd: app.submit(c),
-                          help=cmd)
+                yield Hit(score, _highlight(matcher, label), lambda c=cmd: app.submit(c), help=cmd)
         for path in app.saved_sessions()[-20:]:
             label = f"Open saved session {shown(path.stem, limit=80)}"
             score = matcher.match(label)
@@ -124,9 +135,23 @@ class HoloApp(App):
     # Messages from the session worker; ``gen`` is the session they belong to
     # (a message from a session that was replaced is dropped).
     class Ready(Message):
-        def __init__(self, gen: int, manager, view: View, reply: str, kind: str,
-                     warnings: list[str], notices: list[str]):
-            self.gen, self.manager, self.view, self.reply, self.kind = gen, manager, view, reply, kind
+        def __init__(
+            self,
+            gen: int,
+            manager,
+            view: View,
+            reply: str,
+            kind: str,
+            warnings: list[str],
+            notices: list[str],
+        ):
+            self.gen, self.manager, self.view, self.reply, self.kind = (
+                gen,
+                manager,
+                view,
+                reply,
+                kind,
+            )
             self.warnings, self.notices = warnings, notices
             super().__init__()
 
@@ -138,6 +163,7 @@ class HoloApp(App):
     class ImageShown(Message):
         """A turn's image, posted as soon as it is rendered (before the turn is
         checked and logged), with the caption of the state it shows."""
+
         def __init__(self, gen: int, image, caption: str):
             self.gen, self.image, self.caption = gen, image, caption
             super().__init__()
@@ -149,12 +175,14 @@ class HoloApp(App):
 
     class Failed(Message):
         """One command could not be run; the queue goes on."""
+
         def __init__(self, gen: int, error: str):
             self.gen, self.error = gen, error
             super().__init__()
 
     class Fatal(Message):
         """The session could not start; nothing queued will run."""
+
         def __init__(self, gen: int, error: str):
             self.gen, self.error = gen, error
             super().__init__()
@@ -162,13 +190,13 @@ class HoloApp(App):
     def __init__(self, spec: SessionSpec | None = None):
         super().__init__()
         self.spec = spec or SessionSpec()
-        self.manager = None        # set on the UI thread when the worker reports Ready
+        self.manager = None  # set on the UI thread when the worker reports Ready
         self.view: View | None = None
-        self.dead: str | None = None   # why the session could not start
+        self.dead: str | None = None  # why the session could not start
         self._queue: queue.Queue = queue.Queue()
         self._gen = 0
-        self.busy = 0              # commands queued or running (UI thread only)
-        self._deferred = 0         # finished turns waiting for their image's frame
+        self.busy = 0  # commands queued or running (UI thread only)
+        self._deferred = 0  # finished turns waiting for their image's frame
         self.started_at = time.perf_counter()
         self.first_image_s: float | None = None
         one_thread()
@@ -207,7 +235,7 @@ class HoloApp(App):
     def _run_session(self, spec: SessionSpec, q: queue.Queue, gen: int) -> None:
         try:
             m, first, notices = _build(spec)
-        except BaseException as e:   # noqa: BLE001 - said in the app, never a crash
+        except BaseException as e:  # noqa: BLE001 - said in the app, never a crash
             self.post_message(self.Fatal(gen, explain(e).message))
             return
         try:
@@ -217,16 +245,22 @@ class HoloApp(App):
                 reply, kind = f"Resumed at step {m.step}.", "meta"
             warnings = list(m.warnings)
             shown_warnings = len(m.warnings)
-            self.post_message(self.Ready(gen, m, _view(m, vocabulary=True), reply, kind,
-                                         warnings, notices))
+            self.post_message(
+                self.Ready(gen, m, _view(m, vocabulary=True), reply, kind, warnings, notices)
+            )
             _settle()
 
-            def image_known(step: int, image) -> None:      # on this worker thread
-                self.post_message(self.ImageShown(
-                    gen, image, f"step {step} · {m.state.domain} · {m.state.generator}"))
+            def image_known(step: int, image) -> None:  # on this worker thread
+                self.post_message(
+                    self.ImageShown(
+                        gen, image, f"step {step} · {m.state.domain} · {m.state.generator}"
+                    )
+                )
+
             m.on_image = image_known
             if spec.replay:
                 from sessions.log import load_log
+
                 recs = load_log(spec.replay).records[1:]
                 self.post_message(self.Queued(gen, len(recs)))
                 for rec in recs:
@@ -240,13 +274,17 @@ class HoloApp(App):
                     # a replayed turn arrives as (input, logged ops) and is never re-parsed
                     result = m.replay_turn(*item) if isinstance(item, tuple) else m.turn(item)
                 except Exception as e:  # noqa: BLE001 - the manager never raises on input
-                    self.post_message(self.Failed(gen, f"That command could not be run: "
-                                                       f"{explain(e).message}"))
+                    self.post_message(
+                        self.Failed(gen, f"That command could not be run: {explain(e).message}")
+                    )
                     continue
                 new_warnings = list(m.warnings[shown_warnings:])
                 shown_warnings = len(m.warnings)
-                self.post_message(self.TurnDone(
-                    gen, result, _view(m, vocabulary=m.state.domain != domain), new_warnings))
+                self.post_message(
+                    self.TurnDone(
+                        gen, result, _view(m, vocabulary=m.state.domain != domain), new_warnings
+                    )
+                )
                 if spec.replay:
                     time.sleep(spec.replay_delay)
         except BaseException as e:  # noqa: BLE001 - release the queue with a message
@@ -260,10 +298,13 @@ class HoloApp(App):
     # -- sending commands ----------------------------------------------------------
     def submit(self, text) -> None:
         chat = self.query_one(ChatLog)
-        chat.user(getattr(text, "text", text))      # a canvas drawing is a DrawnInput
+        chat.user(getattr(text, "text", text))  # a canvas drawing is a DrawnInput
         if self.dead is not None:
-            chat.reply("Not run: this session could not start. Press ctrl+n for a new "
-                       "session, or ctrl+q to quit.", "error")
+            chat.reply(
+                "Not run: this session could not start. Press ctrl+n for a new "
+                "session, or ctrl+q to quit.",
+                "error",
+            )
             return
         if self.manager is None:
             chat.note("(queued until the generator is ready)")
@@ -271,7 +312,11 @@ class HoloApp(App):
             self.query_one(ImagePanel).working()
         self.busy += 1
         self._queue.put(text)
-        if WARM_STARTED.is_set() and not WARM_DONE.is_set() and not getattr(self, "_told_loading", False):
+        if (
+            WARM_STARTED.is_set()
+            and not WARM_DONE.is_set()
+            and not getattr(self, "_told_loading", False)
+        ):
             self.set_timer(1.5, self._still_loading)
 
     def _still_loading(self) -> None:
@@ -280,7 +325,8 @@ class HoloApp(App):
             self._told_loading = True
             self.query_one(ChatLog).note(
                 "(Loading the language model that reads sentences the grammar doesn't know; "
-                "this happens once, in the background, and takes a few seconds.)")
+                "this happens once, in the background, and takes a few seconds.)"
+            )
 
     @on(CommandInput.Submitted)
     def handle_submitted(self, event: CommandInput.Submitted) -> None:
@@ -291,8 +337,9 @@ class HoloApp(App):
         if not text.strip():
             return
         from dialogue.drawn import draw_request
+
         request = draw_request(text)
-        if request is not None and request.kind != "file":   # "draw", "sketch the current picture"
+        if request is not None and request.kind != "file":  # "draw", "sketch the current picture"
             self.query_one(ChatLog).user(text)
             self.action_draw(request.kind == "sketch")
             return
@@ -311,6 +358,7 @@ class HoloApp(App):
         if self.view is None or self.manager is None:
             return None
         from sessions.drawings import sketch_of_state
+
         return sketch_of_state(self.view.state, self.manager.drawings)
 
     def action_draw(self, from_picture: bool = False) -> None:
@@ -324,6 +372,7 @@ class HoloApp(App):
             self.query_one(ChatLog).note("(drawing put away; nothing changed)")
             return
         from dialogue.drawn import DrawnInput
+
         self.submit(DrawnInput(sketch, "drawn on the canvas"))
 
     def action_command(self, text: str) -> None:
@@ -344,7 +393,7 @@ class HoloApp(App):
         self._restart(f"Opening {path.stem}…")
 
     def _restart(self, note: str) -> None:
-        self._queue.put(None)              # the old worker closes its session and ends
+        self._queue.put(None)  # the old worker closes its session and ends
         self.manager, self.view, self.dead = None, None, None
         self._queue = queue.Queue()
         self.busy = 0
@@ -374,11 +423,14 @@ class HoloApp(App):
             chat.reply(self.spec.greeting, "meta")
         chat.reply(msg.reply, msg.kind)
         v = msg.view
-        self.sub_title = shown(f"session {v.session_name}" if v.saved else "session not saved",
-                               limit=80)
+        self.sub_title = shown(
+            f"session {v.session_name}" if v.saved else "session not saved", limit=80
+        )
         if not v.saved:
-            self.notice("This session is not being saved: " +
-                        (msg.warnings[-1] if msg.warnings else "logging is off"))
+            self.notice(
+                "This session is not being saved: "
+                + (msg.warnings[-1] if msg.warnings else "logging is off")
+            )
         if v.vocabulary is not None:
             self.query_one(CommandInput).set_vocabulary(list(v.vocabulary))
         self._refresh(v, None, "")
@@ -413,23 +465,27 @@ class HoloApp(App):
         self._deferred += 1
 
         def later() -> None:
-            if msg.gen == self._gen:        # (a new session reset the count)
+            if msg.gen == self._gen:  # (a new session reset the count)
                 self._deferred -= 1
                 show(msg)
+
         self.query_one(ImagePanel).call_after_refresh(later)
 
     def _turn_done_shown(self, msg: TurnDone) -> None:
         self.busy = max(0, self.busy - 1)
         r, v = msg.result, msg.view
         chat = self.query_one(ChatLog)
-        if self.spec.replay:       # replayed inputs were never typed here: show them
+        if self.spec.replay:  # replayed inputs were never typed here: show them
             chat.user(r.input)
         chat.reply(r.reply, r.kind)
         for w in msg.warnings:
             self.notice(w)
         timing = f" · {r.ms.get('parse', 0) + r.ms.get('render', 0):.0f} ms"
-        changed = {op.get("attr") or op.get("direction") for op in r.ops
-                   if "attr" in op or "direction" in op}
+        changed = {
+            op.get("attr") or op.get("direction")
+            for op in r.ops
+            if "attr" in op or "direction" in op
+        }
         if v.vocabulary is not None:
             self.query_one(CommandInput).set_vocabulary(list(v.vocabulary))
         self._refresh(v, changed, timing)
@@ -460,19 +516,23 @@ class HoloApp(App):
     def _refresh(self, v: View, changed: set | None, timing: str) -> None:
         s = v.state
         self.query_one(ImagePanel).show(
-            v.image, f"step {v.step} · {s.domain} · "
-                     f"{'drawing (pix2pix)' if s.drawing else s.generator}{timing}")
+            v.image,
+            f"step {v.step} · {s.domain} · "
+            f"{'drawing (pix2pix)' if s.drawing else s.generator}{timing}",
+        )
         self.query_one(StatePanel).show(s.domain, s.generator, s.attributes, changed, v.moves)
         self.query_one(HistoryList).show(list(v.history), v.step)
 
     # -- helpers for the palette -------------------------------------------------------
     def generator_names(self) -> list[str]:
         from generators import registry
+
         domain = self.view.state.domain if self.view else self.spec.domain
         return registry.available(domain)
 
     def saved_sessions(self) -> list[Path]:
         from sessions.paths import sessions_dir
+
         d = sessions_dir()
         try:
             return sorted(d.glob("*.jsonl"), key=lambda p: p.stat().st_mtime) if d.is_dir() else []
@@ -480,7 +540,7 @@ class HoloApp(App):
             return []
 
     def on_unmount(self) -> None:
-        self._queue.put(None)          # the worker closes its manager (the log) and ends
+        self._queue.put(None)  # the worker closes its manager (the log) and ends
 
 
 def _build(spec: SessionSpec):
@@ -489,36 +549,42 @@ def _build(spec: SessionSpec):
     falls back to the studio renderer, said in a notice."""
     from dialogue.manager import DialogueManager
     from generators import registry
+
     notices: list[str] = []
     if spec.resume:
         m = DialogueManager.resume(spec.resume)
         if m.image is None and m.state.generator != "studio":
             old = m.state.generator
             m.replay_turn("use the studio", [{"op": "switch_generator", "name": "studio"}])
-            notices.append(f"The {old} generator could not render this session, so it is "
-                           f"shown with the studio renderer (step {m.step}); type "
-                           f"'use the {old}' to try again.")
+            notices.append(
+                f"The {old} generator could not render this session, so it is "
+                f"shown with the studio renderer (step {m.step}); type "
+                f"'use the {old}' to try again."
+            )
         return m, None, notices
     gen = spec.generator or registry.default_generator(spec.domain)
     if gen != "studio":
         try:
-            registry.get_generator(gen, spec.domain)   # load the weights now, not mid-turn
+            registry.get_generator(gen, spec.domain)  # load the weights now, not mid-turn
         except Exception as e:  # noqa: BLE001 - any load failure: fall back, say why
-            notices.append(f"The {gen} generator could not be loaded: {describe(e)} "
-                           f"Showing the studio renderer instead.")
+            notices.append(
+                f"The {gen} generator could not be loaded: {describe(e)} "
+                f"Showing the studio renderer instead."
+            )
             gen = "studio"
-    m = DialogueManager(spec.domain, spec.seed, gen, session_name=spec.session_name,
-                        log=spec.replay is None)
-    if spec.replay:                                  # drawn turns' sketches, beside the log
+    m = DialogueManager(
+        spec.domain, spec.seed, gen, session_name=spec.session_name, log=spec.replay is None
+    )
+    if spec.replay:  # drawn turns' sketches, beside the log
         m.drawings.read_dirs.append(Path(spec.replay).parent)
     first = m.start()
     return m, first, notices
 
 
-WARM_STARTED = threading.Event()     # set when the background load has begun
-WARM_DONE = threading.Event()        # set when the background load has ended
+WARM_STARTED = threading.Event()  # set when the background load has begun
+WARM_DONE = threading.Event()  # set when the background load has ended
 _WARM_LOCK = threading.Lock()
-WARM_TIMES: dict[str, float] = {}               # perf_counter() at "start", "reader", "done"
+WARM_TIMES: dict[str, float] = {}  # perf_counter() at "start", "reader", "done"
 
 
 def _settle() -> None:
@@ -526,6 +592,7 @@ def _settle() -> None:
     garbage collector's sight: a full collection over it took 200-240 ms, the
     slowest keypress-to-pixels turns; what a turn allocates is still collected."""
     import gc
+
     gc.freeze()
 
 
@@ -536,6 +603,7 @@ def one_thread() -> None:
     instead of ~100 ms.  The environment is read when torch loads (every thread
     then starts with one); ``OMP_NUM_THREADS`` set by the person wins."""
     import sys
+
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
     # torch already loaded (tests, the benchmark): tell it too.  Not while another
@@ -548,7 +616,7 @@ def one_thread() -> None:
             pass
 
 
-_WARM_STOP = threading.Event()       # the process is ending: load no more
+_WARM_STOP = threading.Event()  # the process is ending: load no more
 
 
 def start_fallback_warmup(domains: tuple[str, ...]) -> None:
@@ -564,11 +632,13 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
             return
         WARM_STARTED.set()
     import atexit
+
     one_thread()
 
     def warm() -> None:
         try:
             from dialogue import reader
+
             reader.available()
         except Exception:  # noqa: BLE001
             pass
@@ -576,6 +646,7 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
         try:
             if not _WARM_STOP.is_set():
                 from dialogue import fallback
+
                 fallback.warm_up(domains)
         except Exception:  # noqa: BLE001
             pass
@@ -593,6 +664,7 @@ def start_fallback_warmup(domains: tuple[str, ...]) -> None:
         # ("terminate called without an active exception"): let the load end
         _WARM_STOP.set()
         thread.join(timeout=20)
+
     atexit.register(finish)
 
 
@@ -608,14 +680,22 @@ def run_replay_ui(path: str | os.PathLike) -> int:
     import sys
 
     from sessions.log import load_log
+
     first = load_log(path).records[0]
     if not sys.stdin.isatty() or not sys.stdout.isatty():
-        print("holochat replay: the app needs a terminal; 'holochat replay SESSION' without "
-              "--ui replays headless", file=sys.stderr)
+        print(
+            "holochat replay: the app needs a terminal; 'holochat replay SESSION' without "
+            "--ui replays headless",
+            file=sys.stderr,
+        )
         return 2
     st = first.get("state", {}) if isinstance(first.get("state"), dict) else {}
-    spec = SessionSpec(domain=st.get("domain", "faces"), seed=first.get("start_seed"),
-                       generator=st.get("generator"), replay=path)
+    spec = SessionSpec(
+        domain=st.get("domain", "faces"),
+        seed=first.get("start_seed"),
+        generator=st.get("generator"),
+        replay=path,
+    )
     return run_app(spec)
 
 
@@ -636,14 +716,28 @@ async def _measure() -> dict:
 def measure_startup() -> dict:
     """Headless start to a focused input, and to the first image (for the benchmark)."""
     import asyncio
+
     return asyncio.run(_measure())
 
 
-KEYPRESS_LINES = ("add sunglasses", "turn left a bit", "smile", "make the background blue",
-                  "a bit brighter", "add a hat", "turn right 30 degrees", "undo",
-                  "make the hair red", "look up", "undo", "undo", "redo", "frown")
-FALLBACK_LINE = "I would like a gloomier look"   # read by the request reader
-LOADING_LINE = "add a beard"                      # a grammar line typed during the load
+KEYPRESS_LINES = (
+    "add sunglasses",
+    "turn left a bit",
+    "smile",
+    "make the background blue",
+    "a bit brighter",
+    "add a hat",
+    "turn right 30 degrees",
+    "undo",
+    "make the hair red",
+    "look up",
+    "undo",
+    "undo",
+    "redo",
+    "frown",
+)
+FALLBACK_LINE = "I would like a gloomier look"  # read by the request reader
+LOADING_LINE = "add a beard"  # a grammar line typed during the load
 
 
 async def _measure_latency(rounds: int, generator: str | None) -> dict:
@@ -653,9 +747,8 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
     keypress (enter) → the new image painted, for each line.  Also when the
     background load ended, from the app's start."""
     t0 = time.perf_counter()
-    start_fallback_warmup(("faces",))      # as `holochat` does, before the app is built
-    app = HoloApp(SessionSpec(seed=0, generator=generator, session_name=None,
-                              warm_fallback=True))
+    start_fallback_warmup(("faces",))  # as `holochat` does, before the app is built
+    app = HoloApp(SessionSpec(seed=0, generator=generator, session_name=None, warm_fallback=True))
     out: dict = {"keypress_to_pixels_ms": [], "fallback_first_ms": None}
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one(ImagePanel)
@@ -709,4 +802,5 @@ def measure_latency(rounds: int = 3, generator: str | None = None) -> dict:
     latency (ms) in a headless app (for ``holochat bench``; call it in a
     fresh process so the embedding model is not loaded yet)."""
     import asyncio
+
     return asyncio.run(_measure_latency(rounds, generator))

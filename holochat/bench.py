@@ -62,21 +62,32 @@ SCRIPT = (
     "make the hair red",
     "look up",
 )
-GRAMMAR_INPUTS = SCRIPT + ("add sunglasses and smile, then turn left a bit",
-                           "go back to step 3", "look straight ahead")
-READER_INPUTS = ("honestly I'm not a fan of those glasses", "I'd love to see him with a beard",
-                 "she looks too grumpy, cheer her up a little",
-                 "He wears dark sunglasses and has a short beard. He is grinning.",
-                 "perfect, that's all for now, thanks", "can you make him look a bit older")
-FALLBACK_INPUTS = ("could you give her some shades", "the hat has to go",
-                   "I'd like a gloomier look", "let me see a different face",
-                   "rotate her head toward the window")
+GRAMMAR_INPUTS = SCRIPT + (
+    "add sunglasses and smile, then turn left a bit",
+    "go back to step 3",
+    "look straight ahead",
+)
+READER_INPUTS = (
+    "honestly I'm not a fan of those glasses",
+    "I'd love to see him with a beard",
+    "she looks too grumpy, cheer her up a little",
+    "He wears dark sunglasses and has a short beard. He is grinning.",
+    "perfect, that's all for now, thanks",
+    "can you make him look a bit older",
+)
+FALLBACK_INPUTS = (
+    "could you give her some shades",
+    "the hat has to go",
+    "I'd like a gloomier look",
+    "let me see a different face",
+    "rotate her head toward the window",
+)
 
 #: peak dense bf16 tensor FLOP/s by GPU name (datasheet figures, no sparsity)
 PEAK_BF16_FLOPS = (
     ("H200", 989e12),
     ("H100 PCIe", 756e12),
-    ("H100", 989e12),             # SXM / HBM3
+    ("H100", 989e12),  # SXM / HBM3
     ("A100", 312e12),
     ("L40S", 362e12),
     ("L4", 121e12),
@@ -93,10 +104,10 @@ class Unavailable(Exception):
 class Settings:
     device: str = "cpu"
     quick: bool = False
-    train_batch: int | None = None     # default: 256 on CUDA, 64 on CPU (8 with --quick)
+    train_batch: int | None = None  # default: 256 on CUDA, 64 on CPU (8 with --quick)
     train_steps: int | None = None
     compile: bool = False
-    sections: tuple[str, ...] = ()     # empty: all
+    sections: tuple[str, ...] = ()  # empty: all
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="holochat-bench-")))
 
     def reps(self, full: int, quick: int) -> int:
@@ -121,6 +132,7 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 def _import(module: str, what: str):
     import importlib
+
     try:
         return importlib.import_module(module)
     except ImportError as e:
@@ -139,6 +151,7 @@ def _cpu_model() -> str:
 
 def machine(device: str) -> dict[str, Any]:
     import torch
+
     desc: dict[str, Any] = {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -170,6 +183,7 @@ def peak_flops(device_name: str) -> float | None:
 def bench_parse(s: Settings) -> dict[str, Any]:
     parser = _import("dialogue.parser", "the parser")
     from dialogue.types import ParseContext
+
     ctx = ParseContext(domain="faces")
     out: dict[str, Any] = {}
     reasons: dict[str, str] = {}
@@ -177,8 +191,7 @@ def bench_parse(s: Settings) -> dict[str, Any]:
     grammar = [t for t in GRAMMAR_INPUTS if parser.parse(t, ctx).source == "grammar"]
     if not grammar:
         raise Unavailable("none of the grammar samples parsed on the grammar path")
-    times = [_timed(partial(parser.parse, t, ctx))
-             for _ in range(s.reps(50, 5)) for t in grammar]
+    times = [_timed(partial(parser.parse, t, ctx)) for _ in range(s.reps(50, 5)) for t in grammar]
     out["parse_grammar_ms_p50"], out["parse_grammar_ms_p95"] = percentiles(times)
 
     # the learned request reader (dialogue.reader): load time and one line's read
@@ -205,13 +218,13 @@ def bench_parse(s: Settings) -> dict[str, Any]:
 
     fallback = _import("dialogue.fallback", "the embedding fallback")
     if not fallback.warm_up():
-        reasons["parse_fallback_ms_p50"] = reasons["parse_fallback_ms_p95"] = \
+        reasons["parse_fallback_ms_p50"] = reasons["parse_fallback_ms_p95"] = (
             "the sentence-embedding model is not available"
+        )
         out["parse_fallback_ms_p50"] = out["parse_fallback_ms_p95"] = None
     else:
         texts = [t for t in FALLBACK_INPUTS if parser.parse(t, ctx).source != "grammar"]
-        times = [_timed(partial(parser.parse, t, ctx))
-                 for _ in range(s.reps(10, 2)) for t in texts]
+        times = [_timed(partial(parser.parse, t, ctx)) for _ in range(s.reps(10, 2)) for t in texts]
         out["parse_fallback_ms_p50"], out["parse_fallback_ms_p95"] = percentiles(times)
     return {"values": out, "reasons": reasons}
 
@@ -234,7 +247,7 @@ def bench_turn(s: Settings) -> dict[str, Any]:
             vf = float(res.ms.get("verify", 0.0))
             parse.append(p)
             render.append(rd)
-            if res.verified is not None:          # a checked turn (dialogue/verify.py)
+            if res.verified is not None:  # a checked turn (dialogue/verify.py)
                 verify.append(vf)
             rest.append(max(0.0, ms - p - rd - vf))
         m.close()
@@ -254,6 +267,7 @@ def bench_turn(s: Settings) -> dict[str, Any]:
 def bench_render(s: Settings) -> dict[str, Any]:
     from generators import registry
     from sessions.state import ImageState
+
     by_domain: dict[str, dict[str, float]] = {}
     merged: dict[str, list[float]] = {}
     n = s.reps(20, 3)
@@ -261,7 +275,7 @@ def bench_render(s: Settings) -> dict[str, Any]:
         for name in registry.available(domain):
             gen = registry.get_generator(name, domain)
             base = ImageState.new(domain, seed=0, generator=name)
-            gen.render(base)                                   # load / warm up
+            gen.render(base)  # load / warm up
             times = []
             for i in range(n):
                 state = ImageState.new(domain, seed=i + 1, generator=name)
@@ -270,8 +284,12 @@ def bench_render(s: Settings) -> dict[str, Any]:
             merged.setdefault(name, []).extend(times)
     if not merged:
         raise Unavailable("no generator is available")
-    return {"values": {"render_ms_p50": {k: percentiles(v)[0] for k, v in merged.items()},
-                       "render_ms_p50_by_domain": by_domain}}
+    return {
+        "values": {
+            "render_ms_p50": {k: percentiles(v)[0] for k, v in merged.items()},
+            "render_ms_p50_by_domain": by_domain,
+        }
+    }
 
 
 def bench_terminal(s: Settings) -> dict[str, Any]:
@@ -288,20 +306,29 @@ def bench_terminal(s: Settings) -> dict[str, Any]:
 
         def convert(img=img):
             buf = io.StringIO()
-            console = Console(file=buf, width=80, height=40, force_terminal=True,
-                              color_system="truecolor")
-            console.print(HalfCell(img, width=64, height=32))      # 64 cols × 32 rows
+            console = Console(
+                file=buf, width=80, height=40, force_terminal=True, color_system="truecolor"
+            )
+            console.print(HalfCell(img, width=64, height=32))  # 64 cols × 32 rows
             return buf.getvalue()
+
         times.append(_timed(convert))
     p50, p95 = percentiles(times)
     return {"values": {"image_to_terminal_ms_p50": p50, "image_to_terminal_ms_p95": p95}}
 
 
-def _holochat(args: list[str], data_dir: Path, timeout: float) -> tuple[float, subprocess.CompletedProcess]:
+def _holochat(
+    args: list[str], data_dir: Path, timeout: float
+) -> tuple[float, subprocess.CompletedProcess]:
     env = dict(os.environ, HOLOCHAT_DATA_DIR=str(data_dir))
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "holochat", *args], env=env, capture_output=True,
-                       text=True, timeout=timeout)
+    r = subprocess.run(
+        [sys.executable, "-m", "holochat", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return time.perf_counter() - t0, r
 
 
@@ -311,15 +338,18 @@ def bench_cold_run(s: Settings) -> dict[str, Any]:
     times = []
     for i in range(s.reps(3, 1)):
         data = s.tmp / f"cold-data-{i}"
-        dt, r = _holochat(["run", str(script), "--jsonl", "--out", str(s.tmp / f"cold-out-{i}")],
-                          data, 120)
+        dt, r = _holochat(
+            ["run", str(script), "--jsonl", "--out", str(s.tmp / f"cold-out-{i}")], data, 120
+        )
         if r.returncode != 0:
-            raise Unavailable(f"`holochat run` exited {r.returncode}: "
-                              f"{(r.stderr or r.stdout).strip()[-300:]}")
+            raise Unavailable(
+                f"`holochat run` exited {r.returncode}: {(r.stderr or r.stdout).strip()[-300:]}"
+            )
         turns = [line for line in r.stdout.splitlines() if line.startswith("{")]
         if len(turns) < len(SCRIPT):
-            raise Unavailable(f"`holochat run --jsonl` printed {len(turns)} turns for a "
-                              f"{len(SCRIPT)}-line script")
+            raise Unavailable(
+                f"`holochat run --jsonl` printed {len(turns)} turns for a {len(SCRIPT)}-line script"
+            )
         times.append(dt)
     return {"values": {"cold_run_s": statistics.median(times)}}
 
@@ -330,15 +360,18 @@ def bench_app(s: Settings) -> dict[str, Any]:
     app = _import("holochat.app", "the app")
     if not hasattr(app, "measure_startup"):
         raise Unavailable("holochat.app has no measure_startup()")
-    code = ("import json, os, time; from holochat.app import measure_startup; "
-            "before = time.time() - float(os.environ['HOLOCHAT_BENCH_LAUNCH']); "
-            "r = measure_startup(); r['before_s'] = before; print(json.dumps(r))")
+    code = (
+        "import json, os, time; from holochat.app import measure_startup; "
+        "before = time.time() - float(os.environ['HOLOCHAT_BENCH_LAUNCH']); "
+        "r = measure_startup(); r['before_s'] = before; print(json.dumps(r))"
+    )
     ready, first, inner = [], [], []
     for i in range(s.reps(3, 1)):
         env = dict(os.environ, HOLOCHAT_DATA_DIR=str(s.tmp / f"app-data-{i}"))
         env["HOLOCHAT_BENCH_LAUNCH"] = repr(time.time())
-        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                           text=True, timeout=180)
+        r = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180
+        )
         if r.returncode != 0:
             raise Unavailable(f"measure_startup failed: {r.stderr.strip()[-300:]}")
         res = json.loads(r.stdout.strip().splitlines()[-1])
@@ -348,9 +381,11 @@ def bench_app(s: Settings) -> dict[str, Any]:
         inner.append(res["app_ready_s"])
         if res.get("first_image_s") is not None:
             first.append(res["before_s"] + res["first_image_s"])
-    values = {"app_ready_s": statistics.median(ready),
-              "app_ready_after_import_s": statistics.median(inner),
-              "first_image_s": statistics.median(first) if first else None}
+    values = {
+        "app_ready_s": statistics.median(ready),
+        "app_ready_after_import_s": statistics.median(inner),
+        "first_image_s": statistics.median(first) if first else None,
+    }
     reasons = {} if first else {"first_image_s": "the app showed no image within the limit"}
     return {"values": values, "reasons": reasons}
 
@@ -361,13 +396,15 @@ def bench_latency(s: Settings) -> dict[str, Any]:
     app = _import("holochat.app", "the app")
     if not hasattr(app, "measure_latency"):
         raise Unavailable("holochat.app has no measure_latency()")
-    code = ("import json; from holochat.app import measure_latency; "
-            f"print(json.dumps(measure_latency(rounds={s.reps(3, 1)})))")
-    env = dict(os.environ, HOLOCHAT_DATA_DIR=str(s.tmp / "latency-data"),
-               HOLOCHAT_IMAGE="halfcell")
+    code = (
+        "import json; from holochat.app import measure_latency; "
+        f"print(json.dumps(measure_latency(rounds={s.reps(3, 1)})))"
+    )
+    env = dict(os.environ, HOLOCHAT_DATA_DIR=str(s.tmp / "latency-data"), HOLOCHAT_IMAGE="halfcell")
     env.pop("HOLOCHAT_WARMUP", None)
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     if r.returncode != 0:
         raise Unavailable(f"measure_latency failed: {r.stderr.strip()[-300:]}")
     res = json.loads(r.stdout.strip().splitlines()[-1])
@@ -375,19 +412,25 @@ def bench_latency(s: Settings) -> dict[str, Any]:
     if not samples:
         raise Unavailable("no new image was painted after a keypress")
     values: dict[str, Any] = {}
-    values["keypress_to_pixels_ms_p50"], values["keypress_to_pixels_ms_p95"] = \
-        percentiles(samples)
+    values["keypress_to_pixels_ms_p50"], values["keypress_to_pixels_ms_p95"] = percentiles(samples)
     values["fallback_first_line_ms"] = res.get("fallback_first_ms")
     values["fallback_typed_after_start_s"] = res.get("fallback_typed_s")
     values["background_load_s"] = res.get("background_load_s")
     values["keypress_to_pixels_during_load_ms"] = res.get("during_load_ms")
     values["first_image_after_start_s"] = res.get("ready_s")
     conv = res.get("convert_ms") or []
-    values["image_convert_ms_p50"], values["image_convert_ms_p95"] = \
+    values["image_convert_ms_p50"], values["image_convert_ms_p95"] = (
         percentiles(conv) if conv else (None, None)
+    )
     values["latency_generator"] = res.get("generator")
-    reasons = {} if conv else {"image_convert_ms_p50": "the cached half-cell widget was not used",
-                               "image_convert_ms_p95": "the cached half-cell widget was not used"}
+    reasons = (
+        {}
+        if conv
+        else {
+            "image_convert_ms_p50": "the cached half-cell widget was not used",
+            "image_convert_ms_p95": "the cached half-cell widget was not used",
+        }
+    )
     return {"values": values, "reasons": reasons}
 
 
@@ -403,7 +446,7 @@ def bench_replay(s: Settings) -> dict[str, Any]:
     m.close()
     if m.log_path is None:
         raise Unavailable("the dialogue manager wrote no session log")
-    replay.replay(m.log_path)                              # warm the generator caches
+    replay.replay(m.log_path)  # warm the generator caches
     t0 = time.perf_counter()
     result = replay.replay(m.log_path)
     dt = time.perf_counter() - t0
@@ -416,21 +459,35 @@ def bench_train(s: Settings) -> dict[str, Any]:
 
     from generators.nets.dcgan import DCGANConfig
     from generators.training import dcgan, reference_dcgan
+
     cuda = s.device == "cuda"
     batch = s.train_batch or (256 if cuda else (8 if s.quick else 64))
     steps = s.train_steps or (50 if cuda else (2 if s.quick else 3))
     warmup = 10 if cuda else 1
     cfg = DCGANConfig()
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (max(2 * batch, 512 if cuda else 2 * batch),
-                                   cfg.image_size, cfg.image_size, 3), dtype=np.uint8)
-    ours = dcgan.measure_throughput(cfg, images, batch=batch, steps=steps, warmup=warmup,
-                                    device=s.device, compile=s.compile)
-    ref = reference_dcgan.measure_throughput(cfg, images, batch=batch, steps=steps,
-                                             warmup=warmup, device=s.device,
-                                             workers=2 if cuda else 0, tmp_dir=s.tmp)
+    images = rng.integers(
+        0,
+        256,
+        (max(2 * batch, 512 if cuda else 2 * batch), cfg.image_size, cfg.image_size, 3),
+        dtype=np.uint8,
+    )
+    ours = dcgan.measure_throughput(
+        cfg, images, batch=batch, steps=steps, warmup=warmup, device=s.device, compile=s.compile
+    )
+    ref = reference_dcgan.measure_throughput(
+        cfg,
+        images,
+        batch=batch,
+        steps=steps,
+        warmup=warmup,
+        device=s.device,
+        workers=2 if cuda else 0,
+        tmp_dir=s.tmp,
+    )
     values: dict[str, Any] = {
-        "train_batch": batch, "train_steps": steps,
+        "train_batch": batch,
+        "train_steps": steps,
         "train_images_per_s": {"dcgan": ours["images_per_s"]},
         "train_reference_images_per_s": {"dcgan": ref["images_per_s"]},
         "train_speedup_vs_reference": ours["images_per_s"] / ref["images_per_s"],
@@ -444,8 +501,10 @@ def bench_train(s: Settings) -> dict[str, Any]:
             values["mfu"] = None
             reasons["mfu"] = f"peak FLOP/s unknown for {torch.cuda.get_device_name(0)}"
         else:
-            values["mfu"] = {"dcgan": flops / ours["step_s"] / peak,
-                             "reference_dcgan": flops / ref["step_s"] / peak}
+            values["mfu"] = {
+                "dcgan": flops / ours["step_s"] / peak,
+                "reference_dcgan": flops / ref["step_s"] / peak,
+            }
             values["peak_bf16_flops"] = peak
     else:
         values["mfu"] = None
@@ -470,19 +529,44 @@ def _other_trainer(model: str, s: Settings, batch: int, steps: int, warmup: int)
 
 
 SECTIONS: dict[str, tuple[Callable[[Settings], dict[str, Any]], tuple[str, ...]]] = {
-    "parse": (bench_parse, ("parse_grammar_ms_p50", "parse_grammar_ms_p95",
-                            "reader_load_s", "reader_ms_p50", "reader_ms_p95",
-                            "reader_cpu_ms_p50",
-                            "parse_fallback_ms_p50", "parse_fallback_ms_p95")),
-    "turn": (bench_turn, ("turn_ms_p50", "turn_ms_p95", "apply_log_ms_p50", "apply_log_ms_p95",
-                          "verify_ms_p50", "verify_ms_p95")),
+    "parse": (
+        bench_parse,
+        (
+            "parse_grammar_ms_p50",
+            "parse_grammar_ms_p95",
+            "reader_load_s",
+            "reader_ms_p50",
+            "reader_ms_p95",
+            "reader_cpu_ms_p50",
+            "parse_fallback_ms_p50",
+            "parse_fallback_ms_p95",
+        ),
+    ),
+    "turn": (
+        bench_turn,
+        (
+            "turn_ms_p50",
+            "turn_ms_p95",
+            "apply_log_ms_p50",
+            "apply_log_ms_p95",
+            "verify_ms_p50",
+            "verify_ms_p95",
+        ),
+    ),
     "render": (bench_render, ("render_ms_p50",)),
     "terminal": (bench_terminal, ("image_to_terminal_ms_p50", "image_to_terminal_ms_p95")),
     "cold_run": (bench_cold_run, ("cold_run_s",)),
     "app": (bench_app, ("app_ready_s", "first_image_s")),
-    "latency": (bench_latency, ("keypress_to_pixels_ms_p50", "keypress_to_pixels_ms_p95",
-                                "fallback_first_line_ms", "image_convert_ms_p50",
-                                "image_convert_ms_p95")),
+    "latency": (
+        bench_latency,
+        (
+            "keypress_to_pixels_ms_p50",
+            "keypress_to_pixels_ms_p95",
+            "fallback_first_line_ms",
+            "image_convert_ms_p50",
+            "image_convert_ms_p95",
+        ),
+    ),
     "replay": (bench_replay, ("replay_turns_per_s",)),
     "train": (bench_train, ("train_images_per_s", "train_speedup_vs_reference", "mfu")),
 }
@@ -511,6 +595,7 @@ def run(settings: Settings, progress: Callable[[str], None] | None = None) -> di
     """Every selected section; the result JSON (not yet written)."""
     if settings.device == "cuda":
         import torch
+
         if not torch.cuda.is_available():
             raise Unavailable("--device cuda was asked for but no CUDA GPU is available")
     result: dict[str, Any] = {
@@ -582,21 +667,32 @@ ROWS = (
     ("parse, grammar (p50)", ("parse_grammar_ms_p50",), " ms"),
     ("parse, embedding fallback (p50)", ("parse_fallback_ms_p50",), " ms"),
     ("apply + log (p50)", ("apply_log_ms_p50",), " ms"),
-    ("per-turn verification, checked turns (p50 / p95)", ("verify_ms_p50", "verify_ms_p95"),
-     " ms"),
+    ("per-turn verification, checked turns (p50 / p95)", ("verify_ms_p50", "verify_ms_p95"), " ms"),
     ("render (p50)", ("render_ms_p50",), " ms"),
     ("image → terminal cells (p50)", ("image_to_terminal_ms_p50",), " ms"),
     ("cold `holochat run`, 10 lines", ("cold_run_s",), " s"),
     ("app ready (focused input)", ("app_ready_s",), " s"),
-    ("keypress → new pixels in the app (p50 / p95)",
-     ("keypress_to_pixels_ms_p50", "keypress_to_pixels_ms_p95"), " ms"),
+    (
+        "keypress → new pixels in the app (p50 / p95)",
+        ("keypress_to_pixels_ms_p50", "keypress_to_pixels_ms_p95"),
+        " ms",
+    ),
     ("first fallback line right after start-up", ("fallback_first_line_ms",), " ms"),
-    ("  … typed at / background load done at (from the app's start)",
-     ("fallback_typed_after_start_s", "background_load_s"), " s"),
-    ("keypress → pixels of a grammar line while the models load",
-     ("keypress_to_pixels_during_load_ms",), " ms"),
-    ("image → cells, per new image (p50 / p95)",
-     ("image_convert_ms_p50", "image_convert_ms_p95"), " ms"),
+    (
+        "  … typed at / background load done at (from the app's start)",
+        ("fallback_typed_after_start_s", "background_load_s"),
+        " s",
+    ),
+    (
+        "keypress → pixels of a grammar line while the models load",
+        ("keypress_to_pixels_during_load_ms",),
+        " ms",
+    ),
+    (
+        "image → cells, per new image (p50 / p95)",
+        ("image_convert_ms_p50", "image_convert_ms_p95"),
+        " ms",
+    ),
     ("replay", ("replay_turns_per_s",), " turns/s"),
     ("training", ("train_images_per_s",), " img/s"),
     ("DCGAN trainer ÷ reference loop", ("train_speedup_vs_reference",), "×"),
@@ -607,9 +703,13 @@ ROWS = (
 def table(result: dict[str, Any]) -> str:
     """A Markdown table of the result (for the README)."""
     m = result["machine"]
-    lines = [f"Device: {result['device']} — {m.get('device_name')} "
-             f"({m.get('cores')} cores, torch {m.get('torch')}, Python {m.get('python')})",
-             "", "| measure | value |", "|---|---|"]
+    lines = [
+        f"Device: {result['device']} — {m.get('device_name')} "
+        f"({m.get('cores')} cores, torch {m.get('torch')}, Python {m.get('python')})",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
     for label, keys, unit in ROWS:
         lines.append(f"| {label} | {' / '.join(_fmt(result.get(k), unit) for k in keys)} |")
     return "\n".join(lines)

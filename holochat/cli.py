@@ -29,15 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="holochat",
         description="A conversational image studio in the terminal. "
-                    "With no command, starts the app.")
-    p.add_argument("--domain", choices=["faces", "chairs"], default=None,
-                   help="starting domain of a new session (default: faces)")
+        "With no command, starts the app.",
+    )
+    p.add_argument(
+        "--domain",
+        choices=["faces", "chairs"],
+        default=None,
+        help="starting domain of a new session (default: faces)",
+    )
     p.add_argument("--seed", type=int, default=None, help="starting identity/style seed")
-    p.add_argument("--session", default=None, metavar="NAME",
-                   help="resume a saved session (name or path)")
+    p.add_argument(
+        "--session", default=None, metavar="NAME", help="resume a saved session (name or path)"
+    )
     p.add_argument("--generator", default=None, help="starting generator")
-    p.add_argument("--debug", action="store_true",
-                   help="show tracebacks of errors (also HOLOCHAT_DEBUG=1)")
+    p.add_argument(
+        "--debug", action="store_true", help="show tracebacks of errors (also HOLOCHAT_DEBUG=1)"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_ in COMMANDS.items():
         sp = sub.add_parser(name, help=help_, description=help_)
@@ -74,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(mod.run(args) or 0)
     except BrokenPipeError:
         return 0
-    except (Exception, KeyboardInterrupt) as e:   # every error in the person's words
+    except (Exception, KeyboardInterrupt) as e:  # every error in the person's words
         from holochat.errors import report
+
         return report(args.command or "", e)
 
 

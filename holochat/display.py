@@ -26,7 +26,7 @@ import re
 
 from rich.text import Text
 
-MAX_SHOWN = 2000          # the manager keeps this much of a typed line, too
+MAX_SHOWN = 2000  # the manager keeps this much of a typed line, too
 
 _BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -39,14 +39,14 @@ def _picture(ch: str, multiline: bool) -> str:
     if ch == "\t":
         return "    " if multiline else " "
     if c < 0x20:
-        return chr(0x2400 + c)          # ␀ … ␟
+        return chr(0x2400 + c)  # ␀ … ␟
     if c == 0x7F:
         return "␡"
     if c <= 0x9F:
         return f"\\x{c:02x}"
     if c in _BIDI:
         return f"\\u{c:04x}"
-    return "\ufffd"                     # a lone surrogate
+    return "\ufffd"  # a lone surrogate
 
 
 def shown(text: object, *, multiline: bool = False, limit: int | None = MAX_SHOWN) -> str:
@@ -62,8 +62,9 @@ def shown(text: object, *, multiline: bool = False, limit: int | None = MAX_SHOW
     return s
 
 
-def literal(text: object, style: str = "", *, multiline: bool = False,
-            limit: int | None = MAX_SHOWN) -> Text:
+def literal(
+    text: object, style: str = "", *, multiline: bool = False, limit: int | None = MAX_SHOWN
+) -> Text:
     """``text`` as a Rich ``Text`` shown exactly as typed, never as markup."""
     return Text(shown(text, multiline=multiline, limit=limit), style=style)
 

@@ -40,6 +40,7 @@ def explain(e: BaseException) -> Explained:
     from sessions.log import LogError, LogWriteError
     from sessions.names import InvalidNameError
     from sessions.script import ScriptError
+
     if isinstance(e, KeyboardInterrupt):
         return Explained("interrupted", EXIT_INTERRUPTED)
     if isinstance(e, InvalidNameError):
@@ -54,9 +55,10 @@ def explain(e: BaseException) -> Explained:
         return Explained(describe(e), EXIT_MODEL)
     try:
         from generators.text.embedding import EmbeddingUnavailable
+
         if isinstance(e, EmbeddingUnavailable):
             return Explained(str(e), EXIT_MODEL)
-    except ImportError:                       # pragma: no cover
+    except ImportError:  # pragma: no cover
         pass
     if isinstance(e, OSError):
         if e.errno is not None:
@@ -72,6 +74,7 @@ def report(command: str, e: BaseException, stream=None) -> int:
     stream = stream or sys.stderr
     ex = explain(e)
     from holochat.display import shown
+
     prefix = f"holochat {command}: " if command else "holochat: "
     print(prefix + shown(ex.message, limit=600), file=stream)
     if debug_enabled():

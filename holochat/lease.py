@@ -43,24 +43,25 @@ from typing import Any
 from generators.bundles import MAX_FILE_BYTES, MAX_TOTAL_BYTES, BundleError, pack
 from generators.training.progress import ENV_DEADLINE
 
-MAX_FILES = 8                    # what one lease command may return
+MAX_FILES = 8  # what one lease command may return
 REPO = Path(__file__).resolve().parent.parent
-PACK_DIR = REPO / ".lease" / "minilm"     # carried, ignored by git (see docs/training.md)
+PACK_DIR = REPO / ".lease" / "minilm"  # carried, ignored by git (see docs/training.md)
 
 
 @dataclass(frozen=True)
 class Job:
     """One model trained in a lease: ``holochat train MODEL --recipe
     RECIPE:gpu`` (``:smoke`` for the CPU smoke run) with ``--set`` overrides."""
-    name: str                         # bundle name: NAME.tar
-    model: str                        # holochat train MODEL
-    recipe: str                       # generators/recipes/MODEL-RECIPE.toml
-    sets: tuple[str, ...] = ()        # KEY=VALUE overrides of the recipe (GPU and smoke)
-    gpu_sets: tuple[str, ...] = ()    # ... on the GPU only
-    shipped: str | None = None        # weights folder that --from-shipped continues (init=)
-    captions: dict | None = None      # text GAN caption table to embed ahead (on the GPU)
-    wait_for: str | None = None       # start once a file matching this glob is in the cache
-    default: bool = True              # in a run without --only
+
+    name: str  # bundle name: NAME.tar
+    model: str  # holochat train MODEL
+    recipe: str  # generators/recipes/MODEL-RECIPE.toml
+    sets: tuple[str, ...] = ()  # KEY=VALUE overrides of the recipe (GPU and smoke)
+    gpu_sets: tuple[str, ...] = ()  # ... on the GPU only
+    shipped: str | None = None  # weights folder that --from-shipped continues (init=)
+    captions: dict | None = None  # text GAN caption table to embed ahead (on the GPU)
+    wait_for: str | None = None  # start once a file matching this glob is in the cache
+    default: bool = True  # in a run without --only
 
     @property
     def domain(self) -> str:
@@ -88,12 +89,29 @@ JOBS: tuple[Job, ...] = (
     Job("pix2pix-chairs", "pix2pix", "chairs", default=False),
     Job("convdeconv-faces", "convdeconv", "faces", shipped="convdeconv-faces"),
     Job("dcgan-faces", "dcgan", "faces", shipped="dcgan-faces", default=False),
-    Job("textgan-faces", "textgan", "faces", ("perceptual=0.05",),
-        shipped="textgan-faces", captions=FACES_TEXT),
-    Job("textgan-faces-gan", "textgan", "faces", gpu_sets=("warmup=20000",),
-        shipped="textgan-faces", captions=FACES_TEXT),
-    Job("pix2pix-faces-l1", "pix2pix", "l1-faces", default=False,      # the eval's baseline
-        wait_for="sketch-faces-train-n15000-*x2-*.npz"),
+    Job(
+        "textgan-faces",
+        "textgan",
+        "faces",
+        ("perceptual=0.05",),
+        shipped="textgan-faces",
+        captions=FACES_TEXT,
+    ),
+    Job(
+        "textgan-faces-gan",
+        "textgan",
+        "faces",
+        gpu_sets=("warmup=20000",),
+        shipped="textgan-faces",
+        captions=FACES_TEXT,
+    ),
+    Job(
+        "pix2pix-faces-l1",
+        "pix2pix",
+        "l1-faces",
+        default=False,  # the eval's baseline
+        wait_for="sketch-faces-train-n15000-*x2-*.npz",
+    ),
     Job("convdeconv-chairs", "convdeconv", "chairs", shipped="convdeconv-chairs", default=False),
 )
 
@@ -119,6 +137,7 @@ def _say(msg: str) -> None:
 def _cuda_ok() -> bool:
     try:
         import torch
+
         return bool(torch.cuda.is_available())
     except Exception:
         return False
@@ -129,17 +148,21 @@ def embed_captions(spec: dict) -> None:
     (on the GPU when there is one)."""
     from generators.datasets import _plan
     from generators.text.embedding import EmbeddingCache, dataset_captions
+
     t = time.perf_counter()
     attrs = _plan("faces", spec["n"], spec["seed"], "train", spec["per_seed"])
     texts, _ = dataset_captions("faces", attrs, spec["captions_per_image"], spec["seed"])
     from generators.text import portable
+
     model_dir = os.environ.get("HOLOCHAT_EMBEDDING_MODEL")
     if model_dir and (Path(model_dir) / portable.PACK_FILE).exists():
         bad = portable.check(model_dir, texts[:2000])
         if bad:
-            raise RuntimeError(f"the carried embedding pack lacks tokens of {len(bad)} "
-                               f"captions, e.g. {bad[0]!r}; rebuild it with "
-                               "`python -m generators.text.portable pack .lease/minilm`")
+            raise RuntimeError(
+                f"the carried embedding pack lacks tokens of {len(bad)} "
+                f"captions, e.g. {bad[0]!r}; rebuild it with "
+                "`python -m generators.text.portable pack .lease/minilm`"
+            )
     EmbeddingCache(batch=4096).embeddings(texts)
     _say(f"{len(texts)} captions embedded in {time.perf_counter() - t:.1f}s")
 
@@ -180,10 +203,17 @@ class Running:
 # the run
 
 
-def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
-        from_shipped: bool = False, only: list[str] | None = None,
-        device: str | None = None, work: str | Path | None = None,
-        extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def run(
+    out: str | Path,
+    *,
+    minutes: float = 8.0,
+    smoke: bool = False,
+    from_shipped: bool = False,
+    only: list[str] | None = None,
+    device: str | None = None,
+    work: str | Path | None = None,
+    extra: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """Train the jobs concurrently and pack their bundles into ``out``;
     returns the summary (also written to ``out/summary.json``)."""
     t0 = time.time()
@@ -197,14 +227,20 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         raise ValueError(f"unknown jobs {unknown}; known: {job_names()}")
     jobs = [j for j in JOBS if (j.name in only if only else j.default)]
     device = device or ("cpu" if smoke else ("cuda" if _cuda_ok() else "cpu"))
-    work = Path(work) if work else (Path(os.environ.get("TMPDIR", "/tmp"))
-                                    / f"holochat-lease-{os.getpid()}")
+    work = (
+        Path(work)
+        if work
+        else (Path(os.environ.get("TMPDIR", "/tmp")) / f"holochat-lease-{os.getpid()}")
+    )
     runs = work / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     cache = Path(os.environ.setdefault("HOLOCHAT_CACHE_DIR", str(work / "cache")))
     os.environ.setdefault("HOLOCHAT_DATA_DIR", str(work / "data"))
-    for k, v in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
-                 ("TOKENIZERS_PARALLELISM", "false")):
+    for k, v in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
         os.environ.setdefault(k, v)
     ncpu = os.cpu_count() or 2
     # every trainer renders its own studio set with every core (they overlap
@@ -212,24 +248,43 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
     margin = 10 if smoke else 40
     save_by = deadline - margin
     hard = deadline - (4 if smoke else 15)
-    _say(f"device {device}, {ncpu} cores, budget {minutes:g} min, jobs {[j.name for j in jobs]}, "
-         f"cache {cache}")
+    _say(
+        f"device {device}, {ncpu} cores, budget {minutes:g} min, jobs {[j.name for j in jobs]}, "
+        f"cache {cache}"
+    )
 
     running: list[Running] = []
 
     def launch(j: Job) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1", HOLOCHAT_WORKERS=str(ncpu),
-                   OMP_NUM_THREADS=str(max(1, min(4, ncpu // max(1, len(jobs))))))
+        env = dict(
+            os.environ,
+            PYTHONUNBUFFERED="1",
+            HOLOCHAT_WORKERS=str(ncpu),
+            OMP_NUM_THREADS=str(max(1, min(4, ncpu // max(1, len(jobs))))),
+        )
         env[ENV_DEADLINE] = f"{save_by:.1f}"
         env["PYTHONPATH"] = os.pathsep.join(
-            [str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+            [str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        )
         jout = runs / j.name
-        cmd = [sys.executable, "-m", "holochat", "train", j.model, "--out", str(jout),
-               "--device", device, *j.args(smoke), *(extra or {}).get(j.name, [])]
+        cmd = [
+            sys.executable,
+            "-m",
+            "holochat",
+            "train",
+            j.model,
+            "--out",
+            str(jout),
+            "--device",
+            device,
+            *j.args(smoke),
+            *(extra or {}).get(j.name, []),
+        ]
         if "--minutes" not in cmd:
             cmd += ["--minutes", f"{max(2.0, save_by - time.time()) / 60:.2f}"]
         if from_shipped and j.shipped and not any(a.startswith("init=") for a in cmd):
             from generators.weights import weights_path
+
             shipped = weights_path(*j.shipped.rsplit("-", 1))
             if (shipped / "model.safetensors").exists():
                 cmd += ["--set", f"init={shipped}"]
@@ -238,8 +293,14 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         log = runs / f"{j.name}.log"
         _say(f"start {j.name}: {' '.join(cmd[3:])}")
         with open(log, "wb") as fh:
-            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env,
-                                    cwd=str(REPO), start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=str(REPO),
+                start_new_session=True,
+            )
         running.append(Running(j, proc, jout, log, time.time()))
 
     # 1. the text GANs' captions, embedded into the cache (on the GPU) before
@@ -252,7 +313,7 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
             for spec in {json.dumps(j.captions, sort_keys=True) for j in caption_jobs}:
                 try:
                     embed_captions(json.loads(spec))
-                except Exception as e:            # the jobs then fail and say why
+                except Exception as e:  # the jobs then fail and say why
                     _say(f"caption embedding failed: {type(e).__name__}: {e}")
     # 2. then every job that waits for nothing
     for j in jobs:
@@ -263,15 +324,15 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
     while waiting or any(r.proc.poll() is None for r in running):
         now = time.time()
         for j in list(waiting):
-            if (list(cache.glob(j.wait_for or "")) or smoke
-                    or now > t0 + (deadline - t0) * 0.45):
+            if list(cache.glob(j.wait_for or "")) or smoke or now > t0 + (deadline - t0) * 0.45:
                 waiting.remove(j)
                 launch(j)
         for r in running:
             if r.ended is None and r.proc.poll() is not None:
                 r.ended = now
-                _say(f"{r.job.name} finished (exit {r.proc.returncode}) after "
-                     f"{now - r.started:.0f}s")
+                _say(
+                    f"{r.job.name} finished (exit {r.proc.returncode}) after {now - r.started:.0f}s"
+                )
         if now > hard:
             for r in running:
                 if r.proc.poll() is None:
@@ -289,11 +350,17 @@ def run(out: str | Path, *, minutes: float = 8.0, smoke: bool = False,
         r.ended = r.ended or time.time()
 
     # 4. bundles and the summary
-    summary: dict[str, Any] = {"device": device, "minutes": minutes, "smoke": smoke,
-                               "from_shipped": from_shipped, "jobs": {}}
+    summary: dict[str, Any] = {
+        "device": device,
+        "minutes": minutes,
+        "smoke": smoke,
+        "from_shipped": from_shipped,
+        "jobs": {},
+    }
     if device == "cuda":
         try:
             import torch
+
             summary["gpu"] = torch.cuda.get_device_name(0)
             summary["torch"] = torch.__version__
         except Exception:
@@ -328,35 +395,50 @@ def _prepare_embedding(work: Path, smoke: bool, device: str) -> None:
     carried pack and point HOLOCHAT_EMBEDDING_MODEL at it."""
     try:
         from generators.text.embedding import embedding_model_name
+
         embedding_model_name()
         return
     except Exception:
         pass
     if (PACK_DIR / "pack.json").exists():
         from generators.text.portable import unpack
+
         target = unpack(PACK_DIR, work / "minilm")
         os.environ["HOLOCHAT_EMBEDDING_MODEL"] = str(target)
         _say(f"embedding model unpacked from {PACK_DIR}")
     else:
-        _say("no embedding model here and no carried pack (.lease/minilm): the text GAN "
-             "job will fail; see docs/training.md")
+        _say(
+            "no embedding model here and no carried pack (.lease/minilm): the text GAN "
+            "job will fail; see docs/training.md"
+        )
     if device == "cuda" and not smoke:
         os.environ["HOLOCHAT_EMBEDDING_DEVICE"] = "cuda"
 
 
-def _collect(r: Running, out: Path, summary: dict, smoke: bool, from_shipped: bool,
-             extra: dict[str, list[str]] | None, share: int) -> dict[str, Any]:
+def _collect(
+    r: Running,
+    out: Path,
+    summary: dict,
+    smoke: bool,
+    from_shipped: bool,
+    extra: dict[str, list[str]] | None,
+    share: int,
+) -> dict[str, Any]:
     """One job's figures, and its bundle packed into ``out``."""
     text = _tail(r.log, 200_000)
     last = _last_json(text)
     secs = (r.ended or time.time()) - r.started
     args = [*r.job.args(smoke), *(extra or {}).get(r.job.name, [])]
-    info: dict[str, Any] = {"exit": r.proc.returncode, "killed": r.killed,
-                            "seconds": round(secs, 1), "args": args,
-                            "step": last.get("step"), "images_per_s": last.get("images_per_s"),
-                            "last": {k: v for k, v in last.items()
-                                     if isinstance(v, (int, float, str)) and k != "out"},
-                            "log_tail": _tail(r.log, 1200)}
+    info: dict[str, Any] = {
+        "exit": r.proc.returncode,
+        "killed": r.killed,
+        "seconds": round(secs, 1),
+        "args": args,
+        "step": last.get("step"),
+        "images_per_s": last.get("images_per_s"),
+        "last": {k: v for k, v in last.items() if isinstance(v, (int, float, str)) and k != "out"},
+        "log_tail": _tail(r.log, 1200),
+    }
     cfg_path = r.out / "config.json"
     if cfg_path.exists():
         try:
@@ -369,20 +451,35 @@ def _collect(r: Running, out: Path, summary: dict, smoke: bool, from_shipped: bo
         info["steps_per_s_wall"] = round(info["step"] / info["seconds"], 2)
     if (r.out / "model.safetensors").exists():
         try:
-            b = pack(r.out, out / f"{r.job.name}.tar",
-                     {"model": r.job.model, "domain": r.job.domain, "name": r.job.name,
-                      "shipped": r.job.shipped, "device": summary["device"],
-                      "gpu": summary.get("gpu"), "torch": summary.get("torch"),
-                      "step": info["step"], "seconds": info["seconds"],
-                      "images_per_s": info["images_per_s"], "args": args,
-                      "from_shipped": from_shipped, "smoke": smoke}, max_bytes=share)
+            b = pack(
+                r.out,
+                out / f"{r.job.name}.tar",
+                {
+                    "model": r.job.model,
+                    "domain": r.job.domain,
+                    "name": r.job.name,
+                    "shipped": r.job.shipped,
+                    "device": summary["device"],
+                    "gpu": summary.get("gpu"),
+                    "torch": summary.get("torch"),
+                    "step": info["step"],
+                    "seconds": info["seconds"],
+                    "images_per_s": info["images_per_s"],
+                    "args": args,
+                    "from_shipped": from_shipped,
+                    "smoke": smoke,
+                },
+                max_bytes=share,
+            )
             info["bundle"] = b.name
             info["bundle_bytes"] = b.stat().st_size
         except (BundleError, OSError) as e:
             info["bundle_error"] = str(e)
-    _say(f"{r.job.name}: exit {info['exit']}, step {info['step']}, "
-         f"{_fmt(info['images_per_s'])} images/s, {info['seconds']:.0f}s, "
-         f"bundle {info.get('bundle', info.get('bundle_error', 'none'))}")
+    _say(
+        f"{r.job.name}: exit {info['exit']}, step {info['step']}, "
+        f"{_fmt(info['images_per_s'])} images/s, {info['seconds']:.0f}s, "
+        f"bundle {info.get('bundle', info.get('bundle_error', 'none'))}"
+    )
     return info
 
 
@@ -409,7 +506,8 @@ def check_limits(out: str | Path) -> None:
     total = sum(p.stat().st_size for p in files)
     if total > MAX_TOTAL_BYTES:
         raise RuntimeError(f"{total} bytes in {out}; a lease returns at most {MAX_TOTAL_BYTES}")
-    big = [f"{p.name} ({p.stat().st_size} bytes)" for p in files
-           if p.stat().st_size > MAX_FILE_BYTES]
+    big = [
+        f"{p.name} ({p.stat().st_size} bytes)" for p in files if p.stat().st_size > MAX_FILE_BYTES
+    ]
     if big:
         raise RuntimeError(f"over the {MAX_FILE_BYTES}-byte file limit: {', '.join(big)}")

@@ -32,7 +32,7 @@ from sessions.state import ImageState
 
 @dataclass(frozen=True)
 class Change:
-    attr: str          # schema name, or "z", "text", "domain", "generator", "offset:<name>"
+    attr: str  # schema name, or "z", "text", "domain", "generator", "offset:<name>"
     old: Any
     new: Any
 
@@ -42,8 +42,8 @@ class Effect:
     op: O.Op
     changes: list[Change] = field(default_factory=list)
     clamps: list[Clamp] = field(default_factory=list)
-    noop: str | None = None       # why nothing changed ("already wearing sunglasses")
-    error: str | None = None      # the op could not be applied at all
+    noop: str | None = None  # why nothing changed ("already wearing sunglasses")
+    error: str | None = None  # the op could not be applied at all
 
     @property
     def changed(self) -> bool:
@@ -67,7 +67,7 @@ def _set_one(state: ImageState, name: str, value: Any, effect: Effect) -> ImageS
     new, clamp = attr.coerce(value)
     if clamp is not None:
         effect.clamps.append(clamp)
-    if attr.kind == CATEGORY:           # "make them happy" ends a happy/sad blend
+    if attr.kind == CATEGORY:  # "make them happy" ends a happy/sad blend
         state = _drop_offsets(state, f"{blend.BLEND}{name}=", effect)
     old = state.attributes[name]
     if new == old:
@@ -95,8 +95,11 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
         attr = schema.get(op.attr)
         if not attr.numeric:
             raise InvalidValueError(f"{op.attr} is not a number that can be adjusted")
-        if isinstance(op.delta, bool) or not isinstance(op.delta, (int, float)) \
-                or not np.isfinite(op.delta):
+        if (
+            isinstance(op.delta, bool)
+            or not isinstance(op.delta, (int, float))
+            or not np.isfinite(op.delta)
+        ):
             raise InvalidValueError(f"cannot adjust {op.attr} by {op.delta!r}")
         return _set_one(state, op.attr, float(state.attributes[op.attr]) + float(op.delta), effect)
     if isinstance(op, O.Toggle):
@@ -105,8 +108,11 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             raise InvalidValueError(f"{op.attr} is not on/off")
         return _set_one(state, op.attr, not state.attributes[op.attr], effect)
     if isinstance(op, O.LatentMove):
-        if not isinstance(op.amount, (int, float)) or isinstance(op.amount, bool) \
-                or not np.isfinite(op.amount):
+        if (
+            not isinstance(op.amount, (int, float))
+            or isinstance(op.amount, bool)
+            or not np.isfinite(op.amount)
+        ):
             raise InvalidValueError(f"cannot move by {op.amount!r}")
         offsets = dict(state.offsets)
         old = offsets.get(op.direction, 0.0)
@@ -124,7 +130,7 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
         seed, _ = schema.coerce(seed_attr, op.seed)
         old = state.attributes[seed_attr]
         effect.changes.append(Change(seed_attr, old, seed))
-        state = _drop_offsets(state, blend.MIX, effect)       # a new one is not a blend
+        state = _drop_offsets(state, blend.MIX, effect)  # a new one is not a blend
         return state.set_attributes(**{seed_attr: seed}).evolve(z=z_from_seed(seed))
     if isinstance(op, O.Describe):
         if not isinstance(op.attributes, dict) and not hasattr(op.attributes, "items"):
@@ -137,12 +143,16 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             state = state.evolve(text=text)
         return state
     if isinstance(op, O.Draw):
-        if not isinstance(op.sha256, str) or len(op.sha256) != 64 \
-                or any(c not in "0123456789abcdef" for c in op.sha256):
+        if (
+            not isinstance(op.sha256, str)
+            or len(op.sha256) != 64
+            or any(c not in "0123456789abcdef" for c in op.sha256)
+        ):
             raise InvalidValueError("a drawing is named by its SHA-256 (64 hex digits)")
         if op.file != f"drawings/{op.sha256}.png":
-            raise InvalidValueError(f"a drawing's file is drawings/<its SHA-256>.png, "
-                                    f"not {str(op.file)[:80]!r}")
+            raise InvalidValueError(
+                f"a drawing's file is drawings/<its SHA-256>.png, not {str(op.file)[:80]!r}"
+            )
         if not hasattr(op.attributes, "items"):
             raise InvalidValueError("a drawing's read-back attributes must be a mapping")
         for name, value in op.attributes.items():
@@ -160,8 +170,11 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
         get_schema(op.domain)
         if op.seed is None:
             raise InvalidValueError("switching domain needs a seed (the session draws one)")
-        gen = state.generator if state.generator in registry.available(op.domain) \
+        gen = (
+            state.generator
+            if state.generator in registry.available(op.domain)
             else registry.default_generator(op.domain)
+        )
         switched = ImageState.new(op.domain, int(op.seed), generator=gen, size=state.size)
         effect.changes.append(Change("domain", state.domain, op.domain))
         return switched
@@ -170,23 +183,33 @@ def _apply(state: ImageState, op: O.Op, effect: Effect) -> ImageState:
             effect.noop = f"already using the {op.name} generator"
             return state
         if op.name not in registry.names(state.domain):
-            raise GeneratorError(f"there is no generator {op.name!r} for {state.domain}; "
-                                 f"available: {', '.join(registry.available(state.domain))}")
+            raise GeneratorError(
+                f"there is no generator {op.name!r} for {state.domain}; "
+                f"available: {', '.join(registry.available(state.domain))}"
+            )
         if op.name not in registry.available(state.domain):
-            raise GeneratorError(f"the {op.name} generator has no weights for {state.domain} "
-                                 f"here; available: {', '.join(registry.available(state.domain))}")
+            raise GeneratorError(
+                f"the {op.name} generator has no weights for {state.domain} "
+                f"here; available: {', '.join(registry.available(state.domain))}"
+            )
         effect.changes.append(Change("generator", state.generator, op.name))
         return state.evolve(generator=op.name)
     if isinstance(op, O.Complete):
         # resolved into a SetLatent by the manager where a generator can do it
-        effect.noop = (f"completing the {op.region} region needs the dcgan generator; "
-                       "nothing changed")
+        effect.noop = (
+            f"completing the {op.region} region needs the dcgan generator; nothing changed"
+        )
         return state
     if isinstance(op, O.SetLatent):
         z = op.z
-        if not isinstance(z, tuple) or len(z) != len(state.z) or not all(
+        if (
+            not isinstance(z, tuple)
+            or len(z) != len(state.z)
+            or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
-                for v in z):
+                for v in z
+            )
+        ):
             raise InvalidValueError(f"a latent vector must be {len(state.z)} finite numbers")
         new_z = tuple(float(v) for v in z)
         if new_z == state.z:
@@ -205,8 +228,9 @@ def _seed_weights(state: ImageState) -> dict[int, float]:
     return w
 
 
-def _blends(state: ImageState, target: ImageState, t: float, attrs: dict[str, Any]
-            ) -> dict[str, float]:
+def _blends(
+    state: ImageState, target: ImageState, t: float, attrs: dict[str, Any]
+) -> dict[str, float]:
     """The identity / style and category blends of the state ``t`` of the way
     from ``state`` to ``target``, relative to the discrete reading ``attrs``
     (see generators/blend.py): the shape parameters and one-hots are then
@@ -222,10 +246,9 @@ def _blends(state: ImageState, target: ImageState, t: float, attrs: dict[str, An
     for attr in schema:
         if attr.kind != CATEGORY:
             continue
-        mixed = ((1 - t) * blend.category_weights(state.domain, state.attributes, attr.name,
-                                                  state.offsets)
-                 + t * blend.category_weights(state.domain, target.attributes, attr.name,
-                                              target.offsets))
+        mixed = (1 - t) * blend.category_weights(
+            state.domain, state.attributes, attr.name, state.offsets
+        ) + t * blend.category_weights(state.domain, target.attributes, attr.name, target.offsets)
         for value, weight in zip(attr.values, mixed):
             if value != attrs[attr.name] and weight > 1e-6:
                 out[f"{blend.BLEND}{attr.name}={value}"] = round(float(weight), 6)
@@ -255,19 +278,25 @@ def interpolate(state: ImageState, target: ImageState, t: float) -> ImageState:
             attrs[a.name] = y if t >= 0.5 else x
     z = tuple(float(a + t * (b - a)) for a, b in zip(state.z, target.z))
     names = {k for k in set(state.offsets) | set(target.offsets) if not blend.is_blend(k)}
-    offsets = {k: state.offsets.get(k, 0.0) + t * (target.offsets.get(k, 0.0) - state.offsets.get(k, 0.0))
-               for k in names}
+    offsets = {
+        k: state.offsets.get(k, 0.0) + t * (target.offsets.get(k, 0.0) - state.offsets.get(k, 0.0))
+        for k in names
+    }
     offsets.update(_blends(state, target, t, attrs))
-    return state.evolve(attributes=attrs, z=z, offsets=offsets,
-                        text=target.text if t >= 0.5 else state.text)
+    return state.evolve(
+        attributes=attrs, z=z, offsets=offsets, text=target.text if t >= 0.5 else state.text
+    )
 
 
 def diff(old: ImageState, new: ImageState) -> list[Change]:
     """What differs between two states, as changes (used for undo/goto replies)."""
     if old.domain != new.domain:
         return [Change("domain", old.domain, new.domain)]
-    out = [Change(k, old.attributes[k], new.attributes[k])
-           for k in old.attributes if old.attributes[k] != new.attributes[k]]
+    out = [
+        Change(k, old.attributes[k], new.attributes[k])
+        for k in old.attributes
+        if old.attributes[k] != new.attributes[k]
+    ]
     if old.generator != new.generator:
         out.append(Change("generator", old.generator, new.generator))
     if old.text != new.text:

@@ -20,8 +20,9 @@ def render_rows(states: Sequence, generators: Sequence[str]) -> list[list[np.nda
     rows = []
     for name in generators:
         gen = registry.get_generator(name, states[0].domain)
-        rows.append([np.ascontiguousarray(gen.render(s.evolve(generator=name)), np.uint8)
-                     for s in states])
+        rows.append(
+            [np.ascontiguousarray(gen.render(s.evolve(generator=name)), np.uint8) for s in states]
+        )
     return rows
 
 
@@ -38,15 +39,20 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def compare_sheet(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str],
-                  col_labels: Sequence[str], scale: int = 2,
-                  flags: Sequence[Sequence[bool]] | None = None) -> np.ndarray:
+def compare_sheet(
+    rows: Sequence[Sequence[np.ndarray]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    scale: int = 2,
+    flags: Sequence[Sequence[bool]] | None = None,
+) -> np.ndarray:
     """A captioned grid: one row per ``row_labels`` entry (left), one column
     per ``col_labels`` entry (the command, above).  ``flags[r][c]`` True
     frames that cell in red (its turn's change did not read back)."""
     from PIL import Image, ImageDraw, ImageFont
 
     from generators.files import to_pil
+
     font = ImageFont.load_default()
     h, w = rows[0][0].shape[:2]
     cw, ch = w * scale, h * scale
@@ -70,13 +76,13 @@ def compare_sheet(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str
             x = left + pad + c * (cw + pad)
             sheet.paste(to_pil(img, scale), (x, y))
             if flags is not None and flags[r][c]:
-                draw.rectangle([x - 3, y - 3, x + cw + 2, y + ch + 2], outline=(220, 0, 0),
-                               width=3)
+                draw.rectangle([x - 3, y - 3, x + cw + 2, y + ch + 2], outline=(220, 0, 0), width=3)
     return np.asarray(sheet)
 
 
-def flag_misses(states: Sequence, rows: Sequence[Sequence[np.ndarray]],
-                check: Callable) -> tuple[list[list[bool]], list[list[dict | None]]]:
+def flag_misses(
+    states: Sequence, rows: Sequence[Sequence[np.ndarray]], check: Callable
+) -> tuple[list[list[bool]], list[list[dict | None]]]:
     """For each cell, whether ``check(before_state, state, image)`` (the
     per-turn verification) found a change that does not read back."""
     flags: list[list[bool]] = []

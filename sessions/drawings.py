@@ -54,6 +54,7 @@ def check_sketch(sketch: np.ndarray) -> np.ndarray:
 def encode(sketch: np.ndarray) -> bytes:
     """The sketch as grey PNG bytes (PIL, no metadata: equal sketches give equal bytes)."""
     from PIL import Image
+
     buf = io.BytesIO()
     Image.fromarray(check_sketch(sketch), mode="L").save(buf, format="PNG")
     return buf.getvalue()
@@ -61,12 +62,15 @@ def encode(sketch: np.ndarray) -> bytes:
 
 def decode(data: bytes, name: str = "the drawing") -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             if im.mode != "L" or im.size != (SIZE, SIZE):
-                raise DrawingFileError(f"{name} is not a {SIZE}×{SIZE} grey sketch "
-                                       f"({im.mode} {im.size[0]}×{im.size[1]})")
+                raise DrawingFileError(
+                    f"{name} is not a {SIZE}×{SIZE} grey sketch "
+                    f"({im.mode} {im.size[0]}×{im.size[1]})"
+                )
             return np.array(im, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
         raise DrawingFileError(f"{name} is not a readable PNG ({e})") from None
@@ -77,8 +81,11 @@ class DrawingStore:
     process), written to ``write_dir/drawings/`` (the live log's folder), and
     read from ``write_dir`` and then each of ``read_dirs``."""
 
-    def __init__(self, write_dir: str | os.PathLike | None = None,
-                 read_dirs: list[str | os.PathLike] | tuple = ()):
+    def __init__(
+        self,
+        write_dir: str | os.PathLike | None = None,
+        read_dirs: list[str | os.PathLike] | tuple = (),
+    ):
         self.write_dir = Path(write_dir) if write_dir is not None else None
         self.read_dirs = [Path(d) for d in read_dirs]
         self.memory: dict[str, np.ndarray] = {}
@@ -99,6 +106,7 @@ class DrawingStore:
         try:
             if not (target.is_file() and target.read_bytes() == data):
                 from sessions.export import write_bytes_atomic
+
                 target.parent.mkdir(parents=True, exist_ok=True)
                 write_bytes_atomic(target, data)
         except OSError as e:
@@ -112,8 +120,10 @@ class DrawingStore:
         name = drawing_file(sha256)
         dirs = self.dirs()
         if not dirs:
-            raise DrawingFileError(f"the drawing {name} cannot be found: this session has no "
-                                   "log folder to read it from")
+            raise DrawingFileError(
+                f"the drawing {name} cannot be found: this session has no "
+                "log folder to read it from"
+            )
         for d in dirs:
             path = d / name
             try:
@@ -121,29 +131,35 @@ class DrawingStore:
             except FileNotFoundError:
                 continue
             except OSError as e:
-                raise DrawingFileError(f"the drawing {path} cannot be read "
-                                       f"({e.strerror or e})") from None
+                raise DrawingFileError(
+                    f"the drawing {path} cannot be read ({e.strerror or e})"
+                ) from None
             got = hashlib.sha256(data).hexdigest()
             if got != sha256:
                 raise DrawingFileError(
                     f"the drawing {path} has changed since it was drawn (its SHA-256 is "
-                    f"{got[:12]}…, the log says {sha256[:12]}…)")
+                    f"{got[:12]}…, the log says {sha256[:12]}…)"
+                )
             sketch = decode(data, str(path))
             self.memory[sha256] = sketch
             return sketch
         where = " or ".join(str(d / FOLDER) for d in dirs)
-        raise DrawingFileError(f"the drawing {name} is missing (looked in {where}); a drawn "
-                               "turn keeps its sketch there, beside the session log")
+        raise DrawingFileError(
+            f"the drawing {name} is missing (looked in {where}); a drawn "
+            "turn keeps its sketch there, beside the session log"
+        )
 
 
 def render_drawn(state, sketch: np.ndarray) -> np.ndarray:
     """The picture of a drawn state: its sketch through pix2pix, at the state's size."""
     from generators import registry
+
     gen = registry.get_generator("pix2pix", state.domain)
     img = gen.render_sketches(check_sketch(sketch))[0]  # type: ignore[attr-defined]  # pix2pix's own
     size = int(state.size)
     if img.shape[0] != size:
         from PIL import Image
+
         img = np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR))
     return np.ascontiguousarray(img, dtype=np.uint8)
 
@@ -160,6 +176,7 @@ def sketch_of_state(state, store: DrawingStore | None = None) -> np.ndarray:
             pass
     from generators.blend import mixes, shape_params
     from generators.studio.sketch import sketch
+
     attrs = dict(state.attributes)
     if mixes(state.offsets):
         attrs["_shape"] = shape_params(state.domain, attrs, state.offsets)

@@ -12,8 +12,14 @@ import numpy as np
 
 from generators.files import atomic_write, save_png, to_pil, write_bytes_atomic
 
-__all__ = ["contact_sheet", "export_gif", "export_png", "export_sheet", "image_sha256",
-           "write_bytes_atomic"]
+__all__ = [
+    "contact_sheet",
+    "export_gif",
+    "export_png",
+    "export_sheet",
+    "image_sha256",
+    "write_bytes_atomic",
+]
 
 
 def image_sha256(image: np.ndarray) -> str:
@@ -25,19 +31,25 @@ def export_png(image: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Pa
     return save_png(image, path, scale)
 
 
-def export_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, duration_ms: int = 500,
-               scale: int = 2) -> Path:
+def export_gif(
+    frames: Sequence[np.ndarray], path: str | os.PathLike, duration_ms: int = 500, scale: int = 2
+) -> Path:
     if not frames:
         raise ValueError("no frames to export")
     ims = [to_pil(f, scale) for f in frames]
-    return atomic_write(path, lambda f: ims[0].save(f, format="GIF", save_all=True,
-                                                append_images=ims[1:], duration=duration_ms,
-                                                loop=0))
+    return atomic_write(
+        path,
+        lambda f: ims[0].save(
+            f, format="GIF", save_all=True, append_images=ims[1:], duration=duration_ms, loop=0
+        ),
+    )
 
 
-def contact_sheet(frames: Sequence[np.ndarray], labels: Sequence[str], cols: int = 6,
-                  scale: int = 2) -> np.ndarray:
+def contact_sheet(
+    frames: Sequence[np.ndarray], labels: Sequence[str], cols: int = 6, scale: int = 2
+) -> np.ndarray:
     from PIL import Image, ImageDraw, ImageFont
+
     if not frames:
         raise ValueError("no frames for a contact sheet")
     ims = [to_pil(f, scale) for f in frames]
@@ -57,7 +69,12 @@ def contact_sheet(frames: Sequence[np.ndarray], labels: Sequence[str], cols: int
     return np.asarray(sheet)
 
 
-def export_sheet(frames: Sequence[np.ndarray], labels: Sequence[str], path: str | os.PathLike,
-                 cols: int = 6, scale: int = 2) -> Path:
+def export_sheet(
+    frames: Sequence[np.ndarray],
+    labels: Sequence[str],
+    path: str | os.PathLike,
+    cols: int = 6,
+    scale: int = 2,
+) -> Path:
     sheet = contact_sheet(frames, labels, cols, scale)
     return export_png(sheet, path)

@@ -24,9 +24,9 @@ class Node:
     id: int
     parent: int | None
     state: ImageState
-    step: int                       # the turn that created it
+    step: int  # the turn that created it
     children: list[int] = field(default_factory=list)
-    last_child: int | None = None   # where redo goes
+    last_child: int | None = None  # where redo goes
 
 
 class History:
@@ -35,8 +35,8 @@ class History:
         self.cursor = 0
         self.steps: list[int] = [0]
         # what the current turn changed, so that it can be rolled back
-        self._turn_start: tuple[int, int] = (0, 1)          # (cursor, node count)
-        self._journal: list[tuple[int, int | None]] = []    # (node id, old last_child)
+        self._turn_start: tuple[int, int] = (0, 1)  # (cursor, node count)
+        self._journal: list[tuple[int, int | None]] = []  # (node id, old last_child)
         # logs written before image steps (no "step" in their records) numbered
         # every turn as a step; replaying one keeps its numbering
         self.every_turn_is_a_step = False

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
-MAX_LOG_BYTES = 512 * 2**20     # far beyond any session (a turn's record is ~3 KB)
-MAX_RECORD_BYTES = 4 * 2**20    # one line; longer is not a record holochat wrote
+MAX_LOG_BYTES = 512 * 2**20  # far beyond any session (a turn's record is ~3 KB)
+MAX_RECORD_BYTES = 4 * 2**20  # one line; longer is not a record holochat wrote
 
 
 class LogError(Exception):
@@ -28,8 +28,7 @@ class LogError(Exception):
     damage (empty when there are none); ``newer``: a record is from a newer
     format, which this holochat neither replays nor resumes."""
 
-    def __init__(self, message: str, records: list[dict] | None = None, *,
-                 newer: bool = False):
+    def __init__(self, message: str, records: list[dict] | None = None, *, newer: bool = False):
         super().__init__(message)
         self.records = records or []
         self.newer = newer
@@ -50,7 +49,8 @@ def _why(e: Exception) -> str:
     """Why a write failed, in words (a full disk says what to do)."""
     if isinstance(e, OSError) and e.errno is not None:
         from generators.errors import os_problem
-        return os_problem(OSError(e.errno, e.strerror))      # the path is said already
+
+        return os_problem(OSError(e.errno, e.strerror))  # the path is said already
     return str(e) or "the record could not be written"
 
 
@@ -72,8 +72,7 @@ class SessionLog:
     (another session's) is refused rather than appended to.
     """
 
-    def __init__(self, path: str | os.PathLike, sync: str = "background", *,
-                 fresh: bool = False):
+    def __init__(self, path: str | os.PathLike, sync: str = "background", *, fresh: bool = False):
         self.path = Path(path)
         self._sync = sync
         self._dirty = threading.Event()
@@ -83,12 +82,13 @@ class SessionLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._f = open(self.path, "a", encoding="utf-8")
         except OSError as e:
-            raise LogWriteError(f"cannot write session log to {self.path}: "
-                                f"{_why(e)}") from None
+            raise LogWriteError(f"cannot write session log to {self.path}: {_why(e)}") from None
         if fresh and self._f.tell() > 0:
             self._f.close()
-            raise LogWriteError(f"cannot write session log to {self.path}: it already holds "
-                                "another session (resume it, or choose a new file)")
+            raise LogWriteError(
+                f"cannot write session log to {self.path}: it already holds "
+                "another session (resume it, or choose a new file)"
+            )
         # a previous crash may have left a cut-off line: start on a fresh line
         try:
             if self.path.stat().st_size > 0:
@@ -100,8 +100,12 @@ class SessionLog:
             pass
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps({"v": FORMAT_VERSION, **record}, ensure_ascii=False,
-                          separators=(",", ":"), allow_nan=False)
+        line = json.dumps(
+            {"v": FORMAT_VERSION, **record},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+        )
         try:
             self._f.write(line + "\n")
             self._f.flush()
@@ -111,13 +115,13 @@ class SessionLog:
                 self._start_syncer()
                 self._dirty.set()
         except (OSError, ValueError) as e:
-            raise LogWriteError(f"cannot append to session log {self.path}: "
-                                f"{_why(e)}") from None
+            raise LogWriteError(f"cannot append to session log {self.path}: {_why(e)}") from None
 
     def _start_syncer(self) -> None:
         if self._syncer is None:
-            self._syncer = threading.Thread(target=self._sync_loop, name="holochat-log-fsync",
-                                            daemon=True)
+            self._syncer = threading.Thread(
+                target=self._sync_loop, name="holochat-log-fsync", daemon=True
+            )
             self._syncer.start()
 
     def _sync_loop(self) -> None:
@@ -172,8 +176,10 @@ def load_log(path: str | os.PathLike) -> LoadedLog:
         if size == 0:
             raise LogError(f"{path} is empty: it holds no session")
         if size > MAX_LOG_BYTES:
-            raise LogError(f"{path} is {size / 2**20:,.0f} MB, larger than any session log "
-                           f"(at most {MAX_LOG_BYTES // 2**20} MB); is it the right file?")
+            raise LogError(
+                f"{path} is {size / 2**20:,.0f} MB, larger than any session log "
+                f"(at most {MAX_LOG_BYTES // 2**20} MB); is it the right file?"
+            )
         head = f.read(8192)
         if b"\x00" in head:
             raise LogError(f"{path} is not a session log (it holds binary data)")
@@ -193,34 +199,45 @@ def load_log(path: str | os.PathLike) -> LoadedLog:
                         raise ValueError("not a JSON object")
                 except (ValueError, UnicodeDecodeError) as e:
                     if last and records:
-                        warnings.append(f"{path}, line {i}: the last record was cut off and "
-                                        "is skipped")
+                        warnings.append(
+                            f"{path}, line {i}: the last record was cut off and is skipped"
+                        )
                         break
-                    why = str(e) if isinstance(e, ValueError) and len(str(e)) < 120 \
+                    why = (
+                        str(e)
+                        if isinstance(e, ValueError) and len(str(e)) < 120
                         else "not a JSON record"
+                    )
                     if not records:
-                        raise LogError(f"{path} is not a session log (line {i}: {why})") \
-                            from None
-                    raise LogError(f"{path}, line {i}: corrupt record ({why}); "
-                                   f"loaded the {len(records)} turns before it", records) from None
+                        raise LogError(f"{path} is not a session log (line {i}: {why})") from None
+                    raise LogError(
+                        f"{path}, line {i}: corrupt record ({why}); "
+                        f"loaded the {len(records)} turns before it",
+                        records,
+                    ) from None
                 v = rec.get("v")
                 if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                     if not records:
-                        raise LogError(f"{path} is not a session log (line {i} has no format "
-                                       "version)")
-                    raise LogError(f"{path}, line {i}: record has no valid format version",
-                                   records)
+                        raise LogError(
+                            f"{path} is not a session log (line {i} has no format version)"
+                        )
+                    raise LogError(f"{path}, line {i}: record has no valid format version", records)
                 if v > FORMAT_VERSION:
-                    raise LogError(f"{path}, line {i}: written by a newer holochat (format v{v}; "
-                                   f"this one reads v{FORMAT_VERSION}); upgrade holochat to "
-                                   "open it", records, newer=True)
+                    raise LogError(
+                        f"{path}, line {i}: written by a newer holochat (format v{v}; "
+                        f"this one reads v{FORMAT_VERSION}); upgrade holochat to "
+                        "open it",
+                        records,
+                        newer=True,
+                    )
                 if not complete:
-                    warnings.append(f"{path}, line {i}: the last line has no newline (the "
-                                    "session stopped while writing); it parsed and is kept")
+                    warnings.append(
+                        f"{path}, line {i}: the last line has no newline (the "
+                        "session stopped while writing); it parsed and is kept"
+                    )
                 records.append(rec)
         except OSError as e:
-            raise LogError(f"cannot read session log {path}: {e.strerror or e}",
-                           records) from None
+            raise LogError(f"cannot read session log {path}: {e.strerror or e}", records) from None
     if not records:
         raise LogError(f"{path} holds no turns")
     return LoadedLog(path, records, warnings)

@@ -29,7 +29,8 @@ class InvalidNameError(ValueError):
         super().__init__(
             f"{_show(name)} cannot be used as a name: {reason}. "
             f"Use letters, digits, '-', '_' and '.' (up to {MAX_NAME_LENGTH} "
-            f"characters), for example 'portrait-1'.")
+            f"characters), for example 'portrait-1'."
+        )
 
 
 def _show(name: str) -> str:

@@ -38,6 +38,7 @@ class Op:
 @dataclass(frozen=True)
 class Set(Op):
     """Set an attribute to an absolute value ("face left", "make the chair red")."""
+
     tag: ClassVar[str] = "set"
     edits: ClassVar[bool] = True
     attr: str
@@ -47,6 +48,7 @@ class Set(Op):
 @dataclass(frozen=True)
 class Adjust(Op):
     """Add a signed amount, in the attribute's units ("turn left a bit")."""
+
     tag: ClassVar[str] = "adjust"
     edits: ClassVar[bool] = True
     attr: str
@@ -56,6 +58,7 @@ class Adjust(Op):
 @dataclass(frozen=True)
 class Toggle(Op):
     """Flip a boolean attribute ("toggle the hat")."""
+
     tag: ClassVar[str] = "toggle"
     edits: ClassVar[bool] = True
     attr: str
@@ -64,6 +67,7 @@ class Toggle(Op):
 @dataclass(frozen=True)
 class LatentMove(Op):
     """Move along a named latent direction by ``amount`` (dcgan mode)."""
+
     tag: ClassVar[str] = "latent_move"
     edits: ClassVar[bool] = True
     direction: str
@@ -74,6 +78,7 @@ class LatentMove(Op):
 class NewSeed(Op):
     """Another person / chair: new identity or style and a new ``z``.
     ``seed`` is None when parsed; the session fills it in before logging."""
+
     tag: ClassVar[str] = "new_seed"
     edits: ClassVar[bool] = True
     seed: int | None = None
@@ -82,6 +87,7 @@ class NewSeed(Op):
 @dataclass(frozen=True)
 class Describe(Op):
     """Set many attributes and the free conditioning text at once."""
+
     tag: ClassVar[str] = "describe"
     edits: ClassVar[bool] = True
     attributes: Mapping[str, Any] = field(default_factory=dict)
@@ -111,6 +117,7 @@ class Interpolate(Op):
     """Move toward another step's state by fraction ``t`` ("halfway between this
     one and the previous one": ref="previous", t=0.5).  ``ref`` is "previous",
     "first", or a step number."""
+
     tag: ClassVar[str] = "interpolate"
     edits: ClassVar[bool] = True
     ref: Any = "previous"
@@ -123,6 +130,7 @@ class Complete(Op):
     the eyes"); ``region`` is one of generators.latent.completion.REGIONS.  In
     dcgan mode the manager resolves it into a ``SetLatent`` (the ``z`` found by
     completion); applied as it is, it changes nothing."""
+
     tag: ClassVar[str] = "complete"
     edits: ClassVar[bool] = True
     region: str = "center"
@@ -131,6 +139,7 @@ class Complete(Op):
 @dataclass(frozen=True)
 class SetLatent(Op):
     """Set the latent vector ``z`` outright (the result of a completion)."""
+
     tag: ClassVar[str] = "set_latent"
     edits: ClassVar[bool] = True
     z: tuple[float, ...]
@@ -152,6 +161,7 @@ class Draw(Op):
     pix2pix, and ``attributes`` are what the judge read in that picture, as
     read when the turn was played (replay never reads again); ``read`` is the
     reply's sentence ("I see a smiling face ...")."""
+
     tag: ClassVar[str] = "draw"
     edits: ClassVar[bool] = True
     file: str
@@ -177,6 +187,7 @@ class Redo(Op):
 @dataclass(frozen=True)
 class Goto(Op):
     """Restore step N's state as a new turn ("go back to step 3")."""
+
     tag: ClassVar[str] = "goto"
     step: int
 
@@ -184,12 +195,14 @@ class Goto(Op):
 @dataclass(frozen=True)
 class Reset(Op):
     """Return to step 0's state as a new turn ("start over")."""
+
     tag: ClassVar[str] = "reset"
 
 
 @dataclass(frozen=True)
 class Repeat(Op):
     """Repeat the last edit scaled by ``factor``: again/more = 1, less = -0.5."""
+
     tag: ClassVar[str] = "repeat"
     factor: float = 1.0
 
@@ -203,6 +216,7 @@ class Save(Op):
 @dataclass(frozen=True)
 class Export(Op):
     """Export the current image ("png"), the history as "gif" or "sheet"."""
+
     tag: ClassVar[str] = "export"
     what: str = "png"
     path: str | None = None
@@ -220,9 +234,30 @@ class ShowHistory(Op):
 
 
 OP_TYPES: dict[str, type[Op]] = {
-    cls.tag: cls for cls in (Set, Adjust, Toggle, LatentMove, NewSeed, Describe, SwitchDomain,
-                             SwitchGenerator, Interpolate, Complete, SetLatent, Draw, Undo, Redo, Goto,
-                             Reset, Repeat, Save, Export, Help, ShowHistory)
+    cls.tag: cls
+    for cls in (
+        Set,
+        Adjust,
+        Toggle,
+        LatentMove,
+        NewSeed,
+        Describe,
+        SwitchDomain,
+        SwitchGenerator,
+        Interpolate,
+        Complete,
+        SetLatent,
+        Draw,
+        Undo,
+        Redo,
+        Goto,
+        Reset,
+        Repeat,
+        Save,
+        Export,
+        Help,
+        ShowHistory,
+    )
 }
 
 

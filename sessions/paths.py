@@ -30,8 +30,9 @@ def looks_like_path(name_or_path: str | os.PathLike) -> bool:
     return s.endswith(".jsonl") or "/" in s or os.sep in s
 
 
-def resolve_session(name_or_path: str | os.PathLike,
-                    log_dir: str | os.PathLike | None = None) -> Path:
+def resolve_session(
+    name_or_path: str | os.PathLike, log_dir: str | os.PathLike | None = None
+) -> Path:
     """A session given by path, or by name in ``log_dir`` (default: the
     sessions dir).  A bare word is a name when the sessions dir has a session
     of that name, or when no file of that name exists here."""
@@ -42,13 +43,14 @@ def resolve_session(name_or_path: str | os.PathLike,
     try:
         if not named.exists() and p.is_file():
             return p
-    except OSError:          # a name too long for the file system: not a file here
+    except OSError:  # a name too long for the file system: not a file here
         pass
     return named
 
 
-def is_named_session(name_or_path: str | os.PathLike, path: Path,
-                     log_dir: str | os.PathLike | None = None) -> bool:
+def is_named_session(
+    name_or_path: str | os.PathLike, path: Path, log_dir: str | os.PathLike | None = None
+) -> bool:
     """Whether ``resolve_session`` read ``name_or_path`` as a session name."""
     base = Path(log_dir) if log_dir is not None else sessions_dir()
     return not looks_like_path(name_or_path) and path == base / f"{name_or_path}.jsonl"

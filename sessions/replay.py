@@ -27,11 +27,11 @@ class ReplayedTurn:
     turn: int
     input: str
     state: ImageState
-    image: np.ndarray | None        # None when the step could not be drawn (``error``)
+    image: np.ndarray | None  # None when the step could not be drawn (``error``)
     sha256: str | None
     logged_sha256: str | None
     image_path: str | None = None
-    error: str | None = None        # the step could not be drawn (a drawing's file is gone)
+    error: str | None = None  # the step could not be drawn (a drawing's file is gone)
 
     @property
     def matches(self) -> bool:
@@ -55,28 +55,34 @@ def render_state(state: ImageState, drawings=None) -> np.ndarray:
     through pix2pix, found in ``drawings`` (a ``sessions.drawings.DrawingStore``)."""
     if state.drawing:
         from sessions.drawings import DrawingFileError, render_drawn
+
         if drawings is None:
             raise DrawingFileError("this step is a drawing, and no drawings folder was given")
         return render_drawn(state, drawings.get(state.drawing))
-    return np.ascontiguousarray(registry.get_generator(state.generator, state.domain).render(state),
-                                dtype=np.uint8)
+    return np.ascontiguousarray(
+        registry.get_generator(state.generator, state.domain).render(state), dtype=np.uint8
+    )
 
 
-def iter_replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-                warnings: list[str] | None = None,
-                render: Callable[[ImageState], np.ndarray] | None = None
-                ) -> Iterator[ReplayedTurn]:
+def iter_replay(
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike | None = None,
+    warnings: list[str] | None = None,
+    render: Callable[[ImageState], np.ndarray] | None = None,
+) -> Iterator[ReplayedTurn]:
     """Yield every step of a logged session, re-applied and re-rendered.
 
     Drawn steps read their sketches from ``drawings/`` beside the log; a step
     whose drawing is missing or changed comes back with ``error`` set (and no
     image), and the steps after it are replayed as usual."""
     from sessions.drawings import DrawingFileError, DrawingStore
+
     if render is None:
         store = DrawingStore(read_dirs=[Path(path).parent])
 
         def render(state: ImageState) -> np.ndarray:
             return render_state(state, store)
+
     loaded = load_log(path)
     if warnings is not None:
         warnings.extend(loaded.warnings)
@@ -93,22 +99,33 @@ def iter_replay(path: str | os.PathLike, out_dir: str | os.PathLike | None = Non
             try:
                 ops = [op_from_json(o) for o in rec.get("ops", [])]
             except OpError as e:
-                raise LogError(f"{path}: turn {rec.get('turn', i)} has an unreadable op: {e}") from None
+                raise LogError(
+                    f"{path}: turn {rec.get('turn', i)} has an unreadable op: {e}"
+                ) from None
             session.play(ops)
         # the record's turn (every line typed); image steps are session.step
         turn = rec.get("turn", i) if isinstance(rec.get("turn", i), int) else i
         try:
             img = render(session.state)
         except DrawingFileError as e:
-            yield ReplayedTurn(turn, rec.get("input", ""), session.state, None, None,
-                               rec.get("image_sha256"), None, str(e))
+            yield ReplayedTurn(
+                turn,
+                rec.get("input", ""),
+                session.state,
+                None,
+                None,
+                rec.get("image_sha256"),
+                None,
+                str(e),
+            )
             continue
         sha = image_sha256(img)
         p = None
         if out is not None:
             p = str(export_png(img, out / f"turn-{i:03d}.png"))
-        yield ReplayedTurn(turn, rec.get("input", ""), session.state, img, sha,
-                           rec.get("image_sha256"), p)
+        yield ReplayedTurn(
+            turn, rec.get("input", ""), session.state, img, sha, rec.get("image_sha256"), p
+        )
 
 
 def legacy_numbering(records: list[dict]) -> bool:

@@ -21,7 +21,7 @@ def parse_script(text: str) -> list[str]:
     return out
 
 
-MAX_SCRIPT_BYTES = 4 * 2**20     # ~100,000 commands; larger is not a script
+MAX_SCRIPT_BYTES = 4 * 2**20  # ~100,000 commands; larger is not a script
 
 
 def read_script(path: str | os.PathLike) -> list[str]:
@@ -33,8 +33,10 @@ def read_script(path: str | os.PathLike) -> list[str]:
     if str(path) == "-":
         data = sys.stdin.read(MAX_SCRIPT_BYTES + 1)
         if len(data) > MAX_SCRIPT_BYTES:
-            raise ScriptError(f"standard input holds more than {MAX_SCRIPT_BYTES // 2**20} MB; "
-                              "that is not a script")
+            raise ScriptError(
+                f"standard input holds more than {MAX_SCRIPT_BYTES // 2**20} MB; "
+                "that is not a script"
+            )
         return _commands(data, "standard input")
     p = Path(path)
     try:
@@ -42,15 +44,17 @@ def read_script(path: str | os.PathLike) -> list[str]:
             raise ScriptError(f"{p} is a directory; give a script file (one command a line)")
         size = p.stat().st_size
         if size > MAX_SCRIPT_BYTES:
-            raise ScriptError(f"{p} is {size / 2**20:,.0f} MB; a script is at most "
-                              f"{MAX_SCRIPT_BYTES // 2**20} MB of text (one command a line)")
+            raise ScriptError(
+                f"{p} is {size / 2**20:,.0f} MB; a script is at most "
+                f"{MAX_SCRIPT_BYTES // 2**20} MB of text (one command a line)"
+            )
         with open(p, "rb") as f:
             raw = f.read(MAX_SCRIPT_BYTES + 1)
     except FileNotFoundError:
         raise ScriptError(f"no script at {p}") from None
     except OSError as e:
         raise ScriptError(f"cannot read script {p}: {e.strerror or e}") from None
-    if len(raw) > MAX_SCRIPT_BYTES:     # grew while we looked, or a device
+    if len(raw) > MAX_SCRIPT_BYTES:  # grew while we looked, or a device
         raise ScriptError(f"{p} is larger than {MAX_SCRIPT_BYTES // 2**20} MB; not a script")
     if b"\x00" in raw:
         raise ScriptError(f"{p} is not a text file (it holds binary data)")
@@ -64,6 +68,7 @@ def read_script(path: str | os.PathLike) -> list[str]:
 def _commands(text: str, where: str) -> list[str]:
     commands = parse_script(text)
     if not any(c.strip() for c in commands):
-        raise ScriptError(f"{where} holds no commands (it is empty, or only blank and "
-                          "comment lines)")
+        raise ScriptError(
+            f"{where} holds no commands (it is empty, or only blank and comment lines)"
+        )
     return commands

@@ -23,9 +23,9 @@ from sessions.state import ImageState
 @dataclass
 class TurnOutcome:
     state: ImageState
-    ops: list[O.Op]                               # resolved ops, as they are logged
+    ops: list[O.Op]  # resolved ops, as they are logged
     effects: list[Effect] = field(default_factory=list)
-    meta: list[tuple[str, Any]] = field(default_factory=list)   # (kind, detail) for replies
+    meta: list[tuple[str, Any]] = field(default_factory=list)  # (kind, detail) for replies
     changed: bool = False
     step: int = 0
 
@@ -48,7 +48,7 @@ class Session:
     def __init__(self, start: ImageState, start_seed: int | None = None):
         self.history = History(start)
         self.start_seed = start.seed if start_seed is None else int(start_seed)
-        self.last_edit: list[Effect] = []          # the last turn that edited the state
+        self.last_edit: list[Effect] = []  # the last turn that edited the state
         self._last_edit_before: list[Effect] = []  # last_edit as the current turn began
 
     @property
@@ -78,7 +78,7 @@ class Session:
             if isinstance(eff.op, O.NewSeed):
                 out.append(O.NewSeed(derived_seed(self.start_seed, step, 100 + i)))
                 continue
-            if isinstance(eff.op, O.Draw):        # "again" does not draw again
+            if isinstance(eff.op, O.Draw):  # "again" does not draw again
                 continue
             if isinstance(eff.op, O.LatentMove):
                 out.append(O.LatentMove(eff.op.direction, eff.op.amount * factor))
@@ -100,12 +100,12 @@ class Session:
             return [O.Adjust(ch.attr, d * factor)] if d else []
         if attr.kind == "seed":
             return []
-        if factor < 0:                      # "less" after a switch: switch back
+        if factor < 0:  # "less" after a switch: switch back
             return [O.Set(ch.attr, ch.old)]
-        if ch.attr == "expression" and ch.new != "neutral":   # "smile", then "more"
+        if ch.attr == "expression" and ch.new != "neutral":  # "smile", then "more"
             step = schema.get("expression_strength").step_size
             return [O.Adjust("expression_strength", step * factor)]
-        return []                           # a category set again changes nothing
+        return []  # a category set again changes nothing
 
     def play(self, ops: list[O.Op]) -> TurnOutcome:
         """Run one turn.  Always ends the turn (a step is recorded)."""
@@ -136,19 +136,20 @@ class Session:
                         edit_effects.append(eff)
                         state = _after_drawing(state, op)
                 elif isinstance(op, (O.Undo, O.Redo, O.Goto, O.Reset)):
-                    if state != self.state:               # commit pending edits first
+                    if state != self.state:  # commit pending edits first
                         self.history.push(state)
                     meta.append(self._navigate(op))
                     state = self.state
-                else:                                      # save, export, help, history
+                else:  # save, export, help, history
                     meta.append((op.tag, op))
         if state != self.state:
             self.history.push(state)
         if edit_effects:
             self.last_edit = edit_effects
         step = self.history.end_turn()
-        return TurnOutcome(self.state, resolved, effects, meta,
-                           changed=self.state != before, step=step)
+        return TurnOutcome(
+            self.state, resolved, effects, meta, changed=self.state != before, step=step
+        )
 
     def revert_turn(self) -> int:
         """Take back the turn just played (its state could not be rendered):
@@ -163,15 +164,22 @@ class Session:
         ref = op.ref
         if ref == "previous":
             # the image shown before this one: the latest earlier step that differs
-            target = next((self.history.state_at(n) for n in range(self.step, -1, -1)
-                           if self.history.state_at(n) != state), state)
+            target = next(
+                (
+                    self.history.state_at(n)
+                    for n in range(self.step, -1, -1)
+                    if self.history.state_at(n) != state
+                ),
+                state,
+            )
         elif ref == "first":
             target = self.history.state_at(0)
         elif isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref <= self.step:
             target = self.history.state_at(ref)
         else:
-            return state, Effect(op, error=f"there is no step {ref!r} to blend with "
-                                           f"(steps 0 to {self.step})")
+            return state, Effect(
+                op, error=f"there is no step {ref!r} to blend with (steps 0 to {self.step})"
+            )
         if target.domain != state.domain:
             return state, Effect(op, error="cannot blend images of different domains")
         t = op.t if isinstance(op.t, (int, float)) and not isinstance(op.t, bool) else 0.5

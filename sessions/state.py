@@ -47,11 +47,17 @@ class ImageState:
 
     # -- construction -----------------------------------------------------
     @classmethod
-    def new(cls, domain: str, seed: int = 0, generator: str = "studio",
-            size: int = 64) -> ImageState:
+    def new(
+        cls, domain: str, seed: int = 0, generator: str = "studio", size: int = 64
+    ) -> ImageState:
         schema = get_schema(domain)
-        return cls(domain=domain, generator=generator, attributes=schema.defaults(seed),
-                   z=z_from_seed(seed), size=size)
+        return cls(
+            domain=domain,
+            generator=generator,
+            attributes=schema.defaults(seed),
+            z=z_from_seed(seed),
+            size=size,
+        )
 
     def evolve(self, **changes: Any) -> ImageState:
         """A copy with fields replaced (``attributes`` may be a partial update
@@ -99,13 +105,16 @@ class ImageState:
             if clamps:
                 raise ValueError(f"state attribute out of range: {clamps[0].name}")
             z = d.get("z")
-            if not isinstance(z, list) or len(z) != Z_DIM or not all(
-                    isinstance(x, (int, float)) and not isinstance(x, bool) for x in z):
+            if (
+                not isinstance(z, list)
+                or len(z) != Z_DIM
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in z)
+            ):
                 raise ValueError(f"state.z must be a list of {Z_DIM} numbers")
             offsets = d.get("offsets", {})
             if not isinstance(offsets, Mapping) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool)
-                    for v in offsets.values()):
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in offsets.values()
+            ):
                 raise ValueError("state.offsets must map names to numbers")
             text = d.get("text", "")
             if not isinstance(text, str):
@@ -121,7 +130,13 @@ class ImageState:
                 raise ValueError("state.drawing must be a SHA-256 (64 hex digits)")
         except KeyError as e:
             raise ValueError(f"state lacks {e}") from None
-        return cls(domain=domain, generator=generator, attributes=attrs,
-                   z=tuple(float(x) for x in z),
-                   offsets={str(k): float(v) for k, v in offsets.items()},
-                   text=text, size=int(size), drawing=drawing)
+        return cls(
+            domain=domain,
+            generator=generator,
+            attributes=attrs,
+            z=tuple(float(x) for x in z),
+            offsets={str(k): float(v) for k, v in offsets.items()},
+            text=text,
+            size=int(size),
+            drawing=drawing,
+        )

@@ -27,11 +27,17 @@ def _predict(gen, attrs, batch=256, offsets=None):
     import torch
 
     from generators.nets.convdeconv import encode
+
     imgs, masks = [], []
     with torch.inference_mode():
         for s in range(0, len(attrs), batch):
-            rgb, m = gen.model(encode(gen.domain, attrs[s:s + batch],
-                                      None if offsets is None else offsets[s:s + batch]))
+            rgb, m = gen.model(
+                encode(
+                    gen.domain,
+                    attrs[s : s + batch],
+                    None if offsets is None else offsets[s : s + batch],
+                )
+            )
             imgs.append((rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy())
             if m is not None:
                 masks.append((m[:, 0] > 0).numpy())
@@ -43,16 +49,35 @@ def judged(gen, judge, n: int = 1000, seed: int = 0, fid: bool = True) -> dict[s
     preservation, identity ratio, fid_judge) for a faces conv-deconv, beside
     the same figures for the studio (the ceiling a perfect renderer reaches)."""
     from generators.evaluation.textgan import AttributeRenderer, evaluate_textgan, studio_renderer
+
     if gen.domain != "faces":
         raise ValueError("the judge figures are taken on faces")
-    keys = ("attr_accuracy", "attr_accuracy_per_attribute", "yaw_mae", "light_azimuth_mae",
-            "edit_success", "edit_success_per_attribute", "preservation", "identity_ratio",
-            "fid_judge", "fid_judge_floor")
-    mine = evaluate_textgan(AttributeRenderer(lambda attrs: _predict(gen, attrs)[0]), judge,
-                            n=n, seed=seed, fid=fid, captions=False)
+    keys = (
+        "attr_accuracy",
+        "attr_accuracy_per_attribute",
+        "yaw_mae",
+        "light_azimuth_mae",
+        "edit_success",
+        "edit_success_per_attribute",
+        "preservation",
+        "identity_ratio",
+        "fid_judge",
+        "fid_judge_floor",
+    )
+    mine = evaluate_textgan(
+        AttributeRenderer(lambda attrs: _predict(gen, attrs)[0]),
+        judge,
+        n=n,
+        seed=seed,
+        fid=fid,
+        captions=False,
+    )
     ceiling = evaluate_textgan(studio_renderer(), judge, n=n, seed=seed, fid=False, captions=False)
-    return {"n": n, **{k: mine[k] for k in keys if k in mine},
-            "studio": {k: ceiling[k] for k in keys if k in ceiling}}
+    return {
+        "n": n,
+        **{k: mine[k] for k in keys if k in mine},
+        "studio": {k: ceiling[k] for k in keys if k in ceiling},
+    }
 
 
 def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -60,20 +85,26 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     ds = make_dataset(domain, n_test, seed=seed, split="test")
     attrs = ds.attributes
     keep = np.arange(len(attrs))
-    if domain == "chairs":      # in-range views: the training elevations
+    if domain == "chairs":  # in-range views: the training elevations
         keep = np.array([i for i, a in enumerate(attrs) if 10 <= a["elevation"] <= 30])
     pred, pmask = _predict(gen, [attrs[i] for i in keep])
-    out: dict[str, Any] = {"domain": domain, "n_test": int(len(keep)),
-                           "psnr_test": psnr(pred, ds.images[keep])}
+    out: dict[str, Any] = {
+        "domain": domain,
+        "n_test": int(len(keep)),
+        "psnr_test": psnr(pred, ds.images[keep]),
+    }
     if domain == "chairs":
-        assert ds.masks is not None                    # chairs carry silhouettes
+        assert ds.masks is not None  # chairs carry silhouettes
         tm = ds.masks[keep]
         inter = (pmask & tm).reshape(len(tm), -1).sum(1)
         union = (pmask | tm).reshape(len(tm), -1).sum(1)
         out["mask_iou_test"] = float(np.mean(inter / np.maximum(union, 1)))
         # elevation extrapolation: styles only ever shown at 10/20/30
         narrow = [dict(a) for a in attrs if not chair_style_is_full_elevation(a["style"])][:300]
-        for name, elev in (("psnr_extrapolated_elevation", 40.0), ("psnr_in_range_elevation", 20.0)):
+        for name, elev in (
+            ("psnr_extrapolated_elevation", 40.0),
+            ("psnr_in_range_elevation", 20.0),
+        ):
             sweep = [dict(a, elevation=elev) for a in narrow]
             truth, _ = render_attributes("chairs", sweep, 64, workers=1)
             out[name] = psnr(_predict(gen, sweep)[0], truth)
@@ -109,7 +140,10 @@ def expression_contrast(gen, attrs) -> dict[str, Any]:
     (``expression_leak``, levels of 255 summed over channels; the studio's is 0)."""
     ratios, inside, near, leak = {}, {}, {}, {}
     for expr in ("happy", "surprised"):
-        base = [dict(a, expression="neutral", expression_strength=1.0, yaw=0.0, pitch=0.0) for a in attrs]
+        base = [
+            dict(a, expression="neutral", expression_strength=1.0, yaw=0.0, pitch=0.0)
+            for a in attrs
+        ]
         edit = [dict(a, expression=expr) for a in base]
         g0, g1 = _predict(gen, base)[0].astype(float), _predict(gen, edit)[0].astype(float)
         s0 = render_attributes("faces", base, 64, workers=1)[0].astype(float)
@@ -121,12 +155,14 @@ def expression_contrast(gen, attrs) -> dict[str, Any]:
         grown = _dilate(region, 1)
         near[expr] = float((gd * grown).sum() / max((sd * grown).sum(), 1e-9))
         leak[expr] = float(gd[~grown].mean())
-    return {"expression_contrast": float(np.mean(list(ratios.values()))),
-            "expression_contrast_by_expression": ratios,
-            "expression_contrast_in_region": inside,
-            "expression_contrast_near": near,
-            "expression_leak": leak,
-            "expression_contrast_in_region_min": float(min(inside.values()))}
+    return {
+        "expression_contrast": float(np.mean(list(ratios.values()))),
+        "expression_contrast_by_expression": ratios,
+        "expression_contrast_in_region": inside,
+        "expression_contrast_near": near,
+        "expression_leak": leak,
+        "expression_contrast_in_region_min": float(min(inside.values())),
+    }
 
 
 def comparison_sheet(gen, path, seed: int = 0) -> None:
@@ -138,6 +174,7 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     from generators.schema import get_schema
     from generators.studio import render as studio_render
     from generators.studio.sheets import grid, save_png
+
     schema = get_schema(gen.domain)
     rows = []
     for k in range(3):
@@ -160,12 +197,22 @@ def comparison_sheet(gen, path, seed: int = 0) -> None:
     if gen.domain == "faces":
         a = dict(a, expression="happy", expression_strength=0.8)
     ts = np.linspace(0, 1, 9)
-    offs = [{f"mix:{other}": float(t)} | ({"blend:expression=sad": float(t)}
-                                            if gen.domain == "faces" else {}) for t in ts]
+    offs = [
+        {f"mix:{other}": float(t)}
+        | ({"blend:expression=sad": float(t)} if gen.domain == "faces" else {})
+        for t in ts
+    ]
     from generators.blend import shape_params
-    blended = [studio_render(gen.domain, dict(a, expression="sad")
-                             if gen.domain == "faces" and t >= 0.5 else a,
-                             64, shape_params(gen.domain, a, o)) for t, o in zip(ts, offs)]
+
+    blended = [
+        studio_render(
+            gen.domain,
+            dict(a, expression="sad") if gen.domain == "faces" and t >= 0.5 else a,
+            64,
+            shape_params(gen.domain, a, o),
+        )
+        for t, o in zip(ts, offs)
+    ]
     pred, _ = _predict(gen, [a] * len(ts), offsets=offs)
     images += blended + list(pred)
     save_png(grid(images, 9), path, 2)

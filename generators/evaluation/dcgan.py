@@ -49,12 +49,17 @@ import numpy as np
 from generators.latent.directions import USED, Directions, Target, related
 from generators.schema import BOOL, CATEGORY, get_schema
 
-THRESHOLDS = {"direction_success": 0.80, "direction_preservation": 0.90,
-              "completion_gain_db": 3.0, "fid_ratio_to_convdeconv": 2.0}
+THRESHOLDS = {
+    "direction_success": 0.80,
+    "direction_preservation": 0.90,
+    "completion_gain_db": 3.0,
+    "fid_ratio_to_convdeconv": 2.0,
+}
 
 
 def _read(judge, images: np.ndarray) -> list[dict]:
     from generators.nets.judge import read_attributes
+
     return read_attributes(judge, images)[0]
 
 
@@ -90,10 +95,22 @@ class Preset(TypedDict):
     fid_boot: int
 
 
-FAST: Preset = {"n": 200, "per_direction": 48, "completion_n": 4, "completion_steps": 100,
-                "completion_restarts": 2, "fid_boot": 20}
-FULL: Preset = {"n": 500, "per_direction": None, "completion_n": 100, "completion_steps": 200,
-                "completion_restarts": 4, "fid_boot": 20}
+FAST: Preset = {
+    "n": 200,
+    "per_direction": 48,
+    "completion_n": 4,
+    "completion_steps": 100,
+    "completion_restarts": 2,
+    "fid_boot": 20,
+}
+FULL: Preset = {
+    "n": 500,
+    "per_direction": None,
+    "completion_n": 100,
+    "completion_steps": 200,
+    "completion_restarts": 4,
+    "fid_boot": 20,
+}
 COMPLETION_REGIONS = ("center", "left", "eyes")
 
 
@@ -104,9 +121,15 @@ def _mean_se(means: Sequence[float], ses: Sequence[float]) -> float | None:
     return float(np.sqrt(np.sum(np.square(ses))) / len(means))
 
 
-def direction_metrics(gen, judge, z: np.ndarray, base: list[dict], strength: float = 1.0,
-                      on_progress: Callable[[int], None] | None = None,
-                      per_direction: int | None = None) -> dict[str, Any]:
+def direction_metrics(
+    gen,
+    judge,
+    z: np.ndarray,
+    base: list[dict],
+    strength: float = 1.0,
+    on_progress: Callable[[int], None] | None = None,
+    per_direction: int | None = None,
+) -> dict[str, Any]:
     """Success / preservation of every direction of ``gen.directions`` from the
     sampled latents ``z`` (N×D, in the direction space) and the judge's
     readings of their renders; at most ``per_direction`` moved samples each
@@ -122,13 +145,13 @@ def direction_metrics(gen, judge, z: np.ndarray, base: list[dict], strength: flo
         else:
             idx = list(range(len(base)))
         if per_direction is not None:
-            idx = idx[:int(per_direction)]
+            idx = idx[: int(per_direction)]
         if not idx:
             per[d.name] = {"n": 0}
             if on_progress is not None:
                 on_progress(1)
             continue
-        moved = z[idx] + strength * dirs.scale(d.name) * dirs.vector(d.name, USED)   # k×D
+        moved = z[idx] + strength * dirs.scale(d.name) * dirs.vector(d.name, USED)  # k×D
         after = _read(judge, _render(gen, moved))
         fr = []
         for i, r in zip(idx, after):
@@ -144,52 +167,67 @@ def direction_metrics(gen, judge, z: np.ndarray, base: list[dict], strength: flo
             succ.append(hit)
             succ_se.append(np.sqrt(hit * (1 - hit) / len(idx)))
         else:
-            delta = np.array([float(r[d.attr]) - float(base[i][d.attr]) for i, r in zip(idx, after)])
+            delta = np.array(
+                [float(r[d.attr]) - float(base[i][d.attr]) for i, r in zip(idx, after)]
+            )
             step = float(d.step or 1.0)
-            rec["response_per_step"] = float(delta.mean() / step)     # 1.0 = exactly one step
+            rec["response_per_step"] = float(delta.mean() / step)  # 1.0 = exactly one step
             rec["right_sign"] = float(np.mean(delta > 0))
         pres.append(p)
         pres_se.append(p_se)
         per[d.name] = rec
         if on_progress is not None:
             on_progress(1)
-    return {"direction_success": float(np.mean(succ)) if succ else None,
-            "direction_success_se": _mean_se(succ, succ_se),
-            "direction_preservation": float(np.mean(pres)) if pres else None,
-            "direction_preservation_se": _mean_se(pres, pres_se),
-            "directions": per, "strength": strength}
+    return {
+        "direction_success": float(np.mean(succ)) if succ else None,
+        "direction_success_se": _mean_se(succ, succ_se),
+        "direction_preservation": float(np.mean(pres)) if pres else None,
+        "direction_preservation_se": _mean_se(pres, pres_se),
+        "directions": per,
+        "strength": strength,
+    }
 
 
 def entanglement(dirs: Directions) -> dict[str, float]:
-    return {"raw": dirs.entanglement("interfacegan", "interfacegan"),
-            "projected": dirs.entanglement("projected", "interfacegan"),
-            "projected_pairwise": dirs.entanglement("projected", "projected"),
-            "mean_diff": dirs.entanglement("mean_diff", "mean_diff")}
+    return {
+        "raw": dirs.entanglement("interfacegan", "interfacegan"),
+        "projected": dirs.entanglement("projected", "interfacegan"),
+        "projected_pairwise": dirs.entanglement("projected", "projected"),
+        "mean_diff": dirs.entanglement("mean_diff", "mean_diff"),
+    }
 
 
-def completion_metrics(gen, n: int, seed: int, on_progress: Callable[[int], None] | None = None,
-                       **kw) -> dict[str, Any]:
+def completion_metrics(
+    gen, n: int, seed: int, on_progress: Callable[[int], None] | None = None, **kw
+) -> dict[str, Any]:
     """Completion PSNR on held-out studio faces; nulls with a reason where the
     completion module is not available."""
     try:
         from generators.latent.completion import evaluate_completion
     except ImportError as e:
-        return {"completion_psnr_masked": None, "completion_psnr_meanfill": None,
-                "completion_note": f"completion is not available ({e})"}
+        return {
+            "completion_psnr_masked": None,
+            "completion_psnr_meanfill": None,
+            "completion_note": f"completion is not available ({e})",
+        }
     from generators.datasets import make_dataset
+
     size = gen.cfg.image_size
     images = make_dataset("faces", n, seed=seed + 7, size=size, split="test", workers=1).images
     res = evaluate_completion(gen.G, gen.D, images, n=n, seed=seed, on_progress=on_progress, **kw)
-    out = {k: res[k] for k in ("completion_psnr_masked", "completion_psnr_meanfill",
-                               "completion_gain_db_se")}
+    out = {
+        k: res[k]
+        for k in ("completion_psnr_masked", "completion_psnr_meanfill", "completion_gain_db_se")
+    }
     out["completion_n"] = int(res.get("n", n))
     out["completion_settings"] = {k: res[k] for k in ("regions", "steps", "restarts") if k in res}
     out["completion_gain_db"] = out["completion_psnr_masked"] - out["completion_psnr_meanfill"]
     return out
 
 
-def attribute_coverage(samples: list[dict], studio: list[dict], domain: str = "faces"
-                       ) -> dict[str, Any]:
+def attribute_coverage(
+    samples: list[dict], studio: list[dict], domain: str = "faces"
+) -> dict[str, Any]:
     """How often the judge reads each value of every class attribute on the
     samples and on studio renders (fractions, with the samples' binomial
     standard error), and the mean total-variation distance over attributes."""
@@ -206,24 +244,36 @@ def attribute_coverage(samples: list[dict], studio: list[dict], domain: str = "f
             p = float(np.mean([r.get(a.name) == v for r in samples])) if samples else 0.0
             q = float(np.mean([r.get(a.name) == v for r in studio])) if studio else 0.0
             rows[str(v).lower() if isinstance(v, bool) else str(v)] = {
-                "samples": p, "samples_se": float(np.sqrt(p * (1 - p) / n)), "studio": q}
+                "samples": p,
+                "samples_se": float(np.sqrt(p * (1 - p) / n)),
+                "studio": q,
+            }
             tv += abs(p - q)
         out[a.name] = rows
         tvs.append(0.5 * tv)
     return {"attribute_coverage": out, "coverage_tv": float(np.mean(tvs)) if tvs else None}
 
 
-def fid_with_error(judge, samples: np.ndarray, real_a: np.ndarray, real_b: np.ndarray,
-                   boot: int = 20, seed: int = 0, extra: dict[str, np.ndarray] | None = None
-                   ) -> dict[str, Any]:
+def fid_with_error(
+    judge,
+    samples: np.ndarray,
+    real_a: np.ndarray,
+    real_b: np.ndarray,
+    boot: int = 20,
+    seed: int = 0,
+    extra: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
     """``fid_judge`` and ``fid_judge_floor`` (generators/evaluation/fid.py), the
     bootstrap standard error of ``fid_judge`` over the samples (``boot``
     resamples), and ``fid_judge_<name>`` for every image set in ``extra``."""
     from generators.evaluation.fid import frechet_distance, judge_features
+
     fa = judge_features(judge, real_a)
     fs = judge_features(judge, samples)
-    out: dict[str, Any] = {"fid_judge": frechet_distance(fs, fa),
-                           "fid_judge_floor": frechet_distance(judge_features(judge, real_b), fa)}
+    out: dict[str, Any] = {
+        "fid_judge": frechet_distance(fs, fa),
+        "fid_judge_floor": frechet_distance(judge_features(judge, real_b), fa),
+    }
     if boot > 1:
         rng = np.random.default_rng(seed)
         vals = [frechet_distance(fs[rng.integers(0, len(fs), len(fs))], fa) for _ in range(boot)]
@@ -239,22 +289,29 @@ def convdeconv_renders(attributes: list[dict]) -> np.ndarray | None:
     try:
         from generators.convdeconv_gen import ConvDeconvGenerator
         from generators.evaluation.convdeconv import _predict
+
         gen = ConvDeconvGenerator("faces", None)
-    except Exception:        # no weights in this build: the comparison is left out
+    except Exception:  # no weights in this build: the comparison is left out
         return None
     return _predict(gen, attributes)[0]
 
 
 def passes(res: dict[str, Any]) -> bool:
     t = THRESHOLDS
-    success, kept, gain = (res.get("direction_success"), res.get("direction_preservation"),
-                           res.get("completion_gain_db"))
+    success, kept, gain = (
+        res.get("direction_success"),
+        res.get("direction_preservation"),
+        res.get("completion_gain_db"),
+    )
     if success is None or kept is None or gain is None:
         return False
-    ratio = res.get("fid_ratio_to_convdeconv")      # checked where it was measured
-    return bool(success >= t["direction_success"] and kept >= t["direction_preservation"]
-                and gain >= t["completion_gain_db"]
-                and (ratio is None or ratio <= t["fid_ratio_to_convdeconv"]))
+    ratio = res.get("fid_ratio_to_convdeconv")  # checked where it was measured
+    return bool(
+        success >= t["direction_success"]
+        and kept >= t["direction_preservation"]
+        and gain >= t["completion_gain_db"]
+        and (ratio is None or ratio <= t["fid_ratio_to_convdeconv"])
+    )
 
 
 def progress_total(gen, completion_n: int) -> int:
@@ -264,20 +321,34 @@ def progress_total(gen, completion_n: int) -> int:
     return k + int(completion_n) * len(COMPLETION_REGIONS) + 2
 
 
-def evaluate_dcgan(gen, judge, *, n: int | None = None, seed: int = 0,
-                   completion_n: int | None = None, completion_kw: dict | None = None,
-                   fid: bool = True, sweep: Sequence[float] = (), full: bool = False,
-                   per_direction: int | None | str = "preset", convdeconv: bool = True,
-                   on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def evaluate_dcgan(
+    gen,
+    judge,
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    completion_n: int | None = None,
+    completion_kw: dict | None = None,
+    fid: bool = True,
+    sweep: Sequence[float] = (),
+    full: bool = False,
+    per_direction: int | None | str = "preset",
+    convdeconv: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Every figure of ``holochat eval dcgan`` for a ``DCGANGenerator`` with
     directions and a faces judge (``completion_n=0`` leaves completion out).
     ``full`` picks the ``FULL`` preset instead of ``FAST``; explicit arguments
     override the preset."""
     import torch
+
     if gen.directions is None:
         from generators.latent.directions import DirectionsError, retrain_hint
-        raise DirectionsError(f"the DCGAN in {gen.path} has no attribute directions. Fit them "
-                              f"with: {retrain_hint(gen.path)}")
+
+        raise DirectionsError(
+            f"the DCGAN in {gen.path} has no attribute directions. Fit them "
+            f"with: {retrain_hint(gen.path)}"
+        )
     preset = FULL if full else FAST
     n = preset["n"] if n is None else int(n)
     completion_n = preset["completion_n"] if completion_n is None else int(completion_n)
@@ -285,50 +356,78 @@ def evaluate_dcgan(gen, judge, *, n: int | None = None, seed: int = 0,
     if n < 2:
         raise ValueError("the eval needs at least 2 samples")
     tick = on_progress or (lambda k: None)
-    z = torch.randn(int(n), gen.cfg.z_dim, generator=torch.Generator().manual_seed(seed + 12345)
-                    ).numpy().astype(np.float64)                 # not the fitting samples
-    x = gen.to_space(z) if hasattr(gen, "to_space") else z      # w with a mapping network
+    z = (
+        torch.randn(int(n), gen.cfg.z_dim, generator=torch.Generator().manual_seed(seed + 12345))
+        .numpy()
+        .astype(np.float64)
+    )  # not the fitting samples
+    x = gen.to_space(z) if hasattr(gen, "to_space") else z  # w with a mapping network
     samples = _render(gen, x)
     base = _read(judge, samples)
     tick(1)
-    out: dict[str, Any] = {"preset": "full" if full else "fast", "n": int(n), "seed": int(seed),
-                           "per_direction": per_dir, "space": getattr(gen, "space", "z")}
-    out.update(direction_metrics(gen, judge, x, base, on_progress=on_progress,
-                                 per_direction=per_dir))
-    if sweep:           # the trade-off curve beside the fixed strength of the acceptance
+    out: dict[str, Any] = {
+        "preset": "full" if full else "fast",
+        "n": int(n),
+        "seed": int(seed),
+        "per_direction": per_dir,
+        "space": getattr(gen, "space", "z"),
+    }
+    out.update(
+        direction_metrics(gen, judge, x, base, on_progress=on_progress, per_direction=per_dir)
+    )
+    if sweep:  # the trade-off curve beside the fixed strength of the acceptance
         out["strength_sweep"] = []
         for s in sweep:
-            m = direction_metrics(gen, judge, x, base, strength=float(s),
-                                  per_direction=per_dir)
-            out["strength_sweep"].append({k: m[k] for k in ("strength", "direction_success",
-                                                             "direction_success_se",
-                                                             "direction_preservation",
-                                                             "direction_preservation_se")})
+            m = direction_metrics(gen, judge, x, base, strength=float(s), per_direction=per_dir)
+            out["strength_sweep"].append(
+                {
+                    k: m[k]
+                    for k in (
+                        "strength",
+                        "direction_success",
+                        "direction_success_se",
+                        "direction_preservation",
+                        "direction_preservation_se",
+                    )
+                }
+            )
     out["direction_entanglement"] = entanglement(gen.directions)
     probe = gen.directions.meta.get("probe")
     if probe:
         out["probe_balanced_accuracy"] = {s: probe[s]["mean"] for s in ("z", "w") if probe.get(s)}
     if completion_n > 0:
-        kw = {"steps": preset["completion_steps"], "restarts": preset["completion_restarts"],
-              "regions": COMPLETION_REGIONS, **(completion_kw or {})}
+        kw = {
+            "steps": preset["completion_steps"],
+            "restarts": preset["completion_restarts"],
+            "regions": COMPLETION_REGIONS,
+            **(completion_kw or {}),
+        }
         out.update(completion_metrics(gen, completion_n, seed, on_progress=on_progress, **kw))
     else:
-        out.update({"completion_psnr_masked": None, "completion_psnr_meanfill": None,
-                    "completion_note": "left out (completion_n = 0)"})
+        out.update(
+            {
+                "completion_psnr_masked": None,
+                "completion_psnr_meanfill": None,
+                "completion_note": "left out (completion_n = 0)",
+            }
+        )
     if fid:
         from generators.datasets import make_dataset
+
         size = gen.cfg.image_size
         real_a = make_dataset("faces", n, seed=seed, size=size, split="test", workers=1)
         real_b = make_dataset("faces", n, seed=seed + 1, size=size, split="test", workers=1).images
         extra = {}
         if convdeconv:
-            attrs = make_dataset("faces", n, seed=seed + 2, size=size, split="test",
-                                 workers=1).attributes
+            attrs = make_dataset(
+                "faces", n, seed=seed + 2, size=size, split="test", workers=1
+            ).attributes
             cd = convdeconv_renders(attrs)
             if cd is not None:
                 extra["convdeconv"] = cd
-        out.update(fid_with_error(judge, samples, real_a.images, real_b, preset["fid_boot"],
-                                  seed, extra))
+        out.update(
+            fid_with_error(judge, samples, real_a.images, real_b, preset["fid_boot"], seed, extra)
+        )
         if out.get("fid_judge_convdeconv"):
             out["fid_ratio_to_convdeconv"] = out["fid_judge"] / out["fid_judge_convdeconv"]
         out.update(attribute_coverage(base, _read(judge, real_a.images), gen.directions.domain))

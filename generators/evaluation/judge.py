@@ -31,9 +31,11 @@ def identity_distances(embeds: np.ndarray, seeds: np.ndarray) -> tuple[float, fl
 # visible where the show rule says so (``studio.visible``).
 VISIBLE_STRENGTH = 0.3
 VISIBLE_BAR = 0.95
-VISIBLE_RULE = ("expression: strength >= 0.3 and >= 8 pixels changed against the neutral twin "
-                "(faint ones, shown below 0.3, not scored; neutral-looking faces scored as "
-                "neutral); other attributes: studio.visible's show rule")
+VISIBLE_RULE = (
+    "expression: strength >= 0.3 and >= 8 pixels changed against the neutral twin "
+    "(faint ones, shown below 0.3, not scored; neutral-looking faces scored as "
+    "neutral); other attributes: studio.visible's show rule"
+)
 
 
 def expression_visible(attributes: dict, shown: dict) -> bool:
@@ -43,14 +45,17 @@ def expression_visible(attributes: dict, shown: dict) -> bool:
     return float(attributes["expression_strength"]) >= VISIBLE_STRENGTH
 
 
-def accuracy_visible(codec, attributes: list[dict], rows: list[dict], shown: list[dict]
-                     ) -> tuple[dict[str, float], dict[str, int]]:
+def accuracy_visible(
+    codec, attributes: list[dict], rows: list[dict], shown: list[dict]
+) -> tuple[dict[str, float], dict[str, int]]:
     """Accuracy per class attribute on the faces where it is visible, and how many."""
     acc, counts = {}, {}
     for a in codec.classes:
-        hits = [r[a.name] == t[a.name] for at, r, t in zip(attributes, rows, shown)
-                if t[a.name] is not None
-                and (a.name != "expression" or expression_visible(at, t))]
+        hits = [
+            r[a.name] == t[a.name]
+            for at, r, t in zip(attributes, rows, shown)
+            if t[a.name] is not None and (a.name != "expression" or expression_visible(at, t))
+        ]
         acc[a.name] = float(np.mean(hits)) if hits else float("nan")
         counts[a.name] = len(hits)
     return acc, counts
@@ -73,6 +78,7 @@ def by_changed_pixels(ds, rows: list[dict], shown: list[dict]) -> dict[str, dict
     """Accuracy on the visible expressions, binned by how many pixels each
     changed against the same face made neutral (the expression's size)."""
     from generators.studio import expression_change_map
+
     hits: dict[str, list[bool]] = {f"{lo}-{hi - 1}": [] for lo, hi in PIXEL_BINS}
     for a, img, r, t in zip(ds.attributes, ds.images, rows, shown):
         if t["expression"] == "neutral":
@@ -82,8 +88,10 @@ def by_changed_pixels(ds, rows: list[dict], shown: list[dict]) -> dict[str, dict
         for lo, hi in PIXEL_BINS:
             if lo <= n < hi:
                 hits[f"{lo}-{hi - 1}"].append(r["expression"] == t["expression"])
-    return {k: {"n": len(v), "accuracy": float(np.mean(v)) if v else float("nan")}
-            for k, v in hits.items()}
+    return {
+        k: {"n": len(v), "accuracy": float(np.mean(v)) if v else float("nan")}
+        for k, v in hits.items()
+    }
 
 
 def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -93,7 +101,7 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     codec = judge.codec
     out: dict[str, Any] = {"domain": domain, "n_test": len(ds)}
     acc = {}
-    shown = shown_attributes(ds)                            # what the images show
+    shown = shown_attributes(ds)  # what the images show
     for a in codec.classes:
         told = [t[a.name] for t in shown]
         acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, told) if t is not None]))
@@ -103,15 +111,19 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     mae = {}
     for a in codec.numeric:
         # the strength of an expression that reads neutral is not in the image
-        keep = [i for i, t in enumerate(shown)
-                if not (a.name == "expression_strength" and t["expression"] == "neutral")]
+        keep = [
+            i
+            for i, t in enumerate(shown)
+            if not (a.name == "expression_strength" and t["expression"] == "neutral")
+        ]
         truth = np.array([ds.attributes[i][a.name] for i in keep], float)
         pred = np.array([rows[i][a.name] for i in keep], float)
         mae[a.name] = float(angle_error(a, pred, truth).mean())
     out["accuracy"] = acc
     # the fraction of test images that show each attribute (the rest are not scored)
-    out["shown_fraction"] = {a.name: float(np.mean([t[a.name] is not None for t in shown]))
-                             for a in codec.classes}
+    out["shown_fraction"] = {
+        a.name: float(np.mean([t[a.name] is not None for t in shown])) for a in codec.classes
+    }
     out["mae"] = mae
     out["min_class_accuracy"] = min(acc.values()) if acc else None
     k = min(len(ds), 600)
@@ -129,7 +141,9 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
         out["yaw_mae"] = mae["yaw"]
         out["light_azimuth_mae"] = mae["light_azimuth"]
         out["thresholds"] = THRESHOLDS
-        out["passes"] = bool(out["min_class_accuracy"] >= THRESHOLDS["class_accuracy_min"]
-                             and mae["yaw"] <= THRESHOLDS["yaw_mae_max"]
-                             and mae["light_azimuth"] <= THRESHOLDS["light_azimuth_mae_max"])
+        out["passes"] = bool(
+            out["min_class_accuracy"] >= THRESHOLDS["class_accuracy_min"]
+            and mae["yaw"] <= THRESHOLDS["yaw_mae_max"]
+            and mae["light_azimuth"] <= THRESHOLDS["light_azimuth_mae_max"]
+        )
     return out

@@ -34,7 +34,7 @@ DRAWN = ("expression", "eyewear", "hat", "beard")
 def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per-image PSNR (dB) of N×H×W×3 uint8 images."""
     d = (a.astype(np.float64) - b.astype(np.float64)) / 255.0
-    mse = np.maximum((d ** 2).reshape(len(a), -1).mean(1), 1e-10)
+    mse = np.maximum((d**2).reshape(len(a), -1).mean(1), 1e-10)
     return 10 * np.log10(1.0 / mse)
 
 
@@ -44,17 +44,22 @@ def translate(model, sketches: np.ndarray, batch: int = 256) -> np.ndarray:
 
     from generators.nets.dcgan import to_uint8
     from generators.nets.pix2pix import sketch_input
+
     G = model.generator.eval()
     out = []
     with torch.inference_mode():
         for s in range(0, len(sketches), batch):
-            out.append(to_uint8(G(sketch_input(torch.from_numpy(
-                np.ascontiguousarray(sketches[s:s + batch]))))).numpy())
+            out.append(
+                to_uint8(
+                    G(sketch_input(torch.from_numpy(np.ascontiguousarray(sketches[s : s + batch]))))
+                ).numpy()
+            )
     return np.concatenate(out)
 
 
 def _features(sketches: np.ndarray) -> np.ndarray:
     from generators.studio.sketch import _blur
+
     ink = 1.0 - sketches.astype(np.float64) / 255.0
     return np.stack([_blur(x, 1.5) for x in ink]).reshape(len(sketches), -1)
 
@@ -62,7 +67,7 @@ def _features(sketches: np.ndarray) -> np.ndarray:
 def nearest(query: np.ndarray, train_sketches: np.ndarray, train_images: np.ndarray) -> np.ndarray:
     """The training picture whose sketch is closest to each query sketch."""
     q, t = _features(query), _features(train_sketches)
-    d = (q ** 2).sum(1)[:, None] - 2 * q @ t.T + (t ** 2).sum(1)[None]
+    d = (q**2).sum(1)[:, None] - 2 * q @ t.T + (t**2).sum(1)[None]
     return train_images[d.argmin(1)]
 
 
@@ -71,6 +76,7 @@ def readback(judge, images: np.ndarray, attrs: list[dict]) -> dict[str, Any]:
     from generators.evaluation.textgan import CLASS_ATTRS
     from generators.nets.judge import read_attributes
     from generators.studio import visible
+
     rows, _ = read_attributes(judge, images)
     right: dict[str, list[bool]] = {k: [] for k in CLASS_ATTRS}
     for row, a in zip(rows, attrs):
@@ -80,22 +86,36 @@ def readback(judge, images: np.ndarray, attrs: list[dict]) -> dict[str, Any]:
                 right[k].append(row[k] == shown[k])
     per = {k: float(np.mean(v)) for k, v in right.items() if v}
     yaw = [abs(r["yaw"] - a["yaw"]) for r, a in zip(rows, attrs) if "yaw" in r]
-    return {"attr": float(np.mean(list(per.values()))),
-            "attr_drawn": float(np.mean([per[k] for k in DRAWN if k in per])),
-            "yaw_mae": float(np.mean(yaw)) if yaw else float("nan"),
-            "per_attribute": {k: round(v, 4) for k, v in per.items()}}
+    return {
+        "attr": float(np.mean(list(per.values()))),
+        "attr_drawn": float(np.mean([per[k] for k in DRAWN if k in per])),
+        "yaw_mae": float(np.mean(yaw)) if yaw else float("nan"),
+        "per_attribute": {k: round(v, 4) for k, v in per.items()},
+    }
 
 
-def evaluate_pix2pix(model, domain: str, *, n: int = 200, seed: int = 0, judge=None,
-                     baseline=None, n_train: int | None = None, sheet: str | None = None,
-                     cache_dir_=None) -> dict[str, Any]:
+def evaluate_pix2pix(
+    model,
+    domain: str,
+    *,
+    n: int = 200,
+    seed: int = 0,
+    judge=None,
+    baseline=None,
+    n_train: int | None = None,
+    sheet: str | None = None,
+    cache_dir_=None,
+) -> dict[str, Any]:
     from generators.datasets import cached_dataset
     from generators.studio.sketch import sketch_attributes, sketch_dataset, sketch_seeds
+
     test = cached_dataset(domain, n, seed, 64, "test", cache_dir_)
     attrs, truth = test.attributes, test.images
     seeds = sketch_seeds(seed, "test", len(attrs))
-    sets = {"heldout": sketch_attributes(domain, attrs, seeds, workers=1),
-            "perturbed": sketch_attributes(domain, attrs, seeds, perturb=True, workers=1)}
+    sets = {
+        "heldout": sketch_attributes(domain, attrs, seeds, workers=1),
+        "perturbed": sketch_attributes(domain, attrs, seeds, perturb=True, workers=1),
+    }
     n_train = int(n_train or 2000)
     train, train_sk = sketch_dataset(domain, n_train, 0, "train", cache_dir_=cache_dir_)
     res: dict[str, Any] = {"domain": domain, "n": len(attrs), "n_train_nearest": n_train}
@@ -114,14 +134,15 @@ def evaluate_pix2pix(model, domain: str, *, n: int = 200, seed: int = 0, judge=N
         if judge is not None:
             part["studio"] = readback(judge, truth, attrs)
         res[name] = part
-    for name in sets:           # the margins the acceptance asks about
+    for name in sets:  # the margins the acceptance asks about
         p = res[name]
         for other in ("l1", "nearest"):
             if other in p:
                 res[f"{name}_psnr_gain_over_{other}"] = p["pix2pix"]["psnr"] - p[other]["psnr"]
                 if judge is not None:
                     res[f"{name}_attr_drawn_gain_over_{other}"] = (
-                        p["pix2pix"]["attr_drawn"] - p[other]["attr_drawn"])
+                        p["pix2pix"]["attr_drawn"] - p[other]["attr_drawn"]
+                    )
     if sheet:
         write_sheet(sheet, sets, outputs, truth)
         res["sheet"] = str(sheet)
@@ -133,6 +154,7 @@ def write_sheet(path: str, sets: dict, outputs: dict, truth: np.ndarray, cols: i
     pix2pix, L1-only (when measured), nearest neighbour, studio picture."""
     from generators.files import save_png
     from generators.studio.sheets import grid
+
     k = min(cols, len(truth))
     methods = [m for m in ("pix2pix", "l1", "nearest") if m in outputs["heldout"]]
     rows: list[list[np.ndarray]] = [[] for _ in range(len(methods) + 2)]

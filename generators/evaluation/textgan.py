@@ -38,20 +38,35 @@ import numpy as np
 from generators.datasets import TEST_SEED_BASE, make_dataset, sample_attributes
 from generators.schema import BOOL, CATEGORY, FACES
 
-THRESHOLDS = {"attr_accuracy_min": 0.90, "yaw_mae_max": 8.0, "edit_success_min": 0.90,
-              "preservation_min": 0.95, "identity_ratio_max": 0.35,
-              "heldout_caption_accuracy_min": 0.85}
+THRESHOLDS = {
+    "attr_accuracy_min": 0.90,
+    "yaw_mae_max": 8.0,
+    "edit_success_min": 0.90,
+    "preservation_min": 0.95,
+    "identity_ratio_max": 0.35,
+    "heldout_caption_accuracy_min": 0.85,
+}
 CLASS_ATTRS = tuple(a.name for a in FACES.of_kind(CATEGORY, BOOL))
 # edits: (attribute, kind); numeric edits move by 1 or 2 schema steps
-EDIT_KINDS = (("expression", "set"), ("eyewear", "set"), ("hair_color", "set"),
-              ("skin_tone", "set"), ("background", "set"), ("hat", "toggle"),
-              ("beard", "toggle"), ("yaw", "move"), ("light_azimuth", "move"))
+EDIT_KINDS = (
+    ("expression", "set"),
+    ("eyewear", "set"),
+    ("hair_color", "set"),
+    ("skin_tone", "set"),
+    ("background", "set"),
+    ("hat", "toggle"),
+    ("beard", "toggle"),
+    ("yaw", "move"),
+    ("light_azimuth", "move"),
+)
 
 
-def random_states(n: int, seed: int = 0, min_strength: float = 0.0
-                  ) -> tuple[list[dict], np.ndarray]:
+def random_states(
+    n: int, seed: int = 0, min_strength: float = 0.0
+) -> tuple[list[dict], np.ndarray]:
     """``n`` random face states of held-out identities and their z (N×Z_DIM)."""
     from generators.protocol import Z_DIM
+
     rng = np.random.default_rng([seed, 4242])
     attrs = []
     for _ in range(n):
@@ -70,8 +85,11 @@ def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
         name, kind = EDIT_KINDS[rng.integers(len(EDIT_KINDS))]
         attr = FACES.get(name)
         if kind in ("set", "toggle"):
-            value = (not a[name] if kind == "toggle"
-                     else str(rng.choice([v for v in attr.values if v != a[name]])))
+            value = (
+                not a[name]
+                if kind == "toggle"
+                else str(rng.choice([v for v in attr.values if v != a[name]]))
+            )
             new = dict(a, **{name: value})
             if _visible(new)[name] is None:
                 continue
@@ -79,16 +97,26 @@ def random_edit(a: dict, rng: np.random.Generator) -> tuple[str, dict, float]:
         delta = attr.step_size * float(rng.choice([1, 2])) * float(rng.choice([-1, 1]))
         lo, hi = attr.bounds
         if not lo <= a[name] + delta <= hi:
-            delta = -delta            # turn the other way rather than hit the limit
+            delta = -delta  # turn the other way rather than hit the limit
         return name, dict(a, **{name: float(a[name]) + delta}), delta
 
 
-def _render(gen, attrs: Sequence[dict], z: np.ndarray, captions: Sequence[str] | None = None,
-            batch: int = 250) -> np.ndarray:
+def _render(
+    gen,
+    attrs: Sequence[dict],
+    z: np.ndarray,
+    captions: Sequence[str] | None = None,
+    batch: int = 250,
+) -> np.ndarray:
     parts = []
     for s in range(0, len(attrs), batch):
-        parts.append(gen.render_batch(attrs[s:s + batch], z[s:s + batch],
-                                      captions=None if captions is None else captions[s:s + batch]))
+        parts.append(
+            gen.render_batch(
+                attrs[s : s + batch],
+                z[s : s + batch],
+                captions=None if captions is None else captions[s : s + batch],
+            )
+        )
     return np.concatenate(parts)
 
 
@@ -102,6 +130,7 @@ def _visible(a: dict) -> dict:
     hit = _SHOWN.get(key)
     if hit is None:
         from generators.studio import visible
+
         if len(_SHOWN) > 20000:
             _SHOWN.clear()
         hit = _SHOWN[key] = visible("faces", a)
@@ -136,16 +165,25 @@ class AttributeRenderer:
 def studio_renderer() -> AttributeRenderer:
     """The studio itself: the ceiling of every judged figure."""
     from generators.datasets import render_attributes
+
     return AttributeRenderer(lambda attrs: render_attributes("faces", attrs, workers=1)[0])
 
 
-def evaluate_textgan(gen, judge, n: int = 1000, n_edits: int | None = None, seed: int = 0,
-                     fid: bool = True, captions: bool = True) -> dict[str, Any]:
+def evaluate_textgan(
+    gen,
+    judge,
+    n: int = 1000,
+    n_edits: int | None = None,
+    seed: int = 0,
+    fid: bool = True,
+    captions: bool = True,
+) -> dict[str, Any]:
     """Every metric of the module docstring (plus per-attribute detail);
     ``fid=False`` leaves out the Fréchet distance (and its studio renders),
     ``captions=False`` the held-out caption figure (renderers without text)."""
     from generators.nets.judge import read_attributes
     from generators.studio.captions import captions as make_captions
+
     n_edits = n_edits if n_edits is not None else max(1, n // 2)
     out: dict[str, Any] = {"n": n, "n_edits": n_edits}
 
@@ -218,6 +256,7 @@ def _fid(judge, images: np.ndarray, n: int, seed: int) -> dict[str, float]:
     """Fréchet distance of judge features against held-out studio renders, and
     the same figure between two studio samples (the floor)."""
     from generators.evaluation.fid import fid_judge
+
     out: dict[str, float] = {}
     real_a = make_dataset("faces", n, seed=seed, split="test", workers=1).images
     real_b = make_dataset("faces", n, seed=seed + 1, split="test", workers=1).images
@@ -240,16 +279,23 @@ def row_hf_energy(images: np.ndarray) -> float:
     y = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255.0
     y = y - y.mean(axis=2, keepdims=True)
     w = y.shape[2]
-    spec = np.abs(np.fft.rfft(y, axis=2)) ** 2 / w           # N×H×(W/2+1)
-    k = np.fft.rfftfreq(w)                                    # cycles per pixel, 0…0.5
-    return float(spec[..., k > 0.25].sum(axis=2).mean() / w * 255.0 ** 2)
+    spec = np.abs(np.fft.rfft(y, axis=2)) ** 2 / w  # N×H×(W/2+1)
+    k = np.fft.rfftfreq(w)  # cycles per pixel, 0…0.5
+    return float(spec[..., k > 0.25].sum(axis=2).mean() / w * 255.0**2)
 
 
 # the bars of issue 29, the generator against the studio on the same states
-ACCEPTANCE = {"attr_accuracy_min": 0.95, "per_attribute_within": 0.05,
-              "edit_success_min": 0.95, "per_edit_within": 0.05, "preservation_min": 0.95,
-              "identity_ratio_max": 0.25, "yaw_mae_max": 4.0,
-              "heldout_caption_accuracy_min": 0.85, "hf_ratio_within": 1.5}
+ACCEPTANCE = {
+    "attr_accuracy_min": 0.95,
+    "per_attribute_within": 0.05,
+    "edit_success_min": 0.95,
+    "per_edit_within": 0.05,
+    "preservation_min": 0.95,
+    "identity_ratio_max": 0.25,
+    "yaw_mae_max": 4.0,
+    "heldout_caption_accuracy_min": 0.85,
+    "hf_ratio_within": 1.5,
+}
 
 
 def acceptance_checks(gen: dict[str, Any], studio: dict[str, Any]) -> dict[str, dict]:
@@ -264,44 +310,85 @@ def acceptance_checks(gen: dict[str, Any], studio: dict[str, Any]) -> dict[str, 
     def add(name, value, bar, ok):
         out[name] = {"value": value, "bar": bar, "passes": bool(ok)}
 
-    add("attr_accuracy", gen["attr_accuracy"], f">= {t['attr_accuracy_min']}",
-        gen["attr_accuracy"] >= t["attr_accuracy_min"])
+    add(
+        "attr_accuracy",
+        gen["attr_accuracy"],
+        f">= {t['attr_accuracy_min']}",
+        gen["attr_accuracy"] >= t["attr_accuracy_min"],
+    )
     for k, v in gen["attr_accuracy_per_attribute"].items():
         ref = studio["attr_accuracy_per_attribute"][k]
-        add(f"attr:{k}", v, f">= studio {ref:.3f} - {t['per_attribute_within']}",
-            v >= ref - t["per_attribute_within"])
-    add("edit_success", gen["edit_success"], f">= {t['edit_success_min']}",
-        gen["edit_success"] >= t["edit_success_min"])
+        add(
+            f"attr:{k}",
+            v,
+            f">= studio {ref:.3f} - {t['per_attribute_within']}",
+            v >= ref - t["per_attribute_within"],
+        )
+    add(
+        "edit_success",
+        gen["edit_success"],
+        f">= {t['edit_success_min']}",
+        gen["edit_success"] >= t["edit_success_min"],
+    )
     for k, v in gen["edit_success_per_attribute"].items():
         ref = studio["edit_success_per_attribute"].get(k, float("nan"))
-        add(f"edit:{k}", v, f">= studio {ref:.3f} - {t['per_edit_within']}",
-            v >= ref - t["per_edit_within"])
-    add("preservation", gen["preservation"], f">= {t['preservation_min']}",
-        gen["preservation"] >= t["preservation_min"])
-    add("identity_ratio", gen["identity_ratio"], f"<= {t['identity_ratio_max']}",
-        gen["identity_ratio"] <= t["identity_ratio_max"])
+        add(
+            f"edit:{k}",
+            v,
+            f">= studio {ref:.3f} - {t['per_edit_within']}",
+            v >= ref - t["per_edit_within"],
+        )
+    add(
+        "preservation",
+        gen["preservation"],
+        f">= {t['preservation_min']}",
+        gen["preservation"] >= t["preservation_min"],
+    )
+    add(
+        "identity_ratio",
+        gen["identity_ratio"],
+        f"<= {t['identity_ratio_max']}",
+        gen["identity_ratio"] <= t["identity_ratio_max"],
+    )
     add("yaw_mae", gen["yaw_mae"], f"<= {t['yaw_mae_max']}", gen["yaw_mae"] <= t["yaw_mae_max"])
     if "heldout_caption_accuracy" in gen:
-        add("heldout_caption_accuracy", gen["heldout_caption_accuracy"],
+        add(
+            "heldout_caption_accuracy",
+            gen["heldout_caption_accuracy"],
             f">= {t['heldout_caption_accuracy_min']}",
-            gen["heldout_caption_accuracy"] >= t["heldout_caption_accuracy_min"])
+            gen["heldout_caption_accuracy"] >= t["heldout_caption_accuracy_min"],
+        )
     ratio = gen["hf_energy_rows"] / max(studio["hf_energy_rows"], 1e-12)
-    add("hf_energy_ratio", ratio, f"within {t['hf_ratio_within']}x of the studio",
-        1 / t["hf_ratio_within"] <= ratio <= t["hf_ratio_within"])
+    add(
+        "hf_energy_ratio",
+        ratio,
+        f"within {t['hf_ratio_within']}x of the studio",
+        1 / t["hf_ratio_within"] <= ratio <= t["hf_ratio_within"],
+    )
     return out
 
 
-def evaluate_against_studio(gen, judge, n: int = 400, seed: int = 0, fid: bool = True,
-                            captions: bool = True) -> dict[str, Any]:
+def evaluate_against_studio(
+    gen, judge, n: int = 400, seed: int = 0, fid: bool = True, captions: bool = True
+) -> dict[str, Any]:
     """``evaluate_textgan`` of the generator and of the studio on the same
     states and edits under the same judge, side by side, with the checks of
     issue 29 (``passes``: every one of them)."""
     res = evaluate_textgan(gen, judge, n=n, seed=seed, fid=fid, captions=captions)
-    studio = evaluate_textgan(studio_renderer(), judge, n=n, seed=seed, fid=False,
-                              captions=False)
-    res["studio"] = {k: studio[k] for k in (
-        "attr_accuracy", "attr_accuracy_per_attribute", "yaw_mae", "edit_success",
-        "edit_success_per_attribute", "preservation", "identity_ratio", "hf_energy_rows")}
+    studio = evaluate_textgan(studio_renderer(), judge, n=n, seed=seed, fid=False, captions=False)
+    res["studio"] = {
+        k: studio[k]
+        for k in (
+            "attr_accuracy",
+            "attr_accuracy_per_attribute",
+            "yaw_mae",
+            "edit_success",
+            "edit_success_per_attribute",
+            "preservation",
+            "identity_ratio",
+            "hf_energy_rows",
+        )
+    }
     res["checks"] = acceptance_checks(res, studio)
     res["acceptance"] = ACCEPTANCE
     res["passes"] = all(c["passes"] for c in res["checks"].values()) and captions
@@ -332,8 +419,10 @@ def format_side_by_side(res: dict[str, Any]) -> str:
         row("heldout_caption_accuracy", res["heldout_caption_accuracy"], None)
     row("hf_energy_rows", res["hf_energy_rows"], st["hf_energy_rows"], "hf_energy_ratio")
     if "fid_judge" in res:
-        lines.append(f"{'fid_judge (floor)':34s} {res['fid_judge']:10.1f} "
-                     f"{res.get('fid_judge_floor', float('nan')):10.1f}")
+        lines.append(
+            f"{'fid_judge (floor)':34s} {res['fid_judge']:10.1f} "
+            f"{res.get('fid_judge_floor', float('nan')):10.1f}"
+        )
     lines.append(f"passes: {res['passes']}")
     return "\n".join(lines)
 
@@ -342,23 +431,30 @@ def passes(res: dict[str, Any]) -> bool:
     """The acceptance criteria of the shipped weights (issue #7)."""
     t = THRESHOLDS
     try:
-        return bool(res["attr_accuracy"] >= t["attr_accuracy_min"]
-                    and res["yaw_mae"] <= t["yaw_mae_max"]
-                    and res["edit_success"] >= t["edit_success_min"]
-                    and res["preservation"] >= t["preservation_min"]
-                    and res["identity_ratio"] <= t["identity_ratio_max"]
-                    and res["heldout_caption_accuracy"] >= t["heldout_caption_accuracy_min"])
+        return bool(
+            res["attr_accuracy"] >= t["attr_accuracy_min"]
+            and res["yaw_mae"] <= t["yaw_mae_max"]
+            and res["edit_success"] >= t["edit_success_min"]
+            and res["preservation"] >= t["preservation_min"]
+            and res["identity_ratio"] <= t["identity_ratio_max"]
+            and res["heldout_caption_accuracy"] >= t["heldout_caption_accuracy_min"]
+        )
     except (KeyError, TypeError):
         return False
 
 
 # what the edit sheet does to each identity, cumulatively
 SHEET_EDITS: tuple[tuple[str, dict], ...] = (
-    ("start", {}), ("sunglasses", {"eyewear": "sunglasses"}),
+    ("start", {}),
+    ("sunglasses", {"eyewear": "sunglasses"}),
     ("smile", {"expression": "happy", "expression_strength": 0.8}),
-    ("turn left", {"yaw": -30.0}), ("hat", {"hat": True}), ("beard", {"beard": True}),
-    ("blond", {"hair_color": "blond"}), ("light from the left", {"light_azimuth": -60.0}),
-    ("turn right", {"yaw": 30.0}), ("no sunglasses", {"eyewear": "none"}),
+    ("turn left", {"yaw": -30.0}),
+    ("hat", {"hat": True}),
+    ("beard", {"beard": True}),
+    ("blond", {"hair_color": "blond"}),
+    ("light from the left", {"light_azimuth": -60.0}),
+    ("turn right", {"yaw": 30.0}),
+    ("no sunglasses", {"eyewear": "none"}),
 )
 
 
@@ -368,12 +464,15 @@ def edit_sheet(gen, path, seed: int = 0, identities: int = 4) -> list[str]:
     Returns the column labels."""
     from generators.files import save_png
     from generators.studio.sheets import grid
+
     rng = np.random.default_rng([seed, 11])
     images = []
     for k in range(identities):
         a = FACES.defaults(TEST_SEED_BASE + seed * 100 + k)
-        a.update(hair_color=str(rng.choice(["black", "brown", "red", "gray"])),
-                 skin_tone=str(rng.choice(FACES.get("skin_tone").values)))
+        a.update(
+            hair_color=str(rng.choice(["black", "brown", "red", "gray"])),
+            skin_tone=str(rng.choice(FACES.get("skin_tone").values)),
+        )
         row = []
         for _, change in SHEET_EDITS:
             a = dict(a, **change)

@@ -31,9 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-WEIGHT_WINDOW = 7          # neighbourhood of the contextual weights (Yeh et al.)
-WEIGHT_FLOOR = 0.1         # weight of a known pixel far from the hole
-HOLE_GREY = 128            # how a hole is drawn in "before" pictures
+WEIGHT_WINDOW = 7  # neighbourhood of the contextual weights (Yeh et al.)
+WEIGHT_FLOOR = 0.1  # weight of a known pixel far from the hole
+HOLE_GREY = 128  # how a hole is drawn in "before" pictures
 
 # where the studio draws eyes and mouth on a frontal 64×64 face, as fractions of
 # the side (rows top→bottom, cols left→right); measured from renders with and
@@ -43,8 +43,17 @@ _BOXES = {
     "mouth": ((0.55, 0.74), (0.30, 0.70)),
 }
 REGIONS = ("left", "right", "top", "bottom", "center", "eyes", "mouth")
-_ALIASES = {"centre": "center", "middle": "center", "masked": "center", "missing": "center",
-            "hole": "center", "upper": "top", "lower": "bottom", "eye": "eyes", "lips": "mouth"}
+_ALIASES = {
+    "centre": "center",
+    "middle": "center",
+    "masked": "center",
+    "missing": "center",
+    "hole": "center",
+    "upper": "top",
+    "lower": "bottom",
+    "eye": "eyes",
+    "lips": "mouth",
+}
 
 
 class CompletionError(ValueError):
@@ -76,16 +85,17 @@ def region_mask(name: str, size: int = 64) -> np.ndarray:
     elif key == "bottom":
         m[h:] = True
     elif key == "center":
-        m[q:size - q, q:size - q] = True
+        m[q : size - q, q : size - q] = True
     else:
         (r0, r1), (c0, c1) = _BOXES[key]
-        m[round(r0 * size):round(r1 * size), round(c0 * size):round(c1 * size)] = True
+        m[round(r0 * size) : round(r1 * size), round(c0 * size) : round(c1 * size)] = True
     return m
 
 
 def _open_square(path: str | Path, size: int, mode: str, what: str):
     """Open an image file, centre-crop it to a square and resize it (PIL image)."""
     from PIL import Image, UnidentifiedImageError
+
     path = Path(path)
     if not path.is_file():
         raise CompletionError(f"cannot read {what} {path}: no such file")
@@ -120,11 +130,14 @@ def load_mask(path: str | Path, size: int = 64) -> np.ndarray:
 
 def check_mask(missing: np.ndarray, what: str = "the mask") -> None:
     if not missing.any():
-        raise CompletionError(f"{what} marks no pixel as missing (light = missing, "
-                              "dark = known): nothing to complete")
+        raise CompletionError(
+            f"{what} marks no pixel as missing (light = missing, dark = known): nothing to complete"
+        )
     if missing.all():
-        raise CompletionError(f"{what} marks every pixel as missing (light = missing, "
-                              "dark = known): there is nothing to complete from")
+        raise CompletionError(
+            f"{what} marks every pixel as missing (light = missing, "
+            "dark = known): there is nothing to complete from"
+        )
 
 
 def with_hole(image: np.ndarray, missing: np.ndarray, fill: int = HOLE_GREY) -> np.ndarray:
@@ -134,27 +147,29 @@ def with_hole(image: np.ndarray, missing: np.ndarray, fill: int = HOLE_GREY) -> 
     return out
 
 
-def contextual_weights(missing: torch.Tensor, window: int = WEIGHT_WINDOW,
-                       floor: float = WEIGHT_FLOOR) -> torch.Tensor:
+def contextual_weights(
+    missing: torch.Tensor, window: int = WEIGHT_WINDOW, floor: float = WEIGHT_FLOOR
+) -> torch.Tensor:
     """Yeh et al.'s weights: missing N×1×H×W float (1 = missing) → N×1×H×W.
 
     A known pixel weighs the fraction of missing pixels in its window×window
     neighbourhood plus ``floor``; a missing pixel weighs 0.
     """
-    frac = F.avg_pool2d(missing, window, stride=1, padding=window // 2,
-                        count_include_pad=False)                  # N×1×H×W in [0, 1]
+    frac = F.avg_pool2d(
+        missing, window, stride=1, padding=window // 2, count_include_pad=False
+    )  # N×1×H×W in [0, 1]
     return (1.0 - missing) * (frac + floor)
 
 
 # -- the optimisation ---------------------------------------------------------------------
 @dataclass
 class CompletionResult:
-    z: np.ndarray              # (z_dim,) float32, the best restart's latent
-    generated: np.ndarray      # H×W×3 uint8, G(z)
-    blended: np.ndarray        # H×W×3 uint8: known pixels kept, G(z) in the hole
-    loss: float                # total loss of the best restart
-    contextual: float = 0.0    # its contextual (weighted L1) part
-    prior: float = 0.0         # its adversarial prior softplus(−D(G(z))), before weighting
+    z: np.ndarray  # (z_dim,) float32, the best restart's latent
+    generated: np.ndarray  # H×W×3 uint8, G(z)
+    blended: np.ndarray  # H×W×3 uint8: known pixels kept, G(z) in the hole
+    loss: float  # total loss of the best restart
+    contextual: float = 0.0  # its contextual (weighted L1) part
+    prior: float = 0.0  # its adversarial prior softplus(−D(G(z))), before weighting
 
 
 @contextlib.contextmanager
@@ -183,33 +198,48 @@ def _z_dim(G: torch.nn.Module) -> int:
     if cfg is not None:
         return int(cfg.z_dim)
     from generators.protocol import Z_DIM
+
     return Z_DIM
 
 
 def _check_inputs(G, images: np.ndarray, missing: np.ndarray) -> None:
     s = _image_size(G)
     if images.ndim != 4 or images.shape[1:] != (s, s, 3):
-        raise CompletionError(f"images must be {s}×{s}×3 (this generator's size), "
-                              f"got {'×'.join(map(str, images.shape[1:]))}")
+        raise CompletionError(
+            f"images must be {s}×{s}×3 (this generator's size), "
+            f"got {'×'.join(map(str, images.shape[1:]))}"
+        )
     if images.dtype != np.uint8:
         raise CompletionError(f"images must be uint8, got {images.dtype}")
     if missing.shape != images.shape[:3]:
-        raise CompletionError(f"the mask must be {s}×{s}, got {'×'.join(map(str, missing.shape[1:]))}")
+        raise CompletionError(
+            f"the mask must be {s}×{s}, got {'×'.join(map(str, missing.shape[1:]))}"
+        )
     for m in missing:
         check_mask(m)
 
 
-def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
-                   missing: np.ndarray, *, steps: int = 400, restarts: int = 8, lr: float = 0.05,
-                   prior_weight: float = 0.003, seeds: Sequence[int] | None = None,
-                   z_clip: float = 3.0, on_step: Callable[[int], None] | None = None
-                   ) -> list[CompletionResult]:
+def complete_batch(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    images: np.ndarray,
+    missing: np.ndarray,
+    *,
+    steps: int = 400,
+    restarts: int = 8,
+    lr: float = 0.05,
+    prior_weight: float = 0.003,
+    seeds: Sequence[int] | None = None,
+    z_clip: float = 3.0,
+    on_step: Callable[[int], None] | None = None,
+) -> list[CompletionResult]:
     """Complete N images at once (N×H×W×3 uint8, masks N×H×W bool): all
     N·restarts latents are one batch.  Image i's starts are drawn from
     ``seeds[i]`` (default i), so a result does not depend on its batch mates'
     starting points.  ``on_step(k)`` is called after step k (a progress bar)."""
     from generators.nets.dcgan import from_uint8, to_uint8
-    images = np.array(images, copy=True)                # writable, contiguous (for torch)
+
+    images = np.array(images, copy=True)  # writable, contiguous (for torch)
     missing = np.array(missing, bool, copy=True)
     _check_inputs(G, images, missing)
     if int(steps) < 1 or int(restarts) < 1:
@@ -224,17 +254,17 @@ def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
 
     # starting points: restarts × z_dim per image from its own seed, on the CPU
     z0 = torch.cat([torch.randn(r, zd, generator=torch.Generator().manual_seed(s)) for s in seeds])
-    z = z0.clamp_(-z_clip, z_clip).to(dev).requires_grad_(True)          # (N·R)×z
-    x = from_uint8(torch.from_numpy(images)).to(dev)                      # N×3×H×W
-    hole = torch.from_numpy(missing).float()[:, None].to(dev)             # N×1×H×W, 1 = missing
-    w = contextual_weights(hole)                                          # N×1×H×W
-    x, w = x.repeat_interleave(r, 0), w.repeat_interleave(r, 0)           # (N·R)×…
-    w_sum = w.sum((1, 2, 3)) * x.shape[1]                                 # (N·R)
+    z = z0.clamp_(-z_clip, z_clip).to(dev).requires_grad_(True)  # (N·R)×z
+    x = from_uint8(torch.from_numpy(images)).to(dev)  # N×3×H×W
+    hole = torch.from_numpy(missing).float()[:, None].to(dev)  # N×1×H×W, 1 = missing
+    w = contextual_weights(hole)  # N×1×H×W
+    x, w = x.repeat_interleave(r, 0), w.repeat_interleave(r, 0)  # (N·R)×…
+    w_sum = w.sum((1, 2, 3)) * x.shape[1]  # (N·R)
 
     def losses(zz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        g = G(zz)                                                         # (N·R)×3×H×W
-        ctx = (w * (g - x).abs()).sum((1, 2, 3)) / w_sum                  # (N·R) weighted L1
-        prior = F.softplus(-D(g).float())                                 # (N·R)
+        g = G(zz)  # (N·R)×3×H×W
+        ctx = (w * (g - x).abs()).sum((1, 2, 3)) / w_sum  # (N·R) weighted L1
+        prior = F.softplus(-D(g).float())  # (N·R)
         return g, ctx, prior
 
     with _frozen(G, D):
@@ -253,25 +283,44 @@ def complete_batch(G: torch.nn.Module, D: torch.nn.Module, images: np.ndarray,
         with torch.no_grad():
             g, ctx, prior = losses(z)
             total = (ctx + prior_weight * prior).view(n, r)
-            best = total.argmin(1)                                        # N
+            best = total.argmin(1)  # N
             idx = torch.arange(n, device=dev) * r + best
-            gen = to_uint8(g[idx]).cpu().numpy()                          # N×H×W×3
+            gen = to_uint8(g[idx]).cpu().numpy()  # N×H×W×3
             z_best = z[idx].detach().float().cpu().numpy()
             best_total, best_ctx, best_prior = (
                 t.view(n, r).gather(1, best[:, None])[:, 0].cpu().tolist()
-                for t in (total, ctx.view(n, r), prior.view(n, r)))
+                for t in (total, ctx.view(n, r), prior.view(n, r))
+            )
     out = []
     for i in range(n):
         blended = np.where(missing[i][..., None], gen[i], images[i]).astype(np.uint8)
-        out.append(CompletionResult(z_best[i], gen[i], blended, float(best_total[i]),
-                                    float(best_ctx[i]), float(best_prior[i])))
+        out.append(
+            CompletionResult(
+                z_best[i],
+                gen[i],
+                blended,
+                float(best_total[i]),
+                float(best_ctx[i]),
+                float(best_prior[i]),
+            )
+        )
     return out
 
 
-def complete(G: torch.nn.Module, D: torch.nn.Module, image_uint8: np.ndarray,
-             missing: np.ndarray, *, steps: int = 400, restarts: int = 8, lr: float = 0.05,
-             prior_weight: float = 0.003, seed: int = 0, z_clip: float = 3.0,
-             on_step: Callable[[int], None] | None = None) -> CompletionResult:
+def complete(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    image_uint8: np.ndarray,
+    missing: np.ndarray,
+    *,
+    steps: int = 400,
+    restarts: int = 8,
+    lr: float = 0.05,
+    prior_weight: float = 0.003,
+    seed: int = 0,
+    z_clip: float = 3.0,
+    on_step: Callable[[int], None] | None = None,
+) -> CompletionResult:
     """Complete one H×W×3 uint8 image whose ``missing`` (H×W bool) pixels are
     unknown.  Deterministic for a seed on the CPU; G and D are left unchanged."""
     image = np.asarray(image_uint8)
@@ -280,13 +329,29 @@ def complete(G: torch.nn.Module, D: torch.nn.Module, image_uint8: np.ndarray,
     missing = np.asarray(missing, bool)
     if missing.ndim != 2:
         raise CompletionError(f"the mask must be H×W, got shape {missing.shape}")
-    return complete_batch(G, D, image[None], missing[None], steps=steps, restarts=restarts,
-                          lr=lr, prior_weight=prior_weight, seeds=[seed], z_clip=z_clip,
-                          on_step=on_step)[0]
+    return complete_batch(
+        G,
+        D,
+        image[None],
+        missing[None],
+        steps=steps,
+        restarts=restarts,
+        lr=lr,
+        prior_weight=prior_weight,
+        seeds=[seed],
+        z_clip=z_clip,
+        on_step=on_step,
+    )[0]
 
 
-def complete_state_z(G: torch.nn.Module, D: torch.nn.Module, current_image_uint8: np.ndarray,
-                     region: str, seed: int, **kw) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
+def complete_state_z(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    current_image_uint8: np.ndarray,
+    region: str,
+    seed: int,
+    **kw,
+) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
     """For the dialogue ("repair the left half" in dcgan mode): complete
     ``region`` of the current image.
 
@@ -304,6 +369,7 @@ def complete_state_z(G: torch.nn.Module, D: torch.nn.Module, current_image_uint8
         from PIL import Image
 
         from generators.files import to_pil
+
         image = np.asarray(to_pil(image).resize((s, s), Image.Resampling.BICUBIC), np.uint8)
     missing = region_mask(region, s)
     res = complete(G, D, image, missing, seed=seed, **kw)
@@ -313,24 +379,32 @@ def complete_state_z(G: torch.nn.Module, D: torch.nn.Module, current_image_uint8
 # -- evaluation -----------------------------------------------------------------------------
 def psnr_masked(a: np.ndarray, b: np.ndarray, missing: np.ndarray) -> float:
     """PSNR (dB, peak 255) between two H×W×3 uint8 images over the missing pixels only."""
-    d = (a.astype(np.float64) - b.astype(np.float64))[missing] / 255.0   # K×3
-    mse = float(np.mean(d ** 2)) if d.size else 0.0
+    d = (a.astype(np.float64) - b.astype(np.float64))[missing] / 255.0  # K×3
+    mse = float(np.mean(d**2)) if d.size else 0.0
     return 10.0 * np.log10(1.0 / max(mse, 1e-10))
 
 
 def mean_fill(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """The baseline: the hole filled with the mean colour of the image's known pixels."""
     out = np.array(image, np.uint8, copy=True)
-    colour = image[~missing].astype(np.float64).mean(0)                   # 3
+    colour = image[~missing].astype(np.float64).mean(0)  # 3
     out[missing] = np.round(colour).astype(np.uint8)
     return out
 
 
-def evaluate_completion(G: torch.nn.Module, D: torch.nn.Module, images_uint8: np.ndarray, *,
-                        n: int = 100, seed: int = 0,
-                        regions: Sequence[str] = ("center", "left", "eyes"),
-                        steps: int = 200, restarts: int = 4, batch: int = 16,
-                        on_progress: Callable[[int], None] | None = None) -> dict:
+def evaluate_completion(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    images_uint8: np.ndarray,
+    *,
+    n: int = 100,
+    seed: int = 0,
+    regions: Sequence[str] = ("center", "left", "eyes"),
+    steps: int = 200,
+    restarts: int = 4,
+    batch: int = 16,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict:
     """PSNR over the missing pixels of completions of the first ``n`` images
     (e.g. held-out studio faces) with each region missing, against the
     mean-fill baseline.
@@ -345,19 +419,30 @@ def evaluate_completion(G: torch.nn.Module, D: torch.nn.Module, images_uint8: np
     images = np.asarray(images_uint8)
     if images.ndim != 4 or len(images) == 0:
         raise CompletionError("evaluate_completion needs a non-empty N×H×W×3 array of images")
-    images = images[:max(1, int(n))]
+    images = images[: max(1, int(n))]
     s = images.shape[1]
-    out: dict = {"n": int(len(images)), "regions": list(regions), "steps": int(steps),
-                 "restarts": int(restarts)}
+    out: dict = {
+        "n": int(len(images)),
+        "regions": list(regions),
+        "steps": int(steps),
+        "restarts": int(restarts),
+    }
     all_c, all_m = [], []
     for k, region in enumerate(regions):
         missing = region_mask(region, s)
         done: list[CompletionResult] = []
         for i in range(0, len(images), batch):
-            chunk = images[i:i + batch]
+            chunk = images[i : i + batch]
             masks = np.broadcast_to(missing, chunk.shape[:3])
-            done += complete_batch(G, D, chunk, masks, steps=steps, restarts=restarts,
-                                   seeds=[seed + 1000 * k + i + j for j in range(len(chunk))])
+            done += complete_batch(
+                G,
+                D,
+                chunk,
+                masks,
+                steps=steps,
+                restarts=restarts,
+                seeds=[seed + 1000 * k + i + j for j in range(len(chunk))],
+            )
             if on_progress is not None:
                 on_progress(len(chunk))
         pc = [psnr_masked(r.blended, im, missing) for r, im in zip(done, images)]
@@ -370,6 +455,7 @@ def evaluate_completion(G: torch.nn.Module, D: torch.nn.Module, images_uint8: np
     out["completion_psnr_meanfill"] = float(np.mean(all_m))
     out["completion_gain_db"] = out["completion_psnr_masked"] - out["completion_psnr_meanfill"]
     gains = np.asarray(all_c) - np.asarray(all_m)
-    out["completion_gain_db_se"] = (float(gains.std(ddof=1) / np.sqrt(len(gains)))
-                                    if len(gains) > 1 else None)
+    out["completion_gain_db_se"] = (
+        float(gains.std(ddof=1) / np.sqrt(len(gains))) if len(gains) > 1 else None
+    )
     return out

@@ -87,14 +87,14 @@ from generators.schema import BOOL, CATEGORY, get_schema
 VECTORS_FILE = "directions.safetensors"
 META_FILE = "directions.json"
 FORMAT = 1
-SETS = ("mean_diff", "interfacegan", "projected")   # the vector sets saved
-USED = "projected"                                  # the set a generator renders with
-MIN_GROUP = 20          # fewest samples on each side of a binary target
-RIDGE = 1.0             # ridge penalty of the numeric regressions (z is N(0, I))
-LOGIT_L2 = 1e-2         # L2 penalty (per sample) of the logistic regressions
-MIN_ALIGN = 0.1         # a binary direction must keep this much of its own normal (v·n)
-EXTREMES = 0.5          # fraction of each side (by the judge's confidence) the normal is fitted on
-PROBE_TEST = 0.2        # held-out fraction of the linear-separability probe
+SETS = ("mean_diff", "interfacegan", "projected")  # the vector sets saved
+USED = "projected"  # the set a generator renders with
+MIN_GROUP = 20  # fewest samples on each side of a binary target
+RIDGE = 1.0  # ridge penalty of the numeric regressions (z is N(0, I))
+LOGIT_L2 = 1e-2  # L2 penalty (per sample) of the logistic regressions
+MIN_ALIGN = 0.1  # a binary direction must keep this much of its own normal (v·n)
+EXTREMES = 0.5  # fraction of each side (by the judge's confidence) the normal is fitted on
+PROBE_TEST = 0.2  # held-out fraction of the linear-separability probe
 SPACES = ("z", "w")
 
 # attributes that belong to one edit: not projected out of each other's
@@ -102,7 +102,7 @@ SPACES = ("z", "w")
 COUPLED: dict[str, frozenset[str]] = {
     "expression": frozenset({"expression_strength"}),
     "expression_strength": frozenset({"expression"}),
-    "hat": frozenset({"hair_color"}),          # a hat hides the hair
+    "hat": frozenset({"hair_color"}),  # a hat hides the hair
     "hair_color": frozenset({"hat"}),
 }
 
@@ -124,10 +124,10 @@ def related(attr: str) -> frozenset[str]:
 # -- targets ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Target:
-    name: str          # "hat", "eyewear=sunglasses", "yaw"
-    attr: str          # schema attribute
-    value: Any         # True for bools, the category value, None for numeric
-    kind: str          # "binary" | "numeric"
+    name: str  # "hat", "eyewear=sunglasses", "yaw"
+    attr: str  # schema attribute
+    value: Any  # True for bools, the category value, None for numeric
+    kind: str  # "binary" | "numeric"
 
     def positive(self, reading: Mapping[str, Any]) -> bool | None:
         """Whether a judge reading shows this target (None: not read)."""
@@ -145,7 +145,9 @@ def targets(domain: str = "faces") -> list[Target]:
         if a.kind == BOOL:
             out.append(Target(a.name, a.name, True, "binary"))
         elif a.kind == CATEGORY:
-            out += [Target(f"{a.name}={v}", a.name, v, "binary") for v in a.values if v != a.default]
+            out += [
+                Target(f"{a.name}={v}", a.name, v, "binary") for v in a.values if v != a.default
+            ]
         elif a.numeric and not a.wraps and not (a.lo == -180 and a.hi == 180):
             out.append(Target(a.name, a.name, None, "numeric"))
     return out
@@ -169,24 +171,26 @@ def mean_difference(z: np.ndarray, positive: np.ndarray) -> np.ndarray:
     return _unit(z[positive].mean(0) - z[~positive].mean(0))
 
 
-def logistic_normal(z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2,
-                    iters: int = 50) -> np.ndarray:
+def logistic_normal(
+    z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2, iters: int = 50
+) -> np.ndarray:
     """Unit normal of an L2-regularised logistic regression with balanced class
     weights, fitted by Newton's method (z N×D, positive N bool)."""
-    return _unit(logistic_fit(z, positive, l2, iters)[:z.shape[1]])
+    return _unit(logistic_fit(z, positive, l2, iters)[: z.shape[1]])
 
 
-def logistic_fit(z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2,
-                 iters: int = 50) -> np.ndarray:
+def logistic_fit(
+    z: np.ndarray, positive: np.ndarray, l2: float = LOGIT_L2, iters: int = 50
+) -> np.ndarray:
     """The weights (D) and bias (last) of that logistic regression, D+1."""
     n, d = z.shape
-    x = np.concatenate([z, np.ones((n, 1))], 1)                  # N×(D+1), last column = bias
+    x = np.concatenate([z, np.ones((n, 1))], 1)  # N×(D+1), last column = bias
     y = positive.astype(np.float64)
     n_pos = max(1.0, y.sum())
     n_neg = max(1.0, n - y.sum())
-    sw = np.where(positive, n / (2 * n_pos), n / (2 * n_neg))    # balanced weights, mean 1
+    sw = np.where(positive, n / (2 * n_pos), n / (2 * n_neg))  # balanced weights, mean 1
     reg = np.full(d + 1, l2 * n)
-    reg[-1] = 0.0                                                # the bias is not penalised
+    reg[-1] = 0.0  # the bias is not penalised
     w = np.zeros(d + 1)
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
@@ -207,8 +211,15 @@ def balanced_accuracy(pred: np.ndarray, truth: np.ndarray) -> float:
     return 0.5 * (tpr + tnr)
 
 
-def probe(x: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "faces", *,
-          seed: int = 0, test: float = PROBE_TEST, min_group: int = MIN_GROUP) -> dict[str, Any]:
+def probe(
+    x: np.ndarray,
+    readings: Sequence[Mapping[str, Any]],
+    domain: str = "faces",
+    *,
+    seed: int = 0,
+    test: float = PROBE_TEST,
+    min_group: int = MIN_GROUP,
+) -> dict[str, Any]:
     """Linear separability of every binary target in the latents ``x`` (N×D):
     a balanced logistic regression fitted on ``1 − test`` of the samples and
     scored (balanced accuracy) on the rest.  Returns ``{"mean": m, "targets":
@@ -226,8 +237,10 @@ def probe(x: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "f
         known = np.array([v is not None for v in lab])
         pos = np.array([bool(v) for v in lab])
         trk, tek = tr[known[tr]], te[known[te]]
-        if (min(pos[trk].sum(), (~pos[trk]).sum()) < min_group
-                or min(pos[tek].sum(), (~pos[tek]).sum()) < 1):
+        if (
+            min(pos[trk].sum(), (~pos[trk]).sum()) < min_group
+            or min(pos[tek].sum(), (~pos[tek]).sum()) < 1
+        ):
             continue
         w = logistic_fit(x[trk], pos[trk])
         pred = x[tek] @ w[:-1] + w[-1] > 0
@@ -235,8 +248,9 @@ def probe(x: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "f
     return {"mean": float(np.mean(list(accs.values()))) if accs else None, "targets": accs}
 
 
-def extremes_mask(score: np.ndarray, positive: np.ndarray, frac: float = EXTREMES,
-                  min_group: int = MIN_GROUP) -> np.ndarray:
+def extremes_mask(
+    score: np.ndarray, positive: np.ndarray, frac: float = EXTREMES, min_group: int = MIN_GROUP
+) -> np.ndarray:
     """The samples a normal is fitted on: the ``frac`` of the positives with the
     highest ``score`` and of the negatives with the lowest (at least
     ``min_group`` of each side, or all of it), N bool."""
@@ -260,7 +274,7 @@ def quartile_difference(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Unit vector mean(z | top quartile of y) − mean(z | bottom quartile)."""
     lo, hi = np.quantile(y, [0.25, 0.75])
     top, bottom = y >= hi, y <= lo
-    if lo == hi:                     # ties: split at the median instead
+    if lo == hi:  # ties: split at the median instead
         top, bottom = y > lo, y <= lo
     return _unit(z[top].mean(0) - z[bottom].mean(0))
 
@@ -270,13 +284,14 @@ def project_out(n: np.ndarray, others: np.ndarray) -> np.ndarray:
     renormalised; least squares keeps it stable when N is near-singular."""
     if len(others) == 0:
         return _unit(n)
-    nmat = others.T                                              # D×M
-    coef, *_ = np.linalg.lstsq(nmat, n, rcond=None)              # M
+    nmat = others.T  # D×M
+    coef, *_ = np.linalg.lstsq(nmat, n, rcond=None)  # M
     return _unit(n - nmat @ coef)
 
 
-def binary_calibration(z: np.ndarray, positive: np.ndarray, v: np.ndarray,
-                       normal: np.ndarray | None = None) -> float:
+def binary_calibration(
+    z: np.ndarray, positive: np.ndarray, v: np.ndarray, normal: np.ndarray | None = None
+) -> float:
     """Latent distance along v that moves the score ``z·normal`` from the
     negative group's mean to the positive one's (``normal`` defaults to v).
 
@@ -303,20 +318,20 @@ class DirectionInfo:
     name: str
     attr: str
     value: Any
-    kind: str                                   # "binary" | "numeric"
-    calibration: dict[str, float]               # vector set -> distance, or latent units per unit
-    step: float | None = None                   # numeric: attribute units per calibrated unit
-    unit: str = ""                              # "°" for angles
-    n_pos: int | None = None                    # binary: samples read as showing it
+    kind: str  # "binary" | "numeric"
+    calibration: dict[str, float]  # vector set -> distance, or latent units per unit
+    step: float | None = None  # numeric: attribute units per calibrated unit
+    unit: str = ""  # "°" for angles
+    n_pos: int | None = None  # binary: samples read as showing it
     n_neg: int | None = None
-    r2: float | None = None                     # numeric: fit of the ridge regression
+    r2: float | None = None  # numeric: fit of the ridge regression
 
     def scale(self, which: str = USED) -> float:
         """Latent units of one calibrated unit along the ``which`` vector."""
         c = self.calibration[which]
         if self.kind != "numeric":
             return c
-        assert self.step is not None                # numeric directions carry their step
+        assert self.step is not None  # numeric directions carry their step
         return c * self.step
 
 
@@ -325,9 +340,9 @@ class Directions:
     domain: str
     z_dim: int
     infos: list[DirectionInfo]
-    vectors: dict[str, np.ndarray]              # set -> K×D unit rows, in ``infos`` order
-    method: str = "interfacegan"                # the set that was projected
-    meta: dict[str, Any] = field(default_factory=dict)   # n_samples, seed, judge, skipped, ...
+    vectors: dict[str, np.ndarray]  # set -> K×D unit rows, in ``infos`` order
+    method: str = "interfacegan"  # the set that was projected
+    meta: dict[str, Any] = field(default_factory=dict)  # n_samples, seed, judge, skipped, ...
 
     def __post_init__(self) -> None:
         self._index = {d.name: i for i, d in enumerate(self.infos)}
@@ -362,8 +377,9 @@ class Directions:
         name = target_name(attr, value)
         return name if name in self._index else None
 
-    def offset(self, offsets: Mapping[str, float], which: str = USED
-               ) -> tuple[np.ndarray, list[str]]:
+    def offset(
+        self, offsets: Mapping[str, float], which: str = USED
+    ) -> tuple[np.ndarray, list[str]]:
         """Σ amount · scale · v over the named offsets (D), and the names that
         are not directions of this set (ignored)."""
         total = np.zeros(self.z_dim)
@@ -387,8 +403,12 @@ class Directions:
         directions of the *other*, uncoupled attributes (what moving along one
         does to the others' linear scores)."""
         c = np.abs(self.cosines(which, against))
-        vals = [c[i, j] for i, a in enumerate(self.infos) for j, b in enumerate(self.infos)
-                if i != j and b.attr not in related(a.attr)]
+        vals = [
+            c[i, j]
+            for i, a in enumerate(self.infos)
+            for j, b in enumerate(self.infos)
+            if i != j and b.attr not in related(a.attr)
+        ]
         return float(np.mean(vals)) if vals else 0.0
 
     # -- files ---------------------------------------------------------------
@@ -396,14 +416,23 @@ class Directions:
         from safetensors.numpy import save
 
         from generators.files import write_bytes_atomic
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {k: np.ascontiguousarray(v, np.float32) for k, v in self.vectors.items()}
-        write_bytes_atomic(folder / VECTORS_FILE,
-                           save(tensors, metadata={"count": str(len(self)), "format": str(FORMAT)}))
-        meta = {"format": FORMAT, "domain": self.domain, "z_dim": self.z_dim,
-                "method": self.method, "used": USED, **self.meta,
-                "directions": [_jsonable(asdict(d)) for d in self.infos]}
+        write_bytes_atomic(
+            folder / VECTORS_FILE,
+            save(tensors, metadata={"count": str(len(self)), "format": str(FORMAT)}),
+        )
+        meta = {
+            "format": FORMAT,
+            "domain": self.domain,
+            "z_dim": self.z_dim,
+            "method": self.method,
+            "used": USED,
+            **self.meta,
+            "directions": [_jsonable(asdict(d)) for d in self.infos],
+        }
         write_bytes_atomic(folder / META_FILE, (json.dumps(meta, indent=2) + "\n").encode())
         return folder
 
@@ -413,26 +442,31 @@ class Directions:
         fits them again) when they are missing, cut off or do not match."""
         from safetensors import SafetensorError
         from safetensors.numpy import load_file
+
         folder = Path(folder)
         how = f" Fit them again with: {retrain_hint(folder)}"
         vpath, mpath = folder / VECTORS_FILE, folder / META_FILE
         if not vpath.exists() or not mpath.exists():
-            raise DirectionsError(f"no attribute directions in {folder} (expected {META_FILE} "
-                                  f"and {VECTORS_FILE}).{how}")
+            raise DirectionsError(
+                f"no attribute directions in {folder} (expected {META_FILE} "
+                f"and {VECTORS_FILE}).{how}"
+            )
         try:
             meta = json.loads(mpath.read_text(encoding="utf-8"))
             infos = [DirectionInfo(**d) for d in meta["directions"]]
-            for d in infos:                      # null (NaN) calibrations of unused sets
-                d.calibration = {k: float("nan") if v is None else float(v)
-                                 for k, v in d.calibration.items()}
+            for d in infos:  # null (NaN) calibrations of unused sets
+                d.calibration = {
+                    k: float("nan") if v is None else float(v) for k, v in d.calibration.items()
+                }
             z_dim = int(meta["z_dim"])
             domain = str(meta["domain"])
             get_schema(domain)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DirectionsError(f"{mpath} is unreadable or corrupt ({e}).{how}") from None
         if meta.get("format") != FORMAT:
-            raise DirectionsError(f"{mpath} has format {meta.get('format')!r}; this code reads "
-                                  f"{FORMAT}.{how}")
+            raise DirectionsError(
+                f"{mpath} has format {meta.get('format')!r}; this code reads {FORMAT}.{how}"
+            )
         try:
             vectors = {k: v.astype(np.float64) for k, v in load_file(str(vpath)).items()}
         except (SafetensorError, OSError, ValueError, RuntimeError) as e:
@@ -440,23 +474,30 @@ class Directions:
         want = (len(infos), z_dim)
         bad = [k for k in SETS if k not in vectors or vectors[k].shape != want]
         if bad:
-            raise DirectionsError(f"{vpath} does not match {META_FILE}: the vector sets "
-                                  f"{', '.join(bad)} are missing or not {want[0]}×{want[1]}.{how}")
+            raise DirectionsError(
+                f"{vpath} does not match {META_FILE}: the vector sets "
+                f"{', '.join(bad)} are missing or not {want[0]}×{want[1]}.{how}"
+            )
         if not all(np.isfinite(v).all() for v in vectors.values()):
             raise DirectionsError(f"{vpath} holds non-finite numbers.{how}")
-        rest = {k: v for k, v in meta.items()
-                if k not in ("format", "domain", "z_dim", "method", "used", "directions")}
+        rest = {
+            k: v
+            for k, v in meta.items()
+            if k not in ("format", "domain", "z_dim", "method", "used", "directions")
+        }
         return cls(domain, z_dim, infos, vectors, str(meta.get("method", "interfacegan")), rest)
 
 
 def _jsonable(d: dict) -> dict:
     """NaN calibrations become null in the JSON file."""
+
     def fix(v):
         if isinstance(v, float) and not math.isfinite(v):
             return None
         if isinstance(v, dict):
             return {k: fix(x) for k, x in v.items()}
         return v
+
     return {k: fix(v) for k, v in d.items()}
 
 
@@ -466,10 +507,16 @@ def has_directions(folder: str | os.PathLike) -> bool:
 
 
 # -- fitting ------------------------------------------------------------------------------------
-def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain: str = "faces",
-                   *, min_group: int = MIN_GROUP, meta: dict | None = None,
-                   scores: Mapping[str, np.ndarray] | None = None,
-                   extremes: float = EXTREMES) -> Directions:
+def fit_directions(
+    z: np.ndarray,
+    readings: Sequence[Mapping[str, Any]],
+    domain: str = "faces",
+    *,
+    min_group: int = MIN_GROUP,
+    meta: dict | None = None,
+    scores: Mapping[str, np.ndarray] | None = None,
+    extremes: float = EXTREMES,
+) -> Directions:
     """Directions from latents z (N×D; ``w`` for a generator with a mapping
     network) and one attribute reading per latent.
 
@@ -483,7 +530,7 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
         raise ValueError(f"need N×D latents and N readings, got {z.shape} and {len(readings)}")
     schema = get_schema(domain)
     infos: list[DirectionInfo] = []
-    groups: list[tuple[np.ndarray, np.ndarray]] = []             # (known mask, label / value)
+    groups: list[tuple[np.ndarray, np.ndarray]] = []  # (known mask, label / value)
     md, ifg = [], []
     skipped: dict[str, str] = {}
     for t in targets(domain):
@@ -493,8 +540,10 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
             pos = np.array([bool(v) for v in read])
             n_pos, n_neg = int((pos & known).sum()), int((~pos & known).sum())
             if min(n_pos, n_neg) < min_group:
-                skipped[t.name] = (f"too few samples on one side ({n_pos} read as {t.name}, "
-                                   f"{n_neg} not; need {min_group} each)")
+                skipped[t.name] = (
+                    f"too few samples on one side ({n_pos} read as {t.name}, "
+                    f"{n_neg} not; need {min_group} each)"
+                )
                 continue
             zk, pk = z[known], pos[known]
             md.append(mean_difference(zk, pk))
@@ -505,8 +554,9 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
             else:
                 ifg.append(logistic_normal(zk, pk))
             groups.append((known, pos))
-            infos.append(DirectionInfo(t.name, t.attr, t.value, "binary", {},
-                                       n_pos=n_pos, n_neg=n_neg))
+            infos.append(
+                DirectionInfo(t.name, t.attr, t.value, "binary", {}, n_pos=n_pos, n_neg=n_neg)
+            )
         else:
             attr = schema.get(t.attr)
             vals = [r.get(t.attr) for r in readings]
@@ -522,17 +572,34 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
             pred = (zk - zk.mean(0)) @ w
             r = np.corrcoef(pred, yk)[0, 1] if np.std(pred) > 0 else 0.0
             groups.append((known, y))
-            infos.append(DirectionInfo(t.name, t.attr, None, "numeric", {},
-                                       step=float(attr.step or 1.0), unit=attr.unit,
-                                       r2=float(r * r)))
+            infos.append(
+                DirectionInfo(
+                    t.name,
+                    t.attr,
+                    None,
+                    "numeric",
+                    {},
+                    step=float(attr.step or 1.0),
+                    unit=attr.unit,
+                    r2=float(r * r),
+                )
+            )
     if not infos:
-        raise DirectionsError("no direction could be fitted: every target was skipped ("
-                              + "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3])
-                              + "). Use more samples or a trained judge.")
-    vec_md, vec_ifg = np.stack(md), np.stack(ifg)                # K×D each
-    proj = np.stack([project_out(vec_ifg[i], vec_ifg[[j for j, b in enumerate(infos)
-                                                      if b.attr not in related(a.attr)]])
-                     for i, a in enumerate(infos)])
+        raise DirectionsError(
+            "no direction could be fitted: every target was skipped ("
+            + "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3])
+            + "). Use more samples or a trained judge."
+        )
+    vec_md, vec_ifg = np.stack(md), np.stack(ifg)  # K×D each
+    proj = np.stack(
+        [
+            project_out(
+                vec_ifg[i],
+                vec_ifg[[j for j, b in enumerate(infos) if b.attr not in related(a.attr)]],
+            )
+            for i, a in enumerate(infos)
+        ]
+    )
     vectors = {"mean_diff": vec_md, "interfacegan": vec_ifg, "projected": proj}
     keep = []
     for i, (info, (known, lab)) in enumerate(zip(infos, groups)):
@@ -548,20 +615,26 @@ def fit_directions(z: np.ndarray, readings: Sequence[Mapping[str, Any]], domain:
             skipped[info.name] = "the projected direction does not move it"
     infos = [infos[i] for i in keep]
     vectors = {k: v[keep] for k, v in vectors.items()}
-    m = {"n_samples": len(z), "skipped": skipped,
-         "extremes": float(extremes) if scores else 1.0, **(meta or {})}
+    m = {
+        "n_samples": len(z),
+        "skipped": skipped,
+        "extremes": float(extremes) if scores else 1.0,
+        **(meta or {}),
+    }
     return Directions(domain, int(z.shape[1]), infos, vectors, "interfacegan", m)
 
 
 def space_of(G, space: str = "auto") -> str:
-    """"w" for a generator with a mapping network (or when asked), else "z"."""
+    """ "w" for a generator with a mapping network (or when asked), else "z"."""
     if space == "auto":
         return "w" if getattr(getattr(G, "cfg", None), "mapping", 0) else "z"
     if space not in SPACES:
         raise ValueError(f"space must be 'z', 'w' or 'auto', got {space!r}")
     if space == "w" and not getattr(getattr(G, "cfg", None), "mapping", 0):
-        raise ValueError("space 'w' needs a DCGAN with a mapping network (train it with "
-                         "--mapping); without one w is z")
+        raise ValueError(
+            "space 'w' needs a DCGAN with a mapping network (train it with "
+            "--mapping); without one w is z"
+        )
     return space
 
 
@@ -570,6 +643,7 @@ def to_space(G, z: np.ndarray, space: str) -> np.ndarray:
     if space == "z":
         return np.asarray(z)
     import torch
+
     with torch.inference_mode():
         dev = next(G.parameters()).device
         return G.to_w(torch.as_tensor(np.asarray(z, np.float32), device=dev)).float().cpu().numpy()
@@ -578,6 +652,7 @@ def to_space(G, z: np.ndarray, space: str) -> np.ndarray:
 def render_space(G, x: np.ndarray, space: str, batch: int = 256) -> np.ndarray:
     """Renders (N×H×W×3 uint8) of latents in ``space`` (G in eval mode, restored)."""
     from generators.latent.arithmetic import render_z
+
     if space == "z":
         return render_z(G, x, batch)
     return render_z(_Synthesis(G), x, batch)
@@ -595,12 +670,14 @@ def _Synthesis(G):
 
         def forward(self, w):
             return self.g.synthesis(w)
+
     return Synthesis(G)
 
 
 def _probabilities(judge, outputs: list[dict]) -> dict[str, np.ndarray]:
     """Target name → the judge's probability of it, from its raw outputs."""
     import torch
+
     out: dict[str, list[np.ndarray]] = {}
     for res in outputs:
         for a in judge.codec.classes:
@@ -620,13 +697,15 @@ def read_with_scores(judge, images: np.ndarray) -> tuple[list[dict], dict[str, n
     import torch
 
     from generators.latent.arithmetic import _read
+
     codec = getattr(judge, "codec", None)
     if not isinstance(judge, torch.nn.Module) or codec is None:
         return _read(judge, images), {}
     seen: list[dict] = []
     names = {a.name for a in codec.classes}
     hook = judge.register_forward_hook(
-        lambda m, i, o: seen.append({k: v.detach() for k, v in o.items() if k in names}))
+        lambda m, i, o: seen.append({k: v.detach() for k, v in o.items() if k in names})
+    )
     try:
         readings = _read(judge, images)
     finally:
@@ -636,9 +715,17 @@ def read_with_scores(judge, images: np.ndarray) -> tuple[list[dict], dict[str, n
     return readings, _probabilities(judge, seen)
 
 
-def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
-                    on_progress: Callable[[int], None] | None = None, *,
-                    with_scores: bool = False, space: str = "z"):
+def sample_readings(
+    G,
+    judge,
+    n: int,
+    seed: int = 0,
+    batch: int = 256,
+    on_progress: Callable[[int], None] | None = None,
+    *,
+    with_scores: bool = False,
+    space: str = "z",
+):
     """n latents from N(0, I) with ``seed`` (n×z_dim float32), rendered by G
     (eval mode) and read by the judge; ``on_progress(k)`` after each batch.
 
@@ -648,12 +735,13 @@ def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
     import torch
 
     from generators.latent.arithmetic import _read
+
     z = torch.randn(int(n), G.cfg.z_dim, generator=torch.Generator().manual_seed(int(seed))).numpy()
     x = to_space(G, z, space)
     readings: list[dict] = []
     scores: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(z), batch):
-        images = render_space(G, x[i:i + batch], space, batch)
+        images = render_space(G, x[i : i + batch], space, batch)
         if with_scores:
             got, sc = read_with_scores(judge, images)
             for k, v in sc.items():
@@ -667,7 +755,7 @@ def sample_readings(G, judge, n: int, seed: int = 0, batch: int = 256,
         return z, readings
     scores_n = {k: np.concatenate(v) for k, v in scores.items()}
     if any(len(v) != len(z) for v in scores_n.values()):
-        scores_n = {}                        # some batches without probabilities: use none
+        scores_n = {}  # some batches without probabilities: use none
     return z, x, readings, scores_n
 
 
@@ -690,7 +778,7 @@ def unwhiten(d: Directions, half: np.ndarray) -> Directions:
     vectors = {}
     lengths = {}
     for which, vs in d.vectors.items():
-        mapped = vs @ half                                   # rows: (Σ^½ v)ᵀ, Σ^½ symmetric
+        mapped = vs @ half  # rows: (Σ^½ v)ᵀ, Σ^½ symmetric
         k = np.linalg.norm(mapped, axis=1)
         lengths[which] = k
         vectors[which] = mapped / np.maximum(k, 1e-12)[:, None]
@@ -699,10 +787,19 @@ def unwhiten(d: Directions, half: np.ndarray) -> Directions:
     return Directions(d.domain, d.z_dim, d.infos, vectors, d.method, d.meta)
 
 
-def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None = None,
-             on_progress: Callable[[int], None] | None = None, space: str = "auto",
-             extremes: float = EXTREMES, with_probe: bool = True,
-             whiten: bool | None = None) -> Directions:
+def estimate(
+    G,
+    judge,
+    *,
+    n: int = 20000,
+    seed: int = 0,
+    judge_dir: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    space: str = "auto",
+    extremes: float = EXTREMES,
+    with_probe: bool = True,
+    whiten: bool | None = None,
+) -> Directions:
     """Sample, render, label with the judge, and fit every direction in
     ``space`` ("auto": w when G has a mapping network); the probe's balanced
     accuracies in z (and w) go into ``meta["probe"]``."""
@@ -711,11 +808,15 @@ def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None =
     if not 0.0 < extremes <= 1.0:
         raise ValueError(f"extremes must be in (0, 1], got {extremes}")
     space = space_of(G, space)
-    z, x, readings, scores = sample_readings(G, judge, n, seed, on_progress=on_progress,
-                                             with_scores=True, space=space)
+    z, x, readings, scores = sample_readings(
+        G, judge, n, seed, on_progress=on_progress, with_scores=True, space=space
+    )
     domain = getattr(getattr(judge, "cfg", None), "domain", "faces")
-    meta: dict[str, Any] = {"seed": int(seed), "judge": str(judge_dir) if judge_dir else None,
-                            "space": space}
+    meta: dict[str, Any] = {
+        "seed": int(seed),
+        "judge": str(judge_dir) if judge_dir else None,
+        "space": space,
+    }
     if with_probe:
         meta["probe"] = {"z": probe(z, readings, domain, seed=seed)}
         if getattr(G.cfg, "mapping", 0):
@@ -726,6 +827,7 @@ def estimate(G, judge, *, n: int = 20000, seed: int = 0, judge_dir: str | None =
         return fit_directions(x, readings, domain, meta=meta, scores=scores, extremes=extremes)
     mu, half, inv_half = whitening(x)
     meta["whitened"] = True
-    d = fit_directions((x - mu) @ inv_half, readings, domain, meta=meta, scores=scores,
-                       extremes=extremes)
+    d = fit_directions(
+        (x - mu) @ inv_half, readings, domain, meta=meta, scores=scores, extremes=extremes
+    )
     return unwhiten(d, half)

@@ -23,8 +23,9 @@ def _pair(z_a, z_b) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(z_a, np.float64)
     b = np.asarray(z_b, np.float64)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"z_a and z_b must be vectors of one length, got shapes {a.shape} "
-                         f"and {b.shape}")
+        raise ValueError(
+            f"z_a and z_b must be vectors of one length, got shapes {a.shape} and {b.shape}"
+        )
     return a, b
 
 
@@ -60,8 +61,9 @@ def path(z_a, z_b, n: int, method: str = "slerp") -> np.ndarray:
     return np.stack([f(z_a, z_b, float(t)) for t in np.linspace(0.0, 1.0, int(n))])
 
 
-def interpolation_frames(render_fn: Callable[[np.ndarray], np.ndarray], z_a, z_b, n: int,
-                         method: str = "slerp") -> list[np.ndarray]:
+def interpolation_frames(
+    render_fn: Callable[[np.ndarray], np.ndarray], z_a, z_b, n: int, method: str = "slerp"
+) -> list[np.ndarray]:
     """Render ``n`` frames from z_a to z_b (inclusive); ``render_fn(z)`` takes a
     z_dim vector and returns an H×W×3 uint8 image."""
     return [np.asarray(render_fn(z), np.uint8) for z in path(z_a, z_b, n, method)]

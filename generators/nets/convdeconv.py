@@ -56,24 +56,25 @@ from generators.studio.chairs import style_params
 from generators.studio.faces import identity_params
 
 ARCH_VERSION = 3
-BRIGHTNESS_GAIN = 0.35       # studio: colour + 0.35 · brightness
+BRIGHTNESS_GAIN = 0.35  # studio: colour + 0.35 · brightness
 
 
 @dataclass(frozen=True)
 class ConvDeconvConfig:
     domain: str = "chairs"
     image_size: int = 64
-    group_width: int = 128        # FC width of each input group
-    shared: int = 512             # the two shared FC layers
-    channels: tuple[int, ...] = (160, 80, 40, 20, 12)   # 4 → 8 → 16 → 32 → 64, head → 128
-    mask: bool = True             # chairs: the mask is supervised and reported (always predicted)
+    group_width: int = 128  # FC width of each input group
+    shared: int = 512  # the two shared FC layers
+    channels: tuple[int, ...] = (160, 80, 40, 20, 12)  # 4 → 8 → 16 → 32 → 64, head → 128
+    mask: bool = True  # chairs: the mask is supervised and reported (always predicted)
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
 
 
-def _onehot(domain: str, a: Mapping[str, Any], name: str, off: Mapping[str, float] | None
-            ) -> list[float]:
+def _onehot(
+    domain: str, a: Mapping[str, Any], name: str, off: Mapping[str, float] | None
+) -> list[float]:
     """One-hot of a category, or its blend weights (generators/blend.py)."""
     return [float(w) for w in category_weights(domain, a, name, off)]
 
@@ -84,32 +85,35 @@ def _sc(deg: float) -> list[float]:
 
 
 # The two domains' input groups: name -> function(attributes) -> list of floats
-def _chair_groups(a: Mapping[str, Any], off: Mapping[str, float] | None = None
-                  ) -> dict[str, list[float]]:
+def _chair_groups(
+    a: Mapping[str, Any], off: Mapping[str, float] | None = None
+) -> dict[str, list[float]]:
     p = shape_params("chairs", a, off)
     return {
-        "style": list((p - _CHAIR_P_MEAN) / _CHAIR_P_STD) + [float(a["back_height"]) * 2 - 1,
-                                                           1.0 if a["armrests"] else -1.0]
-                 + _onehot("chairs", a, "legs", off),
+        "style": list((p - _CHAIR_P_MEAN) / _CHAIR_P_STD)
+        + [float(a["back_height"]) * 2 - 1, 1.0 if a["armrests"] else -1.0]
+        + _onehot("chairs", a, "legs", off),
         "view": _sc(a["azimuth"]) + _sc(a["elevation"]) + [float(a["elevation"]) / 30 - 1],
         "transform": [float(a["zoom"]) - 1, float(a["shift_x"]) * 2, float(a["shift_y"]) * 2]
-                     + _sc(a["hue"]) + [float(a["saturation"]) - 1, float(a["brightness"])]
-                     + _onehot("chairs", a, "color", off),
+        + _sc(a["hue"])
+        + [float(a["saturation"]) - 1, float(a["brightness"])]
+        + _onehot("chairs", a, "color", off),
     }
 
 
-def _face_groups(a: Mapping[str, Any], off: Mapping[str, float] | None = None
-                 ) -> dict[str, list[float]]:
+def _face_groups(
+    a: Mapping[str, Any], off: Mapping[str, float] | None = None
+) -> dict[str, list[float]]:
     p = shape_params("faces", a, off)
     return {
         "identity": list((p - _FACE_P_MEAN) / _FACE_P_STD)
-                    + _onehot("faces", a, "hair_color", off)
-                    + _onehot("faces", a, "skin_tone", off)
-                    + _onehot("faces", a, "background", off)
-                    + _onehot("faces", a, "eyewear", off)
-                    + [1.0 if a["hat"] else -1.0, 1.0 if a["beard"] else -1.0],
+        + _onehot("faces", a, "hair_color", off)
+        + _onehot("faces", a, "skin_tone", off)
+        + _onehot("faces", a, "background", off)
+        + _onehot("faces", a, "eyewear", off)
+        + [1.0 if a["hat"] else -1.0, 1.0 if a["beard"] else -1.0],
         "expression": _onehot("faces", a, "expression", off)
-                      + [float(a["expression_strength"]) * 2 - 1],
+        + [float(a["expression_strength"]) * 2 - 1],
         "light": _sc(a["light_azimuth"]) + _sc(a["light_elevation"]) + [float(a["brightness"])],
         "pose": _sc(a["yaw"]) + _sc(a["pitch"]) + [float(a["yaw"]) / 60, float(a["pitch"]) / 30],
     }
@@ -127,8 +131,14 @@ GROUPS = {"chairs": _chair_groups, "faces": _face_groups}
 
 def _transform(domain: str, a: Mapping[str, Any]) -> list[float]:
     if domain == "chairs":
-        return [float(a["zoom"]), float(a["shift_x"]), float(a["shift_y"]), float(a["hue"]),
-                float(a["saturation"]), float(a["brightness"])]
+        return [
+            float(a["zoom"]),
+            float(a["shift_x"]),
+            float(a["shift_y"]),
+            float(a["hue"]),
+            float(a["saturation"]),
+            float(a["brightness"]),
+        ]
     return [float(a["brightness"])]
 
 
@@ -138,8 +148,11 @@ def _palette_attr(domain: str) -> str:
     return "color" if domain == "chairs" else "background"
 
 
-def encode(domain: str, attrs: Sequence[Mapping[str, Any]],
-           offsets: Sequence[Mapping[str, float] | None] | None = None) -> dict[str, torch.Tensor]:
+def encode(
+    domain: str,
+    attrs: Sequence[Mapping[str, Any]],
+    offsets: Sequence[Mapping[str, float] | None] | None = None,
+) -> dict[str, torch.Tensor]:
     """Attribute dicts (and each state's offsets, for identity / style and
     category blends) → {group: B×D float tensor}, plus "_transform" (the raw
     2-D transform parameters for the output layer) and "_palette" (B×K
@@ -148,8 +161,12 @@ def encode(domain: str, attrs: Sequence[Mapping[str, Any]],
     rows = [GROUPS[domain](a, o) for a, o in zip(attrs, offs)]
     out = {k: torch.tensor([r[k] for r in rows], dtype=torch.float32) for k in rows[0]}
     out["_transform"] = torch.tensor([_transform(domain, a) for a in attrs], dtype=torch.float32)
-    out["_palette"] = torch.tensor(np.stack([category_weights(domain, a, _palette_attr(domain), o)
-                                             for a, o in zip(attrs, offs)]), dtype=torch.float32)
+    out["_palette"] = torch.tensor(
+        np.stack(
+            [category_weights(domain, a, _palette_attr(domain), o) for a, o in zip(attrs, offs)]
+        ),
+        dtype=torch.float32,
+    )
     return out
 
 
@@ -167,8 +184,9 @@ def colour_matrix(hue_deg: torch.Tensor, sat: torch.Tensor) -> torch.Tensor:
     return _FROM_YIQ.to(h) @ rot @ _TO_YIQ.to(h)
 
 
-def compose(domain: str, fg: torch.Tensor, mask_logits: torch.Tensor, bg: torch.Tensor,
-            t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def compose(
+    domain: str, fg: torch.Tensor, mask_logits: torch.Tensor, bg: torch.Tensor, t: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The fixed output layer.  fg: B×3×H×W foreground colour (canonical
     view), mask_logits: B×1×H×W, bg: B×3 background colour, t: the raw
     transform parameters.  Returns (image B×3×64×64 in [0, 1], mask logits
@@ -180,23 +198,27 @@ def compose(domain: str, fg: torch.Tensor, mask_logits: torch.Tensor, bg: torch.
         return img.clamp(0, 1), mask_logits
     zoom, sx, sy, hue, sat, bright = t.unbind(1)
     cm = colour_matrix(hue, sat).to(fg)
-    coloured = (torch.einsum("bij,bjhw->bihw", cm, fg)
-                + BRIGHTNESS_GAIN * bright[:, None, None, None]).clamp(0, 1)
+    coloured = (
+        torch.einsum("bij,bjhw->bihw", cm, fg) + BRIGHTNESS_GAIN * bright[:, None, None, None]
+    ).clamp(0, 1)
     # output pixel p samples the canonical image at (p - shift) / zoom (image coords, y up)
     theta = torch.zeros(len(t), 2, 3, device=fg.device, dtype=fg.dtype)
     theta[:, 0, 0] = 1 / zoom
     theta[:, 1, 1] = 1 / zoom
     theta[:, 0, 2] = -sx / zoom
-    theta[:, 1, 2] = sy / zoom          # grid y runs downward
+    theta[:, 1, 2] = sy / zoom  # grid y runs downward
     b, _, h, w = fg.shape
     grid = torch.nn.functional.affine_grid(theta, [b, 1, h // 2, w // 2], align_corners=False)
-    fg64 = torch.nn.functional.grid_sample(coloured, grid, align_corners=False,
-                                           padding_mode="border")
-    ml = torch.nn.functional.grid_sample(mask_logits, grid, align_corners=False,
-                                         padding_mode="border")
+    fg64 = torch.nn.functional.grid_sample(
+        coloured, grid, align_corners=False, padding_mode="border"
+    )
+    ml = torch.nn.functional.grid_sample(
+        mask_logits, grid, align_corners=False, padding_mode="border"
+    )
     # outside the canonical frame there is only background: push the mask there to "no"
-    inside = torch.nn.functional.grid_sample(torch.ones_like(mask_logits), grid,
-                                             align_corners=False, padding_mode="zeros")
+    inside = torch.nn.functional.grid_sample(
+        torch.ones_like(mask_logits), grid, align_corners=False, padding_mode="zeros"
+    )
     ml = ml * inside - 20.0 * (1 - inside)
     m = torch.sigmoid(ml)
     return m * fg64 + (1 - m) * bgc, ml
@@ -208,7 +230,7 @@ def paint_faces(out: torch.Tensor, bg: torch.Tensor, bright: torch.Tensor) -> to
     with brightness ``bright`` (B×1): the face image in [-1, 1], like tanh.
     The "compose" output of the text GAN and the DCGAN."""
     albedo, shade = torch.sigmoid(out[:, :3]), 1.2 * torch.sigmoid(out[:, 3:4])
-    img, _ = compose("faces", albedo * shade, out[:, 4:5], bg, bright)   # [0, 1]
+    img, _ = compose("faces", albedo * shade, out[:, 4:5], bg, bright)  # [0, 1]
     return img * 2 - 1
 
 
@@ -222,22 +244,38 @@ class ConvDeconv(nn.Module):
         super().__init__()
         self.cfg = cfg
         w = cfg.group_width
-        self.groups = nn.ModuleDict({
-            name: nn.Sequential(nn.Linear(d, w), nn.LeakyReLU(0.2), nn.Linear(w, w), nn.LeakyReLU(0.2))
-            for name, d in group_dims(cfg.domain).items() if not name.startswith("_")})
+        self.groups = nn.ModuleDict(
+            {
+                name: nn.Sequential(
+                    nn.Linear(d, w), nn.LeakyReLU(0.2), nn.Linear(w, w), nn.LeakyReLU(0.2)
+                )
+                for name, d in group_dims(cfg.domain).items()
+                if not name.startswith("_")
+            }
+        )
         c0 = cfg.channels[0]
         self.shared = nn.Sequential(
-            nn.Linear(w * len(self.groups), cfg.shared), nn.LeakyReLU(0.2),
-            nn.Linear(cfg.shared, c0 * 4 * 4), nn.LeakyReLU(0.2))
+            nn.Linear(w * len(self.groups), cfg.shared),
+            nn.LeakyReLU(0.2),
+            nn.Linear(cfg.shared, c0 * 4 * 4),
+            nn.LeakyReLU(0.2),
+        )
         ups: list[nn.Module] = []
         for c_in, c_out in zip(cfg.channels[:-1], cfg.channels[1:]):
-            ups += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2),
-                    nn.Conv2d(c_out, c_out, 3, 1, 1), nn.LeakyReLU(0.2)]
-        self.up = nn.Sequential(*ups)                                 # B×C×64×64
+            ups += [
+                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(c_out, c_out, 3, 1, 1),
+                nn.LeakyReLU(0.2),
+            ]
+        self.up = nn.Sequential(*ups)  # B×C×64×64
         c_last = cfg.channels[-1]
         # albedo (3) + shade (1) + mask (1); chairs: drawn at 128 px for the warp
-        self.head = (nn.ConvTranspose2d(c_last, 5, 4, 2, 1) if cfg.domain == "chairs"
-                     else nn.Conv2d(c_last, 5, 3, 1, 1))
+        self.head = (
+            nn.ConvTranspose2d(c_last, 5, 4, 2, 1)
+            if cfg.domain == "chairs"
+            else nn.Conv2d(c_last, 5, 3, 1, 1)
+        )
         n_pal = len(get_schema(cfg.domain).get(_palette_attr(cfg.domain)).values)
         # chairs: a multiplicative tint per colour, one background; faces: a
         # background colour per category.  Stored as logits of sigmoid(·)·2 / sigmoid(·).
@@ -250,25 +288,28 @@ class ConvDeconv(nn.Module):
         initialises an output bias to the data mean): the median corner colour
         of the training images of each palette category.  images: N×H×W×3
         uint8, palette: N×K category weights (one-hot)."""
-        corners = torch.cat([images[:, :3, :3], images[:, :3, -3:], images[:, -3:, :3],
-                             images[:, -3:, -3:]], 1).reshape(len(images), -1, 3)
-        colour = corners.float().div(255).median(1).values                  # N×3
+        corners = torch.cat(
+            [images[:, :3, :3], images[:, :3, -3:], images[:, -3:, :3], images[:, -3:, -3:]], 1
+        ).reshape(len(images), -1, 3)
+        colour = corners.float().div(255).median(1).values  # N×3
         for k in range(len(self.background)):
             sel = colour if len(self.background) == 1 else colour[palette.argmax(1) == k]
             if len(sel):
                 c = sel.median(0).values.clamp(0.02, 0.98)
                 self.background[k] = torch.log(c / (1 - c)).to(self.background)
 
-    def forward(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, inputs: Mapping[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """inputs: {group: B×D, "_transform": B×T, "_palette": B} → (rgb
         B×3×64×64 in [0, 1], mask logits B×1×64×64)."""
-        h = torch.cat([m(inputs[k]) for k, m in self.groups.items()], 1)   # B×(w·G)
-        h = self.shared(h).view(len(h), self.cfg.channels[0], 4, 4)         # B×C0×4×4
+        h = torch.cat([m(inputs[k]) for k, m in self.groups.items()], 1)  # B×(w·G)
+        h = self.shared(h).view(len(h), self.cfg.channels[0], 4, 4)  # B×C0×4×4
         out = self.head(self.up(h))
         albedo = torch.sigmoid(out[:, :3])
         shade = 1.2 * torch.sigmoid(out[:, 3:4])
         mask_logits = out[:, 4:5]
-        pal = inputs["_palette"]                                            # B×K weights
+        pal = inputs["_palette"]  # B×K weights
         if self.tint is not None:
             albedo = albedo * 2 * (pal @ torch.sigmoid(self.tint))[:, :, None, None]
             bg = torch.sigmoid(self.background).expand(len(pal), 3)
@@ -277,8 +318,13 @@ class ConvDeconv(nn.Module):
         return compose(self.cfg.domain, albedo * shade, mask_logits, bg, inputs["_transform"])
 
 
-def loss_fn(rgb: torch.Tensor, mask_logits: torch.Tensor | None, target: torch.Tensor,
-            target_mask: torch.Tensor | None, mask_weight: float = 0.5) -> tuple[torch.Tensor, dict]:
+def loss_fn(
+    rgb: torch.Tensor,
+    mask_logits: torch.Tensor | None,
+    target: torch.Tensor,
+    target_mask: torch.Tensor | None,
+    mask_weight: float = 0.5,
+) -> tuple[torch.Tensor, dict]:
     """Image reconstruction (MSE) + λ · mask (binary cross-entropy)."""
     rec = nn.functional.mse_loss(rgb, target)
     parts = {"rec": rec}

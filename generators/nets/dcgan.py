@@ -64,7 +64,7 @@ from torch import nn
 from generators.nets.convdeconv import paint_faces
 from generators.protocol import Z_DIM
 
-ARCH_VERSION = 1   # bump when a change makes saved weights unloadable
+ARCH_VERSION = 1  # bump when a change makes saved weights unloadable
 UPSAMPLE = ("deconv", "resize", "bilinear")
 AUGMENTS = ("color", "translation", "cutout")
 
@@ -76,37 +76,51 @@ def augment_ops(spec: str) -> list[str]:
 
 #: training settings that configs held before issue 25 (now ``training.dcgan.TrainOptions``);
 #: a checkpoint that records them still loads
-TRAINING_KEYS = ("lr", "beta1", "beta2", "r1_gamma", "r1_every", "kl_weight", "rec_weight",
-                 "vae_warmup", "warmup_lr", "mapping_lr_mul", "ema", "augment", "augment_p",
-                 "lr_d")
+TRAINING_KEYS = (
+    "lr",
+    "beta1",
+    "beta2",
+    "r1_gamma",
+    "r1_every",
+    "kl_weight",
+    "rec_weight",
+    "vae_warmup",
+    "warmup_lr",
+    "mapping_lr_mul",
+    "ema",
+    "augment",
+    "augment_p",
+    "lr_d",
+)
 
 
 @dataclass(frozen=True)
 class DCGANConfig:
-    z_dim: int = Z_DIM          # latent length
-    image_size: int = 64        # output height = width, a power of two ≥ 16
-    channels: int = 3           # RGB
-    ngf: int = 64               # generator width at the last hidden layer
-    ndf: int = 64               # discriminator width at the first layer
-    init_std: float = 0.02      # N(0, std) weight init
-    upsample: str = "deconv"    # generator's ×2 layers: "deconv" (the paper's 4×4 stride-2
-                                # transposed convs) or "resize" (nearest ×2, then a 3×3 conv;
-                                # Odena et al. 2016: no checkerboard)
-    output: str = "tanh"        # "tanh" (the paper's RGB) or "compose" (albedo × shade and a
-                                # mask over a background colour from z)
-    encoder: bool = False       # an image → z encoder trained with G as a VAE (then VAE-GAN)
+    z_dim: int = Z_DIM  # latent length
+    image_size: int = 64  # output height = width, a power of two ≥ 16
+    channels: int = 3  # RGB
+    ngf: int = 64  # generator width at the last hidden layer
+    ndf: int = 64  # discriminator width at the first layer
+    init_std: float = 0.02  # N(0, std) weight init
+    upsample: str = "deconv"  # generator's ×2 layers: "deconv" (the paper's 4×4 stride-2
+    # transposed convs) or "resize" (nearest ×2, then a 3×3 conv;
+    # Odena et al. 2016: no checkerboard)
+    output: str = "tanh"  # "tanh" (the paper's RGB) or "compose" (albedo × shade and a
+    # mask over a background colour from z)
+    encoder: bool = False  # an image → z encoder trained with G as a VAE (then VAE-GAN)
     # -- issue #24's options (all off by default: older configs load unchanged) --
-    mapping: int = 0            # fully connected layers z → w before the generator (0: none)
-    style: bool = False         # w modulates every batch norm of G (conditional batch norm)
-    mbstd_group: int = 0        # minibatch standard deviation in D over groups of this many
+    mapping: int = 0  # fully connected layers z → w before the generator (0: none)
+    style: bool = False  # w modulates every batch norm of G (conditional batch norm)
+    mbstd_group: int = 0  # minibatch standard deviation in D over groups of this many
 
     def __post_init__(self) -> None:
         n = self.image_size
         if n < 16 or n & (n - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
         if self.upsample not in UPSAMPLE:
-            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLE)}, "
-                             f"got {self.upsample!r}")
+            raise ValueError(
+                f"upsample must be one of {', '.join(UPSAMPLE)}, got {self.upsample!r}"
+            )
         if self.mapping < 0 or self.mbstd_group < 0:
             raise ValueError("mapping and mbstd_group must be ≥ 0")
         if self.output not in ("tanh", "compose"):
@@ -146,25 +160,25 @@ class Generator(nn.Module):
         self.cfg = cfg
         if cfg.mapping:
             self.mapping = MappingNetwork(cfg.z_dim, cfg.mapping)
-        mult = 2 ** (cfg.n_up - 1)                         # 8 at 64×64
+        mult = 2 ** (cfg.n_up - 1)  # 8 at 64×64
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(cfg.z_dim, cfg.ngf * mult, 4, 1, 0, bias=False),  # B×8g×4×4
             _norm(cfg, cfg.ngf * mult),
             nn.ReLU(True),
         ]
-        for _ in range(cfg.n_up - 1):                      # 4→8→16→32, halving width
+        for _ in range(cfg.n_up - 1):  # 4→8→16→32, halving width
             layers += [
                 *_up(cfg, cfg.ngf * mult, cfg.ngf * mult // 2),
                 _norm(cfg, cfg.ngf * mult // 2),
                 nn.ReLU(True),
             ]
             mult //= 2
-        if cfg.output == "compose":                        # albedo 3, shade 1, mask 1
-            layers += _up(cfg, cfg.ngf, 5, bias=True)      # B×5×S×S
-            self.background = nn.Linear(cfg.z_dim, 3)      # flat background colour from z
-            self.brightness = nn.Linear(cfg.z_dim, 1)      # the studio's brightness from z
+        if cfg.output == "compose":  # albedo 3, shade 1, mask 1
+            layers += _up(cfg, cfg.ngf, 5, bias=True)  # B×5×S×S
+            self.background = nn.Linear(cfg.z_dim, 3)  # flat background colour from z
+            self.brightness = nn.Linear(cfg.z_dim, 1)  # the studio's brightness from z
         else:
-            layers += [*_up(cfg, cfg.ngf, cfg.channels), nn.Tanh()]   # B×C×S×S
+            layers += [*_up(cfg, cfg.ngf, cfg.channels), nn.Tanh()]  # B×C×S×S
         self.main = nn.Sequential(*layers)
 
     def to_w(self, z: torch.Tensor) -> torch.Tensor:
@@ -183,8 +197,9 @@ class Generator(nn.Module):
             out = self.main(wf[:, :, None, None])
         if self.cfg.output == "tanh":
             return out
-        return paint_faces(out, torch.sigmoid(self.background(wf)),
-                           torch.tanh(self.brightness(wf)))    # [-1, 1], like tanh
+        return paint_faces(
+            out, torch.sigmoid(self.background(wf)), torch.tanh(self.brightness(wf))
+        )  # [-1, 1], like tanh
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.synthesis(self.to_w(z))
@@ -196,8 +211,9 @@ class MappingNetwork(nn.Module):
 
     def __init__(self, dim: int, layers: int):
         super().__init__()
-        self.net = nn.Sequential(*[m for _ in range(layers)
-                                   for m in (nn.Linear(dim, dim), nn.LeakyReLU(0.2))])
+        self.net = nn.Sequential(
+            *[m for _ in range(layers) for m in (nn.Linear(dim, dim), nn.LeakyReLU(0.2))]
+        )
         for m in self.net:
             if isinstance(m, nn.Linear):
                 nn.init.kaiming_normal_(m.weight, a=0.2)
@@ -245,8 +261,8 @@ class MinibatchStd(nn.Module):
         while n % g:
             g -= 1
         y = x.float().reshape(g, -1, c, h, w)
-        y = (y - y.mean(0)).pow(2).mean(0).add(1e-8).sqrt().mean((1, 2, 3))   # B/g
-        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)                           # B×1×H×W
+        y = (y - y.mean(0)).pow(2).mean(0).add(1e-8).sqrt().mean((1, 2, 3))  # B/g
+        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)  # B×1×H×W
         return torch.cat([x, y.to(x.dtype)], 1)
 
 
@@ -254,19 +270,18 @@ def _up(cfg: DCGANConfig, c_in: int, c_out: int, bias: bool = False) -> list[nn.
     """One ×2 layer of the generator (see ``DCGANConfig.upsample``)."""
     if cfg.upsample in ("resize", "bilinear"):
         mode = "nearest" if cfg.upsample == "resize" else "bilinear"
-        return [nn.Upsample(scale_factor=2, mode=mode),
-                nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+        return [nn.Upsample(scale_factor=2, mode=mode), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
     return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
 
 
 def _down_trunk(cfg: DCGANConfig) -> tuple[list[nn.Module], int]:
     """The discriminator's strided convolutions down to 4×4, and their last width."""
     layers: list[nn.Module] = [
-        nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),   # B×d×S/2×S/2
+        nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),  # B×d×S/2×S/2
         nn.LeakyReLU(0.2, inplace=True),
     ]
     mult = 1
-    for _ in range(cfg.n_up - 1):                      # 32→16→8→4, doubling width
+    for _ in range(cfg.n_up - 1):  # 32→16→8→4, doubling width
         layers += [
             nn.Conv2d(cfg.ndf * mult, cfg.ndf * mult * 2, 4, 2, 1, bias=False),
             nn.BatchNorm2d(cfg.ndf * mult * 2),
@@ -290,7 +305,7 @@ class Discriminator(nn.Module):
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.main(x).flatten()                      # B
+        return self.main(x).flatten()  # B
 
 
 class Encoder(nn.Module):
@@ -303,12 +318,12 @@ class Encoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         layers, width = _down_trunk(cfg)
-        self.main = nn.Sequential(*layers)                 # B×w×4×4
+        self.main = nn.Sequential(*layers)  # B×w×4×4
         self.head = nn.Linear(width * 16, 2 * cfg.z_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.head(self.main(x).flatten(1))
-        return h[:, :self.cfg.z_dim], h[:, self.cfg.z_dim:].clamp(*self.LOGVAR_RANGE)
+        return h[:, : self.cfg.z_dim], h[:, self.cfg.z_dim :].clamp(*self.LOGVAR_RANGE)
 
 
 class Shifted(nn.Module):
@@ -316,7 +331,7 @@ class Shifted(nn.Module):
     image: G(z + shift) ("z") or synthesis(to_w(z) + shift) ("w"); ``cfg`` and
     parameters are G's (completion searches z through it)."""
 
-    shift: torch.Tensor                  # buffer
+    shift: torch.Tensor  # buffer
 
     def __init__(self, generator: Generator, shift, space: str = "z"):
         super().__init__()

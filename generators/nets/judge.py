@@ -26,25 +26,25 @@ from torch import nn
 
 from generators.schema import BOOL, CATEGORY, get_schema
 
-ARCH_VERSION = 3          # 2: residual blocks per stage; 3: the pooled local branch
-IGNORE = -100             # F.cross_entropy's default ignore_index
+ARCH_VERSION = 3  # 2: residual blocks per stage; 3: the pooled local branch
+IGNORE = -100  # F.cross_entropy's default ignore_index
 
 
 @dataclass(frozen=True)
 class JudgeConfig:
     domain: str = "faces"
     image_size: int = 64
-    width: int = 32              # channels of the first conv; doubles per stage
-    stages: int = 4              # 64 → 4 px
-    blocks: int = 1              # 3×3 convs per stage after its strided one (0: none)
-    local_blocks: int = 1        # residual convs of the pooled 16×16 branch (0: no branch)
-    expression_map: bool = False # faces: a 1×1 conv on the local branch predicts where the
-                                 # expression changed pixels (auxiliary training target)
+    width: int = 32  # channels of the first conv; doubles per stage
+    stages: int = 4  # 64 → 4 px
+    blocks: int = 1  # 3×3 convs per stage after its strided one (0: none)
+    local_blocks: int = 1  # residual convs of the pooled 16×16 branch (0: no branch)
+    expression_map: bool = False  # faces: a 1×1 conv on the local branch predicts where the
+    # expression changed pixels (auxiliary training target)
     hidden: int = 256
     embed_dim: int = 64
-    fine_blocks: int = 0         # faces: residual convs of a 32×32 branch for the eye and
-                                 # mouth band (0: none, the version-3 judges as shipped)
-    fine_width: int = 64         # its channels
+    fine_blocks: int = 0  # faces: residual convs of a 32×32 branch for the eye and
+    # mouth band (0: none, the version-3 judges as shipped)
+    fine_width: int = 64  # its channels
 
 
 def _is_wrapping(attr) -> bool:
@@ -72,24 +72,29 @@ class AttributeCodec:
             return IGNORE
         return int(bool(value)) if attr.kind == BOOL else attr.values.index(value)
 
-    def encode(self, attrs: Sequence[Mapping[str, Any]], shown: bool = False
-               ) -> dict[str, np.ndarray]:
+    def encode(
+        self, attrs: Sequence[Mapping[str, Any]], shown: bool = False
+    ) -> dict[str, np.ndarray]:
         """Training targets: the attributes as the image shows them (``shown``:
         ``attrs`` are already ``studio.visible``)."""
         if not shown:
             from generators.studio import visible
+
             attrs = [visible(self.schema.domain, a) for a in attrs]
         if self.schema.domain == "faces":
-            attrs = [dict(a, expression_strength=None) if a["expression"] == "neutral" else a
-                     for a in attrs]
+            attrs = [
+                dict(a, expression_strength=None) if a["expression"] == "neutral" else a
+                for a in attrs
+            ]
         out: dict[str, np.ndarray] = {}
         for a in self.classes:
             out[a.name] = np.array([self.class_index(a, d[a.name]) for d in attrs], np.int64)
         for a in self.numeric:
             # a number the image does not show (the strength of an expression
             # that reads neutral) is NaN: left out of the loss
-            v = np.array([np.nan if d[a.name] is None else float(d[a.name]) for d in attrs],
-                         np.float64)
+            v = np.array(
+                [np.nan if d[a.name] is None else float(d[a.name]) for d in attrs], np.float64
+            )
             if _is_wrapping(a):
                 r = np.radians(v)
                 out[a.name] = np.stack([np.sin(r), np.cos(r)], 1).astype(np.float32)
@@ -130,8 +135,11 @@ class Judge(nn.Module):
         # detector of a few pixels (a smile, an open mouth, a rim) works
         # wherever the head turned it (a flattened 4×4 map memorised positions
         # and never learnt the expression).
-        trunk: list[nn.Module] = [nn.Conv2d(3, cfg.width // 2, 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(cfg.width // 2), nn.SiLU()]
+        trunk: list[nn.Module] = [
+            nn.Conv2d(3, cfg.width // 2, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(cfg.width // 2),
+            nn.SiLU(),
+        ]
         deep: list[nn.Module] = []
         c_in = c_mid = cfg.width // 2
         for i in range(cfg.stages):
@@ -141,43 +149,51 @@ class Judge(nn.Module):
             layers += [_Residual(c) for _ in range(cfg.blocks)]
             c_in = c
             if i == 0:
-                self._at32 = len(trunk)           # trunk[:_at32] gives the 32×32 stage
+                self._at32 = len(trunk)  # trunk[:_at32] gives the 32×32 stage
                 c_32 = c
             if i < 2:
                 c_mid = c
-        self.trunk = nn.Sequential(*trunk)                      # B×2w×16×16
-        self.deep = nn.Sequential(*deep)                        # B×C×4×4
+        self.trunk = nn.Sequential(*trunk)  # B×2w×16×16
+        self.deep = nn.Sequential(*deep)  # B×C×4×4
         side = cfg.image_size // 2**cfg.stages
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_in * side * side, cfg.hidden), nn.SiLU())
         feat = cfg.hidden
         if cfg.local_blocks:
             c_loc = c_mid * 2
-            self.local = nn.Sequential(nn.Conv2d(c_mid, c_loc, 3, 1, 1, bias=False),
-                                       nn.BatchNorm2d(c_loc), nn.SiLU(),
-                                       *[_Residual(c_loc) for _ in range(cfg.local_blocks)])
+            self.local = nn.Sequential(
+                nn.Conv2d(c_mid, c_loc, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(c_loc),
+                nn.SiLU(),
+                *[_Residual(c_loc) for _ in range(cfg.local_blocks)],
+            )
             feat += 2 * c_loc
             if cfg.expression_map:
                 self.expr_map = nn.Conv2d(c_loc, 1, 1)
         if cfg.fine_blocks:
             # the eye and mouth band at 32×32: a mouth corner or a rim is one
             # or two pixels there, where the 16×16 branch sees it averaged away
-            self.fine = nn.Sequential(nn.Conv2d(c_32, cfg.fine_width, 3, 1, 1, bias=False),
-                                      nn.BatchNorm2d(cfg.fine_width), nn.SiLU(),
-                                      *[_Residual(cfg.fine_width) for _ in range(cfg.fine_blocks)])
+            self.fine = nn.Sequential(
+                nn.Conv2d(c_32, cfg.fine_width, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(cfg.fine_width),
+                nn.SiLU(),
+                *[_Residual(cfg.fine_width) for _ in range(cfg.fine_blocks)],
+            )
             feat += 2 * cfg.fine_width
-        self.cls_heads = nn.ModuleDict({a.name: nn.Linear(feat, self.codec.n_classes(a))
-                                        for a in self.codec.classes})
-        self.reg_heads = nn.ModuleDict({a.name: nn.Linear(feat, self.codec.reg_dim(a))
-                                        for a in self.codec.numeric})
+        self.cls_heads = nn.ModuleDict(
+            {a.name: nn.Linear(feat, self.codec.n_classes(a)) for a in self.codec.classes}
+        )
+        self.reg_heads = nn.ModuleDict(
+            {a.name: nn.Linear(feat, self.codec.reg_dim(a)) for a in self.codec.numeric}
+        )
         self.embed = nn.Linear(feat, cfg.embed_dim)
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.cfg.fine_blocks:
-            at32 = self.trunk[:self._at32](x)
-            mid = self.trunk[self._at32:](at32)
+            at32 = self.trunk[: self._at32](x)
+            mid = self.trunk[self._at32 :](at32)
         else:
             mid = self.trunk(x)
-        h = self.fc(self.deep(mid))                             # B×hidden
+        h = self.fc(self.deep(mid))  # B×hidden
         loc = None
         if self.cfg.local_blocks:
             loc = self.local(mid)
@@ -202,7 +218,7 @@ class Judge(nn.Module):
         out.update({k: m(h) for k, m in self.reg_heads.items()})
         out["_embed"] = nn.functional.normalize(self.embed(h), dim=1)
         if loc is not None and self.cfg.expression_map:
-            out["_expression_map"] = self.expr_map(loc)[:, 0]      # B×16×16 logits
+            out["_expression_map"] = self.expr_map(loc)[:, 0]  # B×16×16 logits
         return out
 
 
@@ -213,14 +229,16 @@ def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def read_attributes(judge: Judge, images: np.ndarray, batch: int = 256) -> tuple[list[dict], np.ndarray]:
+def read_attributes(
+    judge: Judge, images: np.ndarray, batch: int = 256
+) -> tuple[list[dict], np.ndarray]:
     """Every attribute the judge reads from each image, and the identity embeddings."""
     judge.eval()
     codec = judge.codec
     rows: list[dict] = [dict() for _ in range(len(images))]
     embeds = []
     for s in range(0, len(images), batch):
-        out = judge(to_input(images[s:s + batch]))
+        out = judge(to_input(images[s : s + batch]))
         for a in codec.classes:
             for i, v in enumerate(codec.decode_class(a, out[a.name].numpy())):
                 rows[s + i][a.name] = v
@@ -236,5 +254,3 @@ def angle_error(attr, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if _is_wrapping(attr):
         d = np.minimum(d, 360 - d)
     return d
-
-

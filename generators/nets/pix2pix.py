@@ -33,22 +33,22 @@ from torch import nn
 
 from generators.nets.dcgan import init_weights, seeded
 
-ARCH_VERSION = 1   # bump when a change makes saved weights unloadable
+ARCH_VERSION = 1  # bump when a change makes saved weights unloadable
 
 
 @dataclass
 class Pix2PixConfig:
     domain: str = "faces"
     image_size: int = 64
-    in_channels: int = 1           # the sketch (grey, [-1, 1]: -1 ink, 1 paper)
+    in_channels: int = 1  # the sketch (grey, [-1, 1]: -1 ink, 1 paper)
     out_channels: int = 3
-    ngf: int = 32                  # generator width at the outermost layer
-    ndf: int = 32                  # discriminator width at the first layer
-    downs: int = 6                 # encoder downsamplings (64 px → 1 px)
-    max_mult: int = 4              # widths stop growing at ngf · max_mult
+    ngf: int = 32  # generator width at the outermost layer
+    ndf: int = 32  # discriminator width at the first layer
+    downs: int = 6  # encoder downsamplings (64 px → 1 px)
+    max_mult: int = 4  # widths stop growing at ngf · max_mult
     dropout: float = 0.5
-    dropout_layers: int = 3        # innermost decoder layers with dropout (the noise)
-    d_layers: int = 2              # stride-2 layers of D before its two stride-1 layers
+    dropout_layers: int = 3  # innermost decoder layers with dropout (the noise)
+    d_layers: int = 2  # stride-2 layers of D before its two stride-1 layers
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
@@ -74,9 +74,9 @@ def receptive_field(cfg: Pix2PixConfig) -> int:
 class UNetGenerator(nn.Module):
     def __init__(self, cfg: Pix2PixConfig):
         super().__init__()
-        if cfg.image_size % (2 ** cfg.downs):
+        if cfg.image_size % (2**cfg.downs):
             raise ValueError(f"image_size {cfg.image_size} is not divisible by 2^{cfg.downs}")
-        widths = [cfg.ngf * min(2 ** i, cfg.max_mult) for i in range(cfg.downs)]
+        widths = [cfg.ngf * min(2**i, cfg.max_mult) for i in range(cfg.downs)]
         self.widths = widths
         self.down = nn.ModuleList()
         c_in = cfg.in_channels
@@ -89,7 +89,7 @@ class UNetGenerator(nn.Module):
             c_in = w
         self.up = nn.ModuleList()
         for j in range(cfg.downs):
-            i = cfg.downs - 1 - j                      # the encoder level this one mirrors
+            i = cfg.downs - 1 - j  # the encoder level this one mirrors
             c_in = widths[i] if j == 0 else 2 * widths[i]
             last = i == 0
             c_out = cfg.out_channels if last else widths[i - 1]
@@ -113,7 +113,7 @@ class UNetGenerator(nn.Module):
         x = self.up[0](feats[-1])
         for j in range(1, len(self.up)):
             x = self.up[j](torch.cat([x, feats[-1 - j]], 1))
-        return x                                        # B×3×64×64 in [-1, 1]
+        return x  # B×3×64×64 in [-1, 1]
 
 
 class PatchDiscriminator(nn.Module):
@@ -122,14 +122,18 @@ class PatchDiscriminator(nn.Module):
         c = cfg.in_channels + cfg.out_channels
         layers: list[nn.Module] = []
         w = cfg.ndf
-        for i in range(cfg.d_layers):                    # stride 2: 64 → 32 → 16
+        for i in range(cfg.d_layers):  # stride 2: 64 → 32 → 16
             layers += [nn.Conv2d(c, w, 4, 2, 1, bias=i == 0)]
             if i > 0:
                 layers.append(nn.BatchNorm2d(w))
             layers.append(nn.LeakyReLU(0.2))
             c, w = w, w * 2
-        layers += [nn.Conv2d(c, w, 4, 1, 1, bias=False), nn.BatchNorm2d(w), nn.LeakyReLU(0.2),
-                   nn.Conv2d(w, 1, 4, 1, 1)]             # stride 1: 16 → 15 → 14
+        layers += [
+            nn.Conv2d(c, w, 4, 1, 1, bias=False),
+            nn.BatchNorm2d(w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 1, 4, 1, 1),
+        ]  # stride 1: 16 → 15 → 14
         self.net = nn.Sequential(*layers)
 
     def forward(self, sketch: torch.Tensor, picture: torch.Tensor) -> torch.Tensor:

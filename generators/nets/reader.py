@@ -37,13 +37,13 @@ ARCH_VERSION = 1
 @dataclass(frozen=True)
 class ReaderConfig:
     feat_dim: int = 384
-    hidden: int = 96               # per GRU direction
+    hidden: int = 96  # per GRU direction
     n_acts: int = 5
     n_degrees: int = 3
     slot_sizes: tuple[int, ...] = field(default_factory=tuple)
-    encoder: str = "bigru"         # "bigru" | "pooled"
+    encoder: str = "bigru"  # "bigru" | "pooled"
     dropout: float = 0.1
-    members: int = 1               # heads averaged (an ensemble)
+    members: int = 1  # heads averaged (an ensemble)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slot_sizes", tuple(int(s) for s in self.slot_sizes))
@@ -54,14 +54,15 @@ class ReaderConfig:
 
 
 class RequestReader(nn.Module):
-    valid: torch.Tensor                  # buffer: which word slots each slot has
+    valid: torch.Tensor  # buffer: which word slots each slot has
 
     def __init__(self, cfg: ReaderConfig):
         super().__init__()
         self.cfg = cfg
         if cfg.members > 1:
-            self.heads = nn.ModuleList(RequestReader(replace(cfg, members=1))
-                                       for _ in range(cfg.members))
+            self.heads = nn.ModuleList(
+                RequestReader(replace(cfg, members=1)) for _ in range(cfg.members)
+            )
             return
         n_slots = len(cfg.slot_sizes)
         width = max(cfg.slot_sizes) if cfg.slot_sizes else 1
@@ -71,20 +72,21 @@ class RequestReader(nn.Module):
             self.proj = nn.Linear(cfg.feat_dim, d)
             self.gru = nn.GRU(d, cfg.hidden, batch_first=True, bidirectional=True)
             # queries: act, degree, then one per slot
-            self.queries = nn.Parameter(torch.randn(2 + n_slots, d) * d ** -0.5)
+            self.queries = nn.Parameter(torch.randn(2 + n_slots, d) * d**-0.5)
         else:
             d = cfg.feat_dim
         self.act = nn.Linear(d, cfg.n_acts)
         self.degree = nn.Linear(d, cfg.n_degrees)
-        self.slot_w = nn.Parameter(torch.randn(n_slots, width, d) * d ** -0.5)
+        self.slot_w = nn.Parameter(torch.randn(n_slots, width, d) * d**-0.5)
         self.slot_b = nn.Parameter(torch.zeros(n_slots, width))
         valid = torch.zeros(n_slots, width, dtype=torch.bool)
         for i, s in enumerate(cfg.slot_sizes):
             valid[i, :s] = True
         self.register_buffer("valid", valid, persistent=False)
 
-    def forward_members(self, feats: torch.Tensor,
-                        mask: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+    def forward_members(
+        self, feats: torch.Tensor, mask: torch.Tensor
+    ) -> list[dict[str, torch.Tensor]]:
         """Each member's logits (one entry for a single head): what training fits."""
         if self.cfg.members > 1:
             return [h(feats, mask) for h in self.heads]
@@ -95,8 +97,10 @@ class RequestReader(nn.Module):
         ensemble: log mean probability)."""
         if self.cfg.members > 1:
             outs = [h(feats, mask) for h in self.heads]
-            return {k: torch.stack([o[k].softmax(-1) for o in outs]).mean(0)
-                    .clamp_min(1e-12).log() for k in outs[0]}
+            return {
+                k: torch.stack([o[k].softmax(-1) for o in outs]).mean(0).clamp_min(1e-12).log()
+                for k in outs[0]
+            }
         m = mask.to(feats.dtype)
         if self.cfg.encoder == "pooled":
             pooled = (feats * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp_min(1)
@@ -106,19 +110,21 @@ class RequestReader(nn.Module):
         else:
             h = torch.tanh(self.proj(self.drop(feats)))
             lengths = mask.sum(1).clamp_min(1).cpu()
-            if bool((lengths < h.shape[1]).any()):                   # padding never read
-                packed = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True,
-                                                           enforce_sorted=False)
+            if bool((lengths < h.shape[1]).any()):  # padding never read
+                packed = nn.utils.rnn.pack_padded_sequence(
+                    h, lengths, batch_first=True, enforce_sorted=False
+                )
                 h, _ = self.gru(packed)
-                h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True,
-                                                        total_length=feats.shape[1])
+                h, _ = nn.utils.rnn.pad_packed_sequence(
+                    h, batch_first=True, total_length=feats.shape[1]
+                )
             else:
-                h, _ = self.gru(h)                                   # [B, T, d]
+                h, _ = self.gru(h)  # [B, T, d]
             h = self.drop(h)
             scores = torch.einsum("btd,qd->bqt", h, self.queries) * h.shape[-1] ** -0.5
             scores = scores.masked_fill(m[:, None, :] == 0, -1e4)
             att = scores.softmax(-1)
-            pooled = torch.einsum("bqt,btd->bqd", att, h)            # [B, Q, d]
+            pooled = torch.einsum("bqt,btd->bqd", att, h)  # [B, Q, d]
             act_v, deg_v, slot_v = pooled[:, 0], pooled[:, 1], pooled[:, 2:]
         slots = torch.einsum("bsd,swd->bsw", slot_v, self.slot_w) + self.slot_b
         slots = slots.masked_fill(~self.valid[None], -1e4)

@@ -42,12 +42,12 @@ from generators.nets.convdeconv import paint_faces
 from generators.nets.dcgan import init_weights, seeded
 from generators.protocol import Z_DIM
 
-ARCH_VERSION = 2          # bump when a change makes saved weights unloadable
+ARCH_VERSION = 2  # bump when a change makes saved weights unloadable
 #                           2: the caption statistics (text_mean, text_scale) are buffers
-GEOMETRY_DIM = 10         # see encode_geometry
-IDENTITY_DIM = 12         # len(identity_params(...))
+GEOMETRY_DIM = 10  # see encode_geometry
+IDENTITY_DIM = 12  # len(identity_params(...))
 OUTPUTS = ("tanh", "compose")
-BRIGHTNESS_INDEX = 8      # encode_geometry's brightness column
+BRIGHTNESS_INDEX = 8  # encode_geometry's brightness column
 
 
 #: training settings that configs held before issue 25 (now in the trainer's settings);
@@ -57,16 +57,16 @@ TRAINING_KEYS = ("lr", "beta1", "beta2")
 
 @dataclass(frozen=True)
 class TextGANConfig:
-    z_dim: int = Z_DIM             # latent length (states carry Z_DIM numbers)
-    embed_dim: int = 384           # sentence-embedding length
-    cond_dim: int = 128            # compressed text
+    z_dim: int = Z_DIM  # latent length (states carry Z_DIM numbers)
+    embed_dim: int = 384  # sentence-embedding length
+    cond_dim: int = 128  # compressed text
     geometry_dim: int = GEOMETRY_DIM
     identity_dim: int = IDENTITY_DIM
     # Explicit design choice (see the module docstring): condition G and D on
     # the identity's face-shape parameters, because z alone cannot carry a
     # studio identity through edits.  Off: a plain GAN-CLS on text + geometry.
     use_identity_params: bool = True
-    use_geometry: bool = True      # pose / light / brightness / strength as numbers
+    use_geometry: bool = True  # pose / light / brightness / strength as numbers
     # Width of two fully connected layers between the joined input and the
     # first up-convolution (0: none, the paper's generator).  Why: the first
     # layer of the paper's G is linear in its input, and which pixels a
@@ -91,11 +91,11 @@ class TextGANConfig:
     # up-convolutions, as the conv-deconv decoder has: one more layer of
     # depth at every resolution for placing small features (eyes, lenses).
     refine: bool = False
-    ngf: int = 64                  # generator width at the last hidden layer
-    ndf: int = 64                  # discriminator width at the first layer
+    ngf: int = 64  # generator width at the last hidden layer
+    ndf: int = 64  # discriminator width at the first layer
     image_size: int = 64
     channels: int = 3
-    init_std: float = 0.02         # N(0, std) weight init
+    init_std: float = 0.02  # N(0, std) weight init
 
     def __post_init__(self) -> None:
         n = self.image_size
@@ -115,13 +115,14 @@ class TextGANConfig:
 
     @property
     def n_up(self) -> int:
-        return int(math.log2(self.image_size)) - 2          # 4 at 64×64
+        return int(math.log2(self.image_size)) - 2  # 4 at 64×64
 
     @property
     def extra_dim(self) -> int:
         """Numbers joined beside the compressed text."""
-        return ((self.geometry_dim if self.use_geometry else 0)
-                + (self.identity_dim if self.use_identity_params else 0))
+        return (self.geometry_dim if self.use_geometry else 0) + (
+            self.identity_dim if self.use_identity_params else 0
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -148,13 +149,20 @@ def _sc(deg: float) -> list[float]:
 def encode_geometry(attrs: Sequence[Mapping[str, Any]]) -> torch.Tensor:
     """Face attribute dicts → B×10 float: sin/cos of yaw, pitch, light azimuth
     and light elevation, brightness (−1…1), expression strength (0…1 → −1…1)."""
-    rows = [_sc(a["yaw"]) + _sc(a["pitch"]) + _sc(a["light_azimuth"]) + _sc(a["light_elevation"])
-            + [float(a["brightness"]), float(a["expression_strength"]) * 2 - 1] for a in attrs]
+    rows = [
+        _sc(a["yaw"])
+        + _sc(a["pitch"])
+        + _sc(a["light_azimuth"])
+        + _sc(a["light_elevation"])
+        + [float(a["brightness"]), float(a["expression_strength"]) * 2 - 1]
+        for a in attrs
+    ]
     return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), GEOMETRY_DIM)
 
 
 def _param_stats() -> tuple[np.ndarray, np.ndarray]:
     from generators.studio.faces import identity_params
+
     p = np.stack([identity_params(i) for i in range(512)])
     return p.mean(0), p.std(0) + 1e-6
 
@@ -162,18 +170,23 @@ def _param_stats() -> tuple[np.ndarray, np.ndarray]:
 _P_MEAN, _P_STD = _param_stats()
 
 
-def encode_identity(attrs: Sequence[Mapping[str, Any]],
-                    offsets: Sequence[Mapping[str, float] | None] | None = None) -> torch.Tensor:
+def encode_identity(
+    attrs: Sequence[Mapping[str, Any]], offsets: Sequence[Mapping[str, float] | None] | None = None
+) -> torch.Tensor:
     """Face attribute dicts (and their states' offsets: ``mix:`` identity
     blends) → B×12 standardised face-shape parameters."""
     from generators.blend import shape_params
+
     offs = list(offsets) if offsets is not None else [None] * len(attrs)
     rows = [(shape_params("faces", a, o) - _P_MEAN) / _P_STD for a, o in zip(attrs, offs)]
     return torch.tensor(np.array(rows, np.float32)).reshape(len(rows), IDENTITY_DIM)
 
 
-def encode_extra(cfg: TextGANConfig, attrs: Sequence[Mapping[str, Any]],
-                 offsets: Sequence[Mapping[str, float] | None] | None = None) -> torch.Tensor:
+def encode_extra(
+    cfg: TextGANConfig,
+    attrs: Sequence[Mapping[str, Any]],
+    offsets: Sequence[Mapping[str, float] | None] | None = None,
+) -> torch.Tensor:
     """B×cfg.extra_dim: the numbers this config joins beside the text."""
     parts = []
     if cfg.use_geometry:
@@ -187,8 +200,10 @@ def class_sizes() -> tuple[int, ...]:
     """Number of classes of each faces categorical / bool attribute, in the
     order of ``generators.training.textgan.category_codes``."""
     from generators.schema import BOOL, CATEGORY, get_schema
-    return tuple(2 if c.kind == BOOL else len(c.values)
-                 for c in get_schema("faces").of_kind(CATEGORY, BOOL))
+
+    return tuple(
+        2 if c.kind == BOOL else len(c.values) for c in get_schema("faces").of_kind(CATEGORY, BOOL)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -207,7 +222,7 @@ class TextCompressor(nn.Module):
     One scale for all dimensions, not one each, so that a rare direction of
     an unseen caption is not blown up."""
 
-    text_mean: torch.Tensor              # buffers
+    text_mean: torch.Tensor  # buffers
     text_scale: torch.Tensor
 
     def __init__(self, cfg: TextGANConfig):
@@ -239,43 +254,62 @@ class TextGenerator(nn.Module):
         c_in = cfg.z_dim + cfg.cond_dim + cfg.extra_dim
         self.trunk: nn.Module = nn.Identity()
         if cfg.trunk:
-            self.trunk = nn.Sequential(nn.Linear(c_in, cfg.trunk), nn.ReLU(True),
-                                       nn.Linear(cfg.trunk, cfg.trunk), nn.ReLU(True))
+            self.trunk = nn.Sequential(
+                nn.Linear(c_in, cfg.trunk),
+                nn.ReLU(True),
+                nn.Linear(cfg.trunk, cfg.trunk),
+                nn.ReLU(True),
+            )
             c_in = cfg.trunk
-        mult = 2 ** (cfg.n_up - 1)                                  # 8 at 64×64
+        mult = 2 ** (cfg.n_up - 1)  # 8 at 64×64
+
         def refine(c: int) -> list[nn.Module]:
-            return ([nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
-                    if cfg.refine else [])
+            return (
+                [nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+                if cfg.refine
+                else []
+            )
 
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(c_in, cfg.ngf * mult, 4, 1, 0, bias=False),   # B×8g×4×4
-            nn.BatchNorm2d(cfg.ngf * mult), nn.ReLU(True), *refine(cfg.ngf * mult)]
-        for _ in range(cfg.n_up - 1):                               # 4→8→16→32
-            layers += [nn.ConvTranspose2d(cfg.ngf * mult, cfg.ngf * mult // 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(cfg.ngf * mult // 2), nn.ReLU(True),
-                       *refine(cfg.ngf * mult // 2)]
+            nn.ConvTranspose2d(c_in, cfg.ngf * mult, 4, 1, 0, bias=False),  # B×8g×4×4
+            nn.BatchNorm2d(cfg.ngf * mult),
+            nn.ReLU(True),
+            *refine(cfg.ngf * mult),
+        ]
+        for _ in range(cfg.n_up - 1):  # 4→8→16→32
+            layers += [
+                nn.ConvTranspose2d(cfg.ngf * mult, cfg.ngf * mult // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(cfg.ngf * mult // 2),
+                nn.ReLU(True),
+                *refine(cfg.ngf * mult // 2),
+            ]
             mult //= 2
-        if cfg.output == "compose":                                 # albedo 3, shade 1, mask 1
+        if cfg.output == "compose":  # albedo 3, shade 1, mask 1
             if cfg.channels != 3:
                 raise ValueError("output 'compose' paints RGB: channels must be 3")
-            layers.append(nn.ConvTranspose2d(cfg.ngf, 5, 4, 2, 1))         # B×5×S×S
-            self.background = nn.Linear(cfg.cond_dim, 3)           # colour from the text
+            layers.append(nn.ConvTranspose2d(cfg.ngf, 5, 4, 2, 1))  # B×5×S×S
+            self.background = nn.Linear(cfg.cond_dim, 3)  # colour from the text
         else:
-            layers += [nn.ConvTranspose2d(cfg.ngf, cfg.channels, 4, 2, 1, bias=False),  # B×C×S×S
-                       nn.Tanh()]
+            layers += [
+                nn.ConvTranspose2d(cfg.ngf, cfg.channels, 4, 2, 1, bias=False),  # B×C×S×S
+                nn.Tanh(),
+            ]
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
-        text = self.text(emb)                                       # B×cond
-        h = torch.cat([z.flatten(1), text, extra], 1)               # B×(z+cond+extra)
-        h = self.trunk(h)                                           # B×trunk (or unchanged)
-        out = self.main(h[:, :, None, None])                        # B×C×S×S (or B×5×S×S)
+        text = self.text(emb)  # B×cond
+        h = torch.cat([z.flatten(1), text, extra], 1)  # B×(z+cond+extra)
+        h = self.trunk(h)  # B×trunk (or unchanged)
+        out = self.main(h[:, :, None, None])  # B×C×S×S (or B×5×S×S)
         if self.cfg.output == "tanh":
             return out
-        bg = torch.sigmoid(self.background(text))                   # B×3
-        bright = (extra[:, BRIGHTNESS_INDEX:BRIGHTNESS_INDEX + 1] if self.cfg.use_geometry
-                  else torch.zeros(len(out), 1, device=out.device, dtype=out.dtype))
-        return paint_faces(out, bg, bright)                         # [-1, 1], like tanh
+        bg = torch.sigmoid(self.background(text))  # B×3
+        bright = (
+            extra[:, BRIGHTNESS_INDEX : BRIGHTNESS_INDEX + 1]
+            if self.cfg.use_geometry
+            else torch.zeros(len(out), 1, device=out.device, dtype=out.dtype)
+        )
+        return paint_faces(out, bg, bright)  # [-1, 1], like tanh
 
 
 class TextDiscriminator(nn.Module):
@@ -286,36 +320,44 @@ class TextDiscriminator(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.text = TextCompressor(cfg)
-        layers: list[nn.Module] = [nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),  # B×d×S/2
-                                   nn.LeakyReLU(0.2, inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),  # B×d×S/2
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
         mult = 1
-        for _ in range(cfg.n_up - 1):                               # 32→16→8→4
-            layers += [nn.Conv2d(cfg.ndf * mult, cfg.ndf * mult * 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(cfg.ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
+        for _ in range(cfg.n_up - 1):  # 32→16→8→4
+            layers += [
+                nn.Conv2d(cfg.ndf * mult, cfg.ndf * mult * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(cfg.ndf * mult * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
             mult *= 2
-        self.features = nn.Sequential(*layers)                      # B×8d×4×4
+        self.features = nn.Sequential(*layers)  # B×8d×4×4
         c = cfg.ndf * mult
-        self.joint = nn.Sequential(                                 # after joining the text
+        self.joint = nn.Sequential(  # after joining the text
             nn.Conv2d(c + cfg.cond_dim + cfg.extra_dim, c, 1, 1, 0, bias=False),
-            nn.BatchNorm2d(c), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(c, 1, 4, 1, 0, bias=False))                   # B×1×1×1
+            nn.BatchNorm2d(c),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c, 1, 4, 1, 0, bias=False),
+        )  # B×1×1×1
         self.sizes = class_sizes() if cfg.aux_classifier else ()
         self.aux = nn.Linear(c * 4 * 4, sum(self.sizes)) if cfg.aux_classifier else None
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         return self.score(x, emb, extra)[0]
 
-    def score(self, x: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor
-              ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def score(
+        self, x: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """(match logit B, auxiliary class logits: one B×K per attribute, or
         [] without the auxiliary classifier)."""
-        h = self.features(x)                                        # B×8d×4×4
-        cond = torch.cat([self.text(emb), extra], 1)                # B×(cond+extra)
-        cond = cond[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])   # replicated 4×4
-        logit = self.joint(torch.cat([h, cond.to(h.dtype)], 1)).flatten()     # B
+        h = self.features(x)  # B×8d×4×4
+        cond = torch.cat([self.text(emb), extra], 1)  # B×(cond+extra)
+        cond = cond[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])  # replicated 4×4
+        logit = self.joint(torch.cat([h, cond.to(h.dtype)], 1)).flatten()  # B
         if self.aux is None:
             return logit, []
-        return logit, list(self.aux(h.flatten(1)).split(self.sizes, 1))        # A × (B×K)
+        return logit, list(self.aux(h.flatten(1)).split(self.sizes, 1))  # A × (B×K)
 
 
 class TextGAN(nn.Module):

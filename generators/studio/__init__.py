@@ -16,9 +16,19 @@ from generators.schema import get_schema
 from generators.studio.chairs import render_chair, style_params
 from generators.studio.faces import feature_mask, identity_params, recolour_hair, render_face
 
-__all__ = ["StudioGenerator", "render", "render_chair", "render_face", "identity_params",
-           "style_params", "visible", "feature_mask", "expression_change_map", "EXPRESSION_VISIBLE_FROM",
-           "VISIBLE_VERSION"]
+__all__ = [
+    "StudioGenerator",
+    "render",
+    "render_chair",
+    "render_face",
+    "identity_params",
+    "style_params",
+    "visible",
+    "feature_mask",
+    "expression_change_map",
+    "EXPRESSION_VISIBLE_FROM",
+    "VISIBLE_VERSION",
+]
 
 # Below this strength the studio's expressions change only a few pixels at
 # 64 px (measured: angry at 0.2 differs from neutral in 0-6 pixels), so what an
@@ -36,8 +46,8 @@ EXPRESSION_VISIBLE_FROM = 0.2
 SHOW_MIN_PIXELS = 8
 SHOW_PIXEL_DELTA = 24
 SHOW_CHECK_SIZE = 64
-VISIBLE_VERSION = 2       # bumped when the rules below change (cached labels)
-EXPRESSION_MIN_PIXELS = SHOW_MIN_PIXELS          # the names the first rule had
+VISIBLE_VERSION = 2  # bumped when the rules below change (cached labels)
+EXPRESSION_MIN_PIXELS = SHOW_MIN_PIXELS  # the names the first rule had
 EXPRESSION_PIXEL_DELTA = SHOW_PIXEL_DELTA
 
 
@@ -64,7 +74,7 @@ def visible(domain: str, attributes: Mapping) -> dict:
     if float(out.get("expression_strength", 1.0)) < EXPRESSION_VISIBLE_FROM:
         out["expression"] = "neutral"
     if not all(k in out for k in ("identity", "eyewear", "hair_color", "beard")):
-        return out                   # a partial mapping: only the strength rule applies
+        return out  # a partial mapping: only the strength rule applies
     schema = get_schema(domain)
     size = SHOW_CHECK_SIZE
     info: dict = {}
@@ -79,14 +89,18 @@ def visible(domain: str, attributes: Mapping) -> dict:
         out["eyewear"] = None
     if hidden(beard=not out["beard"]):
         out["beard"] = None
-    if any(_changed(base, recolour_hair(base, info, c)) < SHOW_MIN_PIXELS
-           for c in schema.get("hair_color").values if c != out["hair_color"]):
+    if any(
+        _changed(base, recolour_hair(base, info, c)) < SHOW_MIN_PIXELS
+        for c in schema.get("hair_color").values
+        if c != out["hair_color"]
+    ):
         out["hair_color"] = None
     return out
 
 
-def expression_change_map(attributes: Mapping, image: np.ndarray | None = None,
-                          cells: int = 16) -> np.ndarray:
+def expression_change_map(
+    attributes: Mapping, image: np.ndarray | None = None, cells: int = 16
+) -> np.ndarray:
     """Where a face's expression shows: the fraction of pixels in each of
     cells × cells blocks that differ from the same face with a neutral
     expression by more than SHOW_PIXEL_DELTA (float32; zeros for a neutral
@@ -101,8 +115,9 @@ def expression_change_map(attributes: Mapping, image: np.ndarray | None = None,
     return changed.reshape(cells, k, cells, k).mean((1, 3)).astype(np.float32)
 
 
-def render(domain: str, attributes: Mapping, size: int = 64, params: np.ndarray | None = None
-           ) -> np.ndarray:
+def render(
+    domain: str, attributes: Mapping, size: int = 64, params: np.ndarray | None = None
+) -> np.ndarray:
     """Render a full attribute mapping of ``domain`` (H×W×3 uint8).  ``params``
     replaces the seed's shape parameters (a blend of identities / styles)."""
     if params is not None:
@@ -128,6 +143,7 @@ class StudioGenerator:
 
     def render(self, state) -> np.ndarray:
         from generators.blend import mixes, shape_params
+
         offsets = getattr(state, "offsets", None)
         params = shape_params(self.domain, state.attributes, offsets) if mixes(offsets) else None
         return render(self.domain, state.attributes, int(state.size), params)

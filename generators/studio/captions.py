@@ -30,6 +30,7 @@ def _side(v: float, neg: str, pos: str, dead: float) -> str | None:
 # Each entry: attribute -> list of template functions returning a phrase (or
 # None when the attribute is at a value not worth mentioning).
 
+
 def _yaw_word(a):
     return _side(a["yaw"], "left", "right", 10)
 
@@ -42,22 +43,34 @@ def _light_word(a):
     return _side(a["light_azimuth"], "left", "right", 20)
 
 
-EXPR_WORDS = {"happy": ("smiling", "happy", "cheerful", "grinning", "beaming"),
-              "sad": ("sad", "unhappy", "gloomy", "downcast", "sorrowful"),
-              "angry": ("angry", "frowning", "cross", "furious", "scowling"),
-              "surprised": ("surprised", "astonished", "amazed", "startled", "shocked"),
-              "neutral": ("neutral", "calm", "expressionless", "relaxed", "straight-faced")}
-EXPR_HELDOUT = {"happy": ("joyful", "delighted"), "sad": ("melancholy", "tearful"),
-                "angry": ("irate", "annoyed"), "surprised": ("stunned", "open-mouthed"),
-                "neutral": ("impassive", "composed")}
+EXPR_WORDS = {
+    "happy": ("smiling", "happy", "cheerful", "grinning", "beaming"),
+    "sad": ("sad", "unhappy", "gloomy", "downcast", "sorrowful"),
+    "angry": ("angry", "frowning", "cross", "furious", "scowling"),
+    "surprised": ("surprised", "astonished", "amazed", "startled", "shocked"),
+    "neutral": ("neutral", "calm", "expressionless", "relaxed", "straight-faced"),
+}
+EXPR_HELDOUT = {
+    "happy": ("joyful", "delighted"),
+    "sad": ("melancholy", "tearful"),
+    "angry": ("irate", "annoyed"),
+    "surprised": ("stunned", "open-mouthed"),
+    "neutral": ("impassive", "composed"),
+}
 
 FACE_TRAIN: dict[str, list[Phrase]] = {
     "eyewear": [
-        lambda a: {"sunglasses": "wearing sunglasses", "glasses": "wearing glasses"}.get(a["eyewear"]),
+        lambda a: {"sunglasses": "wearing sunglasses", "glasses": "wearing glasses"}.get(
+            a["eyewear"]
+        ),
         lambda a: {"sunglasses": "with shades", "glasses": "with spectacles"}.get(a["eyewear"]),
-        lambda a: {"sunglasses": "in dark sunglasses", "glasses": "in clear glasses"}.get(a["eyewear"]),
+        lambda a: {"sunglasses": "in dark sunglasses", "glasses": "in clear glasses"}.get(
+            a["eyewear"]
+        ),
         lambda a: {"sunglasses": "with dark glasses", "glasses": "with specs"}.get(a["eyewear"]),
-        lambda a: {"sunglasses": "sporting shades", "glasses": "wearing eyeglasses"}.get(a["eyewear"]),
+        lambda a: {"sunglasses": "sporting shades", "glasses": "wearing eyeglasses"}.get(
+            a["eyewear"]
+        ),
         lambda a: "without glasses" if a["eyewear"] == "none" else None,
     ],
     "hat": [
@@ -79,8 +92,13 @@ FACE_TRAIN: dict[str, list[Phrase]] = {
         lambda a: f"{a['hair_color']}-haired",
         lambda a: f"whose hair is {a['hair_color']}",
         lambda a: f"with {a['hair_color']} colored hair",
-        lambda a: {"red": "a redhead", "blond": "a blonde", "gray": "gray-haired",
-                   "black": "dark-haired", "brown": "brown-haired"}[a["hair_color"]],
+        lambda a: {
+            "red": "a redhead",
+            "blond": "a blonde",
+            "gray": "gray-haired",
+            "black": "dark-haired",
+            "brown": "brown-haired",
+        }[a["hair_color"]],
     ],
     "skin_tone": [
         lambda a: f"with {a['skin_tone']} skin",
@@ -101,13 +119,17 @@ FACE_TRAIN: dict[str, list[Phrase]] = {
         lambda a: f"looking {w}" if (w := _yaw_word(a)) else "looking straight ahead",
         lambda a: f"facing {w}" if (w := _yaw_word(a)) else "facing forward",
         lambda a: f"head turned {w}" if (w := _yaw_word(a)) else "in a frontal view",
-        lambda a: f"in profile toward the {w}" if (w := _yaw_word(a)) and abs(a["yaw"]) > 40 else None,
+        lambda a: (
+            f"in profile toward the {w}" if (w := _yaw_word(a)) and abs(a["yaw"]) > 40 else None
+        ),
     ],
     "pitch": [
         lambda a: f"looking {w}" if (w := _pitch_word(a)) else None,
         lambda a: f"head tilted {w}" if (w := _pitch_word(a)) else None,
         lambda a: f"chin {w}" if (w := _pitch_word(a)) else None,
-        lambda a: f"gazing {'upward' if w == 'up' else 'downward'}" if (w := _pitch_word(a)) else None,
+        lambda a: (
+            f"gazing {'upward' if w == 'up' else 'downward'}" if (w := _pitch_word(a)) else None
+        ),
         lambda a: f"tilting the head {w}" if (w := _pitch_word(a)) else None,
     ],
     "light_azimuth": [
@@ -118,18 +140,58 @@ FACE_TRAIN: dict[str, list[Phrase]] = {
         lambda a: f"in {w} side lighting" if (w := _light_word(a)) else None,
     ],
     "light_elevation": [
-        lambda a: "lit from above" if a["light_elevation"] > 35 else ("lit from below" if a["light_elevation"] < -5 else None),
-        lambda a: "with overhead light" if a["light_elevation"] > 35 else ("with light from below" if a["light_elevation"] < -5 else None),
-        lambda a: "top lit" if a["light_elevation"] > 35 else ("under lit" if a["light_elevation"] < -5 else None),
-        lambda a: "with a high light" if a["light_elevation"] > 35 else ("with a low light" if a["light_elevation"] < -5 else None),
-        lambda a: "light from overhead" if a["light_elevation"] > 35 else ("uplit" if a["light_elevation"] < -5 else None),
+        lambda a: (
+            "lit from above"
+            if a["light_elevation"] > 35
+            else ("lit from below" if a["light_elevation"] < -5 else None)
+        ),
+        lambda a: (
+            "with overhead light"
+            if a["light_elevation"] > 35
+            else ("with light from below" if a["light_elevation"] < -5 else None)
+        ),
+        lambda a: (
+            "top lit"
+            if a["light_elevation"] > 35
+            else ("under lit" if a["light_elevation"] < -5 else None)
+        ),
+        lambda a: (
+            "with a high light"
+            if a["light_elevation"] > 35
+            else ("with a low light" if a["light_elevation"] < -5 else None)
+        ),
+        lambda a: (
+            "light from overhead"
+            if a["light_elevation"] > 35
+            else ("uplit" if a["light_elevation"] < -5 else None)
+        ),
     ],
     "brightness": [
-        lambda a: "in a bright photo" if a["brightness"] > 0.3 else ("in a dark photo" if a["brightness"] < -0.3 else None),
-        lambda a: "brightly exposed" if a["brightness"] > 0.3 else ("dimly exposed" if a["brightness"] < -0.3 else None),
-        lambda a: "in bright light" if a["brightness"] > 0.3 else ("in dim light" if a["brightness"] < -0.3 else None),
-        lambda a: "overexposed" if a["brightness"] > 0.3 else ("underexposed" if a["brightness"] < -0.3 else None),
-        lambda a: "in a light image" if a["brightness"] > 0.3 else ("in a dark image" if a["brightness"] < -0.3 else None),
+        lambda a: (
+            "in a bright photo"
+            if a["brightness"] > 0.3
+            else ("in a dark photo" if a["brightness"] < -0.3 else None)
+        ),
+        lambda a: (
+            "brightly exposed"
+            if a["brightness"] > 0.3
+            else ("dimly exposed" if a["brightness"] < -0.3 else None)
+        ),
+        lambda a: (
+            "in bright light"
+            if a["brightness"] > 0.3
+            else ("in dim light" if a["brightness"] < -0.3 else None)
+        ),
+        lambda a: (
+            "overexposed"
+            if a["brightness"] > 0.3
+            else ("underexposed" if a["brightness"] < -0.3 else None)
+        ),
+        lambda a: (
+            "in a light image"
+            if a["brightness"] > 0.3
+            else ("in a dark image" if a["brightness"] < -0.3 else None)
+        ),
     ],
     "background": [
         lambda a: f"on a {a['background']} background",
@@ -140,27 +202,56 @@ FACE_TRAIN: dict[str, list[Phrase]] = {
     ],
 }
 FACE_HELDOUT: dict[str, list[Phrase]] = {
-    "eyewear": [lambda a: {"sunglasses": "with tinted glasses", "glasses": "with reading glasses"}.get(a["eyewear"]),
-                lambda a: {"sunglasses": "behind black sunglasses", "glasses": "behind thin-rimmed glasses"}.get(a["eyewear"])],
-    "hat": [lambda a: "with headwear" if a["hat"] else None,
-            lambda a: "topped with a hat" if a["hat"] else None],
-    "beard": [lambda a: "with whiskers" if a["beard"] else None,
-              lambda a: "with a bushy beard" if a["beard"] else None],
-    "hair_color": [lambda a: f"having {a['hair_color']} locks",
-                   lambda a: f"whose hair color is {a['hair_color']}"],
-    "skin_tone": [lambda a: f"of {a['skin_tone']} skin tone",
-                  lambda a: f"having {a['skin_tone']} skin"],
-    "expression": [lambda a: f"appearing {EXPR_HELDOUT[a['expression']][0]}",
-                   lambda a: f"seemingly {EXPR_HELDOUT[a['expression']][1]}"],
-    "yaw": [lambda a: f"glancing to the {w}" if (w := _yaw_word(a)) else "looking at the viewer",
-            lambda a: f"with the head rotated {w}" if (w := _yaw_word(a)) else "head-on"],
+    "eyewear": [
+        lambda a: {"sunglasses": "with tinted glasses", "glasses": "with reading glasses"}.get(
+            a["eyewear"]
+        ),
+        lambda a: {
+            "sunglasses": "behind black sunglasses",
+            "glasses": "behind thin-rimmed glasses",
+        }.get(a["eyewear"]),
+    ],
+    "hat": [
+        lambda a: "with headwear" if a["hat"] else None,
+        lambda a: "topped with a hat" if a["hat"] else None,
+    ],
+    "beard": [
+        lambda a: "with whiskers" if a["beard"] else None,
+        lambda a: "with a bushy beard" if a["beard"] else None,
+    ],
+    "hair_color": [
+        lambda a: f"having {a['hair_color']} locks",
+        lambda a: f"whose hair color is {a['hair_color']}",
+    ],
+    "skin_tone": [
+        lambda a: f"of {a['skin_tone']} skin tone",
+        lambda a: f"having {a['skin_tone']} skin",
+    ],
+    "expression": [
+        lambda a: f"appearing {EXPR_HELDOUT[a['expression']][0]}",
+        lambda a: f"seemingly {EXPR_HELDOUT[a['expression']][1]}",
+    ],
+    "yaw": [
+        lambda a: f"glancing to the {w}" if (w := _yaw_word(a)) else "looking at the viewer",
+        lambda a: f"with the head rotated {w}" if (w := _yaw_word(a)) else "head-on",
+    ],
     "pitch": [lambda a: f"face pointing {w}" if (w := _pitch_word(a)) else None],
-    "light_azimuth": [lambda a: f"with a lamp to the {w}" if (w := _light_word(a)) else "lit head-on",
-                      lambda a: f"the {w} side in light" if (w := _light_word(a)) else None],
+    "light_azimuth": [
+        lambda a: f"with a lamp to the {w}" if (w := _light_word(a)) else "lit head-on",
+        lambda a: f"the {w} side in light" if (w := _light_word(a)) else None,
+    ],
     "light_elevation": [lambda a: "under a ceiling light" if a["light_elevation"] > 35 else None],
-    "brightness": [lambda a: "in a well-lit shot" if a["brightness"] > 0.3 else ("in a murky shot" if a["brightness"] < -0.3 else None)],
-    "background": [lambda a: f"posed on {a['background']}",
-                   lambda a: f"set against {a['background']}"],
+    "brightness": [
+        lambda a: (
+            "in a well-lit shot"
+            if a["brightness"] > 0.3
+            else ("in a murky shot" if a["brightness"] < -0.3 else None)
+        )
+    ],
+    "background": [
+        lambda a: f"posed on {a['background']}",
+        lambda a: f"set against {a['background']}",
+    ],
 }
 
 FACE_SUBJECTS_TRAIN = ("a person", "someone", "a face", "a portrait of a person", "a head")
@@ -171,38 +262,90 @@ FACE_SUBJECTS_HELDOUT = ("an individual", "a headshot of somebody")
 
 def _view(a):
     az = float(a["azimuth"]) % 360
-    names = ["front", "front-right", "right side", "back-right", "back", "back-left",
-             "left side", "front-left"]
+    names = [
+        "front",
+        "front-right",
+        "right side",
+        "back-right",
+        "back",
+        "back-left",
+        "left side",
+        "front-left",
+    ]
     return names[int(((az + 22.5) % 360) // 45)]
 
 
 CHAIR_TRAIN: dict[str, list[Phrase]] = {
-    "color": [lambda a: f"a {a['color']} chair", lambda a: f"painted {a['color']}",
-              lambda a: f"in {a['color']}", lambda a: f"colored {a['color']}",
-              lambda a: f"with a {a['color']} finish"],
-    "legs": [lambda a: "with four legs" if a["legs"] == "four" else "on a pedestal",
-             lambda a: "on four legs" if a["legs"] == "four" else "with a pedestal base",
-             lambda a: "four-legged" if a["legs"] == "four" else "with a single column base",
-             lambda a: "standing on four legs" if a["legs"] == "four" else "on a central stand",
-             lambda a: "with legs at the corners" if a["legs"] == "four" else "with a round base"],
-    "armrests": [lambda a: "with armrests" if a["armrests"] else "without armrests",
-                 lambda a: "with arms" if a["armrests"] else "armless",
-                 lambda a: "having armrests" if a["armrests"] else "with no arms",
-                 lambda a: "an armchair" if a["armrests"] else "a side chair",
-                 lambda a: "with arm supports" if a["armrests"] else None],
-    "back_height": [lambda a: "with a tall back" if a["back_height"] > 0.66 else ("with a low back" if a["back_height"] < 0.33 else "with a medium back"),
-                    lambda a: "high-backed" if a["back_height"] > 0.66 else ("low-backed" if a["back_height"] < 0.33 else None),
-                    lambda a: "a tall backrest" if a["back_height"] > 0.66 else ("a short backrest" if a["back_height"] < 0.33 else None),
-                    lambda a: "whose back is high" if a["back_height"] > 0.66 else ("whose back is low" if a["back_height"] < 0.33 else None),
-                    lambda a: "with a high backrest" if a["back_height"] > 0.66 else ("with a short back" if a["back_height"] < 0.33 else None)],
-    "azimuth": [lambda a: f"seen from the {_view(a)}", lambda a: f"in a {_view(a)} view",
-                lambda a: f"viewed from the {_view(a)}", lambda a: f"shown from the {_view(a)}",
-                lambda a: f"{_view(a)} view"],
-    "elevation": [lambda a: "seen from above" if a["elevation"] > 35 else ("at eye level" if a["elevation"] < 12 else None),
-                  lambda a: "from a high angle" if a["elevation"] > 35 else ("from a low angle" if a["elevation"] < 12 else None),
-                  lambda a: "looking down on it" if a["elevation"] > 35 else None,
-                  lambda a: "in a top-down view" if a["elevation"] > 45 else None,
-                  lambda a: "from slightly above" if 12 <= a["elevation"] <= 35 else None],
+    "color": [
+        lambda a: f"a {a['color']} chair",
+        lambda a: f"painted {a['color']}",
+        lambda a: f"in {a['color']}",
+        lambda a: f"colored {a['color']}",
+        lambda a: f"with a {a['color']} finish",
+    ],
+    "legs": [
+        lambda a: "with four legs" if a["legs"] == "four" else "on a pedestal",
+        lambda a: "on four legs" if a["legs"] == "four" else "with a pedestal base",
+        lambda a: "four-legged" if a["legs"] == "four" else "with a single column base",
+        lambda a: "standing on four legs" if a["legs"] == "four" else "on a central stand",
+        lambda a: "with legs at the corners" if a["legs"] == "four" else "with a round base",
+    ],
+    "armrests": [
+        lambda a: "with armrests" if a["armrests"] else "without armrests",
+        lambda a: "with arms" if a["armrests"] else "armless",
+        lambda a: "having armrests" if a["armrests"] else "with no arms",
+        lambda a: "an armchair" if a["armrests"] else "a side chair",
+        lambda a: "with arm supports" if a["armrests"] else None,
+    ],
+    "back_height": [
+        lambda a: (
+            "with a tall back"
+            if a["back_height"] > 0.66
+            else ("with a low back" if a["back_height"] < 0.33 else "with a medium back")
+        ),
+        lambda a: (
+            "high-backed"
+            if a["back_height"] > 0.66
+            else ("low-backed" if a["back_height"] < 0.33 else None)
+        ),
+        lambda a: (
+            "a tall backrest"
+            if a["back_height"] > 0.66
+            else ("a short backrest" if a["back_height"] < 0.33 else None)
+        ),
+        lambda a: (
+            "whose back is high"
+            if a["back_height"] > 0.66
+            else ("whose back is low" if a["back_height"] < 0.33 else None)
+        ),
+        lambda a: (
+            "with a high backrest"
+            if a["back_height"] > 0.66
+            else ("with a short back" if a["back_height"] < 0.33 else None)
+        ),
+    ],
+    "azimuth": [
+        lambda a: f"seen from the {_view(a)}",
+        lambda a: f"in a {_view(a)} view",
+        lambda a: f"viewed from the {_view(a)}",
+        lambda a: f"shown from the {_view(a)}",
+        lambda a: f"{_view(a)} view",
+    ],
+    "elevation": [
+        lambda a: (
+            "seen from above"
+            if a["elevation"] > 35
+            else ("at eye level" if a["elevation"] < 12 else None)
+        ),
+        lambda a: (
+            "from a high angle"
+            if a["elevation"] > 35
+            else ("from a low angle" if a["elevation"] < 12 else None)
+        ),
+        lambda a: "looking down on it" if a["elevation"] > 35 else None,
+        lambda a: "in a top-down view" if a["elevation"] > 45 else None,
+        lambda a: "from slightly above" if 12 <= a["elevation"] <= 35 else None,
+    ],
 }
 CHAIR_HELDOUT: dict[str, list[Phrase]] = {
     "color": [lambda a: f"a chair in a {a['color']} shade"],
@@ -213,13 +356,19 @@ CHAIR_HELDOUT: dict[str, list[Phrase]] = {
     "elevation": [lambda a: "from a bird's-eye angle" if a["elevation"] > 35 else None],
 }
 
+
 def _phrase(name: str, key: str, text: str) -> Phrase:
     """``text`` where attribute ``name`` is ``key`` ("true"/"false" for bools)."""
+
     def phrase(a: Mapping[str, Any]) -> str | None:
         v = a.get(name)
-        hit = (str(v).lower() == key) if not isinstance(v, bool) else \
-            (key == ("true" if v else "false"))
+        hit = (
+            (str(v).lower() == key)
+            if not isinstance(v, bool)
+            else (key == ("true" if v else "false"))
+        )
         return text if hit else None
+
     return phrase
 
 
@@ -229,6 +378,7 @@ def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, 
     value name for categories).  The hand-written templates above are kept as
     they are: the shipped text GAN was trained on their exact wording."""
     from generators import vocabulary as V
+
     out = dict(table)
     for r in V.vocabulary(domain):
         if r.name in out or not r.caption:
@@ -242,13 +392,27 @@ def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, 
 
 TRAIN_TEMPLATES = {"faces": FACE_TRAIN, "chairs": CHAIR_TRAIN}
 HELDOUT_TEMPLATES = {"faces": FACE_HELDOUT, "chairs": CHAIR_HELDOUT}
-_SUBJECTS = {("faces", False): FACE_SUBJECTS_TRAIN, ("faces", True): FACE_SUBJECTS_HELDOUT,
-             ("chairs", False): ("a chair", "a seat", "a chair model", "a piece of furniture", "a piece of seating"),
-             ("chairs", True): ("a seating object",)}
+_SUBJECTS = {
+    ("faces", False): FACE_SUBJECTS_TRAIN,
+    ("faces", True): FACE_SUBJECTS_HELDOUT,
+    ("chairs", False): (
+        "a chair",
+        "a seat",
+        "a chair model",
+        "a piece of furniture",
+        "a piece of seating",
+    ),
+    ("chairs", True): ("a seating object",),
+}
 
 
-def captions(domain: str, attributes: Mapping[str, Any], rng: np.random.Generator | None = None,
-             n: int = 1, heldout: bool = False) -> list[str]:
+def captions(
+    domain: str,
+    attributes: Mapping[str, Any],
+    rng: np.random.Generator | None = None,
+    n: int = 1,
+    heldout: bool = False,
+) -> list[str]:
     """``n`` captions of one state; each mentions every attribute worth saying,
     one random template per attribute, in shuffled order."""
     if domain not in TRAIN_TEMPLATES:
@@ -263,7 +427,7 @@ def captions(domain: str, attributes: Mapping[str, Any], rng: np.random.Generato
         phrases = []
         for templates in table.values():
             order = rng.permutation(len(templates))
-            for i in order:                       # first template that speaks
+            for i in order:  # first template that speaks
                 p = templates[i](attributes)
                 if p:
                     phrases.append(p)

@@ -14,10 +14,16 @@ from functools import lru_cache
 
 import numpy as np
 
-COLORS = {"brown": (0.50, 0.31, 0.16), "black": (0.13, 0.13, 0.14), "white": (0.90, 0.90, 0.87),
-          "red": (0.78, 0.16, 0.13), "blue": (0.18, 0.32, 0.74), "green": (0.20, 0.56, 0.26)}
+COLORS = {
+    "brown": (0.50, 0.31, 0.16),
+    "black": (0.13, 0.13, 0.14),
+    "white": (0.90, 0.90, 0.87),
+    "red": (0.78, 0.16, 0.13),
+    "blue": (0.18, 0.32, 0.74),
+    "green": (0.20, 0.56, 0.26),
+}
 BACKGROUND = (0.97, 0.97, 0.97)
-EXTENT = 0.9           # half-width of the view in chair units at zoom 1
+EXTENT = 0.9  # half-width of the view in chair units at zoom 1
 _LIGHT = np.array([-0.45, 0.75, -0.5]) / np.linalg.norm([-0.45, 0.75, -0.5])
 
 
@@ -26,18 +32,20 @@ def style_params(style: int) -> np.ndarray:
     """Proportions of one chair style as a float vector:
     [seat_hw, seat_hd, seat_t, leg_len, leg_t, back_t, back_scale, arm_h, ped_r, base_r]"""
     r = np.random.default_rng(int(style) % (2**32) + 104729)
-    return np.array([
-        r.uniform(0.30, 0.46),   # 0 seat half-width
-        r.uniform(0.28, 0.42),   # 1 seat half-depth
-        r.uniform(0.035, 0.08),  # 2 seat thickness (half)
-        r.uniform(0.32, 0.55),   # 3 leg length
-        r.uniform(0.025, 0.05),  # 4 leg half-thickness
-        r.uniform(0.025, 0.055),  # 5 back half-thickness
-        r.uniform(0.75, 1.1),    # 6 back height scale
-        r.uniform(0.16, 0.26),   # 7 armrest height above the seat
-        r.uniform(0.04, 0.07),   # 8 pedestal column radius
-        r.uniform(0.24, 0.36),   # 9 pedestal base radius
-    ])
+    return np.array(
+        [
+            r.uniform(0.30, 0.46),  # 0 seat half-width
+            r.uniform(0.28, 0.42),  # 1 seat half-depth
+            r.uniform(0.035, 0.08),  # 2 seat thickness (half)
+            r.uniform(0.32, 0.55),  # 3 leg length
+            r.uniform(0.025, 0.05),  # 4 leg half-thickness
+            r.uniform(0.025, 0.055),  # 5 back half-thickness
+            r.uniform(0.75, 1.1),  # 6 back height scale
+            r.uniform(0.16, 0.26),  # 7 armrest height above the seat
+            r.uniform(0.04, 0.07),  # 8 pedestal column radius
+            r.uniform(0.24, 0.36),  # 9 pedestal base radius
+        ]
+    )
 
 
 def _shape(a: Mapping) -> np.ndarray:
@@ -51,8 +59,10 @@ def _boxes(a: Mapping) -> tuple[np.ndarray, np.ndarray]:
     sw, sd, st, ll, lt, bt, bs, ah, _, _ = _shape(a)
     back_h = (0.15 + 0.65 * float(a["back_height"])) * bs
     seat_y = ll + st
-    boxes = [((0, seat_y, 0), (sw, st, sd)),                                # seat
-             ((0, seat_y + st + back_h / 2, sd - bt), (sw, back_h / 2, bt))]  # back
+    boxes = [
+        ((0, seat_y, 0), (sw, st, sd)),  # seat
+        ((0, seat_y + st + back_h / 2, sd - bt), (sw, back_h / 2, bt)),
+    ]  # back
     if a["legs"] == "four":
         for sx in (-1, 1):
             for sz in (-1, 1):
@@ -60,8 +70,9 @@ def _boxes(a: Mapping) -> tuple[np.ndarray, np.ndarray]:
     if a["armrests"]:
         for sx in (-1, 1):
             boxes.append(((sx * (sw + 0.02), seat_y + st + ah, 0.0), (0.035, 0.022, sd * 0.95)))
-            boxes.append(((sx * (sw + 0.02), seat_y + st + ah / 2, -sd * 0.75),
-                          (0.022, ah / 2, 0.022)))
+            boxes.append(
+                ((sx * (sw + 0.02), seat_y + st + ah / 2, -sd * 0.75), (0.022, ah / 2, 0.022))
+            )
     c = np.array([b[0] for b in boxes], float)
     h = np.array([b[1] for b in boxes], float)
     return c, h
@@ -92,14 +103,16 @@ def _hue_sat(rgb: np.ndarray, hue_deg: float, sat: float) -> np.ndarray:
     """Rotate hue (YIQ rotation) and scale saturation of N×3 colours."""
     to_yiq = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
     h = np.radians(hue_deg)
-    rot = np.array([[1, 0, 0], [0, np.cos(h) * sat, -np.sin(h) * sat],
-                    [0, np.sin(h) * sat, np.cos(h) * sat]])
+    rot = np.array(
+        [[1, 0, 0], [0, np.cos(h) * sat, -np.sin(h) * sat], [0, np.sin(h) * sat, np.cos(h) * sat]]
+    )
     m = np.linalg.inv(to_yiq) @ rot @ to_yiq
     return rgb @ m.T
 
 
-def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False,
-                 info: dict | None = None):
+def render_chair(
+    attributes: Mapping, size: int = 64, return_mask: bool = False, info: dict | None = None
+):
     """Render a chair (H×W×3 uint8; with ``return_mask`` also its H×W bool
     mask).  ``info``, when given, receives ``labels``: H×W int16, which part
     and face each pixel shows (0 background; 1 + 3·box + axis for the boxes,
@@ -114,27 +127,27 @@ def render_chair(attributes: Mapping, size: int = 64, return_mask: bool = False,
     n = u.size
     centre_y = _height(a) / 2
     o_cam = np.stack([u, v, np.full(n, -5.0)], 1)
-    o = o_cam @ R + np.array([0, centre_y, 0])     # into the chair frame
+    o = o_cam @ R + np.array([0, centre_y, 0])  # into the chair frame
     d = np.array([0.0, 0.0, 1.0]) @ R
 
     c, h = _boxes(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = 1.0 / np.where(np.abs(d) < 1e-9, 1e-9, d)
-        t1 = (c[:, None, :] - h[:, None, :] - o[None]) * inv      # K×N×3
+        t1 = (c[:, None, :] - h[:, None, :] - o[None]) * inv  # K×N×3
         t2 = (c[:, None, :] + h[:, None, :] - o[None]) * inv
     tn = np.minimum(t1, t2)
     tf = np.maximum(t1, t2)
     t_near = tn.max(2)
     t_far = tf.min(2)
     hitk = t_near <= t_far
-    T = np.where(hitk, t_near, np.inf)                            # K×N
-    axis = tn.argmax(2)                                           # K×N: face hit
+    T = np.where(hitk, t_near, np.inf)  # K×N
+    axis = tn.argmax(2)  # K×N: face hit
     best = T.argmin(0)
     t = T[best, np.arange(n)]
     ax = axis[best, np.arange(n)]
     normal = np.zeros((n, 3))
     normal[np.arange(n), ax] = -np.sign(d[ax])
-    part = 1 + 3 * best + ax                                      # labels (sketches)
+    part = 1 + 3 * best + ax  # labels (sketches)
 
     if a["legs"] == "pedestal":
         sw, sd, st, ll, lt, bt, bs, ah, pr, br = _shape(a)

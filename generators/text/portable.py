@@ -41,15 +41,18 @@ EMBED_KEY_SUFFIX = "embeddings.word_embeddings.weight"
 
 def _source_dir(source: str | None = None) -> Path:
     from generators.text.embedding import embedding_model_name
+
     p = Path(source or embedding_model_name())
     if not (p / WEIGHTS).exists():
-        raise FileNotFoundError(f"{p} is not a local sentence-transformers model folder "
-                                f"(no {WEIGHTS})")
+        raise FileNotFoundError(
+            f"{p} is not a local sentence-transformers model folder (no {WEIGHTS})"
+        )
     return p
 
 
 def _tokenizer(folder: Path):
     from transformers import AutoTokenizer
+
     return AutoTokenizer.from_pretrained(str(folder))
 
 
@@ -73,6 +76,7 @@ def token_ids(folder: Path, texts: Iterable[str]) -> set[int]:
 def pack(texts: Iterable[str], out: str | Path, source: str | None = None) -> dict:
     """Write the pack for ``texts`` into ``out``; returns its summary."""
     from safetensors.numpy import load_file, save_file
+
     src = _source_dir(source)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -83,8 +87,7 @@ def pack(texts: Iterable[str], out: str | Path, source: str | None = None) -> di
     tensors[key] = np.ascontiguousarray(full[keep])
     # half precision on the way: embeddings then agree with the original's to
     # 2e-4 (cosine >= 0.999999), and the pack is half the size
-    tensors = {k: v.astype(np.float16) if v.dtype == np.float32 else v
-               for k, v in tensors.items()}
+    tensors = {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in tensors.items()}
     tensors["portable.kept_ids"] = keep
     save_file(tensors, str(out / PRUNED))
     for f in src.rglob("*"):
@@ -92,8 +95,13 @@ def pack(texts: Iterable[str], out: str | Path, source: str | None = None) -> di
         if f.is_file() and f.name != WEIGHTS and not f.name.endswith((".md", ".onnx", ".bin")):
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, out / rel)
-    info = {"source": str(src), "embedding_key": key, "rows": int(full.shape[0]),
-            "kept": int(len(keep)), "dim": int(full.shape[1])}
+    info = {
+        "source": str(src),
+        "embedding_key": key,
+        "rows": int(full.shape[0]),
+        "kept": int(len(keep)),
+        "dim": int(full.shape[1]),
+    }
     (out / PACK_FILE).write_text(json.dumps(info, indent=1))
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     return {**info, "bytes": size}
@@ -102,12 +110,12 @@ def pack(texts: Iterable[str], out: str | Path, source: str | None = None) -> di
 def unpack(pack_dir: str | Path, target: str | Path) -> Path:
     """Rebuild a full-shape model folder from a pack (unused embedding rows zero)."""
     from safetensors.numpy import load_file, save_file
+
     pack_dir, target = Path(pack_dir), Path(target)
     info = json.loads((pack_dir / PACK_FILE).read_text())
     tensors = load_file(str(pack_dir / PRUNED))
     keep = tensors.pop("portable.kept_ids")
-    tensors = {k: v.astype(np.float32) if v.dtype == np.float16 else v
-               for k, v in tensors.items()}
+    tensors = {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in tensors.items()}
     rows = tensors[info["embedding_key"]]
     full = np.zeros((info["rows"], info["dim"]), rows.dtype)
     full[keep] = rows
@@ -127,8 +135,9 @@ def check(folder: str | Path, texts: Sequence[str]) -> list[str]:
     folder = Path(folder)
     info_path = folder / PACK_FILE
     if not info_path.exists():
-        return []                                  # a whole model: every token is there
+        return []  # a whole model: every token is there
     from safetensors import safe_open
+
     with safe_open(str(folder / WEIGHTS), framework="numpy") as f:
         emb = f.get_tensor(json.loads(info_path.read_text())["embedding_key"])
     present = np.abs(emb).sum(1) > 0
@@ -147,6 +156,7 @@ def lease_texts() -> list[str]:
     every template occurs)."""
     from generators.datasets import _plan
     from generators.text.embedding import dataset_captions
+
     texts: dict[str, None] = {}
     for seed in range(2):
         attrs = _plan("faces", 40000, seed, "train", 8)

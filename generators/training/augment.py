@@ -42,13 +42,18 @@ def color(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def _grid(b: int, h: int, w: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    gb, gh, gw = torch.meshgrid(torch.arange(b, device=device), torch.arange(h, device=device),
-                                torch.arange(w, device=device), indexing="ij")
+    gb, gh, gw = torch.meshgrid(
+        torch.arange(b, device=device),
+        torch.arange(h, device=device),
+        torch.arange(w, device=device),
+        indexing="ij",
+    )
     return gb, gh, gw
 
 
-def translation(x: torch.Tensor, gen: torch.Generator,
-                ratio: float = TRANSLATION_RATIO) -> torch.Tensor:
+def translation(
+    x: torch.Tensor, gen: torch.Generator, ratio: float = TRANSLATION_RATIO
+) -> torch.Tensor:
     b, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     tx = torch.randint(-sh, sh + 1, (b, 1, 1), device=x.device, generator=gen)
@@ -76,8 +81,9 @@ def cutout(x: torch.Tensor, gen: torch.Generator, ratio: float = CUTOUT_RATIO) -
 POLICIES = {"color": color, "translation": translation, "cutout": cutout}
 
 
-def diff_augment(x: torch.Tensor, ops: Sequence[str], gen: torch.Generator,
-                 p: float = 1.0) -> torch.Tensor:
+def diff_augment(
+    x: torch.Tensor, ops: Sequence[str], gen: torch.Generator, p: float = 1.0
+) -> torch.Tensor:
     """``x`` (B×C×H×W) with each policy in ``ops`` applied in turn, to each
     image with probability ``p``; differentiable in ``x``."""
     for name in ops:

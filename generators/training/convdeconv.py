@@ -47,11 +47,11 @@ class ConvDeconvTrainOptions(kernel.Loop):
     n_train: int = 20000
     log_every: int = 100
     mask_weight: float = 0.5
-    init: str | None = None               # start from these weights (fresh optimizer, step 0)
-    feature_weight: float = 8.0           # faces: feature pixels weigh 1 + this (0: plain MSE)
-    perceptual: float = 0.0               # faces: weight of the judge-feature term (0: none)
-    perceptual_judge: str | None = None   # its judge (default: the shipped faces judge)
-    ema: float = 0.0                      # decay of the sampling EMA (0: none)
+    init: str | None = None  # start from these weights (fresh optimizer, step 0)
+    feature_weight: float = 8.0  # faces: feature pixels weigh 1 + this (0: plain MSE)
+    perceptual: float = 0.0  # faces: weight of the judge-feature term (0: none)
+    perceptual_judge: str | None = None  # its judge (default: the shipped faces judge)
+    ema: float = 0.0  # decay of the sampling EMA (0: none)
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -68,10 +68,11 @@ def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
     return base * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
-def prepare(domain: str, ds: Any) -> tuple[dict[str, torch.Tensor], torch.Tensor,
-                                           torch.Tensor | None]:
+def prepare(
+    domain: str, ds: Any
+) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]:
     inputs = encode(domain, ds.attributes)
-    images = torch.from_numpy(ds.images)                          # N×H×W×3 uint8
+    images = torch.from_numpy(ds.images)  # N×H×W×3 uint8
     masks = torch.from_numpy(ds.masks) if ds.masks is not None else None
     return inputs, images, masks
 
@@ -89,14 +90,15 @@ class EpochOrder:
             if len(self.cache) > 2:
                 self.cache.clear()
             self.cache[epoch] = torch.from_numpy(
-                np.random.default_rng([self.seed, epoch]).permutation(self.n)).to(self.device)
+                np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            ).to(self.device)
         return self.cache[epoch]
 
     def batch(self, step: int, size: int) -> torch.Tensor:
         epoch, pos = divmod(step * size, self.n)
-        idx = self.perm(epoch)[pos:pos + size]
+        idx = self.perm(epoch)[pos : pos + size]
         if len(idx) < size:
-            idx = torch.cat([idx, self.perm(epoch + 1)[:size - len(idx)]])
+            idx = torch.cat([idx, self.perm(epoch + 1)[: size - len(idx)]])
         return idx
 
 
@@ -108,8 +110,14 @@ class ConvDeconvTrainer(kernel.Trainer):
     retrain = "holochat train convdeconv --out DIR"
     terms = ("rec_weighted", "mse", "mask", "perceptual")
 
-    def __init__(self, opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
-                 dataset: Any = None, *, recipe: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        opts: ConvDeconvTrainOptions,
+        cfg: ConvDeconvConfig | None = None,
+        dataset: Any = None,
+        *,
+        recipe: dict[str, Any] | None = None,
+    ):
         super().__init__(opts, recipe=recipe)
         torch.manual_seed(opts.seed)
         self.opts = opts
@@ -124,10 +132,12 @@ class ConvDeconvTrainer(kernel.Trainer):
         self.features = None
         if faces and opts.feature_weight > 0:
             from generators.datasets import feature_masks
-            self.features = torch.from_numpy(feature_masks(ds)).to(dev)      # N×H×W bool
+
+            self.features = torch.from_numpy(feature_masks(ds)).to(dev)  # N×H×W bool
         self.perceptual = None
         if faces and opts.perceptual > 0:
             from generators.training.losses import JudgePerceptual
+
             self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
         # everything a step reads lives on the device
         self.inputs = {k: v.to(dev) for k, v in inputs.items()}
@@ -151,17 +161,23 @@ class ConvDeconvTrainer(kernel.Trainer):
     def batch(self, index: int) -> dict[str, Any]:
         idx = self.order.batch(index, self.opts.batch)
         m = self.masks
-        return {"idx": idx, "x": {k: v.index_select(0, idx) for k, v in self.inputs.items()},
-                "y": self.images.index_select(0, idx).permute(0, 3, 1, 2).float().div(255),
-                "m": m.index_select(0, idx).float().unsqueeze(1) if m is not None else None}
+        return {
+            "idx": idx,
+            "x": {k: v.index_select(0, idx) for k, v in self.inputs.items()},
+            "y": self.images.index_select(0, idx).permute(0, 3, 1, 2).float().div(255),
+            "m": m.index_select(0, idx).float().unsqueeze(1) if m is not None else None,
+        }
 
     def losses(self, b: dict[str, Any], step: int) -> Losses:
         o, y, m = self.opts, b["y"], b["m"]
         with self.autocast():
             rgb, mask_logits = self.model(b["x"])
         rgb = rgb.float()
-        w = (feature_weights(self.features.index_select(0, b["idx"]), o.feature_weight)
-             if self.features is not None else None)
+        w = (
+            feature_weights(self.features.index_select(0, b["idx"]), o.feature_weight)
+            if self.features is not None
+            else None
+        )
         rec = weighted_rec(rgb, y, w, "l2")
         loss = rec
         mask_l = rec.new_zeros(())
@@ -174,15 +190,25 @@ class ConvDeconvTrainer(kernel.Trainer):
                 perc = self.perceptual(rgb * 2 - 1, y * 2 - 1)
             loss = loss + o.perceptual * perc.float()
         yield "model", loss
-        return {"rec_weighted": rec, "mse": (rgb.detach() - y).pow(2).mean(), "mask": mask_l,
-                "perceptual": perc}
+        return {
+            "rec_weighted": rec,
+            "mse": (rgb.detach() - y).pow(2).mean(),
+            "mask": mask_l,
+            "perceptual": perc,
+        }
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
         mse = rec.pop("mse")
-        return {"step": rec["step"], "rec": mse, "psnr": -10 * math.log10(max(mse, 1e-10)),
-                "rec_weighted": rec["rec_weighted"], "mask": rec["mask"],
-                "perceptual": rec["perceptual"], "images_per_s": round(rec["images_per_s"], 1),
-                "s": round(time.perf_counter() - self.t0, 1)}
+        return {
+            "step": rec["step"],
+            "rec": mse,
+            "psnr": -10 * math.log10(max(mse, 1e-10)),
+            "rec_weighted": rec["rec_weighted"],
+            "mask": rec["mask"],
+            "perceptual": rec["perceptual"],
+            "images_per_s": round(rec["images_per_s"], 1),
+            "s": round(time.perf_counter() - self.t0, 1),
+        }
 
     def describe(self, rec: dict[str, Any]) -> str:
         return f"train PSNR {rec['psnr']:.1f} dB"
@@ -206,37 +232,45 @@ class ConvDeconvTrainer(kernel.Trainer):
 
     def finish(self) -> None:
         self.model.eval()
-        if self.ema is not None:     # what samples (and what the checkpoint ships) is the average
+        if self.ema is not None:  # what samples (and what the checkpoint ships) is the average
             self.model.load_state_dict(self.ema.shadow.state_dict())
 
 
-def train_convdeconv(opts: ConvDeconvTrainOptions, cfg: ConvDeconvConfig | None = None,
-                     dataset: Any = None, *, recipe: dict[str, Any] | None = None) -> ConvDeconv:
+def train_convdeconv(
+    opts: ConvDeconvTrainOptions,
+    cfg: ConvDeconvConfig | None = None,
+    dataset: Any = None,
+    *,
+    recipe: dict[str, Any] | None = None,
+) -> ConvDeconv:
     """Train (or resume) to ``opts.steps``; returns the model (EMA weights
     where there is an EMA) with its log as ``train_log``."""
     trainer = ConvDeconvTrainer(opts, cfg, dataset, recipe=recipe)
     kernel.run(trainer, init=opts.init)
     model = trainer.model
-    setattr(model, "train_log", trainer.log)                     # noqa: B010 (a Module)
+    setattr(model, "train_log", trainer.log)  # noqa: B010 (a Module)
     return model
 
 
-def measure_throughput(*, batch: int = 64, steps: int = 10, warmup: int = 2,
-                       device: str = "cpu") -> dict[str, float]:
+def measure_throughput(
+    *, batch: int = 64, steps: int = 10, warmup: int = 2, device: str = "cpu"
+) -> dict[str, float]:
     """Training images per second at the shipped config (for ``holochat bench``)."""
     from generators.datasets import make_dataset
-    ds = make_dataset("chairs", max(batch, 64), seed=0, workers=1)
-    opts = ConvDeconvTrainOptions(domain="chairs", batch=batch, steps=warmup + steps,
-                                  device=device, progress=False)
-    return kernel.measure(ConvDeconvTrainer(opts, dataset=ds), steps=steps, warmup=warmup)
 
+    ds = make_dataset("chairs", max(batch, 64), seed=0, workers=1)
+    opts = ConvDeconvTrainOptions(
+        domain="chairs", batch=batch, steps=warmup + steps, device=device, progress=False
+    )
+    return kernel.measure(ConvDeconvTrainer(opts, dataset=ds), steps=steps, warmup=warmup)
 
 
 RECIPE_CLASSES = (ConvDeconvConfig, ConvDeconvTrainOptions)
 
 
-def train_settings(cfg: ConvDeconvConfig, opts: ConvDeconvTrainOptions, recipe: dict[str, Any]
-                   ) -> ConvDeconvTrainer:
+def train_settings(
+    cfg: ConvDeconvConfig, opts: ConvDeconvTrainOptions, recipe: dict[str, Any]
+) -> ConvDeconvTrainer:
     return kernel.run(ConvDeconvTrainer(opts, cfg, recipe=recipe), init=opts.init)
 
 
@@ -244,10 +278,22 @@ def train_settings(cfg: ConvDeconvConfig, opts: ConvDeconvTrainOptions, recipe: 
 def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> ConvDeconvTrainer:
     """A seconds-long faces run with every term on: feature weights and an EMA."""
     from generators.datasets import make_dataset
+
     ds = make_dataset("faces", 16, seed=2, workers=1)
-    cfg = ConvDeconvConfig(domain="faces", mask=False, group_width=8, shared=16,
-                           channels=(8, 8, 4, 4, 4))
-    opts = ConvDeconvTrainOptions(domain="faces", steps=steps, batch=4, lr=3e-3, log_every=1,
-                                  progress=False, out=out, resume=resume, sample_every=100,
-                                  feature_weight=8.0, ema=0.9)
+    cfg = ConvDeconvConfig(
+        domain="faces", mask=False, group_width=8, shared=16, channels=(8, 8, 4, 4, 4)
+    )
+    opts = ConvDeconvTrainOptions(
+        domain="faces",
+        steps=steps,
+        batch=4,
+        lr=3e-3,
+        log_every=1,
+        progress=False,
+        out=out,
+        resume=resume,
+        sample_every=100,
+        feature_weight=8.0,
+        ema=0.9,
+    )
     return ConvDeconvTrainer(opts, cfg, ds)

@@ -71,34 +71,34 @@ __all__ = ["DCGANTrainer", "TrainOptions", "TrainingError", "train"]
 MODEL_FILE = checkpoint.WEIGHTS_FILE
 CONFIG_FILE = checkpoint.CONFIG_FILE
 RETRAIN = "holochat train dcgan --out DIR"
-SAMPLE_GRID = 8                      # sample sheets are SAMPLE_GRID × SAMPLE_GRID
+SAMPLE_GRID = 8  # sample sheets are SAMPLE_GRID × SAMPLE_GRID
 
 
 @dataclass
 class TrainOptions(kernel.Loop):
-    batch: int = 64                  # images per step per process
+    batch: int = 64  # images per step per process
     sample_every: int = 500
     compile: bool = False
-    dump_digests: bool = False       # each rank writes out/rank-R.sha256 of its weights
-    data: str | None = None          # train on every image of this folder (else studio faces)
-    n_images: int = 20000            # studio faces to train on (without ``data``)
-    init: str | None = None          # start from these weights: "faces" (shipped) or a folder
-    name: str | None = None          # a personal model: saved as the data dir's dcgan-NAME
-    lr: float = 2e-4                 # Adam learning rate (G; and D unless lr_d)
-    beta1: float = 0.5               # Adam β1
-    beta2: float = 0.999             # Adam β2
-    lr_d: float = 0.0                # D's learning rate (two time-scale update rule; 0: lr)
-    r1_gamma: float = 0.0            # R1 penalty γ/2·E‖∇D(x_real)‖² (0: the paper's plain loss)
-    r1_every: int = 4                # apply R1 every k discriminator steps, scaled by k (lazy)
-    kl_weight: float = 0.08          # VAE: KL (nats per image) × this / pixels beside the MSE
+    dump_digests: bool = False  # each rank writes out/rank-R.sha256 of its weights
+    data: str | None = None  # train on every image of this folder (else studio faces)
+    n_images: int = 20000  # studio faces to train on (without ``data``)
+    init: str | None = None  # start from these weights: "faces" (shipped) or a folder
+    name: str | None = None  # a personal model: saved as the data dir's dcgan-NAME
+    lr: float = 2e-4  # Adam learning rate (G; and D unless lr_d)
+    beta1: float = 0.5  # Adam β1
+    beta2: float = 0.999  # Adam β2
+    lr_d: float = 0.0  # D's learning rate (two time-scale update rule; 0: lr)
+    r1_gamma: float = 0.0  # R1 penalty γ/2·E‖∇D(x_real)‖² (0: the paper's plain loss)
+    r1_every: int = 4  # apply R1 every k discriminator steps, scaled by k (lazy)
+    kl_weight: float = 0.08  # VAE: KL (nats per image) × this / pixels beside the MSE
     #                                  (0.08 = a Gaussian pixel likelihood with σ = 0.2)
-    rec_weight: float = 300.0        # after the warm-up: G's loss = adversarial + this × VAE loss
-    vae_warmup: int = 0              # steps with the VAE loss alone before the GAN losses start
-    warmup_lr: float = 1e-3          # Adam learning rate of the warm-up (× 0.3 in its last 30 %)
-    mapping_lr_mul: float = 0.1      # the mapping network's learning rate is lr × this
-    ema: float = 0.0                 # decay of an EMA of G's weights, sampled and shipped (0: none)
-    augment: str = ""                # DiffAugment before D, e.g. "color,translation,cutout"
-    augment_p: float = 1.0           # probability of each augmentation, per image
+    rec_weight: float = 300.0  # after the warm-up: G's loss = adversarial + this × VAE loss
+    vae_warmup: int = 0  # steps with the VAE loss alone before the GAN losses start
+    warmup_lr: float = 1e-3  # Adam learning rate of the warm-up (× 0.3 in its last 30 %)
+    mapping_lr_mul: float = 0.1  # the mapping network's learning rate is lr × this
+    ema: float = 0.0  # decay of an EMA of G's weights, sampled and shipped (0: none)
+    augment: str = ""  # DiffAugment before D, e.g. "color,translation,cutout"
+    augment_p: float = 1.0  # probability of each augmentation, per image
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -110,8 +110,7 @@ class TrainOptions(kernel.Loop):
             raise ValueError("lr_d must be ≥ 0 and mapping_lr_mul > 0")
         bad = [a for a in augment_ops(self.augment) if a not in AUGMENTS]
         if bad:
-            raise ValueError(f"unknown augmentation {bad[0]!r}; choose from "
-                             f"{', '.join(AUGMENTS)}")
+            raise ValueError(f"unknown augmentation {bad[0]!r}; choose from {', '.join(AUGMENTS)}")
         if self.vae_warmup < 0 or self.kl_weight < 0 or self.rec_weight < 0 or self.warmup_lr <= 0:
             raise ValueError("vae_warmup, kl_weight and rec_weight must be ≥ 0, warmup_lr > 0")
         if self.r1_gamma < 0:
@@ -131,9 +130,15 @@ class DCGANTrainer(kernel.Trainer):
     module_cls, config_cls = DCGAN, DCGANConfig
     retrain, terms = RETRAIN, ("loss_d", "loss_g", "loss_vae")
 
-    def __init__(self, cfg: DCGANConfig, images: np.ndarray | torch.Tensor,
-                 opts: TrainOptions, dist: Dist | None = None, *,
-                 recipe: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        cfg: DCGANConfig,
+        images: np.ndarray | torch.Tensor,
+        opts: TrainOptions,
+        dist: Dist | None = None,
+        *,
+        recipe: dict[str, Any] | None = None,
+    ):
         super().__init__(opts, dist=dist, recipe=recipe)
         self.cfg, self.opts = cfg, opts
         dev = self.device
@@ -141,27 +146,28 @@ class DCGANTrainer(kernel.Trainer):
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         if opts.vae_warmup and not cfg.encoder:
-            raise TrainingError("vae_warmup needs a config with the encoder (the warm-up "
-                                "trains it)")
+            raise TrainingError(
+                "vae_warmup needs a config with the encoder (the warm-up trains it)"
+            )
         images = torch.as_tensor(images)
         _check_images(images, cfg)
-        self.images = images.to(dev)                               # N×S×S×C uint8
+        self.images = images.to(dev)  # N×S×S×C uint8
         self.sharder = EpochSharder(len(images), opts.batch, self.dist, opts.seed, dev)
 
         self.pair: DCGAN = build(cfg, seed=opts.seed)
         self.module = self.pair
         self.netG, self.netD = self.pair.generator, self.pair.discriminator
-        self.netE = self.pair.encoder                              # None without cfg.encoder
+        self.netE = self.pair.encoder  # None without cfg.encoder
         cl = torch.channels_last
         self.netG.to(dev, memory_format=cl)  # type: ignore[call-overload]
         self.netD.to(dev, memory_format=cl)  # type: ignore[call-overload]
-        self.G = self.dist.wrap(self.netG)                        # DDP when distributed
+        self.G = self.dist.wrap(self.netG)  # DDP when distributed
         self.D = self.dist.wrap(self.netD)
         self.E = None
         if self.netE is not None:
             self.netE.to(dev, memory_format=cl)  # type: ignore[call-overload]
             self.E = self.dist.wrap(self.netE)
-        self.D_frozen: torch.nn.Module = self.netD                 # G step: no DDP, no D grads
+        self.D_frozen: torch.nn.Module = self.netD  # G step: no DDP, no D grads
         if opts.compile:
             self.G = cast(torch.nn.Module, torch.compile(self.G))
             self.D = cast(torch.nn.Module, torch.compile(self.D))
@@ -169,26 +175,28 @@ class DCGANTrainer(kernel.Trainer):
         betas = (opts.beta1, opts.beta2)
         mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
         g_params = [p for n, p in self.netG.named_parameters() if not n.startswith("mapping.")]
-        if self.netE is not None:                                  # G and E learn together
+        if self.netE is not None:  # G and E learn together
             g_params += list(self.netE.parameters())
         groups: list[dict[str, Any]] = [{"params": g_params, "lr_mul": 1.0}]
-        if mapping:                                                # the mapping's slower rate
+        if mapping:  # the mapping's slower rate
             groups.append({"params": mapping, "lr_mul": opts.mapping_lr_mul})
         for g in groups:
             g["lr"] = opts.lr * g["lr_mul"]
         self.optG = self.add_optimizer("G", groups, lr=opts.lr, betas=betas)
-        self.optD = self.add_optimizer("D", self.netD.parameters(), lr=opts.lr_d or opts.lr,
-                                       betas=betas)
+        self.optD = self.add_optimizer(
+            "D", self.netD.parameters(), lr=opts.lr_d or opts.lr, betas=betas
+        )
         # the EMA of G's weights (sampled and shipped), never trained directly; its
         # batch-norm statistics are re-measured before use (recalibrate_ema)
         self.start_ema(opts.ema, ramp=True, copy_buffers=False)
         self.augment = augment_ops(opts.augment)
         self.aug_noise = torch.Generator(dev)
         self.noise = torch.Generator(dev)
-        self.pixels = cfg.channels * cfg.image_size ** 2
+        self.pixels = cfg.channels * cfg.image_size**2
         self.last_vae = 0.0
-        self.fixed_z = torch.randn(SAMPLE_GRID ** 2, cfg.z_dim,
-                                   generator=torch.Generator().manual_seed(opts.seed + 1))
+        self.fixed_z = torch.randn(
+            SAMPLE_GRID**2, cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 1)
+        )
 
     @property
     def G_ema(self) -> torch.nn.Module | None:
@@ -201,14 +209,15 @@ class DCGANTrainer(kernel.Trainer):
         return cfg.to_dict() == self.cfg.to_dict()
 
     def batch(self, index: int) -> torch.Tensor:
-        idx = self.sharder.indices(index)                           # B, on device
-        real = from_uint8(self.images.index_select(0, idx))         # B×C×S×S in [-1, 1]
+        idx = self.sharder.indices(index)  # B, on device
+        real = from_uint8(self.images.index_select(0, idx))  # B×C×S×S in [-1, 1]
         return real.contiguous(memory_format=torch.channels_last)
 
     def batch_noise(self, step: int) -> torch.Tensor:
         self.noise.manual_seed(seed_of(self.opts.seed, self.dist.rank, step))
-        return torch.randn(self.opts.batch, self.cfg.z_dim, 1, 1, device=self.device,
-                           generator=self.noise)                   # B×z×1×1
+        return torch.randn(
+            self.opts.batch, self.cfg.z_dim, 1, 1, device=self.device, generator=self.noise
+        )  # B×z×1×1
 
     def lr_at(self, step: int) -> float:
         """The generator's learning rate at ``step``: ``warmup_lr`` during the VAE
@@ -253,16 +262,16 @@ class DCGANTrainer(kernel.Trainer):
         # D: maximise log D(x) + log(1 − D(G(z))) [+ lazy R1 on the real images]
         r1 = self.opts.r1_gamma > 0 and step % self.opts.r1_every == 0
         with self.autocast():
-            if vae:     # one generator pass renders the prior samples and the reconstructions
+            if vae:  # one generator pass renders the prior samples and the reconstructions
                 z_post, kl = self.posterior(real, step)
                 both = self.G(torch.cat([z, z_post.to(z.dtype)]))
                 fake, recon = both[:b], both[b:]
             else:
-                fake = self.G(z)                                    # B×C×S×S
+                fake = self.G(z)  # B×C×S×S
         if r1:
             real = real.detach().requires_grad_(True)
         with self.autocast():
-            d_real = self.D(self.aug(real, step, 0))                # B logits
+            d_real = self.D(self.aug(real, step, 0))  # B logits
             d_fake = self.D(self.aug(fake.detach(), step, 1))
         loss_d = ns_real(d_real) + ns_fake(d_fake)
         if r1:
@@ -312,7 +321,7 @@ class DCGANTrainer(kernel.Trainer):
         b = max(2, min(self.opts.batch, 256))
         try:
             for m in norms:
-                m.momentum = None                                  # a cumulative average
+                m.momentum = None  # a cumulative average
                 m.reset_running_stats()
             G_ema.train()
             for _ in range(batches):
@@ -336,15 +345,18 @@ class DCGANTrainer(kernel.Trainer):
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
         self.last_vae = rec.get("loss_vae", 0.0)
-        out = {"step": rec["step"], "loss_d": rec["loss_d"], "loss_g": rec["loss_g"],
-               "images_per_s": rec["images_per_s"]}
+        out = {
+            "step": rec["step"],
+            "loss_d": rec["loss_d"],
+            "loss_g": rec["loss_g"],
+            "images_per_s": rec["images_per_s"],
+        }
         if self.netE is not None:
             out["loss_vae"] = rec["loss_vae"]
         return out
 
     def describe(self, rec: dict[str, Any]) -> str:
-        return (f"D {rec['loss_d']:.3f}  G {rec['loss_g']:.3f}  "
-                f"{rec['images_per_s']:.0f} img/s")
+        return f"D {rec['loss_d']:.3f}  G {rec['loss_g']:.3f}  {rec['images_per_s']:.0f} img/s"
 
     @torch.no_grad()
     def samples(self, z: torch.Tensor) -> np.ndarray:
@@ -383,8 +395,10 @@ class DCGANTrainer(kernel.Trainer):
 def _check_images(images: torch.Tensor, cfg: DCGANConfig) -> None:
     want = (cfg.image_size, cfg.image_size, cfg.channels)
     if images.dtype != torch.uint8 or images.dim() != 4 or tuple(images.shape[1:]) != want:
-        raise TrainingError(f"training images must be uint8 N×{want[0]}×{want[1]}×{want[2]}, "
-                            f"got {images.dtype} {tuple(images.shape)}")
+        raise TrainingError(
+            f"training images must be uint8 N×{want[0]}×{want[1]}×{want[2]}, "
+            f"got {images.dtype} {tuple(images.shape)}"
+        )
     if len(images) == 0:
         raise TrainingError("no training images")
 
@@ -395,8 +409,9 @@ def _check_images(images: torch.Tensor, cfg: DCGANConfig) -> None:
 
 def save_model(out: Path, pair: DCGAN, step: int) -> None:
     """``config.json`` + ``model.safetensors`` (generator.* and discriminator.*)."""
-    checkpoint.save_pretrained(pair, pair.cfg, out, model_name="dcgan", code_version=ARCH_VERSION,
-                               extra={"step": step})
+    checkpoint.save_pretrained(
+        pair, pair.cfg, out, model_name="dcgan", code_version=ARCH_VERSION, extra={"step": step}
+    )
 
 
 def read_config(folder: Path) -> DCGANConfig:
@@ -408,8 +423,10 @@ def read_config(folder: Path) -> DCGANConfig:
     if meta.get("model") != "dcgan":
         raise TrainingError(f"{folder} holds {meta.get('model')!r} weights, not a DCGAN")
     if meta.get("code_version") != ARCH_VERSION:
-        raise TrainingError(f"{folder} is DCGAN code version {meta.get('code_version')}; this "
-                            f"code reads version {ARCH_VERSION} (retrain with `{RETRAIN}`)")
+        raise TrainingError(
+            f"{folder} is DCGAN code version {meta.get('code_version')}; this "
+            f"code reads version {ARCH_VERSION} (retrain with `{RETRAIN}`)"
+        )
     try:
         return DCGANConfig.from_dict(meta["config"])
     except (KeyError, TypeError, ValueError) as e:
@@ -420,8 +437,14 @@ def read_model(folder: Path) -> tuple[DCGANConfig, dict[str, torch.Tensor]]:
     """(config, every tensor of the pair) of a checkpoint folder."""
     cfg = read_config(folder)
     try:
-        pair = checkpoint.from_pretrained(DCGAN, DCGANConfig, folder, model_name="dcgan",
-                               code_version=ARCH_VERSION, retrain_hint=RETRAIN)
+        pair = checkpoint.from_pretrained(
+            DCGAN,
+            DCGANConfig,
+            folder,
+            model_name="dcgan",
+            code_version=ARCH_VERSION,
+            retrain_hint=RETRAIN,
+        )
     except WeightsError as e:
         raise TrainingError(str(e)) from None
     return cfg, {k: v.detach().clone() for k, v in pair.state_dict().items()}
@@ -443,21 +466,25 @@ def has_checkpoint(out: Path) -> bool:
 # data and starting points
 
 
-def load_images(data: str | Path | None = None, *, n_images: int = 20000, seed: int = 0,
-                size: int = 64) -> np.ndarray:
+def load_images(
+    data: str | Path | None = None, *, n_images: int = 20000, seed: int = 0, size: int = 64
+) -> np.ndarray:
     """Training images, uint8 N×size×size×3: every image in the folder ``data``
     (any folder of pictures, e.g. one person's photos), else ``n_images``
     studio faces (rendered once, then cached)."""
     if data is not None:
         from generators.loaders import load_image_folder
+
         return load_image_folder(data, size=size).images
     from generators.datasets import cached_dataset
+
     return cached_dataset("faces", n_images, seed, size, "train").images
 
 
 def shipped_dir(domain: str = "faces") -> Path:
     """Where the package's shipped DCGAN weights for ``domain`` live."""
     import generators
+
     return Path(generators.__file__).resolve().parent / "weights" / f"dcgan-{domain}"
 
 
@@ -467,12 +494,16 @@ def resolve_from(source: str | Path) -> Path:
     if not folder.is_dir() and str(source) == "faces":
         folder = shipped_dir("faces")
         if not (folder / MODEL_FILE).exists():
-            raise TrainingError("no shipped DCGAN weights for faces in this build; train them "
-                                "with `holochat train dcgan --out DIR`, or pass a checkpoint "
-                                "folder to --from")
+            raise TrainingError(
+                "no shipped DCGAN weights for faces in this build; train them "
+                "with `holochat train dcgan --out DIR`, or pass a checkpoint "
+                "folder to --from"
+            )
     if not (folder / CONFIG_FILE).exists() or not (folder / MODEL_FILE).exists():
-        raise TrainingError(f"--from {source}: not a DCGAN checkpoint folder "
-                            f"(needs {CONFIG_FILE} and {MODEL_FILE}), and not 'faces'")
+        raise TrainingError(
+            f"--from {source}: not a DCGAN checkpoint folder "
+            f"(needs {CONFIG_FILE} and {MODEL_FILE}), and not 'faces'"
+        )
     return folder
 
 
@@ -480,10 +511,16 @@ def resolve_from(source: str | Path) -> Path:
 # the loop
 
 
-def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any],
-          opts: TrainOptions, *, dist: Dist | None = None, init_from: Path | None = None,
-          on_log: Callable[[dict], None] | None = None,
-          recipe: dict[str, Any] | None = None) -> DCGANTrainer:
+def train(
+    cfg: DCGANConfig,
+    images: np.ndarray | torch.Tensor | Callable[[], Any],
+    opts: TrainOptions,
+    *,
+    dist: Dist | None = None,
+    init_from: Path | None = None,
+    on_log: Callable[[dict], None] | None = None,
+    recipe: dict[str, Any] | None = None,
+) -> DCGANTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer.
 
     ``images`` is a uint8 N×S×S×3 array, or a function returning one (called
@@ -493,8 +530,10 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
     dist = dist or distributed.init(opts.device)
     out = Path(opts.out) if opts.out else None
     if out and not opts.resume and has_checkpoint(out):
-        raise TrainingError(f"{out} already holds a DCGAN checkpoint; pass --resume to "
-                            "continue it, or choose another --out")
+        raise TrainingError(
+            f"{out} already holds a DCGAN checkpoint; pass --resume to "
+            "continue it, or choose another --out"
+        )
     if callable(images):
         with dist.rank0_first():
             images = images()
@@ -521,13 +560,21 @@ def train(cfg: DCGANConfig, images: np.ndarray | torch.Tensor | Callable[[], Any
 # throughput (used by ``holochat bench``)
 
 
-def measure_throughput(cfg: DCGANConfig, images: np.ndarray, *, batch: int, steps: int,
-                       warmup: int = 2, device: str = "cpu",
-                       compile: bool = False) -> dict[str, float]:
+def measure_throughput(
+    cfg: DCGANConfig,
+    images: np.ndarray,
+    *,
+    batch: int,
+    steps: int,
+    warmup: int = 2,
+    device: str = "cpu",
+    compile: bool = False,
+) -> dict[str, float]:
     """Images per second of ``DCGANTrainer.step`` over ``steps`` timed steps
     (after ``warmup`` untimed ones; synchronises only around the timed block)."""
-    opts = TrainOptions(steps=warmup + steps, batch=batch, device=device, compile=compile,
-                        progress=False)
+    opts = TrainOptions(
+        steps=warmup + steps, batch=batch, device=device, compile=compile, progress=False
+    )
     trainer = DCGANTrainer(cfg, images, opts, Dist(device=torch.device(device)))
     return kernel.measure(trainer, steps=steps, warmup=warmup)
 
@@ -539,10 +586,12 @@ def step_flops(cfg: DCGANConfig, batch: int) -> float:
     every op in the step is linear in the batch.
     """
     from torch.utils.flop_counter import FlopCounterMode
+
     small = 2
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (small, cfg.image_size, cfg.image_size, cfg.channels),
-                          dtype=np.uint8)
+    images = rng.integers(
+        0, 256, (small, cfg.image_size, cfg.image_size, cfg.channels), dtype=np.uint8
+    )
     trainer = DCGANTrainer(cfg, images, TrainOptions(steps=1, batch=small, progress=False))
     counter = FlopCounterMode(display=False)
     with counter:
@@ -557,12 +606,12 @@ def step_flops(cfg: DCGANConfig, batch: int) -> float:
 RECIPE_CLASSES = (DCGANConfig, TrainOptions)
 
 
-def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any]
-                   ) -> DCGANTrainer:
+def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any]) -> DCGANTrainer:
     """Train with these settings (under torchrun, on every rank)."""
     if opts.name:
         from generators.dcgan_gen import personal_dir
         from generators.errors import GeneratorError
+
         try:
             opts.out = str(personal_dir(opts.name))
         except GeneratorError as e:
@@ -571,19 +620,28 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any]
     dist = distributed.init(opts.device)
     ok = False
     try:
-        trainer = train(cfg, lambda: load_images(opts.data, n_images=opts.n_images,
-                                                  seed=opts.seed, size=cfg.image_size),
-                        opts, dist=dist, init_from=init_from, recipe=recipe)
+        trainer = train(
+            cfg,
+            lambda: load_images(
+                opts.data, n_images=opts.n_images, seed=opts.seed, size=cfg.image_size
+            ),
+            opts,
+            dist=dist,
+            init_from=init_from,
+            recipe=recipe,
+        )
         ok = True
     finally:
         # tear the process group down before the interpreter exits: gloo's
         # threads otherwise abort the process now and then
         dist.close(barrier=ok)
     if opts.name:
-        trainer.note(f"Saved the personal DCGAN '{opts.name}' in {opts.out}.\n"
-                     f"Use it with: holochat --generator dcgan:{opts.name}\n"
-                     f"Fit its attribute directions with: holochat train directions "
-                     f"--weights {opts.out}")
+        trainer.note(
+            f"Saved the personal DCGAN '{opts.name}' in {opts.out}.\n"
+            f"Use it with: holochat --generator dcgan:{opts.name}\n"
+            f"Fit its attribute directions with: holochat train directions "
+            f"--weights {opts.out}"
+        )
     return trainer
 
 
@@ -592,7 +650,18 @@ def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> DCGANT
     """A seconds-long DCGAN with every option of issue #24 on (R1 each step)."""
     images = np.random.default_rng(0).integers(0, 256, (16, 64, 64, 3), dtype=np.uint8)
     cfg = DCGANConfig(ngf=4, ndf=4, mapping=2, style=True, mbstd_group=2, upsample="bilinear")
-    opts = TrainOptions(steps=steps, batch=4, log_every=1, sample_every=100, progress=False,
-                        out=out, resume=resume, ema=0.9, augment="color,translation,cutout",
-                        lr_d=4e-4, r1_gamma=1.0, r1_every=1)
+    opts = TrainOptions(
+        steps=steps,
+        batch=4,
+        log_every=1,
+        sample_every=100,
+        progress=False,
+        out=out,
+        resume=resume,
+        ema=0.9,
+        augment="color,translation,cutout",
+        lr_d=4e-4,
+        r1_gamma=1.0,
+        r1_every=1,
+    )
     return DCGANTrainer(cfg, images, opts)

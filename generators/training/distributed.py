@@ -70,6 +70,7 @@ class Dist:
         if not self.enabled:
             return module
         from torch.nn.parallel import DistributedDataParallel as DDP
+
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DDP(module, device_ids=ids)
 
@@ -121,12 +122,14 @@ class Dist:
 
 def env_world() -> tuple[int, int, int]:
     """(rank, world_size, local_rank) from torchrun's environment (0, 1, 0 if absent)."""
+
     def get(name: str, default: int) -> int:
         value = os.environ.get(name, "")
         try:
             return int(value) if value else default
         except ValueError:
             raise RuntimeError(f"{name}={value!r} is not an integer") from None
+
     return get("RANK", 0), get("WORLD_SIZE", 1), get("LOCAL_RANK", 0)
 
 
@@ -145,13 +148,18 @@ def init(device: str | torch.device = "cpu") -> Dist:
         if not torch.cuda.is_available():
             raise RuntimeError("--device cuda was asked for but no CUDA GPU is available")
         if local >= torch.cuda.device_count():
-            raise RuntimeError(f"LOCAL_RANK {local} but only {torch.cuda.device_count()} "
-                               "GPU(s) are visible")
+            raise RuntimeError(
+                f"LOCAL_RANK {local} but only {torch.cuda.device_count()} GPU(s) are visible"
+            )
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     if world > 1 and not td.is_initialized():
-        td.init_process_group(backend=backend_for(device), rank=rank, world_size=world,
-                              device_id=device if device.type == "cuda" else None)
+        td.init_process_group(
+            backend=backend_for(device),
+            rank=rank,
+            world_size=world,
+            device_id=device if device.type == "cuda" else None,
+        )
     return Dist(rank, world, local, device)
 
 
@@ -174,7 +182,7 @@ class EpochSharder:
             raise ValueError(f"batch must be positive, got {batch}")
         self.n, self.batch, self.dist, self.seed = n, batch, dist, seed
         self.device = device
-        self.per_rank = -(-n // dist.world_size)           # ceil(n / world)
+        self.per_rank = -(-n // dist.world_size)  # ceil(n / world)
         self.batches_per_epoch = max(1, self.per_rank // batch)
         self._epoch = -1
         self._batches: torch.Tensor | None = None
@@ -189,7 +197,7 @@ class EpochSharder:
         total = self.per_rank * self.dist.world_size
         if total > self.n:
             perm = torch.cat([perm, perm[: total - self.n]])
-        return perm[self.dist.rank: total: self.dist.world_size]
+        return perm[self.dist.rank : total : self.dist.world_size]
 
     def indices(self, step: int) -> torch.Tensor:
         """The batch of indices (on ``device``) this rank uses at global ``step``."""
@@ -197,10 +205,13 @@ class EpochSharder:
         if epoch != self._epoch:
             idx = self.shard(epoch)
             need = self.batches_per_epoch * self.batch
-            if len(idx) < need:                            # tiny data: wrap around
+            if len(idx) < need:  # tiny data: wrap around
                 idx = idx.repeat(-(-need // len(idx)))
-            self._batches = idx[:need].view(self.batches_per_epoch, self.batch).to(
-                self.device, non_blocking=True)
+            self._batches = (
+                idx[:need]
+                .view(self.batches_per_epoch, self.batch)
+                .to(self.device, non_blocking=True)
+            )
             self._epoch = epoch
         assert self._batches is not None
         return self._batches[step % self.batches_per_epoch]

@@ -36,24 +36,24 @@ from generators.training.kernel import Losses, Sheet
 class JudgeTrainOptions(kernel.Loop):
     domain: str = "faces"
     steps: int = 3000
-    identities_per_batch: int = 32   # P
-    per_identity: int = 4            # K
+    identities_per_batch: int = 32  # P
+    per_identity: int = 4  # K
     lr: float = 1e-3
     n_train: int = 60000
-    images_per_identity: int = 4     # renders per training identity: many identities generalise
+    images_per_identity: int = 4  # renders per training identity: many identities generalise
     width: int = 32
     blocks: int = 1
     local_blocks: int = 1
     log_every: int = 100
-    init: str | None = None          # start from these judge weights (same config), not at random
-    weights: dict | None = None      # CE weight per class attribute (DEFAULT_WEIGHTS, else 1)
-    expression_map: float = 10.0     # faces: weight of the auxiliary expression-map loss (0: none)
-    fine_blocks: int = 0             # faces: the 32×32 eye-and-mouth branch (0: none)
+    init: str | None = None  # start from these judge weights (same config), not at random
+    weights: dict | None = None  # CE weight per class attribute (DEFAULT_WEIGHTS, else 1)
+    expression_map: float = 10.0  # faces: weight of the auxiliary expression-map loss (0: none)
+    fine_blocks: int = 0  # faces: the 32×32 eye-and-mouth branch (0: none)
     fine_width: int = 64
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        class_weights(self.domain, self.weights)              # unknown attributes: an error
+        class_weights(self.domain, self.weights)  # unknown attributes: an error
 
 
 # the subtle one: a faces expression changes a few pixels at 64 px
@@ -64,17 +64,20 @@ def class_weights(domain: str, given: dict | None) -> dict[str, float]:
     """The cross-entropy weight of each class attribute named: the domain's
     defaults, overridden by ``given``.  Unknown names raise ValueError."""
     from generators.nets.judge import AttributeCodec
+
     weights = {**DEFAULT_WEIGHTS.get(domain, {}), **(given or {})}
     known = {a.name for a in AttributeCodec(domain).classes}
     if set(weights) - known:
-        raise ValueError(f"weights: no class attribute {', '.join(sorted(set(weights) - known))}; "
-                         f"{domain} has {', '.join(sorted(known))}")
+        raise ValueError(
+            f"weights: no class attribute {', '.join(sorted(set(weights) - known))}; "
+            f"{domain} has {', '.join(sorted(known))}"
+        )
     return weights
 
 
 def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
     """Supervised contrastive loss over unit embeddings B×E with integer labels B."""
-    sim = emb @ emb.T / tau                                        # B×B
+    sim = emb @ emb.T / tau  # B×B
     eye = torch.eye(len(emb), dtype=torch.bool, device=emb.device)
     sim = sim.masked_fill(eye, -1e9)
     pos = (labels[:, None] == labels[None, :]) & ~eye
@@ -91,18 +94,25 @@ def _masked_smooth_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (per * known).sum() / known.sum().clamp(min=1)
 
 
-def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
-               labels: torch.Tensor, weights: dict[str, float] | None = None,
-               map_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def judge_loss(
+    judge: Judge,
+    out: dict[str, torch.Tensor],
+    targets: dict[str, torch.Tensor],
+    labels: torch.Tensor,
+    weights: dict[str, float] | None = None,
+    map_weight: float = 0.0,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     parts: dict[str, torch.Tensor] = {}
     codec = judge.codec
     ce = {a.name: F.cross_entropy(out[a.name], targets[a.name]) for a in codec.classes}
     # an attribute no image of the batch shows gives NaN: it adds nothing
     w = weights or {}
-    parts["cls"] = cast(torch.Tensor, sum(w.get(k, 1.0) * torch.nan_to_num(v)
-                                          for k, v in ce.items()))
-    parts["reg"] = 10 * cast(torch.Tensor, sum(_masked_smooth_l1(out[a.name], targets[a.name])
-                                               for a in codec.numeric))
+    parts["cls"] = cast(
+        torch.Tensor, sum(w.get(k, 1.0) * torch.nan_to_num(v) for k, v in ce.items())
+    )
+    parts["reg"] = 10 * cast(
+        torch.Tensor, sum(_masked_smooth_l1(out[a.name], targets[a.name]) for a in codec.numeric)
+    )
     parts["id"] = 0.5 * supcon_loss(out["_embed"], labels)
     if "_expression_map" in out and "_expression_map" in targets and map_weight:
         pred = out["_expression_map"]
@@ -111,11 +121,11 @@ def judge_loss(judge: Judge, out: dict[str, torch.Tensor], targets: dict[str, to
         parts["map"] = map_weight * F.binary_cross_entropy_with_logits(pred, target)
     total = cast(torch.Tensor, sum(parts.values()))
     logged = {k: v.detach().float() for k, v in parts.items()}
-    logged.update({f"ce_{k}": v.detach().float() for k, v in ce.items()})   # for the log only
+    logged.update({f"ce_{k}": v.detach().float() for k, v in ce.items()})  # for the log only
     return total, logged
 
 
-LOSS_PARTS = ("cls", "reg", "id", "map")   # the terms of the total (the log: per-attribute CE too)
+LOSS_PARTS = ("cls", "reg", "id", "map")  # the terms of the total (the log: per-attribute CE too)
 _BLUR = torch.tensor([1.0, 2.0, 1.0]) / 4
 
 
@@ -123,10 +133,12 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
     """A light separable [1 2 1]/4 blur (thin glasses rims survive it)."""
     c = x.shape[1]
     k = _BLUR.to(x)
-    x = F.conv2d(F.pad(x, (1, 1, 0, 0), mode="replicate"), k.view(1, 1, 1, 3).repeat(c, 1, 1, 1),
-                 groups=c)
-    return F.conv2d(F.pad(x, (0, 0, 1, 1), mode="replicate"),
-                    k.view(1, 1, 3, 1).repeat(c, 1, 1, 1), groups=c)
+    x = F.conv2d(
+        F.pad(x, (1, 1, 0, 0), mode="replicate"), k.view(1, 1, 1, 3).repeat(c, 1, 1, 1), groups=c
+    )
+    return F.conv2d(
+        F.pad(x, (0, 0, 1, 1), mode="replicate"), k.view(1, 1, 3, 1).repeat(c, 1, 1, 1), groups=c
+    )
 
 
 def _degrade(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -146,22 +158,23 @@ def _groups(seeds: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     m = max(len(v) for v in groups)
     table = np.zeros((len(groups), m), np.int64)
     for r, v in enumerate(groups):
-        table[r, :len(v)] = v
+        table[r, : len(v)] = v
     return torch.from_numpy(table), torch.tensor([len(v) for v in groups])
 
 
-def _draw(table: torch.Tensor, sizes: torch.Tensor, P: int, K: int,
-          g: torch.Generator) -> torch.Tensor:
+def _draw(
+    table: torch.Tensor, sizes: torch.Tensor, P: int, K: int, g: torch.Generator
+) -> torch.Tensor:
     """P distinct identities, K renders of each (distinct where the identity
     has K, else with repeats), drawn on the device: a P·K index vector."""
     G, M = table.shape
-    chosen = torch.rand(G, generator=g, device=g.device).argsort()[:P]          # P
-    n = sizes[chosen]                                                          # P
+    chosen = torch.rand(G, generator=g, device=g.device).argsort()[:P]  # P
+    n = sizes[chosen]  # P
     # K draws per identity: a random permutation of its renders, repeated
     keys = torch.rand(P, M, generator=g, device=g.device)
     keys = keys.masked_fill(torch.arange(M, device=g.device)[None] >= n[:, None], 2.0)
-    order = keys.argsort(1)                                                    # valid first
-    pos = torch.arange(K, device=g.device)[None] % n[:, None]                  # P×K
+    order = keys.argsort(1)  # valid first
+    pos = torch.arange(K, device=g.device)[None] % n[:, None]  # P×K
     return table[chosen[:, None], order.gather(1, pos)].reshape(-1)
 
 
@@ -172,10 +185,15 @@ def _widen_heads(judge: Judge, state: dict[str, torch.Tensor]) -> dict[str, torc
     own = judge.state_dict()
     out = dict(state)
     for k, v in state.items():
-        if k in own and own[k].dim() == 2 and v.dim() == 2 and own[k].shape[1] > v.shape[1] \
-                and own[k].shape[0] == v.shape[0]:
+        if (
+            k in own
+            and own[k].dim() == 2
+            and v.dim() == 2
+            and own[k].shape[1] > v.shape[1]
+            and own[k].shape[0] == v.shape[0]
+        ):
             w = torch.zeros_like(own[k])
-            w[:, :v.shape[1]] = v
+            w[:, : v.shape[1]] = v
             out[k] = w
     return out
 
@@ -187,35 +205,51 @@ class JudgeTrainer(kernel.Trainer):
     module_cls, config_cls = Judge, JudgeConfig
     retrain = "holochat train judge --out DIR"
 
-    def __init__(self, opts: JudgeTrainOptions, dataset: Any = None, *,
-                 recipe: dict[str, Any] | None = None):
+    def __init__(
+        self, opts: JudgeTrainOptions, dataset: Any = None, *, recipe: dict[str, Any] | None = None
+    ):
         super().__init__(opts, recipe=recipe)
         self.opts = opts
         self.weights = class_weights(opts.domain, opts.weights)
-        self.start = load_judge(opts.init) if opts.init else None   # fail before the data
+        self.start = load_judge(opts.init) if opts.init else None  # fail before the data
         torch.manual_seed(opts.seed)
         dev = self.device
         ds = kernel.studio_set(opts, dataset, per_seed=opts.images_per_identity, with_shown=True)
-        self.use_map = (bool(opts.expression_map) and opts.domain == "faces"
-                        and opts.local_blocks > 0)
-        self.cfg = JudgeConfig(domain=opts.domain, image_size=ds.images.shape[1],
-                               width=opts.width, blocks=opts.blocks,
-                               local_blocks=opts.local_blocks, expression_map=self.use_map,
-                               fine_blocks=opts.fine_blocks, fine_width=opts.fine_width)
+        self.use_map = (
+            bool(opts.expression_map) and opts.domain == "faces" and opts.local_blocks > 0
+        )
+        self.cfg = JudgeConfig(
+            domain=opts.domain,
+            image_size=ds.images.shape[1],
+            width=opts.width,
+            blocks=opts.blocks,
+            local_blocks=opts.local_blocks,
+            expression_map=self.use_map,
+            fine_blocks=opts.fine_blocks,
+            fine_width=opts.fine_width,
+        )
         self.judge = self.module = Judge(self.cfg)
         # the data (built on the host, in worker processes) then onto the device
-        targets = {k: torch.from_numpy(v) for k, v in
-                   self.judge.codec.encode(shown_attributes(ds), shown=True).items()}
+        targets = {
+            k: torch.from_numpy(v)
+            for k, v in self.judge.codec.encode(shown_attributes(ds), shown=True).items()
+        }
         if self.use_map:
             targets["_expression_map"] = torch.from_numpy(expression_maps(ds))
         table, sizes = _groups(ds.seeds)
         self.judge.to(dev)
-        self.images = torch.from_numpy(ds.images).to(dev)              # N×H×W×3 uint8
+        self.images = torch.from_numpy(ds.images).to(dev)  # N×H×W×3 uint8
         self.targets = {k: v.to(dev) for k, v in targets.items()}
         self.seeds = torch.from_numpy(np.asarray(ds.seeds)).to(dev)
         self.table, self.sizes = table.to(dev), sizes.to(dev)
-        self.add_optimizer("judge", self.judge.parameters(), lr=opts.lr, betas=(0.9, 0.999),
-                           weight_decay=1e-4, kind="adamw")
+        self.add_optimizer(
+            "judge",
+            self.judge.parameters(),
+            lr=opts.lr,
+            betas=(0.9, 0.999),
+            weight_decay=1e-4,
+            kind="adamw",
+        )
         self.g = torch.Generator(dev).manual_seed(opts.seed)
         self.P = min(opts.identities_per_batch, len(sizes))
         self.judge.train()
@@ -234,10 +268,15 @@ class JudgeTrainer(kernel.Trainer):
         branch gets a fresh branch, its heads widened with zeros."""
         start, cfg = self.start, self.cfg
         assert start is not None
-        if replace(start.cfg, expression_map=self.use_map, fine_blocks=cfg.fine_blocks,
-                   fine_width=cfg.fine_width) != cfg or (start.cfg.fine_blocks and (
-                       start.cfg.fine_blocks, start.cfg.fine_width)
-                       != (cfg.fine_blocks, cfg.fine_width)):
+        if replace(
+            start.cfg,
+            expression_map=self.use_map,
+            fine_blocks=cfg.fine_blocks,
+            fine_width=cfg.fine_width,
+        ) != cfg or (
+            start.cfg.fine_blocks
+            and (start.cfg.fine_blocks, start.cfg.fine_width) != (cfg.fine_blocks, cfg.fine_width)
+        ):
             raise ValueError(f"--init {path}: its config {start.cfg} differs from {cfg}")
         sd = start.state_dict()
         if cfg.fine_blocks and not start.cfg.fine_blocks:
@@ -252,23 +291,29 @@ class JudgeTrainer(kernel.Trainer):
         steps = self.opts.steps
         warm = max(1, steps // 20)
         frac = step / steps if clock is None else max(step / steps, clock)
-        factor = min(1.0, max((step + 1) / warm, frac * 20)) * 0.5 * (
-            1 + np.cos(np.pi * min(1.0, frac)))
+        factor = (
+            min(1.0, max((step + 1) / warm, frac * 20)) * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
+        )
         return {"judge": self.opts.lr * factor}
 
     def batch(self, index: int) -> dict[str, Any]:
         idx = _draw(self.table, self.sizes, self.P, self.opts.per_identity, self.g)
-        x = _degrade(self.images.index_select(0, idx).permute(0, 3, 1, 2).float()
-                     .div(127.5).sub(1.0), self.g)
-        return {"x": x, "targets": {k: v.index_select(0, idx) for k, v in self.targets.items()},
-                "labels": self.seeds.index_select(0, idx)}
+        x = _degrade(
+            self.images.index_select(0, idx).permute(0, 3, 1, 2).float().div(127.5).sub(1.0), self.g
+        )
+        return {
+            "x": x,
+            "targets": {k: v.index_select(0, idx) for k, v in self.targets.items()},
+            "labels": self.seeds.index_select(0, idx),
+        }
 
     def losses(self, b: dict[str, Any], step: int) -> Losses:
         with self.autocast():
             out = self.judge(b["x"])
         out = {k: v.float() for k, v in out.items()}
-        loss, parts = judge_loss(self.judge, out, b["targets"], b["labels"], self.weights,
-                                 self.opts.expression_map)
+        loss, parts = judge_loss(
+            self.judge, out, b["targets"], b["labels"], self.weights, self.opts.expression_map
+        )
         yield "judge", loss
         return parts
 
@@ -277,8 +322,9 @@ class JudgeTrainer(kernel.Trainer):
         return rec
 
     def describe(self, rec: dict[str, Any]) -> str:
-        return (f"loss {sum(v for k, v in rec.items() if k in LOSS_PARTS):.3f} · "
-                + " ".join(f"{k} {rec[k]:.3f}" for k in LOSS_PARTS if k in rec))
+        return f"loss {sum(v for k, v in rec.items() if k in LOSS_PARTS):.3f} · " + " ".join(
+            f"{k} {rec[k]:.3f}" for k in LOSS_PARTS if k in rec
+        )
 
     @torch.no_grad()
     def sheet(self) -> Sheet:
@@ -299,28 +345,37 @@ class JudgeTrainer(kernel.Trainer):
         return Sheet(list(top) + list(pool.index_select(0, near).cpu().numpy()), n, 2)
 
 
-def train_judge(opts: JudgeTrainOptions, dataset: Any = None, *,
-                recipe: dict[str, Any] | None = None) -> Judge:
+def train_judge(
+    opts: JudgeTrainOptions, dataset: Any = None, *, recipe: dict[str, Any] | None = None
+) -> Judge:
     """Train to ``opts.steps`` (or the time limit); returns the judge in eval
     mode, its log as ``train_log``."""
     trainer = JudgeTrainer(opts, dataset, recipe=recipe)
     kernel.run(trainer, init=opts.init)
     judge = trainer.judge
-    setattr(judge, "train_log", trainer.log)                     # noqa: B010 (a Module)
+    setattr(judge, "train_log", trainer.log)  # noqa: B010 (a Module)
     return judge
 
 
 def save_judge(judge: Judge, out: str | os.PathLike, extra: dict | None = None) -> Path:
     from generators.checkpoint import save_pretrained
-    return save_pretrained(judge, judge.cfg, out, model_name="judge",
-                           code_version=ARCH_VERSION, extra=extra)
+
+    return save_pretrained(
+        judge, judge.cfg, out, model_name="judge", code_version=ARCH_VERSION, extra=extra
+    )
 
 
 def load_judge(path: str | os.PathLike) -> Judge:
     from generators.checkpoint import from_pretrained
-    return from_pretrained(Judge, JudgeConfig, path, model_name="judge",
-                           code_version=ARCH_VERSION,
-                           retrain_hint=f"holochat train judge --out {path}")
+
+    return from_pretrained(
+        Judge,
+        JudgeConfig,
+        path,
+        model_name="judge",
+        code_version=ARCH_VERSION,
+        retrain_hint=f"holochat train judge --out {path}",
+    )
 
 
 RECIPE_CLASSES = (JudgeTrainOptions,)
@@ -334,8 +389,20 @@ def train_settings(opts: JudgeTrainOptions, recipe: dict[str, Any]) -> JudgeTrai
 def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> JudgeTrainer:
     """A seconds-long faces judge with the expression map and the fine branch."""
     from generators.datasets import make_dataset
+
     ds = make_dataset("faces", 24, seed=3, workers=1)
-    opts = JudgeTrainOptions(steps=steps, identities_per_batch=3, per_identity=4, width=8,
-                             fine_blocks=1, fine_width=8, progress=False, log_every=1, lr=3e-4,
-                             out=out, resume=resume, sample_every=100)
+    opts = JudgeTrainOptions(
+        steps=steps,
+        identities_per_batch=3,
+        per_identity=4,
+        width=8,
+        fine_blocks=1,
+        fine_width=8,
+        progress=False,
+        log_every=1,
+        lr=3e-4,
+        out=out,
+        resume=resume,
+        sample_every=100,
+    )
     return JudgeTrainer(opts, ds)

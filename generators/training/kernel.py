@@ -64,7 +64,7 @@ STATE_FILE = "training_state.safetensors"
 TRAINER_FILE = "trainer.json"
 LOG_FILE = "train_log.jsonl"
 STATE_FORMAT = "kernel-1"
-RAW = "raw."                         # prefix of the raw (non-EMA) weights in the training state
+RAW = "raw."  # prefix of the raw (non-EMA) weights in the training state
 
 Losses = Generator[tuple[str, torch.Tensor], None, dict[str, torch.Tensor]]
 
@@ -76,15 +76,18 @@ def tiny(name: str) -> Callable[[Callable[..., Trainer]], Callable[..., Trainer]
     """Register ``fn(out, steps, resume) -> Trainer``: a tiny seeded run of
     model ``name`` (seconds on two cores), which the shared trainer tests
     (tests/test_trainers.py) put through one step, resume and its sheet."""
+
     def add(fn: Callable[..., Trainer]) -> Callable[..., Trainer]:
         _TINY[name] = fn
         return fn
+
     return add
 
 
 def tiny_runs() -> dict[str, Callable[..., Trainer]]:
     """Every registered model's tiny run (importing each trainer module)."""
     import importlib
+
     for module in MODELS.values():
         importlib.import_module(module)
     return dict(_TINY)
@@ -97,6 +100,7 @@ class TrainingError(RuntimeError):
 @dataclass
 class Loop:
     """What the kernel needs of a run; each model's settings extend it."""
+
     steps: int = 1000
     seed: int = 0
     device: str = "cpu"
@@ -108,9 +112,9 @@ class Loop:
     eval_every: int = 0
     time_limit_s: float | None = None
     progress: bool = True
-    echo: bool = False               # without a bar: one plain line per log interval (stderr)
-    accum: int = 1                   # batches per optimiser step (gradient accumulation)
-    amp: str = "auto"                # auto (bf16 on CUDA), bf16, fp16, none (always on CPU)
+    echo: bool = False  # without a bar: one plain line per log interval (stderr)
+    accum: int = 1  # batches per optimiser step (gradient accumulation)
+    amp: str = "auto"  # auto (bf16 on CUDA), bf16, fp16, none (always on CPU)
 
     def __post_init__(self) -> None:
         for name in ("steps", "log_every", "accum"):
@@ -118,8 +122,7 @@ class Loop:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("sample_every", "checkpoint_every", "eval_every"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 (never) or positive, got "
-                                 f"{getattr(self, name)}")
+                raise ValueError(f"{name} must be 0 (never) or positive, got {getattr(self, name)}")
         if self.time_limit_s is not None and not self.time_limit_s >= 0:
             raise ValueError(f"time_limit_s must be positive, got {self.time_limit_s}")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
@@ -137,6 +140,7 @@ class Loop:
 @dataclass
 class Sheet:
     """A sample sheet: images (H×W×3 uint8) laid out ``cols`` to a row."""
+
     images: list[np.ndarray]
     cols: int
     scale: int = 1
@@ -148,8 +152,9 @@ class EMA:
     min(decay, (1 + t) / (10 + t)) with ``ramp``; buffers are copied unless
     ``copy_buffers`` is off (then the owner re-measures them)."""
 
-    def __init__(self, module: nn.Module, decay: float, *, ramp: bool = False,
-                 copy_buffers: bool = True):
+    def __init__(
+        self, module: nn.Module, decay: float, *, ramp: bool = False, copy_buffers: bool = True
+    ):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"the EMA decay must lie in (0, 1), got {decay}")
         self.decay, self.ramp, self.copy_buffers = float(decay), ramp, copy_buffers
@@ -184,19 +189,22 @@ class _Shipped:
 
 
 def settings_dict(settings: Any) -> dict[str, Any]:
-    return asdict(settings) if is_dataclass(settings) and not isinstance(settings, type) \
+    return (
+        asdict(settings)
+        if is_dataclass(settings) and not isinstance(settings, type)
         else dict(vars(settings))
+    )
 
 
 class Trainer:
     """One model's training run on the kernel (see the module's docstring)."""
 
-    name: ClassVar[str] = "model"            # the checkpoint's model name
+    name: ClassVar[str] = "model"  # the checkpoint's model name
     code_version: ClassVar[int] = 1
-    module_cls: ClassVar[Any] = None         # rebuilds ``module`` from a config (resume, init)
+    module_cls: ClassVar[Any] = None  # rebuilds ``module`` from a config (resume, init)
     config_cls: ClassVar[Any] = None
-    retrain: str = ""                        # how to retrain, for weight errors
-    terms: ClassVar[tuple[str, ...]] = ()    # loss terms always logged (0 when a step lacks one)
+    retrain: str = ""  # how to retrain, for weight errors
+    terms: ClassVar[tuple[str, ...]] = ()  # loss terms always logged (0 when a step lacks one)
 
     def __init_subclass__(cls, **checkpoint: Any) -> None:
         """``class XTrainer(Trainer, name=..., code_version=..., module_cls=...,
@@ -205,8 +213,14 @@ class Trainer:
         for k, v in checkpoint.items():
             setattr(cls, k, v)
 
-    def __init__(self, settings: Any, *, dist: Dist | None = None,
-                 recipe: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        dist: Dist | None = None,
+        recipe: dict[str, Any] | None = None,
+        cfg: Any = None,
+    ):
         self.settings = settings
         self.loop = settings if isinstance(settings, Loop) else Loop.of(settings)
         self.recipe = recipe
@@ -216,20 +230,22 @@ class Trainer:
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         amp = self.loop.amp
-        self.amp_dtype = None if not self.cuda or amp == "none" else (
-            torch.float16 if amp == "fp16" else torch.bfloat16)
-        self.scaler = (torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16
-                       else None)
+        self.amp_dtype = (
+            None
+            if not self.cuda or amp == "none"
+            else (torch.float16 if amp == "fp16" else torch.bfloat16)
+        )
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.ema: EMA | None = None
         self.module: nn.Module = nn.Module()
-        self.cfg: Any = None
+        self.cfg: Any = cfg  # the architecture config, once built
         self.step_count = 0
         self.log: list[dict[str, Any]] = []
         self.last_log: dict[str, Any] = {}
         self._sums: dict[str, torch.Tensor] = {}
         self._n = 0
-        self.t0 = time.perf_counter()         # the clock of time budgets and schedules
+        self.t0 = time.perf_counter()  # the clock of time budgets and schedules
 
     # -- what a model provides ------------------------------------------------------
 
@@ -277,8 +293,11 @@ class Trainer:
         return rec
 
     def describe(self, rec: dict[str, Any]) -> str:
-        return " ".join(f"{k} {v:.3f}" for k, v in rec.items()
-                        if k not in ("step", "images_per_s") and isinstance(v, float))[:80]
+        return " ".join(
+            f"{k} {v:.3f}"
+            for k, v in rec.items()
+            if k not in ("step", "images_per_s") and isinstance(v, float)
+        )[:80]
 
     def note(self, text: str) -> None:
         """A line for the person training (rank 0 only, on stderr)."""
@@ -293,8 +312,16 @@ class Trainer:
 
     # -- the kernel ------------------------------------------------------------------
 
-    def add_optimizer(self, name: str, params: Any, *, lr: float, betas: tuple[float, float],
-                      weight_decay: float = 0.0, kind: str = "adam") -> torch.optim.Optimizer:
+    def add_optimizer(
+        self,
+        name: str,
+        params: Any,
+        *,
+        lr: float,
+        betas: tuple[float, float],
+        weight_decay: float = 0.0,
+        kind: str = "adam",
+    ) -> torch.optim.Optimizer:
         """An Adam / AdamW optimiser, fused on CUDA and foreach on the CPU."""
         kw: dict[str, Any] = {"fused": True} if self.cuda else {"foreach": True}
         cls = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
@@ -353,8 +380,9 @@ class Trainer:
                     name = phase
                     self.optimizers[name].zero_grad(set_to_none=True)
                 elif phase != name:
-                    raise TrainingError(f"{self.name}: micro-batches disagree on the update "
-                                        f"({name} vs {phase})")
+                    raise TrainingError(
+                        f"{self.name}: micro-batches disagree on the update ({name} vs {phase})"
+                    )
                 self._backward(loss / accum if accum > 1 else loss)
             if name is not None:
                 self._opt_step(name)
@@ -426,12 +454,16 @@ class Trainer:
     def shipped_module(self, target: nn.Module) -> nn.Module:
         """The EMA's copy of ``target`` where it follows it, else ``target``."""
         t = self.ema_target()
-        return self.ema.shadow if self.ema is not None and t is not None and t[1] is target \
-            else target
+        return (
+            self.ema.shadow if self.ema is not None and t is not None and t[1] is target else target
+        )
 
     def extra(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"step": self.step_count, "train": settings_dict(self.settings),
-                               "log": self.log[-3:]}
+        out: dict[str, Any] = {
+            "step": self.step_count,
+            "train": settings_dict(self.settings),
+            "log": self.log[-3:],
+        }
         if self.recipe:
             out["recipe"] = self.recipe
         return out
@@ -442,11 +474,17 @@ class Trainer:
         if not self.dist.is_main:
             return
         from safetensors.torch import save
+
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        checkpoint.save_pretrained(_Shipped(self.shipped_state()), self.cfg, out,
-                                   model_name=self.name, code_version=self.code_version,
-                                   extra=self.extra())
+        checkpoint.save_pretrained(
+            _Shipped(self.shipped_state()),
+            self.cfg,
+            out,
+            model_name=self.name,
+            code_version=self.code_version,
+            extra=self.extra(),
+        )
         state: dict[str, torch.Tensor] = {}
         for name, opt in self.optimizers.items():
             for pid, st in opt.state_dict()["state"].items():
@@ -461,25 +499,38 @@ class Trainer:
         for name, g in self.generators().items():
             state[f"rng.gen.{name}"] = g.get_state()
         meta = {"step": str(self.step_count), "format": STATE_FORMAT}
-        write_bytes_atomic(out / STATE_FILE, save({k: v.detach().cpu().contiguous()
-                                                   for k, v in state.items()}, metadata=meta))
-        rec = {"step": self.step_count, "seed": self.loop.seed, "world_size": self.dist.world_size,
-               "recipe": self.recipe, "options": settings_dict(self.settings)}
+        write_bytes_atomic(
+            out / STATE_FILE,
+            save({k: v.detach().cpu().contiguous() for k, v in state.items()}, metadata=meta),
+        )
+        rec = {
+            "step": self.step_count,
+            "seed": self.loop.seed,
+            "world_size": self.dist.world_size,
+            "recipe": self.recipe,
+            "options": settings_dict(self.settings),
+        }
         write_bytes_atomic(out / TRAINER_FILE, (json.dumps(rec, indent=2) + "\n").encode())
 
     def read_weights(self, path: str | Path, what: str) -> nn.Module:
         """The module saved in ``path`` (its architecture checked against ours)."""
         try:
-            loaded = checkpoint.from_pretrained(self.module_cls, self.config_cls, path,
-                                                model_name=self.name,
-                                                code_version=self.code_version,
-                                                retrain_hint=self.retrain)
+            loaded = checkpoint.from_pretrained(
+                self.module_cls,
+                self.config_cls,
+                path,
+                model_name=self.name,
+                code_version=self.code_version,
+                retrain_hint=self.retrain,
+            )
         except WeightsError as e:
             raise TrainingError(str(e)) from None
         if not self.same_architecture(loaded.cfg):
-            raise TrainingError(f"{what} {path} holds a {self.name} with config "
-                                f"{settings_dict(loaded.cfg)}, not {settings_dict(self.cfg)}; "
-                                "use the same model flags or choose another --out")
+            raise TrainingError(
+                f"{what} {path} holds a {self.name} with config "
+                f"{settings_dict(loaded.cfg)}, not {settings_dict(self.cfg)}; "
+                "use the same model flags or choose another --out"
+            )
         return loaded
 
     def load(self, out: str | Path) -> int:
@@ -498,14 +549,15 @@ class Trainer:
         self.module.load_state_dict(payload["model"])
         state = payload["state"]
         target = self.ema_target()
-        if self.ema is not None and target is not None:     # the model file holds the average
+        if self.ema is not None and target is not None:  # the model file holds the average
             self.ema.load_state_dict(target[1].state_dict())
-            raw = {k[len(RAW):]: v for k, v in state.items() if k.startswith(RAW)}
+            raw = {k[len(RAW) :]: v for k, v in state.items() if k.startswith(RAW)}
             try:
                 target[1].load_state_dict(raw)
             except RuntimeError as e:
-                raise TrainingError(f"{Path(out) / STATE_FILE} lacks the raw weights of this "
-                                    f"EMA run ({e})") from None
+                raise TrainingError(
+                    f"{Path(out) / STATE_FILE} lacks the raw weights of this EMA run ({e})"
+                ) from None
         for name, opt in self.optimizers.items():
             sd = opt.state_dict()
             per: dict[int, dict[str, torch.Tensor]] = {}
@@ -527,6 +579,7 @@ class Trainer:
 
     def _read_checkpoint(self, out: Path) -> dict[str, Any]:
         from safetensors import safe_open
+
         try:
             with safe_open(str(out / STATE_FILE), framework="pt") as f:
                 meta = f.metadata() or {}
@@ -534,8 +587,10 @@ class Trainer:
         except Exception as e:  # missing or truncated; safetensors has its own error types
             raise TrainingError(f"cannot read {out / STATE_FILE}: {e}") from None
         if meta.get("format") != STATE_FORMAT:
-            raise TrainingError(f"{out / STATE_FILE} was written by an older trainer and cannot "
-                                "be resumed; start without --resume (or --init from it)")
+            raise TrainingError(
+                f"{out / STATE_FILE} was written by an older trainer and cannot "
+                "be resumed; start without --resume (or --init from it)"
+            )
         try:
             record = json.loads((out / TRAINER_FILE).read_text(encoding="utf-8"))
             step = checkpoint.read_config(out).get("extra", {}).get("step")
@@ -543,17 +598,23 @@ class Trainer:
             raise TrainingError(f"cannot read the checkpoint in {out}: {e}") from None
         steps = {str(record.get("step")), str(step), str(meta.get("step"))}
         if len(steps) != 1:
-            raise TrainingError(f"the checkpoint files in {out} come from different steps "
-                                f"({', '.join(sorted(steps))}); the last save was cut off")
+            raise TrainingError(
+                f"the checkpoint files in {out} come from different steps "
+                f"({', '.join(sorted(steps))}); the last save was cut off"
+            )
         loaded = self.read_weights(out, "resuming:")
-        return {"model": {k: v.detach().clone() for k, v in loaded.state_dict().items()},
-                "state": state, "step": int(record["step"])}
+        return {
+            "model": {k: v.detach().clone() for k, v in loaded.state_dict().items()},
+            "state": state,
+            "step": int(record["step"]),
+        }
 
     def write_sheet(self, path: Path) -> bool:
         sheet = self.sheet()
         if sheet is None:
             return False
         from generators.studio.sheets import grid
+
         save_png(grid(sheet.images, sheet.cols), path, sheet.scale)
         return True
 
@@ -565,6 +626,7 @@ def studio_set(opts: Any, dataset: Any = None, **wanted: Any) -> Any:
     if dataset is not None:
         return dataset
     from generators.datasets import cached_dataset
+
     return cached_dataset(opts.domain, opts.n_train, seed=opts.seed, **wanted)
 
 
@@ -600,8 +662,10 @@ def prepare(trainer: Trainer, *, init: str | Path | None = None) -> bool:
     loop = trainer.loop
     out = Path(loop.out) if loop.out else None
     if out and not loop.resume and has_checkpoint(out):
-        raise TrainingError(f"{out} already holds a {trainer.name} checkpoint; pass --resume to "
-                            "continue it, or choose another --out")
+        raise TrainingError(
+            f"{out} already holds a {trainer.name} checkpoint; pass --resume to "
+            "continue it, or choose another --out"
+        )
     resuming = bool(out and loop.resume and has_checkpoint(out))
     if resuming:
         assert out is not None
@@ -624,21 +688,30 @@ def prepare(trainer: Trainer, *, init: str | Path | None = None) -> bool:
 T = TypeVar("T", bound=Trainer)
 
 
-def run(trainer: T, *, init: str | Path | None = None,
-        on_log: Callable[[dict[str, Any]], None] | None = None) -> T:
+def run(
+    trainer: T,
+    *,
+    init: str | Path | None = None,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+) -> T:
     """``prepare`` then ``fit``: the whole run."""
     prepare(trainer, init=init)
     fit(trainer, on_log=on_log)
     return trainer
 
 
-def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = None,
-        until: int | None = None) -> Trainer:
+def fit(
+    trainer: Trainer,
+    *,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+    until: int | None = None,
+) -> Trainer:
     """Train to ``steps`` (or the time budget) from where ``trainer`` stands;
     with ``until``, stop (checkpointed) at that step of the ``steps``."""
     from generators.training.progress import lease_time_limit, progress_bar
+
     loop, dist = trainer.loop, trainer.dist
-    loop.time_limit_s = lease_time_limit(loop.time_limit_s)     # a lease's deadline
+    loop.time_limit_s = lease_time_limit(loop.time_limit_s)  # a lease's deadline
     out = Path(loop.out) if loop.out else None
     main = dist.is_main
     t0 = time.perf_counter()
@@ -659,15 +732,23 @@ def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = N
                 stop = True
             elif loop.time_limit_s is not None and not last:
                 stop = time.perf_counter() - t0 > loop.time_limit_s
-                if world > 1:          # every rank stops at one step: rank 0's clock,
+                if world > 1:  # every rank stops at one step: rank 0's clock,
                     # read at log intervals only (no host sync in between)
                     stop = step % loop.log_every == 0 and bool(dist.broadcast_object(stop))
             end = last or stop
             if step % loop.log_every == 0 or end:
                 now = time.perf_counter()
-                rec = trainer.record({"step": step, **trainer.read_terms(),
-                                      "images_per_s": (step - n_log) * trainer.batch_size()
-                                      * max(1, loop.accum) * world / max(now - t_log, 1e-9)})
+                rec = trainer.record(
+                    {
+                        "step": step,
+                        **trainer.read_terms(),
+                        "images_per_s": (step - n_log)
+                        * trainer.batch_size()
+                        * max(1, loop.accum)
+                        * world
+                        / max(now - t_log, 1e-9),
+                    }
+                )
                 t_log, n_log = now, step
                 trainer.log.append(rec)
                 trainer.last_log = rec
@@ -694,7 +775,8 @@ def fit(trainer: Trainer, *, on_log: Callable[[dict[str, Any]], None] | None = N
             if stop:
                 if main and (bar or loop.echo) and until is None:
                     msg = f"{label}: time limit reached at step {step}" + (
-                        "; checkpointed" if out else "")
+                        "; checkpointed" if out else ""
+                    )
                     if bar:
                         bar.console.print(msg)
                     else:
@@ -715,7 +797,7 @@ def measure(trainer: Trainer, *, steps: int, warmup: int = 2) -> dict[str, float
     t0 = time.perf_counter()
     for _ in range(steps):
         trainer.step()
-    trainer.read_terms()                                   # drain the queue
+    trainer.read_terms()  # drain the queue
     sync()
     dt = time.perf_counter() - t0
     return {"images_per_s": steps * trainer.batch_size() / dt, "step_s": dt / steps}

@@ -38,8 +38,9 @@ def feature_weights(features: torch.Tensor, weight: float) -> torch.Tensor:
     return 1.0 + float(weight) * features.float().unsqueeze(1)
 
 
-def weighted_rec(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None,
-                 kind: str = "l2") -> torch.Tensor:
+def weighted_rec(
+    pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None, kind: str = "l2"
+) -> torch.Tensor:
     """Mean of w · (pred − target)² (``l2``) or w · |pred − target| (``l1``)
     divided by the mean of w; the plain mean where ``weights`` is None.
     ``weights`` broadcasts over the channels (B×1×H×W)."""
@@ -97,15 +98,17 @@ class JudgePerceptual(nn.Module):
         self.judge.requires_grad_(False)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str | torch.device = "cpu"
-             ) -> JudgePerceptual:
+    def load(
+        cls, path: str | Path | None = None, device: str | torch.device = "cpu"
+    ) -> JudgePerceptual:
         from generators.training.judge import load_judge
         from generators.weights import weights_path
+
         return cls(load_judge(path or weights_path("judge", "faces"))).to(device)
 
     def train(self, mode: bool = True) -> JudgePerceptual:
         super().train(mode)
-        self.judge.eval()              # BatchNorm keeps its running statistics
+        self.judge.eval()  # BatchNorm keeps its running statistics
         return self
 
     def maps(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -120,6 +123,7 @@ class JudgePerceptual(nn.Module):
         with torch.no_grad():
             want = [m.float() for m in self.maps(real)]
         got = self.maps(fake)
-        terms = [F.mse_loss(g.float(), w) / w.pow(2).mean().clamp_min(1e-6)
-                 for g, w in zip(got, want)]
+        terms = [
+            F.mse_loss(g.float(), w) / w.pow(2).mean().clamp_min(1e-6) for g, w in zip(got, want)
+        ]
         return torch.stack(terms).mean()

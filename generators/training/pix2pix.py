@@ -41,8 +41,13 @@ from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import ns_fake, ns_real, r1_penalty
 
-__all__ = ["Pix2PixTrainOptions", "Pix2PixTrainer", "TrainingError", "load_pix2pix",
-           "train_pix2pix"]
+__all__ = [
+    "Pix2PixTrainOptions",
+    "Pix2PixTrainer",
+    "TrainingError",
+    "load_pix2pix",
+    "train_pix2pix",
+]
 
 MODEL_NAME = "pix2pix"
 TERMS = ("loss_d", "d_real", "d_fake", "loss_g", "g_adv", "l1")
@@ -57,25 +62,25 @@ class Pix2PixTrainOptions(kernel.Loop):
     domain: str = "faces"
     steps: int = 20000
     batch: int = 16
-    n_train: int = 10000              # studio training pictures
-    images_per_seed: int = 20         # renders per identity / style
-    variants: int = 1                 # random sketches per picture
-    gan_weight: float = 1.0           # 0: the L1-only baseline
-    l1_weight: float = 100.0          # λ
-    flip: bool = True                 # random horizontal flips of the pair
-    decay_from: int | None = None     # from this step both lrs fall linearly to 0 at ``steps``
+    n_train: int = 10000  # studio training pictures
+    images_per_seed: int = 20  # renders per identity / style
+    variants: int = 1  # random sketches per picture
+    gan_weight: float = 1.0  # 0: the L1-only baseline
+    l1_weight: float = 100.0  # λ
+    flip: bool = True  # random horizontal flips of the pair
+    decay_from: int | None = None  # from this step both lrs fall linearly to 0 at ``steps``
     r1_gamma: float = 0.0
     r1_every: int = 4
-    workers: int | None = None        # processes that draw the sketches (None: 2, or 8 on CUDA)
-    lr: float = 2e-4                  # Adam, both networks
+    workers: int | None = None  # processes that draw the sketches (None: 2, or 8 on CUDA)
+    lr: float = 2e-4  # Adam, both networks
     beta1: float = 0.5
     beta2: float = 0.999
 
 
 @dataclass
 class Pix2PixData:
-    sketches: torch.Tensor     # N×V×64×64 uint8 (255 paper)
-    images: torch.Tensor       # N×64×64×3 uint8
+    sketches: torch.Tensor  # N×V×64×64 uint8 (255 paper)
+    images: torch.Tensor  # N×64×64×3 uint8
 
     def __len__(self) -> int:
         return len(self.images)
@@ -84,12 +89,20 @@ class Pix2PixData:
 def load_data(opts: Pix2PixTrainOptions, cache_dir_=None) -> Pix2PixData:
     """The training pairs of ``opts`` (built once and cached), on the device."""
     from generators.studio.sketch import sketch_dataset
+
     workers = opts.workers
     if workers is None and opts.device.startswith("cuda"):
         workers = min(8, os.cpu_count() or 1)
-    ds, sk = sketch_dataset(opts.domain, opts.n_train, opts.seed, "train",
-                            per_seed=opts.images_per_seed, variants=opts.variants,
-                            cache_dir_=cache_dir_, workers=workers)
+    ds, sk = sketch_dataset(
+        opts.domain,
+        opts.n_train,
+        opts.seed,
+        "train",
+        per_seed=opts.images_per_seed,
+        variants=opts.variants,
+        cache_dir_=cache_dir_,
+        workers=workers,
+    )
     return to_device(sk, ds.images, opts.device)
 
 
@@ -97,8 +110,10 @@ def to_device(sketches: np.ndarray, images: np.ndarray, device: str) -> Pix2PixD
     sk = np.asarray(sketches)
     if sk.ndim == 3:
         sk = sk[:, None]
-    return Pix2PixData(torch.from_numpy(np.ascontiguousarray(sk)).to(device),
-                       torch.from_numpy(np.ascontiguousarray(images)).to(device))
+    return Pix2PixData(
+        torch.from_numpy(np.ascontiguousarray(sk)).to(device),
+        torch.from_numpy(np.ascontiguousarray(images)).to(device),
+    )
 
 
 class Pix2PixTrainer(kernel.Trainer):
@@ -108,10 +123,15 @@ class Pix2PixTrainer(kernel.Trainer):
     module_cls, config_cls = Pix2Pix, Pix2PixConfig
     terms = TERMS
 
-    def __init__(self, cfg: Pix2PixConfig, data: Pix2PixData, opts: Pix2PixTrainOptions,
-                 recipe: dict[str, Any] | None = None):
-        super().__init__(opts, recipe=recipe)
-        self.cfg, self.data, self.opts = cfg, data, opts
+    def __init__(
+        self,
+        cfg: Pix2PixConfig,
+        data: Pix2PixData,
+        opts: Pix2PixTrainOptions,
+        recipe: dict[str, Any] | None = None,
+    ):
+        super().__init__(opts, recipe=recipe, cfg=cfg)
+        self.data, self.opts = data, opts
         self.retrain = retrain_hint(cfg.domain)
         self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
         self.rng = torch.Generator(self.device)
@@ -130,8 +150,8 @@ class Pix2PixTrainer(kernel.Trainer):
         n, V = d.sketches.shape[:2]
         idx = torch.randint(n, (B,), generator=g, device=self.device)
         var = torch.randint(V, (B,), generator=g, device=self.device)
-        s = sketch_input(d.sketches[idx, var])                        # B×1×64×64
-        y = from_uint8(d.images.index_select(0, idx))                 # B×3×64×64
+        s = sketch_input(d.sketches[idx, var])  # B×1×64×64
+        y = from_uint8(d.images.index_select(0, idx))  # B×3×64×64
         if self.opts.flip:
             f = (torch.rand(B, generator=g, device=self.device) < 0.5).view(B, 1, 1, 1)
             s, y = torch.where(f, s.flip(3), s), torch.where(f, y.flip(3), y)
@@ -141,9 +161,9 @@ class Pix2PixTrainer(kernel.Trainer):
         """One D and one G update (D idle in the L1-only baseline)."""
         o = self.opts
         s, real = batch
-        torch.manual_seed(seed_of("pix2pix", o.seed + 1, step))     # the dropout of this step
+        torch.manual_seed(seed_of("pix2pix", o.seed + 1, step))  # the dropout of this step
         with self.autocast():
-            fake = self.G(s)                                         # B×3×64×64
+            fake = self.G(s)  # B×3×64×64
         terms: dict[str, torch.Tensor] = {}
         g_adv = None
         if o.gan_weight > 0:
@@ -151,7 +171,7 @@ class Pix2PixTrainer(kernel.Trainer):
             if r1:
                 real.requires_grad_(True)
             with self.autocast():
-                d_real = self.D(s, real)                             # B×1×14×14
+                d_real = self.D(s, real)  # B×1×14×14
                 d_fake = self.D(s, fake.detach())
             l_real, l_fake = ns_real(d_real), ns_fake(d_fake)
             loss_d = 0.5 * (l_real + l_fake)
@@ -200,17 +220,23 @@ def has_checkpoint(out: Path) -> bool:
 # the loop
 
 
-def train_pix2pix(opts: Pix2PixTrainOptions, cfg: Pix2PixConfig | None = None,
-                  data: Pix2PixData | None = None, *,
-                  recipe: dict[str, Any] | None = None,
-                  on_log: Callable[[dict], None] | None = None) -> Pix2PixTrainer:
+def train_pix2pix(
+    opts: Pix2PixTrainOptions,
+    cfg: Pix2PixConfig | None = None,
+    data: Pix2PixData | None = None,
+    *,
+    recipe: dict[str, Any] | None = None,
+    on_log: Callable[[dict], None] | None = None,
+) -> Pix2PixTrainer:
     """Train the pair (or resume it) up to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or Pix2PixConfig(domain=opts.domain)
     out = Path(opts.out) if opts.out else None
     if out and not opts.resume and has_checkpoint(out):
-        raise TrainingError(f"{out} already holds a pix2pix checkpoint; pass --resume to "
-                            "continue it, or choose another --out")
+        raise TrainingError(
+            f"{out} already holds a pix2pix checkpoint; pass --resume to "
+            "continue it, or choose another --out"
+        )
     if data is None:
         data = load_data(opts)
     trainer = Pix2PixTrainer(cfg, data, opts, recipe=recipe)
@@ -223,18 +249,24 @@ def load_pix2pix(path: str | os.PathLike, device: str = "cpu") -> Pix2Pix:
     try:
         cfg = checkpoint.read_config(path).get("config", {})
     except WeightsError:
-        cfg = {}                  # from_pretrained says what is missing
-    return checkpoint.from_pretrained(Pix2Pix, Pix2PixConfig, path, model_name=MODEL_NAME,
-                                      code_version=ARCH_VERSION,
-                                      retrain_hint=retrain_hint(cfg.get("domain", "faces")),
-                                      device=device)
+        cfg = {}  # from_pretrained says what is missing
+    return checkpoint.from_pretrained(
+        Pix2Pix,
+        Pix2PixConfig,
+        path,
+        model_name=MODEL_NAME,
+        code_version=ARCH_VERSION,
+        retrain_hint=retrain_hint(cfg.get("domain", "faces")),
+        device=device,
+    )
 
 
 RECIPE_CLASSES = (Pix2PixConfig, Pix2PixTrainOptions)
 
 
-def train_settings(cfg: Pix2PixConfig, opts: Pix2PixTrainOptions, recipe: dict[str, Any]
-                   ) -> Pix2PixTrainer:
+def train_settings(
+    cfg: Pix2PixConfig, opts: Pix2PixTrainOptions, recipe: dict[str, Any]
+) -> Pix2PixTrainer:
     return train_pix2pix(opts, cfg, recipe=recipe)
 
 
@@ -244,9 +276,18 @@ def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> Pix2Pi
     rng = np.random.default_rng(0)
     sk = np.full((8, 2, 64, 64), 255, np.uint8)
     img = rng.integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
-    for i in range(8):                      # a sketch that tells the pictures apart
-        sk[i, :, 8 + 5 * i:12 + 5 * i, 10:50] = 0
-        img[i, 8 + 5 * i:12 + 5 * i] = 0
-    opts = Pix2PixTrainOptions(steps=steps, batch=4, progress=False, sample_every=100,
-                               log_every=1, out=out, resume=resume, r1_gamma=1.0, r1_every=2)
+    for i in range(8):  # a sketch that tells the pictures apart
+        sk[i, :, 8 + 5 * i : 12 + 5 * i, 10:50] = 0
+        img[i, 8 + 5 * i : 12 + 5 * i] = 0
+    opts = Pix2PixTrainOptions(
+        steps=steps,
+        batch=4,
+        progress=False,
+        sample_every=100,
+        log_every=1,
+        out=out,
+        resume=resume,
+        r1_gamma=1.0,
+        r1_every=2,
+    )
     return Pix2PixTrainer(Pix2PixConfig(ngf=8, ndf=8), to_device(sk, img, "cpu"), opts)

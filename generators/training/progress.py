@@ -7,7 +7,7 @@ import contextlib
 import os
 import time
 
-ENV_DEADLINE = "HOLOCHAT_DEADLINE"     # unix seconds by which a lease's trainer must have saved
+ENV_DEADLINE = "HOLOCHAT_DEADLINE"  # unix seconds by which a lease's trainer must have saved
 
 
 def lease_time_limit(limit_s: float | None) -> float | None:
@@ -36,6 +36,11 @@ def progress_bar(enabled: bool):
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-    return Progress(TextColumn("{task.description}"), BarColumn(),
-                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    TimeRemainingColumn())
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )

@@ -48,8 +48,8 @@ class RecipeError(ValueError):
 @dataclass(frozen=True)
 class Resolved:
     model: str
-    name: str                      # e.g. "faces"
-    setting: str                   # cpu, gpu or smoke
+    name: str  # e.g. "faces"
+    setting: str  # cpu, gpu or smoke
     values: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,7 +62,7 @@ def names(model: str) -> list[str]:
     out = []
     for p in sorted(RECIPE_DIR.glob(f"{model}-*.toml")):
         if _read(p).get("model") == model:
-            out.append(p.stem[len(model) + 1:])
+            out.append(p.stem[len(model) + 1 :])
     return out
 
 
@@ -109,6 +109,7 @@ def parse_set(item: str) -> tuple[str, Any]:
 def recorded(folder: str | Path) -> Resolved | None:
     """The recipe a checkpoint folder records (None where it records none)."""
     import json
+
     try:
         meta = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
         rec = meta["extra"]["recipe"]
@@ -119,9 +120,15 @@ def recorded(folder: str | Path) -> Resolved | None:
         return None
 
 
-def resolve(model: str, spec: str | None = None, *, device: str | None = None,
-            sets: list[str] | tuple[str, ...] = (), base: Resolved | None = None,
-            **overrides: Any) -> Resolved:
+def resolve(
+    model: str,
+    spec: str | None = None,
+    *,
+    device: str | None = None,
+    sets: list[str] | tuple[str, ...] = (),
+    base: Resolved | None = None,
+    **overrides: Any,
+) -> Resolved:
     """``spec`` is ``NAME`` or ``NAME:SETTING``; without a setting, ``device``
     picks it (cuda: gpu, else cpu), and without a device, a GPU here picks
     gpu.  Then ``--set`` items and ``overrides`` (those not None).  With
@@ -130,15 +137,19 @@ def resolve(model: str, spec: str | None = None, *, device: str | None = None,
     if base is not None:
         name = (spec or base.name).partition(":")[0]
         if name != base.name:
-            raise RecipeError(f"the checkpoint was trained with the {model} recipe "
-                              f"{base.label}, not {spec}; resume without --recipe")
-        return _override(Resolved(model, base.name, base.setting, dict(base.values)), device,
-                         sets, overrides)
+            raise RecipeError(
+                f"the checkpoint was trained with the {model} recipe "
+                f"{base.label}, not {spec}; resume without --recipe"
+            )
+        return _override(
+            Resolved(model, base.name, base.setting, dict(base.values)), device, sets, overrides
+        )
     name, _, setting = (spec or default_name(model)).partition(":")
     data = load(model, name)
     if not setting:
         if device is None:
             import torch
+
             setting = "gpu" if torch.cuda.is_available() else "cpu"
         else:
             setting = "gpu" if device.startswith("cuda") else "cpu"
@@ -150,8 +161,9 @@ def resolve(model: str, spec: str | None = None, *, device: str | None = None,
     return _override(Resolved(model, name, setting, values), device, sets, overrides)
 
 
-def _override(r: Resolved, device: str | None, sets: list[str] | tuple[str, ...],
-              overrides: dict[str, Any]) -> Resolved:
+def _override(
+    r: Resolved, device: str | None, sets: list[str] | tuple[str, ...], overrides: dict[str, Any]
+) -> Resolved:
     values = r.values
     for item in sets:
         key, value = parse_set(item)
@@ -168,17 +180,47 @@ def _override(r: Resolved, device: str | None, sets: list[str] | tuple[str, ...]
     return r
 
 
-POSITIVE = {"lr", "gan_lr", "lr_d", "batch", "n_train", "n_images", "identities_per_batch",
-            "per_identity", "images_per_identity", "images_per_seed", "variants", "width",
-            "captions_per_image", "workers", "ngf", "ndf", "r1_every", "fine_width"}
-NON_NEGATIVE = {"r1_gamma", "perceptual", "ema", "expression_map", "trunk", "warmup",
-                "fine_blocks", "blocks", "local_blocks", "mapping", "mbstd_group", "seed"}
+POSITIVE = {
+    "lr",
+    "gan_lr",
+    "lr_d",
+    "batch",
+    "n_train",
+    "n_images",
+    "identities_per_batch",
+    "per_identity",
+    "images_per_identity",
+    "images_per_seed",
+    "variants",
+    "width",
+    "captions_per_image",
+    "workers",
+    "ngf",
+    "ndf",
+    "r1_every",
+    "fine_width",
+}
+NON_NEGATIVE = {
+    "r1_gamma",
+    "perceptual",
+    "ema",
+    "expression_map",
+    "trunk",
+    "warmup",
+    "fine_blocks",
+    "blocks",
+    "local_blocks",
+    "mapping",
+    "mbstd_group",
+    "seed",
+}
 
 
 def check(values: dict[str, Any]) -> None:
     """The checks every recipe value gets: numbers finite, counts, rates and
     weights in range, the schedule's steps inside the run."""
     import math
+
     for k, v in values.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             continue
@@ -205,8 +247,10 @@ def split(values: dict[str, Any], *classes: type) -> list[dict[str, Any]]:
     unknown = sorted(k for k in values if not any(k in f for f in fields))
     if unknown:
         known = sorted(set().union(*fields))
-        raise RecipeError(f"unknown setting{'s' if len(unknown) > 1 else ''} "
-                          f"{', '.join(unknown)}; known: {', '.join(known)}")
+        raise RecipeError(
+            f"unknown setting{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)}; known: {', '.join(known)}"
+        )
     return [{k: v for k, v in values.items() if k in f} for f in fields]
 
 
@@ -219,11 +263,11 @@ def build(values: dict[str, Any], *classes: type) -> list[Any]:
         for k, v in kw.items():
             if isinstance(v, list) and "tuple" in str(fields[k].type):
                 kw[k] = tuple(v)
-            elif v == "" and fields[k].default is None:     # TOML has no null
+            elif v == "" and fields[k].default is None:  # TOML has no null
                 kw[k] = None
         try:
             out.append(cls(**kw))
-        except (TypeError, ValueError, RuntimeError) as e:   # TrainingError too
+        except (TypeError, ValueError, RuntimeError) as e:  # TrainingError too
             raise RecipeError(str(e)) from None
     return out
 
@@ -232,6 +276,7 @@ def build_for(model: str, r: Resolved) -> list[Any]:
     """The instances of ``model``'s recipe classes (its trainer module's
     ``RECIPE_CLASSES``) for ``r``; the fields they share must agree."""
     import importlib
+
     insts = build(r.values, *importlib.import_module(MODELS[model]).RECIPE_CLASSES)
     seen: dict[str, Any] = {}
     for inst in insts:
@@ -246,20 +291,21 @@ def train(r: Resolved) -> Any:
     """Train as ``r`` says: its model's ``train_settings(*instances, recipe)``;
     returns the kernel trainer."""
     import importlib
+
     insts = build_for(r.model, r)
     return importlib.import_module(MODELS[r.model]).train_settings(*insts, recipe=record(r))
 
 
 def record(r: Resolved) -> dict[str, Any]:
     """What a checkpoint's config records of the recipe."""
-    return {"name": r.label,
-            "values": {k: v for k, v in r.values.items() if k not in RUNTIME[:2]}}
+    return {"name": r.label, "values": {k: v for k, v in r.values.items() if k not in RUNTIME[:2]}}
 
 
 def show(r: Resolved, *instances: Any) -> str:
     """The resolved settings as TOML lines (every field, defaults included)."""
-    lines = [f"# holochat train {r.model} --recipe {r.label} "
-             f"({RECIPE_DIR / f'{r.model}-{r.name}.toml'})"]
+    lines = [
+        f"# holochat train {r.model} --recipe {r.label} ({RECIPE_DIR / f'{r.model}-{r.name}.toml'})"
+    ]
     seen: set[str] = set()
     for inst in instances:
         lines.append(f"# {type(inst).__name__}")

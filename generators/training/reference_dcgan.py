@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from generators.nets.dcgan import DCGANConfig, build
 
-LR, BETAS = 2e-4, (0.5, 0.999)           # the paper's Adam
+LR, BETAS = 2e-4, (0.5, 0.999)  # the paper's Adam
 
 
 class PNGFolder(Dataset):
@@ -36,14 +36,16 @@ class PNGFolder(Dataset):
 
     def __getitem__(self, i: int) -> torch.Tensor:
         from PIL import Image
+
         with Image.open(self.paths[i]) as im:
             a = np.asarray(im.convert("RGB"), np.float32)
-        return torch.from_numpy(a).permute(2, 0, 1) / 127.5 - 1.0   # C×H×W
+        return torch.from_numpy(a).permute(2, 0, 1) / 127.5 - 1.0  # C×H×W
 
 
 def write_pngs(images: np.ndarray, root: str | Path) -> Path:
     """Save uint8 N×H×W×3 images as ``root/000000.png`` …; returns ``root``."""
     from PIL import Image
+
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     for i, im in enumerate(images):
@@ -54,17 +56,30 @@ def write_pngs(images: np.ndarray, root: str | Path) -> Path:
 class ReferenceLoop:
     """pytorch/examples' training iteration over a PNG folder."""
 
-    def __init__(self, cfg: DCGANConfig, root: str | Path, *, batch: int, device: str = "cpu",
-                 workers: int = 0, seed: int = 0):
+    def __init__(
+        self,
+        cfg: DCGANConfig,
+        root: str | Path,
+        *,
+        batch: int,
+        device: str = "cpu",
+        workers: int = 0,
+        seed: int = 0,
+    ):
         self.device = torch.device(device)
         self.batch, self.cfg = batch, cfg
-        self.loader = DataLoader(PNGFolder(root), batch_size=batch, shuffle=True,
-                                 num_workers=workers, drop_last=True,
-                                 generator=torch.Generator().manual_seed(seed))
+        self.loader = DataLoader(
+            PNGFolder(root),
+            batch_size=batch,
+            shuffle=True,
+            num_workers=workers,
+            drop_last=True,
+            generator=torch.Generator().manual_seed(seed),
+        )
         pair = build(cfg, seed=seed)
         netG, netD = pair.generator, pair.discriminator
         self.netG = netG.to(self.device)
-        self.netD = nn.Sequential(netD, nn.Sigmoid()).to(self.device)   # D(x) in (0, 1)
+        self.netD = nn.Sequential(netD, nn.Sigmoid()).to(self.device)  # D(x) in (0, 1)
         self.criterion = nn.BCELoss()
         self.optG = torch.optim.Adam(netG.parameters(), lr=LR, betas=BETAS)
         self.optD = torch.optim.Adam(netD.parameters(), lr=LR, betas=BETAS)
@@ -108,9 +123,17 @@ class ReferenceLoop:
         self.log.append((errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
 
 
-def measure_throughput(cfg: DCGANConfig, images: np.ndarray, *, tmp_dir: str | Path,
-                       workers: int = 0, batch: int, steps: int, warmup: int = 2,
-                       device: str = "cpu") -> dict[str, float]:
+def measure_throughput(
+    cfg: DCGANConfig,
+    images: np.ndarray,
+    *,
+    tmp_dir: str | Path,
+    workers: int = 0,
+    batch: int,
+    steps: int,
+    warmup: int = 2,
+    device: str = "cpu",
+) -> dict[str, float]:
     """Images per second of the reference loop, data loading included (as in the
     example, which times nothing but runs exactly this)."""
     if len(images) < batch:

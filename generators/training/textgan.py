@@ -84,33 +84,43 @@ __all__ = ["TERMS", "TextGANTrainOptions", "TextGANTrainer", "TrainingError", "t
 
 MODEL_NAME = "textgan"
 RETRAIN = "holochat train textgan --out DIR"
-TERMS = ("loss_d", "d_real_right", "d_real_wrong", "d_fake_right", "loss_g", "g_fake_right",
-         "g_int", "rec", "aux_real", "aux_fake")
+TERMS = (
+    "loss_d",
+    "d_real_right",
+    "d_real_wrong",
+    "d_fake_right",
+    "loss_g",
+    "g_fake_right",
+    "g_int",
+    "rec",
+    "aux_real",
+    "aux_fake",
+)
 
 
 @dataclass
 class TextGANTrainOptions(kernel.Loop):
     steps: int = 20000
     batch: int = 64
-    n_train: int = 40000              # studio training faces
-    images_per_identity: int = 8      # renders per identity (n_train / this identities)
-    captions_per_image: int = 4       # paraphrased training captions per face
-    beta: float = 0.5                 # GAN-INT interpolation weight
-    int_weight: float = 1.0           # weight of the GAN-INT term in G's loss
-    rec_weight: float = 10.0          # L1 to the paired studio image (0: pure GAN-CLS)
-    rec_loss: str = "l1"              # "l1" (pix2pix) or "l2" (mean squared error)
-    aux_weight: float = 1.0           # AC-GAN class loss (configs with aux_classifier only)
-    decay_from: int | None = None     # from this step, both lrs fall linearly to 0 at ``steps``
-    warmup: int = 0                   # first steps: G on the reconstruction term alone, D idle
-    r1_gamma: float = 0.0             # R1 penalty γ/2·E‖∇D(real, right)‖² (0: none)
-    r1_every: int = 4                 # lazily, every k D steps, scaled by k
-    init: str | None = None           # start from these weights (fresh optimizers, step 0)
-    feature_weight: float = 0.0       # feature pixels weigh 1 + this in the rec term (0: plain)
-    perceptual: float = 0.0           # weight of the judge-feature term in G's loss (0: none)
-    perceptual_judge: str | None = None   # its judge (default: the shipped faces judge)
-    ema: float = 0.0                  # decay of the EMA of G that the checkpoint ships (0: none)
-    gan_lr: float | None = None       # learning rate after the warm-up (None: ``lr``)
-    lr: float = 2e-4                  # Adam, as in DCGAN and GAN-CLS
+    n_train: int = 40000  # studio training faces
+    images_per_identity: int = 8  # renders per identity (n_train / this identities)
+    captions_per_image: int = 4  # paraphrased training captions per face
+    beta: float = 0.5  # GAN-INT interpolation weight
+    int_weight: float = 1.0  # weight of the GAN-INT term in G's loss
+    rec_weight: float = 10.0  # L1 to the paired studio image (0: pure GAN-CLS)
+    rec_loss: str = "l1"  # "l1" (pix2pix) or "l2" (mean squared error)
+    aux_weight: float = 1.0  # AC-GAN class loss (configs with aux_classifier only)
+    decay_from: int | None = None  # from this step, both lrs fall linearly to 0 at ``steps``
+    warmup: int = 0  # first steps: G on the reconstruction term alone, D idle
+    r1_gamma: float = 0.0  # R1 penalty γ/2·E‖∇D(real, right)‖² (0: none)
+    r1_every: int = 4  # lazily, every k D steps, scaled by k
+    init: str | None = None  # start from these weights (fresh optimizers, step 0)
+    feature_weight: float = 0.0  # feature pixels weigh 1 + this in the rec term (0: plain)
+    perceptual: float = 0.0  # weight of the judge-feature term in G's loss (0: none)
+    perceptual_judge: str | None = None  # its judge (default: the shipped faces judge)
+    ema: float = 0.0  # decay of the EMA of G that the checkpoint ships (0: none)
+    gan_lr: float | None = None  # learning rate after the warm-up (None: ``lr``)
+    lr: float = 2e-4  # Adam, as in DCGAN and GAN-CLS
     beta1: float = 0.5
     beta2: float = 0.999
 
@@ -123,14 +133,15 @@ class TextGANTrainOptions(kernel.Loop):
 @dataclass
 class TextGANData:
     """Everything a step reads, on the training device."""
-    images: torch.Tensor       # N×S×S×3 uint8
-    extra: torch.Tensor        # N×E float: geometry + identity numbers
-    cap_emb: torch.Tensor      # K×D float: unique caption embeddings
-    cap_index: torch.Tensor    # N×C int64: image i's captions are cap_emb[cap_index[i]]
-    cats: torch.Tensor         # N×A int64: categorical / bool attribute codes
-    texts: list[str]           # the K captions
+
+    images: torch.Tensor  # N×S×S×3 uint8
+    extra: torch.Tensor  # N×E float: geometry + identity numbers
+    cap_emb: torch.Tensor  # K×D float: unique caption embeddings
+    cap_index: torch.Tensor  # N×C int64: image i's captions are cap_emb[cap_index[i]]
+    cats: torch.Tensor  # N×A int64: categorical / bool attribute codes
+    texts: list[str]  # the K captions
     attributes: list[dict]
-    features: torch.Tensor | None = None   # N×S×S bool: studio feature masks (faces)
+    features: torch.Tensor | None = None  # N×S×S bool: studio feature masks (faces)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -139,28 +150,48 @@ class TextGANData:
 def category_codes(attrs: Sequence[dict]) -> np.ndarray:
     """N×A integer codes of the faces' categorical and bool attributes."""
     from generators.schema import BOOL, CATEGORY, get_schema
+
     cols = get_schema("faces").of_kind(CATEGORY, BOOL)
-    return np.array([[int(bool(a[c.name])) if c.kind == BOOL else c.values.index(a[c.name])
-                      for c in cols] for a in attrs], np.int64).reshape(len(attrs), len(cols))
+    return np.array(
+        [
+            [int(bool(a[c.name])) if c.kind == BOOL else c.values.index(a[c.name]) for c in cols]
+            for a in attrs
+        ],
+        np.int64,
+    ).reshape(len(attrs), len(cols))
 
 
-def prepare_data(cfg: TextGANConfig, ds, *, embedder: Callable | None = None,
-                 captions_per_image: int = 4, seed: int = 0, device: str = "cpu",
-                 cache_dir: str | Path | None = None, progress: bool = False,
-                 features: bool = False) -> TextGANData:
+def prepare_data(
+    cfg: TextGANConfig,
+    ds,
+    *,
+    embedder: Callable | None = None,
+    captions_per_image: int = 4,
+    seed: int = 0,
+    device: str = "cpu",
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+    features: bool = False,
+) -> TextGANData:
     """Encode a studio dataset: captions (embedded once, cached on disk),
     geometry / identity numbers and category codes, moved to ``device``."""
     from generators.text.embedding import EmbeddingCache
+
     if ds.domain != "faces":
         raise TrainingError(f"textgan trains on faces, not {ds.domain}")
     if ds.images.shape[1:] != (cfg.image_size, cfg.image_size, cfg.channels):
-        raise TrainingError(f"training images must be {cfg.image_size}×{cfg.image_size}×"
-                            f"{cfg.channels}, got {ds.images.shape[1:]}")
+        raise TrainingError(
+            f"training images must be {cfg.image_size}×{cfg.image_size}×"
+            f"{cfg.channels}, got {ds.images.shape[1:]}"
+        )
     table = EmbeddingCache(cache_dir, embedder).caption_table(
-        "faces", ds.attributes, captions_per_image, seed, progress=progress)
+        "faces", ds.attributes, captions_per_image, seed, progress=progress
+    )
     if table.embeddings.shape[1] != cfg.embed_dim:
-        raise TrainingError(f"the embedder gives {table.embeddings.shape[1]} numbers per caption, "
-                            f"the config expects embed_dim={cfg.embed_dim}")
+        raise TrainingError(
+            f"the embedder gives {table.embeddings.shape[1]} numbers per caption, "
+            f"the config expects embed_dim={cfg.embed_dim}"
+        )
     dev = torch.device(device)
     return TextGANData(
         images=torch.as_tensor(ds.images).to(dev),
@@ -168,12 +199,15 @@ def prepare_data(cfg: TextGANConfig, ds, *, embedder: Callable | None = None,
         cap_emb=torch.from_numpy(table.embeddings).to(dev),
         cap_index=torch.from_numpy(table.index).to(dev),
         cats=torch.from_numpy(category_codes(ds.attributes)).to(dev),
-        texts=table.texts, attributes=list(ds.attributes),
-        features=_features(ds, dev) if features else None)
+        texts=table.texts,
+        attributes=list(ds.attributes),
+        features=_features(ds, dev) if features else None,
+    )
 
 
 def _features(ds, dev) -> torch.Tensor:
     from generators.datasets import feature_masks
+
     return torch.from_numpy(feature_masks(ds)).to(dev)
 
 
@@ -182,8 +216,9 @@ def _class_loss(logits: list[torch.Tensor], cats: torch.Tensor) -> torch.Tensor:
     (0 without one)."""
     if not logits:
         return cats.new_zeros((), dtype=torch.float32)
-    return torch.stack([F.cross_entropy(lg.float(), cats[:, i])
-                        for i, lg in enumerate(logits)]).mean()
+    return torch.stack(
+        [F.cross_entropy(lg.float(), cats[:, i]) for i, lg in enumerate(logits)]
+    ).mean()
 
 
 class TextGANTrainer(kernel.Trainer):
@@ -193,25 +228,33 @@ class TextGANTrainer(kernel.Trainer):
     module_cls, config_cls = TextGAN, TextGANConfig
     retrain, terms = RETRAIN, TERMS
 
-    def __init__(self, cfg: TextGANConfig, data: TextGANData, opts: TextGANTrainOptions, *,
-                 recipe: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        cfg: TextGANConfig,
+        data: TextGANData,
+        opts: TextGANTrainOptions,
+        *,
+        recipe: dict[str, Any] | None = None,
+    ):
         super().__init__(opts, recipe=recipe)
         self.cfg, self.data, self.opts = cfg, data, opts
         if opts.feature_weight > 0 and data.features is None:
             raise TrainingError("feature_weight needs the dataset's feature masks")
         dev = self.device
         self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
-        self.pair.set_text_stats(data.cap_emb)      # a resumed run loads its own
+        self.pair.set_text_stats(data.cap_emb)  # a resumed run loads its own
         self.rng = torch.Generator(dev)
         self.start_ema(opts.ema)
         self.perceptual = None
         if opts.perceptual > 0:
             from generators.training.losses import JudgePerceptual
+
             self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
         n_show = min(8, len(data))
         self.show = torch.arange(n_show)
-        self.fixed_z = torch.randn(n_show, cfg.z_dim,
-                                   generator=torch.Generator().manual_seed(opts.seed + 1))
+        self.fixed_z = torch.randn(
+            n_show, cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 1)
+        )
         self._at = 0.0
 
     def ema_target(self) -> tuple[str, torch.nn.Module]:
@@ -244,13 +287,15 @@ class TextGANTrainer(kernel.Trainer):
         differs = (d.cats[idx] != d.cats[j1]).any(1)
         j = torch.where(differs, j1, j2)
         wcap = d.cap_index[j, torch.randint(C, (B,), generator=g, device=dev)]
-        emb = d.cap_emb[cap]                                       # B×D
+        emb = d.cap_emb[cap]  # B×D
         return {
             "idx": idx,
-            "real": from_uint8(d.images.index_select(0, idx)),     # B×C×S×S in [-1, 1]
-            "cats": d.cats[idx],                                   # B×A class codes
-            "emb": emb, "extra": d.extra[idx],                     # B×D, B×E
-            "emb_wrong": d.cap_emb[wcap], "extra_wrong": d.extra[j],
+            "real": from_uint8(d.images.index_select(0, idx)),  # B×C×S×S in [-1, 1]
+            "cats": d.cats[idx],  # B×A class codes
+            "emb": emb,
+            "extra": d.extra[idx],  # B×D, B×E
+            "emb_wrong": d.cap_emb[wcap],
+            "extra_wrong": d.extra[j],
             # GAN-INT: β·(this caption) + (1 − β)·(the next sample's caption)
             "emb_int": self.opts.beta * emb + (1 - self.opts.beta) * emb.roll(1, 0),
             "z": torch.randn(B, self.cfg.z_dim, generator=g, device=dev),
@@ -274,14 +319,14 @@ class TextGANTrainer(kernel.Trainer):
         if r1:
             b["real"].requires_grad_(True)
         with self.autocast():
-            fake = self.G(b["z"], b["emb"], b["extra"])                       # B×C×S×S
-            d_rr, aux_r = self.D.score(b["real"], b["emb"], b["extra"])       # real, right text
-            d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"])        # real, wrong
-            d_fr = self.D(fake.detach(), b["emb"], b["extra"])                # fake, right
+            fake = self.G(b["z"], b["emb"], b["extra"])  # B×C×S×S
+            d_rr, aux_r = self.D.score(b["real"], b["emb"], b["extra"])  # real, right text
+            d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"])  # real, wrong
+            d_fr = self.D(fake.detach(), b["emb"], b["extra"])  # fake, right
         l_rr, l_rw, l_fr = ns_real(d_rr), ns_fake(d_rw), ns_fake(d_fr)
         aux_real = _class_loss(aux_r, b["cats"])
         loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
-        if r1:          # Mescheder et al. 2018, on real images with their own condition
+        if r1:  # Mescheder et al. 2018, on real images with their own condition
             loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_rr, b["real"])
             b["real"] = b["real"].detach()
         yield "D", loss_d
@@ -299,12 +344,22 @@ class TextGANTrainer(kernel.Trainer):
             loss_g = loss_g + o.perceptual * self._perc(fake, b["real"])
         yield "G", loss_g
         self.D.requires_grad_(True)
-        return {"loss_d": loss_d, "d_real_right": l_rr, "d_real_wrong": l_rw,
-                "d_fake_right": l_fr, "loss_g": loss_g, "g_fake_right": g_fr, "g_int": g_int,
-                "rec": rec, "aux_real": aux_real, "aux_fake": aux_fake}
+        return {
+            "loss_d": loss_d,
+            "d_real_right": l_rr,
+            "d_real_wrong": l_rw,
+            "d_fake_right": l_fr,
+            "loss_g": loss_g,
+            "g_fake_right": g_fr,
+            "g_int": g_int,
+            "rec": rec,
+            "aux_real": aux_real,
+            "aux_fake": aux_fake,
+        }
 
-    def _rec(self, fake: torch.Tensor, real: torch.Tensor,
-             idx: torch.Tensor | None = None) -> torch.Tensor:
+    def _rec(
+        self, fake: torch.Tensor, real: torch.Tensor, idx: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The reconstruction term: mean |fake − real| (l1) or (fake − real)² (l2),
         weighted by 1 + feature_weight on the studio's feature pixels."""
         w = None
@@ -336,7 +391,7 @@ class TextGANTrainer(kernel.Trainer):
 
     def sheet(self) -> Sheet:
         """Studio truth row above the generated row."""
-        truth = self.data.images[:len(self.show)].cpu().numpy()
+        truth = self.data.images[: len(self.show)].cpu().numpy()
         return Sheet(list(truth) + list(self.samples(self.show, self.fixed_z)), len(truth), 2)
 
 
@@ -344,25 +399,46 @@ class TextGANTrainer(kernel.Trainer):
 # the loop
 
 
-def train_textgan(opts: TextGANTrainOptions, cfg: TextGANConfig | None = None, dataset=None, *,
-                  embedder: Callable | None = None,
-                  on_log: Callable[[dict], None] | None = None,
-                  recipe: dict[str, Any] | None = None) -> TextGANTrainer:
+def train_textgan(
+    opts: TextGANTrainOptions,
+    cfg: TextGANConfig | None = None,
+    dataset=None,
+    *,
+    embedder: Callable | None = None,
+    on_log: Callable[[dict], None] | None = None,
+    recipe: dict[str, Any] | None = None,
+) -> TextGANTrainer:
     """Train (or resume) to ``opts.steps``; returns the trainer (its ``log``
     holds one record per log interval)."""
     cfg = cfg or TextGANConfig()
     out = Path(opts.out) if opts.out else None
     if out and not opts.resume and kernel.has_checkpoint(out):
-        raise TrainingError(f"{out} already holds a textgan checkpoint; pass --resume to "
-                            "continue it, or choose another --out")
+        raise TrainingError(
+            f"{out} already holds a textgan checkpoint; pass --resume to "
+            "continue it, or choose another --out"
+        )
     if dataset is None:
         from generators.datasets import cached_dataset
-        dataset = cached_dataset("faces", opts.n_train, opts.seed, cfg.image_size, "train",
-                                 per_seed=opts.images_per_identity,
-                                 with_features=opts.feature_weight > 0)
-    data = prepare_data(cfg, dataset, embedder=embedder, captions_per_image=opts.captions_per_image,
-                        seed=opts.seed, device=opts.device, progress=opts.progress,
-                        features=opts.feature_weight > 0)
+
+        dataset = cached_dataset(
+            "faces",
+            opts.n_train,
+            opts.seed,
+            cfg.image_size,
+            "train",
+            per_seed=opts.images_per_identity,
+            with_features=opts.feature_weight > 0,
+        )
+    data = prepare_data(
+        cfg,
+        dataset,
+        embedder=embedder,
+        captions_per_image=opts.captions_per_image,
+        seed=opts.seed,
+        device=opts.device,
+        progress=opts.progress,
+        features=opts.feature_weight > 0,
+    )
     trainer = TextGANTrainer(cfg, data, opts, recipe=recipe)
     kernel.run(trainer, init=opts.init, on_log=on_log)
     return trainer
@@ -374,18 +450,32 @@ def tiny(out: str | None = None, steps: int = 4, resume: bool = False) -> TextGA
     R1, feature weights and an EMA; no warm-up, so every term trains."""
     from generators.datasets import make_dataset
     from generators.text.embedding import hash_embedder
+
     cfg = TextGANConfig(ngf=8, ndf=8, cond_dim=16, aux_classifier=True, output="compose")
-    opts = TextGANTrainOptions(steps=steps, batch=4, log_every=1, progress=False,
-                               sample_every=100, out=out, resume=resume, feature_weight=8.0,
-                               ema=0.9, r1_gamma=1.0, r1_every=2, rec_loss="l2")
-    data = prepare_data(cfg, make_dataset("faces", 16, seed=1, workers=1), embedder=hash_embedder,
-                        features=True)
+    opts = TextGANTrainOptions(
+        steps=steps,
+        batch=4,
+        log_every=1,
+        progress=False,
+        sample_every=100,
+        out=out,
+        resume=resume,
+        feature_weight=8.0,
+        ema=0.9,
+        r1_gamma=1.0,
+        r1_every=2,
+        rec_loss="l2",
+    )
+    data = prepare_data(
+        cfg, make_dataset("faces", 16, seed=1, workers=1), embedder=hash_embedder, features=True
+    )
     return TextGANTrainer(cfg, data, opts)
 
 
 RECIPE_CLASSES = (TextGANConfig, TextGANTrainOptions)
 
 
-def train_settings(cfg: TextGANConfig, opts: TextGANTrainOptions, recipe: dict[str, Any]
-                   ) -> TextGANTrainer:
+def train_settings(
+    cfg: TextGANConfig, opts: TextGANTrainOptions, recipe: dict[str, Any]
+) -> TextGANTrainer:
     return train_textgan(opts, cfg, recipe=recipe)

@@ -29,11 +29,11 @@ DOMAINS = ("faces", "chairs")
 
 @dataclass(frozen=True)
 class Reply:
-    noun: str = ""          # "the hat"
-    thing: str = ""         # "a hat" ("They already have a hat.")
-    on: str = ""            # "put on a hat"
-    off: str = ""           # "took off the hat"
-    set: str = ""           # "made the hair {value}"
+    noun: str = ""  # "the hat"
+    thing: str = ""  # "a hat" ("They already have a hat.")
+    on: str = ""  # "put on a hat"
+    off: str = ""  # "took off the hat"
+    set: str = ""  # "made the hair {value}"
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ class Record:
     pos: tuple[str, ...] = ()
     reply: Reply = Reply()
     caption: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    phrases: Mapping[str, str] = field(default_factory=dict)   # "redhead" -> "red hair_color"
-    strength: str = ""          # the attribute that says how strong a value is shown
+    phrases: Mapping[str, str] = field(default_factory=dict)  # "redhead" -> "red hair_color"
+    strength: str = ""  # the attribute that says how strong a value is shown
 
     @property
     def spoken(self) -> str:
@@ -76,9 +76,9 @@ class Record:
 
 @dataclass(frozen=True)
 class Unsupported:
-    name: str                       # "age"
-    words: tuple[str, ...]          # words that ask for it
-    nearest: tuple[str, ...]        # supported commands to offer instead
+    name: str  # "age"
+    words: tuple[str, ...]  # words that ask for it
+    nearest: tuple[str, ...]  # supported commands to offer instead
 
     def matches(self, text: str) -> str | None:
         """The word of ``text`` (lowercase, cleaned) that asks for this, if any."""
@@ -124,28 +124,42 @@ def record_from_dict(name: str, d: Mapping[str, Any]) -> Record:
     rng = d.get("range") or (None, None)
     rep = d.get("reply", {})
     return Record(
-        name=name, kind=d["kind"],
-        lo=None if rng[0] is None else rng[0], hi=None if rng[1] is None else rng[1],
-        values=_tuple(d.get("values", ())), default=d.get("default"),
-        step=d.get("step"), wraps=bool(d.get("wraps", False)), unit=d.get("unit", ""),
+        name=name,
+        kind=d["kind"],
+        lo=None if rng[0] is None else rng[0],
+        hi=None if rng[1] is None else rng[1],
+        values=_tuple(d.get("values", ())),
+        default=d.get("default"),
+        step=d.get("step"),
+        wraps=bool(d.get("wraps", False)),
+        unit=d.get("unit", ""),
         names=_tuple(d.get("names", (name.replace("_", " "),))),
         words={k: _tuple(v) for k, v in d.get("words", {}).items()},
-        bare_values=bool(d.get("bare_values", False)), colour=bool(d.get("colour", False)),
-        object=bool(d.get("object", False)), pronoun=d.get("pronoun", "it"),
-        neg=_tuple(d.get("neg", ())), pos=_tuple(d.get("pos", ())),
+        bare_values=bool(d.get("bare_values", False)),
+        colour=bool(d.get("colour", False)),
+        object=bool(d.get("object", False)),
+        pronoun=d.get("pronoun", "it"),
+        neg=_tuple(d.get("neg", ())),
+        pos=_tuple(d.get("pos", ())),
         reply=Reply(**{k: str(v) for k, v in rep.items()}),
         caption={k: _tuple(v) for k, v in d.get("caption", {}).items()},
         phrases={str(k): str(v) for k, v in d.get("phrases", {}).items()},
-        strength=str(d.get("strength", "")))
+        strength=str(d.get("strength", "")),
+    )
 
 
 def vocabulary_from_dict(domain: str, d: Mapping[str, Any]) -> Vocabulary:
     return Vocabulary(
-        domain=domain, subject=d.get("subject", domain), pronoun=d.get("pronoun", "it"),
+        domain=domain,
+        subject=d.get("subject", domain),
+        pronoun=d.get("pronoun", "it"),
         seed_attribute=d.get("seed_attribute", ""),
         records=tuple(record_from_dict(k, v) for k, v in d.get("attributes", {}).items()),
-        unsupported=tuple(Unsupported(u["name"], _tuple(u["words"]), _tuple(u.get("nearest", ())))
-                          for u in d.get("unsupported", ())))
+        unsupported=tuple(
+            Unsupported(u["name"], _tuple(u["words"]), _tuple(u.get("nearest", ())))
+            for u in d.get("unsupported", ())
+        ),
+    )
 
 
 @functools.cache

@@ -19,6 +19,7 @@ def accepted(model: str, domain: str) -> bool:
     config.json as ``extra.eval.passes`` when they were shipped).  Only then may
     the model be a domain's default generator."""
     import json
+
     try:
         meta = json.loads((weights_path(model, domain) / "config.json").read_text())
     except (OSError, ValueError):

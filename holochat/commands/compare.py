@@ -10,18 +10,25 @@ import sys
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("script", help="script file (one command a line, # comments), or - for stdin")
-    p.add_argument("--generators", default="studio,convdeconv,textgan",
-                   help="comma-separated generators, one row each (default: "
-                        "studio,convdeconv,textgan)")
+    p.add_argument(
+        "--generators",
+        default="studio,convdeconv,textgan",
+        help="comma-separated generators, one row each (default: studio,convdeconv,textgan)",
+    )
     p.add_argument("--out", required=True, metavar="PNG", help="the sheet to write")
     p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
     p.add_argument("--seed", type=int, default=0, help="starting identity/style and z (default 0)")
     p.add_argument("--scale", type=int, default=2, help="pixels per image pixel (default 2)")
-    p.add_argument("--no-check", action="store_true",
-                   help="faces: do not frame in red the cells whose change the judge cannot "
-                        "read back")
-    p.add_argument("--json", action="store_true",
-                   help="also print, per generator and turn, what the check asked and read")
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="faces: do not frame in red the cells whose change the judge cannot read back",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="also print, per generator and turn, what the check asked and read",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,8 +46,11 @@ def run(args: argparse.Namespace) -> int:
     known = registry.available(args.domain)
     unknown = [g for g in names if g not in known]
     if unknown:
-        print(f"holochat compare: no generator {', '.join(unknown)} for {args.domain}; "
-              f"available: {', '.join(known)}", file=sys.stderr)
+        print(
+            f"holochat compare: no generator {', '.join(unknown)} for {args.domain}; "
+            f"available: {', '.join(known)}",
+            file=sys.stderr,
+        )
         return 2
     if not 1 <= args.scale <= 8:
         print("holochat compare: --scale must lie in 1…8", file=sys.stderr)
@@ -69,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     flags, records = None, None
     if args.domain == "faces" and not args.no_check:
         from dialogue.verify import verify_turn
+
         flags, records = flag_misses(states, rows, verify_turn)
     sheet = compare_sheet(rows, names, labels, args.scale, flags)
     try:
@@ -77,12 +88,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"holochat compare: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps({"out": args.out, "turns": labels, "generators": names,
-                          "verified": dict(zip(names, records)) if records else None},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "out": args.out,
+                    "turns": labels,
+                    "generators": names,
+                    "verified": dict(zip(names, records)) if records else None,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         missed = sum(map(sum, flags)) if flags else 0
-        print(f"Wrote {args.out}: {len(names)} generators × {len(states)} steps"
-              + (f"; {missed} cells framed in red (the change does not read back)"
-                 if flags else ""))
+        print(
+            f"Wrote {args.out}: {len(names)} generators × {len(states)} steps"
+            + (f"; {missed} cells framed in red (the change does not read back)" if flags else "")
+        )
     return 0

@@ -21,23 +21,45 @@ from pathlib import Path
 
 
 def configure_train(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", metavar="DIR", default=None,
-                   help="DCGAN folder (default: the shipped faces DCGAN); the directions are "
-                        "saved into it")
-    p.add_argument("--judge", metavar="DIR", default=None,
-                   help="faces judge folder (default: the shipped one)")
-    p.add_argument("--n", dest="n_samples", type=int, default=20000, metavar="N",
-                   help="latents to sample and label")
+    p.add_argument(
+        "--weights",
+        metavar="DIR",
+        default=None,
+        help="DCGAN folder (default: the shipped faces DCGAN); the directions are saved into it",
+    )
+    p.add_argument(
+        "--judge", metavar="DIR", default=None, help="faces judge folder (default: the shipped one)"
+    )
+    p.add_argument(
+        "--n",
+        dest="n_samples",
+        type=int,
+        default=20000,
+        metavar="N",
+        help="latents to sample and label",
+    )
     p.add_argument("--seed", dest="dir_seed", type=int, default=0, metavar="S")
-    p.add_argument("--space", choices=["auto", "z", "w"], default="auto",
-                   help="latent space of the directions (auto: w when the DCGAN has a mapping "
-                        "network, else z)")
-    p.add_argument("--extremes", type=float, default=None, metavar="F",
-                   help="fit each yes/no boundary on this fraction of each side that the judge "
-                        "is surest of (InterFaceGAN; default 0.5; 1 = every sample)")
-    p.add_argument("--no-whiten", action="store_true",
-                   help="in w: fit on w itself instead of the whitened w (see "
-                        "generators/latent/directions.py)")
+    p.add_argument(
+        "--space",
+        choices=["auto", "z", "w"],
+        default="auto",
+        help="latent space of the directions (auto: w when the DCGAN has a mapping "
+        "network, else z)",
+    )
+    p.add_argument(
+        "--extremes",
+        type=float,
+        default=None,
+        metavar="F",
+        help="fit each yes/no boundary on this fraction of each side that the judge "
+        "is surest of (InterFaceGAN; default 0.5; 1 = every sample)",
+    )
+    p.add_argument(
+        "--no-whiten",
+        action="store_true",
+        help="in w: fit on w itself instead of the whitened w (see "
+        "generators/latent/directions.py)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -51,10 +73,13 @@ def load_judge_or_explain(judge: str | None):
     from generators.errors import WeightsError
     from generators.training.judge import load_judge
     from generators.weights import weights_path
+
     folder = Path(judge) if judge else weights_path("judge", "faces")
     if not (folder / "model.safetensors").exists():
-        raise ValueError(f"no faces judge in {folder}; train one with `holochat train judge "
-                         f"--domain faces --out {folder}` or pass --judge DIR")
+        raise ValueError(
+            f"no faces judge in {folder}; train one with `holochat train judge "
+            f"--domain faces --out {folder}` or pass --judge DIR"
+        )
     try:
         j = load_judge(folder)
     except WeightsError as e:
@@ -69,14 +94,21 @@ def probe_lines(probe: dict | None) -> list[str]:
     if not probe:
         return []
     spaces = [s for s in ("z", "w") if probe.get(s)]
-    out = ["linear separability (balanced accuracy of a logistic probe, held-out 20 %): "
-           + ", ".join(f"{s} {probe[s]['mean']:.3f}" for s in spaces
-                       if probe[s].get("mean") is not None)]
+    out = [
+        "linear separability (balanced accuracy of a logistic probe, held-out 20 %): "
+        + ", ".join(
+            f"{s} {probe[s]['mean']:.3f}" for s in spaces if probe[s].get("mean") is not None
+        )
+    ]
     names = sorted({n for s in spaces for n in probe[s]["targets"]})
     for n in names:
-        out.append(f"  {n:24s} " + "  ".join(
-            f"{s} {probe[s]['targets'][n]:.3f}" if n in probe[s]["targets"] else f"{s}   -  "
-            for s in spaces))
+        out.append(
+            f"  {n:24s} "
+            + "  ".join(
+                f"{s} {probe[s]['targets'][n]:.3f}" if n in probe[s]["targets"] else f"{s}   -  "
+                for s in spaces
+            )
+        )
     return out
 
 
@@ -85,6 +117,7 @@ def run_train(args: argparse.Namespace) -> int:
     from generators.errors import GeneratorError
     from generators.latent.directions import EXTREMES, MIN_GROUP, estimate
     from generators.training.progress import progress_bar
+
     if args.n_samples < 2 * MIN_GROUP:
         return _fail(f"--n must be at least {2 * MIN_GROUP}")
     extremes = EXTREMES if args.extremes is None else args.extremes
@@ -99,30 +132,44 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as e:
         return _fail(str(e))
     if judge.cfg.image_size != gen.cfg.image_size:
-        return _fail(f"the judge reads {judge.cfg.image_size}-pixel images, the DCGAN makes "
-                     f"{gen.cfg.image_size}-pixel ones")
+        return _fail(
+            f"the judge reads {judge.cfg.image_size}-pixel images, the DCGAN makes "
+            f"{gen.cfg.image_size}-pixel ones"
+        )
     try:
         with progress_bar(not args.no_progress) as bar:
-            task = (bar.add_task("directions: sample and label", total=args.n_samples)
-                    if bar else None)
-            d = estimate(gen.G, judge, n=args.n_samples, seed=args.dir_seed,
-                         judge_dir=str(judge_dir), space=args.space, extremes=extremes,
-                         whiten=False if args.no_whiten else None,
-                         on_progress=(lambda k: bar.advance(task, k)) if bar else None)
+            task = (
+                bar.add_task("directions: sample and label", total=args.n_samples) if bar else None
+            )
+            d = estimate(
+                gen.G,
+                judge,
+                n=args.n_samples,
+                seed=args.dir_seed,
+                judge_dir=str(judge_dir),
+                space=args.space,
+                extremes=extremes,
+                whiten=False if args.no_whiten else None,
+                on_progress=(lambda k: bar.advance(task, k)) if bar else None,
+            )
         d.save(gen.path)
     except (GeneratorError, ValueError) as e:
         return _fail(str(e))
     except OSError as e:
         return _fail(f"cannot write the directions into {gen.path}: {e.strerror or e}")
-    print(f"fitted {len(d)} directions in {d.space} from {args.n_samples} samples; "
-          f"saved to {gen.path}")
+    print(
+        f"fitted {len(d)} directions in {d.space} from {args.n_samples} samples; "
+        f"saved to {gen.path}"
+    )
     for line in probe_lines(d.meta.get("probe")):
         print(line)
     for info in d.infos:
         cal = info.calibration["projected"]
-        what = (f"{cal:.3f} latent units per {info.unit or 'unit'} (R² {info.r2:.2f})"
-                if info.kind == "numeric" else
-                f"distance {cal:.2f} ({info.n_pos} with, {info.n_neg} without)")
+        what = (
+            f"{cal:.3f} latent units per {info.unit or 'unit'} (R² {info.r2:.2f})"
+            if info.kind == "numeric"
+            else f"distance {cal:.2f} ({info.n_pos} with, {info.n_neg} without)"
+        )
         print(f"  {info.name:24s} {what}")
     for name, why in d.meta.get("skipped", {}).items():
         print(f"  {name:24s} skipped: {why}")

@@ -10,8 +10,11 @@ import sys
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("script", help="script file (one command a line, # comments), or - for stdin")
     p.add_argument("--out", metavar="DIR", help="write turn-NNN.png for every turn into DIR")
-    p.add_argument("--jsonl", action="store_true",
-                   help="print one JSON record per turn on stdout (and nothing else)")
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="print one JSON record per turn on stdout (and nothing else)",
+    )
     p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
     p.add_argument("--seed", type=int, default=0, help="starting identity/style and z (default 0)")
     p.add_argument("--generator", default=None, help="starting generator (default: the domain's)")
@@ -24,6 +27,7 @@ def _needs_fallback(commands: list[str], domain: str) -> bool:
     embedding model is loaded in the background from the start)."""
     from dialogue import grammar
     from generators.schema import get_schema
+
     attrs = get_schema(domain).defaults()
     for c in commands:
         try:
@@ -47,9 +51,16 @@ def run(args: argparse.Namespace) -> int:
     commands = read_script(args.script)
     if _needs_fallback(commands, args.domain):
         from holochat.app import start_fallback_warmup
+
         start_fallback_warmup((args.domain,))
-    m = DialogueManager(args.domain, args.seed, args.generator, log=not args.no_log,
-                        log_path=args.log, out_dir=args.out)
+    m = DialogueManager(
+        args.domain,
+        args.seed,
+        args.generator,
+        log=not args.no_log,
+        log_path=args.log,
+        out_dir=args.out,
+    )
     shown_w = 0
 
     def warn() -> None:
@@ -72,9 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.write(json.dumps(r.record(), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
             else:
-                print(f"{r.turn}> {shown(r.input, limit=200)}  →  "
-                      f"{shown(r.reply, multiline=True)}")
-            failed_render |= r.kind == "error"          # the model could not render this turn
+                print(f"{r.turn}> {shown(r.input, limit=200)}  →  {shown(r.reply, multiline=True)}")
+            failed_render |= r.kind == "error"  # the model could not render this turn
             warn()
     finally:
         m.close()

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     from holochat.display import shown
     from sessions.paths import sessions_dir
+
     d = sessions_dir()
     rows = []
     try:
@@ -33,9 +34,14 @@ def run(args: argparse.Namespace) -> int:
             turns = _turns(p)
         except OSError:
             continue
-        rows.append({"name": p.stem, "turns": turns, "path": str(p),
-                     "modified": time.strftime("%Y-%m-%d %H:%M",
-                                               time.localtime(p.stat().st_mtime))})
+        rows.append(
+            {
+                "name": p.stem,
+                "turns": turns,
+                "path": str(p),
+                "modified": time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime)),
+            }
+        )
     if args.json:
         print(json.dumps(rows))
     elif not rows:

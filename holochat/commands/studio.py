@@ -9,8 +9,11 @@ import sys
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--domain", choices=["faces", "chairs"], default="faces")
     p.add_argument("--n", type=int, default=64, help="random samples (without --vary)")
-    p.add_argument("--vary", metavar="ATTRIBUTE",
-                   help="one row per identity/style sweeping ATTRIBUTE across its range")
+    p.add_argument(
+        "--vary",
+        metavar="ATTRIBUTE",
+        help="one row per identity/style sweeping ATTRIBUTE across its range",
+    )
     p.add_argument("--rows", type=int, default=6, help="identities/styles when varying")
     p.add_argument("--cols", type=int, default=9, help="sweep steps when varying")
     p.add_argument("--size", type=int, choices=[64, 128], default=64)

@@ -15,17 +15,25 @@ from holochat.commands.train_recipe import KERNEL_MODELS
 
 #: the other trainers, each a module with ``configure_train`` and ``run_train``
 MODELS: dict[str, tuple[str, str]] = {
-    "directions": ("holochat.commands.model_directions",
-                   "latent attribute directions of a DCGAN (read by the faces judge)"),
-    "reader": ("holochat.commands.model_reader", "request reader (a head over MiniLM token "
-               "features)"),
+    "directions": (
+        "holochat.commands.model_directions",
+        "latent attribute directions of a DCGAN (read by the faces judge)",
+    ),
+    "reader": (
+        "holochat.commands.model_reader",
+        "request reader (a head over MiniLM token features)",
+    ),
 }
 #: the entries of ``holochat eval`` beside those: the kernel models' evals and an eval-only one
 EVALS: dict[str, tuple[str, str]] = {
-    **{name: (f"holochat.commands.model_{name}", help_)
-       for name, (_, help_) in KERNEL_MODELS.items()},
-    "parser": ("holochat.commands.model_reader",
-               "parse cascade on the held-out request corpus and the command corpus"),
+    **{
+        name: (f"holochat.commands.model_{name}", help_)
+        for name, (_, help_) in KERNEL_MODELS.items()
+    },
+    "parser": (
+        "holochat.commands.model_reader",
+        "parse cascade on the held-out request corpus and the command corpus",
+    ),
 }
 
 
@@ -40,6 +48,7 @@ def _modules(evals: bool = False):
 
 def configure(p: argparse.ArgumentParser) -> None:
     from holochat.commands import train_recipe
+
     sub = p.add_subparsers(dest="model", metavar="MODEL", required=True)
     for name, (_, help_) in KERNEL_MODELS.items():
         sp = sub.add_parser(name, help=help_, description=help_)

@@ -27,15 +27,26 @@ from pathlib import Path
 
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    imp = sub.add_parser("import", help="install a bundle if its eval beats the installed weights",
-                         description="install a weights bundle only if its eval beats the "
-                                     "installed weights on the model's acceptance figures")
+    imp = sub.add_parser(
+        "import",
+        help="install a bundle if its eval beats the installed weights",
+        description="install a weights bundle only if its eval beats the "
+        "installed weights on the model's acceptance figures",
+    )
     imp.add_argument("bundle", help="a NAME.tar from `holochat lease` / scripts/gpu-train.sh")
-    imp.add_argument("--target", default=None, metavar="DIR",
-                     help="the weights folder to compare with and replace (default: the "
-                          "shipped folder the bundle names)")
-    imp.add_argument("--eval-args", default="", metavar="ARGS",
-                     help="extra arguments for both evals, e.g. '--n 300' (same for both)")
+    imp.add_argument(
+        "--target",
+        default=None,
+        metavar="DIR",
+        help="the weights folder to compare with and replace (default: the "
+        "shipped folder the bundle names)",
+    )
+    imp.add_argument(
+        "--eval-args",
+        default="",
+        metavar="ARGS",
+        help="extra arguments for both evals, e.g. '--n 300' (same for both)",
+    )
     imp.add_argument("--dry-run", action="store_true", help="measure and compare, install nothing")
     imp.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     show = sub.add_parser("show", help="print a bundle's manifest")
@@ -50,6 +61,7 @@ def _fail(msg: str, code: int = 2) -> int:
 def _eval(model: str, domain: str, weights: Path, extra: list[str]) -> dict:
     """``holochat eval MODEL --weights DIR --json`` in-process; its JSON result."""
     from holochat.cli import main
+
     argv = ["eval", model, "--weights", str(weights), "--json", *extra]
     if model in ("convdeconv", "judge", "pix2pix"):
         argv += ["--domain", domain]
@@ -57,8 +69,9 @@ def _eval(model: str, domain: str, weights: Path, extra: list[str]) -> dict:
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
         rc = main(argv)
     if rc != 0:
-        raise RuntimeError(f"`holochat {' '.join(argv)}` failed: "
-                           f"{err.getvalue().strip()[-400:] or f'exit {rc}'}")
+        raise RuntimeError(
+            f"`holochat {' '.join(argv)}` failed: {err.getvalue().strip()[-400:] or f'exit {rc}'}"
+        )
     for line in reversed(buf.getvalue().strip().splitlines()):
         if line.startswith("{"):
             return json.loads(line)
@@ -69,6 +82,7 @@ def _derive(model: str, weights: Path) -> None:
     """What a model needs beside its weights before it can be measured."""
     if model == "dcgan" and not (weights / "directions.safetensors").exists():
         from holochat.cli import main
+
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
             rc = main(["train", "directions", "--weights", str(weights)])
@@ -79,19 +93,25 @@ def _derive(model: str, weights: Path) -> None:
 def _load_check(model: str, domain: str, weights: Path) -> None:
     """Load the weights on the CPU the way the app will (raises on any mismatch)."""
     from generators import checkpoint
+
     meta = checkpoint.read_config(weights)
     if meta.get("model") != model:
-        raise ValueError(f"the bundle's config.json holds {meta.get('model')!r} weights, "
-                         f"not {model}")
+        raise ValueError(
+            f"the bundle's config.json holds {meta.get('model')!r} weights, not {model}"
+        )
     if model == "judge":
         from generators.training.judge import load_judge
+
         load_judge(weights)
         return
     import importlib
-    classes = {"convdeconv": ("generators.convdeconv_gen", "ConvDeconvGenerator"),
-               "textgan": ("generators.textgan_gen", "TextGANGenerator"),
-               "dcgan": ("generators.dcgan_gen", "DCGANGenerator"),
-               "pix2pix": ("generators.pix2pix_gen", "Pix2PixGenerator")}
+
+    classes = {
+        "convdeconv": ("generators.convdeconv_gen", "ConvDeconvGenerator"),
+        "textgan": ("generators.textgan_gen", "TextGANGenerator"),
+        "dcgan": ("generators.dcgan_gen", "DCGANGenerator"),
+        "pix2pix": ("generators.pix2pix_gen", "Pix2PixGenerator"),
+    }
     if model in classes:
         module, cls = classes[model]
         gen = getattr(importlib.import_module(module), cls)(domain, weights)
@@ -102,6 +122,7 @@ def _load_check(model: str, domain: str, weights: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generators.bundles import BundleError, compare, read_manifest, unpack
+
     if args.action == "show":
         try:
             print(json.dumps(read_manifest(args.bundle), indent=1))
@@ -116,10 +137,13 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(model, str) or not isinstance(domain, str):
         return _fail(f"refused: {args.bundle} does not say which model and domain it holds")
     from generators.weights import weights_path
+
     name = manifest.get("name") or f"{model}-{domain}"
     if not args.target and name != f"{model}-{domain}":
-        return _fail(f"refused: {args.bundle} holds {name!r}, not the shipped {model}-{domain}; "
-                     f"give --target DIR to measure or install it elsewhere")
+        return _fail(
+            f"refused: {args.bundle} holds {name!r}, not the shipped {model}-{domain}; "
+            f"give --target DIR to measure or install it elsewhere"
+        )
     target = Path(args.target) if args.target else weights_path(model, domain)
     extra = shlex.split(args.eval_args)
     with tempfile.TemporaryDirectory(prefix="holochat-import-") as tmp:
@@ -127,12 +151,17 @@ def run(args: argparse.Namespace) -> int:
         try:
             unpack(args.bundle, new)
             _load_check(model, domain, new)
-        except Exception as e:           # BundleError, WeightsError, shape mismatches, ...
-            return _fail(f"refused: {args.bundle} does not load as {model} ({domain}) weights: "
-                         f"{str(e)[:300]}")
-        print(f"{args.bundle}: {model} ({domain}), step {manifest.get('step')}, trained on "
-              f"{manifest.get('gpu') or manifest.get('device')}; measuring it and "
-              f"{target} ...", file=sys.stderr)
+        except Exception as e:  # BundleError, WeightsError, shape mismatches, ...
+            return _fail(
+                f"refused: {args.bundle} does not load as {model} ({domain}) weights: "
+                f"{str(e)[:300]}"
+            )
+        print(
+            f"{args.bundle}: {model} ({domain}), step {manifest.get('step')}, trained on "
+            f"{manifest.get('gpu') or manifest.get('device')}; measuring it and "
+            f"{target} ...",
+            file=sys.stderr,
+        )
         try:
             _derive(model, new)
             new_eval = _eval(model, domain, new, extra)
@@ -145,9 +174,16 @@ def run(args: argparse.Namespace) -> int:
         except (RuntimeError, ValueError, OSError) as e:
             return _fail(f"refused: {e}", 1)
         verdict = compare(model, domain, old_eval, new_eval)
-        result = {"bundle": str(args.bundle), "model": model, "domain": domain,
-                  "target": str(target), "better": verdict.better, "reason": verdict.reason,
-                  "figures": verdict.rows, "installed": False}
+        result = {
+            "bundle": str(args.bundle),
+            "model": model,
+            "domain": domain,
+            "target": str(target),
+            "better": verdict.better,
+            "reason": verdict.reason,
+            "figures": verdict.rows,
+            "installed": False,
+        }
         if verdict.better and not args.dry_run:
             _install(new, target, new_eval, manifest)
             result["installed"] = True
@@ -171,13 +207,25 @@ def _install(new: Path, target: Path, eval_result: dict, manifest: dict) -> None
     """Replace ``target``'s files with the bundle's, the eval recorded; the old
     folder is swapped out whole, so a failure leaves one or the other."""
     from generators.checkpoint import record_eval, store_half
+
     cfg = json.loads((new / "config.json").read_text())
-    cfg.setdefault("extra", {})["lease"] = {k: manifest.get(k) for k in (
-        "name", "device", "gpu", "torch", "step", "seconds", "images_per_s", "args",
-        "from_shipped")}
+    cfg.setdefault("extra", {})["lease"] = {
+        k: manifest.get(k)
+        for k in (
+            "name",
+            "device",
+            "gpu",
+            "torch",
+            "step",
+            "seconds",
+            "images_per_s",
+            "args",
+            "from_shipped",
+        )
+    }
     (new / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     record_eval(new, eval_result)
-    if manifest.get("dtype") == "float16":     # it travelled in float16: ship it so (lossless)
+    if manifest.get("dtype") == "float16":  # it travelled in float16: ship it so (lossless)
         store_half(new)
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + ".incoming")

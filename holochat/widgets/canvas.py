@@ -59,11 +59,12 @@ ROWS = SIZE // 2
 @dataclass
 class Stroke:
     """One press-drag-release: the pixels (x, y) its pen went through, pen or eraser."""
+
     erase: bool = False
     points: list[tuple[int, int]] = field(default_factory=list)
 
 
-CLEAR = "clear"           # a clear in the list of actions (undo brings the drawing back)
+CLEAR = "clear"  # a clear in the list of actions (undo brings the drawing back)
 
 
 def line_points(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]:
@@ -95,7 +96,7 @@ def paint(pixels: np.ndarray, point: tuple[int, int], erase: bool) -> None:
         return
     rows = slice(max(0, y), y + 2)
     if erase:
-        pixels[rows, max(0, x - 1):x + 2] = PAPER
+        pixels[rows, max(0, x - 1) : x + 2] = PAPER
     else:
         pixels[rows, x] = INK
 
@@ -114,7 +115,7 @@ class SketchCanvas(Widget, can_focus=True):
         super().__init__(**kw)
         self.base = self._blank() if base is None else self._checked(base)
         self.actions: list[Stroke | str] = []
-        self.eraser = False                 # the left button erases (``e`` toggles)
+        self.eraser = False  # the left button erases (``e`` toggles)
         self._stroke: Stroke | None = None
         self.pixels = self.base.copy()
 
@@ -146,7 +147,7 @@ class SketchCanvas(Widget, can_focus=True):
         """The pixels from the base and every action since the last clear."""
         px = self.base.copy()
         for a in self.actions:
-            if not isinstance(a, Stroke):        # CLEAR
+            if not isinstance(a, Stroke):  # CLEAR
                 px[:] = PAPER
                 continue
             for point in a.points:
@@ -253,8 +254,9 @@ class SketchCanvas(Widget, can_focus=True):
     def _style(self, k: tuple[int, int]) -> Style:
         st = self._STYLES.get(k)
         if st is None:
-            st = self._STYLES[k] = Style(color=Color.from_rgb(k[0], k[0], k[0]),
-                                         bgcolor=Color.from_rgb(k[1], k[1], k[1]))
+            st = self._STYLES[k] = Style(
+                color=Color.from_rgb(k[0], k[0], k[0]), bgcolor=Color.from_rgb(k[1], k[1], k[1])
+            )
         return st
 
 
@@ -282,14 +284,15 @@ class DrawScreen(ModalScreen):
         Binding("s", "from_picture", "sketch the picture"),
     ]
 
-    def __init__(self, base: np.ndarray | None = None,
-                 current: Callable[[], np.ndarray | None] | None = None):
+    def __init__(
+        self, base: np.ndarray | None = None, current: Callable[[], np.ndarray | None] | None = None
+    ):
         super().__init__()
         self._base = base
         self._current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="draw-box"):       # help in its title, the status below it
+        with Vertical(id="draw-box"):  # help in its title, the status below it
             with Center():
                 yield SketchCanvas(self._base, id="canvas")
         yield Footer()
@@ -303,7 +306,7 @@ class DrawScreen(ModalScreen):
     def canvas(self) -> SketchCanvas:
         return self.query_one(SketchCanvas)
 
-    NEEDS = (72, ROWS + 4)      # terminal columns and rows that show the whole canvas
+    NEEDS = (72, ROWS + 4)  # terminal columns and rows that show the whole canvas
 
     def on_resize(self, _event: events.Resize) -> None:
         self._status()

@@ -12,7 +12,9 @@ class ChatLog(RichLog):
     """Append-only conversation view."""
 
     def __init__(self, **kw):
-        super().__init__(wrap=True, min_width=1, markup=False, highlight=False, auto_scroll=True, **kw)
+        super().__init__(
+            wrap=True, min_width=1, markup=False, highlight=False, auto_scroll=True, **kw
+        )
 
     def user(self, text: str, step: int | None = None) -> None:
         t = Text()
@@ -23,8 +25,12 @@ class ChatLog(RichLog):
         self.write(t)
 
     def reply(self, text: str, kind: str = "edit") -> None:
-        style = {"unknown": "yellow", "clarify": "bold magenta", "error": "bold red",
-                 "empty": "dim"}.get(kind, "")
+        style = {
+            "unknown": "yellow",
+            "clarify": "bold magenta",
+            "error": "bold red",
+            "empty": "dim",
+        }.get(kind, "")
         t = Text()
         t.append("holo ", style="bold green")
         t.append_text(literal(text, style, multiline=True))

@@ -9,12 +9,13 @@ from textual.widgets import Input
 
 
 class CommandInput(Input):
-    BINDINGS = [Binding("up", "recall(-1)", "previous", show=False),
-                Binding("down", "recall(1)", "next", show=False)]
+    BINDINGS = [
+        Binding("up", "recall(-1)", "previous", show=False),
+        Binding("down", "recall(1)", "next", show=False),
+    ]
 
     def __init__(self, **kw):
-        super().__init__(placeholder="type a command — e.g. add sunglasses, turn left, undo",
-                         **kw)
+        super().__init__(placeholder="type a command — e.g. add sunglasses, turn left, undo", **kw)
         self.recalled: list[str] = []
         self._pos = 0
 

@@ -18,14 +18,21 @@ class HistoryList(OptionList):
     def show(self, entries, current: int) -> None:
         keys = [(e.step, e.input) for e in entries]
         known = getattr(self, "_keys", [])
-        if known and keys[:len(known)] == known:
-            new = entries[len(known):]          # only the steps added since (no re-layout)
+        if known and keys[: len(known)] == known:
+            new = entries[len(known) :]  # only the steps added since (no re-layout)
         else:
             self.clear_options()
             new = entries
         if new:
-            self.add_options([Option(literal(f"{e.step:>3}  {e.input or '(start)'}", limit=200),
-                                     id=f"step-{e.step}") for e in new])
+            self.add_options(
+                [
+                    Option(
+                        literal(f"{e.step:>3}  {e.input or '(start)'}", limit=200),
+                        id=f"step-{e.step}",
+                    )
+                    for e in new
+                ]
+            )
         self._keys = keys
         if entries:
             self.highlighted = min(current, len(entries) - 1)

@@ -31,6 +31,7 @@ def _quiet_terminal_probe() -> None:
     warning), and one that reports 0 columns (a bare pty) made it divide by
     zero; both now fall back to its default cell size, silently."""
     import logging
+
     logging.getLogger("textual_image").setLevel(logging.ERROR)
     try:
         import textual_image._terminal as term
@@ -45,6 +46,7 @@ def _quiet_terminal_probe() -> None:
         if not size[0] or not size[1]:
             raise OSError("the terminal reports no size")
         return size
+
     safe_probe._holochat_safe = True  # type: ignore[attr-defined]  # a marker on the function
     term.get_tiocgwinsz = safe_probe
 
@@ -70,15 +72,18 @@ class _Converted:
 
     def __init__(self, widget: CachedHalfcellImage, width, height):
         from textual_image._geometry import ImageSize
+
         self.widget = widget
         self.size = ImageSize(widget._image_width, widget._image_height, width, height)
 
     def cells(self, options) -> tuple[int, int]:
         from textual_image._terminal import get_cell_size
+
         return self.size.get_cell_size(options.max_width, options.max_height, get_cell_size())
 
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
+
         width, _ = self.cells(options)
         return Measurement(width, width)
 
@@ -88,7 +93,7 @@ class _Converted:
         segments = self.CACHE.get(key) if self.widget.image_key is not None else None
         if segments is None:
             image = self.widget.image
-            if not isinstance(image, PILImage.Image):    # set_image always gives a PIL image
+            if not isinstance(image, PILImage.Image):  # set_image always gives a PIL image
                 return iter(())
             t0 = time.perf_counter()
             segments = self.convert(image, width, height)
@@ -137,14 +142,17 @@ class CachedHalfcellImage(HalfcellImage, Renderable=HalfcellRenderable):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.image_key: str | None = None
-        self.convert_ms: list[float] = []      # each conversion's time (the benchmark)
+        self.convert_ms: list[float] = []  # each conversion's time (the benchmark)
 
     def set_image(self, image: PILImage.Image, key: str) -> None:
         """Replace the image; one of the same size repaints this widget only
         (no layout pass over the whole screen)."""
         self.image_key = key
-        if self._image is not None and isinstance(self._image, PILImage.Image) \
-                and self._image.size == image.size:
+        if (
+            self._image is not None
+            and isinstance(self._image, PILImage.Image)
+            and self._image.size == image.size
+        ):
             self._image = image
             self.refresh()
         else:
@@ -171,14 +179,14 @@ class ImagePanel(Vertical):
     on screen and ``painted_at`` is when the last one was (after the screen
     refresh that drew it), for the keypress-to-pixels benchmark."""
 
-    DISPLAY_PX = 128   # upscaled once per image (crisp pixels); the renderer fits it to the panel
+    DISPLAY_PX = 128  # upscaled once per image (crisp pixels); the renderer fits it to the panel
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.shown_key: str | None = None
         self.painted = 0
         self.painted_at: float | None = None
-        self.paint_pending = False     # an image was set and its frame is not drawn yet
+        self.paint_pending = False  # an image was set and its frame is not drawn yet
 
     def compose(self) -> ComposeResult:
         cls = _image_class()
@@ -189,8 +197,9 @@ class ImagePanel(Vertical):
     def show(self, image: np.ndarray | None, caption: str) -> None:
         if image is not None:
             arr = np.ascontiguousarray(image, dtype=np.uint8)
-            key = hashlib.blake2b(arr.tobytes(), digest_size=16,
-                                  person=str(arr.shape).encode()[:16]).hexdigest()
+            key = hashlib.blake2b(
+                arr.tobytes(), digest_size=16, person=str(arr.shape).encode()[:16]
+            ).hexdigest()
             if key != self.shown_key:
                 self.shown_key = key
                 pil = _upscaled(arr, key, self.DISPLAY_PX)
@@ -212,7 +221,8 @@ class ImagePanel(Vertical):
     def working(self) -> None:
         """Mark the caption while a turn runs (the first free-text parse loads a model)."""
         self.query_one("#image-caption", Static).update(
-            literal(f"{getattr(self, '_caption', '')} · working…", limit=200), layout=False)
+            literal(f"{getattr(self, '_caption', '')} · working…", limit=200), layout=False
+        )
 
 
 _UPSCALED: OrderedDict[str, PILImage.Image] = OrderedDict()

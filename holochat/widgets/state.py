@@ -18,7 +18,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-VALUE_WIDTH = 12          # "● sunglasses", "● surprised", "convdeconv"
+VALUE_WIDTH = 12  # "● sunglasses", "● surprised", "convdeconv"
 
 
 class StatePanel(DataTable):
@@ -30,9 +30,14 @@ class StatePanel(DataTable):
         self.add_column("attribute", key="attribute")
         self.add_column("value", width=VALUE_WIDTH, key="value")
 
-    def show(self, domain: str, generator: str, attributes: Mapping[str, Any],
-             changed: set[str] | None = None,
-             moves: Sequence[tuple[str, str, str]] = ()) -> None:
+    def show(
+        self,
+        domain: str,
+        generator: str,
+        attributes: Mapping[str, Any],
+        changed: set[str] | None = None,
+        moves: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
         """``moves``: (direction, label, amount) rows of the latent moves so
         far (dcgan mode), listed before the attributes, which they leave as
         they were."""
@@ -47,7 +52,7 @@ class StatePanel(DataTable):
             # the same attributes: only the values that differ are redrawn (a
             # cleared table re-renders every row in the next frame)
             for i, ((_, old), (_, value)) in enumerate(zip(known, rows)):
-                if old != value:          # values may come from a file: shown literally
+                if old != value:  # values may come from a file: shown literally
                     self.update_cell(f"row-{i}", "value", literal(value, limit=40))
         else:
             self.clear()
