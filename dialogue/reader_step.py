@@ -130,6 +130,25 @@ def _respelled(text: str, domain: str | None = None) -> str:
     return "".join(out)
 
 
+# where a line's request follows a complaint or a remark: "she looks too grumpy,
+# cheer her up a little", "it's too dark; brighten it"
+_CLAUSES = re.compile(r"[,;]| so | but ")
+
+
+def last_clause_agrees(text: str, domain: str, attrs, ops) -> bool:
+    """Whether the grammar reads the line's last clause alone as exactly ``ops``.
+
+    The reader reads the whole line; below its threshold it would ask.  When the
+    request is the last clause and the deterministic grammar, reading that clause
+    alone, finds the same edits, two independent readings agree, and the line is
+    taken without asking."""
+    parts = [p.strip() for p in _CLAUSES.split(grammar.clean(text)) if p.strip()]
+    if len(parts) < 2 or not ops:
+        return False
+    last = grammar.parse_ops(parts[-1], domain, attrs)
+    return bool(last) and not doubtful(last, parts[-1]) and tuple(last or ()) == tuple(ops)
+
+
 def read(
     text: str,
     domain: str,
@@ -227,7 +246,7 @@ def read(
             clarification=clarify.ask(clarify.label_of(off, domain), off),
             message=note,
         )
-    if r.confidence >= reader.ACCEPT:
+    if r.confidence >= reader.ACCEPT or last_clause_agrees(text, domain, attrs, ops):
         return ParseResult(
             ops=tuple(ops), source="reader", score=round(r.confidence, 4), message=note
         )

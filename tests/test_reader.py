@@ -10,6 +10,7 @@ import pytest
 
 from dialogue import clarify, corpus_eval, reader_corpus as C, reader_replies
 from sessions.ops import Describe, NewSeed, Reset, Set
+from generators.schema import get_schema
 
 DATA = pathlib.Path(__file__).parent / "data"
 HELDOUT = corpus_eval.load(DATA / "requests_heldout.jsonl")
@@ -199,6 +200,30 @@ def test_heldout_requests_right_and_wrong(loaded):
           f"wrong {res['wrong_rate']:.1%} of {n}")
     assert res["wrong"] / n <= WRONG_AT_MOST, json.dumps(res["misses"], indent=1)
     assert res["right"] / n >= RIGHT_AT_LEAST, json.dumps(res["misses"], indent=1)
+
+
+def test_every_why_example_ends_as_meant(loaded):
+    """The issue's own examples: each ends in the state meant (age: an honest
+    reply naming what can change), none is asked back."""
+    rows = [r for r in HELDOUT if r["text"] in WHY]
+    assert len(rows) == len(WHY)
+    res = corpus_eval.grade(rows)
+    assert res["right"] == len(rows), json.dumps(res["misses"], indent=1)
+
+
+def test_a_request_after_a_complaint_is_taken_when_both_readings_agree():
+    """'she looks too grumpy, cheer her up a little': the reader reads the whole
+    line below its threshold; the grammar reads the last clause alone as the same
+    edit, so the line is taken.  A last clause that reads otherwise changes nothing."""
+    from dialogue import reader_step
+
+    attrs = get_schema("faces").defaults(seed=3)
+    happy = (Set("expression", "happy"),)
+    assert reader_step.last_clause_agrees("she looks too grumpy, cheer her up", "faces", attrs,
+                                          happy)
+    assert not reader_step.last_clause_agrees("she looks too grumpy, add a hat", "faces", attrs,
+                                              happy)
+    assert not reader_step.last_clause_agrees("cheer her up", "faces", attrs, happy)
 
 
 # -- ensemble, resuming, decoding rules, pre-stripping (issue 30, second pass) ---------------------
