@@ -448,7 +448,7 @@ CLI: dict[str, Callable] = {
         ["compare", "s.txt", "--generators", "studio,convdeconv,textgan", "--out", "sheet.png"]),
     "holochat train convdeconv|judge|dcgan|textgan|pix2pix [--recipe NAME] [--set K=V] ...": _parses(
         *[["train", m, "--help"] for m in ("convdeconv", "judge", "dcgan", "textgan", "pix2pix")],
-        *[["train", m, "--show-recipe", m + ("-chairs" if m == "convdeconv" else "-faces")]
+        *[["train", m, "--show-recipe", "faces"]
           for m in ("convdeconv", "judge", "dcgan", "textgan", "pix2pix")]),
     "holochat train directions|reader ...": _parses(
         *[["train", m, "--help"] for m in ("directions", "reader")]),
