@@ -720,22 +720,13 @@ def measure_startup() -> dict:
     return asyncio.run(_measure())
 
 
-KEYPRESS_LINES = (
-    "add sunglasses",
-    "turn left a bit",
-    "smile",
-    "make the background blue",
-    "a bit brighter",
-    "add a hat",
-    "turn right 30 degrees",
-    "undo",
-    "make the hair red",
-    "look up",
-    "undo",
-    "undo",
-    "redo",
-    "frown",
-)
+def keypress_lines() -> tuple[str, ...]:
+    """The bench's 10-line grammar script, then undo / redo and one more edit."""
+    from holochat.bench import SCRIPT
+
+    return (*SCRIPT, "undo", "undo", "redo", "frown")
+
+
 FALLBACK_LINE = "I would like a gloomier look"  # read by the request reader
 LOADING_LINE = "add a beard"  # a grammar line typed during the load
 
@@ -783,7 +774,7 @@ async def _measure_latency(rounds: int, generator: str | None) -> dict:
         if "done" in WARM_TIMES:
             out["background_load_s"] = WARM_TIMES["done"] - t0
         for _ in range(rounds):
-            for text in KEYPRESS_LINES:
+            for text in keypress_lines():
                 painted = panel.painted
                 start = await turn(text)
                 t = time.perf_counter()
