@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.files import cache_dir
+from generators.files import atomic_write, cache_dir
 from generators.schema import BOOL, CATEGORY, DEGREES, FLOAT, SEED, get_schema
 
 DATASET_VERSION = 2
@@ -335,8 +334,6 @@ def _shown_version() -> str:
 
 
 def _save(ds: StudioDataset, path: Path) -> None:
-    # one temporary file per writer: a lease's jobs may render the same set at once
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")
     arrays = {
         "images": ds.images,
         "seeds": ds.seeds,
@@ -350,5 +347,5 @@ def _save(ds: StudioDataset, path: Path) -> None:
     if ds.features is not None:
         arrays["features"] = np.packbits(ds.features, axis=-1)
         arrays["features_version"] = np.array(_features_version())
-    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub reads a name as allow_pickle
-    os.replace(tmp, path)
+    # a temporary file of its own, then a rename: a lease's jobs may render the same set at once
+    atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -342,7 +341,7 @@ def sketch_dataset(
     random sketches of each picture, computed from the data set's attributes
     and cached beside it."""
     from generators.datasets import IMAGES_PER_SEED, STUDIO_VERSION, cached_dataset
-    from generators.files import cache_dir
+    from generators.files import atomic_write, cache_dir
 
     per_seed = IMAGES_PER_SEED if per_seed is None else per_seed
     ds = cached_dataset(domain, n, seed, SIZE, split, cache_dir_, per_seed=per_seed)
@@ -366,11 +365,9 @@ def sketch_dataset(
         sk[:, v] = sketch_attributes(
             domain, ds.attributes, sketch_seeds(seed, split, len(ds), v), perturb, workers
         )
-    d.mkdir(parents=True, exist_ok=True)
-    # one temporary file per writer: a lease's jobs may render the same set at once
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npz")
-    np.savez(tmp, sketches=sk, meta=np.array(json.dumps({"version": SKETCH_VERSION})))
-    os.replace(tmp, path)
+    # a temporary file of its own, then a rename: a lease's jobs may render the same set at once
+    meta = np.array(json.dumps({"version": SKETCH_VERSION}))
+    atomic_write(path, lambda f: np.savez(f, sketches=sk, meta=meta))
     return ds, sk
 
 
