@@ -14,6 +14,7 @@ from generators.datasets import (
     make_dataset,
     render_attributes,
 )
+from generators.studio.sketch import dilate
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -115,15 +116,6 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
     return out
 
 
-def _dilate(m: np.ndarray, r: int) -> np.ndarray:
-    """Grow a boolean N×H×W mask by ``r`` pixels (a square neighbourhood)."""
-    out = m.copy()
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            out |= np.roll(np.roll(m, dy, axis=-2), dx, axis=-1)
-    return out
-
-
 def expression_contrast(gen, attrs) -> dict[str, Any]:
     """How visibly the generator draws expressions: mean |happy − neutral| and
     |surprised − neutral| (strength 1, frontal) of its renders, divided by the
@@ -152,7 +144,7 @@ def expression_contrast(gen, attrs) -> dict[str, Any]:
         sd, gd = np.abs(s1 - s0).sum(-1), np.abs(g1 - g0).sum(-1)
         region = sd > 24
         inside[expr] = float((gd * region).sum() / max((sd * region).sum(), 1e-9))
-        grown = _dilate(region, 1)
+        grown = np.stack([dilate(m, 1.5) for m in region])  # within one pixel, diagonals too
         near[expr] = float((gd * grown).sum() / max((sd * grown).sum(), 1e-9))
         leak[expr] = float(gd[~grown].mean())
     return {

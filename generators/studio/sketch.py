@@ -163,7 +163,8 @@ def _disc(radius: float) -> list[tuple[int, int]]:
     ]
 
 
-def _dilate(m: np.ndarray, radius: float) -> np.ndarray:
+def dilate(m: np.ndarray, radius: float) -> np.ndarray:
+    """A 2-D bool mask grown by a disc of ``radius`` pixels (1.5: the 8 neighbours)."""
     h, w = m.shape
     r = int(np.floor(radius))
     if r < 1:
@@ -245,7 +246,7 @@ def draw(
             pick = rng.choice(len(ys), size=min(n_gap, len(ys)), replace=False)
             cut = np.zeros_like(ink)
             cut[ys[pick], xs[pick]] = True
-            ink &= ~_dilate(cut, 1.5 * k)
+            ink &= ~dilate(cut, 1.5 * k)
     # shift / scale / rotation and wobble: sample the ink at displaced positions
     c = (S - 1) / 2
     th = np.radians(style.rotate)
@@ -261,7 +262,7 @@ def draw(
     warped[inside] = ink[iy[inside], ix[inside]]
     if style.strays:
         warped |= _strays(rng, style.strays, S)
-    thick = _dilate(warped, style.width * k / 2 + 0.5)
+    thick = dilate(warped, style.width * k / 2 + 0.5)
     dark = thick.reshape(size, k, size, k).mean((1, 3))
     return np.rint(255 * (1 - dark)).astype(np.uint8)
 
