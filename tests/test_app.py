@@ -1,7 +1,7 @@
 """The Textual app, driven with Pilot against the real manager and studio."""
 
 import asyncio
-import time
+import functools
 
 import numpy as np
 import pytest
@@ -9,6 +9,9 @@ import pytest
 from holochat.app import HoloApp, SessionSpec
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.history import HistoryList
+from app_helpers import idle, type_line as _type
+
+_idle = functools.partial(idle, check=True)  # fails when the turn did not finish
 
 
 @pytest.fixture(autouse=True)
@@ -16,20 +19,6 @@ def _no_fallback_warmup(monkeypatch):
     """The app loads the embedding model in the background at start; these
     tests do not need it (tests/test_robust_app.py checks the warm-up)."""
     monkeypatch.setenv("HOLOCHAT_WARMUP", "0")
-
-
-async def _idle(app, pilot, timeout=60.0):
-    t0 = time.perf_counter()
-    while (app.manager is None or app.busy) and time.perf_counter() - t0 < timeout:
-        await pilot.pause(0.02)
-    await pilot.pause(0.05)
-    assert app.manager is not None and not app.busy, "the app did not finish its work in time"
-
-
-async def _type(pilot, text):
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
-    await pilot.press("enter")
 
 
 def _image(app):

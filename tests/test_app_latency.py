@@ -14,14 +14,7 @@ from holochat.app import HoloApp, SessionSpec, one_thread
 from holochat.widgets.chat import ChatLog
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.image import ImagePanel
-
-
-async def _idle(app, pilot, timeout=60.0):
-    t0 = time.perf_counter()
-    while (app.manager is None or app.busy) and app.dead is None \
-            and time.perf_counter() - t0 < timeout:
-        await pilot.pause(0.02)
-    await pilot.pause(0.05)
+from app_helpers import idle as _idle
 
 
 def test_one_thread_with_a_half_imported_torch(monkeypatch):

@@ -2,13 +2,16 @@
 and the app's wiring of it: "draw", F2, "sketch the current picture", enter."""
 
 import asyncio
-import time
+import functools
 
 import numpy as np
 import pytest
 from textual.app import App
 
 from holochat.widgets.canvas import (INK, PAPER, DrawScreen, SketchCanvas, line_points)
+from app_helpers import idle, type_line as _type
+
+_idle = functools.partial(idle, timeout=90.0, check=True)
 
 
 @pytest.fixture(autouse=True)
@@ -163,20 +166,6 @@ def test_s_loads_the_current_picture_and_undo_returns_to_it():
 
 
 # -- the app --------------------------------------------------------------------------------
-async def _idle(app, pilot, timeout=90.0):
-    t0 = time.perf_counter()
-    while (app.manager is None or app.busy) and time.perf_counter() - t0 < timeout:
-        await pilot.pause(0.02)
-    await pilot.pause(0.05)
-    assert app.manager is not None and not app.busy
-
-
-async def _type(pilot, text):
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
-    await pilot.press("enter")
-
-
 def test_app_draw_renders_the_drawing_as_a_turn_and_chat_continues():
     from holochat.app import HoloApp, SessionSpec
     from holochat.widgets.command_input import CommandInput

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import time
 
 import pytest
 
@@ -10,6 +9,7 @@ from holochat.app import HoloApp, SessionSpec
 from holochat.display import MAX_SHOWN, literal, shown
 from holochat.widgets.command_input import CommandInput
 from holochat.widgets.history import HistoryList
+from app_helpers import idle as _idle
 
 HOSTILE = [
     "[link=file:///etc/passwd]x[/link]",
@@ -27,14 +27,6 @@ HOSTILE = [
 @pytest.fixture(autouse=True)
 def _no_fallback_warmup(monkeypatch):
     monkeypatch.setenv("HOLOCHAT_WARMUP", "0")
-
-
-async def _idle(app, pilot, timeout=60.0):
-    t0 = time.perf_counter()
-    while (app.manager is None or app.busy) and app.dead is None \
-            and time.perf_counter() - t0 < timeout:
-        await pilot.pause(0.02)
-    await pilot.pause(0.05)
 
 
 def _chat_text(app) -> str:
