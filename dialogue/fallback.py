@@ -51,18 +51,7 @@ class Candidate:
 
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length embeddings, one row per text (float32)."""
-    model = _load()
-    import torch
-
-    with torch.inference_mode():
-        vecs = model.encode(
-            texts,
-            batch_size=64,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-    return np.asarray(vecs, dtype=np.float32)
+    return _embedding.encode(texts, batch_size=64)
 
 
 def _bank_embeddings(domain: str) -> np.ndarray:

@@ -101,14 +101,15 @@ def load_model():
         return _STATE["model"]
 
 
-def _encode(texts: list[str]) -> np.ndarray:
+def encode(texts: list[str], batch_size: int = 128) -> np.ndarray:
+    """Unit-length embeddings of ``texts``, one float32 row each (no cache)."""
     model = load_model()
     import torch
 
     with torch.inference_mode():
         vecs = model.encode(
             texts,
-            batch_size=128,
+            batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -126,7 +127,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     with _LOCK:
         missing = list(dict.fromkeys(t for t in texts if t not in _LRU))
         if missing:
-            for t, v in zip(missing, _encode(missing)):
+            for t, v in zip(missing, encode(missing)):
                 _LRU[t] = v
         out = np.stack([_LRU[t] for t in texts])
         for t in texts:  # most recently used last
