@@ -123,3 +123,52 @@ def test_text_gan_with_features_and_ema_resumes_exactly(tmp_path):
         assert torch.equal(a, b), k
     for (k, a), b in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-7), k
+
+
+def test_the_pair_loss_is_zero_for_the_studio_change_and_counts_a_faint_one():
+    from generators.training.convdeconv import pair_loss
+
+    g = torch.Generator().manual_seed(0)
+    s0 = torch.rand(2, 3, 16, 16, generator=g)
+    s1 = s0.clone()
+    s1[:, :, 6:9, 5:11] += 0.4  # a mouth: a few pixels change a lot
+    assert pair_loss(s0, s1, s0, s1).item() == 0.0
+    faint = pair_loss(s0, s0 + 0.5 * (s1 - s0), s0, s1)  # drawn at half contrast
+    shifted = pair_loss(s0, s1 + 0.02, s0, s1)  # right mouth, the whole face moves a little
+    assert faint.item() > 0 and shifted.item() > 0
+    # inside and outside the studio's region weigh half each, however small the region:
+    # the faint mouth (18 of 256 pixels) costs more than a small change everywhere else
+    assert faint.item() > shifted.item()
+
+
+def test_expression_pairs_differ_only_in_the_expression():
+    from generators.training.convdeconv import expression_pairs
+
+    a0, a1, i0, i1 = expression_pairs(4, seed=1, identities=3, size=32)
+    assert i0.shape == i1.shape == (4, 32, 32, 3)
+    for x, y in zip(a0, a1):
+        assert x["expression"] == "neutral" and y["expression"] != "neutral"
+        assert x["identity"] == y["identity"] < 3
+        assert {k for k in x if x[k] != y[k]} <= {"expression", "expression_strength"}
+    assert (i0 != i1).any(axis=(1, 2, 3)).all()
+
+
+def test_conv_deconv_with_expression_pairs_trains_and_resumes_exactly(tmp_path, monkeypatch):
+    from generators.nets.convdeconv import ConvDeconvConfig
+    from generators.training import convdeconv as trainer
+    from generators.training.convdeconv import ConvDeconvTrainOptions, train_convdeconv
+
+    monkeypatch.setattr(trainer, "_lr", lambda step, total, base, frac=None: base)
+    ds = make_dataset("faces", 16, seed=2, workers=1)
+    cfg = ConvDeconvConfig(domain="faces", mask=False, group_width=8, shared=16,
+                           channels=(8, 8, 4, 4, 4))
+    base = dict(domain="faces", steps=4, batch=4, lr=3e-3, log_every=1, progress=False,
+                checkpoint_every=2, sample_every=2, feature_weight=0.0, pairs=6, pair_weight=2.0)
+    out = tmp_path / "w"
+    train_convdeconv(ConvDeconvTrainOptions(**dict(base, steps=2), out=str(out)), cfg, dataset=ds)
+    resumed = train_convdeconv(ConvDeconvTrainOptions(**base, out=str(out), resume=True), cfg,
+                               dataset=ds)
+    straight = train_convdeconv(ConvDeconvTrainOptions(**base), cfg, dataset=ds)
+    for (k, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), k
+    assert all(r["pair"] > 0 for r in straight.train_log)

@@ -52,6 +52,11 @@ class ConvDeconvTrainOptions(kernel.Loop):
     perceptual: float = 0.0  # faces: weight of the judge-feature term (0: none)
     perceptual_judge: str | None = None  # its judge (default: the shipped faces judge)
     ema: float = 0.0  # decay of the sampling EMA (0: none)
+    # faces: expression pairs (``expression_pairs``): the same face neutral and
+    # with an expression; the loss matches the generator's change between the
+    # two to the studio's (``pair_loss``).  0: off
+    pairs: int = 0
+    pair_weight: float = 1.0
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -66,6 +71,51 @@ def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
     if frac < 0.02:
         return base * max(frac / 0.02, (step + 1) / warm)
     return base * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+
+
+PAIR_EXPRESSIONS = ("happy", "sad", "angry", "surprised")
+
+
+def expression_pairs(
+    n: int, seed: int, identities: int, size: int = 64
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """``n`` training faces twice: neutral, and with a random non-neutral
+    expression at strength 0.5–1 (everything else, pose and light included,
+    the same), of the first ``identities`` training identities (those the
+    training set draws from).  Returns (neutral attributes, expressive attributes, their studio
+    renders N×H×W×3 uint8 each)."""
+    from generators.datasets import render_attributes, sample_attributes
+
+    rng = np.random.default_rng([seed, 29])
+    base = [sample_attributes("faces", rng, int(rng.integers(identities))) for _ in range(n)]
+    a0 = [dict(a, expression="neutral") for a in base]
+    a1 = [
+        dict(
+            a,
+            expression=PAIR_EXPRESSIONS[int(rng.integers(len(PAIR_EXPRESSIONS)))],
+            expression_strength=float(rng.uniform(0.5, 1.0)),
+        )
+        for a in base
+    ]
+    i0, _ = render_attributes("faces", a0, size)
+    i1, _ = render_attributes("faces", a1, size)
+    return a0, a1, i0, i1
+
+
+def pair_loss(
+    g0: torch.Tensor, g1: torch.Tensor, s0: torch.Tensor, s1: torch.Tensor
+) -> torch.Tensor:
+    """Squared error between the generator's change (g1 − g0) and the
+    studio's (s1 − s0), B×3×H×W in [0, 1], averaged inside the pixels the
+    studio changes (by more than 24/255 summed over channels, the eval's
+    region) and outside them, each half of the loss: a faint mouth costs as
+    much as a face that shifts everywhere, however few pixels the mouth is."""
+    ds = s1 - s0
+    err = ((g1 - g0) - ds).pow(2).sum(1)  # B×H×W
+    region = (ds.abs().sum(1) > 24 / 255).float()
+    inside = (err * region).sum() / region.sum().clamp_min(1.0)
+    outside = (err * (1 - region)).sum() / (1 - region).sum().clamp_min(1.0)
+    return 0.5 * (inside + outside)
 
 
 def prepare(
@@ -108,7 +158,7 @@ class ConvDeconvTrainer(kernel.Trainer):
     name, code_version = "convdeconv", ARCH_VERSION
     module_cls, config_cls = ConvDeconv, ConvDeconvConfig
     retrain = "holochat train convdeconv --out DIR"
-    terms = ("rec_weighted", "mse", "mask", "perceptual")
+    terms = ("rec_weighted", "mse", "mask", "perceptual", "pair")
 
     def __init__(
         self,
@@ -144,6 +194,18 @@ class ConvDeconvTrainer(kernel.Trainer):
         self.images = images.to(dev)
         self.masks = masks.to(dev) if masks is not None else None
         self.order = EpochOrder(opts.seed, len(self.images), dev)
+        self.pairs: dict[str, Any] | None = None
+        if faces and opts.pairs > 0:
+            from generators.datasets import n_seeds_for
+
+            a0, a1, i0, i1 = expression_pairs(opts.pairs, opts.seed, n_seeds_for(opts.n_train))
+            self.pairs = {
+                "x0": {k: v.to(dev) for k, v in encode("faces", a0).items()},
+                "x1": {k: v.to(dev) for k, v in encode("faces", a1).items()},
+                "s0": torch.from_numpy(i0).to(dev),
+                "s1": torch.from_numpy(i1).to(dev),
+            }
+            self.pair_order = EpochOrder(opts.seed + 7919, opts.pairs, dev)
         self.start_ema(opts.ema)
 
     def label(self) -> str:
@@ -166,7 +228,26 @@ class ConvDeconvTrainer(kernel.Trainer):
             "x": {k: v.index_select(0, idx) for k, v in self.inputs.items()},
             "y": self.images.index_select(0, idx).permute(0, 3, 1, 2).float().div(255),
             "m": m.index_select(0, idx).float().unsqueeze(1) if m is not None else None,
+            "pair_step": index,
         }
+
+    def _pair_loss(self, step: int) -> torch.Tensor:
+        """``pair_loss`` on half a batch of expression pairs (both renders
+        through the model in one forward)."""
+        p = self.pairs
+        assert p is not None
+        idx = self.pair_order.batch(step, max(1, self.opts.batch // 2))
+        x = {
+            k: torch.cat([p["x0"][k].index_select(0, idx), p["x1"][k].index_select(0, idx)])
+            for k in p["x0"]
+        }
+        with self.autocast():
+            rgb, _ = self.model(x)
+        g0, g1 = rgb.float().chunk(2)
+        s0, s1 = (
+            p[k].index_select(0, idx).permute(0, 3, 1, 2).float().div(255) for k in ("s0", "s1")
+        )
+        return pair_loss(g0, g1, s0, s1)
 
     def losses(self, b: dict[str, Any], step: int) -> Losses:
         o, y, m = self.opts, b["y"], b["m"]
@@ -189,12 +270,17 @@ class ConvDeconvTrainer(kernel.Trainer):
             with self.autocast():
                 perc = self.perceptual(rgb * 2 - 1, y * 2 - 1)
             loss = loss + o.perceptual * perc.float()
+        pair = rec.new_zeros(())
+        if self.pairs is not None:
+            pair = self._pair_loss(b["pair_step"])
+            loss = loss + o.pair_weight * pair
         yield "model", loss
         return {
             "rec_weighted": rec,
             "mse": (rgb.detach() - y).pow(2).mean(),
             "mask": mask_l,
             "perceptual": perc,
+            "pair": pair,
         }
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +292,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "rec_weighted": rec["rec_weighted"],
             "mask": rec["mask"],
             "perceptual": rec["perceptual"],
+            "pair": rec["pair"],
             "images_per_s": round(rec["images_per_s"], 1),
             "s": round(time.perf_counter() - self.t0, 1),
         }
