@@ -195,3 +195,18 @@ def test_the_generator_renders_a_saved_convdeconv_textgan(tmp_path):
     assert np.array_equal(img, gen.render(s))
     batch = gen.render_batch([a, a], np.zeros((2, 100)), ["", ""])
     assert np.array_equal(batch[0], img) and np.array_equal(batch[1], img)
+
+
+def test_text_head_accuracy_reads_captions_without_images(tmp_path):
+    from generators.evaluation.textgan import text_head_accuracy
+
+    pair = build(TINY, seed=0)
+    save_pretrained(pair, TINY, tmp_path / "w", model_name="textgan", code_version=ARCH_VERSION)
+    gen = TextGANGenerator("faces", tmp_path / "w", embedder=hash_phrase_tokens)
+    res = text_head_accuracy(gen, n=12, seed=0)
+    assert res["n"] == 12
+    for name in ("train_templates", "heldout_templates"):
+        per = res[f"{name}_per_attribute"]
+        assert set(per) == set(class_names())
+        assert all(0.0 <= v <= 1.0 for v in per.values())
+        assert res[name] == pytest.approx(np.mean(list(per.values())))
