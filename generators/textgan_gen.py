@@ -1,7 +1,10 @@
 """The ``textgan`` generator: renders a face state with the shipped GAN-CLS weights.
 
 render(state) = G(state.z, embed(caption(faces, state.attributes, state.text)),
-geometry and identity numbers of the state).  The caption is the studio's
+geometry and identity numbers of the state).  Weights whose config has
+``decoder = "convdeconv"`` read the caption's token features with their
+learned text head instead (``phrase_tokens``; ``generators/nets/textgan.py``).
+The caption is the studio's
 deterministic training-style sentence for the attributes, with the user's
 free words (``state.text``) appended, so a free description conditions the
 image beside the schema.  "Another person" (a new identity and z) and "halfway
@@ -62,10 +65,10 @@ class TextGANGenerator:
             )
         self.cfg = pair.cfg
         self.model = pair.generator.eval()  # the discriminator is not needed to render
-        if embedder is None:
-            from generators.text.embedding import embed
+        if embedder is None:  # the "convdeconv" generator's head reads token embeddings
+            from generators.text.embedding import embed, phrase_tokens
 
-            embedder = embed
+            embedder = phrase_tokens if self.cfg.tokens else embed
         self.embedder = embedder
         self._torch = torch
         self._lock = threading.Lock()

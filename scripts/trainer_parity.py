@@ -242,7 +242,8 @@ def shipped_renders() -> dict[str, str]:
         out["dcgan-faces"] = digest(pair, pair.generator(torch.randn(2, 100, generator=g)))
         t = from_pretrained(TG.TextGAN, TG.TextGANConfig, weights_path("textgan", "faces"),
                             model_name="textgan", code_version=TG.ARCH_VERSION, retrain_hint="-")
-        emb = torch.randn(4, t.cfg.embed_dim, generator=g)
+        tokens = getattr(t.cfg, "tokens", False)  # the "convdeconv" body reads token rows
+        emb = torch.randn(*((4, 7) if tokens else (4,)), t.cfg.embed_dim, generator=g)
         y = t(torch.randn(4, t.cfg.z_dim, generator=g), emb, TG.encode_extra(t.cfg,
                                                                               faces.attributes))
         out["textgan-faces"] = digest(t, y)

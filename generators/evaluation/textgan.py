@@ -252,6 +252,39 @@ def evaluate_textgan(
     return out
 
 
+def text_head_accuracy(gen, n: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """How well a "convdeconv" text GAN's learned text head reads the
+    categorical / bool attributes from the caption alone (no image, no judge):
+    on the training templates' deterministic caption (what a chat state is
+    rendered from) and on the held-out templates, for ``n`` random states of
+    held-out identities.  Against the true attributes, per attribute and the
+    mean."""
+    import torch
+
+    from generators.nets.textgan import class_names
+    from generators.studio.captions import captions as make_captions
+    from generators.training.textgan import category_codes
+
+    attrs, _ = random_states(n, seed)
+    rng = np.random.default_rng([seed, 99])
+    sets = {
+        "train_templates": [gen.condition_text(a) for a in attrs],
+        "heldout_templates": [make_captions("faces", a, rng, 1, heldout=True)[0] for a in attrs],
+    }
+    truth = torch.from_numpy(category_codes(attrs))
+    out: dict[str, Any] = {"n": n}
+    for name, texts in sets.items():
+        with torch.inference_mode():
+            logits = gen.model.head(torch.from_numpy(np.asarray(gen.embedder(texts), np.float32)))
+        per = {
+            k: float((lg.argmax(1) == truth[:, i]).float().mean())
+            for i, (k, lg) in enumerate(zip(class_names(), logits))
+        }
+        out[name] = float(np.mean(list(per.values())))
+        out[f"{name}_per_attribute"] = per
+    return out
+
+
 def _fid(judge, images: np.ndarray, n: int, seed: int) -> dict[str, float]:
     """Fréchet distance of judge features against held-out studio renders, and
     the same figure between two studio samples (the floor)."""

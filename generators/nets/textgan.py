@@ -47,6 +47,7 @@ ARCH_VERSION = 2  # bump when a change makes saved weights unloadable
 GEOMETRY_DIM = 10  # see encode_geometry
 IDENTITY_DIM = 12  # len(identity_params(...))
 OUTPUTS = ("tanh", "compose")
+DECODERS = ("dcgan", "convdeconv")
 BRIGHTNESS_INDEX = 8  # encode_geometry's brightness column
 
 
@@ -91,6 +92,24 @@ class TextGANConfig:
     # up-convolutions, as the conv-deconv decoder has: one more layer of
     # depth at every resolution for placing small features (eyes, lenses).
     refine: bool = False
+    # G's body.  "dcgan": the paper's up-convolutions from (z, compressed
+    # sentence embedding, numbers).  "convdeconv" (issue 29): a learned text
+    # head reads the caption's token features (``phrase_tokens``: embed_dim
+    # is then 2 × 384) into one probability vector
+    # per categorical / bool attribute (``TextHead``), and the faces decoder of
+    # the conv-deconv generator (generators/nets/convdeconv.py, initialised
+    # from its shipped weights, then fine-tuned in the GAN-CLS game) draws the
+    # face from those probabilities and the geometry / identity numbers; z is
+    # not used (the decoder is deterministic; a state's z is kept for the
+    # protocol).  D then reads the attribute code in place of the sentence.
+    decoder: str = "dcgan"
+    head_dim: int = 64  # the text head's key / value width
+    # the decoder gets the head's most likely class of each attribute as a
+    # one-hot code (what it was trained on), not the softmax blend
+    hard_code: bool = True
+    decoder_group_width: int = 128  # the conv-deconv decoder's sizes (ConvDeconvConfig)
+    decoder_shared: int = 512
+    decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)
     ngf: int = 64  # generator width at the last hidden layer
     ndf: int = 64  # discriminator width at the first layer
     image_size: int = 64
@@ -98,6 +117,13 @@ class TextGANConfig:
     init_std: float = 0.02  # N(0, std) weight init
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "decoder_channels", tuple(self.decoder_channels))
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {self.decoder!r}")
+        if self.decoder == "convdeconv" and not (self.use_geometry and self.use_identity_params):
+            raise ValueError("decoder 'convdeconv' needs use_geometry and use_identity_params")
+        if self.decoder == "convdeconv" and self.image_size != 64:
+            raise ValueError("decoder 'convdeconv' draws 64×64 faces")
         n = self.image_size
         if n < 16 or n & (n - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
@@ -116,6 +142,12 @@ class TextGANConfig:
     @property
     def n_up(self) -> int:
         return int(math.log2(self.image_size)) - 2  # 4 at 64×64
+
+    @property
+    def tokens(self) -> bool:
+        """Whether G reads token embeddings (B×T×embed_dim, zero rows are
+        padding) rather than one sentence embedding (B×embed_dim)."""
+        return self.decoder == "convdeconv"
 
     @property
     def extra_dim(self) -> int:
@@ -196,6 +228,13 @@ def encode_extra(
     return torch.cat(parts, 1) if parts else torch.zeros(len(attrs), 0)
 
 
+def class_names() -> tuple[str, ...]:
+    """The faces categorical / bool attributes, in ``class_sizes`` order."""
+    from generators.schema import BOOL, CATEGORY, get_schema
+
+    return tuple(c.name for c in get_schema("faces").of_kind(CATEGORY, BOOL))
+
+
 def class_sizes() -> tuple[int, ...]:
     """Number of classes of each faces categorical / bool attribute, in the
     order of ``generators.training.textgan.category_codes``."""
@@ -241,6 +280,135 @@ class TextCompressor(nn.Module):
 
     def forward(self, e: torch.Tensor) -> torch.Tensor:
         return self.act(self.fc((e - self.text_mean) / self.text_scale))
+
+
+class TextHead(nn.Module):
+    """The learned text head of the "convdeconv" generator: B×T×embed_dim token
+    features (``generators.text.embedding.phrase_tokens``: each token's MiniLM
+    embedding joined with its phrase's sentence embedding, embed_dim 768; zero
+    rows: padding) → one logit vector per faces categorical / bool attribute
+    (``class_sizes``).
+
+    Keys and values are a width-3 convolution over the tokens, so each token's
+    key and value see its neighbours ("without glasses", "no beard" read apart
+    from "with glasses" even where the encoder's context would not); each
+    attribute has its own query and attends over the tokens and one learned
+    "not mentioned" slot (a caption that says nothing of glasses means none),
+    then a small MLP gives its logits.  Trained with the attribute labels
+    (cross-entropy) on the training caption templates only."""
+
+    def __init__(self, cfg: TextGANConfig):
+        super().__init__()
+        self.sizes = class_sizes()
+        a, d = len(self.sizes), cfg.head_dim
+        self.key = nn.Conv1d(cfg.embed_dim, d, 3, 1, 1)
+        self.value = nn.Conv1d(cfg.embed_dim, d, 3, 1, 1)
+        self.query = nn.Parameter(torch.randn(a, d) / math.sqrt(d))
+        self.null_score = nn.Parameter(torch.zeros(a))
+        self.null_value = nn.Parameter(torch.zeros(a, d))
+        self.out = nn.ModuleList(
+            nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, k)) for k in self.sizes
+        )
+
+    def forward(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        tokens = tokens.float()
+        pad = tokens.abs().sum(-1) == 0  # B×T
+        h = tokens.transpose(1, 2)  # B×E×T
+        k = self.key(h).transpose(1, 2)  # B×T×d
+        v = self.value(h).transpose(1, 2)  # B×T×d
+        d = k.shape[-1]
+        score = torch.einsum("ad,btd->bat", self.query, k) / math.sqrt(d)  # B×A×T
+        score = score.masked_fill(pad[:, None, :], float("-inf"))
+        null = self.null_score[None, :, None].expand(len(k), -1, 1)  # B×A×1
+        w = torch.softmax(torch.cat([null, score], 2), 2)  # B×A×(1+T)
+        pooled = w[:, :, :1] * self.null_value[None] + torch.einsum(
+            "bat,btd->bad", w[:, :, 1:], v
+        )  # B×A×d
+        return [m(pooled[:, i]) for i, m in enumerate(self.out)]
+
+    def probabilities(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        return [torch.softmax(lg, 1) for lg in self(tokens)]
+
+
+def one_hot_codes(cats: torch.Tensor) -> list[torch.Tensor]:
+    """N×A integer class codes → one B×K one-hot float per attribute."""
+    return [nn.functional.one_hot(cats[:, i], k).float() for i, k in enumerate(class_sizes())]
+
+
+def decoder_inputs(probs: Sequence[torch.Tensor], extra: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The conv-deconv faces decoder's input groups (``convdeconv.encode``)
+    from attribute probabilities (one B×K per ``class_names`` entry: one-hot
+    or the text head's softmax) and the geometry + identity numbers
+    (``encode_extra``: B×22).  A bool's probability p of True enters as
+    2p − 1, as ``convdeconv`` writes ±1."""
+    p = dict(zip(class_names(), probs))
+    g, ident = extra[:, :GEOMETRY_DIM], extra[:, GEOMETRY_DIM : GEOMETRY_DIM + IDENTITY_DIM]
+    yaw = torch.rad2deg(torch.atan2(g[:, 0], g[:, 1]))
+    pitch = torch.rad2deg(torch.atan2(g[:, 2], g[:, 3]))
+
+    def sign(name: str) -> torch.Tensor:
+        return p[name][:, 1:2] * 2 - 1
+
+    return {
+        "identity": torch.cat(
+            [
+                ident,
+                p["hair_color"],
+                p["skin_tone"],
+                p["background"],
+                p["eyewear"],
+                sign("hat"),
+                sign("beard"),
+            ],
+            1,
+        ),
+        "expression": torch.cat([p["expression"], g[:, 9:10]], 1),
+        "light": g[:, 4:9],
+        "pose": torch.cat([g[:, 0:4], (yaw / 60)[:, None], (pitch / 30)[:, None]], 1),
+        "_transform": g[:, BRIGHTNESS_INDEX : BRIGHTNESS_INDEX + 1],
+        "_palette": p["background"],
+    }
+
+
+class DecoderGenerator(nn.Module):
+    """The "convdeconv" generator: (z, token embeddings B×T×embed_dim, extra
+    B×22) → image B×3×64×64 in [-1, 1].  ``probs`` (one B×K per attribute)
+    replaces the text head's reading (training feeds the true attributes)."""
+
+    def __init__(self, cfg: TextGANConfig):
+        super().__init__()
+        from generators.nets.convdeconv import ConvDeconv, ConvDeconvConfig
+
+        self.cfg = cfg
+        self.head = TextHead(cfg)
+        self.decoder = ConvDeconv(
+            ConvDeconvConfig(
+                domain="faces",
+                image_size=64,
+                group_width=cfg.decoder_group_width,
+                shared=cfg.decoder_shared,
+                channels=cfg.decoder_channels,
+                mask=False,
+            )
+        )
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        emb: torch.Tensor,
+        extra: torch.Tensor,
+        probs: Sequence[torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        if probs is None:
+            probs = self.head.probabilities(emb)
+            if self.cfg.hard_code:
+                probs = [nn.functional.one_hot(p.argmax(1), p.shape[1]).to(p) for p in probs]
+        rgb, _ = self.decoder(decoder_inputs(probs, extra.float()))
+        return rgb * 2 - 1
+
+
+def code_dim() -> int:
+    return sum(class_sizes())
 
 
 class TextGenerator(nn.Module):
@@ -319,7 +487,13 @@ class TextDiscriminator(nn.Module):
     def __init__(self, cfg: TextGANConfig):
         super().__init__()
         self.cfg = cfg
-        self.text = TextCompressor(cfg)
+        # "convdeconv": D's condition is the attribute code (one-hot per
+        # attribute, concatenated), which the text head reads from the caption
+        self.text: nn.Module = (
+            nn.Sequential(nn.Linear(code_dim(), cfg.cond_dim), nn.LeakyReLU(0.2))
+            if cfg.tokens
+            else TextCompressor(cfg)
+        )
         layers: list[nn.Module] = [
             nn.Conv2d(cfg.channels, cfg.ndf, 4, 2, 1, bias=False),  # B×d×S/2
             nn.LeakyReLU(0.2, inplace=True),
@@ -366,15 +540,20 @@ class TextGAN(nn.Module):
     def __init__(self, cfg: TextGANConfig):
         super().__init__()
         self.cfg = cfg
-        self.generator = TextGenerator(cfg)
+        self.generator: nn.Module = (
+            DecoderGenerator(cfg) if cfg.decoder == "convdeconv" else TextGenerator(cfg)
+        )
         self.discriminator = TextDiscriminator(cfg)
-        init_weights(self, cfg.init_std)
+        init_weights(self.discriminator if cfg.tokens else self, cfg.init_std)
 
     def set_text_stats(self, embeddings: torch.Tensor) -> None:
         """Standardise the caption input of both networks by these embeddings'
-        statistics (the training captions; see ``TextCompressor``)."""
-        self.generator.text.set_text_stats(embeddings)
-        self.discriminator.text.set_text_stats(embeddings)
+        statistics (the training captions; see ``TextCompressor``).  Nothing
+        to set for the "convdeconv" generator (its head reads tokens)."""
+        if isinstance(self.generator, TextGenerator):
+            self.generator.text.set_text_stats(embeddings)
+        if isinstance(self.discriminator.text, TextCompressor):
+            self.discriminator.text.set_text_stats(embeddings)
 
     def forward(self, z: torch.Tensor, emb: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         return self.generator(z, emb, extra)

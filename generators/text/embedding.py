@@ -140,6 +140,103 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 embed.name = "all-MiniLM-L6-v2"  # type: ignore[attr-defined]
 
 
+def encode_tokens(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """The model's contextual token embeddings of ``texts`` (no cache): N×T×D
+    float32, each text's tokens ([CLS] … [SEP]) first, zero rows after them
+    (T: the longest text's token count).  The text GAN's learned text head
+    reads these (``generators/nets/textgan.py``, ``TextHead``)."""
+    texts = [str(t) for t in texts]
+    if not texts:
+        return np.zeros((0, 1, EMBED_DIM), np.float32)
+    model = load_model()
+    import torch
+
+    with torch.inference_mode():
+        parts = model.encode(
+            texts,
+            batch_size=batch_size,
+            output_value="token_embeddings",
+            convert_to_numpy=False,
+            show_progress_bar=False,
+        )
+    return pad_tokens([np.asarray(p.float().cpu().numpy(), np.float32) for p in parts])
+
+
+def pad_tokens(parts: Sequence[np.ndarray], length: int | None = None) -> np.ndarray:
+    """Ti×D token arrays → N×T×D with zero rows as padding (T: ``length`` or the
+    longest; longer texts are cut)."""
+    t = length or max((len(p) for p in parts), default=1)
+    d = parts[0].shape[1] if parts else EMBED_DIM
+    out = np.zeros((len(parts), max(1, t), d), np.float32)
+    for i, p in enumerate(parts):
+        out[i, : min(len(p), t)] = p[:t]
+    return out
+
+
+def split_phrases(text: str) -> list[str]:
+    """A caption's comma-separated phrases ("a person", "wearing glasses", …)."""
+    parts = [p.strip() for p in str(text).split(",")]
+    return [p for p in parts if p] or [str(text).strip()]
+
+
+_PHRASES: OrderedDict[str, np.ndarray] = OrderedDict()
+PHRASE_LRU_SIZE = 8192
+
+
+def phrase_tokens(texts: Sequence[str]) -> np.ndarray:
+    """What the text GAN's learned text head reads (``TextHead``): N×T×2D
+    float32, zero rows as padding.  Each comma-separated phrase of a text is
+    encoded on its own; each of its tokens ([CLS] … [SEP]) gives its
+    contextual token embedding joined with the phrase's unit sentence
+    embedding, and a text's phrases follow one another.
+
+    Why phrases: a studio caption is a list of phrases, one per attribute, and
+    a phrase's sentence embedding carries its meaning ("with whiskers" near
+    "with a beard") where a token's embedding carries its word; measured with
+    the head alone on held-out templates, tokens of whole captions read 0.85,
+    phrase tokens + phrase embeddings 0.88 (docs/faces.md).  Phrases seen
+    recently come from an LRU cache (captions share most of their phrases)."""
+    texts = [str(t) for t in texts]
+    parts = [split_phrases(t) for t in texts]
+    with _LOCK:
+        missing = list(dict.fromkeys(p for ps in parts for p in ps if p not in _PHRASES))
+        if missing:
+            tokens = encode_tokens(missing)
+            pooled = encode(missing)
+            for p, row, vec in zip(missing, tokens, pooled):
+                row = row[np.abs(row).sum(1) > 0]
+                _PHRASES[p] = np.concatenate([row, np.repeat(vec[None], len(row), 0)], 1)
+        rows = [np.concatenate([_PHRASES[p] for p in ps]) for ps in parts]
+        for ps in parts:
+            for p in ps:
+                _PHRASES.move_to_end(p)
+        while len(_PHRASES) > PHRASE_LRU_SIZE:
+            _PHRASES.popitem(last=False)
+    return pad_tokens(rows) if rows else np.zeros((0, 1, 2 * EMBED_DIM), np.float32)
+
+
+phrase_tokens.name = "all-MiniLM-L6-v2/phrase-tokens"  # type: ignore[attr-defined]
+
+
+def hash_phrase_tokens(texts: Sequence[str], dim: int = EMBED_DIM) -> np.ndarray:
+    """A deterministic stand-in for ``phrase_tokens`` in tests: per word of
+    each phrase, a hashed unit vector of the word joined with one of the
+    phrase (N×T×2·dim, zero-padded).  No context between words: what a word's
+    neighbours change ("no glasses") must be read by the head itself."""
+    rows = []
+    for t in texts:
+        per = []
+        for p in split_phrases(t):
+            words = p.lower().split() or [""]
+            w = hash_embedder(words, dim)
+            per.append(np.concatenate([w, np.repeat(hash_embedder([p], dim), len(w), 0)], 1))
+        rows.append(np.concatenate(per))
+    return pad_tokens(rows)
+
+
+hash_phrase_tokens.name = "hash/phrase-tokens"  # type: ignore[attr-defined]
+
+
 def hash_embedder(texts: Sequence[str], dim: int = EMBED_DIM) -> np.ndarray:
     """A deterministic stand-in for the model: each text → a unit vector seeded
     by its SHA-256.  Equal texts give equal vectors; different texts are nearly
@@ -157,11 +254,12 @@ hash_embedder.name = "hash"  # type: ignore[attr-defined]
 
 def embedder_name(embedder: Embedder) -> str:
     """A stable name for an embedder (part of the on-disk cache key)."""
-    if embedder is embed:
+    if embedder is embed or embedder is phrase_tokens:
+        tail = "/phrase-tokens" if embedder is phrase_tokens else ""
         try:
-            return embedding_model_name()
+            return embedding_model_name() + tail
         except EmbeddingUnavailable:
-            return "all-MiniLM-L6-v2"
+            return "all-MiniLM-L6-v2" + tail
     return str(getattr(embedder, "name", getattr(embedder, "__qualname__", "embedder")))
 
 
@@ -169,6 +267,7 @@ def _reset_for_tests() -> None:
     with _LOCK:
         _STATE.clear()
         _LRU.clear()
+        _PHRASES.clear()
 
 
 # ---------------------------------------------------------------------------

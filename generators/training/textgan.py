@@ -75,7 +75,14 @@ import torch
 import torch.nn.functional as F
 
 from generators.nets.dcgan import from_uint8, to_uint8
-from generators.nets.textgan import ARCH_VERSION, TextGAN, TextGANConfig, build, encode_extra
+from generators.nets.textgan import (
+    ARCH_VERSION,
+    TextGAN,
+    TextGANConfig,
+    build,
+    encode_extra,
+    one_hot_codes,
+)
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError, linear_decay, seed_of
 from generators.training.losses import feature_weights, ns_fake, ns_real, r1_penalty, weighted_rec
@@ -95,7 +102,30 @@ TERMS = (
     "rec",
     "aux_real",
     "aux_fake",
+    "head",
 )
+
+
+def load_decoder(path: str | Path):
+    """The conv-deconv faces network in ``path`` (the "convdeconv" text GAN's
+    decoder starts from it)."""
+    from generators.checkpoint import from_pretrained
+    from generators.nets.convdeconv import ARCH_VERSION as CD_VERSION, ConvDeconv, ConvDeconvConfig
+    from generators.weights import WEIGHTS_DIR
+
+    if not Path(path).is_dir() and (WEIGHTS_DIR / str(path)).is_dir():
+        path = WEIGHTS_DIR / str(path)  # a shipped folder by name: "convdeconv-faces"
+    net = from_pretrained(
+        ConvDeconv,
+        ConvDeconvConfig,
+        path,
+        model_name="convdeconv",
+        code_version=CD_VERSION,
+        retrain_hint="holochat train convdeconv --domain faces",
+    )
+    if net.cfg.domain != "faces":
+        raise TrainingError(f"{path} holds a {net.cfg.domain} conv-deconv, not faces")
+    return net
 
 
 @dataclass
@@ -120,6 +150,12 @@ class TextGANTrainOptions(kernel.Loop):
     perceptual_judge: str | None = None  # its judge (default: the shipped faces judge)
     ema: float = 0.0  # decay of the EMA of G that the checkpoint ships (0: none)
     gan_lr: float | None = None  # learning rate after the warm-up (None: ``lr``)
+    # the "convdeconv" generator (config ``decoder``; issue 29):
+    decoder_init: str | None = None  # conv-deconv faces weights its decoder starts from
+    head_weight: float = 1.0  # the text head's cross-entropy with the attribute labels
+    head_lr_mul: float = 20.0  # the head's learning rate over the decoder's (``lr``)
+    drop_defaults: float = 0.5  # share of captions that leave out "no glasses / hat / beard"
+    token_dropout: float = 0.2  # share of tokens the head's loss hides (regularises the head)
     lr: float = 2e-4  # Adam, as in DCGAN and GAN-CLS
     beta1: float = 0.5
     beta2: float = 0.999
@@ -172,6 +208,7 @@ def prepare_data(
     cache_dir: str | Path | None = None,
     progress: bool = False,
     features: bool = False,
+    drop_defaults: float = 0.5,
 ) -> TextGANData:
     """Encode a studio dataset: captions (embedded once, cached on disk),
     geometry / identity numbers and category codes, moved to ``device``."""
@@ -183,6 +220,25 @@ def prepare_data(
         raise TrainingError(
             f"training images must be {cfg.image_size}×{cfg.image_size}×"
             f"{cfg.channels}, got {ds.images.shape[1:]}"
+        )
+    if cfg.tokens:
+        texts, index = token_captions(ds.attributes, captions_per_image, seed, drop_defaults)
+        tokens = token_table(texts, embedder, cache_dir, progress=progress)
+        if tokens.shape[2] != cfg.embed_dim:
+            raise TrainingError(
+                f"the embedder gives {tokens.shape[2]} numbers per token, "
+                f"the config expects embed_dim={cfg.embed_dim}"
+            )
+        dev = torch.device(device)
+        return TextGANData(
+            images=torch.as_tensor(ds.images).to(dev),
+            extra=encode_extra(cfg, ds.attributes).to(dev),
+            cap_emb=torch.from_numpy(tokens).to(dev),  # K×T×E float16
+            cap_index=torch.from_numpy(index).to(dev),
+            cats=torch.from_numpy(category_codes(ds.attributes)).to(dev),
+            texts=texts,
+            attributes=list(ds.attributes),
+            features=_features(ds, dev) if features else None,
         )
     table = EmbeddingCache(cache_dir, embedder).caption_table(
         "faces", ds.attributes, captions_per_image, seed, progress=progress
@@ -203,6 +259,89 @@ def prepare_data(
         attributes=list(ds.attributes),
         features=_features(ds, dev) if features else None,
     )
+
+
+#: the training templates' phrases for "nothing there" (eyewear none, no hat,
+#: no beard); a caption may as well leave them out, as the held-out templates do
+DEFAULT_PHRASES = ("without glasses", "bareheaded", "clean-shaven", "with no beard")
+
+
+def token_captions(
+    attributes: Sequence[dict], per_image: int, seed: int, drop_defaults: float = 0.5
+) -> tuple[list[str], np.ndarray]:
+    """(unique texts, N×per_image index): the training-template captions of
+    each face (``dataset_captions``), where a share ``drop_defaults`` of them
+    leave out the phrases of ``DEFAULT_PHRASES``: "no glasses" is said by
+    saying nothing as often as by "without glasses".  Training templates only."""
+    from generators.text.embedding import dataset_captions
+
+    texts, index = dataset_captions("faces", attributes, per_image, seed)
+    rng = np.random.default_rng([seed, 31])
+    where: dict[str, int] = {}
+    out = np.empty_like(index)
+    for i in range(index.shape[0]):
+        for j in range(index.shape[1]):
+            t = texts[index[i, j]]
+            if drop_defaults > 0 and rng.random() < drop_defaults:
+                parts = t.split(", ")
+                t = ", ".join([parts[0]] + [q for q in parts[1:] if q not in DEFAULT_PHRASES])
+            out[i, j] = where.setdefault(t, len(where))
+    return list(where), out
+
+
+def token_table(
+    texts: Sequence[str],
+    embedder: Callable | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    batch: int = 256,
+    progress: bool = False,
+) -> np.ndarray:
+    """K×T×E float16 token features of ``texts`` (``phrase_tokens`` unless
+    ``embedder``), cached as ``<cache>/texttok-<model>-<hash>.safetensors``
+    (written with ``atomic_write``)."""
+    import hashlib
+
+    from safetensors.numpy import load_file, save
+
+    from generators.files import atomic_write
+    from generators.text.embedding import embedder_name, pad_tokens, phrase_tokens
+
+    embedder = embedder or phrase_tokens
+    if cache_dir is None:
+        from generators.datasets import cache_dir as default_cache
+
+        cache_dir = default_cache()
+    name = embedder_name(embedder)
+    h = hashlib.sha256(name.encode())
+    for t in texts:
+        h.update(t.encode() + b"\0")
+    slug = "".join(c if c.isalnum() else "-" for c in name.split("/")[-2 if "/" in name else -1])
+    path = Path(cache_dir) / f"texttok-{slug[:40]}-{h.hexdigest()[:16]}.safetensors"
+    if path.exists():
+        try:
+            tok = load_file(str(path))["tokens"]
+            if len(tok) == len(texts):
+                return tok
+        except Exception:  # a truncated cache file: recompute
+            pass
+    from generators.training.progress import progress_bar
+
+    parts: list[np.ndarray] = []
+    with progress_bar(progress and len(texts) > batch) as bar:
+        task = bar.add_task("token embeddings", total=len(texts)) if bar else None
+        for s in range(0, len(texts), batch):
+            chunk = np.asarray(embedder(list(texts[s : s + batch])), np.float32)
+            parts += [row[np.abs(row).sum(1) > 0] for row in chunk]  # unpadded
+            if bar:
+                bar.advance(task, len(chunk))
+    tok = pad_tokens(parts).astype(np.float16)
+    try:
+        blob = save({"tokens": np.ascontiguousarray(tok)}, metadata={"model": name})
+        atomic_write(path, lambda f: f.write(blob))
+    except OSError:
+        pass  # a read-only cache only costs recomputing
+    return tok
 
 
 def _features(ds, dev) -> torch.Tensor:
@@ -243,6 +382,19 @@ class TextGANTrainer(kernel.Trainer):
         dev = self.device
         self.add_gan(build(cfg, seed=opts.seed), lr=opts.lr, betas=(opts.beta1, opts.beta2))
         self.pair.set_text_stats(data.cap_emb)  # a resumed run loads its own
+        if cfg.tokens:
+            if opts.decoder_init:  # a resumed run loads its own
+                self.G.decoder.load_state_dict(load_decoder(opts.decoder_init).state_dict())
+            # the head learns at head_lr_mul × the decoder's small fine-tuning rate
+            self.optG = self.add_optimizer(
+                "G",
+                [
+                    {"params": self.G.head.parameters(), "lr_mul": opts.head_lr_mul},
+                    {"params": self.G.decoder.parameters()},
+                ],
+                lr=opts.lr,
+                betas=(opts.beta1, opts.beta2),
+            )
         self.rng = torch.Generator(dev)
         self.start_ema(opts.ema)
         self.perceptual = None
@@ -258,6 +410,11 @@ class TextGANTrainer(kernel.Trainer):
         self._at = 0.0
 
     def ema_target(self) -> tuple[str, torch.nn.Module]:
+        """G's EMA; the "convdeconv" generator's covers its decoder only (it
+        starts from the pretrained weights; the head, trained by a plain
+        cross-entropy from a random start, ships as trained)."""
+        if self.cfg.tokens:
+            return "generator.decoder", self.G.decoder
         return "generator", self.G
 
     def label(self) -> str:
@@ -271,6 +428,8 @@ class TextGANTrainer(kernel.Trainer):
         self._at = float(step) if clock is None else max(float(step), clock * o.steps)
         base = o.lr if self._at < o.warmup or o.gan_lr is None else o.gan_lr
         lr = linear_decay(self._at, base, o.steps, o.decay_from)
+        if self.cfg.tokens:  # a pretrained decoder: G stays at lr, D learns at gan_lr
+            return {"D": lr, "G": linear_decay(self._at, o.lr, o.steps, o.decay_from)}
         return {"D": lr, "G": lr}
 
     def batch(self, index: int) -> dict[str, torch.Tensor]:
@@ -287,7 +446,20 @@ class TextGANTrainer(kernel.Trainer):
         differs = (d.cats[idx] != d.cats[j1]).any(1)
         j = torch.where(differs, j1, j2)
         wcap = d.cap_index[j, torch.randint(C, (B,), generator=g, device=dev)]
-        emb = d.cap_emb[cap]  # B×D
+        emb = d.cap_emb[cap]  # B×D (tokens: B×T×E)
+        if self.cfg.tokens:
+            emb = emb.float()
+            return {
+                "idx": idx,
+                "real": from_uint8(d.images.index_select(0, idx)),
+                "cats": d.cats[idx],
+                "emb": emb,
+                "extra": d.extra[idx],
+                "codes": torch.cat(one_hot_codes(d.cats[idx]), 1),  # B×code_dim
+                "codes_wrong": torch.cat(one_hot_codes(d.cats[j]), 1),
+                "extra_wrong": d.extra[j],
+                "z": torch.zeros(B, self.cfg.z_dim, device=dev),
+            }
         return {
             "idx": idx,
             "real": from_uint8(d.images.index_select(0, idx)),  # B×C×S×S in [-1, 1]
@@ -306,6 +478,8 @@ class TextGANTrainer(kernel.Trainer):
         """One discriminator and one generator update; in the warm-up, G on the
         reconstruction term alone (D idle, its terms logged as 0)."""
         o = self.opts
+        if self.cfg.tokens:
+            return (yield from self._decoder_losses(b, step))
         if self._at < o.warmup:
             with self.autocast():
                 fake = self.G(b["z"], b["emb"], b["extra"])
@@ -357,6 +531,71 @@ class TextGANTrainer(kernel.Trainer):
             "aux_fake": aux_fake,
         }
 
+    def _decoder_losses(self, b: dict[str, torch.Tensor], step: int) -> Losses:
+        """The "convdeconv" generator's step.  The head: cross-entropy of its
+        reading of the caption against the attribute labels (with a share
+        ``token_dropout`` of the tokens hidden).  In the warm-up the head
+        trains alone: the decoder comes pretrained by reconstruction (the
+        conv-deconv's weights), so the checkpoint at the warm-up's end is the
+        head over the unchanged decoder.  After it, the decoder draws from the
+        true attribute code (teacher forcing: the head's errors must not teach
+        it wrong codes), anchored by the weighted reconstruction of the studio
+        render of the same state, and the matching-aware D (real / right code, real / wrong code,
+        fake / right code, each with the geometry and identity numbers) and
+        its G term join in.  No GAN-INT term (the decoder's input is a code,
+        not a sentence)."""
+        o = self.opts
+        tokens = b["emb"]
+        if o.token_dropout > 0:  # hide tokens (zero rows read as padding)
+            g = self.rng
+            keep = torch.rand(tokens.shape[:2], generator=g, device=tokens.device)
+            tokens = tokens * (keep >= o.token_dropout).to(tokens.dtype)[..., None]
+        head = _class_loss(self.G.head(tokens), b["cats"])
+        probs = one_hot_codes(b["cats"])
+        if self._at < o.warmup:  # the head alone: the decoder is pretrained already
+            loss = o.head_weight * head
+            yield "G", loss
+            return {"loss_g": loss, "head": head}
+        r1 = o.r1_gamma > 0 and step % o.r1_every == 0
+        if r1:
+            b["real"].requires_grad_(True)
+        with self.autocast():
+            fake = self.G(b["z"], b["emb"], b["extra"], probs)
+            d_rr, aux_r = self.D.score(b["real"], b["codes"], b["extra"])
+            d_rw = self.D(b["real"], b["codes_wrong"], b["extra_wrong"])
+            d_fr = self.D(fake.detach(), b["codes"], b["extra"])
+        l_rr, l_rw, l_fr = ns_real(d_rr), ns_fake(d_rw), ns_fake(d_fr)
+        aux_real = _class_loss(aux_r, b["cats"])
+        loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
+        if r1:
+            loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_rr, b["real"])
+            b["real"] = b["real"].detach()
+        yield "D", loss_d
+
+        self.D.requires_grad_(False)
+        with self.autocast():
+            g_logit, aux_f = self.D.score(fake, b["codes"], b["extra"])
+            g_fr = ns_real(g_logit)
+        rec = self._rec(fake, b["real"], b["idx"])
+        aux_fake = _class_loss(aux_f, b["cats"])
+        loss_g = g_fr + o.rec_weight * rec + o.aux_weight * aux_fake + o.head_weight * head
+        if self.perceptual is not None:
+            loss_g = loss_g + o.perceptual * self._perc(fake, b["real"])
+        yield "G", loss_g
+        self.D.requires_grad_(True)
+        return {
+            "loss_d": loss_d,
+            "d_real_right": l_rr,
+            "d_real_wrong": l_rw,
+            "d_fake_right": l_fr,
+            "loss_g": loss_g,
+            "g_fake_right": g_fr,
+            "rec": rec,
+            "aux_real": aux_real,
+            "aux_fake": aux_fake,
+            "head": head,
+        }
+
     def _rec(
         self, fake: torch.Tensor, real: torch.Tensor, idx: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -373,7 +612,8 @@ class TextGANTrainer(kernel.Trainer):
             return self.perceptual(fake, real).float()
 
     def describe(self, rec: dict[str, Any]) -> str:
-        return f"D {rec['loss_d']:.3f} G {rec['g_fake_right']:.3f} L1 {rec['rec']:.3f}"
+        head = f" head {rec['head']:.3f}" if self.cfg.tokens else ""
+        return f"D {rec['loss_d']:.3f} G {rec['g_fake_right']:.3f} L1 {rec['rec']:.3f}{head}"
 
     @torch.no_grad()
     def samples(self, idx: torch.Tensor, z: torch.Tensor) -> np.ndarray:
@@ -384,7 +624,8 @@ class TextGANTrainer(kernel.Trainer):
         G.eval()
         try:
             idx = idx.to(self.device)
-            out = G(z.to(self.device), d.cap_emb[d.cap_index[idx, 0]], d.extra[idx])
+            emb = d.cap_emb[d.cap_index[idx, 0]]
+            out = G(z.to(self.device), emb.float() if self.cfg.tokens else emb, d.extra[idx])
             return to_uint8(out.float()).cpu().numpy()
         finally:
             G.train(was)
@@ -438,6 +679,7 @@ def train_textgan(
         device=opts.device,
         progress=opts.progress,
         features=opts.feature_weight > 0,
+        drop_defaults=opts.drop_defaults,
     )
     trainer = TextGANTrainer(cfg, data, opts, recipe=recipe)
     kernel.run(trainer, init=opts.init, on_log=on_log)

@@ -93,6 +93,10 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.sheet:
             edit_sheet(gen, args.sheet, seed=args.seed)
             res["sheet"] = args.sheet
+        if getattr(gen.cfg, "tokens", False):  # a learned text head: its own reading
+            from generators.evaluation.textgan import text_head_accuracy
+
+            res["text_head"] = text_head_accuracy(gen, n=args.n, seed=args.seed)
         if args.text_probe:
             from generators.evaluation.text_probe import caption_probe
 
