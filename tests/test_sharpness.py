@@ -141,16 +141,27 @@ def test_the_pair_loss_is_zero_for_the_studio_change_and_counts_a_faint_one():
     assert faint.item() > shifted.item()
 
 
-def test_expression_pairs_differ_only_in_the_expression():
-    from generators.training.convdeconv import expression_pairs
+def test_attribute_pairs_differ_only_in_one_attribute():
+    from generators.training.convdeconv import attribute_pairs
 
-    a0, a1, i0, i1 = expression_pairs(4, seed=1, identities=3, size=32)
-    assert i0.shape == i1.shape == (4, 32, 32, 3)
+    a0, a1, i0, i1 = attribute_pairs(8, seed=1, identities=3,
+                                     attributes=("expression", "eyewear"), size=32)
+    assert i0.shape == i1.shape == (8, 32, 32, 3)
+    kinds = set()
     for x, y in zip(a0, a1):
-        assert x["expression"] == "neutral" and y["expression"] != "neutral"
+        changed = {k for k in x if x[k] != y[k]}
         assert x["identity"] == y["identity"] < 3
-        assert {k for k in x if x[k] != y[k]} <= {"expression", "expression_strength"}
+        if "eyewear" in changed:
+            assert changed == {"eyewear"} and x["eyewear"] == "none"
+            kinds.add("eyewear")
+        else:
+            assert changed <= {"expression", "expression_strength"}
+            assert x["expression"] == "neutral" and y["expression"] != "neutral"
+            kinds.add("expression")
+    assert kinds == {"expression", "eyewear"}
     assert (i0 != i1).any(axis=(1, 2, 3)).all()
+    with pytest.raises(ValueError, match="pair attributes"):
+        attribute_pairs(2, seed=1, identities=3, attributes=("hat",))
 
 
 def test_conv_deconv_with_expression_pairs_trains_and_resumes_exactly(tmp_path, monkeypatch):
@@ -163,7 +174,8 @@ def test_conv_deconv_with_expression_pairs_trains_and_resumes_exactly(tmp_path, 
     cfg = ConvDeconvConfig(domain="faces", mask=False, group_width=8, shared=16,
                            channels=(8, 8, 4, 4, 4))
     base = dict(domain="faces", steps=4, batch=4, lr=3e-3, log_every=1, progress=False,
-                checkpoint_every=2, sample_every=2, feature_weight=0.0, pairs=6, pair_weight=2.0)
+                checkpoint_every=2, sample_every=2, feature_weight=0.0, pairs=6, pair_weight=2.0,
+                pair_attributes="expression,eyewear")
     out = tmp_path / "w"
     train_convdeconv(ConvDeconvTrainOptions(**dict(base, steps=2), out=str(out)), cfg, dataset=ds)
     resumed = train_convdeconv(ConvDeconvTrainOptions(**base, out=str(out), resume=True), cfg,

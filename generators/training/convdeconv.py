@@ -52,11 +52,12 @@ class ConvDeconvTrainOptions(kernel.Loop):
     perceptual: float = 0.0  # faces: weight of the judge-feature term (0: none)
     perceptual_judge: str | None = None  # its judge (default: the shipped faces judge)
     ema: float = 0.0  # decay of the sampling EMA (0: none)
-    # faces: expression pairs (``expression_pairs``): the same face neutral and
-    # with an expression; the loss matches the generator's change between the
-    # two to the studio's (``pair_loss``).  0: off
+    # faces: attribute pairs (``attribute_pairs``): the same face neutral and
+    # with an expression (or without and with eyewear); the loss matches the
+    # generator's change between the two to the studio's (``pair_loss``).  0: off
     pairs: int = 0
     pair_weight: float = 1.0
+    pair_attributes: str = "expression"  # comma-separated: expression, eyewear
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -73,30 +74,48 @@ def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
     return base * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
 
 
+PAIR_ATTRIBUTES = ("expression", "eyewear")
 PAIR_EXPRESSIONS = ("happy", "sad", "angry", "surprised")
 
 
-def expression_pairs(
-    n: int, seed: int, identities: int, size: int = 64
+def attribute_pairs(
+    n: int,
+    seed: int,
+    identities: int,
+    attributes: tuple[str, ...] = ("expression",),
+    size: int = 64,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray, np.ndarray]:
-    """``n`` training faces twice: neutral, and with a random non-neutral
-    expression at strength 0.5–1 (everything else, pose and light included,
-    the same), of the first ``identities`` training identities (those the
-    training set draws from).  Returns (neutral attributes, expressive attributes, their studio
-    renders N×H×W×3 uint8 each)."""
+    """``n`` training faces twice, the two differing in one attribute drawn
+    from ``attributes`` (everything else, pose and light included, the
+    same): neutral and a random expression at strength 0.5–1, or no eyewear
+    and glasses or sunglasses.  Identities are the first ``identities``
+    training ones (those the training set draws from).  Returns (plain
+    attributes, changed attributes, their studio renders N×H×W×3 uint8)."""
     from generators.datasets import render_attributes, sample_attributes
 
-    rng = np.random.default_rng([seed, 29])
-    base = [sample_attributes("faces", rng, int(rng.integers(identities))) for _ in range(n)]
-    a0 = [dict(a, expression="neutral") for a in base]
-    a1 = [
-        dict(
-            a,
-            expression=PAIR_EXPRESSIONS[int(rng.integers(len(PAIR_EXPRESSIONS)))],
-            expression_strength=float(rng.uniform(0.5, 1.0)),
+    unknown = sorted(set(attributes) - set(PAIR_ATTRIBUTES))
+    if unknown or not attributes:
+        raise ValueError(
+            f"pair attributes are some of {', '.join(PAIR_ATTRIBUTES)}; got {list(attributes)}"
         )
-        for a in base
-    ]
+    rng = np.random.default_rng([seed, 29])
+    a0: list[dict[str, Any]] = []
+    a1: list[dict[str, Any]] = []
+    for _ in range(n):
+        a = sample_attributes("faces", rng, int(rng.integers(identities)))
+        which = attributes[int(rng.integers(len(attributes)))]
+        if which == "expression":
+            a0.append(dict(a, expression="neutral"))
+            a1.append(
+                dict(
+                    a,
+                    expression=PAIR_EXPRESSIONS[int(rng.integers(len(PAIR_EXPRESSIONS)))],
+                    expression_strength=float(rng.uniform(0.5, 1.0)),
+                )
+            )
+        else:
+            a0.append(dict(a, eyewear="none"))
+            a1.append(dict(a, eyewear=("glasses", "sunglasses")[int(rng.integers(2))]))
     i0, _ = render_attributes("faces", a0, size)
     i1, _ = render_attributes("faces", a1, size)
     return a0, a1, i0, i1
@@ -198,7 +217,12 @@ class ConvDeconvTrainer(kernel.Trainer):
         if faces and opts.pairs > 0:
             from generators.datasets import n_seeds_for
 
-            a0, a1, i0, i1 = expression_pairs(opts.pairs, opts.seed, n_seeds_for(opts.n_train))
+            a0, a1, i0, i1 = attribute_pairs(
+                opts.pairs,
+                opts.seed,
+                n_seeds_for(opts.n_train),
+                tuple(x.strip() for x in opts.pair_attributes.split(",") if x.strip()),
+            )
             self.pairs = {
                 "x0": {k: v.to(dev) for k, v in encode("faces", a0).items()},
                 "x1": {k: v.to(dev) for k, v in encode("faces", a1).items()},
