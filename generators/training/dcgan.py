@@ -99,6 +99,7 @@ class TrainOptions(kernel.Loop):
     ema: float = 0.0  # decay of an EMA of G's weights, sampled and shipped (0: none)
     augment: str = ""  # DiffAugment before D, e.g. "color,translation,cutout"
     augment_p: float = 1.0  # probability of each augmentation, per image
+    code_noise: float = 0.05  # latent GAN (synthesis "convdeconv"): instance noise on D's codes
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -537,8 +538,13 @@ def train(
     if callable(images):
         with dist.rank0_first():
             images = images()
-    data = cast(np.ndarray | torch.Tensor, getattr(images, "images", images))
-    trainer = DCGANTrainer(cfg, data, opts, dist, recipe=recipe)
+    data = cast(np.ndarray | torch.Tensor, getattr(images, "images", images))  # None: codes
+    if cfg.synthesis == "convdeconv":  # stage 1 of the latent GAN: real codes, not images
+        from generators.training.latent_gan import LatentGANTrainer
+
+        trainer: DCGANTrainer = LatentGANTrainer(cfg, None, opts, dist, recipe=recipe)
+    else:
+        trainer = DCGANTrainer(cfg, data, opts, dist, recipe=recipe)
     resumed = kernel.prepare(trainer, init=init_from)
     start = trainer.step_count
     note = trainer.note
@@ -622,7 +628,9 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any])
     try:
         trainer = train(
             cfg,
-            lambda: load_images(
+            (lambda: None)
+            if cfg.synthesis == "convdeconv"
+            else lambda: load_images(
                 opts.data, n_images=opts.n_images, seed=opts.seed, size=cfg.image_size
             ),
             opts,
