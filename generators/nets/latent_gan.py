@@ -66,6 +66,27 @@ class CodeHead(nn.Module):
         nn.init.normal_(self.linear.weight, 0.0, 1.0 / w_dim**0.5)
         nn.init.zeros_(self.linear.bias)
 
+    def vertex_distance(self, w: torch.Tensor, height: float = 6.0) -> torch.Tensor:
+        """Per sample (B), the mean square distance of the category logits (each
+        category's, centred) from the vertex of their own value, ``height`` ×
+        (one-hot − 1/K) (softmax 0.99 for six values at 6), and of the boolean
+        pre-activations from ± ``height`` / 2 (tanh 0.995 at 3).  The trainer's
+        ``code_reg`` penalises it: the GAN sees only the saturated softmax /
+        tanh, so without it the logits spread unseen behind the saturation;
+        with it each value is a tight cluster in w, which is what a calibrated
+        move between values needs."""
+        parts = self.linear(w.flatten(1).float()).split(self.sizes, 1)
+        logits = [*parts[1 : 1 + len(CATEGORIES)], parts[3 + len(CATEGORIES)]]
+        sq = []
+        for p in logits:
+            c = p - p.mean(1, keepdim=True)
+            k = p.shape[1]
+            onehot = nn.functional.one_hot(p.argmax(1), k).to(p)
+            sq.append((c - height * (onehot - 1.0 / k)).pow(2))
+        for a in parts[1 + len(CATEGORIES) : 3 + len(CATEGORIES)]:  # hat, beard
+            sq.append((a - height / 2 * torch.sign(a.detach())).pow(2))
+        return torch.cat(sq, 1).mean(1)
+
     def forward(self, w: torch.Tensor) -> dict[str, torch.Tensor]:
         parts = self.linear(w.flatten(1).float()).split(self.sizes, 1)
         shape, cats = parts[0], [p.softmax(1) for p in parts[1 : 1 + len(CATEGORIES)]]
@@ -79,9 +100,7 @@ class CodeHead(nn.Module):
         expression = torch.cat(
             [expr_logits.softmax(1), (num["expression_strength"] * 2 - 1)[:, None]], 1
         )
-        light = cols(
-            [*_sc(num["light_azimuth"]), *_sc(num["light_elevation"]), num["brightness"]]
-        )
+        light = cols([*_sc(num["light_azimuth"]), *_sc(num["light_elevation"]), num["brightness"]])
         pose = cols([*_sc(num["yaw"]), *_sc(num["pitch"]), num["yaw"] / 60, num["pitch"] / 30])
         return {
             "identity": identity,

@@ -100,6 +100,9 @@ class TrainOptions(kernel.Loop):
     augment: str = ""  # DiffAugment before D, e.g. "color,translation,cutout"
     augment_p: float = 1.0  # probability of each augmentation, per image
     code_noise: float = 0.05  # latent GAN (synthesis "convdeconv"): instance noise on D's codes
+    code_reg: float = 0.0  # latent GAN: weight of the code head's vertex penalty
+    code_reg_ramp: int = 0  # latent GAN: steps over which that weight grows from 0
+    code_vertex: float = 6.0  # latent GAN: the vertices' logit height (booleans: half)
 
     def __post_init__(self) -> None:
         super().__post_init__()
