@@ -625,6 +625,12 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any])
             opts.out = str(personal_dir(opts.name))
         except GeneratorError as e:
             raise TrainingError(str(e)) from None
+    if cfg.synthesis == "convdeconv" and opts.data:
+        raise TrainingError(
+            "this recipe trains the latent GAN (synthesis \"convdeconv\"), which learns "
+            "from studio codes, not pictures; to train a DCGAN on the pictures in "
+            f"{opts.data}, add --set synthesis=dcgan"
+        )
     init_from = resolve_from(opts.init) if opts.init else None
     dist = distributed.init(opts.device)
     ok = False
