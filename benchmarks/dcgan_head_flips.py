@@ -62,8 +62,11 @@ def main() -> None:
             neg = base[info.attr].argmax(1) != k
             ok = after[info.attr][neg].argmax(1) == k
         flips[info.name] = round(float(ok.float().mean()), 3)
-    print(json.dumps({"weights": str(gen.path), "n": n, "head_flip_rate": flips,
-                      "logit_gap_mean_sd": gaps}))
+    print(
+        json.dumps(
+            {"weights": str(gen.path), "n": n, "head_flip_rate": flips, "logit_gap_mean_sd": gaps}
+        )
+    )
 
 
 if __name__ == "__main__":

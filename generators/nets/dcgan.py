@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import torch
 from torch import nn
@@ -179,6 +180,8 @@ class Generator(nn.Module):
 
     ``forward(z) = synthesis(to_w(z))``; without a mapping network ``to_w`` is
     the identity (w = z)."""
+
+    main: Any  # the up-convolutions (nn.Sequential), or a latent GAN's CodeSynthesis
 
     def __init__(self, cfg: DCGANConfig):
         super().__init__()

@@ -627,7 +627,7 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any])
             raise TrainingError(str(e)) from None
     if cfg.synthesis == "convdeconv" and opts.data:
         raise TrainingError(
-            "this recipe trains the latent GAN (synthesis \"convdeconv\"), which learns "
+            'this recipe trains the latent GAN (synthesis "convdeconv"), which learns '
             "from studio codes, not pictures; to train a DCGAN on the pictures in "
             f"{opts.data}, add --set synthesis=dcgan"
         )

@@ -25,7 +25,7 @@ for such a config); sample sheets render G's codes through the decoder.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -84,7 +84,8 @@ class LatentGANTrainer(DCGANTrainer):
         if decoder != "none":  # tests build tiny decoders, which stay random
             load_decoder(self.pair.generator.main, decoder)
         self.module = self.pair.to(dev)
-        self.netG, self.netD = self.pair.generator, self.pair.code_discriminator
+        self.netG = self.pair.generator
+        self.netD = cast(Any, self.pair.code_discriminator)  # D of codes, not images
         self.netE = None
         self.G, self.D = self.dist.wrap(self.netG), self.dist.wrap(self.netD)
         self.E = None
