@@ -84,7 +84,7 @@ def available(domain: str = "faces") -> bool:
 
 def retrain_hint(folder: Path, name: str | None = None) -> str:
     if name:
-        return f"holochat train dcgan --data DIR --from faces --name {name}"
+        return f"holochat train dcgan --set synthesis=dcgan --set data=DIR --set name={name}"
     return f"holochat train dcgan --out {folder}"
 
 

@@ -345,7 +345,10 @@ def test_cli_refuses_bad_input_and_changes_nothing(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     out = tmp_path / "out"
     assert main(["train", "dcgan", "--set", f"data={tmp_path / 'empty'}", "--out", str(out),
-                 "--steps", "1", "--device", "cpu"]) == 2
+                 "--steps", "1", "--device", "cpu"]) == 2    # the recipe's latent GAN: no pictures
+    assert "--set synthesis=dcgan" in capsys.readouterr().err and not out.exists()
+    assert main(["train", "dcgan", "--set", f"data={tmp_path / 'empty'}", "--out", str(out),
+                 "--set", "synthesis=dcgan", "--steps", "1", "--device", "cpu"]) == 2
     assert "no images" in capsys.readouterr().err and not out.exists()
     assert main(["train", "dcgan", "--out", str(out), "--steps", "0"]) == 2
     assert "--steps must be positive" in capsys.readouterr().err
@@ -360,7 +363,7 @@ def test_cli_trains_on_a_folder_then_resumes(tmp_path, capsys):
         Image.fromarray(im).save(tmp_path / "photos" / f"{i}.jpg")
     out = tmp_path / "out"
     base = ["train", "dcgan", "--set", f"data={tmp_path / 'photos'}", "--out", str(out),
-            "--set", "batch=4", "--device", "cpu"]
+            "--set", "batch=4", "--device", "cpu", "--set", "synthesis=dcgan"]
     tiny = ["--set", "ngf=4", "--set", "ndf=4"]
     assert main([*base, *tiny, "--set", "r1_gamma=0.5", "--steps", "2"]) == 0
     assert main([*base, *tiny, "--steps", "3"]) == 2                        # would overwrite

@@ -183,7 +183,7 @@ def test_cli_takes_the_new_flags_and_prints_a_json_last_line(tmp_path, capsys):
     out = tmp_path / "out"
     sets = ["batch=4", "ngf=4", "ndf=4", "mapping=2", "style=true", "mbstd_group=2", "ema=0.99",
             "augment=translation,cutout", "lr=1e-4", "lr_d=3e-4", "upsample=bilinear",
-            f"data={tmp_path / 'photos'}"]
+            f"data={tmp_path / 'photos'}", "synthesis=dcgan"]
     assert main(["train", "dcgan", "--out", str(out), "--device", "cpu", "--steps", "100000",
                  "--minutes", "0.00002", *[a for s in sets for a in ("--set", s)]]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -46,6 +46,13 @@ older weights load unchanged:
   features over groups of g images, as one more feature map.
 - ``upsample="bilinear"``: bilinear ×2 then a 3×3 conv (a smoother
   interpolation than ``"resize"``'s nearest neighbour).
+- ``synthesis="convdeconv"``: the synthesis network is the pretrained
+  conv-deconv faces decoder behind a learned head w → decoder input code, and
+  the pair's GAN is trained on those codes (a latent GAN:
+  ``generators/nets/latent_gan.py``, trained by
+  ``generators/training/latent_gan.py``).  Needs a mapping network.  The pair
+  then also carries ``code_discriminator``; ``discriminator`` stays the image
+  discriminator (the completion search's prior; not trained by that stage).
 - ``ema``, ``augment``, ``lr_d``: training options (an exponential moving
   average of G's weights, DiffAugment, two time-scale learning rates), used
   by ``generators/training/dcgan.py``; they do not change the networks.
@@ -57,6 +64,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import torch
 from torch import nn
@@ -66,6 +74,7 @@ from generators.protocol import Z_DIM
 
 ARCH_VERSION = 1  # bump when a change makes saved weights unloadable
 UPSAMPLE = ("deconv", "resize", "bilinear")
+SYNTHESIS = ("dcgan", "convdeconv")
 AUGMENTS = ("color", "translation", "cutout")
 
 
@@ -112,8 +121,25 @@ class DCGANConfig:
     mapping: int = 0  # fully connected layers z → w before the generator (0: none)
     style: bool = False  # w modulates every batch norm of G (conditional batch norm)
     mbstd_group: int = 0  # minibatch standard deviation in D over groups of this many
+    # -- the latent GAN (nets/latent_gan.py): synthesis = the conv-deconv faces decoder --
+    synthesis: str = "dcgan"  # "dcgan" (the up-convolutions above) or "convdeconv"
+    decoder_width: int = 128  # the decoder's ConvDeconvConfig: group_width,
+    decoder_shared: int = 512  # shared,
+    decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)  # and channels
+    code_hidden: int = 256  # the code discriminator's width
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "decoder_channels", tuple(self.decoder_channels))
+        if self.synthesis not in SYNTHESIS:
+            raise ValueError(
+                f"synthesis must be one of {', '.join(SYNTHESIS)}, got {self.synthesis!r}"
+            )
+        if self.synthesis == "convdeconv" and (
+            self.mapping < 1 or self.image_size != 64 or self.channels != 3
+        ):
+            raise ValueError(
+                "synthesis 'convdeconv' needs a mapping network (mapping ≥ 1) and 64×64 RGB"
+            )
         n = self.image_size
         if n < 16 or n & (n - 1):
             raise ValueError(f"image_size must be a power of two ≥ 16, got {n}")
@@ -155,11 +181,18 @@ class Generator(nn.Module):
     ``forward(z) = synthesis(to_w(z))``; without a mapping network ``to_w`` is
     the identity (w = z)."""
 
+    main: Any  # the up-convolutions (nn.Sequential), or a latent GAN's CodeSynthesis
+
     def __init__(self, cfg: DCGANConfig):
         super().__init__()
         self.cfg = cfg
         if cfg.mapping:
             self.mapping = MappingNetwork(cfg.z_dim, cfg.mapping)
+        if cfg.synthesis == "convdeconv":
+            from generators.nets.latent_gan import CodeSynthesis, decoder_config
+
+            self.main = CodeSynthesis(cfg.z_dim, decoder_config(cfg))
+            return
         mult = 2 ** (cfg.n_up - 1)  # 8 at 64×64
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(cfg.z_dim, cfg.ngf * mult, 4, 1, 0, bias=False),  # B×8g×4×4
@@ -189,6 +222,8 @@ class Generator(nn.Module):
     def synthesis(self, w: torch.Tensor) -> torch.Tensor:
         """The image of an intermediate latent w (B×z_dim or B×z_dim×1×1)."""
         wf = w.flatten(1)
+        if self.cfg.synthesis == "convdeconv":
+            return self.main(wf)
         if self.cfg.style:
             out = wf[:, :, None, None]
             for m in self.main:
@@ -200,6 +235,10 @@ class Generator(nn.Module):
         return paint_faces(
             out, torch.sigmoid(self.background(wf)), torch.tanh(self.brightness(wf))
         )  # [-1, 1], like tanh
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder input codes of z (B×CODE_DIM; ``synthesis="convdeconv"`` only)."""
+        return self.main.codes(self.to_w(z))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.synthesis(self.to_w(z))
@@ -367,6 +406,11 @@ class DCGAN(nn.Module):
         self.generator = Generator(cfg)
         self.discriminator = Discriminator(cfg)
         self.encoder = Encoder(cfg) if cfg.encoder else None
+        if cfg.synthesis == "convdeconv":
+            from generators.nets.latent_gan import CodeDiscriminator
+
+            self.code_discriminator = CodeDiscriminator(cfg.code_hidden, cfg.mbstd_group)
+        # (a latent GAN's decoder is overwritten by its pretrained weights afterwards)
         init_weights(self, cfg.init_std)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

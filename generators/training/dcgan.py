@@ -99,6 +99,10 @@ class TrainOptions(kernel.Loop):
     ema: float = 0.0  # decay of an EMA of G's weights, sampled and shipped (0: none)
     augment: str = ""  # DiffAugment before D, e.g. "color,translation,cutout"
     augment_p: float = 1.0  # probability of each augmentation, per image
+    code_noise: float = 0.05  # latent GAN (synthesis "convdeconv"): instance noise on D's codes
+    code_reg: float = 0.0  # latent GAN: weight of the code head's vertex penalty
+    code_reg_ramp: int = 0  # latent GAN: steps over which that weight grows from 0
+    code_vertex: float = 6.0  # latent GAN: the vertices' logit height (booleans: half)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -537,8 +541,13 @@ def train(
     if callable(images):
         with dist.rank0_first():
             images = images()
-    data = cast(np.ndarray | torch.Tensor, getattr(images, "images", images))
-    trainer = DCGANTrainer(cfg, data, opts, dist, recipe=recipe)
+    data = cast(np.ndarray | torch.Tensor, getattr(images, "images", images))  # None: codes
+    if cfg.synthesis == "convdeconv":  # stage 1 of the latent GAN: real codes, not images
+        from generators.training.latent_gan import LatentGANTrainer
+
+        trainer: DCGANTrainer = LatentGANTrainer(cfg, None, opts, dist, recipe=recipe)
+    else:
+        trainer = DCGANTrainer(cfg, data, opts, dist, recipe=recipe)
     resumed = kernel.prepare(trainer, init=init_from)
     start = trainer.step_count
     note = trainer.note
@@ -616,13 +625,21 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any])
             opts.out = str(personal_dir(opts.name))
         except GeneratorError as e:
             raise TrainingError(str(e)) from None
+    if cfg.synthesis == "convdeconv" and opts.data:
+        raise TrainingError(
+            'this recipe trains the latent GAN (synthesis "convdeconv"), which learns '
+            "from studio codes, not pictures; to train a DCGAN on the pictures in "
+            f"{opts.data}, add --set synthesis=dcgan"
+        )
     init_from = resolve_from(opts.init) if opts.init else None
     dist = distributed.init(opts.device)
     ok = False
     try:
         trainer = train(
             cfg,
-            lambda: load_images(
+            (lambda: None)
+            if cfg.synthesis == "convdeconv"
+            else lambda: load_images(
                 opts.data, n_images=opts.n_images, seed=opts.seed, size=cfg.image_size
             ),
             opts,
