@@ -76,7 +76,8 @@ def test_two_gloo_processes_hold_identical_weights_and_resume(tmp_path):
         Image.fromarray(rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)).save(photos / f"{i}.png")
     out = tmp_path / "run"
     common = ["--device", "cpu", "--out", str(out)] + [
-        a for s in (f"data={photos}", "batch=4", "ngf=4", "ndf=4", "dump_digests=true",
+        a for s in (f"data={photos}", "synthesis=dcgan", "batch=4", "ngf=4", "ndf=4",
+                    "dump_digests=true",
                     "log_every=1") for a in ("--set", s)]
     _torchrun(["--steps", "3", *common], tmp_path)
     digests = [(out / f"rank-{r}.sha256").read_text() for r in (0, 1)]
