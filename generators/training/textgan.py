@@ -489,21 +489,9 @@ class TextGANTrainer(kernel.Trainer):
                 loss = loss + o.perceptual * self._perc(fake, b["real"])
             yield "G", loss
             return {"loss_g": loss, "rec": rec}
-        r1 = o.r1_gamma > 0 and step % o.r1_every == 0
-        if r1:
-            b["real"].requires_grad_(True)
         with self.autocast():
             fake = self.G(b["z"], b["emb"], b["extra"])  # B×C×S×S
-            d_rr, aux_r = self.D.score(b["real"], b["emb"], b["extra"])  # real, right text
-            d_rw = self.D(b["real"], b["emb_wrong"], b["extra_wrong"])  # real, wrong
-            d_fr = self.D(fake.detach(), b["emb"], b["extra"])  # fake, right
-        l_rr, l_rw, l_fr = ns_real(d_rr), ns_fake(d_rw), ns_fake(d_fr)
-        aux_real = _class_loss(aux_r, b["cats"])
-        loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
-        if r1:  # Mescheder et al. 2018, on real images with their own condition
-            loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_rr, b["real"])
-            b["real"] = b["real"].detach()
-        yield "D", loss_d
+        d = yield from self._matching_d(b, fake, b["emb"], b["emb_wrong"], step)
 
         self.D.requires_grad_(False)
         with self.autocast():
@@ -519,16 +507,46 @@ class TextGANTrainer(kernel.Trainer):
         yield "G", loss_g
         self.D.requires_grad_(True)
         return {
-            "loss_d": loss_d,
-            "d_real_right": l_rr,
-            "d_real_wrong": l_rw,
-            "d_fake_right": l_fr,
+            **d,
             "loss_g": loss_g,
             "g_fake_right": g_fr,
             "g_int": g_int,
             "rec": rec,
-            "aux_real": aux_real,
             "aux_fake": aux_fake,
+        }
+
+    def _matching_d(
+        self,
+        b: dict[str, torch.Tensor],
+        fake: torch.Tensor,
+        right: torch.Tensor,
+        wrong: torch.Tensor,
+        step: int,
+    ) -> Losses:
+        """The matching-aware discriminator's update (real / right condition,
+        real / wrong, fake / right; the AC-GAN head on real images; R1 every
+        ``r1_every`` steps); returns its logged terms."""
+        o = self.opts
+        r1 = o.r1_gamma > 0 and step % o.r1_every == 0
+        if r1:
+            b["real"].requires_grad_(True)
+        with self.autocast():
+            d_rr, aux_r = self.D.score(b["real"], right, b["extra"])  # real, right
+            d_rw = self.D(b["real"], wrong, b["extra_wrong"])  # real, wrong
+            d_fr = self.D(fake.detach(), right, b["extra"])  # fake, right
+        l_rr, l_rw, l_fr = ns_real(d_rr), ns_fake(d_rw), ns_fake(d_fr)
+        aux_real = _class_loss(aux_r, b["cats"])
+        loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
+        if r1:  # Mescheder et al. 2018, on real images with their own condition
+            loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_rr, b["real"])
+            b["real"] = b["real"].detach()
+        yield "D", loss_d
+        return {
+            "loss_d": loss_d,
+            "d_real_right": l_rr,
+            "d_real_wrong": l_rw,
+            "d_fake_right": l_fr,
+            "aux_real": aux_real,
         }
 
     def _decoder_losses(self, b: dict[str, torch.Tensor], step: int) -> Losses:
@@ -556,21 +574,9 @@ class TextGANTrainer(kernel.Trainer):
             loss = o.head_weight * head
             yield "G", loss
             return {"loss_g": loss, "head": head}
-        r1 = o.r1_gamma > 0 and step % o.r1_every == 0
-        if r1:
-            b["real"].requires_grad_(True)
         with self.autocast():
             fake = self.G(b["z"], b["emb"], b["extra"], probs)
-            d_rr, aux_r = self.D.score(b["real"], b["codes"], b["extra"])
-            d_rw = self.D(b["real"], b["codes_wrong"], b["extra_wrong"])
-            d_fr = self.D(fake.detach(), b["codes"], b["extra"])
-        l_rr, l_rw, l_fr = ns_real(d_rr), ns_fake(d_rw), ns_fake(d_fr)
-        aux_real = _class_loss(aux_r, b["cats"])
-        loss_d = l_rr + (l_rw + l_fr) / 2 + o.aux_weight * aux_real
-        if r1:
-            loss_d = loss_d + 0.5 * o.r1_gamma * o.r1_every * r1_penalty(d_rr, b["real"])
-            b["real"] = b["real"].detach()
-        yield "D", loss_d
+        d = yield from self._matching_d(b, fake, b["codes"], b["codes_wrong"], step)
 
         self.D.requires_grad_(False)
         with self.autocast():
@@ -584,14 +590,10 @@ class TextGANTrainer(kernel.Trainer):
         yield "G", loss_g
         self.D.requires_grad_(True)
         return {
-            "loss_d": loss_d,
-            "d_real_right": l_rr,
-            "d_real_wrong": l_rw,
-            "d_fake_right": l_fr,
+            **d,
             "loss_g": loss_g,
             "g_fake_right": g_fr,
             "rec": rec,
-            "aux_real": aux_real,
             "aux_fake": aux_fake,
             "head": head,
         }
