@@ -176,11 +176,23 @@ class DCGANTrainer(kernel.Trainer):
             self.G = cast(torch.nn.Module, torch.compile(self.G))
             self.D = cast(torch.nn.Module, torch.compile(self.D))
             self.D_frozen = cast(torch.nn.Module, torch.compile(self.netD))
-        betas = (opts.beta1, opts.beta2)
-        mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
         g_params = [p for n, p in self.netG.named_parameters() if not n.startswith("mapping.")]
         if self.netE is not None:  # G and E learn together
             g_params += list(self.netE.parameters())
+        # the EMA of G's weights (sampled and shipped), never trained directly; its
+        # batch-norm statistics are re-measured before use (recalibrate_ema)
+        self.start_training(g_params, copy_buffers=False, augment=augment_ops(opts.augment))
+
+    def start_training(
+        self, g_params: list[torch.nn.Parameter], *, copy_buffers: bool, augment: list[str]
+    ) -> None:
+        """The optimisers (G's ``g_params`` at the base rate, its mapping network's
+        at ``mapping_lr_mul`` of it; D at ``lr_d``), the EMA of G, the seeded noise
+        sources and the fixed sample latents: what every DCGAN trainer sets up once
+        its networks are built."""
+        opts, cfg, dev = self.opts, self.cfg, self.device
+        betas = (opts.beta1, opts.beta2)
+        mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
         groups: list[dict[str, Any]] = [{"params": g_params, "lr_mul": 1.0}]
         if mapping:  # the mapping's slower rate
             groups.append({"params": mapping, "lr_mul": opts.mapping_lr_mul})
@@ -190,10 +202,8 @@ class DCGANTrainer(kernel.Trainer):
         self.optD = self.add_optimizer(
             "D", self.netD.parameters(), lr=opts.lr_d or opts.lr, betas=betas
         )
-        # the EMA of G's weights (sampled and shipped), never trained directly; its
-        # batch-norm statistics are re-measured before use (recalibrate_ema)
-        self.start_ema(opts.ema, ramp=True, copy_buffers=False)
-        self.augment = augment_ops(opts.augment)
+        self.start_ema(opts.ema, ramp=True, copy_buffers=copy_buffers)
+        self.augment = augment
         self.aug_noise = torch.Generator(dev)
         self.noise = torch.Generator(dev)
         self.pixels = cfg.channels * cfg.image_size**2

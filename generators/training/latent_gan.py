@@ -33,7 +33,7 @@ import torch
 from generators.nets.dcgan import DCGANConfig, build
 from generators.nets.latent_gan import CODE_DIM, load_decoder
 from generators.training import kernel
-from generators.training.dcgan import SAMPLE_GRID, DCGANTrainer, TrainOptions
+from generators.training.dcgan import DCGANTrainer, TrainOptions
 from generators.training.distributed import Dist, EpochSharder
 from generators.training.kernel import TrainingError, seed_of
 from generators.training.losses import ns_fake, ns_real, r1_penalty
@@ -90,28 +90,8 @@ class LatentGANTrainer(DCGANTrainer):
         self.G, self.D = self.dist.wrap(self.netG), self.dist.wrap(self.netD)
         self.E = None
         self.D_frozen = self.netD
-        betas = (opts.beta1, opts.beta2)
-        mapping = [p for n, p in self.netG.named_parameters() if n.startswith("mapping.")]
         head = [p for n, p in self.netG.named_parameters() if n.startswith("main.head.")]
-        groups: list[dict[str, Any]] = [
-            {"params": head, "lr_mul": 1.0},
-            {"params": mapping, "lr_mul": opts.mapping_lr_mul},
-        ]
-        for g in groups:
-            g["lr"] = opts.lr * g["lr_mul"]
-        self.optG = self.add_optimizer("G", groups, lr=opts.lr, betas=betas)
-        self.optD = self.add_optimizer(
-            "D", self.netD.parameters(), lr=opts.lr_d or opts.lr, betas=betas
-        )
-        self.start_ema(opts.ema, ramp=True, copy_buffers=True)
-        self.augment: list[str] = []
-        self.aug_noise = torch.Generator(dev)
-        self.noise = torch.Generator(dev)
-        self.pixels = 3 * 64 * 64
-        self.last_vae = 0.0
-        self.fixed_z = torch.randn(
-            SAMPLE_GRID**2, cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 1)
-        )
+        self.start_training(head, copy_buffers=True, augment=[])
 
     def batch(self, index: int) -> torch.Tensor:
         return self.codes.index_select(0, self.sharder.indices(index))  # B×CODE_DIM
