@@ -208,42 +208,56 @@ def _judge():
         return None
 
 
-def _judged_note(
-    gen, state: ImageState, moves: list[O.Op], render: Callable[[ImageState], np.ndarray]
-) -> str | None:
-    """A sentence when the judge does not read a yes/no move's attribute in
-    the picture after it (or still reads one that was moved away)."""
-    dirs = gen.directions
-    checks = [
-        (m.direction, m.amount > 0)
-        for m in moves
-        if isinstance(m, O.LatentMove)
-        and dirs is not None
-        and m.direction in dirs
-        and dirs.info(m.direction).kind == "binary"
-        and m.amount
-    ]
+def _read_moves(
+    gen, image: np.ndarray, checks: list[tuple[str, bool]]
+) -> list[tuple[str, bool, bool]] | None:
+    """For each (yes/no direction, wanted) the judge's reading of ``image``:
+    (direction, wanted, shown); None without a judge."""
     judge = _judge() if checks else None
     if judge is None:
         return None
     from generators.latent.directions import Target
     from generators.nets.judge import read_attributes
 
-    image = np.asarray(render(state))
+    image = np.asarray(image)
     size = judge.cfg.image_size
     if image.shape[0] != size:
         from PIL import Image
 
         image = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR))
     reading = read_attributes(judge, image[None])[0][0]
-    missing: list[str] = []
-    still: list[str] = []
+    out = []
     for name, want in checks:
-        d = dirs.info(name)
+        d = gen.directions.info(name)
         shown = Target(name, d.attr, d.value, d.kind).positive(reading)
-        if shown is None or bool(shown) == want:
-            continue
-        (missing if want else still).append(direction_words(name))
+        if shown is not None:
+            out.append((name, want, bool(shown)))
+    return out
+
+
+def _binary_checks(gen, moves: Mapping[str, float]) -> list[tuple[str, bool]]:
+    """The yes/no directions among named moves (direction → amount), and
+    whether each was pushed towards its attribute."""
+    dirs = gen.directions
+    return [
+        (name, amount > 0)
+        for name, amount in moves.items()
+        if dirs is not None and name in dirs and dirs.info(name).kind == "binary" and amount
+    ]
+
+
+def _judged_note(
+    gen, state: ImageState, moves: list[O.Op], render: Callable[[ImageState], np.ndarray]
+) -> str | None:
+    """A sentence when the judge does not read a yes/no move's attribute in
+    the picture after it (or still reads one that was moved away)."""
+    named = {m.direction: m.amount for m in moves if isinstance(m, O.LatentMove)}
+    checks = _binary_checks(gen, named)
+    read = _read_moves(gen, render(state), checks) if checks else None
+    if not read:
+        return None
+    missing = [direction_words(n) for n, want, shown in read if want and not shown]
+    still = [direction_words(n) for n, want, shown in read if not want and shown]
     parts = []
     if missing:
         parts.append(
@@ -253,6 +267,32 @@ def _judged_note(
     if still:
         parts.append(f"The judge still sees {', '.join(still)}.")
     return " ".join(parts) if parts else None
+
+
+def verify_moves(before: ImageState, after: ImageState, image: np.ndarray):
+    """The per-turn check of a latent-edit generator's turn (``holochat
+    compare``'s red frames): the yes/no direction offsets that changed from
+    ``before`` to ``after``, read back from ``image`` by the faces judge, as a
+    ``dialogue.verify.Verification`` (None where nothing checkable moved or
+    there is no judge)."""
+    from dialogue.verify import Verification
+
+    if not latent_edits(after.generator):
+        return None
+    gen = _load(after.generator, after.domain)
+    old, new = dict(before.offsets or {}), dict(after.offsets or {})
+    moved = {
+        k: float(new.get(k, 0.0)) - float(old.get(k, 0.0))
+        for k in set(old) | set(new)
+        if not is_blend(k)
+    }
+    read = _read_moves(gen, image, _binary_checks(gen, moved))
+    if not read:
+        return None
+    res = Verification()
+    for name, want, shown in read:
+        res.checked[name] = {"asked": want, "read": shown, "confirmed": want == shown}
+    return res
 
 
 def _advance(state: ImageState, op: O.Op) -> ImageState:

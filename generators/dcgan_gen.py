@@ -134,7 +134,10 @@ class DCGANGenerator:
                 f"images, not RGB. Retrain with: {hint}"
             )
         self.pair = pair.eval()
-        self.G, self.D = pair.generator, pair.discriminator
+        from generators.nets.dcgan import critic
+
+        # D: the critic the completion prior asks (a latent GAN's code discriminator)
+        self.G, self.D = pair.generator, critic(pair)
         # directions are optional: without them the model renders z and ignores offsets
         self.directions: Directions | None = None
         if has_directions(self.path):

@@ -2,9 +2,10 @@
 generators, one row per generator and one column per turn, captioned with
 the command (``holochat compare``; docs/faces.md).
 
-The states come from one run of the script (the caller parses and applies
-it); here every state is rendered again with each generator, so the columns
-of a sheet show the same attributes, identity and z."""
+The states come from a run of the script (the caller parses and applies
+it): one studio run whose states every attribute-driven generator renders
+again, so those columns show the same attributes, identity and z; a
+generator whose edits are latent moves (the dcgan) gets its own run."""
 
 from __future__ import annotations
 

@@ -44,3 +44,44 @@ def test_the_sheet_frames_flagged_cells():
     assert plain.shape == flagged.shape
     red = (flagged[..., 0] > 200) & (flagged[..., 1] < 40)
     assert red.any() and not ((plain[..., 0] > 200) & (plain[..., 1] < 40)).any()
+
+
+def test_a_latent_edit_generator_runs_the_script_itself(tmp_path, capsys):
+    """The dcgan ignores schema attributes: its row comes from its own run of
+    the script (edits become latent moves), and its check reads the moved
+    yes/no directions back (``dialogue.latent.verify_moves``)."""
+    import json
+
+    from generators import registry
+    if "dcgan" not in registry.available("faces"):
+        import pytest
+        pytest.skip("no shipped dcgan weights")
+    script = tmp_path / "s.txt"
+    script.write_text("add a hat\nblue background\n", encoding="utf-8")
+    out = tmp_path / "sheet.png"
+    rc = main(["compare", str(script), "--generators", "studio,dcgan", "--seed", "3",
+               "--out", str(out), "--json"])
+    assert rc == 0, capsys.readouterr().err
+    res = json.loads(capsys.readouterr().out)
+    dc = res["verified"]["dcgan"]
+    assert dc[0] is None
+    assert set(dc[1]) == {"hat"} and dc[1]["hat"]["asked"] is True
+    assert set(dc[2]) == {"background=blue"}
+    assert set(res["verified"]["studio"][1]) == {"hat"}            # the studio's own check
+
+
+def test_verify_moves_reads_the_moved_directions():
+    from dialogue.latent import verify_moves
+    from generators import registry
+    from sessions.state import ImageState
+    if "dcgan" not in registry.available("faces"):
+        import pytest
+        pytest.skip("no shipped dcgan weights")
+    start = ImageState.new("faces", 3, generator="dcgan")
+    moved = start.evolve(offsets={"hat": 1.0})
+    gen = registry.get_generator("dcgan", "faces")
+    v = verify_moves(start, moved, gen.render(moved))
+    assert v is not None and set(v.checked) == {"hat"} and v.checked["hat"]["asked"] is True
+    assert verify_moves(start, start, gen.render(start)) is None    # nothing moved
+    studio = ImageState.new("faces", 3)
+    assert verify_moves(studio, studio.evolve(offsets={"hat": 1.0}), gen.render(start)) is None

@@ -81,8 +81,9 @@ def test_fast_eval_caps_the_moves_and_puts_errors_beside_the_figures(tmp_path, t
     gen = DCGANGenerator("faces", weights)
     part = E.evaluate_dcgan(gen, tiny_judge, n=4, per_direction=1, completion_n=2, fid=False,
                             completion_kw={"steps": 2, "restarts": 1})
+    # the preset's pool of starts; a pixel DCGAN is searched in z
     assert part["completion_settings"] == {"regions": ["center", "left", "eyes"], "steps": 2,
-                                           "restarts": 1}
+                                           "restarts": 1, "pool": 64, "space": "z"}
     assert part["completion_n"] == 2 and part["completion_gain_db_se"] >= 0
     # text output: figures with their errors
     assert main(["eval", "dcgan", "--weights", str(weights), "--judge", str(judge_dir),

@@ -92,15 +92,17 @@ class Preset(TypedDict):
     completion_n: int
     completion_steps: int
     completion_restarts: int
+    completion_pool: int
     fid_boot: int
 
 
 FAST: Preset = {
     "n": 200,
     "per_direction": 48,
-    "completion_n": 4,
+    "completion_n": 8,
     "completion_steps": 100,
-    "completion_restarts": 2,
+    "completion_restarts": 4,
+    "completion_pool": 64,
     "fid_boot": 20,
 }
 FULL: Preset = {
@@ -109,6 +111,7 @@ FULL: Preset = {
     "completion_n": 100,
     "completion_steps": 200,
     "completion_restarts": 4,
+    "completion_pool": 64,
     "fid_boot": 20,
 }
 COMPLETION_REGIONS = ("center", "left", "eyes")
@@ -220,7 +223,9 @@ def completion_metrics(
         for k in ("completion_psnr_masked", "completion_psnr_meanfill", "completion_gain_db_se")
     }
     out["completion_n"] = int(res.get("n", n))
-    out["completion_settings"] = {k: res[k] for k in ("regions", "steps", "restarts") if k in res}
+    out["completion_settings"] = {
+        k: res[k] for k in ("regions", "steps", "restarts", "pool", "space") if k in res
+    }
     out["completion_gain_db"] = out["completion_psnr_masked"] - out["completion_psnr_meanfill"]
     return out
 
@@ -399,6 +404,7 @@ def evaluate_dcgan(
         kw = {
             "steps": preset["completion_steps"],
             "restarts": preset["completion_restarts"],
+            "pool": preset["completion_pool"],
             "regions": COMPLETION_REGIONS,
             **(completion_kw or {}),
         }

@@ -18,6 +18,24 @@ Adam; ``z`` is clipped to [−z_clip, z_clip] after every step (DCGAN's ``z`` is
 drawn from N(0, 1), so values beyond ±3 are ones G never saw), and the restart
 with the lowest total loss wins.  The networks are put in eval mode and their
 parameters are never changed.
+
+Two additions (issue #24):
+
+- ``pool``: the starts are the ``restarts`` best (by the contextual loss,
+  forward passes only) of ``pool`` random latents per image, so the search
+  begins near the right face instead of from a few blind draws;
+- ``space="w"`` (``"auto"`` picks it for the latent GAN,
+  ``DCGANConfig.synthesis == "convdeconv"``): the search runs over the
+  intermediate latent w, starting from ``to_w`` of the starts, through
+  ``G.synthesis``.  Through the mapping network the loss is badly
+  conditioned in z; in w the latent GAN's linear code head makes it
+  well-posed, and its softmax / tanh keep every w a valid decoder input, so
+  no clipping is needed.  The result's latent is then a w (``space`` says
+  which), which a state cannot carry: the app's "repair" searches z.
+
+The prior of a latent GAN is its code discriminator on the searched latent's
+decoder code (a critic that ``reads_codes``); its pixel discriminator is
+never trained.
 """
 
 from __future__ import annotations
@@ -164,12 +182,13 @@ def contextual_weights(
 # -- the optimisation ---------------------------------------------------------------------
 @dataclass
 class CompletionResult:
-    z: np.ndarray  # (z_dim,) float32, the best restart's latent
+    z: np.ndarray  # (z_dim,) float32, the best restart's latent (a w when ``space`` is "w")
     generated: np.ndarray  # H×W×3 uint8, G(z)
     blended: np.ndarray  # H×W×3 uint8: known pixels kept, G(z) in the hole
     loss: float  # total loss of the best restart
     contextual: float = 0.0  # its contextual (weighted L1) part
     prior: float = 0.0  # its adversarial prior softplus(−D(G(z))), before weighting
+    space: str = "z"  # where the search ran: "z", or "w" (after the mapping network)
 
 
 @contextlib.contextmanager
@@ -202,6 +221,44 @@ def _z_dim(G: torch.nn.Module) -> int:
     return Z_DIM
 
 
+def search_space(G: torch.nn.Module, space: str = "auto") -> str:
+    """ "w" for a latent GAN (a mapping network and the conv-deconv decoder)
+    when ``space`` is "auto", else ``space`` ("z" or "w", checked)."""
+    cfg = getattr(G, "cfg", None)
+    has_w = bool(getattr(cfg, "mapping", 0)) and hasattr(G, "synthesis")
+    if space == "auto":
+        return "w" if has_w and getattr(cfg, "synthesis", "dcgan") == "convdeconv" else "z"
+    if space not in ("z", "w"):
+        raise CompletionError(f"the search space must be 'z', 'w' or 'auto', got {space!r}")
+    if space == "w" and not has_w:
+        raise CompletionError("a search in w needs a DCGAN with a mapping network")
+    return space
+
+
+def _pool_starts(
+    G: torch.nn.Module,
+    x: torch.Tensor,
+    w: torch.Tensor,
+    seeds: Sequence[int],
+    restarts: int,
+    pool: int,
+    zd: int,
+) -> torch.Tensor:
+    """Per image, the ``restarts`` latents z of ``pool`` random ones (drawn from
+    the image's seed) whose renders fit its known pixels best ((N·R)×zd)."""
+    dev = x.device
+    starts = []
+    for i, s in enumerate(seeds):
+        cand = torch.randn(pool, zd, generator=torch.Generator().manual_seed(s + 7919))
+        fit = []
+        with torch.no_grad():
+            for c in cand.split(64):
+                g = G(c.to(dev))
+                fit.append((w[i : i + 1] * (g - x[i : i + 1]).abs()).sum((1, 2, 3)).cpu())
+        starts.append(cand[torch.cat(fit).argsort()[:restarts]])
+    return torch.cat(starts)
+
+
 def _check_inputs(G, images: np.ndarray, missing: np.ndarray) -> None:
     s = _image_size(G)
     if images.ndim != 4 or images.shape[1:] != (s, s, 3):
@@ -232,11 +289,15 @@ def complete_batch(
     seeds: Sequence[int] | None = None,
     z_clip: float = 3.0,
     on_step: Callable[[int], None] | None = None,
+    space: str = "z",
+    pool: int = 0,
 ) -> list[CompletionResult]:
     """Complete N images at once (N×H×W×3 uint8, masks N×H×W bool): all
     N·restarts latents are one batch.  Image i's starts are drawn from
     ``seeds[i]`` (default i), so a result does not depend on its batch mates'
-    starting points.  ``on_step(k)`` is called after step k (a progress bar)."""
+    starting points; with ``pool`` > ``restarts`` they are the best of that
+    many draws.  ``space``: "z", "w" or "auto" (``search_space``).
+    ``on_step(k)`` is called after step k (a progress bar)."""
     from generators.nets.dcgan import from_uint8, to_uint8
 
     images = np.array(images, copy=True)  # writable, contiguous (for torch)
@@ -250,24 +311,40 @@ def complete_batch(
     seeds = list(range(n)) if seeds is None else [int(s) for s in seeds]
     if len(seeds) != n:
         raise CompletionError("one seed per image is needed")
+    space = search_space(G, space)
     dev = next(G.parameters()).device
-
-    # starting points: restarts × z_dim per image from its own seed, on the CPU
-    z0 = torch.cat([torch.randn(r, zd, generator=torch.Generator().manual_seed(s)) for s in seeds])
-    z = z0.clamp_(-z_clip, z_clip).to(dev).requires_grad_(True)  # (N·R)×z
     x = from_uint8(torch.from_numpy(images)).to(dev)  # N×3×H×W
     hole = torch.from_numpy(missing).float()[:, None].to(dev)  # N×1×H×W, 1 = missing
     w = contextual_weights(hole)  # N×1×H×W
-    x, w = x.repeat_interleave(r, 0), w.repeat_interleave(r, 0)  # (N·R)×…
-    w_sum = w.sum((1, 2, 3)) * x.shape[1]  # (N·R)
-
-    def losses(zz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        g = G(zz)  # (N·R)×3×H×W
-        ctx = (w * (g - x).abs()).sum((1, 2, 3)) / w_sum  # (N·R) weighted L1
-        prior = F.softplus(-D(g).float())  # (N·R)
-        return g, ctx, prior
 
     with _frozen(G, D):
+        # starting points: restarts × z_dim per image from its own seed, on the CPU
+        if int(pool) > r:
+            z0 = _pool_starts(G, x, w, seeds, r, int(pool), zd)
+        else:
+            z0 = torch.cat(
+                [torch.randn(r, zd, generator=torch.Generator().manual_seed(s)) for s in seeds]
+            )
+        z0 = z0.clamp_(-z_clip, z_clip).to(dev)
+        if space == "w":
+            with torch.no_grad():
+                z0 = G.to_w(z0)
+        z = z0.requires_grad_(True)  # (N·R)×z (or ×w)
+        x, w = x.repeat_interleave(r, 0), w.repeat_interleave(r, 0)  # (N·R)×…
+        w_sum = w.sum((1, 2, 3)) * x.shape[1]  # (N·R)
+        render = G.synthesis if space == "w" else G
+        codes = getattr(getattr(G, "main", None), "codes", None)
+
+        def losses(zz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            g = render(zz)  # (N·R)×3×H×W
+            ctx = (w * (g - x).abs()).sum((1, 2, 3)) / w_sum  # (N·R) weighted L1
+            if getattr(D, "reads_codes", False) and codes is not None:
+                critic_in = codes(zz if space == "w" else G.to_w(zz))
+            else:
+                critic_in = g
+            prior = F.softplus(-D(critic_in).float())  # (N·R)
+            return g, ctx, prior
+
         opt = torch.optim.Adam([z], lr=lr)
         for k in range(int(steps)):
             _, ctx, prior = losses(z)
@@ -276,8 +353,9 @@ def complete_batch(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            with torch.no_grad():
-                z.clamp_(-z_clip, z_clip)
+            if space == "z":
+                with torch.no_grad():
+                    z.clamp_(-z_clip, z_clip)
             if on_step is not None:
                 on_step(k + 1)
         with torch.no_grad():
@@ -302,6 +380,7 @@ def complete_batch(
                 float(best_total[i]),
                 float(best_ctx[i]),
                 float(best_prior[i]),
+                space,
             )
         )
     return out
@@ -320,9 +399,12 @@ def complete(
     seed: int = 0,
     z_clip: float = 3.0,
     on_step: Callable[[int], None] | None = None,
+    space: str = "auto",
+    pool: int = 64,
 ) -> CompletionResult:
     """Complete one H×W×3 uint8 image whose ``missing`` (H×W bool) pixels are
-    unknown.  Deterministic for a seed on the CPU; G and D are left unchanged."""
+    unknown.  Deterministic for a seed on the CPU; G and D are left unchanged.
+    ``space="auto"`` searches w for a latent GAN (the result's latent is a w)."""
     image = np.asarray(image_uint8)
     if image.ndim != 3:
         raise CompletionError(f"the image must be H×W×3, got shape {image.shape}")
@@ -341,6 +423,8 @@ def complete(
         seeds=[seed],
         z_clip=z_clip,
         on_step=on_step,
+        space=space,
+        pool=pool,
     )[0]
 
 
@@ -372,7 +456,7 @@ def complete_state_z(
 
         image = np.asarray(to_pil(image).resize((s, s), Image.Resampling.BICUBIC), np.uint8)
     missing = region_mask(region, s)
-    res = complete(G, D, image, missing, seed=seed, **kw)
+    res = complete(G, D, image, missing, seed=seed, **{**kw, "space": "z"})  # a state holds z
     return tuple(float(v) for v in res.z), with_hole(image, missing), res.generated
 
 
@@ -404,6 +488,8 @@ def evaluate_completion(
     restarts: int = 4,
     batch: int = 16,
     on_progress: Callable[[int], None] | None = None,
+    space: str = "auto",
+    pool: int = 0,
 ) -> dict:
     """PSNR over the missing pixels of completions of the first ``n`` images
     (e.g. held-out studio faces) with each region missing, against the
@@ -415,6 +501,7 @@ def evaluate_completion(
     region (``completion_psnr_masked_<region>`` / ``…_meanfill_<region>``) and
     ``completion_gain_db_se``, the standard error of the gain over the
     (image, region) pairs.  ``on_progress(k)`` after each batch of k images.
+    ``space`` / ``pool``: see ``complete_batch`` ("auto": w for a latent GAN).
     """
     images = np.asarray(images_uint8)
     if images.ndim != 4 or len(images) == 0:
@@ -426,6 +513,8 @@ def evaluate_completion(
         "regions": list(regions),
         "steps": int(steps),
         "restarts": int(restarts),
+        "space": search_space(G, space),
+        "pool": int(pool),
     }
     all_c, all_m = [], []
     for k, region in enumerate(regions):
@@ -442,6 +531,8 @@ def evaluate_completion(
                 steps=steps,
                 restarts=restarts,
                 seeds=[seed + 1000 * k + i + j for j in range(len(chunk))],
+                space=space,
+                pool=pool,
             )
             if on_progress is not None:
                 on_progress(len(chunk))

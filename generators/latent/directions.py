@@ -34,6 +34,20 @@ Calibration, measured along each vector ``v`` over the samples:
   inverse of the slope of the attribute over ``z·v`` (which already accounts
   for ``v·n``).
 
+**Reach** (binary targets, ``calibrate_reach``): the group gap moves a
+negative's own score to where the positives sit, but for a value of a
+category it leaves the sample's current value as strong as before (both
+logits end level: a blend, half brown and half gray hair), so the judge
+often still reads the old value.  After the fit, each binary direction is
+therefore measured on up to ``REACH_SAMPLES`` fitting negatives: moved by
+1, 1.25, 1.5, 2, 2.5 and 3 times its gap along the used vector, read by the
+judge; the smallest multiple that turns ``REACH`` of them (or, where none
+does, the one that turns the most) becomes its ``reach``, and one
+calibrated unit of the used vector is the gap times the reach.  The rates
+are saved (``reach_rates``).  The fitting samples are not the eval's, so
+``holochat eval dcgan`` still measures the edit on faces it was not
+calibrated on.
+
 A *calibrated unit* of a direction, the unit of the amounts in a state's
 ``offsets``, is that binary distance, or for numeric targets one schema step
 (15° of yaw): ``scale(name)`` is its length in latent units, so a state renders
@@ -93,6 +107,9 @@ MIN_GROUP = 20  # fewest samples on each side of a binary target
 RIDGE = 1.0  # ridge penalty of the numeric regressions (z is N(0, I))
 LOGIT_L2 = 1e-2  # L2 penalty (per sample) of the logistic regressions
 MIN_ALIGN = 0.1  # a binary direction must keep this much of its own normal (v·n)
+REACH = 0.9  # fraction of the fitting negatives one calibrated binary unit should turn
+REACH_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # multiples of the group gap tried, smallest first
+REACH_SAMPLES = 64  # fitting negatives each binary direction's reach is measured on
 EXTREMES = 0.5  # fraction of each side (by the judge's confidence) the normal is fitted on
 PROBE_TEST = 0.2  # held-out fraction of the linear-separability probe
 SPACES = ("z", "w")
@@ -325,12 +342,14 @@ class DirectionInfo:
     n_pos: int | None = None  # binary: samples read as showing it
     n_neg: int | None = None
     r2: float | None = None  # numeric: fit of the ridge regression
+    reach: float = 1.0  # binary: multiple of the group gap one unit of the used vector covers
+    reach_rates: dict[str, float] | None = None  # binary: multiple -> fitting negatives turned
 
     def scale(self, which: str = USED) -> float:
         """Latent units of one calibrated unit along the ``which`` vector."""
         c = self.calibration[which]
         if self.kind != "numeric":
-            return c
+            return c * (float(self.reach) if which == USED else 1.0)
         assert self.step is not None  # numeric directions carry their step
         return c * self.step
 
@@ -787,6 +806,53 @@ def unwhiten(d: Directions, half: np.ndarray) -> Directions:
     return Directions(d.domain, d.z_dim, d.infos, vectors, d.method, d.meta)
 
 
+def calibrate_reach(
+    d: Directions,
+    G,
+    judge,
+    x: np.ndarray,
+    readings: Sequence[Mapping[str, Any]],
+    space: str,
+    *,
+    rate: float = REACH,
+    grid: Sequence[float] = REACH_GRID,
+    samples: int = REACH_SAMPLES,
+) -> Directions:
+    """Set each binary direction's ``reach`` (see the module's text): the
+    smallest multiple in ``grid`` of its group gap at which a move of the
+    first ``samples`` fitting negatives (latents ``x`` in ``space``, read as
+    ``readings``) along the used vector turns ``rate`` of them as the judge
+    reads them; else the multiple that turns the most (the smaller on a tie)."""
+    from generators.latent.arithmetic import _read
+
+    if not 0.0 < rate <= 1.0:
+        raise ValueError(f"the reach rate must be in (0, 1], got {rate}")
+    if not grid or any(not (m > 0) for m in grid):
+        raise ValueError("the reach grid needs positive multiples")
+    x = np.asarray(x, np.float64)
+    for info in d.infos:
+        if info.kind != "binary":
+            continue
+        t = Target(info.name, info.attr, info.value, info.kind)
+        neg = [i for i, r in enumerate(readings) if t.positive(r) is False][: int(samples)]
+        if not neg:
+            continue
+        step = info.calibration[USED] * d.vector(info.name, USED)
+        rates: dict[str, float] = {}
+        for m in sorted(float(g) for g in grid):
+            after = _read(judge, render_space(G, x[neg] + m * step, space))
+            rates[f"{m:g}"] = float(np.mean([bool(t.positive(r)) for r in after]))
+            if rates[f"{m:g}"] >= rate:
+                break
+        best = max(rates.values())
+        enough = [k for k, v in rates.items() if v >= rate]
+        pick = enough[0] if enough else next(k for k, v in rates.items() if v == best)
+        info.reach = float(pick)
+        info.reach_rates = rates
+    d.meta["reach"] = {"rate": float(rate), "samples": int(samples)}
+    return d
+
+
 def estimate(
     G,
     judge,
@@ -799,10 +865,13 @@ def estimate(
     extremes: float = EXTREMES,
     with_probe: bool = True,
     whiten: bool | None = None,
+    reach: float | None = REACH,
 ) -> Directions:
     """Sample, render, label with the judge, and fit every direction in
     ``space`` ("auto": w when G has a mapping network); the probe's balanced
-    accuracies in z (and w) go into ``meta["probe"]``."""
+    accuracies in z (and w) go into ``meta["probe"]``.  ``reach`` (None: off)
+    calibrates each binary direction's unit on the fitting samples
+    (``calibrate_reach``)."""
     if n < 2 * MIN_GROUP:
         raise ValueError(f"fitting directions needs at least {2 * MIN_GROUP} samples, got {n}")
     if not 0.0 < extremes <= 1.0:
@@ -824,10 +893,14 @@ def estimate(
             meta["probe"]["w"] = probe(w, readings, domain, seed=seed)
     whiten = space == "w" if whiten is None else bool(whiten)
     if not whiten:
-        return fit_directions(x, readings, domain, meta=meta, scores=scores, extremes=extremes)
-    mu, half, inv_half = whitening(x)
-    meta["whitened"] = True
-    d = fit_directions(
-        (x - mu) @ inv_half, readings, domain, meta=meta, scores=scores, extremes=extremes
-    )
-    return unwhiten(d, half)
+        d = fit_directions(x, readings, domain, meta=meta, scores=scores, extremes=extremes)
+    else:
+        mu, half, inv_half = whitening(x)
+        meta["whitened"] = True
+        d = fit_directions(
+            (x - mu) @ inv_half, readings, domain, meta=meta, scores=scores, extremes=extremes
+        )
+        d = unwhiten(d, half)
+    if reach is not None:
+        d = calibrate_reach(d, G, judge, x, readings, space, rate=reach)
+    return d

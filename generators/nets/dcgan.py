@@ -417,6 +417,14 @@ class DCGAN(nn.Module):
         return self.generator(z)
 
 
+def critic(pair: DCGAN) -> nn.Module:
+    """The trained critic of a pair, the completion search's prior: a latent
+    GAN's code discriminator (its pixel discriminator is never trained), else
+    the discriminator."""
+    code_d = getattr(pair, "code_discriminator", None)
+    return code_d if code_d is not None else pair.discriminator
+
+
 def seeded(factory, seed: int | None):
     """``factory()`` with its random init drawn from ``seed`` (when given),
     without touching the global random state."""

@@ -138,7 +138,10 @@ class CodeSynthesis(nn.Module):
 class CodeDiscriminator(nn.Module):
     """code B×CODE_DIM → real/fake logit B: an MLP (LeakyReLU 0.2) with the
     minibatch standard deviation of its hidden features (over groups of
-    ``mbstd_group``) appended before the last layer."""
+    ``mbstd_group``) appended before the last layer.  ``reads_codes``: the
+    completion search feeds it decoder codes, not images."""
+
+    reads_codes = True
 
     def __init__(self, hidden: int, mbstd_group: int = 4):
         super().__init__()

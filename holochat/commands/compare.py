@@ -31,6 +31,22 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _run_script(manager, domain: str, seed: int, generator: str, commands: list[str]):
+    """(states, labels) of a script run from ``generator``'s start: the start
+    and the state after each command, captioned with it ("(no change)" where
+    it changed nothing)."""
+    m = manager(domain, seed, generator, log=False)
+    m.verify = False
+    m.start()
+    states, labels = [m.state], ["start"]
+    for cmd in commands:
+        r = m.turn(cmd)
+        states.append(m.state)
+        labels.append(cmd if r.changed else f"{cmd} (no change)")
+    m.close()
+    return states, labels
+
+
 def run(args: argparse.Namespace) -> int:
     from dialogue.manager import DialogueManager
     from generators import registry
@@ -61,18 +77,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"holochat compare: {e}", file=sys.stderr)
         return 2
     # the script's states, from one studio run (the parser does not depend on
-    # the generator for schema edits)
-    m = DialogueManager(args.domain, args.seed, "studio", log=False)
-    m.verify = False
-    m.start()
-    states, labels = [m.state], ["start"]
-    for cmd in commands:
-        r = m.turn(cmd)
-        states.append(m.state)
-        labels.append(cmd if r.changed else f"{cmd} (no change)")
-    m.close()
+    # the generator for schema edits); a generator whose edits are latent moves
+    # (the dcgan) runs the script itself, so its row shows its own moves
+    from dialogue.latent import latent_edits, verify_moves
+
+    states, labels = _run_script(DialogueManager, args.domain, args.seed, "studio", commands)
     try:
-        rows = render_rows(states, names)
+        row_states = [
+            _run_script(DialogueManager, args.domain, args.seed, g, commands)[0]
+            if latent_edits(g)
+            else states
+            for g in names
+        ]
+        rows = [render_rows(st, [g])[0] for st, g in zip(row_states, names)]
     except GeneratorError as e:
         print(f"holochat compare: {e}", file=sys.stderr)
         return 3
@@ -80,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     if args.domain == "faces" and not args.no_check:
         from dialogue.verify import verify_turn
 
-        flags, records = flag_misses(states, rows, verify_turn)
+        flags, records = [], []
+        for st, row, g in zip(row_states, rows, names):
+            f, rec = flag_misses(st, [row], verify_moves if latent_edits(g) else verify_turn)
+            flags += f
+            records += rec
     sheet = compare_sheet(rows, names, labels, args.scale, flags)
     try:
         export_png(sheet, args.out)

@@ -50,6 +50,18 @@ def configure(p: argparse.ArgumentParser) -> None:
     _weights_args(c)
     c.add_argument("--steps", type=int, default=400, help="optimisation steps")
     c.add_argument("--restarts", type=int, default=8, help="random starts optimised together")
+    c.add_argument(
+        "--pool",
+        type=int,
+        default=64,
+        help="random latents scored first; the best --restarts of them start the search",
+    )
+    c.add_argument(
+        "--space",
+        choices=["auto", "z", "w"],
+        default="auto",
+        help="search z, or w after the mapping network (auto: w for the latent GAN)",
+    )
     c.add_argument("--seed", dest="dcgan_seed", type=int, default=0)
     c.set_defaults(_tool=run_complete)
 
@@ -113,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
 # -- shared -----------------------------------------------------------------------------------
 def load_pair(weights: str | None, device: str | None = None):
-    """The (generator, discriminator) of a checkpoint folder, in eval mode."""
+    """The (generator, critic) of a checkpoint folder, in eval mode (the critic:
+    ``nets.dcgan.critic``, the discriminator the completion prior asks)."""
     import torch
 
     from generators.nets.dcgan import DCGAN
@@ -137,7 +150,9 @@ def load_pair(weights: str | None, device: str | None = None):
     if dev == "cuda" and not torch.cuda.is_available():
         raise _Fail("--device cuda: no CUDA device here")
     pair.to(dev).eval()
-    return pair.generator, pair.discriminator
+    from generators.nets.dcgan import critic
+
+    return pair.generator, critic(pair)
 
 
 @contextlib.contextmanager
@@ -165,8 +180,8 @@ def run_complete(args: argparse.Namespace) -> int:
     from generators.latent import completion as C
     from sessions.export import export_png, export_sheet
 
-    if args.steps < 1 or args.restarts < 1:
-        raise _Fail("--steps and --restarts must be positive")
+    if args.steps < 1 or args.restarts < 1 or args.pool < 0:
+        raise _Fail("--steps and --restarts must be positive, --pool at least 0")
     G, D = load_pair(args.weights, args.dcgan_device)
     size = G.cfg.image_size
     try:
@@ -186,6 +201,8 @@ def run_complete(args: argparse.Namespace) -> int:
                 restarts=args.restarts,
                 seed=args.dcgan_seed,
                 on_step=advance,
+                space=args.space,
+                pool=args.pool,
             )
     except ValueError as e:  # CompletionError: bad image, mask or region
         raise _Fail(str(e)) from None
@@ -207,6 +224,7 @@ def run_complete(args: argparse.Namespace) -> int:
                 "contextual": round(res.contextual, 5),
                 "prior": round(res.prior, 5),
                 "missing_pixels": int(missing.sum()),
+                "space": res.space,
             }
         )
     )

@@ -24,9 +24,9 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
         "--full",
         action="store_true",
         help="the long run: 500 samples, every moved sample, completion of 100 "
-        "faces x 3 regions (200 steps, 4 restarts); the default is the fast "
-        "run (200 samples, 48 moves per direction, 4 faces, 100 steps, "
-        "2 restarts), within 3 minutes on 2 cores for the shipped widths",
+        "faces x 3 regions (200 steps, the best 4 of 64 starts); the default is "
+        "the fast run (200 samples, 48 moves per direction, 8 faces, 100 steps, "
+        "the best 4 of 64 starts), within 3 minutes on 2 cores for the shipped widths",
     )
     p.add_argument(
         "--n",
@@ -47,7 +47,7 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
         "--completion-n",
         type=int,
         default=None,
-        help="held-out studio faces to complete (0 leaves completion out; default 4; --full 100)",
+        help="held-out studio faces to complete (0 leaves completion out; default 8; --full 100)",
     )
     p.add_argument("--seed", dest="eval_seed", type=int, default=0, metavar="S")
     p.add_argument(

@@ -60,6 +60,15 @@ def configure_train(p: argparse.ArgumentParser) -> None:
         help="in w: fit on w itself instead of the whitened w (see "
         "generators/latent/directions.py)",
     )
+    p.add_argument(
+        "--reach",
+        type=float,
+        default=None,
+        metavar="F",
+        help="make one unit of each yes/no direction turn this fraction of the fitting "
+        "faces that lack it, as the judge reads them (default 0.9; 0 keeps the plain "
+        "group gap)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -115,7 +124,7 @@ def probe_lines(probe: dict | None) -> list[str]:
 def run_train(args: argparse.Namespace) -> int:
     from generators.dcgan_gen import DCGANGenerator
     from generators.errors import GeneratorError
-    from generators.latent.directions import EXTREMES, MIN_GROUP, estimate
+    from generators.latent.directions import EXTREMES, MIN_GROUP, REACH, estimate
     from generators.training.progress import progress_bar
 
     if args.n_samples < 2 * MIN_GROUP:
@@ -123,6 +132,9 @@ def run_train(args: argparse.Namespace) -> int:
     extremes = EXTREMES if args.extremes is None else args.extremes
     if not 0 < extremes <= 1:
         return _fail("--extremes must be in (0, 1]")
+    reach = REACH if args.reach is None else args.reach
+    if not 0 <= reach <= 1:
+        return _fail("--reach must be in [0, 1]")
     try:
         gen = DCGANGenerator("faces", args.weights)
     except GeneratorError as e:
@@ -146,10 +158,11 @@ def run_train(args: argparse.Namespace) -> int:
                 judge,
                 n=args.n_samples,
                 seed=args.dir_seed,
-                judge_dir=str(judge_dir),
+                judge_dir="shipped" if args.judge is None else str(judge_dir),
                 space=args.space,
                 extremes=extremes,
                 whiten=False if args.no_whiten else None,
+                reach=reach or None,
                 on_progress=(lambda k: bar.advance(task, k)) if bar else None,
             )
         d.save(gen.path)
@@ -168,7 +181,8 @@ def run_train(args: argparse.Namespace) -> int:
         what = (
             f"{cal:.3f} latent units per {info.unit or 'unit'} (R² {info.r2:.2f})"
             if info.kind == "numeric"
-            else f"distance {cal:.2f} ({info.n_pos} with, {info.n_neg} without)"
+            else f"distance {cal:.2f} × reach {info.reach:g} "
+            f"({info.n_pos} with, {info.n_neg} without)"
         )
         print(f"  {info.name:24s} {what}")
     for name, why in d.meta.get("skipped", {}).items():
