@@ -97,10 +97,10 @@ class Preset(TypedDict):
 
 
 FAST: Preset = {
-    "n": 200,
-    "per_direction": 48,
-    "completion_n": 8,
-    "completion_steps": 100,
+    "n": 300,
+    "per_direction": None,
+    "completion_n": 24,
+    "completion_steps": 200,
     "completion_restarts": 4,
     "completion_pool": 64,
     "fid_boot": 20,

@@ -326,20 +326,23 @@ def complete_batch(
                 [torch.randn(r, zd, generator=torch.Generator().manual_seed(s)) for s in seeds]
             )
         z0 = z0.clamp_(-z_clip, z_clip).to(dev)
+        # a generator with a mapping network (search_space checked it for "w")
+        to_w: Callable[[torch.Tensor], torch.Tensor] = getattr(G, "to_w", lambda v: v)
         if space == "w":
             with torch.no_grad():
-                z0 = G.to_w(z0)
+                z0 = to_w(z0)
         z = z0.requires_grad_(True)  # (N·R)×z (or ×w)
         x, w = x.repeat_interleave(r, 0), w.repeat_interleave(r, 0)  # (N·R)×…
         w_sum = w.sum((1, 2, 3)) * x.shape[1]  # (N·R)
-        render = G.synthesis if space == "w" else G
+        synthesis: Callable[[torch.Tensor], torch.Tensor] = getattr(G, "synthesis", G)
+        render = synthesis if space == "w" else G
         codes = getattr(getattr(G, "main", None), "codes", None)
 
         def losses(zz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             g = render(zz)  # (N·R)×3×H×W
             ctx = (w * (g - x).abs()).sum((1, 2, 3)) / w_sum  # (N·R) weighted L1
             if getattr(D, "reads_codes", False) and codes is not None:
-                critic_in = codes(zz if space == "w" else G.to_w(zz))
+                critic_in = codes(zz if space == "w" else to_w(zz))
             else:
                 critic_in = g
             prior = F.softplus(-D(critic_in).float())  # (N·R)
