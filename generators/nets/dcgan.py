@@ -379,11 +379,18 @@ class Shifted(nn.Module):
         self.space = space
         self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32).flatten())
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def _w(self, z: torch.Tensor) -> torch.Tensor:
         shift = self.shift.to(z.device, z.dtype)
         if self.space == "w":
-            return self.g.synthesis(self.g.to_w(z) + shift)
-        return self.g(z.flatten(1) + shift)
+            return self.g.to_w(z) + shift
+        return self.g.to_w(z.flatten(1) + shift)
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder input codes of the shifted z (a latent GAN only)."""
+        return self.g.main.codes(self._w(z))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.g.synthesis(self._w(z))
 
 
 def init_weights(module: nn.Module, std: float = 0.02) -> None:
