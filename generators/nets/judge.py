@@ -45,6 +45,8 @@ class JudgeConfig:
     fine_blocks: int = 0  # faces: residual convs of a 32×32 branch for the eye and
     # mouth band (0: none, the version-3 judges as shipped)
     fine_width: int = 64  # its channels
+    expr_width: int = 0  # faces: a full-resolution expression reader (``ExpressionReader``)
+    # whose logits replace the trunk's expression logits (0: none, every judge before it)
 
 
 def _is_wrapping(attr) -> bool:
@@ -122,6 +124,44 @@ class _Residual(nn.Module):
         return nn.functional.silu(x + self.body(x))
 
 
+def _conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+class ExpressionReader(nn.Module):
+    """The expression at full resolution (issue 29's visible-expression bar):
+    stride-1 3×3 convolutions at 64×64 (``w`` channels, two), 32×32 (2w, two)
+    and 16×16 (4w, two), max-pooled between, then the mean and the max over
+    the image → one logit per expression.  A smile of a dozen pixels is one
+    or two pixels of a strided trunk's 16×16 map; here it stays whole.  A 1×1
+    convolution on the 16×16 map predicts where the expression changed pixels
+    (``studio.expression_change_map``), an auxiliary training target.  The
+    image is read twice, as it is and mirrored, and the logits averaged (a
+    face's expression does not change in a mirror)."""
+
+    def __init__(self, w: int, n_classes: int):
+        super().__init__()
+        self.at64 = nn.Sequential(*_conv_bn_relu(3, w), *_conv_bn_relu(w, w))
+        self.at32 = nn.Sequential(
+            nn.MaxPool2d(2), *_conv_bn_relu(w, 2 * w), *_conv_bn_relu(2 * w, 2 * w)
+        )
+        self.at16 = nn.Sequential(
+            nn.MaxPool2d(2), *_conv_bn_relu(2 * w, 4 * w), *_conv_bn_relu(4 * w, 4 * w)
+        )
+        self.head = nn.Linear(8 * w, n_classes)
+        self.map = nn.Conv2d(4 * w, 1, 1)
+
+    def once(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits B×K, change-map logits B×16×16) of the images as they are."""
+        h = self.at16(self.at32(self.at64(x)))
+        return self.head(torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1)), self.map(h)[:, 0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits B×K, the mean of the image's and its mirror's."""
+        both = self.once(torch.cat([x, x.flip(3)]))[0]
+        return (both[: len(x)] + both[len(x) :]) / 2
+
+
 class Judge(nn.Module):
     def __init__(self, cfg: JudgeConfig):
         super().__init__()
@@ -186,6 +226,9 @@ class Judge(nn.Module):
             {a.name: nn.Linear(feat, self.codec.reg_dim(a)) for a in self.codec.numeric}
         )
         self.embed = nn.Linear(feat, cfg.embed_dim)
+        if cfg.expr_width:
+            expression = next(a for a in self.codec.classes if a.name == "expression")
+            self.expr = ExpressionReader(cfg.expr_width, self.codec.n_classes(expression))
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.cfg.fine_blocks:
@@ -219,6 +262,8 @@ class Judge(nn.Module):
         out["_embed"] = nn.functional.normalize(self.embed(h), dim=1)
         if loc is not None and self.cfg.expression_map:
             out["_expression_map"] = self.expr_map(loc)[:, 0]  # B×16×16 logits
+        if self.cfg.expr_width:
+            out["expression"] = self.expr(x)
         return out
 
 

@@ -50,10 +50,17 @@ class JudgeTrainOptions(kernel.Loop):
     expression_map: float = 10.0  # faces: weight of the auxiliary expression-map loss (0: none)
     fine_blocks: int = 0  # faces: the 32×32 eye-and-mouth branch (0: none)
     fine_width: int = 64
+    expr_width: int = 0  # faces: the full-resolution expression reader (0: none)
+    expr_only: bool = False  # train the expression reader alone (the rest frozen, unchanged)
+    expr_map: float = 1.0  # weight of the reader's own change-map term (expr_only)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         class_weights(self.domain, self.weights)  # unknown attributes: an error
+        if self.expr_width and self.domain != "faces":
+            raise ValueError("expr_width: the expression reader is for faces")
+        if self.expr_only and not self.expr_width:
+            raise ValueError("expr_only needs an expression reader (expr_width > 0)")
 
 
 # the subtle one: a faces expression changes a few pixels at 64 px
@@ -227,6 +234,7 @@ class JudgeTrainer(kernel.Trainer):
             expression_map=self.use_map,
             fine_blocks=opts.fine_blocks,
             fine_width=opts.fine_width,
+            expr_width=opts.expr_width,
         )
         self.judge = self.module = Judge(self.cfg)
         # the data (built on the host, in worker processes) then onto the device
@@ -242,9 +250,11 @@ class JudgeTrainer(kernel.Trainer):
         self.targets = {k: v.to(dev) for k, v in targets.items()}
         self.seeds = torch.from_numpy(np.asarray(ds.seeds)).to(dev)
         self.table, self.sizes = table.to(dev), sizes.to(dev)
+        # expr_only: only the expression reader learns; the rest of the judge
+        # (its weights and batch-norm statistics) is never run in training
         self.add_optimizer(
             "judge",
-            self.judge.parameters(),
+            self.judge.expr.parameters() if opts.expr_only else self.judge.parameters(),
             lr=opts.lr,
             betas=(0.9, 0.999),
             weight_decay=1e-4,
@@ -265,7 +275,8 @@ class JudgeTrainer(kernel.Trainer):
 
     def init_from(self, path: Path) -> None:
         """A start without the map head gets a fresh one; one without the fine
-        branch gets a fresh branch, its heads widened with zeros."""
+        branch gets a fresh branch, its heads widened with zeros; one without
+        the expression reader gets a fresh reader."""
         start, cfg = self.start, self.cfg
         assert start is not None
         if replace(
@@ -273,6 +284,7 @@ class JudgeTrainer(kernel.Trainer):
             expression_map=self.use_map,
             fine_blocks=cfg.fine_blocks,
             fine_width=cfg.fine_width,
+            expr_width=cfg.expr_width,
         ) != cfg or (
             start.cfg.fine_blocks
             and (start.cfg.fine_blocks, start.cfg.fine_width) != (cfg.fine_blocks, cfg.fine_width)
@@ -282,7 +294,7 @@ class JudgeTrainer(kernel.Trainer):
         if cfg.fine_blocks and not start.cfg.fine_blocks:
             sd = _widen_heads(self.judge, sd)
         missing, unexpected = self.judge.load_state_dict(sd, strict=False)
-        if unexpected or any(not k.startswith(("expr_map.", "fine.")) for k in missing):
+        if unexpected or any(not k.startswith(("expr_map.", "fine.", "expr.")) for k in missing):
             raise ValueError(f"--init {path}: weights do not fit ({missing + unexpected})")
 
     def lr(self, step: int, clock: float | None) -> dict[str, float]:
@@ -308,6 +320,8 @@ class JudgeTrainer(kernel.Trainer):
         }
 
     def losses(self, b: dict[str, Any], step: int) -> Losses:
+        if self.opts.expr_only:
+            return (yield from self._reader_losses(b))
         with self.autocast():
             out = self.judge(b["x"])
         out = {k: v.float() for k, v in out.items()}
@@ -316,6 +330,27 @@ class JudgeTrainer(kernel.Trainer):
         )
         yield "judge", loss
         return parts
+
+    def _reader_losses(self, b: dict[str, Any]) -> Losses:
+        """The expression reader alone: cross-entropy on the shown expression
+        (weighted as in the whole judge) and the change-map term, on images
+        mirrored at random (a mirror keeps the expression)."""
+        x, t = b["x"], b["targets"]
+        flip = torch.rand(len(x), generator=self.g, device=x.device) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        with self.autocast():
+            logits, pred = self.judge.expr.once(x)
+        ce = torch.nan_to_num(F.cross_entropy(logits.float(), t["expression"]))
+        parts = {"cls": self.weights.get("expression", 1.0) * ce}
+        if "_expression_map" in t and self.opts.expr_map:
+            m = torch.where(flip[:, None, None], t["_expression_map"].flip(2), t["_expression_map"])
+            size = (int(pred.shape[-2]), int(pred.shape[-1]))
+            target = F.adaptive_avg_pool2d(m[:, None], size)[:, 0]
+            parts["map"] = self.opts.expr_map * F.binary_cross_entropy_with_logits(
+                pred.float(), target
+            )
+        yield "judge", cast(torch.Tensor, sum(parts.values()))
+        return {k: v.detach().float() for k, v in parts.items()}
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
         rec["images_per_s"] = round(rec["images_per_s"], 1)

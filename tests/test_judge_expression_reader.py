@@ -1,0 +1,92 @@
+"""The judge's full-resolution expression reader (nets/judge.py ExpressionReader,
+``JudgeConfig.expr_width``) and its training alone on top of a judge
+(``expr_only``), on tiny seeded models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from generators.nets.judge import Judge, JudgeConfig
+from generators.training import kernel
+from generators.training.judge import JudgeTrainOptions, JudgeTrainer, save_judge
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY = JudgeConfig(width=8, hidden=16, embed_dim=8, expression_map=True)
+
+
+def test_the_reader_replaces_the_trunks_expression_and_reads_mirrors_alike():
+    torch.manual_seed(0)
+    j = Judge(TINY).eval()
+    r = Judge(JudgeConfig(**{**TINY.__dict__, "expr_width": 4})).eval()
+    r.load_state_dict(j.state_dict(), strict=False)
+    x = torch.rand(3, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        a, b = j(x), r(x)
+        assert a["expression"].shape == b["expression"].shape == (3, 5)
+        for k in a:                                   # everything else reads as before
+            if k != "expression":
+                assert torch.equal(a[k], b[k]), k
+        torch.testing.assert_close(r(x.flip(3))["expression"], b["expression"])  # mirror-even
+        logits, where = r.expr.once(x)
+        assert logits.shape == (3, 5) and where.shape == (3, 16, 16)
+    # a judge without the reader keeps its config and state keys (old checkpoints load)
+    assert TINY.expr_width == 0 and not any(k.startswith("expr.") for k in j.state_dict())
+
+
+def _tiny_data():
+    from generators.datasets import make_dataset
+    return make_dataset("faces", 24, seed=3, workers=1)
+
+
+def _opts(tmp_path, steps, init, **kw):
+    return JudgeTrainOptions(steps=steps, identities_per_batch=3, per_identity=4, width=8,
+                             progress=False, log_every=1, lr=1e-3, init=str(init),
+                             sample_every=100, expr_width=4, expr_only=True,
+                             out=str(tmp_path / "out"), **kw)
+
+
+@pytest.fixture
+def start_judge(tmp_path):
+    torch.manual_seed(1)
+    cfg = JudgeConfig(width=8, expression_map=True)
+    j = Judge(cfg)
+    with torch.no_grad():                        # batch-norm statistics away from the init
+        j.train()(torch.rand(16, 3, 64, 64) * 2 - 1)
+    folder = tmp_path / "start"
+    save_judge(j.eval(), folder)
+    return folder, j
+
+
+def test_training_the_reader_alone_leaves_the_rest_of_the_judge_bit_identical(tmp_path,
+                                                                            start_judge):
+    folder, j0 = start_judge
+    tr = JudgeTrainer(_opts(tmp_path, 3, folder), _tiny_data())
+    kernel.run(tr, init=str(folder))
+    before, after = j0.state_dict(), tr.judge.state_dict()
+    for k, v in before.items():                  # weights and batch-norm statistics
+        assert torch.equal(v, after[k]), k
+    moved = [k for k in after if k.startswith("expr.") and "num_batches" not in k]
+    assert moved and tr.log and "cls" in tr.log[-1] and "map" in tr.log[-1]
+    with pytest.raises(ValueError, match="expr_only needs"):
+        JudgeTrainOptions(expr_only=True)
+
+
+def test_reader_training_resumes_like_a_straight_run(tmp_path, start_judge):
+    folder, _ = start_judge
+    ds = _tiny_data()
+    straight = JudgeTrainer(_opts(tmp_path / "a", 4, folder), ds)
+    kernel.prepare(straight, init=str(folder))
+    kernel.fit(straight)
+    part = JudgeTrainer(_opts(tmp_path / "b", 4, folder), ds)
+    kernel.prepare(part, init=str(folder))
+    kernel.fit(part, until=2)
+    rest = JudgeTrainer(_opts(tmp_path / "b", 4, folder, resume=True), ds)
+    assert kernel.prepare(rest, init=str(folder)) and rest.step_count == 2
+    kernel.fit(rest)
+    a, b = straight.judge.state_dict(), rest.judge.state_dict()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, different[:5]
+    assert np.isfinite([r["cls"] for r in rest.log]).all()
