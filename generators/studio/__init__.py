@@ -46,7 +46,9 @@ EXPRESSION_VISIBLE_FROM = 0.2
 SHOW_MIN_PIXELS = 8
 SHOW_PIXEL_DELTA = 24
 SHOW_CHECK_SIZE = 64
-VISIBLE_VERSION = 2  # bumped when the rules below change (cached labels)
+VISIBLE_VERSION = 3  # bumped when the rules below change (cached labels); 3: an
+# expression is shown by its pixels alone (the strength rule labelled faces neutral
+# whose expression changed up to 23 pixels)
 EXPRESSION_MIN_PIXELS = SHOW_MIN_PIXELS  # the names the first rule had
 EXPRESSION_PIXEL_DELTA = SHOW_PIXEL_DELTA
 
@@ -71,10 +73,11 @@ def visible(domain: str, attributes: Mapping) -> dict:
     out = dict(attributes)
     if domain != "faces":
         return out
-    if float(out.get("expression_strength", 1.0)) < EXPRESSION_VISIBLE_FROM:
-        out["expression"] = "neutral"
     if not all(k in out for k in ("identity", "eyewear", "hair_color", "beard")):
-        return out  # a partial mapping: only the strength rule applies
+        # a partial mapping cannot be rendered: only the strength rule applies
+        if float(out.get("expression_strength", 1.0)) < EXPRESSION_VISIBLE_FROM:
+            out["expression"] = "neutral"
+        return out
     schema = get_schema(domain)
     size = SHOW_CHECK_SIZE
     info: dict = {}
