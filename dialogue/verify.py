@@ -145,8 +145,13 @@ class Verifier:
                 ).to(memory_format=torch.channels_last)
             return self._judge
 
-    def read(self, image: np.ndarray) -> tuple[dict[str, dict[Any, float]], float]:
-        """The judge's probability of each value of each checked attribute, and yaw."""
+    def read(
+        self, image: np.ndarray, expression: bool = True
+    ) -> tuple[dict[str, dict[Any, float]], float]:
+        """The judge's probability of each value of each checked attribute, and
+        yaw.  ``expression=False``: a judge with a full-resolution expression
+        reader leaves it out (the turn did not change the expression; the
+        reader costs several times the rest of the judge)."""
         import torch
 
         from generators.nets.judge import to_input
@@ -154,7 +159,7 @@ class Verifier:
         j = self.judge()
         with torch.inference_mode():
             x = to_input(np.ascontiguousarray(image)[None])
-            out = j(x.contiguous(memory_format=torch.channels_last))
+            out = j(x.contiguous(memory_format=torch.channels_last), read_expression=expression)
         probs: dict[str, dict[Any, float]] = {}
         for a in j.codec.classes:
             if a.name not in CHECKED:
@@ -178,7 +183,7 @@ class Verifier:
         if not attrs or image is None:
             return None
         t = time.perf_counter()
-        probs, yaw = self.read(image)
+        probs, yaw = self.read(image, expression="expression" in attrs)
         res = Verification()
         misses: list[tuple[str, Any, Any]] = []
         for k in attrs:

@@ -30,6 +30,8 @@ def test_the_reader_replaces_the_trunks_expression_and_reads_mirrors_alike():
             if k != "expression":
                 assert torch.equal(a[k], b[k]), k
         torch.testing.assert_close(r(x.flip(3))["expression"], b["expression"])  # mirror-even
+        # left out on request (the per-turn check on a turn that kept the expression)
+        assert torch.equal(r(x, read_expression=False)["expression"], a["expression"])
         logits, where = r.expr.once(x)
         assert logits.shape == (3, 5) and where.shape == (3, 16, 16)
     # a judge without the reader keeps its config and state keys (old checkpoints load)
@@ -90,3 +92,22 @@ def test_reader_training_resumes_like_a_straight_run(tmp_path, start_judge):
     different = [k for k in a if not torch.equal(a[k], b[k])]
     assert not different, different[:5]
     assert np.isfinite([r["cls"] for r in rest.log]).all()
+
+
+def test_the_per_turn_check_asks_the_reader_only_about_expressions(tmp_path, monkeypatch):
+    from dialogue.verify import Verifier
+    from generators.schema import get_schema
+    from generators.studio import render_face
+    torch.manual_seed(2)
+    j = Judge(JudgeConfig(**{**TINY.__dict__, "expr_width": 4})).eval()
+    save_judge(j, tmp_path / "j")
+    v = Verifier(str(tmp_path / "j"))
+    calls = []
+    real = v.judge().expr.forward
+    monkeypatch.setattr(v.judge().expr, "forward", lambda x: calls.append(1) or real(x))
+    before = get_schema("faces").defaults(1)
+    image = render_face(before, 64)
+    v.check(before, dict(before, hat=not before["hat"]), image)
+    assert calls == []                                      # a hat turn: no reader
+    v.check(before, dict(before, expression="happy", expression_strength=0.8), image)
+    assert calls == [1]                                     # an expression turn: the reader

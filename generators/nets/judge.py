@@ -254,15 +254,18 @@ class Judge(nn.Module):
     def feature_dim(self) -> int:
         return self.embed.in_features
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}."""
+    def forward(self, x: torch.Tensor, read_expression: bool = True) -> dict[str, torch.Tensor]:
+        """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}.
+        ``read_expression=False`` leaves the expression reader out (the trunk's own
+        expression head answers): for callers that do not ask about the expression
+        and would rather not pay for it (the per-turn check)."""
         h, loc = self._features(x)
         out = {k: m(h) for k, m in self.cls_heads.items()}
         out.update({k: m(h) for k, m in self.reg_heads.items()})
         out["_embed"] = nn.functional.normalize(self.embed(h), dim=1)
         if loc is not None and self.cfg.expression_map:
             out["_expression_map"] = self.expr_map(loc)[:, 0]  # B×16×16 logits
-        if self.cfg.expr_width:
+        if self.cfg.expr_width and read_expression:
             out["expression"] = self.expr(x)
         return out
 
