@@ -263,3 +263,28 @@ def test_train_judge_cli_explains_an_init_that_does_not_fit(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert err.startswith("holochat train judge: ") and "Traceback" not in err
+
+
+def test_the_visible_expression_rule_has_a_grey_band_on_both_sides():
+    from generators.evaluation.judge import NEUTRAL_BAND_PX, accuracy_visible, expression_visible
+    from generators.nets.judge import AttributeCodec
+    happy = {"expression": "happy", "expression_strength": 0.8}
+    faint = {"expression": "happy", "expression_strength": 0.25}
+    assert expression_visible(happy, {"expression": "happy"})
+    assert not expression_visible(faint, {"expression": "happy"})           # faint: not scored
+    hidden = {"expression": "neutral"}                                         # shown neutral
+    assert expression_visible(happy, hidden)                                   # strict: scored
+    assert expression_visible(happy, hidden, NEUTRAL_BAND_PX - 1)
+    assert not expression_visible(happy, hidden, NEUTRAL_BAND_PX)             # the band
+    codec = AttributeCodec("faces")
+    from generators.schema import get_schema
+    base = get_schema("faces").defaults(0)
+    attrs = [dict(base, expression="neutral"), dict(base, expression="sad", expression_strength=0.5)]
+    shown = [dict(a, expression="neutral") for a in attrs]       # the sad face hides below 8 px
+    rows = [dict(s) for s in shown]
+    rows[1]["expression"] = "sad"                                 # the reader sees it anyway
+    strict, n = accuracy_visible(codec, attrs, rows, shown)
+    band, m = accuracy_visible(codec, attrs, rows, shown, [0, 6])
+    assert (strict["expression"], n["expression"]) == (0.5, 2)
+    assert (band["expression"], m["expression"]) == (1.0, 1)
+    assert band["hat"] == strict["hat"] == 1.0 and m["hat"] == 2

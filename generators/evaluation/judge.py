@@ -24,41 +24,72 @@ def identity_distances(embeds: np.ndarray, seeds: np.ndarray) -> tuple[float, fl
 
 
 # The per-turn check's bar (issue 29): every class attribute ≥ 0.95 on the
-# faces where it is visible.  An expression is visible from strength 0.3 on
-# (and where it changes ≥ SHOW_MIN_PIXELS pixels, the studio's show rule);
-# faint ones (a non-neutral expression shown below 0.3) are not scored,
-# faces that look neutral are scored as neutral.  The other attributes are
-# visible where the show rule says so (``studio.visible``).
+# faces where it is visible.  Visible is defined by the pixels a value changes
+# (studio.visible's show rule: ≥ SHOW_MIN_PIXELS pixels against the same face
+# with another value).  For the expression the boundary has a grey band on
+# both sides: an expression is scored from strength 0.3 on where it shows
+# (faint ones, shown below 0.3, are not scored), and a face that shows neutral
+# is scored as neutral unless its expression, hidden under the show rule,
+# still changes NEUTRAL_BAND_PX or more pixels (then neither reading is wrong:
+# it is not scored either).  ``accuracy_visible_strict`` keeps the one-sided
+# rule (every neutral-looking face scored) beside it.
 VISIBLE_STRENGTH = 0.3
+NEUTRAL_BAND_PX = 4
 VISIBLE_BAR = 0.95
 VISIBLE_RULE = (
-    "expression: strength >= 0.3 and >= 8 pixels changed against the neutral twin "
-    "(faint ones, shown below 0.3, not scored; neutral-looking faces scored as "
-    "neutral); other attributes: studio.visible's show rule"
+    "expression: shown (>= 8 pixels changed against the neutral twin) and strength "
+    ">= 0.3, or shown neutral with fewer than 4 pixels changed by a hidden "
+    "expression; the faces between (faint shown expressions, neutral-looking ones "
+    "whose expression still changes 4-7 pixels) are not scored. Other attributes: "
+    "studio.visible's show rule"
 )
 
 
-def expression_visible(attributes: dict, shown: dict) -> bool:
-    """Whether a face counts for the visible-expression accuracy."""
+def expression_visible(attributes: dict, shown: dict, hidden_px: int | None = None) -> bool:
+    """Whether a face counts for the visible-expression accuracy.  ``hidden_px``:
+    the pixels a hidden expression (shown neutral, asked otherwise) changes; None
+    scores every neutral-looking face (the strict, one-sided rule)."""
     if shown["expression"] == "neutral":
-        return True
+        return hidden_px is None or hidden_px < NEUTRAL_BAND_PX
     return float(attributes["expression_strength"]) >= VISIBLE_STRENGTH
 
 
 def accuracy_visible(
-    codec, attributes: list[dict], rows: list[dict], shown: list[dict]
+    codec,
+    attributes: list[dict],
+    rows: list[dict],
+    shown: list[dict],
+    hidden_px: list[int] | None = None,
 ) -> tuple[dict[str, float], dict[str, int]]:
-    """Accuracy per class attribute on the faces where it is visible, and how many."""
+    """Accuracy per class attribute on the faces where it is visible, and how
+    many (``hidden_px`` per face: the grey band; None: the strict rule)."""
     acc, counts = {}, {}
+    px = hidden_px if hidden_px is not None else [None] * len(rows)
     for a in codec.classes:
         hits = [
             r[a.name] == t[a.name]
-            for at, r, t in zip(attributes, rows, shown)
-            if t[a.name] is not None and (a.name != "expression" or expression_visible(at, t))
+            for at, r, t, h in zip(attributes, rows, shown, px)
+            if t[a.name] is not None and (a.name != "expression" or expression_visible(at, t, h))
         ]
         acc[a.name] = float(np.mean(hits)) if hits else float("nan")
         counts[a.name] = len(hits)
     return acc, counts
+
+
+def changed_pixels(ds) -> list[int]:
+    """Per face, the pixels its asked expression changes against the same face
+    made neutral (0 for a neutral face), at the studio's show-check size."""
+    from generators.studio import SHOW_CHECK_SIZE, expression_change_map
+
+    out = []
+    for a, img in zip(ds.attributes, ds.images):
+        if a.get("expression", "neutral") == "neutral":
+            out.append(0)
+            continue
+        im = img if img.shape[0] == SHOW_CHECK_SIZE else None
+        m = expression_change_map(a, im)
+        out.append(int(round(float(m.sum()) * (SHOW_CHECK_SIZE // m.shape[0]) ** 2)))
+    return out
 
 
 PIXEL_BINS = ((8, 12), (12, 16), (16, 24), (24, 32), (32, 4097))
@@ -132,9 +163,13 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     out["identity_diff_distance"] = diff
     out["identity_ratio"] = same / diff if diff else None
     if domain == "faces":
-        vis, counts = accuracy_visible(codec, ds.attributes, rows, shown)
+        px = changed_pixels(ds)
+        vis, counts = accuracy_visible(codec, ds.attributes, rows, shown, px)
         out["accuracy_visible"] = vis
         out["visible_counts"] = counts
+        strict, strict_n = accuracy_visible(codec, ds.attributes, rows, shown)
+        out["accuracy_visible_strict"] = strict
+        out["visible_counts_strict"] = strict_n
         out["visible_rule"] = VISIBLE_RULE
         out["min_class_accuracy_visible"] = min(vis.values())
         out["passes_visible"] = bool(min(vis.values()) >= VISIBLE_BAR)
