@@ -105,17 +105,17 @@ def confusion(attr, rows: list[dict], shown: list[dict]) -> dict[str, Any]:
     return {"values": values, "rows_shown_cols_read": m.tolist()}
 
 
-def by_changed_pixels(ds, rows: list[dict], shown: list[dict]) -> dict[str, dict[str, float]]:
+def by_changed_pixels(
+    ds, rows: list[dict], shown: list[dict], px: list[int] | None = None
+) -> dict[str, dict[str, float]]:
     """Accuracy on the visible expressions, binned by how many pixels each
-    changed against the same face made neutral (the expression's size)."""
-    from generators.studio import expression_change_map
-
+    changed against the same face made neutral (the expression's size);
+    ``px``: ``changed_pixels(ds)`` where already at hand."""
+    px = changed_pixels(ds) if px is None else px
     hits: dict[str, list[bool]] = {f"{lo}-{hi - 1}": [] for lo, hi in PIXEL_BINS}
-    for a, img, r, t in zip(ds.attributes, ds.images, rows, shown):
+    for n, r, t in zip(px, rows, shown):
         if t["expression"] == "neutral":
             continue
-        m = expression_change_map(a, img)
-        n = int(round(float(m.sum()) * (img.shape[0] // m.shape[0]) ** 2))
         for lo, hi in PIXEL_BINS:
             if lo <= n < hi:
                 hits[f"{lo}-{hi - 1}"].append(r["expression"] == t["expression"])
@@ -137,8 +137,9 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
         told = [t[a.name] for t in shown]
         acc[a.name] = float(np.mean([r[a.name] == t for r, t in zip(rows, told) if t is not None]))
     out["confusion"] = {a.name: confusion(a, rows, shown) for a in codec.classes}
-    if domain == "faces":
-        out["expression_accuracy_by_changed_pixels"] = by_changed_pixels(ds, rows, shown)
+    px = changed_pixels(ds) if domain == "faces" else None  # one neutral twin per face
+    if px is not None:
+        out["expression_accuracy_by_changed_pixels"] = by_changed_pixels(ds, rows, shown, px)
     mae = {}
     for a in codec.numeric:
         # the strength of an expression that reads neutral is not in the image
@@ -163,7 +164,6 @@ def evaluate_judge(judge: Judge, n_test: int = 2000, seed: int = 0) -> dict[str,
     out["identity_diff_distance"] = diff
     out["identity_ratio"] = same / diff if diff else None
     if domain == "faces":
-        px = changed_pixels(ds)
         vis, counts = accuracy_visible(codec, ds.attributes, rows, shown, px)
         out["accuracy_visible"] = vis
         out["visible_counts"] = counts

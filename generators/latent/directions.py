@@ -844,10 +844,9 @@ def calibrate_reach(
             rates[f"{m:g}"] = float(np.mean([bool(t.positive(r)) for r in after]))
             if rates[f"{m:g}"] >= rate:
                 break
-        best = max(rates.values())
-        enough = [k for k, v in rates.items() if v >= rate]
-        pick = enough[0] if enough else next(k for k, v in rates.items() if v == best)
-        info.reach = float(pick)
+        # the loop stops at the first multiple that reaches ``rate``, which is then
+        # the highest rate; else the first (smallest) of the highest
+        info.reach = float(max(rates, key=rates.__getitem__))
         info.reach_rates = rates
     d.meta["reach"] = {"rate": float(rate), "samples": int(samples)}
     return d
