@@ -175,7 +175,7 @@ def test_conv_deconv_with_expression_pairs_trains_and_resumes_exactly(tmp_path, 
                            channels=(8, 8, 4, 4, 4))
     base = dict(domain="faces", steps=4, batch=4, lr=3e-3, log_every=1, progress=False,
                 checkpoint_every=2, sample_every=2, feature_weight=0.0, pairs=6, pair_weight=2.0,
-                pair_attributes="expression,eyewear")
+                pair_attributes="expression,eyewear", grad_weight=0.5)
     out = tmp_path / "w"
     train_convdeconv(ConvDeconvTrainOptions(**dict(base, steps=2), out=str(out)), cfg, dataset=ds)
     resumed = train_convdeconv(ConvDeconvTrainOptions(**base, out=str(out), resume=True), cfg,
@@ -184,3 +184,19 @@ def test_conv_deconv_with_expression_pairs_trains_and_resumes_exactly(tmp_path, 
     for (k, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6), k
     assert all(r["pair"] > 0 for r in straight.train_log)
+    assert all(r["grad"] > 0 for r in straight.train_log)
+
+
+def test_the_gradient_difference_charges_a_soft_edge_and_not_a_sharp_one():
+    from generators.training.losses import gradient_difference
+
+    edge = torch.zeros(1, 3, 8, 8)
+    edge[..., 4:] = 1.0
+    soft = edge.clone()
+    soft[..., 3], soft[..., 4] = 1 / 3, 2 / 3  # the same edge over three pixels
+    assert gradient_difference(edge, edge).item() == 0.0
+    assert gradient_difference(edge + 0.1, edge).item() == pytest.approx(0.0, abs=1e-7)  # level
+    assert gradient_difference(soft, edge).item() > 0.0
+    # a squared pixel loss sees the soft edge as almost right; this loss does not
+    mse = (soft - edge).pow(2).mean().item()
+    assert gradient_difference(soft, edge).item() > 3 * mse

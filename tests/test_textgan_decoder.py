@@ -159,6 +159,32 @@ def test_captions_leave_out_default_phrases_but_never_use_heldout_templates():
     assert same == texts                                            # deterministic
 
 
+def test_vocabulary_captions_add_the_dialogues_synonyms_but_no_heldout_word():
+    from generators.studio.captions import (captions, heldout_only_words,
+                                            vocabulary_templates)
+
+    banned = heldout_only_words("faces")
+    assert {"headwear", "whiskers", "joyful", "annoyed", "stunned"} <= banned
+    assert not {"hat", "beard", "glasses", "happy", "a", "an", "with"} & banned
+    extra = vocabulary_templates("faces")
+    assert {"expression", "eyewear", "hat", "beard", "hair_color", "skin_tone"} <= set(extra)
+    rng = np.random.default_rng(3)
+    attrs = [sample_attributes("faces", rng, i) for i in range(200)]
+    said = " ".join(t for a in attrs for t in captions("faces", a, rng, 4, vocabulary=True))
+    words = set(said.replace(",", " ").split())
+    assert not words & banned                                       # nothing held out
+    assert {"beanie", "goatee", "glad", "ginger"} <= words          # the records' words
+    # the vocabulary phrase of a value is said only for that value
+    a = dict(attrs[0], hat=False, beard=False, eyewear="none", expression="sad")
+    plain = " ".join(captions("faces", a, np.random.default_rng(0), 50, vocabulary=True))
+    assert "beanie" not in plain and "goatee" not in plain and "glad" not in plain
+    # off by default: the shipped head's training captions are unchanged
+    r0, r1 = np.random.default_rng(5), np.random.default_rng(5)
+    assert captions("faces", a, r0, 8) == captions("faces", a, r1, 8, vocabulary=False)
+    texts, _ = token_captions(attrs[:20], 2, 0, vocabulary=True)
+    assert texts != token_captions(attrs[:20], 2, 0)[0]
+
+
 def test_training_warms_up_the_head_then_plays_gan_cls_with_the_anchor(faces, tmp_path):
     tr = train_textgan(_opts(out=str(tmp_path / "run")), TINY, faces,
                        embedder=hash_phrase_tokens)

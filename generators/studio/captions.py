@@ -10,6 +10,8 @@ hat) and their order is shuffled.  The schema has no gender, so faces are
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -390,6 +392,87 @@ def _record_templates(domain: str, table: dict[str, list[Phrase]]) -> dict[str, 
     return out
 
 
+# frames of the vocabulary's extra words (``vocabulary_templates``): {w} is the word
+_VOCAB_FRAMES = {
+    "expression": ("with {a} expression", "looking {w}", "{w}"),
+    "eyewear": ("wearing {w}", "with {w}"),
+    "hair_color": ("with {w} hair",),
+    "skin_tone": ("with {w} skin",),
+}
+_BOOL_FRAMES = {"hat": ("wearing {a}", "with {a}"), "beard": ("with {a}",)}
+_MASS_NOUNS = ("stubble", "facial hair")
+
+
+def heldout_only_words(domain: str, n: int = 400) -> frozenset[str]:
+    """The words of the held-out caption templates that no training template
+    uses ("headwear", "whiskers", "joyful"; function words aside), read off
+    the captions of ``n`` random states: a training caption must never contain
+    one, or the held-out figure would measure memory instead of generalisation."""
+    from generators.datasets import sample_attributes
+
+    rng = np.random.default_rng(12345)
+    held: set[str] = set()
+    seen: set[str] = set()
+    for i in range(n):
+        a = sample_attributes(domain, rng, i)
+        for heldout, into in ((True, held), (False, seen)):
+            for c in captions(domain, a, rng, 4, heldout=heldout):
+                into.update(_words(c))
+    if domain == "faces":  # every held-out expression word, whether drawn or not
+        held.update(w for words in EXPR_HELDOUT.values() for w in _words(" ".join(words)))
+    return frozenset(held - seen - _FUNCTION_WORDS)
+
+
+# words that carry no attribute ("an individual" holds "an" out of nothing)
+_FUNCTION_WORDS = frozenset({"a", "an", "at", "the", "of", "to", "in", "on", "with", "is"})
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def _article(w: str) -> str:
+    return f"an {w}" if w[0] in "aeiou" else f"a {w}"
+
+
+@functools.cache
+def vocabulary_templates(domain: str) -> dict[str, list[Phrase]]:
+    """More training phrases, one per word the vocabulary records know beyond
+    the hand-written templates ("beanie", "goatee", "glad", "ginger"), so a
+    text head meets every synonym the dialogue understands.  Words that occur
+    only in the held-out templates are left out (``heldout_only_words``)."""
+    from generators import vocabulary as V
+
+    banned = heldout_only_words(domain)
+    out: dict[str, list[Phrase]] = {}
+    for r in V.vocabulary(domain).records:
+        phrases: list[Phrase] = []
+        if r.kind == "category" and r.name in _VOCAB_FRAMES:
+            for value in r.values:
+                for w in dict.fromkeys((value, *r.words.get(value, ()))):
+                    if _words(w) & banned:
+                        continue
+                    frames = _VOCAB_FRAMES[r.name]
+                    if r.name == "expression" and w in ("straight", "blank"):
+                        frames = frames[:1]  # "looking straight" is a head turn
+                    texts = [f.format(w=w, a=_article(w)) for f in frames]
+                    phrases += [_phrase(r.name, value, t) for t in texts]
+        elif r.kind == "bool" and r.name in _BOOL_FRAMES:
+            for w in r.names:
+                if w.endswith("s") or _words(w) & banned:
+                    continue  # plurals ("hats") and held-out words
+                if w.endswith("ed"):
+                    texts: tuple[str, ...] = (w,)
+                elif w in _MASS_NOUNS:
+                    texts = (f"with {w}",)
+                else:
+                    texts = tuple(f.format(a=_article(w)) for f in _BOOL_FRAMES[r.name])
+                phrases += [_phrase(r.name, "true", t) for t in texts]
+        if phrases:
+            out[r.name] = phrases
+    return out
+
+
 TRAIN_TEMPLATES = {"faces": FACE_TRAIN, "chairs": CHAIR_TRAIN}
 HELDOUT_TEMPLATES = {"faces": FACE_HELDOUT, "chairs": CHAIR_HELDOUT}
 _SUBJECTS = {
@@ -412,15 +495,20 @@ def captions(
     rng: np.random.Generator | None = None,
     n: int = 1,
     heldout: bool = False,
+    vocabulary: bool = False,
 ) -> list[str]:
     """``n`` captions of one state; each mentions every attribute worth saying,
-    one random template per attribute, in shuffled order."""
+    one random template per attribute, in shuffled order.  ``vocabulary``
+    (training templates only) adds the phrases of ``vocabulary_templates``."""
     if domain not in TRAIN_TEMPLATES:
         raise KeyError(f"unknown domain {domain!r}")
     rng = rng if rng is not None else np.random.default_rng(0)
     table = (HELDOUT_TEMPLATES if heldout else TRAIN_TEMPLATES)[domain]
     if not heldout:
         table = _record_templates(domain, table)
+        if vocabulary:
+            extra = vocabulary_templates(domain)
+            table = {k: list(v) + extra.get(k, []) for k, v in table.items()}
     subjects = _SUBJECTS[(domain, heldout)]
     out = []
     for _ in range(n):

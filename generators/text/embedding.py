@@ -289,15 +289,19 @@ def dataset_captions(
     per_image: int = 4,
     seed: int = 0,
     heldout: bool = False,
+    vocabulary: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """(unique texts, N×per_image index) of paraphrased captions for each image;
-    a pure function of the attributes and the seed."""
+    a pure function of the attributes and the seed (``vocabulary``: training
+    captions with the vocabulary's synonyms too, ``captions``)."""
     from generators.studio.captions import captions
 
     where: dict[str, int] = {}
     index = np.empty((len(attributes), per_image), np.int64)
     for i, a in enumerate(attributes):
-        caps = captions(domain, a, np.random.default_rng([seed, i, 7]), per_image, heldout)
+        caps = captions(
+            domain, a, np.random.default_rng([seed, i, 7]), per_image, heldout, vocabulary
+        )
         for j, c in enumerate(caps):
             index[i, j] = where.setdefault(c, len(where))
     return list(where), index

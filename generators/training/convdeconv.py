@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError
-from generators.training.losses import feature_weights, weighted_rec
+from generators.training.losses import feature_weights, gradient_difference, weighted_rec
 
 __all__ = ["ConvDeconvTrainOptions", "ConvDeconvTrainer", "TrainingError", "train_convdeconv"]
 
@@ -58,6 +58,7 @@ class ConvDeconvTrainOptions(kernel.Loop):
     pairs: int = 0
     pair_weight: float = 1.0
     pair_attributes: str = "expression"  # comma-separated: expression, eyewear
+    grad_weight: float = 0.0  # faces: weight of the gradient difference loss (0: none)
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -177,7 +178,7 @@ class ConvDeconvTrainer(kernel.Trainer):
     name, code_version = "convdeconv", ARCH_VERSION
     module_cls, config_cls = ConvDeconv, ConvDeconvConfig
     retrain = "holochat train convdeconv --out DIR"
-    terms = ("rec_weighted", "mse", "mask", "perceptual", "pair")
+    terms = ("rec_weighted", "mse", "mask", "perceptual", "pair", "grad")
 
     def __init__(
         self,
@@ -298,6 +299,10 @@ class ConvDeconvTrainer(kernel.Trainer):
         if self.pairs is not None:
             pair = self._pair_loss(b["pair_step"])
             loss = loss + o.pair_weight * pair
+        grad = rec.new_zeros(())
+        if o.grad_weight > 0:
+            grad = gradient_difference(rgb, y)
+            loss = loss + o.grad_weight * grad
         yield "model", loss
         return {
             "rec_weighted": rec,
@@ -305,6 +310,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "mask": mask_l,
             "perceptual": perc,
             "pair": pair,
+            "grad": grad,
         }
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -317,6 +323,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "mask": rec["mask"],
             "perceptual": rec["perceptual"],
             "pair": rec["pair"],
+            "grad": rec["grad"],
             "images_per_s": round(rec["images_per_s"], 1),
             "s": round(time.perf_counter() - self.t0, 1),
         }

@@ -155,6 +155,7 @@ class TextGANTrainOptions(kernel.Loop):
     head_weight: float = 1.0  # the text head's cross-entropy with the attribute labels
     head_lr_mul: float = 20.0  # the head's learning rate over the decoder's (``lr``)
     drop_defaults: float = 0.5  # share of captions that leave out "no glasses / hat / beard"
+    vocab_captions: bool = False  # also the vocabulary's synonyms (captions.vocabulary_templates)
     token_dropout: float = 0.2  # share of tokens the head's loss hides (regularises the head)
     lr: float = 2e-4  # Adam, as in DCGAN and GAN-CLS
     beta1: float = 0.5
@@ -209,6 +210,7 @@ def prepare_data(
     progress: bool = False,
     features: bool = False,
     drop_defaults: float = 0.5,
+    vocabulary: bool = False,
 ) -> TextGANData:
     """Encode a studio dataset: captions (embedded once, cached on disk),
     geometry / identity numbers and category codes, moved to ``device``."""
@@ -222,7 +224,9 @@ def prepare_data(
             f"{cfg.channels}, got {ds.images.shape[1:]}"
         )
     if cfg.tokens:
-        texts, index = token_captions(ds.attributes, captions_per_image, seed, drop_defaults)
+        texts, index = token_captions(
+            ds.attributes, captions_per_image, seed, drop_defaults, vocabulary
+        )
         tokens = token_table(texts, embedder, cache_dir, progress=progress)
         if tokens.shape[2] != cfg.embed_dim:
             raise TrainingError(
@@ -267,15 +271,20 @@ DEFAULT_PHRASES = ("without glasses", "bareheaded", "clean-shaven", "with no bea
 
 
 def token_captions(
-    attributes: Sequence[dict], per_image: int, seed: int, drop_defaults: float = 0.5
+    attributes: Sequence[dict],
+    per_image: int,
+    seed: int,
+    drop_defaults: float = 0.5,
+    vocabulary: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """(unique texts, N×per_image index): the training-template captions of
     each face (``dataset_captions``), where a share ``drop_defaults`` of them
     leave out the phrases of ``DEFAULT_PHRASES``: "no glasses" is said by
-    saying nothing as often as by "without glasses".  Training templates only."""
+    saying nothing as often as by "without glasses".  Training templates only
+    (``vocabulary``: with the vocabulary records' synonyms)."""
     from generators.text.embedding import dataset_captions
 
-    texts, index = dataset_captions("faces", attributes, per_image, seed)
+    texts, index = dataset_captions("faces", attributes, per_image, seed, vocabulary=vocabulary)
     rng = np.random.default_rng([seed, 31])
     where: dict[str, int] = {}
     out = np.empty_like(index)
@@ -682,6 +691,7 @@ def train_textgan(
         progress=opts.progress,
         features=opts.feature_weight > 0,
         drop_defaults=opts.drop_defaults,
+        vocabulary=opts.vocab_captions,
     )
     trainer = TextGANTrainer(cfg, data, opts, recipe=recipe)
     kernel.run(trainer, init=opts.init, on_log=on_log)
