@@ -443,6 +443,7 @@ def vocabulary_templates(domain: str) -> dict[str, list[Phrase]]:
     only in the held-out templates are left out (``heldout_only_words``)."""
     from generators import vocabulary as V
 
+    V.on_change(vocabulary_templates.cache_clear)  # records edited: build anew
     banned = heldout_only_words(domain)
     out: dict[str, list[Phrase]] = {}
     for r in V.vocabulary(domain).records:

@@ -210,8 +210,10 @@ def all_records() -> Iterator[tuple[str, Record]]:
 
 
 def on_change(hook: Callable[[], None]) -> Callable[[], None]:
-    """Register a function that drops tables derived from the vocabulary."""
-    _HOOKS.append(hook)
+    """Register a function that drops tables derived from the vocabulary
+    (once: registering it again changes nothing)."""
+    if hook not in _HOOKS:
+        _HOOKS.append(hook)
     return hook
 
 
