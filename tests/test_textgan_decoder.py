@@ -185,6 +185,20 @@ def test_vocabulary_captions_add_the_dialogues_synonyms_but_no_heldout_word():
     assert texts != token_captions(attrs[:20], 2, 0)[0]
 
 
+def test_the_trainer_option_puts_the_vocabulary_into_the_heads_captions(faces):
+    from generators.studio.captions import captions
+
+    rng = np.random.default_rng(9)
+    default_words = {w for i in range(200)
+                     for c in captions("faces", sample_attributes("faces", rng, i), rng, 8)
+                     for w in c.replace(",", " ").split()}
+    runs = {v: train_textgan(_opts(steps=1, vocab_captions=v), TINY, faces,
+                             embedder=hash_phrase_tokens) for v in (False, True)}
+    new = {v: {w for t in tr.data.texts for w in t.replace(",", " ").split()} - default_words
+           for v, tr in runs.items()}
+    assert new[True] and not new[False]     # only the option brings the records' words
+
+
 def test_training_warms_up_the_head_then_plays_gan_cls_with_the_anchor(faces, tmp_path):
     tr = train_textgan(_opts(out=str(tmp_path / "run")), TINY, faces,
                        embedder=hash_phrase_tokens)
