@@ -456,19 +456,19 @@ def vocabulary_templates(domain: str) -> dict[str, list[Phrase]]:
                     frames = _VOCAB_FRAMES[r.name]
                     if r.name == "expression" and w in ("straight", "blank"):
                         frames = frames[:1]  # "looking straight" is a head turn
-                    texts = [f.format(w=w, a=_article(w)) for f in frames]
-                    phrases += [_phrase(r.name, value, t) for t in texts]
+                    said = [f.format(w=w, a=_article(w)) for f in frames]
+                    phrases += [_phrase(r.name, value, t) for t in said]
         elif r.kind == "bool" and r.name in _BOOL_FRAMES:
             for w in r.names:
                 if w.endswith("s") or _words(w) & banned:
                     continue  # plurals ("hats") and held-out words
                 if w.endswith("ed"):
-                    texts: tuple[str, ...] = (w,)
+                    said = [w]
                 elif w in _MASS_NOUNS:
-                    texts = (f"with {w}",)
+                    said = [f"with {w}"]
                 else:
-                    texts = tuple(f.format(a=_article(w)) for f in _BOOL_FRAMES[r.name])
-                phrases += [_phrase(r.name, "true", t) for t in texts]
+                    said = [f.format(a=_article(w)) for f in _BOOL_FRAMES[r.name]]
+                phrases += [_phrase(r.name, "true", t) for t in said]
         if phrases:
             out[r.name] = phrases
     return out
