@@ -200,3 +200,18 @@ def test_the_gradient_difference_charges_a_soft_edge_and_not_a_sharp_one():
     # a squared pixel loss sees the soft edge as almost right; this loss does not
     mse = (soft - edge).pow(2).mean().item()
     assert gradient_difference(soft, edge).item() > 3 * mse
+
+
+def test_the_expression_contrast_measures_every_expression_on_the_shipped_decoder():
+    from generators.convdeconv_gen import ConvDeconvGenerator
+    from generators.evaluation.convdeconv import CONTRAST_EXPRESSIONS, expression_contrast
+
+    attrs = [FACES.defaults(s) for s in range(4)]
+    out = expression_contrast(ConvDeconvGenerator("faces"), attrs)
+    assert set(CONTRAST_EXPRESSIONS) == {"happy", "sad", "angry", "surprised"}
+    for key in ("expression_contrast_by_expression", "expression_contrast_in_region",
+                "expression_contrast_near", "expression_leak"):
+        assert set(out[key]) == set(CONTRAST_EXPRESSIONS), key
+    inside = out["expression_contrast_in_region"]
+    assert all(0 < v < 2 for v in inside.values())       # drawn, and not beyond reason
+    assert out["expression_contrast_in_region_min"] == min(inside.values())
