@@ -136,14 +136,14 @@ def expression_contrast(gen, attrs) -> dict[str, Any]:
     one pixel off still shows), and the mean change elsewhere
     (``expression_leak``, levels of 255 summed over channels; the studio's is 0)."""
     ratios, inside, near, leak = {}, {}, {}, {}
+    base = [
+        dict(a, expression="neutral", expression_strength=1.0, yaw=0.0, pitch=0.0) for a in attrs
+    ]
+    g0 = _predict(gen, base)[0].astype(float)  # the neutral faces, shared by every expression
+    s0 = render_attributes("faces", base, 64, workers=1)[0].astype(float)
     for expr in CONTRAST_EXPRESSIONS:
-        base = [
-            dict(a, expression="neutral", expression_strength=1.0, yaw=0.0, pitch=0.0)
-            for a in attrs
-        ]
         edit = [dict(a, expression=expr) for a in base]
-        g0, g1 = _predict(gen, base)[0].astype(float), _predict(gen, edit)[0].astype(float)
-        s0 = render_attributes("faces", base, 64, workers=1)[0].astype(float)
+        g1 = _predict(gen, edit)[0].astype(float)
         s1 = render_attributes("faces", edit, 64, workers=1)[0].astype(float)
         ratios[expr] = float(np.abs(g1 - g0).mean() / max(np.abs(s1 - s0).mean(), 1e-9))
         sd, gd = np.abs(s1 - s0).sum(-1), np.abs(g1 - g0).sum(-1)

@@ -401,6 +401,8 @@ _VOCAB_FRAMES = {
 }
 _BOOL_FRAMES = {"hat": ("wearing {a}", "with {a}"), "beard": ("with {a}",)}
 _MASS_NOUNS = ("stubble", "facial hair")
+# words that carry no attribute ("an individual" holds "an" out of nothing)
+_FUNCTION_WORDS = frozenset({"a", "an", "at", "the", "of", "to", "in", "on", "with", "is"})
 
 
 def heldout_only_words(domain: str, n: int = 400) -> frozenset[str]:
@@ -421,10 +423,6 @@ def heldout_only_words(domain: str, n: int = 400) -> frozenset[str]:
     if domain == "faces":  # every held-out expression word, whether drawn or not
         held.update(w for words in EXPR_HELDOUT.values() for w in _words(" ".join(words)))
     return frozenset(held - seen - _FUNCTION_WORDS)
-
-
-# words that carry no attribute ("an individual" holds "an" out of nothing)
-_FUNCTION_WORDS = frozenset({"a", "an", "at", "the", "of", "to", "in", "on", "with", "is"})
 
 
 def _words(text: str) -> set[str]:
