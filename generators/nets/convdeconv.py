@@ -67,9 +67,14 @@ class ConvDeconvConfig:
     shared: int = 512  # the two shared FC layers
     channels: tuple[int, ...] = (160, 80, 40, 20, 12)  # 4 → 8 → 16 → 32 → 64, head → 128
     mask: bool = True  # chairs: the mask is supervised and reported (always predicted)
+    # faces: width of the refinement stage (``Refiner``) on the composed image (0: none,
+    # every checkpoint before it)
+    refine: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
+        if self.refine < 0 or (self.refine and self.domain != "faces"):
+            raise ValueError("refine: a width ≥ 0, and only for faces")
 
 
 def _onehot(
@@ -239,6 +244,40 @@ def group_dims(domain: str) -> dict[str, int]:
     return {k: len(v) for k, v in GROUPS[domain](example).items()}
 
 
+class Refiner(nn.Module):
+    """A residual stage at full resolution on the composed face: four 3×3
+    convolutions (``w`` channels) read the image and the decoder's last
+    64×64 feature map and add a correction to the image.  The up-convolutions
+    draw a thin feature (a mouth line, a rim, a brow) spread over its
+    neighbours; the correction puts it back where it belongs, as a
+    deblurring network would.  The feature map is normalised per image and
+    channel first (the decoder's activations run into the thousands).  Its
+    last layer starts at zero, so a decoder with a fresh refiner draws exactly
+    what it drew without one."""
+
+    def __init__(self, c_features: int, w: int):
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(c_features)
+        self.net = nn.Sequential(
+            nn.Conv2d(3 + c_features, w, 3, 1, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, w, 3, 1, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, w, 3, 1, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 3, 3, 1, 1),
+        )
+        last = self.net[-1]
+        assert isinstance(last, nn.Conv2d) and last.bias is not None
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+
+    def forward(self, rgb: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """rgb B×3×64×64 in [0, 1], features B×C×64×64 → the refined image."""
+        f = self.norm(features.float()).to(rgb)
+        return (rgb + self.net(torch.cat([rgb, f], 1))).clamp(0, 1)
+
+
 class ConvDeconv(nn.Module):
     def __init__(self, cfg: ConvDeconvConfig):
         super().__init__()
@@ -281,6 +320,7 @@ class ConvDeconv(nn.Module):
         # background colour per category.  Stored as logits of sigmoid(·)·2 / sigmoid(·).
         self.tint = nn.Parameter(torch.zeros(n_pal, 3)) if cfg.domain == "chairs" else None
         self.background = nn.Parameter(torch.zeros(1 if cfg.domain == "chairs" else n_pal, 3))
+        self.refine = Refiner(c_last, cfg.refine) if cfg.refine else None
 
     @torch.no_grad()
     def init_from_data(self, images: torch.Tensor, palette: torch.Tensor) -> None:
@@ -305,7 +345,8 @@ class ConvDeconv(nn.Module):
         B×3×64×64 in [0, 1], mask logits B×1×64×64)."""
         h = torch.cat([m(inputs[k]) for k, m in self.groups.items()], 1)  # B×(w·G)
         h = self.shared(h).view(len(h), self.cfg.channels[0], 4, 4)  # B×C0×4×4
-        out = self.head(self.up(h))
+        features = self.up(h)
+        out = self.head(features)
         albedo = torch.sigmoid(out[:, :3])
         shade = 1.2 * torch.sigmoid(out[:, 3:4])
         mask_logits = out[:, 4:5]
@@ -315,7 +356,10 @@ class ConvDeconv(nn.Module):
             bg = torch.sigmoid(self.background).expand(len(pal), 3)
         else:
             bg = pal @ torch.sigmoid(self.background)
-        return compose(self.cfg.domain, albedo * shade, mask_logits, bg, inputs["_transform"])
+        rgb, ml = compose(self.cfg.domain, albedo * shade, mask_logits, bg, inputs["_transform"])
+        if self.refine is not None:
+            rgb = self.refine(rgb, features)
+        return rgb, ml
 
 
 def loss_fn(

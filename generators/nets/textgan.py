@@ -110,6 +110,7 @@ class TextGANConfig:
     decoder_group_width: int = 128  # the conv-deconv decoder's sizes (ConvDeconvConfig)
     decoder_shared: int = 512
     decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)
+    decoder_refine: int = 0  # the decoder's refinement stage (ConvDeconvConfig.refine)
     ngf: int = 64  # generator width at the last hidden layer
     ndf: int = 64  # discriminator width at the first layer
     image_size: int = 64
@@ -389,6 +390,7 @@ class DecoderGenerator(nn.Module):
                 shared=cfg.decoder_shared,
                 channels=cfg.decoder_channels,
                 mask=False,
+                refine=cfg.decoder_refine,
             )
         )
 

@@ -58,7 +58,13 @@ class ConvDeconvTrainOptions(kernel.Loop):
     pairs: int = 0
     pair_weight: float = 1.0
     pair_attributes: str = "expression"  # comma-separated: expression, eyewear
+    # relative weights of the pairs' expressions, e.g. "sad=2,angry=2" (unnamed
+    # ones weigh 1; empty: uniform, the draws of the runs before the option)
+    pair_expression_weights: str = ""
     grad_weight: float = 0.0  # faces: weight of the gradient difference loss (0: none)
+    # train the refinement stage alone (the config's ``refine`` > 0): the decoder
+    # below it is frozen and stays bit-identical
+    refine_only: bool = False
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -85,13 +91,16 @@ def attribute_pairs(
     identities: int,
     attributes: tuple[str, ...] = ("expression",),
     size: int = 64,
+    expression_weights: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray, np.ndarray]:
     """``n`` training faces twice, the two differing in one attribute drawn
     from ``attributes`` (everything else, pose and light included, the
     same): neutral and a random expression at strength 0.5–1, or no eyewear
     and glasses or sunglasses.  Identities are the first ``identities``
-    training ones (those the training set draws from).  Returns (plain
-    attributes, changed attributes, their studio renders N×H×W×3 uint8)."""
+    training ones (those the training set draws from).  ``expression_weights``
+    (``parse_expression_weights``) draws some expressions more often than
+    others; None draws them uniformly.  Returns (plain attributes, changed
+    attributes, their studio renders N×H×W×3 uint8)."""
     from generators.datasets import render_attributes, sample_attributes
 
     unknown = sorted(set(attributes) - set(PAIR_ATTRIBUTES))
@@ -99,6 +108,10 @@ def attribute_pairs(
         raise ValueError(
             f"pair attributes are some of {', '.join(PAIR_ATTRIBUTES)}; got {list(attributes)}"
         )
+    p_expr = None
+    if expression_weights:
+        w = np.array([expression_weights.get(e, 1.0) for e in PAIR_EXPRESSIONS], float)
+        p_expr = w / w.sum()
     rng = np.random.default_rng([seed, 29])
     a0: list[dict[str, Any]] = []
     a1: list[dict[str, Any]] = []
@@ -107,10 +120,15 @@ def attribute_pairs(
         which = attributes[int(rng.integers(len(attributes)))]
         if which == "expression":
             a0.append(dict(a, expression="neutral"))
+            k = (
+                int(rng.integers(len(PAIR_EXPRESSIONS)))
+                if p_expr is None
+                else int(rng.choice(len(PAIR_EXPRESSIONS), p=p_expr))
+            )
             a1.append(
                 dict(
                     a,
-                    expression=PAIR_EXPRESSIONS[int(rng.integers(len(PAIR_EXPRESSIONS)))],
+                    expression=PAIR_EXPRESSIONS[k],
                     expression_strength=float(rng.uniform(0.5, 1.0)),
                 )
             )
@@ -120,6 +138,29 @@ def attribute_pairs(
     i0, _ = render_attributes("faces", a0, size)
     i1, _ = render_attributes("faces", a1, size)
     return a0, a1, i0, i1
+
+
+def parse_expression_weights(text: str) -> dict[str, float] | None:
+    """ "sad=2,angry=2" → {"sad": 2.0, "angry": 2.0}; "" → None (uniform)."""
+    out: dict[str, float] = {}
+    for item in (x.strip() for x in text.split(",")):
+        if not item:
+            continue
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        try:
+            weight = float(value) if eq else float("nan")
+        except ValueError:
+            weight = float("nan")
+        if name not in PAIR_EXPRESSIONS or not math.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"pair expression weights are NAME=WEIGHT (NAME one of "
+                f"{', '.join(PAIR_EXPRESSIONS)}, WEIGHT ≥ 0); got {item!r}"
+            )
+        out[name] = weight
+    if out and sum(out.get(e, 1.0) for e in PAIR_EXPRESSIONS) <= 0:
+        raise ValueError("pair expression weights: at least one must be above 0")
+    return out or None
 
 
 def pair_loss(
@@ -195,7 +236,16 @@ class ConvDeconvTrainer(kernel.Trainer):
         dev = self.device
         self.model = self.module = ConvDeconv(self.cfg).to(dev)
         self.model.train()
-        self.add_optimizer("model", self.model.parameters(), lr=opts.lr, betas=(0.9, 0.99))
+        params = list(self.model.parameters())
+        if opts.refine_only:
+            if self.model.refine is None:
+                raise TrainingError("refine_only needs a refinement stage: --set refine=WIDTH")
+            for p in self.model.parameters():
+                p.requires_grad_(False)
+            params = list(self.model.refine.parameters())
+            for p in params:
+                p.requires_grad_(True)
+        self.add_optimizer("model", params, lr=opts.lr, betas=(0.9, 0.99))
         faces = opts.domain == "faces"
         ds = kernel.studio_set(opts, dataset, with_features=faces and opts.feature_weight > 0)
         inputs, images, masks = prepare(opts.domain, ds)
@@ -223,6 +273,7 @@ class ConvDeconvTrainer(kernel.Trainer):
                 opts.seed,
                 n_seeds_for(opts.n_train),
                 tuple(x.strip() for x in opts.pair_attributes.split(",") if x.strip()),
+                expression_weights=parse_expression_weights(opts.pair_expression_weights),
             )
             self.pairs = {
                 "x0": {k: v.to(dev) for k, v in encode("faces", a0).items()},
@@ -345,8 +396,35 @@ class ConvDeconvTrainer(kernel.Trainer):
         return Sheet(list(truth) + list(gen), len(t), 2)
 
     def init_from(self, path: Path) -> None:
-        start = self.read_weights(path, "--init")
-        self.model.load_state_dict(start.state_dict())
+        """The weights in ``path``; a start without the refinement stage gets a
+        fresh one (which draws what the start drew)."""
+        from dataclasses import replace
+
+        from generators import checkpoint
+        from generators.errors import WeightsError
+
+        try:
+            start = checkpoint.from_pretrained(
+                self.module_cls,
+                self.config_cls,
+                path,
+                model_name=self.name,
+                code_version=self.code_version,
+                retrain_hint=self.retrain,
+            )
+        except WeightsError as e:
+            raise TrainingError(str(e)) from None
+        cfg = start.cfg
+        if cfg != self.cfg and not (
+            cfg.refine == 0 and replace(cfg, refine=self.cfg.refine) == self.cfg
+        ):
+            raise TrainingError(
+                f"--init {path} holds a convdeconv with config {kernel.settings_dict(cfg)}, "
+                f"not {kernel.settings_dict(self.cfg)}; use the same model flags"
+            )
+        missing, unexpected = self.model.load_state_dict(start.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("refine.") for k in missing):
+            raise TrainingError(f"--init {path}: weights do not fit ({missing + unexpected})")
 
     def finish(self) -> None:
         self.model.eval()

@@ -393,7 +393,13 @@ class TextGANTrainer(kernel.Trainer):
         self.pair.set_text_stats(data.cap_emb)  # a resumed run loads its own
         if cfg.tokens:
             if opts.decoder_init:  # a resumed run loads its own
-                self.G.decoder.load_state_dict(load_decoder(opts.decoder_init).state_dict())
+                start = load_decoder(opts.decoder_init)
+                if start.cfg.refine != cfg.decoder_refine:
+                    raise TrainingError(
+                        f"decoder_init {opts.decoder_init} has a refinement stage of width "
+                        f"{start.cfg.refine}; train with --set decoder_refine={start.cfg.refine}"
+                    )
+                self.G.decoder.load_state_dict(start.state_dict())
             # the head learns at head_lr_mul × the decoder's small fine-tuning rate
             self.optG = self.add_optimizer(
                 "G",
