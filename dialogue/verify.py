@@ -146,12 +146,13 @@ class Verifier:
             return self._judge
 
     def read(
-        self, image: np.ndarray, expression: bool = True
+        self, image: np.ndarray, expression: bool = True, eyewear: bool = True
     ) -> tuple[dict[str, dict[Any, float]], float]:
         """The judge's probability of each value of each checked attribute, and
         yaw.  ``expression=False``: a judge with a full-resolution expression
         reader leaves it out (the turn did not change the expression; the
-        reader costs several times the rest of the judge)."""
+        reader costs several times the rest of the judge); ``eyewear=False``
+        the same for the eyewear reader."""
         import torch
 
         from generators.nets.judge import to_input
@@ -159,7 +160,11 @@ class Verifier:
         j = self.judge()
         with torch.inference_mode():
             x = to_input(np.ascontiguousarray(image)[None])
-            out = j(x.contiguous(memory_format=torch.channels_last), read_expression=expression)
+            out = j(
+                x.contiguous(memory_format=torch.channels_last),
+                read_expression=expression,
+                read_eyewear=eyewear,
+            )
         probs: dict[str, dict[Any, float]] = {}
         for a in j.codec.classes:
             if a.name not in CHECKED:
@@ -183,7 +188,7 @@ class Verifier:
         if not attrs or image is None:
             return None
         t = time.perf_counter()
-        probs, yaw = self.read(image, expression="expression" in attrs)
+        probs, yaw = self.read(image, expression="expression" in attrs, eyewear="eyewear" in attrs)
         res = Verification()
         misses: list[tuple[str, Any, Any]] = []
         for k in attrs:

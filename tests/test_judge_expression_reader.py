@@ -111,3 +111,52 @@ def test_the_per_turn_check_asks_the_reader_only_about_expressions(tmp_path, mon
     assert calls == []                                      # a hat turn: no reader
     v.check(before, dict(before, expression="happy", expression_strength=0.8), image)
     assert calls == [1]                                     # an expression turn: the reader
+
+
+def test_the_eyewear_reader_replaces_the_trunks_eyewear_and_trains_alone(tmp_path, start_judge):
+    torch.manual_seed(4)
+    j = Judge(TINY).eval()
+    r = Judge(JudgeConfig(**{**TINY.__dict__, "eyewear_width": 4})).eval()
+    r.load_state_dict(j.state_dict(), strict=False)
+    x = torch.rand(3, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        a, b = j(x), r(x)
+        assert a["eyewear"].shape == b["eyewear"].shape == (3, 3)
+        assert all(torch.equal(a[k], b[k]) for k in a if k != "eyewear")
+        torch.testing.assert_close(r(x.flip(3))["eyewear"], b["eyewear"])  # mirror-even
+        assert torch.equal(r(x, read_eyewear=False)["eyewear"], a["eyewear"])
+    # trained alone on top of a judge: nothing else moves, the reader does
+    folder, j0 = start_judge
+    opts = _opts(tmp_path, 3, folder)
+    opts = JudgeTrainOptions(**{**opts.__dict__, "expr_width": 0, "expr_only": False,
+                                "eyewear_width": 4, "eyewear_only": True})
+    tr = JudgeTrainer(opts, _tiny_data())
+    kernel.run(tr, init=str(folder))
+    after = tr.judge.state_dict()
+    for k, v in j0.state_dict().items():
+        assert torch.equal(v, after[k]), k
+    assert [k for k in after if k.startswith("eyewear_reader.") and "num_batches" not in k]
+    assert "cls" in tr.log[-1] and "map" not in tr.log[-1]
+    with pytest.raises(ValueError, match="eyewear_only needs"):
+        JudgeTrainOptions(eyewear_only=True)
+    with pytest.raises(ValueError, match="one reader at a time"):
+        JudgeTrainOptions(expr_width=4, eyewear_width=4, expr_only=True, eyewear_only=True)
+
+
+def test_the_per_turn_check_asks_the_eyewear_reader_only_about_eyewear(tmp_path):
+    from dialogue.verify import Verifier
+    from generators.schema import get_schema
+    from generators.studio import render_face
+    torch.manual_seed(5)
+    j = Judge(JudgeConfig(**{**TINY.__dict__, "eyewear_width": 4})).eval()
+    save_judge(j, tmp_path / "j")
+    v = Verifier(str(tmp_path / "j"))
+    calls = []
+    real = v.judge().eyewear_reader.forward
+    v.judge().eyewear_reader.forward = lambda x: calls.append(1) or real(x)
+    before = dict(get_schema("faces").defaults(1), eyewear="none")
+    image = render_face(before, 64)
+    v.check(before, dict(before, hat=not before["hat"]), image)
+    assert calls == []
+    res = v.check(before, dict(before, eyewear="glasses"), image)
+    assert calls == [1] and "eyewear" in res.checked

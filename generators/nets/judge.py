@@ -47,6 +47,8 @@ class JudgeConfig:
     fine_width: int = 64  # its channels
     expr_width: int = 0  # faces: a full-resolution expression reader (``ExpressionReader``)
     # whose logits replace the trunk's expression logits (0: none, every judge before it)
+    eyewear_width: int = 0  # faces: the same kind of reader for the eyewear (``eyewear_reader``;
+    # 0: none, the trunk's eyewear head answers)
 
 
 def _is_wrapping(attr) -> bool:
@@ -129,7 +131,8 @@ def _conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class ExpressionReader(nn.Module):
-    """The expression at full resolution (issue 29's visible-expression bar):
+    """The expression (or, as the judge's ``eyewear_reader``, the eyewear) at
+    full resolution (issue 29's visible-expression bar):
     stride-1 3×3 convolutions at 64×64 (``w`` channels, two), 32×32 (2w, two)
     and 16×16 (4w, two), max-pooled between, then the mean and the max over
     the image → one logit per expression.  A smile of a dozen pixels is one
@@ -229,6 +232,11 @@ class Judge(nn.Module):
         if cfg.expr_width:
             expression = next(a for a in self.codec.classes if a.name == "expression")
             self.expr = ExpressionReader(cfg.expr_width, self.codec.n_classes(expression))
+        if cfg.eyewear_width:
+            # whether the eyes show through the lenses is a few pixels at 64 px: a
+            # strided trunk reads heavier rims or darker eyes as sunglasses
+            eyewear = next(a for a in self.codec.classes if a.name == "eyewear")
+            self.eyewear_reader = ExpressionReader(cfg.eyewear_width, self.codec.n_classes(eyewear))
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.cfg.fine_blocks:
@@ -254,11 +262,14 @@ class Judge(nn.Module):
     def feature_dim(self) -> int:
         return self.embed.in_features
 
-    def forward(self, x: torch.Tensor, read_expression: bool = True) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, read_expression: bool = True, read_eyewear: bool = True
+    ) -> dict[str, torch.Tensor]:
         """x: B×3×H×W in [-1, 1] → {attr: logits B×K or values B×D, "_embed": B×E unit}.
         ``read_expression=False`` leaves the expression reader out (the trunk's own
         expression head answers): for callers that do not ask about the expression
-        and would rather not pay for it (the per-turn check)."""
+        and would rather not pay for it (the per-turn check); ``read_eyewear=False``
+        the same for the eyewear reader."""
         h, loc = self._features(x)
         out = {k: m(h) for k, m in self.cls_heads.items()}
         out.update({k: m(h) for k, m in self.reg_heads.items()})
@@ -267,6 +278,8 @@ class Judge(nn.Module):
             out["_expression_map"] = self.expr_map(loc)[:, 0]  # B×16×16 logits
         if self.cfg.expr_width and read_expression:
             out["expression"] = self.expr(x)
+        if self.cfg.eyewear_width and read_eyewear:
+            out["eyewear"] = self.eyewear_reader(x)
         return out
 
 

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from generators.datasets import expression_maps, shown_attributes
-from generators.nets.judge import ARCH_VERSION, Judge, JudgeConfig
+from generators.nets.judge import ARCH_VERSION, ExpressionReader, Judge, JudgeConfig
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet
 
@@ -53,6 +53,8 @@ class JudgeTrainOptions(kernel.Loop):
     expr_width: int = 0  # faces: the full-resolution expression reader (0: none)
     expr_only: bool = False  # train the expression reader alone (the rest frozen, unchanged)
     expr_map: float = 1.0  # weight of the reader's own change-map term (expr_only)
+    eyewear_width: int = 0  # faces: the full-resolution eyewear reader (0: none)
+    eyewear_only: bool = False  # train the eyewear reader alone (the rest frozen, unchanged)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,6 +63,12 @@ class JudgeTrainOptions(kernel.Loop):
             raise ValueError("expr_width: the expression reader is for faces")
         if self.expr_only and not self.expr_width:
             raise ValueError("expr_only needs an expression reader (expr_width > 0)")
+        if self.eyewear_width and self.domain != "faces":
+            raise ValueError("eyewear_width: the eyewear reader is for faces")
+        if self.eyewear_only and not self.eyewear_width:
+            raise ValueError("eyewear_only needs an eyewear reader (eyewear_width > 0)")
+        if self.eyewear_only and self.expr_only:
+            raise ValueError("train one reader at a time: expr_only or eyewear_only")
 
 
 # the subtle one: a faces expression changes a few pixels at 64 px
@@ -235,6 +243,7 @@ class JudgeTrainer(kernel.Trainer):
             fine_blocks=opts.fine_blocks,
             fine_width=opts.fine_width,
             expr_width=opts.expr_width,
+            eyewear_width=opts.eyewear_width,
         )
         self.judge = self.module = Judge(self.cfg)
         # the data (built on the host, in worker processes) then onto the device
@@ -250,11 +259,11 @@ class JudgeTrainer(kernel.Trainer):
         self.targets = {k: v.to(dev) for k, v in targets.items()}
         self.seeds = torch.from_numpy(np.asarray(ds.seeds)).to(dev)
         self.table, self.sizes = table.to(dev), sizes.to(dev)
-        # expr_only: only the expression reader learns; the rest of the judge
+        # expr_only / eyewear_only: only that reader learns; the rest of the judge
         # (its weights and batch-norm statistics) is never run in training
         self.add_optimizer(
             "judge",
-            self.judge.expr.parameters() if opts.expr_only else self.judge.parameters(),
+            self.reader().parameters() if self.reader_attr() else self.judge.parameters(),
             lr=opts.lr,
             betas=(0.9, 0.999),
             weight_decay=1e-4,
@@ -267,6 +276,15 @@ class JudgeTrainer(kernel.Trainer):
     def label(self) -> str:
         return f"judge {self.opts.domain}"
 
+    def reader_attr(self) -> str | None:
+        """The attribute whose reader trains alone (None: the whole judge)."""
+        if self.opts.expr_only:
+            return "expression"
+        return "eyewear" if self.opts.eyewear_only else None
+
+    def reader(self) -> ExpressionReader:
+        return self.judge.expr if self.opts.expr_only else self.judge.eyewear_reader
+
     def generators(self) -> dict[str, torch.Generator]:
         return {"draw": self.g}
 
@@ -276,7 +294,7 @@ class JudgeTrainer(kernel.Trainer):
     def init_from(self, path: Path) -> None:
         """A start without the map head gets a fresh one; one without the fine
         branch gets a fresh branch, its heads widened with zeros; one without
-        the expression reader gets a fresh reader."""
+        a reader (expression, eyewear) gets a fresh one."""
         start, cfg = self.start, self.cfg
         assert start is not None
         if replace(
@@ -285,6 +303,7 @@ class JudgeTrainer(kernel.Trainer):
             fine_blocks=cfg.fine_blocks,
             fine_width=cfg.fine_width,
             expr_width=cfg.expr_width,
+            eyewear_width=cfg.eyewear_width,
         ) != cfg or (
             start.cfg.fine_blocks
             and (start.cfg.fine_blocks, start.cfg.fine_width) != (cfg.fine_blocks, cfg.fine_width)
@@ -294,7 +313,8 @@ class JudgeTrainer(kernel.Trainer):
         if cfg.fine_blocks and not start.cfg.fine_blocks:
             sd = _widen_heads(self.judge, sd)
         missing, unexpected = self.judge.load_state_dict(sd, strict=False)
-        if unexpected or any(not k.startswith(("expr_map.", "fine.", "expr.")) for k in missing):
+        fresh = ("expr_map.", "fine.", "expr.", "eyewear_reader.")
+        if unexpected or any(not k.startswith(fresh) for k in missing):
             raise ValueError(f"--init {path}: weights do not fit ({missing + unexpected})")
 
     def lr(self, step: int, clock: float | None) -> dict[str, float]:
@@ -320,7 +340,7 @@ class JudgeTrainer(kernel.Trainer):
         }
 
     def losses(self, b: dict[str, Any], step: int) -> Losses:
-        if self.opts.expr_only:
+        if self.reader_attr():
             return (yield from self._reader_losses(b))
         with self.autocast():
             out = self.judge(b["x"])
@@ -332,17 +352,19 @@ class JudgeTrainer(kernel.Trainer):
         return parts
 
     def _reader_losses(self, b: dict[str, Any]) -> Losses:
-        """The expression reader alone: cross-entropy on the shown expression
-        (weighted as in the whole judge) and the change-map term, on images
-        mirrored at random (a mirror keeps the expression)."""
+        """A reader alone: cross-entropy on its shown attribute (weighted as in
+        the whole judge), for the expression also the change-map term, on images
+        mirrored at random (a mirror keeps the expression and the eyewear)."""
         x, t = b["x"], b["targets"]
+        attr = self.reader_attr()
+        assert attr is not None
         flip = torch.rand(len(x), generator=self.g, device=x.device) < 0.5
         x = torch.where(flip[:, None, None, None], x.flip(3), x)
         with self.autocast():
-            logits, pred = self.judge.expr.once(x)
-        ce = torch.nan_to_num(F.cross_entropy(logits.float(), t["expression"]))
-        parts = {"cls": self.weights.get("expression", 1.0) * ce}
-        if "_expression_map" in t and self.opts.expr_map:
+            logits, pred = self.reader().once(x)
+        ce = torch.nan_to_num(F.cross_entropy(logits.float(), t[attr]))
+        parts = {"cls": self.weights.get(attr, 1.0) * ce}
+        if attr == "expression" and "_expression_map" in t and self.opts.expr_map:
             m = torch.where(flip[:, None, None], t["_expression_map"].flip(2), t["_expression_map"])
             size = (int(pred.shape[-2]), int(pred.shape[-1]))
             target = F.adaptive_avg_pool2d(m[:, None], size)[:, 0]
