@@ -2,7 +2,7 @@
 repository root (docs/faces.md, section 9.3):
 
     OMP_NUM_THREADS=1 python benchmarks/faces_readback.py expression [WEIGHTS]
-    OMP_NUM_THREADS=1 python benchmarks/faces_readback.py glasses WEIGHTS [SHEET.png]
+    OMP_NUM_THREADS=1 python benchmarks/faces_readback.py glasses WEIGHTS [SHEET.png [JUDGE]]
 
 ``expression``: the 1,000 random states of ``holochat eval textgan`` (held-out identities),
 rendered by the studio and by the conv-deconv faces decoder (the shipped one, or WEIGHTS),
@@ -12,7 +12,7 @@ read by the shipped faces judge: the share of each expression read right by stre
 ``glasses``: 200 held-out faces, each without and with glasses, rendered by the studio, the
 shipped decoder and WEIGHTS: how the judge reads their eyewear (true -> read: count), and
 optionally a sheet of the candidate's glasses read as sunglasses (studio above, candidate
-below, 3x).
+below, 3x); JUDGE reads them instead of the shipped judge (use "" for no sheet).
 
 Prints one JSON object.
 """
@@ -67,8 +67,8 @@ def expression(weights=None):
     return out
 
 
-def glasses(weights, sheet=None):
-    judge = load_judge("generators/weights/judge-faces")
+def glasses(weights, sheet=None, judge_path="generators/weights/judge-faces"):
+    judge = load_judge(judge_path)
     attrs, _ = random_states(200, 0)
     attrs = [dict(a, eyewear=e) for a in attrs for e in ("none", "glasses")]
     imgs = {
@@ -81,7 +81,7 @@ def glasses(weights, sheet=None):
         reads[name], _ = read_attributes(judge, im)
         count = Counter(f"{a['eyewear']} -> {r['eyewear']}" for a, r in zip(attrs, reads[name]))
         out[name] = dict(sorted(count.items()))
-    if sheet:
+    if sheet:  # "" or None: no sheet
         from PIL import Image
 
         bad = [
@@ -99,5 +99,5 @@ def glasses(weights, sheet=None):
 
 if __name__ == "__main__":
     what, rest = sys.argv[1], sys.argv[2:]
-    result = expression(*rest[:1]) if what == "expression" else glasses(*rest[:2])
+    result = expression(*rest[:1]) if what == "expression" else glasses(*rest[:3])
     print(json.dumps(result, indent=1))

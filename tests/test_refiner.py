@@ -117,3 +117,34 @@ def test_the_text_gan_takes_a_refined_decoder_and_says_what_it_needs(tmp_path):
     tr = train_textgan(opts, replace(cfg, decoder_refine=4), faces, embedder=hash_phrase_tokens)
     for k, v in cd.state_dict().items():                # refiner included
         assert torch.equal(tr.G.decoder.state_dict()[k], v), k
+
+
+def test_the_adversarial_term_trains_and_resumes_exactly_with_its_discriminator(tmp_path,
+                                                                                 monkeypatch):
+    from safetensors import safe_open
+
+    from generators.training import convdeconv as trainer
+
+    monkeypatch.setattr(trainer, "_lr", lambda step, total, base, frac=None: base)
+    torch.manual_seed(5)
+    start = ConvDeconv(TINY).eval()
+    save_pretrained(start, start.cfg, tmp_path / "start", model_name="convdeconv",
+                    code_version=3)
+    ds = make_dataset("faces", 16, seed=2, workers=1)
+    cfg = replace(TINY, refine=4)
+    kw = dict(refine_only=True, init=str(tmp_path / "start"), adv_weight=0.1, adv_ndf=4,
+              checkpoint_every=2, ema=0.9)
+    out = tmp_path / "run"
+    train_convdeconv(_opts(steps=2, out=str(out), **kw), cfg, dataset=ds)
+    with safe_open(str(out / "training_state.safetensors"), framework="pt") as f:
+        assert any(k.startswith("aux.disc.") for k in f.keys())    # resumable, not shipped
+    with safe_open(str(out / "model.safetensors"), framework="pt") as f:
+        assert not any("disc" in k for k in f.keys())
+    resumed = train_convdeconv(_opts(steps=4, out=str(out), resume=True, **kw), cfg, dataset=ds)
+    straight = train_convdeconv(_opts(steps=4, **kw), cfg, dataset=ds)
+    for (k, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), k
+    log = straight.train_log
+    assert all(r["adv"] > 0 and r["loss_d"] > 0 for r in log)
+    for k, v in start.state_dict().items():                     # the decoder stays as it was
+        assert torch.equal(straight.state_dict()[k], v), k

@@ -33,7 +33,13 @@ import torch.nn.functional as F
 from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfig, encode
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError
-from generators.training.losses import feature_weights, gradient_difference, weighted_rec
+from generators.training.losses import (
+    feature_weights,
+    gradient_difference,
+    ns_fake,
+    ns_real,
+    weighted_rec,
+)
 
 __all__ = ["ConvDeconvTrainOptions", "ConvDeconvTrainer", "TrainingError", "train_convdeconv"]
 
@@ -65,6 +71,11 @@ class ConvDeconvTrainOptions(kernel.Loop):
     # train the refinement stage alone (the config's ``refine`` > 0): the decoder
     # below it is frozen and stays bit-identical
     refine_only: bool = False
+    # faces: weight of a PatchGAN adversarial term on top of the pixel losses, as in
+    # pix2pix (0: none); its discriminator's width and learning rate
+    adv_weight: float = 0.0
+    adv_ndf: int = 32
+    adv_lr: float = 2e-4
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -219,7 +230,7 @@ class ConvDeconvTrainer(kernel.Trainer):
     name, code_version = "convdeconv", ARCH_VERSION
     module_cls, config_cls = ConvDeconv, ConvDeconvConfig
     retrain = "holochat train convdeconv --out DIR"
-    terms = ("rec_weighted", "mse", "mask", "perceptual", "pair", "grad")
+    terms = ("rec_weighted", "mse", "mask", "perceptual", "pair", "grad", "adv", "loss_d")
 
     def __init__(
         self,
@@ -282,7 +293,25 @@ class ConvDeconvTrainer(kernel.Trainer):
                 "s1": torch.from_numpy(i1).to(dev),
             }
             self.pair_order = EpochOrder(opts.seed + 7919, opts.pairs, dev)
+        self.disc: torch.nn.Module | None = None
+        if opts.adv_weight > 0:
+            if not faces:
+                raise TrainingError("adv_weight: the adversarial term is for faces")
+            from generators.nets.dcgan import init_weights
+            from generators.nets.pix2pix import PatchDiscriminator, Pix2PixConfig
+
+            # unconditional: the pixel losses keep the picture to its state; the
+            # discriminator only asks whether its patches look like the studio's
+            self.disc = PatchDiscriminator(
+                Pix2PixConfig(in_channels=0, out_channels=3, ndf=opts.adv_ndf, d_layers=2)
+            )
+            init_weights(self.disc)
+            self.disc.to(dev).train()
+            self.add_optimizer("D", self.disc.parameters(), lr=opts.adv_lr, betas=(0.5, 0.999))
         self.start_ema(opts.ema)
+
+    def aux_modules(self) -> dict[str, torch.nn.Module]:
+        return {"disc": self.disc} if self.disc is not None else {}
 
     def label(self) -> str:
         return f"convdeconv {self.opts.domain}"
@@ -294,7 +323,10 @@ class ConvDeconvTrainer(kernel.Trainer):
         self.model.init_from_data(self.images.cpu(), self.inputs["_palette"].cpu())
 
     def lr(self, step: int, clock: float | None) -> dict[str, float]:
-        return {"model": _lr(step, self.opts.steps, self.opts.lr, clock)}
+        rates = {"model": _lr(step, self.opts.steps, self.opts.lr, clock)}
+        if self.disc is not None:
+            rates["D"] = _lr(step, self.opts.steps, self.opts.adv_lr, clock)
+        return rates
 
     def batch(self, index: int) -> dict[str, Any]:
         idx = self.order.batch(index, self.opts.batch)
@@ -354,7 +386,21 @@ class ConvDeconvTrainer(kernel.Trainer):
         if o.grad_weight > 0:
             grad = gradient_difference(rgb, y)
             loss = loss + o.grad_weight * grad
+        adv, loss_d = rec.new_zeros(()), rec.new_zeros(())
+        if self.disc is not None:
+            real, fake = y * 2 - 1, rgb * 2 - 1
+            none = real[:, :0]  # no condition
+            with self.autocast():
+                d_real, d_fake = self.disc(none, real), self.disc(none, fake.detach())
+            loss_d = 0.5 * (ns_real(d_real) + ns_fake(d_fake))
+            yield "D", loss_d
+            self.disc.requires_grad_(False)
+            with self.autocast():
+                adv = ns_real(self.disc(none, fake))
+            loss = loss + o.adv_weight * adv
         yield "model", loss
+        if self.disc is not None:
+            self.disc.requires_grad_(True)
         return {
             "rec_weighted": rec,
             "mse": (rgb.detach() - y).pow(2).mean(),
@@ -362,6 +408,8 @@ class ConvDeconvTrainer(kernel.Trainer):
             "perceptual": perc,
             "pair": pair,
             "grad": grad,
+            "adv": adv,
+            "loss_d": loss_d,
         }
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -375,6 +423,8 @@ class ConvDeconvTrainer(kernel.Trainer):
             "perceptual": rec["perceptual"],
             "pair": rec["pair"],
             "grad": rec["grad"],
+            "adv": rec["adv"],
+            "loss_d": rec["loss_d"],
             "images_per_s": round(rec["images_per_s"], 1),
             "s": round(time.perf_counter() - self.t0, 1),
         }

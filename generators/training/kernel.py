@@ -458,6 +458,11 @@ class Trainer:
             self.ema.shadow if self.ema is not None and t is not None and t[1] is target else target
         )
 
+    def aux_modules(self) -> dict[str, nn.Module]:
+        """Modules trained beside the shipped one and kept only in the training
+        state (a discriminator that sharpens a generator): resumed, not shipped."""
+        return {}
+
     def extra(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "step": self.step_count,
@@ -493,6 +498,8 @@ class Trainer:
         target = self.ema_target()
         if self.ema is not None and target is not None:
             state.update({RAW + k: v for k, v in target[1].state_dict().items()})
+        for name, module in self.aux_modules().items():
+            state.update({f"aux.{name}.{k}": v for k, v in module.state_dict().items()})
         state["rng.torch"] = torch.get_rng_state()
         if self.cuda:
             state["rng.cuda"] = torch.cuda.get_rng_state(self.device)
@@ -557,6 +564,16 @@ class Trainer:
             except RuntimeError as e:
                 raise TrainingError(
                     f"{Path(out) / STATE_FILE} lacks the raw weights of this EMA run ({e})"
+                ) from None
+        for name, module in self.aux_modules().items():
+            prefix = f"aux.{name}."
+            try:
+                module.load_state_dict(
+                    {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+                )
+            except RuntimeError as e:
+                raise TrainingError(
+                    f"{Path(out) / STATE_FILE} lacks this run's {name} ({e})"
                 ) from None
         for name, opt in self.optimizers.items():
             sd = opt.state_dict()
