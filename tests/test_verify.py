@@ -102,7 +102,7 @@ def test_a_change_the_studio_itself_hides_is_not_reported(monkeypatch):
     v = Verifier()
     blind = {k: {x: (1.0 if x == before[k] else 0.0) for x in vals} for k, vals in {
         "hair_color": ["black", "brown", "blond", "red", "gray"]}.items()}
-    monkeypatch.setattr(v, "read", lambda img, expression=True: (blind, float(before["yaw"])))
+    monkeypatch.setattr(v, "read", lambda img, expression=True, eyewear=True: (blind, float(before["yaw"])))
     res = v.check(before, after, render_face(after), "textgan")
     assert res.checked["hair_color"]["hidden"] is True
     assert res.checked["hair_color"]["confirmed"] is None and res.note is None
