@@ -17,12 +17,17 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY = JudgeConfig(width=8, hidden=16, embed_dim=8, expression_map=True)
 
 
-def test_the_reader_replaces_the_trunks_expression_and_reads_mirrors_alike():
-    torch.manual_seed(0)
+def _with_reader(seed, **reader):
+    """A tiny judge, the same judge with a fresh reader, and a batch of images."""
+    torch.manual_seed(seed)
     j = Judge(TINY).eval()
-    r = Judge(JudgeConfig(**{**TINY.__dict__, "expr_width": 4})).eval()
+    r = Judge(JudgeConfig(**{**TINY.__dict__, **reader})).eval()
     r.load_state_dict(j.state_dict(), strict=False)
-    x = torch.rand(3, 3, 64, 64) * 2 - 1
+    return j, r, torch.rand(3, 3, 64, 64) * 2 - 1
+
+
+def test_the_reader_replaces_the_trunks_expression_and_reads_mirrors_alike():
+    j, r, x = _with_reader(0, expr_width=4)
     with torch.no_grad():
         a, b = j(x), r(x)
         assert a["expression"].shape == b["expression"].shape == (3, 5)
@@ -94,31 +99,8 @@ def test_reader_training_resumes_like_a_straight_run(tmp_path, start_judge):
     assert np.isfinite([r["cls"] for r in rest.log]).all()
 
 
-def test_the_per_turn_check_asks_the_reader_only_about_expressions(tmp_path, monkeypatch):
-    from dialogue.verify import Verifier
-    from generators.schema import get_schema
-    from generators.studio import render_face
-    torch.manual_seed(2)
-    j = Judge(JudgeConfig(**{**TINY.__dict__, "expr_width": 4})).eval()
-    save_judge(j, tmp_path / "j")
-    v = Verifier(str(tmp_path / "j"))
-    calls = []
-    real = v.judge().expr.forward
-    monkeypatch.setattr(v.judge().expr, "forward", lambda x: calls.append(1) or real(x))
-    before = get_schema("faces").defaults(1)
-    image = render_face(before, 64)
-    v.check(before, dict(before, hat=not before["hat"]), image)
-    assert calls == []                                      # a hat turn: no reader
-    v.check(before, dict(before, expression="happy", expression_strength=0.8), image)
-    assert calls == [1]                                     # an expression turn: the reader
-
-
 def test_the_eyewear_reader_replaces_the_trunks_eyewear_and_trains_alone(tmp_path, start_judge):
-    torch.manual_seed(4)
-    j = Judge(TINY).eval()
-    r = Judge(JudgeConfig(**{**TINY.__dict__, "eyewear_width": 4})).eval()
-    r.load_state_dict(j.state_dict(), strict=False)
-    x = torch.rand(3, 3, 64, 64) * 2 - 1
+    j, r, x = _with_reader(4, eyewear_width=4)
     with torch.no_grad():
         a, b = j(x), r(x)
         assert a["eyewear"].shape == b["eyewear"].shape == (3, 3)
@@ -143,20 +125,27 @@ def test_the_eyewear_reader_replaces_the_trunks_eyewear_and_trains_alone(tmp_pat
         JudgeTrainOptions(expr_width=4, eyewear_width=4, expr_only=True, eyewear_only=True)
 
 
-def test_the_per_turn_check_asks_the_eyewear_reader_only_about_eyewear(tmp_path):
+@pytest.mark.parametrize("reader,width,turn", [
+    ("expr", "expr_width", dict(expression="happy", expression_strength=0.8)),
+    ("eyewear_reader", "eyewear_width", dict(eyewear="glasses")),
+])
+def test_the_per_turn_check_runs_a_reader_only_on_its_turns(tmp_path, monkeypatch, reader, width,
+                                                           turn):
     from dialogue.verify import Verifier
     from generators.schema import get_schema
     from generators.studio import render_face
-    torch.manual_seed(5)
-    j = Judge(JudgeConfig(**{**TINY.__dict__, "eyewear_width": 4})).eval()
+    torch.manual_seed(2)
+    j = Judge(JudgeConfig(**{**TINY.__dict__, width: 4})).eval()
     save_judge(j, tmp_path / "j")
     v = Verifier(str(tmp_path / "j"))
     calls = []
-    real = v.judge().eyewear_reader.forward
-    v.judge().eyewear_reader.forward = lambda x: calls.append(1) or real(x)
-    before = dict(get_schema("faces").defaults(1), eyewear="none")
+    module = getattr(v.judge(), reader)
+    real = module.forward
+    monkeypatch.setattr(module, "forward", lambda x: calls.append(1) or real(x))
+    before = dict(get_schema("faces").defaults(1), expression="neutral", eyewear="none")
     image = render_face(before, 64)
     v.check(before, dict(before, hat=not before["hat"]), image)
-    assert calls == []
-    res = v.check(before, dict(before, eyewear="glasses"), image)
-    assert calls == [1] and "eyewear" in res.checked
+    assert calls == []                                      # a hat turn: no reader
+    res = v.check(before, dict(before, **turn), image)
+    assert calls == [1]                                     # its own turn: the reader
+    assert next(iter(turn)) in res.checked

@@ -450,28 +450,12 @@ class ConvDeconvTrainer(kernel.Trainer):
         fresh one (which draws what the start drew)."""
         from dataclasses import replace
 
-        from generators import checkpoint
-        from generators.errors import WeightsError
+        def fits(cfg: ConvDeconvConfig) -> bool:
+            return cfg == self.cfg or (
+                cfg.refine == 0 and replace(cfg, refine=self.cfg.refine) == self.cfg
+            )
 
-        try:
-            start = checkpoint.from_pretrained(
-                self.module_cls,
-                self.config_cls,
-                path,
-                model_name=self.name,
-                code_version=self.code_version,
-                retrain_hint=self.retrain,
-            )
-        except WeightsError as e:
-            raise TrainingError(str(e)) from None
-        cfg = start.cfg
-        if cfg != self.cfg and not (
-            cfg.refine == 0 and replace(cfg, refine=self.cfg.refine) == self.cfg
-        ):
-            raise TrainingError(
-                f"--init {path} holds a convdeconv with config {kernel.settings_dict(cfg)}, "
-                f"not {kernel.settings_dict(self.cfg)}; use the same model flags"
-            )
+        start = self.read_weights(path, "--init", fits)
         missing, unexpected = self.model.load_state_dict(start.state_dict(), strict=False)
         if unexpected or any(not k.startswith("refine.") for k in missing):
             raise TrainingError(f"--init {path}: weights do not fit ({missing + unexpected})")

@@ -519,8 +519,11 @@ class Trainer:
         }
         write_bytes_atomic(out / TRAINER_FILE, (json.dumps(rec, indent=2) + "\n").encode())
 
-    def read_weights(self, path: str | Path, what: str) -> nn.Module:
-        """The module saved in ``path`` (its architecture checked against ours)."""
+    def read_weights(
+        self, path: str | Path, what: str, fits: Callable[[Any], bool] | None = None
+    ) -> nn.Module:
+        """The module saved in ``path`` (its architecture checked against ours,
+        or by ``fits`` on its config where a start may differ, e.g. lack a part)."""
         try:
             loaded = checkpoint.from_pretrained(
                 self.module_cls,
@@ -532,7 +535,7 @@ class Trainer:
             )
         except WeightsError as e:
             raise TrainingError(str(e)) from None
-        if not self.same_architecture(loaded.cfg):
+        if not (fits or self.same_architecture)(loaded.cfg):
             raise TrainingError(
                 f"{what} {path} holds a {self.name} with config "
                 f"{settings_dict(loaded.cfg)}, not {settings_dict(self.cfg)}; "
