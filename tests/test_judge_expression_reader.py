@@ -149,3 +149,14 @@ def test_the_per_turn_check_runs_a_reader_only_on_its_turns(tmp_path, monkeypatc
     res = v.check(before, dict(before, **turn), image)
     assert calls == [1]                                     # its own turn: the reader
     assert next(iter(turn)) in res.checked
+
+
+def test_a_start_with_a_reader_asks_for_it(tmp_path):
+    torch.manual_seed(6)
+    j = Judge(JudgeConfig(width=8, expression_map=True, eyewear_width=4))
+    save_judge(j.eval(), tmp_path / "start")
+    opts = JudgeTrainOptions(steps=1, identities_per_batch=3, per_identity=4, width=8,
+                             progress=False, log_every=1, sample_every=100,
+                             init=str(tmp_path / "start"))
+    with pytest.raises(ValueError, match="eyewear_width=4"):
+        kernel.run(JudgeTrainer(opts, _tiny_data()), init=opts.init)

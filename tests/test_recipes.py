@@ -53,8 +53,8 @@ def test_the_shipped_recipe_reproduces_the_shipped_checkpoint(model, name):
 
 
 @pytest.mark.parametrize("model,name", _all())
-@pytest.mark.parametrize("setting", recipes.SETTINGS)
-def test_every_setting_of_every_recipe_builds(model, name, setting):
+@pytest.mark.parametrize("setting", recipes.SETTINGS, ids=[f"on-{s}" for s in recipes.SETTINGS])
+def test_every_setting_of_every_recipe_builds(model, name, setting):  # no GPU needed to build
     r = recipes.resolve(model, f"{name}:{setting}")
     assert r.values["device"] == ("cuda" if setting == "gpu" else "cpu")
     insts = recipes.build_for(model, r)
@@ -125,3 +125,18 @@ def test_lease_set_items_become_recipe_settings_or_options():
         "judge-faces": ["--set", "lr=1e-4"]}
     with pytest.raises(ValueError, match="JOB one of"):
         job_arguments(["dogs:lr=1"], jobs)
+
+
+@pytest.mark.parametrize("setting", recipes.SETTINGS, ids=[f"on-{s}" for s in recipes.SETTINGS])
+def test_a_judge_setting_that_starts_from_the_shipped_judge_keeps_its_readers(setting):
+    """A start with a reader the setting lacks cannot load (the lease's judge job
+    would fail at its first step): every setting that inits from the shipped judge
+    asks for the readers it has, at their widths."""
+    r = recipes.resolve("judge", f"faces:{setting}")
+    if r.values.get("init") != "generators/weights/judge-faces":
+        pytest.skip("this setting does not start from the shipped judge")
+    shipped = json.loads((WEIGHTS_DIR / "judge-faces" / "config.json").read_text())["config"]
+    built = {k: v for inst in recipes.build_for("judge", r)
+             for k, v in dataclasses.asdict(inst).items()}
+    for reader in ("expr_width", "eyewear_width"):
+        assert built[reader] == shipped.get(reader, 0), reader

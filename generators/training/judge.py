@@ -297,6 +297,12 @@ class JudgeTrainer(kernel.Trainer):
         a reader (expression, eyewear) gets a fresh one."""
         start, cfg = self.start, self.cfg
         assert start is not None
+        for reader in ("expr_width", "eyewear_width"):  # a reader is kept, never dropped
+            width = getattr(start.cfg, reader)
+            if width and width != getattr(cfg, reader):
+                raise ValueError(
+                    f"--init {path} has a reader of width {width}: --set {reader}={width}"
+                )
         if replace(
             start.cfg,
             expression_map=self.use_map,
