@@ -87,6 +87,8 @@ def test_the_pairs_expression_weights():
     for bad in ("sad", "calm=2", "sad=-1", "sad=x", "happy=0,sad=0,angry=0,surprised=0"):
         with pytest.raises(ValueError, match="pair expression weights"):
             parse_expression_weights(bad)
+    with pytest.raises(ValueError, match="pair expression weights"):   # before any data
+        ConvDeconvTrainOptions(pair_expression_weights="calm=2")
     a0, a1, _, _ = attribute_pairs(40, seed=4, identities=3, size=16,
                                    expression_weights={"happy": 0, "surprised": 0, "sad": 3})
     drawn = Counter(a["expression"] for a in a1)

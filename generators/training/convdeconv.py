@@ -77,6 +77,10 @@ class ConvDeconvTrainOptions(kernel.Loop):
     adv_ndf: int = 32
     adv_lr: float = 2e-4
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        parse_expression_weights(self.pair_expression_weights)  # a bad one: before the data
+
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
     """Linear warm-up over the first 2 %, then cosine to 0; ``frac`` (the
