@@ -255,11 +255,9 @@ class ConvDeconvTrainer(kernel.Trainer):
         if opts.refine_only:
             if self.model.refine is None:
                 raise TrainingError("refine_only needs a refinement stage: --set refine=WIDTH")
-            for p in self.model.parameters():
-                p.requires_grad_(False)
+            self.model.requires_grad_(False)
+            self.model.refine.requires_grad_(True)
             params = list(self.model.refine.parameters())
-            for p in params:
-                p.requires_grad_(True)
         self.add_optimizer("model", params, lr=opts.lr, betas=(0.9, 0.99))
         faces = opts.domain == "faces"
         ds = kernel.studio_set(opts, dataset, with_features=faces and opts.feature_weight > 0)
