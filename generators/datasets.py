@@ -257,6 +257,32 @@ def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
     return ds.features
 
 
+def _parts_chunk(args: tuple[list[dict[str, Any]], int]) -> np.ndarray:
+    from generators.studio import feature_parts
+
+    attrs, size = args
+    return (
+        np.stack([feature_parts(a, size) for a in attrs])
+        if attrs
+        else np.zeros((0, size, size), np.int8)
+    )
+
+
+def part_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
+    """N×H×W int8: each face's ``studio.feature_parts`` (which small feature
+    each pixel shows; 0: none), rendered once per call (not cached: a run
+    that wants them computes them at its start)."""
+    if ds.domain != "faces":
+        raise ValueError("part maps are a faces thing")
+    size = ds.images.shape[1]
+    out = np.zeros((len(ds), size, size), np.int8)
+    for sl, part in _strided_map(
+        _parts_chunk, lambda sl: (ds.attributes[sl], size), len(ds), workers, 2000
+    ):
+        out[sl] = part
+    return out
+
+
 def cached_dataset(
     domain: str,
     n: int,

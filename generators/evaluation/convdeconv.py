@@ -119,7 +119,7 @@ def evaluate_convdeconv(gen, n_test: int = 1000, seed: int = 0) -> dict[str, Any
 CONTRAST_EXPRESSIONS = ("happy", "sad", "angry", "surprised")
 
 
-def expression_contrast(gen, attrs) -> dict[str, Any]:
+def expression_contrast(gen, attrs, render=None) -> dict[str, Any]:
     """How visibly the generator draws expressions: mean |expression − neutral|
     for each of happy, sad, angry and surprised (strength 1, frontal) of its
     renders, divided by the same difference of the studio's.  PSNR alone
@@ -134,16 +134,20 @@ def expression_contrast(gen, attrs) -> dict[str, Any]:
     expression changes (``..._in_region``, by more than 24/255 summed over
     channels), the same within one pixel of them (``..._near``: a mouth drawn
     one pixel off still shows), and the mean change elsewhere
-    (``expression_leak``, levels of 255 summed over channels; the studio's is 0)."""
+    (``expression_leak``, levels of 255 summed over channels; the studio's is 0).
+
+    ``render`` (attribute dicts → N×64×64×3 uint8) replaces the generator,
+    e.g. the studio drawn with smooth edges (``benchmarks/faces_sharpness.py``)."""
+    draw = render if render is not None else (lambda states: _predict(gen, states)[0])
     ratios, inside, near, leak = {}, {}, {}, {}
     base = [
         dict(a, expression="neutral", expression_strength=1.0, yaw=0.0, pitch=0.0) for a in attrs
     ]
-    g0 = _predict(gen, base)[0].astype(float)  # the neutral faces, shared by every expression
+    g0 = draw(base).astype(float)  # the neutral faces, shared by every expression
     s0 = render_attributes("faces", base, 64, workers=1)[0].astype(float)
     for expr in CONTRAST_EXPRESSIONS:
         edit = [dict(a, expression=expr) for a in base]
-        g1 = _predict(gen, edit)[0].astype(float)
+        g1 = draw(edit).astype(float)
         s1 = render_attributes("faces", edit, 64, workers=1)[0].astype(float)
         ratios[expr] = float(np.abs(g1 - g0).mean() / max(np.abs(s1 - s0).mean(), 1e-9))
         sd, gd = np.abs(s1 - s0).sum(-1), np.abs(g1 - g0).sum(-1)

@@ -53,7 +53,7 @@ from torch import nn
 from generators.blend import category_weights, shape_params
 from generators.schema import get_schema
 from generators.studio.chairs import style_params
-from generators.studio.faces import identity_params
+from generators.studio.faces import FEATURE_PARTS, identity_params
 
 ARCH_VERSION = 3
 BRIGHTNESS_GAIN = 0.35  # studio: colour + 0.35 · brightness
@@ -70,11 +70,16 @@ class ConvDeconvConfig:
     # faces: width of the refinement stage (``Refiner``) on the composed image (0: none,
     # every checkpoint before it)
     refine: int = 0
+    # faces: a parts layer (``PartsLayer``) paints the small features as classes
+    # with a colour each (False: none, every checkpoint before it)
+    parts: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
         if self.refine < 0 or (self.refine and self.domain != "faces"):
             raise ValueError("refine: a width ≥ 0, and only for faces")
+        if self.parts and self.domain != "faces":
+            raise ValueError("parts: only for faces")
 
 
 def _onehot(
@@ -278,6 +283,64 @@ class Refiner(nn.Module):
         return (rgb + self.net(torch.cat([rgb, f], 1))).clamp(0, 1)
 
 
+N_PARTS = len(FEATURE_PARTS)
+PARTS_OFF = 12.0  # the fresh layer's "no feature" logit: it paints nothing (p < 1e-4)
+
+
+class PartsLayer(nn.Module):
+    """The small features (eye whites, pupils, brows, the mouth, teeth,
+    lenses, rims; ``studio.FEATURE_PARTS``) painted as classes, as the studio
+    paints them: each pixel's softmax over "none" and the parts mixes the
+    decoder's albedo with one flat colour per part, predicted per image from
+    the input code (a brow takes the hair's colour, a mouth the expression's).
+
+    Regressed colours blur a two-pixel brow or mouth line into its skin
+    wherever the decoder is unsure of it by a pixel; a class trained with
+    cross-entropy on the studio's part map (``datasets.part_maps``) stays a
+    class, so the feature keeps its full colour and only its edge softens.
+    Fresh, it paints nothing: the decoder below draws exactly what it drew."""
+
+    def __init__(self, c_features: int, c_code: int):
+        super().__init__()
+        # the decoder's activations run into the thousands: normalised per image and
+        # channel first, as the refinement stage does, so that Adam's first steps on a
+        # zero layer move its logits by little
+        self.norm = nn.InstanceNorm2d(c_features)
+        self.logits = nn.Conv2d(c_features, N_PARTS + 1, 3, 1, 1)
+        self.colour = nn.Linear(c_code, N_PARTS * 3)
+        nn.init.zeros_(self.logits.weight)
+        nn.init.zeros_(self.colour.weight)
+        nn.init.zeros_(self.colour.bias)
+        # "none" wins everywhere until the layer learns otherwise
+        self.logits.bias = nn.Parameter(torch.tensor([PARTS_OFF] + [0.0] * N_PARTS))
+
+    @torch.no_grad()
+    def init_colours(self, images: torch.Tensor, parts: torch.Tensor) -> None:
+        """Data-dependent start of the part colours (as ``init_from_data`` starts
+        the backgrounds): each part's mean pixel colour in the training renders
+        (images N×H×W×3 uint8, parts N×H×W part indices), divided by a typical
+        shading of 0.85, since the layer paints albedo that the shade multiplies."""
+        px = images.reshape(-1, 3).float().div(255)
+        idx = parts.reshape(-1).long()
+        bias = self.colour.bias.view(N_PARTS, 3)
+        for k in range(1, N_PARTS + 1):
+            sel = px[idx == k]
+            if len(sel):
+                c = (sel.mean(0) / 0.85).clamp(0.02, 0.98)
+                bias[k - 1] = torch.log(c / (1 - c)).to(bias)
+
+    def forward(
+        self, albedo: torch.Tensor, features: torch.Tensor, code: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """albedo B×3×H×W, features B×C×H×W, code B×D → (albedo with the parts
+        painted in, part logits B×(1 + N_PARTS)×H×W)."""
+        logits = self.logits(self.norm(features.float()).to(features))
+        p = torch.softmax(logits.float(), 1).to(albedo)
+        colour = torch.sigmoid(self.colour(code)).view(len(code), N_PARTS, 3)
+        painted = torch.einsum("bkhw,bkc->bchw", p[:, 1:], colour.to(albedo))
+        return p[:, :1] * albedo + painted, logits
+
+
 class ConvDeconv(nn.Module):
     def __init__(self, cfg: ConvDeconvConfig):
         super().__init__()
@@ -321,6 +384,7 @@ class ConvDeconv(nn.Module):
         self.tint = nn.Parameter(torch.zeros(n_pal, 3)) if cfg.domain == "chairs" else None
         self.background = nn.Parameter(torch.zeros(1 if cfg.domain == "chairs" else n_pal, 3))
         self.refine = Refiner(c_last, cfg.refine) if cfg.refine else None
+        self.parts = PartsLayer(c_last, w * len(self.groups)) if cfg.parts else None
 
     @torch.no_grad()
     def init_from_data(self, images: torch.Tensor, palette: torch.Tensor) -> None:
@@ -339,15 +403,20 @@ class ConvDeconv(nn.Module):
                 self.background[k] = torch.log(c / (1 - c)).to(self.background)
 
     def forward(
-        self, inputs: Mapping[str, torch.Tensor]
+        self, inputs: Mapping[str, torch.Tensor], part_logits: list | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """inputs: {group: B×D, "_transform": B×T, "_palette": B} → (rgb
-        B×3×64×64 in [0, 1], mask logits B×1×64×64)."""
-        h = torch.cat([m(inputs[k]) for k, m in self.groups.items()], 1)  # B×(w·G)
-        h = self.shared(h).view(len(h), self.cfg.channels[0], 4, 4)  # B×C0×4×4
+        B×3×64×64 in [0, 1], mask logits B×1×64×64).  ``part_logits``, a list,
+        receives the parts layer's logits (training's cross-entropy)."""
+        code = torch.cat([m(inputs[k]) for k, m in self.groups.items()], 1)  # B×(w·G)
+        h = self.shared(code).view(len(code), self.cfg.channels[0], 4, 4)  # B×C0×4×4
         features = self.up(h)
         out = self.head(features)
         albedo = torch.sigmoid(out[:, :3])
+        if self.parts is not None:
+            albedo, logits = self.parts(albedo, features, code)
+            if part_logits is not None:
+                part_logits.append(logits)
         shade = 1.2 * torch.sigmoid(out[:, 3:4])
         mask_logits = out[:, 4:5]
         pal = inputs["_palette"]  # B×K weights

@@ -111,6 +111,7 @@ class TextGANConfig:
     decoder_shared: int = 512
     decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)
     decoder_refine: int = 0  # the decoder's refinement stage (ConvDeconvConfig.refine)
+    decoder_parts: bool = False  # the decoder's parts layer (ConvDeconvConfig.parts)
     ngf: int = 64  # generator width at the last hidden layer
     ndf: int = 64  # discriminator width at the first layer
     image_size: int = 64
@@ -391,6 +392,7 @@ class DecoderGenerator(nn.Module):
                 channels=cfg.decoder_channels,
                 mask=False,
                 refine=cfg.decoder_refine,
+                parts=cfg.decoder_parts,
             )
         )
 

@@ -14,7 +14,13 @@ import numpy as np
 
 from generators.schema import get_schema
 from generators.studio.chairs import render_chair, style_params
-from generators.studio.faces import feature_mask, identity_params, recolour_hair, render_face
+from generators.studio.faces import (
+    feature_mask,
+    feature_parts,
+    identity_params,
+    recolour_hair,
+    render_face,
+)
 
 __all__ = [
     "StudioGenerator",
@@ -25,6 +31,7 @@ __all__ = [
     "style_params",
     "visible",
     "feature_mask",
+    "feature_parts",
     "expression_change_map",
     "EXPRESSION_VISIBLE_FROM",
     "VISIBLE_VERSION",

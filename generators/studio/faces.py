@@ -340,6 +340,22 @@ def feature_mask(attributes: Mapping, size: int = 64) -> np.ndarray:
     return render_face(attributes, size, return_features=True)[1]
 
 
+# The small features as classes 1..8 (0: none), in ``feature_parts`` order: what a
+# decoder with a parts layer (``ConvDeconvConfig.parts``) learns to classify
+FEATURE_PARTS = (10, 11, 12, 13, 14, 16, 17, 18)
+
+
+def feature_parts(attributes: Mapping, size: int = 64) -> np.ndarray:
+    """H×W int8: which small feature each pixel of the render shows, as the
+    index into ``FEATURE_PARTS`` plus one (eye white, pupil, brow, mouth,
+    teeth, sunglasses, glasses rim, bridge / temple); 0 elsewhere."""
+    info: dict = {}
+    render_face(attributes, size, info=info)
+    lut = np.zeros(256, np.int8)
+    lut[list(FEATURE_PARTS)] = np.arange(1, len(FEATURE_PARTS) + 1)
+    return lut[info["labels"].astype(np.uint8)]
+
+
 def recolour_hair(image: np.ndarray, info: Mapping, hair_color: str) -> np.ndarray:
     """The render ``image`` (filled ``info``) with another hair colour: the
     same pixels ``render_face`` would give, without ray casting again."""

@@ -76,6 +76,11 @@ class ConvDeconvTrainOptions(kernel.Loop):
     adv_weight: float = 0.0
     adv_ndf: int = 32
     adv_lr: float = 2e-4
+    # faces with a parts layer (the config's ``parts``): weight of its
+    # cross-entropy on the studio's part maps, weighted per pixel as the
+    # reconstruction is (feature pixels by 1 + feature_weight)
+    parts_weight: float = 1.0
+    parts_lr_mul: float = 10.0  # the parts layer learns at this × lr (it starts from zero)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -234,7 +239,17 @@ class ConvDeconvTrainer(kernel.Trainer):
     name, code_version = "convdeconv", ARCH_VERSION
     module_cls, config_cls = ConvDeconv, ConvDeconvConfig
     retrain = "holochat train convdeconv --out DIR"
-    terms = ("rec_weighted", "mse", "mask", "perceptual", "pair", "grad", "adv", "loss_d")
+    terms = (
+        "rec_weighted",
+        "mse",
+        "mask",
+        "perceptual",
+        "pair",
+        "grad",
+        "adv",
+        "loss_d",
+        "parts",
+    )
 
     def __init__(
         self,
@@ -251,7 +266,13 @@ class ConvDeconvTrainer(kernel.Trainer):
         dev = self.device
         self.model = self.module = ConvDeconv(self.cfg).to(dev)
         self.model.train()
-        params = list(self.model.parameters())
+        params: list[Any] = list(self.model.parameters())
+        if self.model.parts is not None:
+            mine = set(map(id, self.model.parts.parameters()))
+            params = [
+                {"params": [q for q in params if id(q) not in mine]},
+                {"params": list(self.model.parts.parameters()), "lr_mul": opts.parts_lr_mul},
+            ]
         if opts.refine_only:
             if self.model.refine is None:
                 raise TrainingError("refine_only needs a refinement stage: --set refine=WIDTH")
@@ -267,6 +288,11 @@ class ConvDeconvTrainer(kernel.Trainer):
             from generators.datasets import feature_masks
 
             self.features = torch.from_numpy(feature_masks(ds)).to(dev)  # N×H×W bool
+        self.part_maps = None
+        if self.cfg.parts and opts.parts_weight > 0:
+            from generators.datasets import part_maps
+
+            self.part_maps = torch.from_numpy(part_maps(ds)).to(dev)  # N×H×W int8
         self.perceptual = None
         if faces and opts.perceptual > 0:
             from generators.training.losses import JudgePerceptual
@@ -323,6 +349,12 @@ class ConvDeconvTrainer(kernel.Trainer):
 
     def fresh(self) -> None:
         self.model.init_from_data(self.images.cpu(), self.inputs["_palette"].cpu())
+        self._start_part_colours()
+
+    def _start_part_colours(self) -> None:
+        if self.model.parts is not None and self.part_maps is not None:
+            n = min(2000, len(self.images))
+            self.model.parts.init_colours(self.images[:n].cpu(), self.part_maps[:n].cpu())
 
     def lr(self, step: int, clock: float | None) -> dict[str, float]:
         rates = {"model": _lr(step, self.opts.steps, self.opts.lr, clock)}
@@ -361,8 +393,9 @@ class ConvDeconvTrainer(kernel.Trainer):
 
     def losses(self, b: dict[str, Any], step: int) -> Losses:
         o, y, m = self.opts, b["y"], b["m"]
+        logits: list[torch.Tensor] = []
         with self.autocast():
-            rgb, mask_logits = self.model(b["x"])
+            rgb, mask_logits = self.model(b["x"], logits)
         rgb = rgb.float()
         w = (
             feature_weights(self.features.index_select(0, b["idx"]), o.feature_weight)
@@ -371,6 +404,12 @@ class ConvDeconvTrainer(kernel.Trainer):
         )
         rec = weighted_rec(rgb, y, w, "l2")
         loss = rec
+        parts = rec.new_zeros(())
+        if self.part_maps is not None:
+            target = self.part_maps.index_select(0, b["idx"]).long()
+            ce = F.cross_entropy(logits[0].float(), target, reduction="none")  # B×H×W
+            parts = (ce * w[:, 0]).sum() / w.sum() if w is not None else ce.mean()
+            loss = loss + o.parts_weight * parts
         mask_l = rec.new_zeros(())
         if mask_logits is not None and m is not None:
             mask_l = F.binary_cross_entropy_with_logits(mask_logits.float(), m)
@@ -412,6 +451,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "grad": grad,
             "adv": adv,
             "loss_d": loss_d,
+            "parts": parts,
         }
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -427,6 +467,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "grad": rec["grad"],
             "adv": rec["adv"],
             "loss_d": rec["loss_d"],
+            "parts": rec["parts"],
             "images_per_s": round(rec["images_per_s"], 1),
             "s": round(time.perf_counter() - self.t0, 1),
         }
@@ -448,19 +489,22 @@ class ConvDeconvTrainer(kernel.Trainer):
         return Sheet(list(truth) + list(gen), len(t), 2)
 
     def init_from(self, path: Path) -> None:
-        """The weights in ``path``; a start without the refinement stage gets a
-        fresh one (which draws what the start drew)."""
+        """The weights in ``path``; a start without the refinement stage or the
+        parts layer gets a fresh one (which draws what the start drew)."""
         from dataclasses import replace
 
+        mine = self.cfg
+
         def fits(cfg: ConvDeconvConfig) -> bool:
-            return cfg == self.cfg or (
-                cfg.refine == 0 and replace(cfg, refine=self.cfg.refine) == self.cfg
-            )
+            added = replace(cfg, refine=mine.refine, parts=mine.parts)
+            return added == mine and cfg.refine in (0, mine.refine) and cfg.parts <= mine.parts
 
         start = self.read_weights(path, "--init", fits)
         missing, unexpected = self.model.load_state_dict(start.state_dict(), strict=False)
-        if unexpected or any(not k.startswith("refine.") for k in missing):
+        if unexpected or any(not k.startswith(("refine.", "parts.")) for k in missing):
             raise TrainingError(f"--init {path}: weights do not fit ({missing + unexpected})")
+        if any(k.startswith("parts.") for k in missing):
+            self._start_part_colours()
 
     def finish(self) -> None:
         self.model.eval()

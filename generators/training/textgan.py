@@ -399,6 +399,12 @@ class TextGANTrainer(kernel.Trainer):
                         f"decoder_init {opts.decoder_init} has a refinement stage of width "
                         f"{start.cfg.refine}; train with --set decoder_refine={start.cfg.refine}"
                     )
+                if start.cfg.parts != cfg.decoder_parts:
+                    raise TrainingError(
+                        f"decoder_init {opts.decoder_init} "
+                        f"{'has' if start.cfg.parts else 'has no'} parts layer; train with "
+                        f"--set decoder_parts={str(start.cfg.parts).lower()}"
+                    )
                 self.G.decoder.load_state_dict(start.state_dict())
             # the head learns at head_lr_mul × the decoder's small fine-tuning rate
             self.optG = self.add_optimizer(
