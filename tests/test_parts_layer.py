@@ -122,3 +122,33 @@ def test_the_text_gan_takes_a_decoder_with_parts_and_says_what_it_needs(tmp_path
                        embedder=hash_phrase_tokens)
     for k, v in cd.state_dict().items():                # the parts layer included
         assert torch.equal(tr.G.decoder.state_dict()[k], v), k
+
+
+def test_a_narrower_start_is_widened_and_draws_what_it_drew(tmp_path):
+    from generators.nets.convdeconv import can_widen, widen_into
+
+    wide = replace(TINY, channels=(8, 8, 6, 6, 5))
+    assert can_widen(TINY, wide) and not can_widen(wide, TINY)
+    assert not can_widen(TINY, replace(TINY, channels=(9, 8, 4, 4, 4)))  # the FC's stage
+    assert not can_widen(TINY, replace(wide, group_width=9))
+    torch.manual_seed(4)
+    small = ConvDeconv(TINY).eval()
+    big = ConvDeconv(replace(wide, parts=True)).eval()
+    widen_into(small, big)
+    x = encode("faces", [FACES.defaults(i) for i in range(4)])
+    with torch.no_grad():
+        assert (small(x)[0] - big(x)[0]).abs().max() < 1e-3
+    # the added channels read the old ones (so they compute something and can learn)
+    # and nothing reads them yet
+    assert big.up[-2].weight[4:, :4].abs().sum() > 0
+    assert big.up[-2].weight[:, 4:].abs().sum() == 0 and big.head.weight[:, 4:].abs().sum() == 0
+    # through training: a narrow start widens; a wide start cannot shrink
+    save_pretrained(small, small.cfg, tmp_path / "small", model_name="convdeconv",
+                    code_version=3)
+    ds = make_dataset("faces", 8, seed=2, workers=1)
+    model = train_convdeconv(_opts(steps=2, init=str(tmp_path / "small")), wide, dataset=ds)
+    assert model.cfg.channels == (8, 8, 6, 6, 5)
+    save_pretrained(model, model.cfg, tmp_path / "wide", model_name="convdeconv",
+                    code_version=3)
+    with pytest.raises(TrainingError, match="same model flags"):
+        train_convdeconv(_opts(steps=1, init=str(tmp_path / "wide")), TINY, dataset=ds)

@@ -431,6 +431,46 @@ class ConvDeconv(nn.Module):
         return rgb, ml
 
 
+def can_widen(small: ConvDeconvConfig, big: ConvDeconvConfig) -> bool:
+    """Whether ``big`` is ``small`` with some up-convolution stages wider (the
+    first, fed by the FC layers, kept)."""
+    from dataclasses import replace
+
+    return (
+        len(small.channels) == len(big.channels)
+        and small.channels[0] == big.channels[0]
+        and all(a <= b for a, b in zip(small.channels, big.channels))
+        and replace(small, channels=big.channels) == big
+    )
+
+
+@torch.no_grad()
+def widen_into(small: ConvDeconv, big: ConvDeconv) -> None:
+    """Load ``small``'s weights into ``big`` (``can_widen``), function-preserving
+    as in Net2Net's zero variant: each weight is copied into the leading block of
+    ``big``'s; the added channels keep ``big``'s fresh weights on their inputs,
+    so they compute something and can learn, and get zero weights on their way
+    out, so ``big`` draws exactly what ``small`` drew until training moves them."""
+    weights = small.state_dict()
+    for name, module in big.named_modules():
+        for pname, param in module.named_parameters(recurse=False):
+            key = f"{name}.{pname}" if name else pname
+            if key not in weights:
+                continue
+            w = weights[key]
+            if w.shape == param.shape:
+                param.copy_(w)
+                continue
+            param[tuple(slice(0, n) for n in w.shape)] = w
+            if pname == "weight" and param.dim() > 1:
+                # the input-channel axis: ConvTranspose2d keeps it first
+                dim = 0 if isinstance(module, nn.ConvTranspose2d) else 1
+                if w.shape[dim] < param.shape[dim]:
+                    idx = [slice(None)] * param.dim()
+                    idx[dim] = slice(w.shape[dim], None)
+                    param[tuple(idx)] = 0
+
+
 def loss_fn(
     rgb: torch.Tensor,
     mask_logits: torch.Tensor | None,

@@ -490,17 +490,32 @@ class ConvDeconvTrainer(kernel.Trainer):
 
     def init_from(self, path: Path) -> None:
         """The weights in ``path``; a start without the refinement stage or the
-        parts layer gets a fresh one (which draws what the start drew)."""
+        parts layer gets a fresh one (which draws what the start drew), and a
+        start with narrower up-convolutions is widened (``widen_into``: it draws
+        the same too)."""
         from dataclasses import replace
+
+        from generators.nets.convdeconv import can_widen, widen_into
 
         mine = self.cfg
 
         def fits(cfg: ConvDeconvConfig) -> bool:
             added = replace(cfg, refine=mine.refine, parts=mine.parts)
-            return added == mine and cfg.refine in (0, mine.refine) and cfg.parts <= mine.parts
+            return (
+                can_widen(added, mine)
+                and cfg.refine in (0, mine.refine)
+                and cfg.parts <= mine.parts
+                and not (cfg.refine and cfg.channels != mine.channels)
+            )
 
         start = self.read_weights(path, "--init", fits)
-        missing, unexpected = self.model.load_state_dict(start.state_dict(), strict=False)
+        assert isinstance(start, ConvDeconv)
+        if start.cfg.channels != mine.channels:
+            widen_into(start, self.model)
+            missing = [k for k in self.model.state_dict() if k not in start.state_dict()]
+            unexpected = []
+        else:
+            missing, unexpected = self.model.load_state_dict(start.state_dict(), strict=False)
         if unexpected or any(not k.startswith(("refine.", "parts.")) for k in missing):
             raise TrainingError(f"--init {path}: weights do not fit ({missing + unexpected})")
         if any(k.startswith("parts.") for k in missing):
