@@ -64,10 +64,12 @@ def test_a_fresh_parts_layer_paints_nothing_and_old_configs_have_none():
     logits: list = []
     with torch.no_grad():
         a, b = plain(x)[0], parted(x, logits)[0]
-        assert (a - b).abs().max() < 1e-3
+        assert torch.equal(a, b)
         assert logits[0].shape == (4, 1 + N_PARTS, 64, 64)
         # a layer that paints: a part wins everywhere and takes the part's colour
         parted.parts.logits.bias.copy_(torch.tensor([0.0, 0, 0, 20, 0, 0, 0, 0, 0]))
+        assert torch.equal(parted(x)[0], a)        # the gate is still shut
+        parted.parts.gate.fill_(1.0)
         c = parted(x)[0]
     assert not torch.allclose(a, c) and c.min() >= 0 and c.max() <= 1
     assert not plain.cfg.parts and plain.parts is None

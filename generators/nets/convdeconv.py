@@ -284,7 +284,6 @@ class Refiner(nn.Module):
 
 
 N_PARTS = len(FEATURE_PARTS)
-PARTS_OFF = 12.0  # the fresh layer's "no feature" logit: it paints nothing (p < 1e-4)
 
 
 class PartsLayer(nn.Module):
@@ -298,7 +297,11 @@ class PartsLayer(nn.Module):
     wherever the decoder is unsure of it by a pixel; a class trained with
     cross-entropy on the studio's part map (``datasets.part_maps``) stays a
     class, so the feature keeps its full colour and only its edge softens.
-    Fresh, it paints nothing: the decoder below draws exactly what it drew."""
+    Its painting enters through a gate that starts at zero (as in ReZero), so a
+    fresh layer paints nothing and the decoder below draws exactly what it drew,
+    while the cross-entropy trains the classes from the first step.  (A first
+    version started the "none" logit high instead: the classes never rose above
+    it, 1,500 steps in.)"""
 
     def __init__(self, c_features: int, c_code: int):
         super().__init__()
@@ -308,11 +311,10 @@ class PartsLayer(nn.Module):
         self.norm = nn.InstanceNorm2d(c_features)
         self.logits = nn.Conv2d(c_features, N_PARTS + 1, 3, 1, 1)
         self.colour = nn.Linear(c_code, N_PARTS * 3)
-        nn.init.zeros_(self.logits.weight)
-        nn.init.zeros_(self.colour.weight)
-        nn.init.zeros_(self.colour.bias)
-        # "none" wins everywhere until the layer learns otherwise
-        self.logits.bias = nn.Parameter(torch.tensor([PARTS_OFF] + [0.0] * N_PARTS))
+        for layer in (self.logits, self.colour):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        self.gate = nn.Parameter(torch.zeros(()))
 
     @torch.no_grad()
     def init_colours(self, images: torch.Tensor, parts: torch.Tensor) -> None:
@@ -338,7 +340,7 @@ class PartsLayer(nn.Module):
         p = torch.softmax(logits.float(), 1).to(albedo)
         colour = torch.sigmoid(self.colour(code)).view(len(code), N_PARTS, 3)
         painted = torch.einsum("bkhw,bkc->bchw", p[:, 1:], colour.to(albedo))
-        return p[:, :1] * albedo + painted, logits
+        return albedo + self.gate * (painted - p[:, 1:].sum(1, keepdim=True) * albedo), logits
 
 
 class ConvDeconv(nn.Module):
