@@ -1,8 +1,8 @@
 """The conv-deconv's parts layer (nets/convdeconv.py ``PartsLayer``,
 ``ConvDeconvConfig.parts``): the studio's part maps it learns from, a fresh
 layer that paints nothing, its cross-entropy in training, starting from a
-decoder without one, and the text GAN over such a decoder, on tiny seeded
-models."""
+decoder without one, and widening a decoder's up-convolutions, on tiny seeded
+models (the text GAN over such a decoder: tests/test_refiner.py)."""
 
 from __future__ import annotations
 
@@ -101,29 +101,6 @@ def test_training_learns_the_parts_from_a_decoder_without_them(tmp_path):
                     code_version=3)
     with pytest.raises(TrainingError, match="same model flags"):
         train_convdeconv(_opts(steps=1, init=str(tmp_path / "parted")), TINY, dataset=ds)
-
-
-def test_the_text_gan_takes_a_decoder_with_parts_and_says_what_it_needs(tmp_path):
-    from generators.nets.textgan import TextGANConfig
-    from generators.text.embedding import hash_phrase_tokens
-    from generators.training.textgan import TextGANTrainOptions, train_textgan
-
-    torch.manual_seed(3)
-    sizes = dict(group_width=16, shared=32, channels=(16, 8, 8, 8, 8))
-    cd = ConvDeconv(ConvDeconvConfig(domain="faces", mask=False, parts=True, **sizes))
-    save_pretrained(cd, cd.cfg, tmp_path / "cd", model_name="convdeconv", code_version=3)
-    faces = make_dataset("faces", 16, seed=1, workers=1)
-    opts = TextGANTrainOptions(steps=1, batch=4, log_every=1, progress=False, sample_every=100,
-                               checkpoint_every=100, warmup=2, decoder_init=str(tmp_path / "cd"))
-    cfg = TextGANConfig(decoder="convdeconv", embed_dim=768, head_dim=16, ndf=8, cond_dim=16,
-                        decoder_group_width=16, decoder_shared=32,
-                        decoder_channels=(16, 8, 8, 8, 8))
-    with pytest.raises(TrainingError, match="decoder_parts=true"):
-        train_textgan(opts, cfg, faces, embedder=hash_phrase_tokens)
-    tr = train_textgan(opts, replace(cfg, decoder_parts=True), faces,
-                       embedder=hash_phrase_tokens)
-    for k, v in cd.state_dict().items():                # the parts layer included
-        assert torch.equal(tr.G.decoder.state_dict()[k], v), k
 
 
 def test_a_narrower_start_is_widened_and_draws_what_it_drew(tmp_path):

@@ -74,8 +74,9 @@ def test_training_the_refiner_alone_keeps_the_decoder_bit_identical(tmp_path):
                for k, v in after.items() if k.startswith("refine.net.6"))
     with pytest.raises(TrainingError, match="refine=WIDTH"):
         train_convdeconv(_opts(refine_only=True), TINY, dataset=ds)
-    # a start of another shape is refused with what differs
-    other = ConvDeconv(replace(TINY, channels=(8, 8, 4, 4, 2)))
+    # a start of another shape is refused with what differs (a narrower one is widened:
+    # tests/test_parts_layer.py)
+    other = ConvDeconv(replace(TINY, channels=(8, 8, 4, 4, 6)))
     save_pretrained(other, other.cfg, tmp_path / "other", model_name="convdeconv", code_version=3)
     with pytest.raises(TrainingError, match="same model flags"):
         train_convdeconv(_opts(init=str(tmp_path / "other")), cfg, dataset=ds)
@@ -99,14 +100,19 @@ def test_the_pairs_expression_weights():
     assert u1 == v1 and len({a["expression"] for a in u1}) > 2
 
 
-def test_the_text_gan_takes_a_refined_decoder_and_says_what_it_needs(tmp_path):
+@pytest.mark.parametrize(("part", "needs"), [
+    ({"refine": 4}, {"decoder_refine": 4}),        # the refinement stage
+    ({"parts": True}, {"decoder_parts": True}),    # the parts layer (tests/test_parts_layer.py)
+], ids=["refine", "parts"])
+def test_the_text_gan_takes_a_decoder_with_a_stage_and_says_what_it_needs(tmp_path, part,
+                                                                          needs):
     from generators.nets.textgan import TextGANConfig
     from generators.text.embedding import hash_phrase_tokens
     from generators.training.textgan import TextGANTrainOptions, train_textgan
 
     torch.manual_seed(3)
     sizes = dict(group_width=16, shared=32, channels=(16, 8, 8, 8, 8))
-    cd = ConvDeconv(ConvDeconvConfig(domain="faces", mask=False, refine=4, **sizes))
+    cd = ConvDeconv(ConvDeconvConfig(domain="faces", mask=False, **part, **sizes))
     save_pretrained(cd, cd.cfg, tmp_path / "cd", model_name="convdeconv", code_version=3)
     faces = make_dataset("faces", 16, seed=1, workers=1)
     opts = TextGANTrainOptions(steps=1, batch=4, log_every=1, progress=False, sample_every=100,
@@ -114,10 +120,11 @@ def test_the_text_gan_takes_a_refined_decoder_and_says_what_it_needs(tmp_path):
     cfg = TextGANConfig(decoder="convdeconv", embed_dim=768, head_dim=16, ndf=8, cond_dim=16,
                         decoder_group_width=16, decoder_shared=32,
                         decoder_channels=(16, 8, 8, 8, 8))
-    with pytest.raises(TrainingError, match="decoder_refine=4"):
+    (key, value), = needs.items()
+    with pytest.raises(TrainingError, match=f"{key}={str(value).lower()}"):
         train_textgan(opts, cfg, faces, embedder=hash_phrase_tokens)
-    tr = train_textgan(opts, replace(cfg, decoder_refine=4), faces, embedder=hash_phrase_tokens)
-    for k, v in cd.state_dict().items():                # refiner included
+    tr = train_textgan(opts, replace(cfg, **needs), faces, embedder=hash_phrase_tokens)
+    for k, v in cd.state_dict().items():                # the stage included
         assert torch.equal(tr.G.decoder.state_dict()[k], v), k
 
 
