@@ -311,9 +311,8 @@ class PartsLayer(nn.Module):
         self.norm = nn.InstanceNorm2d(c_features)
         self.logits = nn.Conv2d(c_features, N_PARTS + 1, 3, 1, 1)
         self.colour = nn.Linear(c_code, N_PARTS * 3)
-        for layer in (self.logits, self.colour):
-            nn.init.zeros_(layer.weight)
-            nn.init.zeros_(layer.bias)
+        for p in (*self.logits.parameters(), *self.colour.parameters()):  # weights and biases
+            nn.init.zeros_(p)
         self.gate = nn.Parameter(torch.zeros(()))
 
     @torch.no_grad()
