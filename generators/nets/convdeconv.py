@@ -299,9 +299,8 @@ class PartsLayer(nn.Module):
     class, so the feature keeps its full colour and only its edge softens.
     Its painting enters through a gate that starts at zero (as in ReZero), so a
     fresh layer paints nothing and the decoder below draws exactly what it drew,
-    while the cross-entropy trains the classes from the first step.  (A first
-    version started the "none" logit high instead: the classes never rose above
-    it, 1,500 steps in.)"""
+    while the cross-entropy trains the classes from the first step with no
+    high "none" logit to climb over (docs/faces.md 11.2)."""
 
     def __init__(self, c_features: int, c_code: int):
         super().__init__()
