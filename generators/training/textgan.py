@@ -106,6 +106,20 @@ TERMS = (
 )
 
 
+# The conv-deconv settings that TextGANConfig mirrors as ``decoder_<field>``: a
+# decoder_init must match each of them
+DECODER_FIELDS = ("group_width", "shared", "channels", "refine", "parts")
+
+
+def _setting(value: Any) -> str:
+    """A setting as ``--set KEY=VALUE`` takes it (true, [160,80,40], 16)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return "[" + ",".join(map(str, value)) + "]"
+    return str(value)
+
+
 def load_decoder(path: str | Path):
     """The conv-deconv faces network in ``path`` (the "convdeconv" text GAN's
     decoder starts from it)."""
@@ -394,17 +408,13 @@ class TextGANTrainer(kernel.Trainer):
         if cfg.tokens:
             if opts.decoder_init:  # a resumed run loads its own
                 start = load_decoder(opts.decoder_init)
-                if start.cfg.refine != cfg.decoder_refine:
-                    raise TrainingError(
-                        f"decoder_init {opts.decoder_init} has a refinement stage of width "
-                        f"{start.cfg.refine}; train with --set decoder_refine={start.cfg.refine}"
-                    )
-                if start.cfg.parts != cfg.decoder_parts:
-                    raise TrainingError(
-                        f"decoder_init {opts.decoder_init} "
-                        f"{'has' if start.cfg.parts else 'has no'} parts layer; train with "
-                        f"--set decoder_parts={str(start.cfg.parts).lower()}"
-                    )
+                for field in DECODER_FIELDS:  # the decoder's shape, as our config gives it
+                    theirs = getattr(start.cfg, field)
+                    if theirs != getattr(cfg, f"decoder_{field}"):
+                        raise TrainingError(
+                            f"decoder_init {opts.decoder_init} holds a decoder with {field} "
+                            f"{theirs}; train with --set decoder_{field}={_setting(theirs)}"
+                        )
                 self.G.decoder.load_state_dict(start.state_dict())
             # the head learns at head_lr_mul × the decoder's small fine-tuning rate
             self.optG = self.add_optimizer(
