@@ -230,15 +230,33 @@ def make_dataset(
     return StudioDataset(domain, images, masks, attrs, seeds)
 
 
-def _features_chunk(args: tuple[list[dict[str, Any]], int]) -> np.ndarray:
-    from generators.studio import feature_mask
+def _face_maps_chunk(args: tuple[str, list[dict[str, Any]], int, Any]) -> np.ndarray:
+    from generators import studio
 
-    attrs, size = args
+    name, attrs, size, dtype = args
+    draw = getattr(studio, name)
     return (
-        np.stack([feature_mask(a, size) for a in attrs])
+        np.stack([draw(a, size) for a in attrs]).astype(dtype, copy=False)
         if attrs
-        else np.zeros((0, size, size), bool)
+        else np.zeros((0, size, size), dtype)
     )
+
+
+def _face_maps(ds: StudioDataset, name: str, dtype: Any, workers: int | None) -> np.ndarray:
+    """N×H×W: ``studio.<name>(attributes, size)`` of each face, rendered in
+    worker processes (``name``: a per-pixel map of the render, e.g.
+    ``feature_mask``)."""
+    size = ds.images.shape[1]
+    out = np.zeros((len(ds), size, size), dtype)
+    for sl, part in _strided_map(
+        _face_maps_chunk,
+        lambda sl: (name, ds.attributes[sl], size, dtype),
+        len(ds),
+        workers,
+        2000,
+    ):
+        out[sl] = part
+    return out
 
 
 def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
@@ -247,25 +265,8 @@ def feature_masks(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
     if ds.domain != "faces":
         raise ValueError("feature masks are a faces thing")
     if ds.features is None or len(ds.features) != len(ds):
-        size = ds.images.shape[1]
-        out = np.zeros((len(ds), size, size), bool)
-        for sl, part in _strided_map(
-            _features_chunk, lambda sl: (ds.attributes[sl], size), len(ds), workers, 2000
-        ):
-            out[sl] = part
-        ds.features = out
+        ds.features = _face_maps(ds, "feature_mask", bool, workers)
     return ds.features
-
-
-def _parts_chunk(args: tuple[list[dict[str, Any]], int]) -> np.ndarray:
-    from generators.studio import feature_parts
-
-    attrs, size = args
-    return (
-        np.stack([feature_parts(a, size) for a in attrs])
-        if attrs
-        else np.zeros((0, size, size), np.int8)
-    )
 
 
 def part_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
@@ -274,13 +275,7 @@ def part_maps(ds: StudioDataset, workers: int | None = None) -> np.ndarray:
     that wants them computes them at its start)."""
     if ds.domain != "faces":
         raise ValueError("part maps are a faces thing")
-    size = ds.images.shape[1]
-    out = np.zeros((len(ds), size, size), np.int8)
-    for sl, part in _strided_map(
-        _parts_chunk, lambda sl: (ds.attributes[sl], size), len(ds), workers, 2000
-    ):
-        out[sl] = part
-    return out
+    return _face_maps(ds, "feature_parts", np.int8, workers)
 
 
 def cached_dataset(
