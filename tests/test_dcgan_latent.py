@@ -173,3 +173,26 @@ def test_the_trainer_refuses_a_pixel_config_and_bad_codes():
         LatentGANTrainer(DCGANConfig(ngf=4, ndf=4), None, tiny().opts, decoder="none")
     with pytest.raises(kernel.TrainingError, match="N×48"):
         LatentGANTrainer(TINY, torch.zeros(4, 7), tiny().opts, decoder="none")
+
+
+def test_the_decoder_loaded_must_match_the_config_and_a_mismatch_names_the_setting(tmp_path):
+    from dataclasses import replace
+
+    from generators.nets.convdeconv import ConvDeconv
+    from generators.nets.latent_gan import decoder_config, load_decoder
+
+    parted = replace(TINY, decoder_channels=(8, 8, 4, 6, 6), decoder_parts=True)
+    torch.manual_seed(3)
+    dec = ConvDeconv(decoder_config(parted)).eval()
+    assert dec.parts is not None
+    save_pretrained(dec, dec.cfg, tmp_path / "cd", model_name="convdeconv", code_version=3)
+    g = build(parted, seed=0).generator.eval()
+    load_decoder(g.main, tmp_path / "cd")
+    assert all(torch.equal(a, b) for a, b in zip(g.main.decoder.state_dict().values(),
+                                                 dec.state_dict().values()))
+    with pytest.raises(ValueError, match=r"channels \(8, 8, 4, 6, 6\).*"
+                                         r"--set decoder_channels=\[8,8,4,6,6\]"):
+        load_decoder(build(TINY, seed=0).generator.main, tmp_path / "cd")
+    with pytest.raises(ValueError, match="--set decoder_parts=true"):
+        load_decoder(build(replace(parted, decoder_parts=False), seed=0).generator.main,
+                     tmp_path / "cd")

@@ -431,6 +431,26 @@ class ConvDeconv(nn.Module):
         return rgb, ml
 
 
+# The settings that decide a decoder's shape.  A network that holds a faces
+# decoder (the text GAN, the latent GAN) mirrors them in its own config, and a
+# decoder it loads must match each of them
+DECODER_FIELDS = ("group_width", "shared", "channels", "refine", "parts")
+
+
+def decoder_differences(have: ConvDeconvConfig, want: ConvDeconvConfig) -> list[tuple[str, Any]]:
+    """(field, ``have``'s value) for each of ``DECODER_FIELDS`` where the two differ."""
+    return [(f, getattr(have, f)) for f in DECODER_FIELDS if getattr(have, f) != getattr(want, f)]
+
+
+def setting_text(value: Any) -> str:
+    """A config value as ``--set KEY=VALUE`` takes it (true, [160,80,40], 16)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return "[" + ",".join(map(str, value)) + "]"
+    return str(value)
+
+
 def can_widen(small: ConvDeconvConfig, big: ConvDeconvConfig) -> bool:
     """Whether ``big`` is ``small`` with some up-convolution stages wider (the
     first, fed by the FC layers, kept)."""

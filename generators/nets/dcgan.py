@@ -125,7 +125,8 @@ class DCGANConfig:
     synthesis: str = "dcgan"  # "dcgan" (the up-convolutions above) or "convdeconv"
     decoder_width: int = 128  # the decoder's ConvDeconvConfig: group_width,
     decoder_shared: int = 512  # shared,
-    decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)  # and channels
+    decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)  # channels
+    decoder_parts: bool = False  # and its parts layer
     code_hidden: int = 256  # the code discriminator's width
 
     def __post_init__(self) -> None:

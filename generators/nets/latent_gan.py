@@ -32,7 +32,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from generators.nets.convdeconv import ConvDeconv, ConvDeconvConfig, group_dims
+from generators.nets.convdeconv import (
+    ConvDeconv,
+    ConvDeconvConfig,
+    decoder_differences,
+    group_dims,
+    setting_text,
+)
 
 #: the categories of the faces code, in ``convdeconv._face_groups``'s order, and
 #: their number of values
@@ -169,6 +175,15 @@ class CodeDiscriminator(nn.Module):
         return self.out(h).flatten()
 
 
+# DCGANConfig's name for each decoder setting it mirrors (it takes no refinement stage)
+LATENT_DECODER_SETTINGS = {
+    "group_width": "decoder_width",
+    "shared": "decoder_shared",
+    "channels": "decoder_channels",
+    "parts": "decoder_parts",
+}
+
+
 def decoder_config(cfg: Any) -> ConvDeconvConfig:
     """The faces decoder's config from a ``DCGANConfig``."""
     return ConvDeconvConfig(
@@ -178,6 +193,7 @@ def decoder_config(cfg: Any) -> ConvDeconvConfig:
         shared=cfg.decoder_shared,
         channels=tuple(cfg.decoder_channels),
         mask=False,
+        parts=cfg.decoder_parts,
     )
 
 
@@ -196,4 +212,11 @@ def load_decoder(synthesis: CodeSynthesis, path=None) -> None:
         code_version=ARCH_VERSION,
         retrain_hint="holochat train convdeconv --recipe faces",
     )
+    for field, theirs in decoder_differences(model.cfg, synthesis.decoder.cfg):
+        name = LATENT_DECODER_SETTINGS.get(field)
+        hint = f"--set {name}={setting_text(theirs)}" if name else "a decoder without it"
+        raise ValueError(
+            f"{path or 'the shipped faces conv-deconv'} holds a decoder with {field} {theirs}; "
+            f"the latent GAN needs {hint}"
+        )
     synthesis.decoder.load_state_dict(model.state_dict())

@@ -81,10 +81,24 @@ class ConvDeconvTrainOptions(kernel.Loop):
     # reconstruction is (feature pixels by 1 + feature_weight)
     parts_weight: float = 1.0
     parts_lr_mul: float = 10.0  # the parts layer learns at this × lr (it starts from zero)
+    # faces: weight of the expression-reader term (``losses.ReaderMatch``: a judge's
+    # expression reader reads the generated face as it reads the studio's; 0: none),
+    # the judge it uses (required: not the judge that measures the result) and how
+    # many of each batch's faces it reads
+    reader_weight: float = 0.0
+    reader_judge: str | None = None
+    reader_batch: int = 32
 
     def __post_init__(self) -> None:
         super().__post_init__()
         parse_expression_weights(self.pair_expression_weights)  # a bad one: before the data
+        if self.reader_weight > 0 and not self.reader_judge:
+            raise ValueError(
+                "reader_weight needs --set reader_judge=DIR: a judge with an expression "
+                "reader, other than the one that will measure the result"
+            )
+        if self.reader_weight > 0 and self.domain != "faces":
+            raise ValueError("reader_weight: the expression reader is for faces")
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -249,6 +263,7 @@ class ConvDeconvTrainer(kernel.Trainer):
         "adv",
         "loss_d",
         "parts",
+        "reader",
     )
 
     def __init__(
@@ -298,6 +313,12 @@ class ConvDeconvTrainer(kernel.Trainer):
             from generators.training.losses import JudgePerceptual
 
             self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
+        self.reader = None
+        if opts.reader_weight > 0:
+            from generators.training.losses import ReaderMatch
+
+            assert opts.reader_judge is not None
+            self.reader = ReaderMatch.load(opts.reader_judge, dev)
         # everything a step reads lives on the device
         self.inputs = {k: v.to(dev) for k, v in inputs.items()}
         self.images = images.to(dev)
@@ -419,6 +440,12 @@ class ConvDeconvTrainer(kernel.Trainer):
             with self.autocast():
                 perc = self.perceptual(rgb * 2 - 1, y * 2 - 1)
             loss = loss + o.perceptual * perc.float()
+        read = rec.new_zeros(())
+        if self.reader is not None:
+            k = min(o.reader_batch, len(rgb))
+            with self.autocast():
+                read = self.reader(rgb[:k] * 2 - 1, y[:k] * 2 - 1)
+            loss = loss + o.reader_weight * read.float()
         pair = rec.new_zeros(())
         if self.pairs is not None:
             pair = self._pair_loss(b["pair_step"])
@@ -452,6 +479,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "adv": adv,
             "loss_d": loss_d,
             "parts": parts,
+            "reader": read,
         }
 
     def record(self, rec: dict[str, Any]) -> dict[str, Any]:
@@ -468,6 +496,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             "adv": rec["adv"],
             "loss_d": rec["loss_d"],
             "parts": rec["parts"],
+            "reader": rec["reader"],
             "images_per_s": round(rec["images_per_s"], 1),
             "s": round(time.perf_counter() - self.t0, 1),
         }

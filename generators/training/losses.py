@@ -17,6 +17,12 @@
   and eyewear) of the generated and the studio image, each layer divided by
   the studio image's mean squared activation; the judge is frozen and in
   eval mode.
+- ``ReaderMatch``: a faces judge's full-resolution expression reader made to
+  read the generated image as it reads the studio's (KL between its softmax
+  on the two; the studio's read is the soft target, so a faint expression
+  is asked to stay as faint as the studio drew it).  Train it with a judge
+  other than the one that measures the result: otherwise the generator can
+  learn the measuring judge's blind spots instead of drawing the expression.
 - ``kl_normal``: KL(N(μ, σ²) ‖ N(0, I)) of a VAE's posterior.
 
 All tensors stay on the training device; nothing here reads a value back to
@@ -139,3 +145,35 @@ class JudgePerceptual(nn.Module):
             F.mse_loss(g.float(), w) / w.pow(2).mean().clamp_min(1e-6) for g, w in zip(got, want)
         ]
         return torch.stack(terms).mean()
+
+
+class ReaderMatch(nn.Module):
+    """KL(reader(studio) ‖ reader(generated)) of a frozen faces judge's
+    expression reader, read once (not mirrored); inputs in [-1, 1]."""
+
+    def __init__(self, judge: nn.Module):
+        super().__init__()
+        reader = getattr(judge, "expr", None)
+        if reader is None:
+            raise ValueError(
+                "reader_judge: that judge has no expression reader (train one with expr_width)"
+            )
+        self.reader = reader.eval()
+        self.reader.requires_grad_(False)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> ReaderMatch:
+        from generators.training.judge import load_judge
+
+        return cls(load_judge(path)).to(device)
+
+    def train(self, mode: bool = True) -> ReaderMatch:
+        super().train(mode)
+        self.reader.eval()  # BatchNorm keeps its running statistics
+        return self
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            want = F.log_softmax(self.reader.once(real)[0].float(), 1)
+        got = F.log_softmax(self.reader.once(fake)[0].float(), 1)
+        return F.kl_div(got, want, log_target=True, reduction="batchmean")

@@ -74,6 +74,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from generators.nets.convdeconv import decoder_differences, setting_text
 from generators.nets.dcgan import from_uint8, to_uint8
 from generators.nets.textgan import (
     ARCH_VERSION,
@@ -104,20 +105,6 @@ TERMS = (
     "aux_fake",
     "head",
 )
-
-
-# The conv-deconv settings that TextGANConfig mirrors as ``decoder_<field>``: a
-# decoder_init must match each of them
-DECODER_FIELDS = ("group_width", "shared", "channels", "refine", "parts")
-
-
-def _setting(value: Any) -> str:
-    """A setting as ``--set KEY=VALUE`` takes it (true, [160,80,40], 16)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (tuple, list)):
-        return "[" + ",".join(map(str, value)) + "]"
-    return str(value)
 
 
 def load_decoder(path: str | Path):
@@ -408,13 +395,12 @@ class TextGANTrainer(kernel.Trainer):
         if cfg.tokens:
             if opts.decoder_init:  # a resumed run loads its own
                 start = load_decoder(opts.decoder_init)
-                for field in DECODER_FIELDS:  # the decoder's shape, as our config gives it
-                    theirs = getattr(start.cfg, field)
-                    if theirs != getattr(cfg, f"decoder_{field}"):
-                        raise TrainingError(
-                            f"decoder_init {opts.decoder_init} holds a decoder with {field} "
-                            f"{theirs}; train with --set decoder_{field}={_setting(theirs)}"
-                        )
+                # the decoder's shape, as our config gives it
+                for field, theirs in decoder_differences(start.cfg, self.G.decoder.cfg):
+                    raise TrainingError(
+                        f"decoder_init {opts.decoder_init} holds a decoder with {field} "
+                        f"{theirs}; train with --set decoder_{field}={setting_text(theirs)}"
+                    )
                 self.G.decoder.load_state_dict(start.state_dict())
             # the head learns at head_lr_mul × the decoder's small fine-tuning rate
             self.optG = self.add_optimizer(
