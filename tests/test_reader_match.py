@@ -29,10 +29,11 @@ def _judge(tmp_path, cfg=TINY_JUDGE):
     return judge, out
 
 
-def test_the_term_is_zero_on_equal_reads_and_moves_only_the_generated_picture(tmp_path):
+@pytest.mark.parametrize("head", ["reader", "trunk"])
+def test_the_term_is_zero_on_equal_reads_and_moves_only_the_generated_picture(tmp_path, head):
     judge, _ = _judge(tmp_path)
-    term = ReaderMatch(judge).train()
-    assert not term.reader.training  # BatchNorm keeps its statistics
+    term = ReaderMatch(judge, head).train()
+    assert not term.judge.training  # BatchNorm keeps its statistics
     torch.manual_seed(1)
     real = torch.rand(4, 3, 64, 64) * 2 - 1
     assert term(real.clone(), real).abs() < 1e-5
@@ -41,9 +42,16 @@ def test_the_term_is_zero_on_equal_reads_and_moves_only_the_generated_picture(tm
     assert loss > 0
     loss.backward()
     assert fake.grad is not None and fake.grad.abs().sum() > 0
-    assert all(p.grad is None for p in term.reader.parameters())
+    assert all(p.grad is None for p in term.judge.parameters())
+    # the two heads are two networks: they read the same pictures differently
+    other = ReaderMatch(judge, "trunk" if head == "reader" else "reader")
+    assert not torch.allclose(term.logits(real), other.logits(real))
+    plain = Judge(JudgeConfig(domain="faces", width=8, hidden=16, embed_dim=8))
     with pytest.raises(ValueError, match="no expression reader"):
-        ReaderMatch(Judge(JudgeConfig(domain="faces", width=8, hidden=16, embed_dim=8)))
+        ReaderMatch(plain)
+    assert ReaderMatch(plain, "trunk")(real, real).abs() < 1e-5
+    with pytest.raises(ValueError, match="reader, trunk"):
+        ReaderMatch(judge, "eyes")
 
 
 def test_training_logs_the_term_only_when_asked_and_needs_a_judge_named(tmp_path):
@@ -56,7 +64,8 @@ def test_training_logs_the_term_only_when_asked_and_needs_a_judge_named(tmp_path
     opts = dict(domain="faces", steps=3, batch=4, lr=1e-2, log_every=1, progress=False,
                 sample_every=100, feature_weight=8.0)
     with_term = train_convdeconv(
-        ConvDeconvTrainOptions(**opts, reader_weight=1.0, reader_judge=str(path), reader_batch=2),
+        ConvDeconvTrainOptions(**opts, reader_weight=1.0, reader_judge=str(path), reader_batch=2,
+                               reader_head="trunk"),
         cfg, dataset=ds)
     reads = [r["reader"] for r in with_term.train_log if "reader" in r]
     assert len(reads) == 3 and all(r > 0 for r in reads)

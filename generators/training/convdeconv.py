@@ -81,12 +81,14 @@ class ConvDeconvTrainOptions(kernel.Loop):
     # reconstruction is (feature pixels by 1 + feature_weight)
     parts_weight: float = 1.0
     parts_lr_mul: float = 10.0  # the parts layer learns at this × lr (it starts from zero)
-    # faces: weight of the expression-reader term (``losses.ReaderMatch``: a judge's
-    # expression reader reads the generated face as it reads the studio's; 0: none),
-    # the judge it uses (required: not the judge that measures the result) and how
-    # many of each batch's faces it reads
+    # faces: weight of the expression-read term (``losses.ReaderMatch``: a judge's
+    # expression logits read the generated face as they read the studio's; 0: none),
+    # the judge it uses (required), which of its expression heads ("reader": the
+    # full-resolution reader; "trunk": the head on its strided trunk; never the
+    # network that will measure the result) and how many of each batch's faces it reads
     reader_weight: float = 0.0
     reader_judge: str | None = None
+    reader_head: str = "reader"
     reader_batch: int = 32
 
     def __post_init__(self) -> None:
@@ -94,8 +96,8 @@ class ConvDeconvTrainOptions(kernel.Loop):
         parse_expression_weights(self.pair_expression_weights)  # a bad one: before the data
         if self.reader_weight > 0 and not self.reader_judge:
             raise ValueError(
-                "reader_weight needs --set reader_judge=DIR: a judge with an expression "
-                "reader, other than the one that will measure the result"
+                "reader_weight needs --set reader_judge=DIR (and reader_head=reader or "
+                "trunk): a judge's expression head that will not measure the result"
             )
         if self.reader_weight > 0 and self.domain != "faces":
             raise ValueError("reader_weight: the expression reader is for faces")
@@ -318,7 +320,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             from generators.training.losses import ReaderMatch
 
             assert opts.reader_judge is not None
-            self.reader = ReaderMatch.load(opts.reader_judge, dev)
+            self.reader = ReaderMatch.load(opts.reader_judge, opts.reader_head, dev)
         # everything a step reads lives on the device
         self.inputs = {k: v.to(dev) for k, v in inputs.items()}
         self.images = images.to(dev)

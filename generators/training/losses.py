@@ -17,12 +17,15 @@
   and eyewear) of the generated and the studio image, each layer divided by
   the studio image's mean squared activation; the judge is frozen and in
   eval mode.
-- ``ReaderMatch``: a faces judge's full-resolution expression reader made to
-  read the generated image as it reads the studio's (KL between its softmax
-  on the two; the studio's read is the soft target, so a faint expression
-  is asked to stay as faint as the studio drew it).  Train it with a judge
-  other than the one that measures the result: otherwise the generator can
-  learn the measuring judge's blind spots instead of drawing the expression.
+- ``ReaderMatch``: a faces judge's expression logits made to read the
+  generated image as they read the studio's (KL between the softmax on the
+  two; the studio's read is the soft target, so a faint expression is asked
+  to stay as faint as the studio drew it).  ``head="reader"`` uses the
+  judge's full-resolution expression reader, ``head="trunk"`` the expression
+  head on its strided trunk, a separate network from the reader that
+  measures expressions.  Never train against the network that measures the
+  result: the generator can learn its blind spots instead of drawing the
+  expression.
 - ``kl_normal``: KL(N(μ, σ²) ‖ N(0, I)) of a VAE's posterior.
 
 All tensors stay on the training device; nothing here reads a value back to
@@ -148,32 +151,45 @@ class JudgePerceptual(nn.Module):
 
 
 class ReaderMatch(nn.Module):
-    """KL(reader(studio) ‖ reader(generated)) of a frozen faces judge's
-    expression reader, read once (not mirrored); inputs in [-1, 1]."""
+    """KL(read(studio) ‖ read(generated)) of a frozen faces judge's expression
+    logits: its full-resolution reader (``head="reader"``, read once, not
+    mirrored) or its trunk's expression head (``"trunk"``); inputs in [-1, 1]."""
 
-    def __init__(self, judge: nn.Module):
+    HEADS = ("reader", "trunk")
+
+    def __init__(self, judge: nn.Module, head: str = "reader"):
         super().__init__()
-        reader = getattr(judge, "expr", None)
-        if reader is None:
+        if head not in self.HEADS:
+            raise ValueError(f"reader_head must be one of {', '.join(self.HEADS)}, not {head!r}")
+        if head == "reader" and getattr(judge, "expr", None) is None:
             raise ValueError(
-                "reader_judge: that judge has no expression reader (train one with expr_width)"
+                "reader_judge: that judge has no expression reader (train one with "
+                "expr_width, or use reader_head=trunk)"
             )
-        self.reader = reader.eval()
-        self.reader.requires_grad_(False)
+        self.judge, self.head = judge.eval(), head
+        self.judge.requires_grad_(False)
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> ReaderMatch:
+    def load(
+        cls, path: str | Path, head: str = "reader", device: str | torch.device = "cpu"
+    ) -> ReaderMatch:
         from generators.training.judge import load_judge
 
-        return cls(load_judge(path)).to(device)
+        return cls(load_judge(path), head).to(device)
 
     def train(self, mode: bool = True) -> ReaderMatch:
         super().train(mode)
-        self.reader.eval()  # BatchNorm keeps its running statistics
+        self.judge.eval()  # BatchNorm keeps its running statistics
         return self
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        j: Any = self.judge
+        if self.head == "reader":
+            return j.expr.once(x)[0].float()
+        return j(x, read_expression=False, read_eyewear=False)["expression"].float()
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            want = F.log_softmax(self.reader.once(real)[0].float(), 1)
-        got = F.log_softmax(self.reader.once(fake)[0].float(), 1)
+            want = F.log_softmax(self.logits(real), 1)
+        got = F.log_softmax(self.logits(fake), 1)
         return F.kl_div(got, want, log_target=True, reduction="batchmean")
