@@ -196,3 +196,44 @@ def test_the_decoder_loaded_must_match_the_config_and_a_mismatch_names_the_setti
     with pytest.raises(ValueError, match="--set decoder_parts=true"):
         load_decoder(build(replace(parted, decoder_parts=False), seed=0).generator.main,
                      tmp_path / "cd")
+
+
+def test_a_new_decoder_goes_behind_a_trained_latent_gan_and_the_rest_is_kept(tmp_path):
+    import importlib.util
+    from dataclasses import replace
+    from pathlib import Path
+
+    from generators.nets.convdeconv import ConvDeconv
+    from generators.nets.latent_gan import decoder_config
+
+    spec = importlib.util.spec_from_file_location(
+        "latent_gan_decoder", Path(__file__).parents[1] / "scripts" / "latent_gan_decoder.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    pair = build(TINY, seed=1).eval()
+    save_pretrained(pair, TINY, tmp_path / "gan", model_name="dcgan", code_version=ARCH_VERSION,
+                    extra={"step": 7, "eval": {"passes": True}})
+    (tmp_path / "gan" / "directions.json").write_text("{}")
+    wide = replace(TINY, decoder_channels=(8, 8, 4, 6, 6), decoder_parts=True)
+    torch.manual_seed(5)
+    dec = ConvDeconv(decoder_config(wide)).eval()
+    save_pretrained(dec, dec.cfg, tmp_path / "cd", model_name="convdeconv", code_version=3)
+    out = tmp_path / "swapped"
+    assert script.main([str(tmp_path / "cd"), "--weights", str(tmp_path / "gan"),
+                        "--out", str(out)]) == 0
+    assert script.main([str(tmp_path / "cd"), "--weights", str(tmp_path / "gan"),
+                        "--out", str(out)]) == 2          # never over an existing folder
+    back = _load(out)
+    assert back.cfg == wide and (out / "directions.json").read_text() == "{}"
+    meta = json.loads((out / "config.json").read_text())
+    assert "eval" not in meta["extra"] and meta["extra"]["step"] == 7
+    old, new = pair.state_dict(), back.state_dict()
+    for k, v in new.items():
+        if ".decoder." in k:
+            assert torch.equal(v, dec.state_dict()[k.split(".decoder.", 1)[1]]), k
+        else:
+            assert torch.equal(v, old[k]), k
+    # the same w, the same codes: only the drawing changed
+    z = torch.randn(3, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert torch.equal(back.generator.codes(z), pair.generator.codes(z))
