@@ -43,19 +43,32 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         print(f"{out} exists: name a new folder", file=sys.stderr)
         return 2
-    old = from_pretrained(DCGAN, DCGANConfig, src, model_name="dcgan", code_version=ARCH_VERSION,
-                          retrain_hint="holochat train dcgan --recipe faces")
+    old = from_pretrained(
+        DCGAN,
+        DCGANConfig,
+        src,
+        model_name="dcgan",
+        code_version=ARCH_VERSION,
+        retrain_hint="holochat train dcgan --recipe faces",
+    )
     if old.cfg.synthesis != "convdeconv":
         print(f"{src} is a pixel DCGAN: it has no decoder to replace", file=sys.stderr)
         return 2
-    dec = from_pretrained(ConvDeconv, ConvDeconvConfig, args.decoder, model_name="convdeconv",
-                          code_version=CD_VERSION,
-                          retrain_hint="holochat train convdeconv --recipe faces")
+    dec = from_pretrained(
+        ConvDeconv,
+        ConvDeconvConfig,
+        args.decoder,
+        model_name="convdeconv",
+        code_version=CD_VERSION,
+        retrain_hint="holochat train convdeconv --recipe faces",
+    )
     if dec.cfg.refine:
         print("the latent GAN takes no refinement stage", file=sys.stderr)
         return 2
-    cfg = replace(old.cfg, **{LATENT_DECODER_SETTINGS[k]: getattr(dec.cfg, k)
-                              for k in LATENT_DECODER_SETTINGS})
+    cfg = replace(
+        old.cfg,
+        **{LATENT_DECODER_SETTINGS[k]: getattr(dec.cfg, k) for k in LATENT_DECODER_SETTINGS},
+    )
     new = DCGAN(cfg)
     keep = {k: v for k, v in old.state_dict().items() if ".decoder." not in k}
     missing, unexpected = new.load_state_dict(keep, strict=False)
@@ -65,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     load_decoder(new.generator.main, args.decoder)
     meta = json.loads((src / "config.json").read_text())
     extra = {k: v for k, v in meta.get("extra", {}).items() if k != "eval"}
-    extra["decoder"] = {"from": str(args.decoder), "replaced": str(src),
-                        "note": "mapping and head trained over the earlier decoder"}
+    extra["decoder"] = {
+        "from": str(args.decoder),
+        "replaced": str(src),
+        "note": "mapping and head trained over the earlier decoder",
+    }
     save_pretrained(new, cfg, out, model_name="dcgan", code_version=ARCH_VERSION, extra=extra)
     for f in src.iterdir():
         if f.name not in ("config.json", "model.safetensors"):
