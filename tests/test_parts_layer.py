@@ -131,3 +131,36 @@ def test_a_narrower_start_is_widened_and_draws_what_it_drew(tmp_path):
                     code_version=3)
     with pytest.raises(TrainingError, match="same model flags"):
         train_convdeconv(_opts(steps=1, init=str(tmp_path / "wide")), TINY, dataset=ds)
+
+
+def test_a_context_branch_starts_at_the_old_classes_and_learns_from_there(tmp_path):
+    ds = make_dataset("faces", 8, seed=2, workers=1)
+    parted = train_convdeconv(_opts(steps=3, parts_weight=1.0), replace(TINY, parts=True),
+                              dataset=ds)
+    save_pretrained(parted, parted.cfg, tmp_path / "parted", model_name="convdeconv",
+                    code_version=3)
+    wide = replace(TINY, parts=True, parts_context=2)
+    torch.manual_seed(6)
+    fresh = ConvDeconv(wide).eval()
+    assert fresh.parts.context is not None and len(fresh.parts.context) == 5
+    x = encode("faces", [FACES.defaults(i) for i in range(3)])
+    fresh.load_state_dict(parted.state_dict(), strict=False)
+    a_logits: list = []
+    b_logits: list = []
+    with torch.no_grad():
+        a, b = parted.eval()(x, a_logits)[0], fresh(x, b_logits)[0]
+    assert torch.equal(a, b) and torch.equal(a_logits[0], b_logits[0])
+    # through --init: the colours and the gate come with the start, the branch learns
+    model = train_convdeconv(_opts(steps=5, init=str(tmp_path / "parted"), parts_weight=1.0),
+                             wide, dataset=ds)
+    assert model.parts.context[-1].weight.abs().sum() > 0
+    still = train_convdeconv(_opts(steps=1, lr=0.0, init=str(tmp_path / "parted")), wide,
+                             dataset=ds)       # the colours are the start's, not started again
+    assert torch.equal(still.parts.colour.bias, parted.parts.colour.bias)
+    with pytest.raises(ValueError, match="parts_context"):
+        ConvDeconvConfig(domain="faces", parts_context=2)
+    # a decoder with the branch cannot go back to one without it
+    save_pretrained(model, model.cfg, tmp_path / "ctx", model_name="convdeconv", code_version=3)
+    with pytest.raises(TrainingError, match="same model flags"):
+        train_convdeconv(_opts(steps=1, init=str(tmp_path / "ctx")), replace(TINY, parts=True),
+                         dataset=ds)

@@ -73,6 +73,10 @@ class ConvDeconvConfig:
     # faces: a parts layer (``PartsLayer``) paints the small features as classes
     # with a colour each (False: none, every checkpoint before it)
     parts: bool = False
+    # faces: dilated 3×3 convolutions (dilation 1, 2, 4, ...) whose output adds to the
+    # parts layer's logits, so a class can take the shape of a thin arc around where
+    # the features put it (0: none, every checkpoint before it)
+    parts_context: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
@@ -80,6 +84,8 @@ class ConvDeconvConfig:
             raise ValueError("refine: a width ≥ 0, and only for faces")
         if self.parts and self.domain != "faces":
             raise ValueError("parts: only for faces")
+        if self.parts_context < 0 or (self.parts_context and not self.parts):
+            raise ValueError("parts_context: a number of layers ≥ 0, with parts=true")
 
 
 def _onehot(
@@ -284,6 +290,7 @@ class Refiner(nn.Module):
 
 
 N_PARTS = len(FEATURE_PARTS)
+PARTS_CONTEXT_WIDTH = 32  # channels of the parts layer's context branch
 
 
 class PartsLayer(nn.Module):
@@ -302,7 +309,7 @@ class PartsLayer(nn.Module):
     while the cross-entropy trains the classes from the first step with no
     high "none" logit to climb over (docs/faces.md 11.2)."""
 
-    def __init__(self, c_features: int, c_code: int):
+    def __init__(self, c_features: int, c_code: int, context: int = 0):
         super().__init__()
         # the decoder's activations run into the thousands: normalised per image and
         # channel first, as the refinement stage does, so that Adam's first steps on a
@@ -313,6 +320,21 @@ class PartsLayer(nn.Module):
         for p in (*self.logits.parameters(), *self.colour.parameters()):  # weights and biases
             nn.init.zeros_(p)
         self.gate = nn.Parameter(torch.zeros(()))
+        # the context branch: a receptive field of 2^(context+1) + 1 pixels, so the
+        # logits of a brow or a mouth line can follow its shape, not only the blob
+        # where the features place it; its last convolution starts at zero, so a
+        # decoder given one classifies exactly as it did
+        self.context: nn.Sequential | None = None
+        if context:
+            layers: list[nn.Module] = []
+            c = c_features
+            for i in range(context):
+                layers += [nn.Conv2d(c, PARTS_CONTEXT_WIDTH, 3, 1, 2**i, 2**i), nn.SiLU()]
+                c = PARTS_CONTEXT_WIDTH
+            out = nn.Conv2d(c, N_PARTS + 1, 3, 1, 1)
+            for q in out.parameters():  # weight and bias
+                nn.init.zeros_(q)
+            self.context = nn.Sequential(*layers, out)
 
     @torch.no_grad()
     def init_colours(self, images: torch.Tensor, parts: torch.Tensor) -> None:
@@ -334,7 +356,10 @@ class PartsLayer(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """albedo B×3×H×W, features B×C×H×W, code B×D → (albedo with the parts
         painted in, part logits B×(1 + N_PARTS)×H×W)."""
-        logits = self.logits(self.norm(features.float()).to(features))
+        h = self.norm(features.float()).to(features)
+        logits = self.logits(h)
+        if self.context is not None:
+            logits = logits + self.context(h)
         p = torch.softmax(logits.float(), 1).to(albedo)
         colour = torch.sigmoid(self.colour(code)).view(len(code), N_PARTS, 3)
         painted = torch.einsum("bkhw,bkc->bchw", p[:, 1:], colour.to(albedo))
@@ -384,7 +409,9 @@ class ConvDeconv(nn.Module):
         self.tint = nn.Parameter(torch.zeros(n_pal, 3)) if cfg.domain == "chairs" else None
         self.background = nn.Parameter(torch.zeros(1 if cfg.domain == "chairs" else n_pal, 3))
         self.refine = Refiner(c_last, cfg.refine) if cfg.refine else None
-        self.parts = PartsLayer(c_last, w * len(self.groups)) if cfg.parts else None
+        self.parts = (
+            PartsLayer(c_last, w * len(self.groups), cfg.parts_context) if cfg.parts else None
+        )
 
     @torch.no_grad()
     def init_from_data(self, images: torch.Tensor, palette: torch.Tensor) -> None:
@@ -434,7 +461,7 @@ class ConvDeconv(nn.Module):
 # The settings that decide a decoder's shape.  A network that holds a faces
 # decoder (the text GAN, the latent GAN) mirrors them in its own config, and a
 # decoder it loads must match each of them
-DECODER_FIELDS = ("group_width", "shared", "channels", "refine", "parts")
+DECODER_FIELDS = ("group_width", "shared", "channels", "refine", "parts", "parts_context")
 
 
 def decoder_differences(have: ConvDeconvConfig, want: ConvDeconvConfig) -> list[tuple[str, Any]]:

@@ -126,7 +126,8 @@ class DCGANConfig:
     decoder_width: int = 128  # the decoder's ConvDeconvConfig: group_width,
     decoder_shared: int = 512  # shared,
     decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)  # channels
-    decoder_parts: bool = False  # and its parts layer
+    decoder_parts: bool = False  # its parts layer
+    decoder_parts_context: int = 0  # and the parts layer's context branch
     code_hidden: int = 256  # the code discriminator's width
 
     def __post_init__(self) -> None:

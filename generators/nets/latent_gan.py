@@ -181,6 +181,7 @@ LATENT_DECODER_SETTINGS = {
     "shared": "decoder_shared",
     "channels": "decoder_channels",
     "parts": "decoder_parts",
+    "parts_context": "decoder_parts_context",
 }
 
 
@@ -194,6 +195,7 @@ def decoder_config(cfg: Any) -> ConvDeconvConfig:
         channels=tuple(cfg.decoder_channels),
         mask=False,
         parts=cfg.decoder_parts,
+        parts_context=cfg.decoder_parts_context,
     )
 
 

@@ -112,6 +112,7 @@ class TextGANConfig:
     decoder_channels: tuple[int, ...] = (160, 80, 40, 20, 12)
     decoder_refine: int = 0  # the decoder's refinement stage (ConvDeconvConfig.refine)
     decoder_parts: bool = False  # the decoder's parts layer (ConvDeconvConfig.parts)
+    decoder_parts_context: int = 0  # and its context branch (ConvDeconvConfig.parts_context)
     ngf: int = 64  # generator width at the last hidden layer
     ndf: int = 64  # discriminator width at the first layer
     image_size: int = 64
@@ -393,6 +394,7 @@ class DecoderGenerator(nn.Module):
                 mask=False,
                 refine=cfg.decoder_refine,
                 parts=cfg.decoder_parts,
+                parts_context=cfg.decoder_parts_context,
             )
         )
 

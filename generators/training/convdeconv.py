@@ -531,11 +531,14 @@ class ConvDeconvTrainer(kernel.Trainer):
         mine = self.cfg
 
         def fits(cfg: ConvDeconvConfig) -> bool:
-            added = replace(cfg, refine=mine.refine, parts=mine.parts)
+            added = replace(
+                cfg, refine=mine.refine, parts=mine.parts, parts_context=mine.parts_context
+            )
             return (
                 can_widen(added, mine)
                 and cfg.refine in (0, mine.refine)
                 and cfg.parts <= mine.parts
+                and cfg.parts_context in (0, mine.parts_context)
                 and not (cfg.refine and cfg.channels != mine.channels)
             )
 
@@ -549,7 +552,7 @@ class ConvDeconvTrainer(kernel.Trainer):
             missing, unexpected = self.model.load_state_dict(start.state_dict(), strict=False)
         if unexpected or any(not k.startswith(("refine.", "parts.")) for k in missing):
             raise TrainingError(f"--init {path}: weights do not fit ({missing + unexpected})")
-        if any(k.startswith("parts.") for k in missing):
+        if "parts.colour.bias" in missing:  # a fresh parts layer (not only its context)
             self._start_part_colours()
 
     def finish(self) -> None:
