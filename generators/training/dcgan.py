@@ -183,6 +183,16 @@ class DCGANTrainer(kernel.Trainer):
         # batch-norm statistics are re-measured before use (recalibrate_ema)
         self.start_training(g_params, copy_buffers=False, augment=augment_ops(opts.augment))
 
+    def release_ddp(self) -> None:
+        """Drop the DistributedDataParallel wrappers (the plain networks stay),
+        so the process group they hold can be destroyed before exit."""
+        import gc
+
+        self.G, self.D = self.netG, self.netD
+        if self.netE is not None:
+            self.E = self.netE
+        gc.collect()
+
     def start_training(
         self, g_params: list[torch.nn.Parameter], *, copy_buffers: bool, augment: list[str]
     ) -> None:
@@ -644,6 +654,7 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any])
     init_from = resolve_from(opts.init) if opts.init else None
     dist = distributed.init(opts.device)
     ok = False
+    trainer: DCGANTrainer | None = None
     try:
         trainer = train(
             cfg,
@@ -660,8 +671,12 @@ def train_settings(cfg: DCGANConfig, opts: TrainOptions, recipe: dict[str, Any])
         ok = True
     finally:
         # tear the process group down before the interpreter exits: gloo's
-        # threads otherwise abort the process now and then
+        # threads otherwise abort the process now and then.  The DDP wrappers
+        # hold the group, so they go first
+        if trainer is not None:
+            trainer.release_ddp()
         dist.close(barrier=ok)
+    assert trainer is not None
     if opts.name:
         trainer.note(
             f"Saved the personal DCGAN '{opts.name}' in {opts.out}.\n"
