@@ -31,11 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="folder to write (must not exist)")
     args = ap.parse_args(argv)
 
-    from generators.checkpoint import from_pretrained, save_pretrained, store_half
-    from generators.nets.convdeconv import ARCH_VERSION as CD_VERSION
-    from generators.nets.convdeconv import ConvDeconv, ConvDeconvConfig
-    from generators.nets.dcgan import ARCH_VERSION, DCGAN, DCGANConfig
-    from generators.nets.latent_gan import LATENT_DECODER_SETTINGS, load_decoder
+    from generators.checkpoint import save_pretrained, store_half
+    from generators.nets.dcgan import ARCH_VERSION, DCGAN
+    from generators.nets.latent_gan import LATENT_DECODER_SETTINGS, load_decoder as put_decoder
+    from generators.training.dcgan import read_model
+    from generators.training.textgan import load_decoder
     from generators.weights import weights_path
 
     src = Path(args.weights or weights_path("dcgan", "faces"))
@@ -43,39 +43,25 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         print(f"{out} exists: name a new folder", file=sys.stderr)
         return 2
-    old = from_pretrained(
-        DCGAN,
-        DCGANConfig,
-        src,
-        model_name="dcgan",
-        code_version=ARCH_VERSION,
-        retrain_hint="holochat train dcgan --recipe faces",
-    )
-    if old.cfg.synthesis != "convdeconv":
+    old_cfg, old_tensors = read_model(src)
+    if old_cfg.synthesis != "convdeconv":
         print(f"{src} is a pixel DCGAN: it has no decoder to replace", file=sys.stderr)
         return 2
-    dec = from_pretrained(
-        ConvDeconv,
-        ConvDeconvConfig,
-        args.decoder,
-        model_name="convdeconv",
-        code_version=CD_VERSION,
-        retrain_hint="holochat train convdeconv --recipe faces",
-    )
+    dec = load_decoder(args.decoder)  # a faces conv-deconv, or an error that says so
     if dec.cfg.refine:
         print("the latent GAN takes no refinement stage", file=sys.stderr)
         return 2
     cfg = replace(
-        old.cfg,
+        old_cfg,
         **{LATENT_DECODER_SETTINGS[k]: getattr(dec.cfg, k) for k in LATENT_DECODER_SETTINGS},
     )
     new = DCGAN(cfg)
-    keep = {k: v for k, v in old.state_dict().items() if ".decoder." not in k}
+    keep = {k: v for k, v in old_tensors.items() if ".decoder." not in k}
     missing, unexpected = new.load_state_dict(keep, strict=False)
     if unexpected or any(".decoder." not in k for k in missing):
         print(f"the DCGAN's other weights do not fit: {missing + unexpected}", file=sys.stderr)
         return 2
-    load_decoder(new.generator.main, args.decoder)
+    put_decoder(new.generator.main, args.decoder)
     meta = json.loads((src / "config.json").read_text())
     extra = {k: v for k, v in meta.get("extra", {}).items() if k != "eval"}
     extra["decoder"] = {
