@@ -57,6 +57,8 @@ def test_the_term_is_zero_on_equal_reads_and_moves_only_the_generated_picture(tm
 def test_training_logs_the_term_only_when_asked_and_needs_a_judge_named(tmp_path):
     with pytest.raises(ValueError, match="reader_judge"):
         ConvDeconvTrainOptions(domain="faces", reader_weight=1.0)
+    with pytest.raises(ValueError, match="reader or trunk"):
+        ConvDeconvTrainOptions(domain="faces", reader_head="eyes")
     _, path = _judge(tmp_path)
     ds = make_dataset("faces", 8, seed=2, workers=1)
     cfg = ConvDeconvConfig(domain="faces", mask=False, group_width=8, shared=16,

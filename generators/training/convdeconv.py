@@ -101,6 +101,8 @@ class ConvDeconvTrainOptions(kernel.Loop):
             )
         if self.reader_weight > 0 and self.domain != "faces":
             raise ValueError("reader_weight: the expression reader is for faces")
+        if self.reader_head not in ("reader", "trunk"):  # before the data, not after
+            raise ValueError(f"reader_head must be reader or trunk, not {self.reader_head!r}")
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
