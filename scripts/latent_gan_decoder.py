@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from generators.checkpoint import save_pretrained, store_half
     from generators.nets.dcgan import ARCH_VERSION, DCGAN
-    from generators.nets.latent_gan import LATENT_DECODER_SETTINGS, load_decoder as put_decoder
+    from generators.nets.latent_gan import LATENT_DECODER_SETTINGS
     from generators.training.dcgan import read_model
     from generators.training.textgan import load_decoder
     from generators.weights import weights_path
@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if unexpected or any(".decoder." not in k for k in missing):
         print(f"the DCGAN's other weights do not fit: {missing + unexpected}", file=sys.stderr)
         return 2
-    put_decoder(new.generator.main, args.decoder)
+    # the config was built from the decoder's own, so its weights fit as they are
+    new.generator.main.decoder.load_state_dict(dec.state_dict())
     meta = json.loads((src / "config.json").read_text())
     extra = {k: v for k, v in meta.get("extra", {}).items() if k != "eval"}
     extra["decoder"] = {
