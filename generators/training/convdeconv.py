@@ -34,6 +34,7 @@ from generators.nets.convdeconv import ARCH_VERSION, ConvDeconv, ConvDeconvConfi
 from generators.training import kernel
 from generators.training.kernel import Losses, Sheet, TrainingError
 from generators.training.losses import (
+    ReaderMatch,
     feature_weights,
     gradient_difference,
     ns_fake,
@@ -101,8 +102,10 @@ class ConvDeconvTrainOptions(kernel.Loop):
             )
         if self.reader_weight > 0 and self.domain != "faces":
             raise ValueError("reader_weight: the expression reader is for faces")
-        if self.reader_head not in ("reader", "trunk"):  # before the data, not after
-            raise ValueError(f"reader_head must be reader or trunk, not {self.reader_head!r}")
+        if self.reader_head not in ReaderMatch.HEADS:  # before the data, not after
+            raise ValueError(
+                f"reader_head must be {' or '.join(ReaderMatch.HEADS)}, not {self.reader_head!r}"
+            )
 
 
 def _lr(step: int, total: int, base: float, frac: float | None = None) -> float:
@@ -319,8 +322,6 @@ class ConvDeconvTrainer(kernel.Trainer):
             self.perceptual = JudgePerceptual.load(opts.perceptual_judge, dev)
         self.reader = None
         if opts.reader_weight > 0:
-            from generators.training.losses import ReaderMatch
-
             assert opts.reader_judge is not None
             self.reader = ReaderMatch.load(opts.reader_judge, opts.reader_head, dev)
         # everything a step reads lives on the device

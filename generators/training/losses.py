@@ -16,7 +16,7 @@
   feature maps (trunk and local branch, the layers that read expressions
   and eyewear) of the generated and the studio image, each layer divided by
   the studio image's mean squared activation; the judge is frozen and in
-  eval mode.
+  eval mode (``FrozenJudge``, which ``ReaderMatch`` shares).
 - ``ReaderMatch``: a faces judge's expression logits made to read the
   generated image as they read the studio's (KL between the softmax on the
   two; the studio's read is the soft target, so a faint expression is asked
@@ -109,14 +109,25 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
 
 
-class JudgePerceptual(nn.Module):
-    """Perceptual distance on a frozen faces judge's 16×16 feature maps
-    (inputs in [-1, 1])."""
+class FrozenJudge(nn.Module):
+    """A loss term read through a frozen faces judge: no gradient to the judge,
+    and it stays in eval mode (BatchNorm keeps its running statistics) when the
+    trainer calls ``train()``."""
 
     def __init__(self, judge: nn.Module):
         super().__init__()
         self.judge = judge.eval()
         self.judge.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> FrozenJudge:
+        super().train(mode)
+        self.judge.eval()
+        return self
+
+
+class JudgePerceptual(FrozenJudge):
+    """Perceptual distance on a frozen faces judge's 16×16 feature maps
+    (inputs in [-1, 1])."""
 
     @classmethod
     def load(
@@ -126,11 +137,6 @@ class JudgePerceptual(nn.Module):
         from generators.weights import weights_path
 
         return cls(load_judge(path or weights_path("judge", "faces"))).to(device)
-
-    def train(self, mode: bool = True) -> JudgePerceptual:
-        super().train(mode)
-        self.judge.eval()  # BatchNorm keeps its running statistics
-        return self
 
     def maps(self, x: torch.Tensor) -> list[torch.Tensor]:
         j: Any = self.judge
@@ -150,7 +156,7 @@ class JudgePerceptual(nn.Module):
         return torch.stack(terms).mean()
 
 
-class ReaderMatch(nn.Module):
+class ReaderMatch(FrozenJudge):
     """KL(read(studio) ‖ read(generated)) of a frozen faces judge's expression
     logits: its full-resolution reader (``head="reader"``, read once, not
     mirrored) or its trunk's expression head (``"trunk"``); inputs in [-1, 1]."""
@@ -158,7 +164,6 @@ class ReaderMatch(nn.Module):
     HEADS = ("reader", "trunk")
 
     def __init__(self, judge: nn.Module, head: str = "reader"):
-        super().__init__()
         if head not in self.HEADS:
             raise ValueError(f"reader_head must be one of {', '.join(self.HEADS)}, not {head!r}")
         if head == "reader" and getattr(judge, "expr", None) is None:
@@ -166,8 +171,8 @@ class ReaderMatch(nn.Module):
                 "reader_judge: that judge has no expression reader (train one with "
                 "expr_width, or use reader_head=trunk)"
             )
-        self.judge, self.head = judge.eval(), head
-        self.judge.requires_grad_(False)
+        super().__init__(judge)
+        self.head = head
 
     @classmethod
     def load(
@@ -176,11 +181,6 @@ class ReaderMatch(nn.Module):
         from generators.training.judge import load_judge
 
         return cls(load_judge(path), head).to(device)
-
-    def train(self, mode: bool = True) -> ReaderMatch:
-        super().train(mode)
-        self.judge.eval()  # BatchNorm keeps its running statistics
-        return self
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         j: Any = self.judge
