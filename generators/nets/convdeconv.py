@@ -255,6 +255,15 @@ def group_dims(domain: str) -> dict[str, int]:
     return {k: len(v) for k, v in GROUPS[domain](example).items()}
 
 
+def _zero(*modules: nn.Module) -> nn.Module:
+    """Zero every weight and bias of ``modules`` (a stage that starts at zero adds
+    nothing until it learns); returns the last one."""
+    for m in modules:
+        for q in m.parameters():
+            nn.init.zeros_(q)
+    return modules[-1]
+
+
 class Refiner(nn.Module):
     """A residual stage at full resolution on the composed face: four 3×3
     convolutions (``w`` channels) read the image and the decoder's last
@@ -278,10 +287,7 @@ class Refiner(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Conv2d(w, 3, 3, 1, 1),
         )
-        last = self.net[-1]
-        assert isinstance(last, nn.Conv2d) and last.bias is not None
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
+        _zero(self.net[-1])
 
     def forward(self, rgb: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         """rgb B×3×64×64 in [0, 1], features B×C×64×64 → the refined image."""
@@ -317,8 +323,7 @@ class PartsLayer(nn.Module):
         self.norm = nn.InstanceNorm2d(c_features)
         self.logits = nn.Conv2d(c_features, N_PARTS + 1, 3, 1, 1)
         self.colour = nn.Linear(c_code, N_PARTS * 3)
-        for p in (*self.logits.parameters(), *self.colour.parameters()):  # weights and biases
-            nn.init.zeros_(p)
+        _zero(self.logits, self.colour)
         self.gate = nn.Parameter(torch.zeros(()))
         # the context branch: a receptive field of 2^(context+1) + 1 pixels, so the
         # logits of a brow or a mouth line can follow its shape, not only the blob
@@ -331,9 +336,7 @@ class PartsLayer(nn.Module):
             for i in range(context):
                 layers += [nn.Conv2d(c, PARTS_CONTEXT_WIDTH, 3, 1, 2**i, 2**i), nn.SiLU()]
                 c = PARTS_CONTEXT_WIDTH
-            out = nn.Conv2d(c, N_PARTS + 1, 3, 1, 1)
-            for q in out.parameters():  # weight and bias
-                nn.init.zeros_(q)
+            out = _zero(nn.Conv2d(c, N_PARTS + 1, 3, 1, 1))
             self.context = nn.Sequential(*layers, out)
 
     @torch.no_grad()
